@@ -1,0 +1,110 @@
+//! The thread-local link from leaf futures to the running loop.
+//!
+//! While [`EventLoop::run_until_complete`](super::EventLoop::run_until_complete) runs, the
+//! thread-local points at the loop's [`Shared`] state. Leaf futures use it to take tickets,
+//! write their command into the per-step slot, and read completions. The loop never holds a
+//! borrow of its core while a task is polled, so these short borrows cannot conflict.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::command::{Command, CommandKind};
+use super::core::{Core, Shared};
+use super::error::TaskId;
+use super::wait::{Completion, Ticket};
+
+thread_local! {
+    static CURRENT: RefCell<Option<Rc<Shared>>> = const { RefCell::new(None) };
+}
+
+const OUTSIDE: &str = "flowloop primitive used outside a running EventLoop \
+                       (await it inside a task of EventLoop::run_until_complete)";
+
+/// Runs `f` with the current loop.
+///
+/// # Panics
+/// Outside a running loop: using a flowloop primitive there is a programming error.
+pub(crate) fn with<R>(f: impl FnOnce(&Shared) -> R) -> R {
+    CURRENT.with(|c| f(c.borrow().as_ref().expect(OUTSIDE)))
+}
+
+/// Runs `f` with the current loop, if there is one (used by `Drop` impls and wakers).
+pub(crate) fn try_with<R>(f: impl FnOnce(&Shared) -> R) -> Option<R> {
+    CURRENT.try_with(|c| c.borrow().as_ref().map(|s| f(s))).ok().flatten()
+}
+
+/// Runs `f` with the core of the current loop.
+pub(crate) fn with_core<R>(f: impl FnOnce(&mut Core) -> R) -> R {
+    with(|s| f(&mut s.core.borrow_mut()))
+}
+
+/// Like [`with_core`], but a no-op outside a loop (for `Drop` impls).
+pub(crate) fn try_with_core<R>(f: impl FnOnce(&mut Core) -> R) -> Option<R> {
+    try_with(|s| s.core.try_borrow_mut().ok().map(|mut c| f(&mut c))).flatten()
+}
+
+/// Whether a loop is running on this thread.
+pub(crate) fn is_set() -> bool {
+    CURRENT.with(|c| c.borrow().is_some())
+}
+
+/// Installs `shared` as this thread's loop until the guard drops.
+pub(crate) fn enter(shared: Rc<Shared>) -> EnterGuard {
+    CURRENT.with(|c| *c.borrow_mut() = Some(shared));
+    EnterGuard(())
+}
+
+pub(crate) struct EnterGuard(());
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let _ = CURRENT.try_with(|c| c.borrow_mut().take());
+    }
+}
+
+/// The task being polled.
+pub(crate) fn current_task() -> TaskId {
+    with_core(|c| c.current.expect("no task is being polled"))
+}
+
+/// Takes a ticket for the current task and writes the command built from it into the
+/// per-step slot.
+pub(crate) fn issue(kind: CommandKind, make: impl FnOnce(Ticket) -> Command) -> Ticket {
+    with(|s| {
+        let (task, ticket) = {
+            let mut core = s.core.borrow_mut();
+            let task = core.current.expect("no task is being polled").key;
+            (task, core.waits.insert(task, kind))
+        };
+        s.commands.borrow_mut().push((task, make(ticket)));
+        ticket
+    })
+}
+
+/// Writes a command that needs no ticket (yield, exit) into the per-step slot.
+pub(crate) fn issue_plain(cmd: Command) {
+    with(|s| {
+        let task = s.core.borrow().current.expect("no task is being polled").key;
+        s.commands.borrow_mut().push((task, cmd));
+    })
+}
+
+/// Takes a ticket whose completion a primitive will deliver (`Command::Park`).
+pub(crate) fn park() -> Ticket {
+    issue(CommandKind::Park, |wait| Command::Park { wait })
+}
+
+/// Takes the completion if the command has completed (and frees the ticket).
+pub(crate) fn take(t: Ticket) -> Option<Completion> {
+    with_core(|c| c.waits.take(t))
+}
+
+/// Completes a parked ticket and wakes its task; `false` if the ticket was stale or done.
+pub(crate) fn complete(t: Ticket) -> bool {
+    with_core(|c| c.complete(t, Completion::Done))
+}
+
+/// Frees a ticket from a `Drop` impl; returns whether it had completed without being taken.
+pub(crate) fn release(t: Ticket) -> bool {
+    try_with_core(|c| c.waits.cancel(t).is_some()).unwrap_or(false)
+}

@@ -1,0 +1,337 @@
+//! Loop state shared between the run loop and the leaf futures of the running task.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Wake, Waker};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+use slab::Slab;
+
+use super::blocking::BlockingPool;
+use super::command::Command;
+use super::driver::{Direction, Driver};
+use super::error::{TaskError, TaskId};
+use super::instrument::{Instrument, LoopStats};
+use super::task::{TaskBox, TaskSlot, TaskState};
+use super::timer::TimerHeap;
+use super::wait::{Completion, Ticket, WaitTable};
+
+/// Messages from other threads: spawned futures, wakes, finished offload jobs.
+pub(crate) enum RemoteMsg {
+    Spawn(Box<dyn FnOnce() -> TaskBox + Send>),
+    Wake(u32),
+    Offloaded(Ticket, Result<Box<dyn Any + Send>, String>),
+}
+
+static NEXT_LOOP_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The waker of one task slot. A wake of a slot whose task has since changed only causes a
+/// spurious poll, which every leaf future tolerates.
+pub(crate) struct SlotWaker {
+    key: u32,
+    loop_id: u64,
+    tx: Sender<RemoteMsg>,
+    mio_waker: Arc<mio::Waker>,
+}
+
+impl Wake for SlotWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let local = super::context::try_with(|s| {
+            if s.loop_id == self.loop_id {
+                s.woken.borrow_mut().push(self.key);
+                true
+            } else {
+                false
+            }
+        });
+        if local != Some(true) && self.tx.send(RemoteMsg::Wake(self.key)).is_ok() {
+            let _ = self.mio_waker.wake();
+        }
+    }
+}
+
+/// What the thread-local context points at while a loop runs.
+pub(crate) struct Shared {
+    pub(crate) loop_id: u64,
+    pub(crate) core: RefCell<Core>,
+    /// Per-step command slot: filled by leaf futures during a poll, drained right after it.
+    pub(crate) commands: RefCell<Vec<(u32, Command)>>,
+    /// Slots woken by same-thread `Waker`s.
+    pub(crate) woken: RefCell<Vec<u32>>,
+}
+
+/// The ready queue: FIFO of task ids (stale entries are skipped when popped).
+pub(crate) type ReadyQueue = VecDeque<TaskId>;
+
+/// Everything the loop owns except the per-step slot.
+pub(crate) struct Core {
+    pub(crate) tasks: Slab<TaskSlot>,
+    pub(crate) wakers: Vec<(Arc<SlotWaker>, Waker)>,
+    pub(crate) ready: ReadyQueue,
+    pub(crate) waits: WaitTable,
+    pub(crate) timers: TimerHeap,
+    pub(crate) driver: Driver,
+    pub(crate) blocking: BlockingPool,
+    pub(crate) remote_tx: Sender<RemoteMsg>,
+    pub(crate) remote_rx: Receiver<RemoteMsg>,
+    /// Alive while a `LoopHandle` exists outside the loop.
+    pub(crate) handle_token: Arc<()>,
+    pub(crate) stats: LoopStats,
+    pub(crate) instrument: Option<Box<dyn Instrument>>,
+    pub(crate) time_polls: bool,
+    pub(crate) slow_poll: Option<Duration>,
+    /// The task being polled right now.
+    pub(crate) current: Option<TaskId>,
+    pub(crate) exit: Option<Box<dyn Any>>,
+    next_gen: u32,
+    /// Tasks inserted and not yet finished.
+    pub(crate) live: usize,
+    /// Futures whose drop was deferred until no borrow of the core is held.
+    pub(crate) graveyard: Vec<TaskBox>,
+}
+
+impl Shared {
+    pub(crate) fn new(core: Core) -> Shared {
+        Shared {
+            loop_id: NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed),
+            core: RefCell::new(core),
+            commands: RefCell::new(Vec::new()),
+            woken: RefCell::new(Vec::new()),
+        }
+    }
+}
+
+impl Core {
+    pub(crate) fn new(driver: Driver, blocking: BlockingPool) -> Core {
+        let (remote_tx, remote_rx) = crossbeam_channel::unbounded();
+        Core {
+            tasks: Slab::new(),
+            wakers: Vec::new(),
+            ready: VecDeque::new(),
+            waits: WaitTable::default(),
+            timers: TimerHeap::default(),
+            driver,
+            blocking,
+            remote_tx,
+            remote_rx,
+            handle_token: Arc::new(()),
+            stats: LoopStats::default(),
+            instrument: None,
+            time_polls: false,
+            slow_poll: None,
+            current: None,
+            exit: None,
+            next_gen: 0,
+            live: 0,
+            graveyard: Vec::new(),
+        }
+    }
+
+
+    pub(crate) fn slot(&self, id: TaskId) -> Option<&TaskSlot> {
+        self.tasks.get(id.key as usize).filter(|s| s.generation == id.generation)
+    }
+
+    pub(crate) fn slot_mut(&mut self, id: TaskId) -> Option<&mut TaskSlot> {
+        self.tasks.get_mut(id.key as usize).filter(|s| s.generation == id.generation)
+    }
+
+    /// Inserts a task and queues it.
+    pub(crate) fn insert_task(&mut self, future: TaskBox, loop_id: u64) -> TaskId {
+        self.next_gen = self.next_gen.wrapping_add(1);
+        let generation = self.next_gen;
+        let key = self.tasks.insert(TaskSlot::new(generation, future)) as u32;
+        while self.wakers.len() <= key as usize {
+            let w = Arc::new(SlotWaker {
+                key: self.wakers.len() as u32,
+                loop_id,
+                tx: self.remote_tx.clone(),
+                mio_waker: self.driver.waker(),
+            });
+            self.wakers.push((w.clone(), Waker::from(w)));
+        }
+        let id = TaskId { key, generation };
+        self.ready.push_back(id);
+        self.live += 1;
+        self.stats.tasks_spawned += 1;
+        if let Some(i) = self.instrument.as_mut() {
+            i.task_spawned(id);
+        }
+        id
+    }
+
+    /// Puts a waiting task on the ready queue (or flags a running one to be re-polled).
+    pub(crate) fn wake_key(&mut self, key: u32) {
+        let Some(slot) = self.tasks.get_mut(key as usize) else { return };
+        match slot.state {
+            TaskState::Idle => {
+                slot.state = TaskState::Queued;
+                self.ready.push_back(TaskId { key, generation: slot.generation });
+            }
+            TaskState::Running => slot.notified = true,
+            TaskState::Queued | TaskState::Finished(_) => {}
+        }
+    }
+
+    /// Completes a wait and wakes its task. Stale or already-completed tickets are ignored
+    /// (and make it return `false`).
+    pub(crate) fn complete(&mut self, t: Ticket, c: Completion) -> bool {
+        let Some((task, kind)) = self.waits.complete(t, c) else { return false };
+        {
+            if let Some(i) = self.instrument.as_mut() {
+                if let Some(slot) = self.tasks.get(task as usize) {
+                    i.command_completed(TaskId { key: task, generation: slot.generation }, kind);
+                }
+            }
+            self.wake_key(task);
+        }
+        true
+    }
+
+    /// Records that a task has finished and wakes its joiner; frees the slot if detached.
+    pub(crate) fn finish(&mut self, id: TaskId, outcome: Result<(), TaskError>) {
+        let Some(slot) = self.slot_mut(id) else { return };
+        slot.state = TaskState::Finished(outcome.clone());
+        let joiner = slot.joiner.take();
+        let detached = slot.detached;
+        self.live -= 1;
+        match &outcome {
+            Ok(()) => self.stats.tasks_completed += 1,
+            Err(TaskError::Cancelled) => self.stats.tasks_cancelled += 1,
+            Err(_) => self.stats.tasks_failed += 1,
+        }
+        if let Some(i) = self.instrument.as_mut() {
+            match &outcome {
+                Ok(()) => i.task_completed(id),
+                Err(TaskError::Cancelled) => i.task_cancelled(id),
+                Err(e) => i.task_failed(id, e),
+            }
+        }
+        if let Some(t) = joiner {
+            self.complete(t, Completion::Done);
+        }
+        if detached {
+            self.free_slot(id);
+        }
+    }
+
+    /// Removes a finished task's slot; its (already finished) cell is dropped later.
+    pub(crate) fn free_slot(&mut self, id: TaskId) {
+        if self.slot(id).is_some() {
+            let slot = self.tasks.remove(id.key as usize);
+            self.graveyard.extend(slot.future);
+        }
+    }
+
+    /// Takes the future of a task that is being cancelled; the caller drops it outside the
+    /// borrow. Returns `None` if the task is unknown, finished or running (a running task is
+    /// flagged and dropped when its poll returns).
+    pub(crate) fn cancel_task(&mut self, id: TaskId) -> Option<TaskBox> {
+        let slot = self.slot_mut(id)?;
+        match slot.state {
+            TaskState::Finished(_) => None,
+            TaskState::Running => {
+                slot.cancel_requested = true;
+                None
+            }
+            TaskState::Idle | TaskState::Queued => {
+                let fut = slot.future.take();
+                self.finish(id, Err(TaskError::Cancelled));
+                fut
+            }
+        }
+    }
+
+    /// Carries out one command issued by task `key`.
+    pub(crate) fn execute(&mut self, key: u32, cmd: Command, loop_id: u64) {
+        self.stats.commands[cmd.kind().index()] += 1;
+        if let Some(i) = self.instrument.as_mut() {
+            if let Some(slot) = self.tasks.get(key as usize) {
+                i.command_issued(TaskId { key, generation: slot.generation }, cmd.kind());
+            }
+        }
+        match cmd {
+            Command::Yield => self.wake_key(key),
+            Command::Sleep { deadline, wait } => self.timers.push(deadline, wait),
+            Command::Spawn { task, wait } => {
+                let child = self.insert_task(task, loop_id);
+                let _ = self.complete(wait, Completion::Spawned(child));
+            }
+            Command::Join { target, wait } => match self.slot_mut(target) {
+                Some(slot) if !slot.is_finished() => slot.joiner = Some(wait),
+                _ => {
+                    self.complete(wait, Completion::Done);
+                }
+            },
+            Command::Cancel { target, wait } => {
+                if let Some(fut) = self.cancel_task(target) {
+                    self.graveyard.push(fut);
+                }
+                self.complete(wait, Completion::Done);
+            }
+            Command::Park { wait } => debug_assert!(self.waits.is_pending(wait), "parked on a completed ticket"),
+            Command::Offload { job, wait } => self.blocking.submit(job, wait, &self.remote_tx, self.driver.waker()),
+            Command::Exit { value } => self.exit = Some(value),
+            Command::Accept { io, wait } | Command::Recv { io, wait } => {
+                if self.driver.wait_ready(io, Direction::Read, wait) {
+                    self.complete(wait, Completion::Done);
+                }
+            }
+            Command::Send { io, wait } | Command::Connect { io, wait } => {
+                if self.driver.wait_ready(io, Direction::Write, wait) {
+                    self.complete(wait, Completion::Done);
+                }
+            }
+        }
+    }
+
+    /// Fires every timer that is due; returns how many woke a task.
+    pub(crate) fn fire_timers(&mut self, now: Instant) -> usize {
+        let mut fired = 0;
+        while let Some(t) = self.timers.pop_due(now) {
+            if self.waits.is_pending(t) {
+                fired += 1;
+                self.complete(t, Completion::Done);
+            }
+        }
+        self.stats.timers_fired += fired as u64;
+        fired
+    }
+
+    /// Handles messages from other threads.
+    pub(crate) fn drain_remote(&mut self, loop_id: u64) {
+        while let Ok(msg) = self.remote_rx.try_recv() {
+            match msg {
+                RemoteMsg::Spawn(make) => {
+                    let id = self.insert_task(make(), loop_id);
+                    if let Some(s) = self.slot_mut(id) {
+                        s.detached = true;
+                    }
+                }
+                RemoteMsg::Wake(key) => self.wake_key(key),
+                RemoteMsg::Offloaded(t, r) => {
+                    self.blocking.job_done();
+                    self.complete(t, Completion::Offloaded(r));
+                }
+            }
+        }
+    }
+
+    /// True when something outside the ready queue could still wake a task.
+    pub(crate) fn may_wake(&self) -> bool {
+        self.timers.len() > 0
+            || self.driver.registrations() > 0
+            || self.blocking.in_flight() > 0
+            || !self.remote_rx.is_empty()
+            || Arc::strong_count(&self.handle_token) > 1
+            || self.wakers.iter().any(|(a, _)| Arc::strong_count(a) > 2)
+    }
+}

@@ -1,0 +1,448 @@
+//! [`EventLoop`]: the run loop that polls tasks, carries out their commands, fires timers and
+//! asks the OS for events.
+
+use std::any::{Any, type_name};
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use super::blocking::BlockingPool;
+use super::context;
+use super::core::{Core, Shared};
+use super::driver::Driver;
+use super::error::{RunError, TaskError, TaskId, panic_message};
+use super::instrument::{Instrument, LoopStats};
+use super::remote::LoopHandle;
+use super::task::{TaskCell, TaskState};
+
+/// After this many task steps without an OS poll the loop checks timers and the OS anyway, so
+/// busy tasks cannot starve sockets and timers.
+const DEFAULT_FAIRNESS: u32 = 61;
+
+/// Configures an [`EventLoop`].
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+/// let mut lp = flowloop::EventLoop::builder()
+///     .offload_threads(2)
+///     .slow_poll_threshold(Duration::from_millis(50))
+///     .build()
+///     .unwrap();
+/// assert_eq!(lp.run_until_complete(async { 7 }).unwrap(), 7);
+/// ```
+#[must_use]
+pub struct Builder {
+    offload_threads: usize,
+    fairness: u32,
+    time_polls: bool,
+    slow_poll: Option<Duration>,
+    instrument: Option<Box<dyn Instrument>>,
+}
+
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("offload_threads", &self.offload_threads)
+            .field("fairness", &self.fairness)
+            .field("time_polls", &self.time_polls)
+            .field("slow_poll", &self.slow_poll)
+            .field("instrument", &self.instrument.is_some())
+            .finish()
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder { offload_threads: 4, fairness: DEFAULT_FAIRNESS, time_polls: false, slow_poll: None, instrument: None }
+    }
+}
+
+impl Builder {
+    /// Maximum number of threads [`offload`](super::offload) may start (default 4; started on
+    /// demand).
+    pub fn offload_threads(mut self, n: usize) -> Self {
+        self.offload_threads = n.max(1);
+        self
+    }
+
+    /// How many task steps may run before the loop checks timers and the OS (default 61).
+    pub fn fairness_interval(mut self, steps: u32) -> Self {
+        self.fairness = steps.max(1);
+        self
+    }
+
+    /// Measure the time of every poll (costs two clock reads per poll); enables
+    /// [`LoopStats::poll_time`] and [`TaskStats::poll_time`](super::TaskStats::poll_time).
+    pub fn time_polls(mut self, on: bool) -> Self {
+        self.time_polls = on;
+        self
+    }
+
+    /// Report polls slower than `threshold` (through `tracing` when that feature is on, through
+    /// [`Instrument::slow_poll`], and in [`LoopStats::slow_polls`]). Turns poll timing on.
+    pub fn slow_poll_threshold(mut self, threshold: Duration) -> Self {
+        self.slow_poll = Some(threshold);
+        self.time_polls = true;
+        self
+    }
+
+    /// Install an [`Instrument`] that receives every loop event.
+    pub fn instrument(mut self, instrument: impl Instrument + 'static) -> Self {
+        self.instrument = Some(Box::new(instrument));
+        self
+    }
+
+    /// Creates the loop (opens the OS event queue).
+    pub fn build(self) -> std::io::Result<EventLoop> {
+        let mut core = Core::new(Driver::new()?, BlockingPool::new(self.offload_threads));
+        core.instrument = self.instrument;
+        core.time_polls = self.time_polls;
+        core.slow_poll = self.slow_poll;
+        Ok(EventLoop { shared: Rc::new(Shared::new(core)), fairness: self.fairness, wait_for_spawned: true })
+    }
+}
+
+/// A single-threaded event loop that drives `!Send` tasks.
+///
+/// Tasks are futures. Every primitive operation they await (sleep, spawn, join, cancel, queue
+/// waits, socket operations, offload) is a leaf future that hands the loop one command; the loop
+/// carries it out and resumes the task when it completes.
+///
+/// # Examples
+/// ```
+/// use flowloop::{EventLoop, spawn, sleep};
+/// use std::time::Duration;
+///
+/// let mut lp = EventLoop::new().unwrap();
+/// let v = lp.run_until_complete(async {
+///     let child = spawn(async { sleep(Duration::from_millis(1)).await; 21 }).await;
+///     child.join().await.unwrap() * 2
+/// });
+/// assert_eq!(v.unwrap(), 42);
+/// ```
+///
+/// # Implementation notes
+/// The ready queue is a FIFO of task ids; a spawned child is queued before its parent resumes.
+/// The OS is asked for events only when the ready queue is empty, or every
+/// [`fairness_interval`](Builder::fairness_interval) steps with a zero timeout. Due timers fire
+/// before every OS poll. Timer resolution is 1 ms (the OS poll's), and timers never fire early.
+pub struct EventLoop {
+    shared: Rc<Shared>,
+    fairness: u32,
+    wait_for_spawned: bool,
+}
+
+impl std::fmt::Debug for EventLoop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventLoop").field("loop_id", &self.shared.loop_id).finish_non_exhaustive()
+    }
+}
+
+impl EventLoop {
+    /// A loop with default settings.
+    pub fn new() -> std::io::Result<EventLoop> {
+        Builder::default().build()
+    }
+
+    /// Configure a loop.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// Whether `run_until_complete` waits for spawned tasks after the root finished (default
+    /// `true`). With `false` it returns as soon as the root has its value; unfinished tasks stay
+    /// in the loop and continue on the next run (or are dropped with the loop).
+    pub fn wait_for_spawned(&mut self, wait: bool) -> &mut Self {
+        self.wait_for_spawned = wait;
+        self
+    }
+
+    /// A `Send + Clone` handle for other threads: spawn `Send` futures, wake the loop.
+    pub fn handle(&self) -> LoopHandle {
+        let core = self.shared.core.borrow();
+        LoopHandle::new(core.remote_tx.clone(), core.driver.waker(), core.handle_token.clone())
+    }
+
+    /// Counters of every run so far.
+    pub fn stats(&self) -> LoopStats {
+        self.shared.core.borrow().stats.clone()
+    }
+
+    /// Runs `root` as a task and drives the loop until it finishes (and, by default, until every
+    /// spawned task has finished). Returns the root's value, or the value passed to
+    /// [`exit`](super::exit).
+    ///
+    /// # Errors
+    /// [`RunError::Root`] if the root panicked or was cancelled, [`RunError::Stalled`] if every
+    /// task waits for something that cannot happen, [`RunError::Nested`] when called from inside
+    /// a running loop, [`RunError::ExitTypeMismatch`] for an `exit` value of the wrong type.
+    pub fn run_until_complete<F>(&mut self, root: F) -> Result<F::Output, RunError>
+    where
+        F: Future + 'static,
+    {
+        if context::is_set() {
+            return Err(RunError::Nested);
+        }
+        let _guard = context::enter(self.shared.clone());
+        let root_id = {
+            let mut core = self.shared.core.borrow_mut();
+            core.exit = None;
+            core.insert_task(Box::pin(TaskCell::new(root)), self.shared.loop_id)
+        };
+        let result = self.drive(root_id);
+        self.bury();
+        let core = &mut *self.shared.core.borrow_mut();
+        if let Some(value) = core.exit.take() {
+            if let Some(s) = core.slot_mut(root_id) {
+                s.detached = true;
+            }
+            return take_exit::<F::Output>(value);
+        }
+        result?;
+        take_root_output::<F::Output>(core, root_id)
+    }
+
+    /// Runs ready tasks, timers and OS events until the root (and maybe all tasks) finished.
+    fn drive(&mut self, root: TaskId) -> Result<(), RunError> {
+        let mut steps = 0u32;
+        self.shared.core.borrow_mut().drain_remote(self.shared.loop_id);
+        loop {
+            while let Some(id) = self.pop_ready() {
+                self.step(id);
+                if self.should_stop(root) {
+                    return Ok(());
+                }
+                steps += 1;
+                if steps >= self.fairness {
+                    steps = 0;
+                    self.poll_os(Some(Duration::ZERO))?;
+                }
+            }
+            if self.should_stop(root) {
+                return Ok(());
+            }
+            steps = 0;
+            self.idle()?;
+        }
+    }
+
+    fn should_stop(&self, root: TaskId) -> bool {
+        let core = self.shared.core.borrow();
+        if core.exit.is_some() {
+            return true;
+        }
+        let root_done = core.slot(root).is_none_or(|s| s.is_finished());
+        root_done && (!self.wait_for_spawned || core.live == 0)
+    }
+
+    fn pop_ready(&self) -> Option<TaskId> {
+        let mut core = self.shared.core.borrow_mut();
+        while let Some(id) = core.ready.pop_front() {
+            if core.slot(id).is_some_and(|s| s.state == TaskState::Queued) {
+                return Some(id);
+            }
+        }
+        None
+    }
+
+    /// Nothing is ready: fire timers, drain wakes, or block in the OS until something happens.
+    fn idle(&mut self) -> Result<(), RunError> {
+        let timeout = {
+            let mut core = self.shared.core.borrow_mut();
+            let now = Instant::now();
+            core.fire_timers(now);
+            core.drain_remote(self.shared.loop_id);
+            drop(core);
+            self.drain_woken();
+            let core = self.shared.core.borrow();
+            if !core.ready.is_empty() {
+                return Ok(());
+            }
+            if !core.may_wake() {
+                return Err(RunError::Stalled { waiting: core.live });
+            }
+            core.timers.next_deadline().map(|d| d.saturating_duration_since(now))
+        };
+        self.poll_os(timeout)
+    }
+
+    /// One OS poll (after firing due timers); completes socket waits and remote messages.
+    fn poll_os(&mut self, timeout: Option<Duration>) -> Result<(), RunError> {
+        self.drain_woken();
+        let mut core = self.shared.core.borrow_mut();
+        let core = &mut *core;
+        core.fire_timers(Instant::now());
+        let timeout = if core.ready.is_empty() { timeout } else { Some(Duration::ZERO) };
+        let mut ready = Vec::new();
+        core.stats.os_polls += 1;
+        core.driver.poll(timeout, &mut ready)?;
+        for t in ready {
+            core.complete(t, super::wait::Completion::Done);
+        }
+        core.drain_remote(self.shared.loop_id);
+        core.fire_timers(Instant::now());
+        Ok(())
+    }
+
+    fn drain_woken(&self) {
+        let woken = std::mem::take(&mut *self.shared.woken.borrow_mut());
+        if woken.is_empty() {
+            return;
+        }
+        let mut core = self.shared.core.borrow_mut();
+        for key in &woken {
+            core.wake_key(*key);
+        }
+        drop(core);
+        let mut slot = self.shared.woken.borrow_mut();
+        if slot.is_empty() {
+            *slot = woken;
+            slot.clear();
+        }
+    }
+
+    /// Polls one task, then carries out the commands it issued.
+    fn step(&mut self, id: TaskId) {
+        let shared = &*self.shared;
+        let (mut fut, waker, timed) = {
+            let mut core = shared.core.borrow_mut();
+            let core = &mut *core;
+            let Some(slot) = core.slot_mut(id) else { return };
+            let Some(fut) = slot.future.take() else { return };
+            slot.state = TaskState::Running;
+            slot.polls += 1;
+            core.current = Some(id);
+            core.stats.polls += 1;
+            // Borrow the slot's waker for the poll without touching its reference count.
+            let waker = std::mem::replace(&mut core.wakers[id.key as usize].1, Waker::noop().clone());
+            (fut, waker, core.time_polls)
+        };
+        let start = timed.then(Instant::now);
+        let mut cx = Context::from_waker(&waker);
+        let polled = catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll_task(&mut cx)));
+        let elapsed = start.map(|s| s.elapsed());
+        let mut commands = std::mem::take(&mut *shared.commands.borrow_mut());
+        {
+            let mut core = shared.core.borrow_mut();
+            let core = &mut *core;
+            core.current = None;
+            core.wakers[id.key as usize].1 = waker;
+            record_poll(core, id, elapsed);
+            let cancelled = core.slot(id).is_some_and(|s| s.cancel_requested);
+            match polled {
+                Ok(Poll::Pending) if !cancelled => {
+                    let slot = core.slot_mut(id).expect("running task keeps its slot");
+                    slot.future = Some(fut);
+                    slot.state = TaskState::Idle;
+                    if std::mem::take(&mut slot.notified) {
+                        core.wake_key(id.key);
+                    }
+                }
+                Ok(Poll::Pending) => {
+                    core.graveyard.push(fut);
+                    finish_running(core, id, Err(TaskError::Cancelled));
+                }
+                Ok(Poll::Ready(())) => {
+                    core.slot_mut(id).expect("running task keeps its slot").future = Some(fut);
+                    finish_running(core, id, Ok(()));
+                }
+                Err(payload) => {
+                    core.graveyard.push(fut);
+                    finish_running(core, id, Err(TaskError::Panicked(panic_message(&*payload))));
+                }
+            }
+            for (key, cmd) in commands.drain(..) {
+                core.execute(key, cmd, shared.loop_id);
+            }
+        }
+        let mut slot = shared.commands.borrow_mut();
+        if slot.is_empty() {
+            *slot = commands;
+        }
+        drop(slot);
+        self.bury();
+    }
+
+    /// Drops futures of cancelled or finished tasks, outside any borrow of the core (their
+    /// `Drop` impls release tickets and registrations through the context).
+    fn bury(&self) {
+        loop {
+            let dead = std::mem::take(&mut self.shared.core.borrow_mut().graveyard);
+            if dead.is_empty() {
+                return;
+            }
+            drop(dead);
+        }
+    }
+}
+
+fn finish_running(core: &mut Core, id: TaskId, outcome: Result<(), TaskError>) {
+    if let Some(slot) = core.slot_mut(id) {
+        slot.state = TaskState::Idle;
+    }
+    core.finish(id, outcome);
+}
+
+fn record_poll(core: &mut Core, id: TaskId, elapsed: Option<Duration>) {
+    if let Some(e) = elapsed {
+        core.stats.poll_time += e;
+        if let Some(slot) = core.slot_mut(id) {
+            slot.poll_time += e;
+        }
+        if core.slow_poll.is_some_and(|t| e > t) {
+            core.stats.slow_polls += 1;
+            #[cfg(feature = "tracing")]
+            tracing::warn!(task = %id, elapsed_us = e.as_micros() as u64, "slow poll");
+            if let Some(i) = core.instrument.as_mut() {
+                i.slow_poll(id, e);
+            }
+        }
+    }
+    if let Some(i) = core.instrument.as_mut() {
+        i.task_polled(id, elapsed);
+    }
+}
+
+fn take_exit<T: 'static>(value: Box<dyn Any>) -> Result<T, RunError> {
+    value.downcast::<T>().map(|b| *b).map_err(|_| RunError::ExitTypeMismatch {
+        expected: type_name::<T>(),
+        found: "another type",
+    })
+}
+
+fn take_root_output<T: 'static>(core: &mut Core, root: TaskId) -> Result<T, RunError> {
+    let Some(slot) = core.slot_mut(root) else {
+        return Err(RunError::Root(TaskError::Cancelled));
+    };
+    let outcome = match &slot.state {
+        TaskState::Finished(o) => o.clone(),
+        _ => Err(TaskError::Cancelled),
+    };
+    let mut out: Option<T> = None;
+    if let Some(fut) = slot.future.as_mut() {
+        fut.as_mut().take_output(&mut out);
+    }
+    core.free_slot(root);
+    outcome?;
+    out.ok_or(RunError::Root(TaskError::Cancelled))
+}
+
+impl Drop for EventLoop {
+    fn drop(&mut self) {
+        // Drop remaining task futures with the context installed, so their leaf futures can
+        // release tickets and registrations.
+        if context::is_set() {
+            return;
+        }
+        let _guard = context::enter(self.shared.clone());
+        let futures: Vec<_> = {
+            let mut core = self.shared.core.borrow_mut();
+            core.tasks.iter_mut().filter_map(|(_, s)| s.future.take()).collect()
+        };
+        drop(futures);
+        self.bury();
+    }
+}
