@@ -6,7 +6,7 @@ mod iter;
 mod latch;
 mod lock;
 mod queue;
-mod waiter;
+pub(crate) mod waiter;
 
 pub use event::{Event, EventWait};
 pub use iter::{AsyncIterator, Azip, azip};
