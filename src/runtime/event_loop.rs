@@ -196,8 +196,11 @@ impl EventLoop {
         self.bury();
         let core = &mut *self.shared.core.borrow_mut();
         if let Some(value) = core.exit.take() {
-            if let Some(s) = core.slot_mut(root_id) {
-                s.detached = true;
+            match core.slot_mut(root_id) {
+                // The root itself called `exit` (and was dropped).
+                Some(s) if s.is_finished() => core.free_slot(root_id),
+                Some(s) => s.detached = true,
+                None => {}
             }
             return take_exit::<F::Output>(value);
         }
