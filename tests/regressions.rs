@@ -72,3 +72,39 @@ fn root_calling_exit_does_not_stall_the_next_run() {
     assert_eq!(first, Ok(7));
     assert_eq!(second, Ok(8));
 }
+
+/// Bug: a cancelled timer stayed in the timer heap (lazy removal) and counted as something
+/// that could still wake a task, so a loop whose remaining tasks could never wake blocked until
+/// the dead timer's deadline (10 s here) before reporting `RunError::Stalled`. Now cancelled
+/// timers at the top of the heap are discarded before the loop decides to block.
+#[test]
+fn cancelled_timer_does_not_delay_stall_detection() {
+    let (err, took) = with_watchdog(|| {
+        let start = Instant::now();
+        let r = flowloop::run(async {
+            let sleeper = spawn(sleep(Duration::from_secs(10))).await;
+            sleeper.cancel().await;
+            flowloop::sync::Event::new().wait().await;
+        });
+        (r.map_err(|e| e.to_string()), start.elapsed())
+    });
+    assert!(err.is_err_and(|e| e.starts_with("stalled")));
+    assert!(took < Duration::from_secs(2), "stall reported after {took:?}");
+}
+
+/// Same bug, other symptom: with a live 20 ms timer behind a cancelled 10 s one, the loop must
+/// still finish after about 20 ms.
+#[test]
+fn cancelled_long_timer_does_not_hide_a_live_short_one() {
+    let took = with_watchdog(|| {
+        let start = Instant::now();
+        flowloop::run(async {
+            let sleeper = spawn(sleep(Duration::from_secs(10))).await;
+            sleeper.cancel().await;
+            sleep(ms(20)).await;
+        })
+        .unwrap();
+        start.elapsed()
+    });
+    assert!(took >= ms(20) && took < Duration::from_secs(2), "took {took:?}");
+}

@@ -314,6 +314,12 @@ impl Core {
         fired
     }
 
+    /// Drops cancelled timers from the top of the heap (see [`TimerHeap::discard_stale`]).
+    pub(crate) fn discard_stale_timers(&mut self) {
+        let waits = &self.waits;
+        self.timers.discard_stale(|t| waits.is_pending(t));
+    }
+
     /// Handles messages from other threads.
     pub(crate) fn drain_remote(&mut self, loop_id: u64) {
         while let Ok(msg) = self.remote_rx.try_recv() {

@@ -257,6 +257,8 @@ impl EventLoop {
             let mut core = self.shared.core.borrow_mut();
             let now = Instant::now();
             core.fire_timers(now);
+            // A cancelled timer must neither keep a stalled loop waiting nor set the timeout.
+            core.discard_stale_timers();
             core.drain_remote(self.shared.loop_id);
             drop(core);
             self.drain_woken();

@@ -41,6 +41,18 @@ impl TimerHeap {
         }
     }
 
+    /// Pops cancelled timers off the top until the earliest one is live (or none is left), so
+    /// a non-empty heap means a live timer exists and [`next_deadline`](Self::next_deadline) is
+    /// a live deadline.
+    pub(crate) fn discard_stale(&mut self, is_live: impl Fn(Ticket) -> bool) {
+        while let Some(Reverse((_, _, TicketKey(key, generation)))) = self.heap.peek() {
+            if is_live(Ticket { key: *key, generation: *generation }) {
+                return;
+            }
+            self.heap.pop();
+        }
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.heap.len()
     }
