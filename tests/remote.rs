@@ -102,7 +102,7 @@ fn outside_handle_keeps_an_idle_loop_waiting() {
                 WAKE_ME.with(|w| w.borrow().as_ref().expect("root registered its event").set());
             })
         });
-        lp.run_until_complete(async {
+        lp.run_until_complete(async move {
             let ev = Event::new();
             WAKE_ME.with(|w| *w.borrow_mut() = Some(ev.clone()));
             registered_tx.send(()).unwrap();
