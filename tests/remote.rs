@@ -221,6 +221,6 @@ fn self_wake_on_the_loop_thread_repolls_the_task() {
             Poll::Pending
         }
     }
-    let v = run_ok(|| async { WakeOnce(false).await });
+    let v = run_ok(|| WakeOnce(false));
     assert_eq!(v, "repolled");
 }
