@@ -108,3 +108,43 @@ fn cancelled_long_timer_does_not_hide_a_live_short_one() {
     });
     assert!(took >= ms(20) && took < Duration::from_secs(2), "took {took:?}");
 }
+
+/// Polls `inner` once and then drops it (what a race/select combinator does to the loser).
+struct PollOnceThenDrop<F>(Option<F>);
+
+impl<F: std::future::Future + Unpin> std::future::Future for PollOnceThenDrop<F> {
+    type Output = ();
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if let Some(mut f) = self.0.take() {
+            let _ = std::pin::Pin::new(&mut f).poll(cx);
+        }
+        std::task::Poll::Ready(())
+    }
+}
+
+/// A spawn abandoned in the same poll that issued it: the child still runs (it was already
+/// handed to the loop), and its slot is freed when it finishes instead of leaking.
+#[test]
+fn spawn_abandoned_in_its_first_poll_does_not_leak_the_child_slot() {
+    let (ran, max_slot) = with_watchdog(|| {
+        let log = Log::new();
+        let l = log.clone();
+        let max_slot = flowloop::run(async move {
+            let mut max_slot = 0;
+            for _ in 0..1000 {
+                let l = l.clone();
+                PollOnceThenDrop(Some(spawn(async move { l.push("child") }))).await;
+                flowloop::yield_now().await;
+                let probe = spawn(async {}).await;
+                max_slot = max_slot.max(probe.id().slot());
+                probe.join().await.unwrap();
+            }
+            max_slot
+        })
+        .unwrap();
+        (log.len(), max_slot)
+    });
+    assert_eq!(ran, 1000, "every abandoned spawn still runs its child");
+    assert!(max_slot < 10, "task slots leak: a fresh task got slot {max_slot}");
+}

@@ -263,7 +263,13 @@ impl Core {
             Command::Sleep { deadline, wait } => self.timers.push(deadline, wait),
             Command::Spawn { task, wait } => {
                 let child = self.insert_task(task, loop_id);
-                let _ = self.complete(wait, Completion::Spawned(child));
+                // A stale ticket means the `Spawn` future was dropped in the poll that issued
+                // it: nobody will ever hold the handle, so the child runs detached.
+                if !self.complete(wait, Completion::Spawned(child)) {
+                    if let Some(slot) = self.slot_mut(child) {
+                        slot.detached = true;
+                    }
+                }
             }
             Command::Join { target, wait } => match self.slot_mut(target) {
                 Some(slot) if !slot.is_finished() => slot.joiner = Some(wait),
