@@ -286,3 +286,30 @@ fn dropping_a_pending_join_leaves_the_task_joinable_state_clean() {
     assert!(timed_out);
     assert_eq!(log, "finished");
 }
+
+/// A task that panics while holding a lock releases it (its future is dropped).
+#[test]
+fn panicking_lock_holder_releases_the_lock() {
+    let v = with_watchdog(|| {
+        flowloop::run(async {
+            let lock = flowloop::sync::Lock::new();
+            let k = lock.clone();
+            let holder = spawn(async move {
+                let _g = k.lock().await;
+                sleep(ms(1)).await;
+                fail("holder fails");
+            })
+            .await;
+            let k = lock.clone();
+            let waiter = spawn(async move {
+                let _g = k.lock().await;
+                "waiter got the lock"
+            })
+            .await;
+            let failed = holder.join().await.is_err();
+            (failed, waiter.join().await, lock.is_locked())
+        })
+        .unwrap()
+    });
+    assert_eq!(v, (true, Ok("waiter got the lock"), false));
+}
