@@ -148,3 +148,63 @@ fn spawn_abandoned_in_its_first_poll_does_not_leak_the_child_slot() {
     assert_eq!(ran, 1000, "every abandoned spawn still runs its child");
     assert!(max_slot < 10, "task slots leak: a fresh task got slot {max_slot}");
 }
+
+/// A queue get / event wait / lock acquire abandoned in the poll that parked it must not
+/// upset the loop, and the primitive keeps working.
+#[test]
+fn park_abandoned_in_its_first_poll_is_harmless() {
+    let v = with_watchdog(|| {
+        flowloop::run(async {
+            let q: flowloop::sync::AsyncQueue<u8> = flowloop::sync::AsyncQueue::new();
+            let ev = flowloop::sync::Event::new();
+            let lock = flowloop::sync::Lock::new();
+            let guard = lock.lock().await;
+            PollOnceThenDrop(Some(q.get())).await;
+            PollOnceThenDrop(Some(ev.wait())).await;
+            PollOnceThenDrop(Some(lock.lock())).await;
+            flowloop::yield_now().await;
+            drop(guard);
+            q.put(4).await.unwrap();
+            ev.set();
+            ev.wait().await;
+            let relocked = lock.try_lock().is_some();
+            (q.get().await, relocked)
+        })
+        .map_err(|e| e.to_string())
+    });
+    assert_eq!(v, Ok((Ok(4), true)));
+}
+
+/// A task that parks on an event and sets it within the same poll (as a join of two branches
+/// does) completes the ticket before the loop sees the park command; that is legal.
+#[test]
+fn park_completed_in_its_first_poll_is_harmless() {
+    struct WaitThenSet<'a>(Option<flowloop::sync::EventWait<'a>>, &'a flowloop::sync::Event);
+
+    impl std::future::Future for WaitThenSet<'_> {
+        type Output = ();
+
+        fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+            let ev = self.1;
+            let Some(wait) = self.0.as_mut() else {
+                return std::task::Poll::Ready(());
+            };
+            if std::pin::Pin::new(wait).poll(cx).is_ready() {
+                self.0 = None;
+                return std::task::Poll::Ready(());
+            }
+            ev.set();
+            std::task::Poll::Pending
+        }
+    }
+
+    let v = with_watchdog(|| {
+        flowloop::run(async {
+            let ev = flowloop::sync::Event::new();
+            WaitThenSet(Some(ev.wait()), &ev).await;
+            ev.is_set()
+        })
+        .map_err(|e| e.to_string())
+    });
+    assert_eq!(v, Ok(true));
+}
