@@ -20,9 +20,10 @@ pub(crate) mod wait;
 
 pub use command::CommandKind;
 pub use error::{Elapsed, RunError, TaskError, TaskId};
+pub(crate) use error::panic_message;
 pub use event_loop::{Builder, EventLoop};
 pub use handle::{Cancel, DropPolicy, Join, Spawn, TaskHandle, TaskStatus, current_task, spawn, task_status};
-pub use instrument::{Instrument, LoopStats, SocketEvent, TaskStats};
+pub use instrument::{FlowNode, Instrument, LoopStats, SocketEvent, TaskStats};
 pub use ops::{Exit, Offload, exit, offload};
 pub use remote::{LoopHandle, RemoteTask};
 pub use time::{Sleep, sleep, sleep_until, timeout, yield_now};
