@@ -34,6 +34,9 @@ pub(crate) enum Decision {
 impl Resolver {
     /// Resolves queued node `n`: makes every resumable leaf ready.
     pub(crate) fn resolve(&mut self, g: &mut Graph, n: u32) -> Decision {
+        if nothing_new(g, n) {
+            return Decision::Done;
+        }
         if let Some(action) = fast_path(g, n) {
             if let Some(a) = action {
                 g.make_ready(n, a);
@@ -214,6 +217,18 @@ pub(crate) fn input_name(g: &Graph, n: u32, i: usize) -> String {
         Some(name) => name.clone(),
         None => format!("#{i}"),
     }
+}
+
+/// A node that already ran in this run and has no fresh input has nothing to do: it was queued
+/// by a publication it had already consumed (for example a stream's final value after the
+/// consumer finished). Pulling its producers again would start generations nobody asked for.
+fn nothing_new(g: &Graph, n: u32) -> bool {
+    let node = &g.nodes[n as usize];
+    if node.status != Status::Idle || node.visited != g.epoch {
+        return false;
+    }
+    let (a, b) = node.ports;
+    !(a..b).any(|pi| g.ports[pi as usize].producer.is_some() && !g.port_stale(pi))
 }
 
 /// `Some(Some(action))`: resume directly; `Some(None)`: nothing to do; `None`: walk.
