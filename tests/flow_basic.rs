@@ -43,7 +43,10 @@ fn case1_chain_declared_in_reverse() {
     b.define(la, a);
     let mut flow = b.build().unwrap();
     assert_eq!(flow.run_until_complete(RunOptions::new()).unwrap(), Outcome::Completed);
-    assert_eq!((flow.value(c), flow.value(bb), flow.value(a)), (Some(3), Some(2), Some(1)));
+    assert_eq!(
+        (flow.value(c), flow.value(bb), flow.value(a)),
+        (Some(3), Some(2), Some(1))
+    );
     assert_eq!(*l.borrow(), ["Src", "Inc", "Inc"]);
     assert_eq!(flow.generation(c), Some(Generation::from((0,))));
 }
@@ -143,7 +146,10 @@ fn case15_disconnected_components_run_concurrently() {
     let t = Instant::now();
     flow.run_until_complete(RunOptions::new()).unwrap();
     let wall = t.elapsed();
-    assert!(wall >= Duration::from_millis(100) && wall < Duration::from_millis(180), "{wall:?}");
+    assert!(
+        wall >= Duration::from_millis(100) && wall < Duration::from_millis(180),
+        "{wall:?}"
+    );
     assert_eq!((flow.value(a), flow.value(c)), (Some(1), Some(2)));
 }
 
@@ -164,7 +170,10 @@ fn case16_diamond_branches_run_concurrently() {
     let t = Instant::now();
     flow.run_until_complete(RunOptions::new()).unwrap();
     let wall = t.elapsed();
-    assert!(wall >= Duration::from_millis(100) && wall < Duration::from_millis(180), "{wall:?}");
+    assert!(
+        wall >= Duration::from_millis(100) && wall < Duration::from_millis(180),
+        "{wall:?}"
+    );
     assert_eq!(flow.value(j), Some(56));
     assert_eq!(flow.stats(j).runs, 1);
 }
@@ -226,9 +235,15 @@ fn exports_name_nodes_and_inputs() {
     b.set_input_names(y, &["x"]);
     let flow = b.build().unwrap();
     let dot = flow.to_dot();
-    assert!(dot.contains("n0 [label=\"add#0\"]") && dot.contains("n0 -> n1 [label=\"x\"]"), "{dot}");
+    assert!(
+        dot.contains("n0 [label=\"add#0\"]") && dot.contains("n0 -> n1 [label=\"x\"]"),
+        "{dot}"
+    );
     let mermaid = flow.to_mermaid();
-    assert!(mermaid.starts_with("flowchart LR") && mermaid.contains("n0 -->|\"x\"| n1"), "{mermaid}");
+    assert!(
+        mermaid.starts_with("flowchart LR") && mermaid.contains("n0 -->|\"x\"| n1"),
+        "{mermaid}"
+    );
 }
 
 #[test]

@@ -46,7 +46,10 @@ fn case6_cycle_without_defaults_is_an_error_naming_nodes_and_inputs() {
     let mut flow = b.build().unwrap();
     let err = flow.run_until_complete(RunOptions::new()).unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("missing default") && msg.contains("`Inc` (inputs x)") && msg.contains("`Dbl` (inputs x)"), "{msg}");
+    assert!(
+        msg.contains("missing default") && msg.contains("`Inc` (inputs x)") && msg.contains("`Dbl` (inputs x)"),
+        "{msg}"
+    );
     match &err {
         FlowError::Failed(f) => match &f[..] {
             [Failure::MissingDefault { cycle }] => {
@@ -93,7 +96,13 @@ fn case8_rerun_continues_the_cycle() {
 
 type Calls = Rc<RefCell<Vec<String>>>;
 
-fn case34() -> (Outcome, Vec<String>, Option<Generation>, Option<Generation>, Option<String>) {
+fn case34() -> (
+    Outcome,
+    Vec<String>,
+    Option<Generation>,
+    Option<Generation>,
+    Option<String>,
+) {
     let calls: Calls = Rc::new(RefCell::new(Vec::new()));
     let mut b = FlowBuilder::new();
     let fb = b.forward::<i64>("b");

@@ -23,8 +23,17 @@ fn case4_unconnected_input_without_default_names_node_and_input() {
     b.set_name(a, "Add");
     b.set_input_names(a, &["x", "y"]);
     let err = b.build().unwrap_err();
-    assert_eq!(err, BuildError::Unconnected { node: "Add".into(), input: "y".into() });
-    assert!(err.to_string().contains("node `Add`: input y is not connected"), "{err}");
+    assert_eq!(
+        err,
+        BuildError::Unconnected {
+            node: "Add".into(),
+            input: "y".into()
+        }
+    );
+    assert!(
+        err.to_string().contains("node `Add`: input y is not connected"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -34,7 +43,10 @@ fn case5_undefined_forward_reference_is_named() {
     b.node(inc, (nope,));
     let err = b.build().unwrap_err();
     assert!(matches!(&err, BuildError::UndefinedForward { name, .. } if name == "nope"));
-    assert!(err.to_string().contains("`nope`") && err.to_string().contains("inc#0"), "{err}");
+    assert!(
+        err.to_string().contains("`nope`") && err.to_string().contains("inc#0"),
+        "{err}"
+    );
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,7 +81,10 @@ fn case12_error_ends_the_run() {
     let mut flow = b.build().unwrap();
     let err = flow.run_until_complete(RunOptions::new()).unwrap_err();
     assert_eq!(err.failures().len(), 1);
-    assert!(err.to_string().contains("boom") && err.to_string().contains("closure#0"), "{err}");
+    assert!(
+        err.to_string().contains("boom") && err.to_string().contains("closure#0"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -77,7 +92,9 @@ fn case12b_terminate_on_error_off_keeps_the_rest_running() {
     let l: Log = Rc::default();
     let (b, slow) = fail_and_slow(&l);
     let mut flow = b.build().unwrap();
-    let err = flow.run_until_complete(RunOptions::new().terminate_on_error(false)).unwrap_err();
+    let err = flow
+        .run_until_complete(RunOptions::new().terminate_on_error(false))
+        .unwrap_err();
     assert_eq!(*l.borrow(), ["start", "end"]);
     assert_eq!(flow.value(slow), Some(1));
     assert!(matches!(err.failures(), [Failure::Node { fault: NodeFault::Body(e), .. }] if e.to_string() == "boom"));
@@ -91,7 +108,9 @@ fn dependents_of_a_failed_node_do_not_run_and_all_errors_are_reported() {
     let bad2 = b.try_node(|x: i64| async move { if x > 0 { Err(Boom) } else { Ok(x) } }, (5,));
     let ok = b.node(inc, (1,));
     let mut flow = b.build().unwrap();
-    let err = flow.run_until_complete(RunOptions::new().terminate_on_error(false)).unwrap_err();
+    let err = flow
+        .run_until_complete(RunOptions::new().terminate_on_error(false))
+        .unwrap_err();
     let nodes: Vec<_> = err.failures().iter().filter_map(Failure::node).collect();
     assert_eq!(nodes, [bad1.id(), bad2.id()]);
     assert_eq!(flow.value(dep), None);
@@ -105,7 +124,9 @@ fn a_panicking_body_is_a_node_error() {
     b.set_name(p, "Panicky");
     let mut flow = b.build().unwrap();
     let err = flow.run_until_complete(RunOptions::new()).unwrap_err();
-    assert!(matches!(err.failures(), [Failure::Node { fault: NodeFault::Panicked(m), name, .. }] if m == "kaput" && name == "Panicky"));
+    assert!(
+        matches!(err.failures(), [Failure::Node { fault: NodeFault::Panicked(m), name, .. }] if m == "kaput" && name == "Panicky")
+    );
 }
 
 #[test]
@@ -124,7 +145,10 @@ fn rerun_after_an_error_retries_the_node() {
         (),
     );
     let mut flow = b.build().unwrap();
-    assert!(matches!(flow.run_until_complete(RunOptions::new()), Err(FlowError::Failed(_))));
+    assert!(matches!(
+        flow.run_until_complete(RunOptions::new()),
+        Err(FlowError::Failed(_))
+    ));
     assert!(flow.run_until_complete(RunOptions::new()).unwrap().is_completed());
     assert_eq!(flow.value(n), Some(7));
 }
@@ -137,7 +161,9 @@ impl Instrument for Recorder {
         self.0.borrow_mut().push(format!("start {}", node.name));
     }
     fn flow_node_finished(&mut self, node: FlowNode<'_>) {
-        self.0.borrow_mut().push(format!("finish {} {:?}", node.name, node.generation));
+        self.0
+            .borrow_mut()
+            .push(format!("finish {} {:?}", node.name, node.generation));
     }
     fn flow_node_errored(&mut self, node: FlowNode<'_>, error: &str) {
         self.0.borrow_mut().push(format!("error {} {error}", node.name));
@@ -153,7 +179,10 @@ impl Instrument for Recorder {
 #[test]
 fn flow_events_reach_the_instrument() {
     let events = Rc::new(RefCell::new(Vec::new()));
-    let mut lp = EventLoop::builder().instrument(Recorder(events.clone())).build().unwrap();
+    let mut lp = EventLoop::builder()
+        .instrument(Recorder(events.clone()))
+        .build()
+        .unwrap();
     let mut b = FlowBuilder::new();
     let fi = b.forward::<i64>("i");
     let i = b.node(inc, (fi.or(0),));
@@ -162,6 +191,13 @@ fn flow_events_reach_the_instrument() {
     flow.run_on(&mut lp, RunOptions::new().limit(i, (1,))).unwrap();
     assert_eq!(
         *events.borrow(),
-        ["start inc#0", "cycle inc#0 [0]", "finish inc#0 Some([0])", "start inc#0", "finish inc#0 Some([1])", "limit inc#0"]
+        [
+            "start inc#0",
+            "cycle inc#0 [0]",
+            "finish inc#0 Some([0])",
+            "start inc#0",
+            "finish inc#0 Some([1])",
+            "limit inc#0"
+        ]
     );
 }

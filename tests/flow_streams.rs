@@ -145,7 +145,21 @@ fn case22() -> (Option<i64>, Vec<String>) {
 fn case22_lockstep_hand_off_log() {
     let (sum, l) = case22();
     assert_eq!(sum, Some(3));
-    assert_eq!(l, ["src start", "y0", "sum start", "got0", "y1", "got1", "y2", "got2", "src end", "sum end"]);
+    assert_eq!(
+        l,
+        [
+            "src start",
+            "y0",
+            "sum start",
+            "got0",
+            "y1",
+            "got1",
+            "y2",
+            "got2",
+            "src end",
+            "sum end"
+        ]
+    );
 }
 
 async fn range(out: Emitter<i64>, a: i64, b: i64) -> i64 {
@@ -234,7 +248,18 @@ fn case27() -> Vec<String> {
 fn case27_two_stream_consumers_in_lockstep() {
     assert_eq!(
         case27(),
-        ["src start", "c1 start", "c1 a", "c2 start", "c2 a", "c1 b", "c2 b", "src end", "c1 end", "c2 end"]
+        [
+            "src start",
+            "c1 start",
+            "c1 a",
+            "c2 start",
+            "c2 a",
+            "c1 b",
+            "c2 b",
+            "src end",
+            "c1 end",
+            "c2 end"
+        ]
     );
 }
 

@@ -25,7 +25,9 @@ pub struct Cells {
 
 impl std::fmt::Debug for Cells {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Cells").field("streaming", &self.chunk.is_some()).finish()
+        f.debug_struct("Cells")
+            .field("streaming", &self.chunk.is_some())
+            .finish()
     }
 }
 
@@ -69,13 +71,19 @@ impl<T> std::fmt::Debug for SourceRef<T> {
 
 impl<T> std::fmt::Debug for InputSpec<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("InputSpec").field("has_value", &self.value.is_some()).field("source", &self.source).finish()
+        f.debug_struct("InputSpec")
+            .field("has_value", &self.value.is_some())
+            .field("source", &self.source)
+            .finish()
     }
 }
 
 impl<T> std::fmt::Debug for InputSlot<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("InputSlot").field("has_value", &self.value.is_some()).field("source", &self.source).finish()
+        f.debug_struct("InputSlot")
+            .field("has_value", &self.value.is_some())
+            .field("source", &self.source)
+            .finish()
     }
 }
 
@@ -108,10 +116,21 @@ impl<T: 'static> InputSlot<T> {
         let has_default = spec.value.is_some();
         let port = match &spec.source {
             SourceRef::None => PortSpec::Own { has_default },
-            SourceRef::Out(o) => PortSpec::Node { node: o.node, level: o.level, has_default },
+            SourceRef::Out(o) => PortSpec::Node {
+                node: o.node,
+                level: o.level,
+                has_default,
+            },
             SourceRef::Fwd(id) => PortSpec::Fwd { id: *id, has_default },
         };
-        (InputSlot { value: spec.value, source: spec.source, reader: None }, port)
+        (
+            InputSlot {
+                value: spec.value,
+                source: spec.source,
+                reader: None,
+            },
+            port,
+        )
     }
 
     fn own(&self, input: usize) -> Result<T, GatherFault> {

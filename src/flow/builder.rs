@@ -67,7 +67,11 @@ fn short_name<F>() -> String {
     let full = std::any::type_name::<F>();
     let base = full.split('<').next().unwrap_or(full);
     let last = base.rsplit("::").find(|s| !s.starts_with('{')).unwrap_or(base);
-    if base.ends_with("{{closure}}") { "closure".to_string() } else { last.to_string() }
+    if base.ends_with("{{closure}}") {
+        "closure".to_string()
+    } else {
+        last.to_string()
+    }
 }
 
 impl FlowBuilder {
@@ -162,7 +166,11 @@ impl FlowBuilder {
         let (slots, ports) = args.into_slots();
         let (cell, erased) = new_cell::<K::Value>();
         let (chunk, chunk_erased) = new_cell::<C>();
-        let body = StreamBody::<C, F, M, K> { f, chunk, _m: PhantomData };
+        let body = StreamBody::<C, F, M, K> {
+            f,
+            chunk,
+            _m: PhantomData,
+        };
         let runner = Box::pin(BodyRunner::new(body, slots, cell));
         StreamNode::new(self.push::<K::Value>(short_name::<F>(), runner, ports, erased, Some(chunk_erased)))
     }
@@ -189,7 +197,12 @@ impl FlowBuilder {
         self.state_node::<S, M, F, Fallible>(state, f, args)
     }
 
-    fn state_node<S: 'static, M: 'static, F, K>(&mut self, state: S, f: F, args: impl IntoArgs<F::Args>) -> Node<K::Value>
+    fn state_node<S: 'static, M: 'static, F, K>(
+        &mut self,
+        state: S,
+        f: F,
+        args: impl IntoArgs<F::Args>,
+    ) -> Node<K::Value>
     where
         F: StateFn<S, M>,
         K: super::runner::Finish<F::Output>,
@@ -197,7 +210,11 @@ impl FlowBuilder {
     {
         let (slots, ports) = args.into_slots();
         let (cell, erased) = new_cell::<K::Value>();
-        let body = StateBody::<S, F, M, K> { state: Some(state), f: Rc::new(f), _m: PhantomData };
+        let body = StateBody::<S, F, M, K> {
+            state: Some(state),
+            f: Rc::new(f),
+            _m: PhantomData,
+        };
         let runner = Box::pin(BodyRunner::new(body, slots, cell));
         Node::new(self.push::<K::Value>(short_name::<S>(), runner, ports, erased, None))
     }
@@ -206,7 +223,11 @@ impl FlowBuilder {
     /// `name` appears in the build error if it is never defined.
     pub fn forward<T: 'static>(&mut self, name: &str) -> Forward<T> {
         let id = self.forwards.len() as u32;
-        self.forwards.push(ForwardDef { name: name.to_string(), def: None, defined_twice: false });
+        self.forwards.push(ForwardDef {
+            name: name.to_string(),
+            def: None,
+            defined_twice: false,
+        });
         Forward::new(id)
     }
 
@@ -256,7 +277,10 @@ impl FlowBuilder {
             for (i, spec) in d.ports.iter().enumerate() {
                 match *spec {
                     PortSpec::Own { has_default: false } => {
-                        return Err(BuildError::Unconnected { node: d.name.clone(), input: self.input_label(n, i) });
+                        return Err(BuildError::Unconnected {
+                            node: d.name.clone(),
+                            input: self.input_label(n, i),
+                        });
                     }
                     PortSpec::Fwd { id, .. } if self.forwards[id as usize].def.is_none() => {
                         return Err(BuildError::UndefinedForward {
@@ -286,7 +310,11 @@ impl FlowBuilder {
             for (i, spec) in d.ports.iter().enumerate() {
                 let (producer, level, has_default) = match *spec {
                     PortSpec::Own { has_default } => (None, 0, has_default),
-                    PortSpec::Node { node, level, has_default } => {
+                    PortSpec::Node {
+                        node,
+                        level,
+                        has_default,
+                    } => {
                         d.runner.as_mut().bind(i, None, &cells);
                         (Some(node), level, has_default)
                     }

@@ -191,8 +191,15 @@ impl Driver {
             }
             first
         };
-        let cx = StartCx { shared: &self.state, node: n, first_port };
-        let started = self.state.runners[n as usize].borrow_mut().as_mut().start(&self.modes, &cx);
+        let cx = StartCx {
+            shared: &self.state,
+            node: n,
+            first_port,
+        };
+        let started = self.state.runners[n as usize]
+            .borrow_mut()
+            .as_mut()
+            .start(&self.modes, &cx);
         match started {
             Ok(()) => true,
             Err(fault) => {
@@ -302,7 +309,9 @@ impl Driver {
         let (a, b) = g.nodes[n as usize].ports;
         for pi in a..b {
             let port = &g.ports[pi as usize];
-            let Some(p) = port.producer.filter(|_| port.level == 1) else { continue };
+            let Some(p) = port.producer.filter(|_| port.level == 1) else {
+                continue;
+            };
             let prod = &mut g.nodes[p as usize];
             if prod.generation.is_some_and(|gn| !gn.is_finished()) && prod.cancelled_at.is_none() {
                 prod.cancelled_at = Some(prod.chunks);
@@ -326,7 +335,14 @@ impl Driver {
             instrument::errored(&g, n, &fault.to_string());
         }
         let name = g.nodes[n as usize].name.clone();
-        record_failure(&mut g, Failure::Node { node: NodeId(n), name, fault });
+        record_failure(
+            &mut g,
+            Failure::Node {
+                node: NodeId(n),
+                name,
+                fault,
+            },
+        );
     }
 
     /// Polls every body that waits outside the flow (a timer, a socket, a task).

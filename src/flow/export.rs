@@ -33,7 +33,11 @@ impl Flow {
         for (src, dst, input, level, def) in edges(&g) {
             let style = if level == 1 { ", style=dashed" } else { "" };
             let mark = if def { "?" } else { "" };
-            let _ = writeln!(out, "  n{src} -> n{dst} [label=\"{}{mark}\"{style}];", escape(&label(&g, dst, input)));
+            let _ = writeln!(
+                out,
+                "  n{src} -> n{dst} [label=\"{}{mark}\"{style}];",
+                escape(&label(&g, dst, input))
+            );
         }
         out.push_str("}\n");
         out

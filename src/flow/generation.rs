@@ -31,7 +31,10 @@ impl Generation {
 
     /// Chunk `chunk` of streaming run `run`: `(run, chunk)`.
     pub const fn chunk(run: u64, chunk: u64) -> Generation {
-        Generation { run, chunk: Some(chunk) }
+        Generation {
+            run,
+            chunk: Some(chunk),
+        }
     }
 
     /// The run index (first element).
@@ -140,7 +143,10 @@ pub fn stitch(g: Option<Generation>, s: u64) -> Option<Generation> {
     match g {
         _ if s == 0 => g,
         None => Some(Generation::finished(s - 1)),
-        Some(g) => Some(Generation { run: g.run + s, chunk: g.chunk }),
+        Some(g) => Some(Generation {
+            run: g.run + s,
+            chunk: g.chunk,
+        }),
     }
 }
 

@@ -86,7 +86,10 @@ pub fn unconnected<T>() -> Unconnected<T> {
 
 /// An input with no connection that always takes `default`.
 pub fn unconnected_or<T>(default: T) -> WithDefault<T> {
-    WithDefault { source: SourceRef::None, default }
+    WithDefault {
+        source: SourceRef::None,
+        default,
+    }
 }
 
 macro_rules! copy_debug {
@@ -129,7 +132,11 @@ impl<R: Clone + 'static> Node<R> {
 
     /// The whole return value as an [`Output`].
     pub fn out(&self) -> Output<R> {
-        Output { node: self.id, level: 0, project: project_whole::<R> }
+        Output {
+            node: self.id,
+            level: 0,
+            project: project_whole::<R>,
+        }
     }
 
     /// Element `I` of a tuple return value.
@@ -149,7 +156,11 @@ impl<R: Clone + 'static> Node<R> {
     where
         R: TupleField<I>,
     {
-        Output { node: self.id, level: 0, project: project_field::<R, I> }
+        Output {
+            node: self.id,
+            level: 0,
+            project: project_field::<R, I>,
+        }
     }
 
     /// The whole return value, with `default` for when the port is stale.
@@ -170,12 +181,20 @@ impl<C: Clone + 'static, R: Clone + 'static> StreamNode<C, R> {
 
     /// The chunks, for an input of type [`Stream<C>`].
     pub fn stream(&self) -> Output<Stream<C>> {
-        Output { node: self.id, level: 1, project: project_stream::<C> }
+        Output {
+            node: self.id,
+            level: 1,
+            project: project_stream::<C>,
+        }
     }
 
     /// The final value as an [`Output`].
     pub fn out(&self) -> Output<R> {
-        Output { node: self.id, level: 0, project: project_whole::<R> }
+        Output {
+            node: self.id,
+            level: 0,
+            project: project_whole::<R>,
+        }
     }
 
     /// Element `I` of a tuple final value.
@@ -183,7 +202,11 @@ impl<C: Clone + 'static, R: Clone + 'static> StreamNode<C, R> {
     where
         R: TupleField<I>,
     {
-        Output { node: self.id, level: 0, project: project_field::<R, I> }
+        Output {
+            node: self.id,
+            level: 0,
+            project: project_field::<R, I>,
+        }
     }
 
     /// The node's id.
@@ -195,7 +218,10 @@ impl<C: Clone + 'static, R: Clone + 'static> StreamNode<C, R> {
 impl<T> Output<T> {
     /// This output, with `default` for when the port is stale.
     pub fn or(self, default: T) -> WithDefault<T> {
-        WithDefault { source: SourceRef::Out(self), default }
+        WithDefault {
+            source: SourceRef::Out(self),
+            default,
+        }
     }
 
     /// The producing node.
@@ -211,7 +237,10 @@ impl<T> Forward<T> {
 
     /// This reference, with `default` for when the port is stale (how cycles are broken).
     pub fn or(self, default: T) -> WithDefault<T> {
-        WithDefault { source: SourceRef::Fwd(self.id), default }
+        WithDefault {
+            source: SourceRef::Fwd(self.id),
+            default,
+        }
     }
 }
 
@@ -287,7 +316,9 @@ tuple_field!(4 E; A, B, C, D, E, F);
 tuple_field!(5 F; A, B, C, D, E, F);
 
 fn value_cell<R: 'static>(cells: &Cells) -> Rc<RefCell<Option<R>>> {
-    Rc::clone(&cells.value).downcast::<RefCell<Option<R>>>().expect("output type is checked at compile time")
+    Rc::clone(&cells.value)
+        .downcast::<RefCell<Option<R>>>()
+        .expect("output type is checked at compile time")
 }
 
 fn project_whole<R: Clone + 'static>(cells: &Cells) -> Reader<R> {
@@ -302,7 +333,9 @@ fn project_field<R: TupleField<I> + 'static, const I: usize>(cells: &Cells) -> R
 
 fn project_stream<C: Clone + 'static>(cells: &Cells) -> Reader<Stream<C>> {
     let chunk: Rc<dyn Any> = Rc::clone(cells.chunk.as_ref().expect("stream outputs belong to streaming nodes"));
-    let chunk = chunk.downcast::<RefCell<Option<C>>>().expect("chunk type is checked at compile time");
+    let chunk = chunk
+        .downcast::<RefCell<Option<C>>>()
+        .expect("chunk type is checked at compile time");
     Rc::new(move |cx, port| Some(Stream::open(cx.shared, port, Rc::clone(&chunk))))
 }
 
@@ -327,13 +360,19 @@ pub trait IntoInput<T> {
 
 impl<T: Clone + 'static> IntoInput<T> for T {
     fn into_input(self) -> InputSpec<T> {
-        InputSpec { value: Some((self, T::clone)), source: SourceRef::None }
+        InputSpec {
+            value: Some((self, T::clone)),
+            source: SourceRef::None,
+        }
     }
 }
 
 impl<T: 'static> IntoInput<T> for Output<T> {
     fn into_input(self) -> InputSpec<T> {
-        InputSpec { value: None, source: SourceRef::Out(self) }
+        InputSpec {
+            value: None,
+            source: SourceRef::Out(self),
+        }
     }
 }
 
@@ -351,18 +390,27 @@ impl<C: Clone + 'static, R: Clone + 'static> IntoInput<R> for StreamNode<C, R> {
 
 impl<T: 'static> IntoInput<T> for Forward<T> {
     fn into_input(self) -> InputSpec<T> {
-        InputSpec { value: None, source: SourceRef::Fwd(self.id) }
+        InputSpec {
+            value: None,
+            source: SourceRef::Fwd(self.id),
+        }
     }
 }
 
 impl<T: Clone + 'static> IntoInput<T> for WithDefault<T> {
     fn into_input(self) -> InputSpec<T> {
-        InputSpec { value: Some((self.default, T::clone)), source: self.source }
+        InputSpec {
+            value: Some((self.default, T::clone)),
+            source: self.source,
+        }
     }
 }
 
 impl<T: 'static> IntoInput<T> for Unconnected<T> {
     fn into_input(self) -> InputSpec<T> {
-        InputSpec { value: None, source: SourceRef::None }
+        InputSpec {
+            value: None,
+            source: SourceRef::None,
+        }
     }
 }

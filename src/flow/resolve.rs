@@ -196,13 +196,18 @@ impl Resolver {
             let inputs = (pa..pb)
                 .filter(|&pi| {
                     let port = &g.ports[pi as usize];
-                    port.producer.is_some_and(|p| self.seen(p) && self.comp[p as usize] == comp)
+                    port.producer
+                        .is_some_and(|p| self.seen(p) && self.comp[p as usize] == comp)
                         && g.port_stale(pi)
                         && !port.has_default
                 })
                 .map(|pi| input_name(g, x, (pi - pa) as usize))
                 .collect();
-            cycle.push(CycleMember { node: super::handles::NodeId(x), name: node.name.clone(), inputs });
+            cycle.push(CycleMember {
+                node: super::handles::NodeId(x),
+                name: node.name.clone(),
+                inputs,
+            });
         }
         for m in a..b {
             g.nodes[self.members[m as usize] as usize].status = Status::Failed;
@@ -236,7 +241,11 @@ fn fast_path(g: &Graph, n: u32) -> Option<Option<Action>> {
     match g.nodes[n as usize].status {
         Status::Idle => {
             let (a, b) = g.nodes[n as usize].ports;
-            if (a..b).any(|pi| g.port_stale(pi)) { None } else { Some(Some(Action::Start)) }
+            if (a..b).any(|pi| g.port_stale(pi)) {
+                None
+            } else {
+                Some(Some(Action::Start))
+            }
         }
         Status::Stalled(pi) => {
             if g.stream_port_ready(pi) {
@@ -276,9 +285,7 @@ fn nth_edge(g: &Graph, x: u32, pos: u32) -> Option<(u32, u32)> {
             }
             None
         }
-        Status::Stalled(pi) if pos == 0 && !g.stream_port_ready(pi) => {
-            g.ports[pi as usize].producer.map(|p| (1, p))
-        }
+        Status::Stalled(pi) if pos == 0 && !g.stream_port_ready(pi) => g.ports[pi as usize].producer.map(|p| (1, p)),
         _ => None,
     }
 }

@@ -54,7 +54,12 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { limit_all: None, limits: Vec::new(), terminate_on_error: true, time_nodes: false }
+        RunOptions {
+            limit_all: None,
+            limits: Vec::new(),
+            terminate_on_error: true,
+            time_nodes: false,
+        }
     }
 }
 
@@ -93,7 +98,12 @@ impl RunOptions {
     }
 
     pub(crate) fn limit_for(&self, node: NodeId) -> Option<Generation> {
-        self.limits.iter().rev().find(|(n, _)| *n == node).map(|(_, g)| *g).or(self.limit_all)
+        self.limits
+            .iter()
+            .rev()
+            .find(|(n, _)| *n == node)
+            .map(|(_, g)| *g)
+            .or(self.limit_all)
     }
 }
 
@@ -153,7 +163,14 @@ impl Flow {
             return None;
         }
         let read = (out.project)(&self.cells[out.node as usize]);
-        read(&StartCx { shared: &self.state, node: out.node, first_port: 0 }, 0)
+        read(
+            &StartCx {
+                shared: &self.state,
+                node: out.node,
+                first_port: 0,
+            },
+            0,
+        )
     }
 
     /// A node's generation: `None` if it never produced anything.
@@ -170,7 +187,10 @@ impl Flow {
     pub fn stats(&self, node: impl AsNode) -> NodeStats {
         let g = self.state.graph.borrow();
         let n = &g.nodes[node.node_id().index()];
-        NodeStats { runs: n.runs, run_time: n.run_time }
+        NodeStats {
+            runs: n.runs,
+            run_time: n.run_time,
+        }
     }
 
     /// Wall time of the last run.

@@ -140,7 +140,13 @@ pin_project_lite::pin_project! {
 
 impl<B: Body> BodyRunner<B> {
     pub(crate) fn new(body: B, slots: <B::Args as ArgList>::Slots, cell: Rc<RefCell<Option<B::Value>>>) -> Self {
-        BodyRunner { body, slots, fut: None, pending: None, cell }
+        BodyRunner {
+            body,
+            slots,
+            fut: None,
+            pending: None,
+            cell,
+        }
     }
 }
 
@@ -155,7 +161,9 @@ impl<B: Body> Runner for BodyRunner<B> {
 
     fn poll_body(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         let mut this = self.project();
-        let Some(fut) = this.fut.as_mut().as_pin_mut() else { return Poll::Ready(Ok(())) };
+        let Some(fut) = this.fut.as_mut().as_pin_mut() else {
+            return Poll::Ready(Ok(()));
+        };
         let out = match fut.poll(cx) {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(out) => out,

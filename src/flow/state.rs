@@ -142,7 +142,9 @@ pub(crate) struct FlowState {
 
 impl std::fmt::Debug for FlowState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FlowState").field("nodes", &self.runners.len()).finish_non_exhaustive()
+        f.debug_struct("FlowState")
+            .field("nodes", &self.runners.len())
+            .finish_non_exhaustive()
     }
 }
 

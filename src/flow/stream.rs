@@ -26,7 +26,9 @@ pub struct Emitter<C> {
 
 impl<C> fmt::Debug for Emitter<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Emitter").field("node", &self.node).finish_non_exhaustive()
+        f.debug_struct("Emitter")
+            .field("node", &self.node)
+            .finish_non_exhaustive()
     }
 }
 
@@ -40,18 +42,28 @@ impl<C> Emitter<C> {
     /// # Errors
     /// [`StreamCancelled`] once a consumer cancelled this run's stream (the chunk is dropped).
     pub fn emit(&self, chunk: C) -> Emit<'_, C> {
-        Emit { emitter: self, chunk: Some(chunk), waiting: false }
+        Emit {
+            emitter: self,
+            chunk: Some(chunk),
+            waiting: false,
+        }
     }
 
     /// Whether a consumer cancelled this run's stream.
     pub fn is_cancelled(&self) -> bool {
-        self.shared.graph.borrow().nodes[self.node as usize].cancelled_at.is_some()
+        self.shared.graph.borrow().nodes[self.node as usize]
+            .cancelled_at
+            .is_some()
     }
 
     /// A folding view: every chunk emitted through it is also folded into an accumulator, whose
     /// value ([`Fold::value`]) is the natural final value of the producer.
     pub fn fold<A, F: FnMut(A, &C) -> A>(&self, init: A, f: F) -> Fold<'_, C, A, F> {
-        Fold { emitter: self, acc: Some(init), f }
+        Fold {
+            emitter: self,
+            acc: Some(init),
+            f,
+        }
     }
 }
 
@@ -65,7 +77,9 @@ pub struct Emit<'e, C> {
 
 impl<C> fmt::Debug for Emit<'_, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Emit").field("waiting", &self.waiting).finish_non_exhaustive()
+        f.debug_struct("Emit")
+            .field("waiting", &self.waiting)
+            .finish_non_exhaustive()
     }
 }
 
@@ -84,7 +98,11 @@ impl<C> Future for Emit<'_, C> {
                 return Poll::Pending;
             }
             self.waiting = false;
-            return Poll::Ready(if node.cancelled_at.is_some() { Err(StreamCancelled) } else { Ok(()) });
+            return Poll::Ready(if node.cancelled_at.is_some() {
+                Err(StreamCancelled)
+            } else {
+                Ok(())
+            });
         }
         if g.nodes[n as usize].cancelled_at.is_some() {
             self.chunk = None;
@@ -161,7 +179,10 @@ pub struct Stream<C> {
 
 impl<C> fmt::Debug for Stream<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Stream").field("port", &self.port).field("done", &self.done).finish()
+        f.debug_struct("Stream")
+            .field("port", &self.port)
+            .field("done", &self.done)
+            .finish()
     }
 }
 
@@ -181,7 +202,12 @@ impl<C: Clone> Stream<C> {
         port_state.taken = taken;
         port_state.detached = false;
         drop(g);
-        Stream { shared: Rc::clone(shared), port, chunk, done: false }
+        Stream {
+            shared: Rc::clone(shared),
+            port,
+            chunk,
+            done: false,
+        }
     }
 
     /// The next chunk, or `None` at the end of the producer's run.
@@ -199,7 +225,9 @@ impl<C: Clone> Stream<C> {
         self.done = true;
         let mut g = self.shared.graph.borrow_mut();
         detach(&mut g, self.port);
-        let p = g.ports[self.port as usize].producer.expect("stream ports are connected");
+        let p = g.ports[self.port as usize]
+            .producer
+            .expect("stream ports are connected");
         let prod = &mut g.nodes[p as usize];
         if prod.generation.is_some_and(|gn| !gn.is_finished()) && prod.cancelled_at.is_none() {
             prod.cancelled_at = Some(prod.chunks);
@@ -216,7 +244,9 @@ impl<C: Clone> Stream<C> {
         let mut g = self.shared.graph.borrow_mut();
         let pi = self.port as usize;
         let p = g.ports[pi].producer.expect("stream ports are connected") as usize;
-        let Some(gn) = g.nodes[p].generation else { return self.stall(&mut g) };
+        let Some(gn) = g.nodes[p].generation else {
+            return self.stall(&mut g);
+        };
         if gn.run() > g.ports[pi].run {
             let port = &mut g.ports[pi];
             port.run = gn.run();

@@ -63,7 +63,11 @@ pub struct FlowNode<'a> {
 impl<'a> FlowNode<'a> {
     /// Describes a node (used by the flow layer).
     pub fn new(index: usize, name: &'a str, generation: Option<&'a [u64]>) -> Self {
-        FlowNode { index, name, generation }
+        FlowNode {
+            index,
+            name,
+            generation,
+        }
     }
 }
 

@@ -19,8 +19,8 @@ mod timer;
 pub(crate) mod wait;
 
 pub use command::CommandKind;
-pub use error::{Elapsed, RunError, TaskError, TaskId};
 pub(crate) use error::panic_message;
+pub use error::{Elapsed, RunError, TaskError, TaskId};
 pub use event_loop::{Builder, EventLoop};
 pub use handle::{Cancel, DropPolicy, Join, Spawn, TaskHandle, TaskStatus, current_task, spawn, task_status};
 pub use instrument::{FlowNode, Instrument, LoopStats, SocketEvent, TaskStats};
