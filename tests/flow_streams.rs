@@ -240,8 +240,7 @@ fn case27() -> Vec<String> {
     }
     let mut flow = b.build().unwrap();
     flow.run_until_complete(RunOptions::new()).unwrap();
-    let out = l.borrow().clone();
-    out
+    l.take()
 }
 
 #[test]

@@ -44,6 +44,10 @@ pub struct StartCx<'a> {
 #[doc(hidden)]
 pub type Reader<T> = Rc<dyn Fn(&StartCx<'_>, u32) -> Option<T>>;
 
+/// A constant or default together with the function that clones it for each run.
+#[doc(hidden)]
+pub type Owned<T> = (T, fn(&T) -> T);
+
 /// Where an argument comes from before the flow is built.
 #[doc(hidden)]
 pub enum SourceRef<T> {
@@ -55,7 +59,7 @@ pub enum SourceRef<T> {
 /// A converted argument: an optional constant/default and an optional connection.
 #[doc(hidden)]
 pub struct InputSpec<T> {
-    pub(crate) value: Option<(T, fn(&T) -> T)>,
+    pub(crate) value: Option<Owned<T>>,
     pub(crate) source: SourceRef<T>,
 }
 
@@ -106,7 +110,7 @@ pub struct GatherFault {
 /// One typed input slot of a node.
 #[doc(hidden)]
 pub struct InputSlot<T> {
-    value: Option<(T, fn(&T) -> T)>,
+    value: Option<Owned<T>>,
     source: SourceRef<T>,
     reader: Option<Reader<T>>,
 }

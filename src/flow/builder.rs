@@ -80,7 +80,7 @@ impl FlowBuilder {
         Self::default()
     }
 
-    fn push<R: 'static>(
+    fn push(
         &mut self,
         base: String,
         runner: Pin<Box<dyn Runner>>,
@@ -131,7 +131,7 @@ impl FlowBuilder {
         let (cell, erased) = new_cell::<K::Value>();
         let body = FnBody::<F, M, K> { f, _m: PhantomData };
         let runner = Box::pin(BodyRunner::new(body, slots, cell));
-        Node::new(self.push::<K::Value>(short_name::<F>(), runner, ports, erased, None))
+        Node::new(self.push(short_name::<F>(), runner, ports, erased, None))
     }
 
     /// A streaming node: `f`'s first parameter is an [`Emitter<C>`](super::Emitter), the
@@ -172,7 +172,7 @@ impl FlowBuilder {
             _m: PhantomData,
         };
         let runner = Box::pin(BodyRunner::new(body, slots, cell));
-        StreamNode::new(self.push::<K::Value>(short_name::<F>(), runner, ports, erased, Some(chunk_erased)))
+        StreamNode::new(self.push(short_name::<F>(), runner, ports, erased, Some(chunk_erased)))
     }
 
     /// A stateful node: `state` is kept by the node (never shared) and `f` — typically a method
@@ -216,7 +216,7 @@ impl FlowBuilder {
             _m: PhantomData,
         };
         let runner = Box::pin(BodyRunner::new(body, slots, cell));
-        Node::new(self.push::<K::Value>(short_name::<S>(), runner, ports, erased, None))
+        Node::new(self.push(short_name::<S>(), runner, ports, erased, None))
     }
 
     /// A reference to an output of type `T` defined later with [`define`](FlowBuilder::define).

@@ -211,6 +211,7 @@ impl<C: Clone> Stream<C> {
     }
 
     /// The next chunk, or `None` at the end of the producer's run.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Next<'_, C> {
         Next { stream: self }
     }
