@@ -252,7 +252,7 @@ fn flow_runs_inside_a_loop_task() {
     let x = b.node(nap, (7,));
     let mut flow = b.build().unwrap();
     let run = flow.run(RunOptions::new());
-    let out = flowloop::run(async move { run.await }).unwrap().unwrap();
+    let out = flowloop::run(run).unwrap().unwrap();
     assert!(out.is_completed());
     assert_eq!(flow.value(x), Some(7));
 }
