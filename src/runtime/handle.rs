@@ -123,6 +123,7 @@ impl<T: 'static> TaskHandle<T> {
             policy: DropPolicy::Detach,
             joined: false,
             _marker: PhantomData,
+            _not_send: PhantomData,
         }
     }
 
