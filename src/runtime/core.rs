@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Wake, Waker};
+use std::task::{Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
@@ -88,6 +88,10 @@ pub(crate) struct Core {
     pub(crate) instrument: Option<Box<dyn Instrument>>,
     pub(crate) time_polls: bool,
     pub(crate) slow_poll: Option<Duration>,
+    /// The root task of the current run, and whether it has finished.
+    pub(crate) root: Option<(TaskId, bool)>,
+    /// Whether the current run waits for every task, not just the root.
+    pub(crate) wait_all: bool,
     /// The task being polled right now.
     pub(crate) current: Option<TaskId>,
     pub(crate) exit: Option<Box<dyn Any>>,
@@ -96,6 +100,8 @@ pub(crate) struct Core {
     pub(crate) live: usize,
     /// Futures whose drop was deferred until no borrow of the core is held.
     pub(crate) graveyard: Vec<TaskBox>,
+    /// An empty buffer swapped in while the graveyard is being emptied (avoids reallocating).
+    pub(crate) spare_graveyard: Vec<TaskBox>,
 }
 
 impl Shared {
@@ -127,11 +133,14 @@ impl Core {
             instrument: None,
             time_polls: false,
             slow_poll: None,
+            root: None,
+            wait_all: true,
             current: None,
             exit: None,
             next_gen: 0,
             live: 0,
             graveyard: Vec::new(),
+            spare_graveyard: Vec::new(),
         }
     }
 
@@ -185,7 +194,7 @@ impl Core {
                 });
             }
             TaskState::Running => slot.notified = true,
-            TaskState::Queued | TaskState::Finished(_) => {}
+            _ => {}
         }
     }
 
@@ -215,10 +224,13 @@ impl Core {
     /// Records that a task has finished and wakes its joiner; frees the slot if detached.
     pub(crate) fn finish(&mut self, id: TaskId, outcome: Result<(), TaskError>) {
         let Some(slot) = self.slot_mut(id) else { return };
-        slot.state = TaskState::Finished(outcome.clone());
+        slot.set_outcome(outcome.clone());
         let joiner = slot.joiner.take();
         let detached = slot.detached;
         self.live -= 1;
+        if let Some((root, done)) = self.root.as_mut() {
+            *done |= *root == id;
+        }
         match &outcome {
             Ok(()) => self.stats.tasks_completed += 1,
             Err(TaskError::Cancelled) => self.stats.tasks_cancelled += 1,
@@ -247,13 +259,70 @@ impl Core {
         }
     }
 
+    /// Whether the current run is over: `exit` was called, or the root finished (and, when
+    /// waiting for all, every task).
+    pub(crate) fn should_stop(&self) -> bool {
+        self.exit.is_some() || (self.root.is_some_and(|(_, done)| done) && (!self.wait_all || self.live == 0))
+    }
+
+    /// Pops the next task that is really queued (stale entries are skipped), marks it running
+    /// and takes its future for polling.
+    pub(crate) fn pop_runnable(&mut self) -> Option<(TaskId, TaskBox)> {
+        while let Some(id) = self.ready.pop_front() {
+            let Some(slot) = self.tasks.get_mut(id.key as usize) else {
+                continue;
+            };
+            if slot.generation != id.generation || slot.state != TaskState::Queued {
+                continue;
+            }
+            let Some(fut) = slot.future.take() else { continue };
+            slot.state = TaskState::Running;
+            slot.polls = slot.polls.saturating_add(1);
+            return Some((id, fut));
+        }
+        None
+    }
+
+    /// Settles a task after its poll: back to idle (or re-queued if woken meanwhile), or
+    /// finished with its value, its panic, or a cancellation that arrived during the poll.
+    pub(crate) fn after_poll(&mut self, id: TaskId, fut: TaskBox, polled: Result<Poll<()>, String>) {
+        let Some(slot) = self.slot_mut(id) else {
+            self.graveyard.push(fut);
+            return;
+        };
+        let outcome = match polled {
+            Ok(Poll::Pending) if !slot.cancel_requested => {
+                slot.future = Some(fut);
+                slot.state = TaskState::Idle;
+                if std::mem::take(&mut slot.notified) {
+                    slot.state = TaskState::Queued;
+                    self.ready.push_back(id);
+                }
+                return;
+            }
+            Ok(Poll::Pending) => {
+                self.graveyard.push(fut);
+                Err(TaskError::Cancelled)
+            }
+            Ok(Poll::Ready(())) => {
+                slot.future = Some(fut);
+                Ok(())
+            }
+            Err(msg) => {
+                self.graveyard.push(fut);
+                Err(TaskError::Panicked(msg))
+            }
+        };
+        self.finish(id, outcome);
+    }
+
     /// Takes the future of a task that is being cancelled; the caller drops it outside the
     /// borrow. Returns `None` if the task is unknown, finished or running (a running task is
     /// flagged and dropped when its poll returns).
     pub(crate) fn cancel_task(&mut self, id: TaskId) -> Option<TaskBox> {
         let slot = self.slot_mut(id)?;
         match slot.state {
-            TaskState::Finished(_) => None,
+            TaskState::Completed | TaskState::Panicked | TaskState::Cancelled => None,
             TaskState::Running => {
                 slot.cancel_requested = true;
                 None

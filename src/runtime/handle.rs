@@ -153,8 +153,8 @@ impl<T: 'static> TaskHandle<T> {
         context::with_core(|c| {
             c.slot(self.id)
                 .map(|s| TaskStats {
-                    polls: s.polls,
-                    poll_time: s.poll_time,
+                    polls: u64::from(s.polls),
+                    poll_time: std::time::Duration::from_nanos(s.poll_ns),
                 })
                 .unwrap_or_default()
         })
@@ -269,10 +269,7 @@ fn take_outcome<T: 'static>(core: &mut Core, id: TaskId) -> Option<Result<T, Tas
     let Some(slot) = core.slot_mut(id) else {
         return Some(Err(TaskError::Cancelled));
     };
-    let TaskState::Finished(outcome) = &slot.state else {
-        return None;
-    };
-    let outcome = outcome.clone();
+    let outcome = slot.outcome()?;
     let mut out: Option<T> = None;
     if let Some(fut) = slot.future.as_mut() {
         fut.as_mut().take_output(&mut out);
@@ -353,6 +350,6 @@ pub fn task_status(id: TaskId) -> TaskStatus {
         Some(TaskState::Idle) => TaskStatus::Waiting,
         Some(TaskState::Queued) => TaskStatus::Queued,
         Some(TaskState::Running) => TaskStatus::Running,
-        Some(TaskState::Finished(_)) => TaskStatus::Finished,
+        Some(_) => TaskStatus::Finished,
     })
 }
