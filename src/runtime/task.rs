@@ -75,7 +75,8 @@ pub(crate) enum TaskState {
 pub(crate) struct TaskSlot {
     /// `None` while the task is being polled, or after it failed or was cancelled.
     pub(crate) future: Option<TaskBox>,
-    /// The panic message of a task that panicked.
+    /// The panic message of a task that panicked (a thin pointer keeps the slot small).
+    #[allow(clippy::box_collection)]
     pub(crate) panic: Option<Box<String>>,
     /// Time spent in polls, in nanoseconds (only with poll timing on).
     pub(crate) poll_ns: u64,
