@@ -102,6 +102,8 @@ pub(crate) struct Core {
     pub(crate) graveyard: Vec<TaskBox>,
     /// An empty buffer swapped in while the graveyard is being emptied (avoids reallocating).
     pub(crate) spare_graveyard: Vec<TaskBox>,
+    /// Reused buffer for due timers.
+    due_buf: Vec<Ticket>,
 }
 
 impl Shared {
@@ -141,6 +143,7 @@ impl Core {
             live: 0,
             graveyard: Vec::new(),
             spare_graveyard: Vec::new(),
+            due_buf: Vec::new(),
         }
     }
 
@@ -386,13 +389,18 @@ impl Core {
 
     /// Fires every timer that is due; returns how many woke a task.
     pub(crate) fn fire_timers(&mut self, now: Instant) -> usize {
+        if self.timers.len() == 0 {
+            return 0;
+        }
+        let mut due = std::mem::take(&mut self.due_buf);
+        self.timers.drain_due(now, &mut due);
         let mut fired = 0;
-        while let Some(t) = self.timers.pop_due(now) {
-            if self.waits.is_pending(t) {
+        for t in due.drain(..) {
+            if self.complete(t, Completion::Done) {
                 fired += 1;
-                self.complete(t, Completion::Done);
             }
         }
+        self.due_buf = due;
         self.stats.timers_fired += fired as u64;
         fired
     }
