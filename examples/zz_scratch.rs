@@ -34,6 +34,69 @@ fn main() {
             .unwrap();
             println!("batch {:.1} ns/op", t.elapsed().as_nanos() as f64 / n as f64);
         }
+        if w == "tokio" {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let t = Instant::now();
+            rt.block_on(async move {
+                let mut s = 0;
+                for i in 0..n {
+                    s += tokio::spawn(async move { i }).await.unwrap();
+                }
+                s
+            });
+            println!("tokio seq   {:.1} ns/op", t.elapsed().as_nanos() as f64 / n as f64);
+            let t = Instant::now();
+            rt.block_on(async move {
+                let mut hs = Vec::with_capacity(n as usize);
+                for i in 0..n {
+                    hs.push(tokio::spawn(async move { i }));
+                }
+                let mut s = 0;
+                for h in hs {
+                    s += h.await.unwrap();
+                }
+                s
+            });
+            println!("tokio batch {:.1} ns/op", t.elapsed().as_nanos() as f64 / n as f64);
+        }
+        if w == "tokio_local" {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let local = tokio::task::LocalSet::new();
+            let t = Instant::now();
+            local.block_on(&rt, async move {
+                let mut s = 0;
+                for i in 0..n {
+                    s += tokio::task::spawn_local(async move { i }).await.unwrap();
+                }
+                s
+            });
+            println!(
+                "tokio local seq   {:.1} ns/op",
+                t.elapsed().as_nanos() as f64 / n as f64
+            );
+            let t = Instant::now();
+            local.block_on(&rt, async move {
+                let mut hs = Vec::with_capacity(n as usize);
+                for i in 0..n {
+                    hs.push(tokio::task::spawn_local(async move { i }));
+                }
+                let mut s = 0;
+                for h in hs {
+                    s += h.await.unwrap();
+                }
+                s
+            });
+            println!(
+                "tokio local batch {:.1} ns/op",
+                t.elapsed().as_nanos() as f64 / n as f64
+            );
+        }
         if w == "queue" {
             let m = 1_000_000u64;
             let t = Instant::now();

@@ -66,6 +66,9 @@ pub(crate) struct Shared {
     pub(crate) commands: RefCell<Vec<(u32, Command)>>,
     /// Slots woken by same-thread `Waker`s.
     pub(crate) woken: RefCell<Vec<u32>>,
+    /// One waker per slab slot, made once and reused by every task in that slot. Only grown
+    /// between polls; borrowed shared while a task is polled.
+    pub(crate) wakers: RefCell<Vec<(Arc<SlotWaker>, Waker)>>,
 }
 
 /// The ready queue: FIFO of task ids (stale entries are skipped when popped).
@@ -74,7 +77,6 @@ pub(crate) type ReadyQueue = VecDeque<TaskId>;
 /// Everything the loop owns except the per-step slot.
 pub(crate) struct Core {
     pub(crate) tasks: Slab<TaskSlot>,
-    pub(crate) wakers: Vec<(Arc<SlotWaker>, Waker)>,
     pub(crate) ready: ReadyQueue,
     pub(crate) waits: WaitTable,
     pub(crate) timers: TimerHeap,
@@ -113,6 +115,7 @@ impl Shared {
             core: RefCell::new(core),
             commands: RefCell::new(Vec::new()),
             woken: RefCell::new(Vec::new()),
+            wakers: RefCell::new(Vec::new()),
         }
     }
 }
@@ -122,7 +125,6 @@ impl Core {
         let (remote_tx, remote_rx) = crossbeam_channel::unbounded();
         Core {
             tasks: Slab::new(),
-            wakers: Vec::new(),
             ready: VecDeque::new(),
             waits: WaitTable::default(),
             timers: TimerHeap::default(),
@@ -159,28 +161,36 @@ impl Core {
             .filter(|s| s.generation == id.generation)
     }
 
-    /// Inserts a task and queues it.
-    pub(crate) fn insert_task(&mut self, future: TaskBox, loop_id: u64) -> TaskId {
+    /// Inserts a task without queueing it (its state is already `Queued`; the caller pushes it).
+    pub(crate) fn add_task(&mut self, future: TaskBox) -> TaskId {
         self.next_gen = self.next_gen.wrapping_add(1);
         let generation = self.next_gen;
         let key = self.tasks.insert(TaskSlot::new(generation, future)) as u32;
-        while self.wakers.len() <= key as usize {
-            let w = Arc::new(SlotWaker {
-                key: self.wakers.len() as u32,
-                loop_id,
-                tx: self.remote_tx.clone(),
-                mio_waker: self.driver.waker(),
-            });
-            self.wakers.push((w.clone(), Waker::from(w)));
-        }
         let id = TaskId { key, generation };
-        self.ready.push_back(id);
         self.live += 1;
         self.stats.tasks_spawned += 1;
         if let Some(i) = self.instrument.as_mut() {
             i.task_spawned(id);
         }
         id
+    }
+
+    /// Inserts a task and queues it.
+    pub(crate) fn insert_task(&mut self, future: TaskBox) -> TaskId {
+        let id = self.add_task(future);
+        self.ready.push_back(id);
+        id
+    }
+
+    /// A waker for slot `key`, for a loop whose id is `loop_id`.
+    pub(crate) fn make_waker(&self, key: u32, loop_id: u64) -> (Arc<SlotWaker>, Waker) {
+        let w = Arc::new(SlotWaker {
+            key,
+            loop_id,
+            tx: self.remote_tx.clone(),
+            mio_waker: self.driver.waker(),
+        });
+        (w.clone(), Waker::from(w))
     }
 
     /// Puts a waiting task on the ready queue (or flags a running one to be re-polled).
@@ -256,10 +266,16 @@ impl Core {
 
     /// Removes a finished task's slot; its (already finished) cell is dropped later.
     pub(crate) fn free_slot(&mut self, id: TaskId) {
-        if self.slot(id).is_some() {
-            let slot = self.tasks.remove(id.key as usize);
-            self.graveyard.extend(slot.future);
+        if let Some(fut) = self.remove_slot(id) {
+            self.graveyard.push(fut);
         }
+    }
+
+    /// Removes a finished task's slot and hands back its cell, for the caller to drop once no
+    /// borrow of the core is held.
+    pub(crate) fn remove_slot(&mut self, id: TaskId) -> Option<TaskBox> {
+        self.slot(id)?;
+        self.tasks.remove(id.key as usize).future
     }
 
     /// Whether the current run is over: `exit` was called, or the root finished (and, when
@@ -339,7 +355,7 @@ impl Core {
     }
 
     /// Carries out one command issued by task `key`.
-    pub(crate) fn execute(&mut self, key: u32, cmd: Command, loop_id: u64) {
+    pub(crate) fn execute(&mut self, key: u32, cmd: Command) {
         self.stats.commands[cmd.kind().index()] += 1;
         if let Some(i) = self.instrument.as_mut() {
             if let Some(slot) = self.tasks.get(key as usize) {
@@ -355,9 +371,11 @@ impl Core {
         match cmd {
             Command::Yield => self.wake_key(key),
             Command::Sleep { deadline, wait } => self.timers.push(deadline, wait),
-            Command::Spawn { task, wait } => {
-                let child = self.insert_task(task, loop_id);
-                let _ = self.complete(wait, Completion::Spawned(child));
+            Command::Spawn { child } => {
+                if self.slot(child).is_some_and(|s| s.state == TaskState::Queued) {
+                    self.ready.push_back(child);
+                }
+                self.wake_key(key);
             }
             Command::Join { target, wait } => match self.slot_mut(target) {
                 Some(slot) if !slot.is_finished() => slot.joiner = Some(wait),
@@ -406,11 +424,11 @@ impl Core {
     }
 
     /// Handles messages from other threads.
-    pub(crate) fn drain_remote(&mut self, loop_id: u64) {
+    pub(crate) fn drain_remote(&mut self) {
         while let Ok(msg) = self.remote_rx.try_recv() {
             match msg {
                 RemoteMsg::Spawn(make) => {
-                    let id = self.insert_task(make(), loop_id);
+                    let id = self.insert_task(make());
                     if let Some(s) = self.slot_mut(id) {
                         s.detached = true;
                     }
@@ -424,13 +442,13 @@ impl Core {
         }
     }
 
-    /// True when something outside the ready queue could still wake a task.
+    /// True when something outside the ready queue could still wake a task (cloned wakers are
+    /// checked by the caller, which owns them).
     pub(crate) fn may_wake(&self) -> bool {
         self.timers.len() > 0
             || self.driver.registrations() > 0
             || self.blocking.in_flight() > 0
             || !self.remote_rx.is_empty()
             || Arc::strong_count(&self.handle_token) > 1
-            || self.wakers.iter().any(|(a, _)| Arc::strong_count(a) > 2)
     }
 }

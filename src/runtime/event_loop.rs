@@ -5,7 +5,7 @@ use std::any::{Any, type_name};
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
-use std::task::{Context, Waker};
+use std::task::Context;
 use std::time::{Duration, Instant};
 
 use super::blocking::BlockingPool;
@@ -203,7 +203,7 @@ impl EventLoop {
             let mut core = self.shared.core.borrow_mut();
             core.exit = None;
             core.wait_all = self.wait_for_spawned;
-            let id = core.insert_task(Box::pin(TaskCell::new(root)), self.shared.loop_id);
+            let id = core.insert_task(Box::pin(TaskCell::new(root)));
             core.root = Some((id, false));
             id
         };
@@ -223,7 +223,7 @@ impl EventLoop {
     /// Runs ready tasks, timers and OS events until the root (and maybe all tasks) finished.
     fn drive(&mut self) -> Result<(), RunError> {
         let mut steps = 0u32;
-        self.shared.core.borrow_mut().drain_remote(self.shared.loop_id);
+        self.shared.core.borrow_mut().drain_remote();
         loop {
             while let Some(stop) = self.step() {
                 if stop {
@@ -249,14 +249,14 @@ impl EventLoop {
             let mut core = self.shared.core.borrow_mut();
             let now = Instant::now();
             core.fire_timers(now);
-            core.drain_remote(self.shared.loop_id);
+            core.drain_remote();
             drop(core);
             self.drain_woken();
             let core = self.shared.core.borrow();
             if !core.ready.is_empty() {
                 return Ok(());
             }
-            if !core.may_wake() {
+            if !core.may_wake() && !self.waker_held_elsewhere() {
                 return Err(RunError::Stalled { waiting: core.live });
             }
             core.timers.next_deadline().map(|d| d.saturating_duration_since(now))
@@ -281,7 +281,7 @@ impl EventLoop {
         for t in ready {
             core.complete(t, super::wait::Completion::Done);
         }
-        core.drain_remote(self.shared.loop_id);
+        core.drain_remote();
         core.fire_timers(Instant::now());
         Ok(())
     }
@@ -307,32 +307,36 @@ impl EventLoop {
     /// the ready queue is empty, else whether the run should stop.
     fn step(&mut self) -> Option<bool> {
         let shared = &*self.shared;
-        let (id, mut fut, waker, timed) = {
+        let (id, mut fut, timed) = {
             let mut core = shared.core.borrow_mut();
-            let core = &mut *core;
             let (id, fut) = core.pop_runnable()?;
             core.current = Some(id);
             core.stats.polls += 1;
-            // Borrow the slot's waker for the poll without touching its reference count.
-            let waker = std::mem::replace(&mut core.wakers[id.key as usize].1, Waker::noop().clone());
-            (id, fut, waker, core.time_polls)
+            let mut wakers = shared.wakers.borrow_mut();
+            while wakers.len() <= id.key as usize {
+                let key = wakers.len() as u32;
+                wakers.push(core.make_waker(key, shared.loop_id));
+            }
+            (id, fut, core.time_polls)
         };
         let start = timed.then(Instant::now);
-        let mut cx = Context::from_waker(&waker);
-        let polled = catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll_task(&mut cx)));
+        let polled = {
+            let wakers = shared.wakers.borrow();
+            let mut cx = Context::from_waker(&wakers[id.key as usize].1);
+            catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll_task(&mut cx)))
+        };
         let elapsed = start.map(|s| s.elapsed());
         let (stop, dead) = {
             let mut core = shared.core.borrow_mut();
             let core = &mut *core;
             core.current = None;
-            core.wakers[id.key as usize].1 = waker;
             if elapsed.is_some() || core.instrument.is_some() {
                 record_poll(core, id, elapsed);
             }
             core.after_poll(id, fut, polled.map_err(|p| panic_message(&*p)));
             let mut commands = shared.commands.borrow_mut();
             for (key, cmd) in commands.drain(..) {
-                core.execute(key, cmd, shared.loop_id);
+                core.execute(key, cmd);
             }
             (core.should_stop(), !core.graveyard.is_empty())
         };
@@ -340,6 +344,16 @@ impl EventLoop {
             self.bury();
         }
         Some(stop)
+    }
+
+    /// Whether some task's waker was cloned and is still held (by a foreign future, another
+    /// thread, ...), so a wake may still come.
+    fn waker_held_elsewhere(&self) -> bool {
+        self.shared
+            .wakers
+            .borrow()
+            .iter()
+            .any(|(a, _)| std::sync::Arc::strong_count(a) > 2)
     }
 
     /// Drops futures of cancelled or finished tasks, outside any borrow of the core (their

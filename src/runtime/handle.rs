@@ -11,8 +11,8 @@ use super::context;
 use super::core::Core;
 use super::error::{TaskError, TaskId};
 use super::instrument::TaskStats;
-use super::task::{TaskCell, TaskState};
-use super::wait::{Completion, Ticket};
+use super::task::{TaskBox, TaskCell, TaskState};
+use super::wait::Ticket;
 
 /// Spawns `future` as a new task of the running loop and returns its [`TaskHandle`] once the
 /// child has been queued. The child is polled before the spawning task resumes.
@@ -33,15 +33,15 @@ where
 {
     Spawn {
         future: Some(future),
-        wait: None,
+        child: None,
     }
 }
 
-/// Leaf future of [`spawn`]: issues [`Command::Spawn`].
+/// Leaf future of [`spawn`]: places the child in the task slab and issues [`Command::Spawn`].
 #[must_use = "futures do nothing unless awaited"]
 pub struct Spawn<F: Future> {
     future: Option<F>,
-    wait: Option<Ticket>,
+    child: Option<TaskId>,
 }
 
 // The child future is only moved (into its box) before it is ever polled.
@@ -49,7 +49,7 @@ impl<F: Future> Unpin for Spawn<F> {}
 
 impl<F: Future> std::fmt::Debug for Spawn<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Spawn").field("issued", &self.wait.is_some()).finish()
+        f.debug_struct("Spawn").field("child", &self.child).finish()
     }
 }
 
@@ -59,18 +59,20 @@ impl<F: Future + 'static> Future for Spawn<F> {
     fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {
         if let Some(fut) = self.future.take() {
             let task = Box::pin(TaskCell::new(fut));
-            self.wait = Some(context::issue(CommandKind::Spawn, |wait| Command::Spawn { task, wait }));
+            self.child = Some(context::with(|s| {
+                let (parent, child) = {
+                    let mut core = s.core.borrow_mut();
+                    let parent = core.current.expect("no task is being polled").key;
+                    (parent, core.add_task(task))
+                };
+                s.commands.borrow_mut().push((parent, Command::Spawn { child }));
+                child
+            }));
             return Poll::Pending;
         }
-        let Some(wait) = self.wait else {
-            panic!("Spawn polled after completion")
-        };
-        match context::take(wait) {
-            Some(Completion::Spawned(id)) => {
-                self.wait = None;
-                Poll::Ready(TaskHandle::new(id))
-            }
-            _ => Poll::Pending,
+        match self.child.take() {
+            Some(id) => Poll::Ready(TaskHandle::new(id)),
+            None => panic!("Spawn polled after completion"),
         }
     }
 }
@@ -78,10 +80,8 @@ impl<F: Future + 'static> Future for Spawn<F> {
 impl<F: Future> Drop for Spawn<F> {
     fn drop(&mut self) {
         // Spawned, but nobody will ever see the handle: the child runs detached.
-        if let Some(wait) = self.wait.take() {
-            if let Some(Some(Completion::Spawned(id))) = context::try_with_core(|c| c.waits.cancel(wait)) {
-                let _ = context::try_with_core(|c| detach(c, id));
-            }
+        if let Some(id) = self.child.take() {
+            let _ = context::try_with_core(|c| detach(c, id));
         }
     }
 }
@@ -235,7 +235,9 @@ impl<T: 'static> Future for Join<T> {
         }
         let taken = context::with_core(|c| take_outcome::<T>(c, id));
         match taken {
-            Some(result) => {
+            Some((result, cell)) => {
+                // The finished cell is dropped here, outside the borrow of the loop.
+                drop(cell);
                 self.handle.joined = true;
                 Poll::Ready(result)
             }
@@ -264,18 +266,19 @@ impl<T> Drop for Join<T> {
     }
 }
 
-/// Takes a finished task's outcome and frees its slot; `None` while it is still running.
-fn take_outcome<T: 'static>(core: &mut Core, id: TaskId) -> Option<Result<T, TaskError>> {
+/// Takes a finished task's outcome and frees its slot, handing back its cell for the caller to
+/// drop; `None` while the task is still running.
+fn take_outcome<T: 'static>(core: &mut Core, id: TaskId) -> Option<(Result<T, TaskError>, Option<TaskBox>)> {
     let Some(slot) = core.slot_mut(id) else {
-        return Some(Err(TaskError::Cancelled));
+        return Some((Err(TaskError::Cancelled), None));
     };
     let outcome = slot.outcome()?;
     let mut out: Option<T> = None;
     if let Some(fut) = slot.future.as_mut() {
         fut.as_mut().take_output(&mut out);
     }
-    core.free_slot(id);
-    Some(outcome.and_then(|()| out.ok_or(TaskError::Cancelled)))
+    let cell = core.remove_slot(id);
+    Some((outcome.and_then(|()| out.ok_or(TaskError::Cancelled)), cell))
 }
 
 /// Leaf future of [`TaskHandle::cancel`]: issues [`Command::Cancel`].

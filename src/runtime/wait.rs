@@ -14,7 +14,6 @@ use std::any::Any;
 use slab::Slab;
 
 use super::command::CommandKind;
-use super::error::TaskId;
 
 /// Names one pending command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -27,8 +26,6 @@ pub(crate) struct Ticket {
 pub(crate) enum Completion {
     /// The awaited thing happened (timer fired, task finished, queue or socket ready, ...).
     Done,
-    /// A spawn command inserted this task.
-    Spawned(TaskId),
     /// An offloaded closure returned (or panicked with this message).
     Offloaded(Result<Box<dyn Any + Send>, String>),
 }
