@@ -335,8 +335,14 @@ impl EventLoop {
             }
             core.after_poll(id, fut, polled.map_err(|p| panic_message(&*p)));
             let mut commands = shared.commands.borrow_mut();
-            for (key, cmd) in commands.drain(..) {
-                core.execute(key, cmd);
+            match commands.len() {
+                0 => {}
+                1 => {
+                    if let Some((key, cmd)) = commands.pop() {
+                        core.execute(key, cmd);
+                    }
+                }
+                _ => commands.drain(..).for_each(|(key, cmd)| core.execute(key, cmd)),
             }
             (core.should_stop(), !core.graveyard.is_empty())
         };
