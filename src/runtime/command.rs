@@ -51,7 +51,8 @@ pub(crate) enum Command {
     /// wakes the loop). Cancellation: the closure is **not** aborted; its result is discarded.
     Offload { job: Job, wait: Ticket },
     /// Stop `run_until_complete` now and return `value` as the root's result. Owns the value;
-    /// never completes (the loop stops). Other tasks stay in the loop, unpolled.
+    /// never completes (the loop stops). The issuing task can never resume, so it is dropped
+    /// (reported as cancelled); other tasks stay in the loop, unpolled.
     Exit { value: Box<dyn Any> },
     /// Wait until a listening socket may have a connection to accept. Owns nothing; completes on
     /// the next readable event (at once if readiness is already known). Cancellation: the

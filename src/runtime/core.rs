@@ -391,7 +391,15 @@ impl Core {
             }
             Command::Park { wait } => debug_assert!(self.waits.is_pending(wait), "parked on a completed ticket"),
             Command::Offload { job, wait } => self.blocking.submit(job, wait, &self.remote_tx, self.driver.waker()),
-            Command::Exit { value } => self.exit = Some(value),
+            Command::Exit { value } => {
+                self.exit = Some(value);
+                // The exiting task can never resume: drop it now, or a later run would wait
+                // for it forever (and report `Stalled`).
+                let generation = self.tasks.get(key as usize).map(|s| s.generation);
+                if let Some(fut) = generation.and_then(|generation| self.cancel_task(TaskId { key, generation })) {
+                    self.graveyard.push(fut);
+                }
+            }
             Command::Accept { io, wait } | Command::Recv { io, wait } => {
                 if self.driver.wait_ready(io, Direction::Read, wait) {
                     self.complete(wait, Completion::Done);
@@ -445,7 +453,7 @@ impl Core {
     /// True when something outside the ready queue could still wake a task (cloned wakers are
     /// checked by the caller, which owns them).
     pub(crate) fn may_wake(&self) -> bool {
-        self.timers.len() > 0
+        self.waits.pending_sleeps() > 0
             || self.driver.registrations() > 0
             || self.blocking.in_flight() > 0
             || !self.remote_rx.is_empty()

@@ -211,8 +211,11 @@ impl EventLoop {
         self.bury();
         let core = &mut *self.shared.core.borrow_mut();
         if let Some(value) = core.exit.take() {
-            if let Some(s) = core.slot_mut(root_id) {
-                s.detached = true;
+            match core.slot_mut(root_id) {
+                // The root itself called `exit` (and was dropped).
+                Some(s) if s.is_finished() => core.free_slot(root_id),
+                Some(s) => s.detached = true,
+                None => {}
             }
             return take_exit::<F::Output>(value);
         }
@@ -259,7 +262,13 @@ impl EventLoop {
             if !core.may_wake() && !self.waker_held_elsewhere() {
                 return Err(RunError::Stalled { waiting: core.live });
             }
-            core.timers.next_deadline().map(|d| d.saturating_duration_since(now))
+            // Only live timers count: a cancelled one must neither keep a stalled loop waiting
+            // nor make it block until its dead deadline.
+            if core.waits.pending_sleeps() == 0 {
+                None
+            } else {
+                core.timers.next_deadline().map(|d| d.saturating_duration_since(now))
+            }
         };
         self.poll_os(timeout)
     }

@@ -95,7 +95,7 @@ impl<R> Drop for Offload<R> {
 /// Stops the running [`EventLoop::run_until_complete`](super::EventLoop::run_until_complete) at
 /// once and makes it return `value` (which must have the root future's output type, or the run
 /// fails with [`RunError::ExitTypeMismatch`](super::RunError::ExitTypeMismatch)). Never
-/// resolves.
+/// resolves: the calling task is dropped (counted as cancelled); other tasks stay in the loop.
 ///
 /// # Examples
 /// ```

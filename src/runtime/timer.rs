@@ -22,10 +22,10 @@ pub(crate) struct TimerHeap {
     /// The first tick not yet drained; bucket `i` holds tick `base + (i - head) mod SLOTS`.
     base: u64,
     head: usize,
-    buckets: Vec<Vec<Ticket>>,
+    buckets: Vec<Vec<(u64, Ticket)>>,
     /// Ticks of the non-empty buckets (one entry per bucket that became non-empty).
     busy: BinaryHeap<Reverse<u64>>,
-    /// Timers beyond the wheel: (tick, insertion order, ticket).
+    /// Timers beyond the wheel: (deadline in ns since the epoch, insertion order, ticket).
     far: BinaryHeap<Reverse<(u64, u64, TicketKey)>>,
     /// Timers whose deadline had already passed when they were set.
     overdue: Vec<Ticket>,
@@ -53,10 +53,8 @@ impl Default for TimerHeap {
 }
 
 impl TimerHeap {
-    /// The tick whose start is at or after `deadline`.
-    fn tick_ceil(&self, deadline: Instant) -> u64 {
-        let ns = deadline.saturating_duration_since(self.epoch).as_nanos();
-        ns.div_ceil(1_000_000) as u64
+    fn nanos(&self, deadline: Instant) -> u64 {
+        deadline.saturating_duration_since(self.epoch).as_nanos() as u64
     }
 
     /// The tick containing `now`.
@@ -70,7 +68,9 @@ impl TimerHeap {
 
     pub(crate) fn push(&mut self, deadline: Instant, t: Ticket) {
         self.len += 1;
-        let tick = self.tick_ceil(deadline);
+        let ns = self.nanos(deadline);
+        // The tick whose start is at or after the deadline.
+        let tick = ns.div_ceil(1_000_000);
         if tick < self.base {
             self.overdue.push(t);
         } else if tick - self.base < SLOTS {
@@ -78,10 +78,10 @@ impl TimerHeap {
             if self.buckets[i].is_empty() {
                 self.busy.push(Reverse(tick));
             }
-            self.buckets[i].push(t);
+            self.buckets[i].push((ns, t));
         } else {
             self.seq += 1;
-            self.far.push(Reverse((tick, self.seq, TicketKey(t.key, t.generation))));
+            self.far.push(Reverse((ns, self.seq, TicketKey(t.key, t.generation))));
         }
     }
 
@@ -91,7 +91,7 @@ impl TimerHeap {
             return Some(self.epoch);
         }
         let wheel = self.busy.peek().map(|Reverse(t)| *t);
-        let far = self.far.peek().map(|Reverse((t, _, _))| *t);
+        let far = self.far.peek().map(|Reverse((ns, _, _))| ns.div_ceil(1_000_000));
         let tick = match (wheel, far) {
             (Some(a), Some(b)) => a.min(b),
             (a, b) => a.or(b)?,
@@ -110,10 +110,14 @@ impl TimerHeap {
             }
             self.busy.pop();
             let i = self.bucket_index(tick);
-            out.append(&mut self.buckets[i]);
+            let bucket = &mut self.buckets[i];
+            if bucket.len() > 1 {
+                bucket.sort_by_key(|&(ns, _)| ns);
+            }
+            out.extend(bucket.drain(..).map(|(_, t)| t));
         }
-        while let Some(&Reverse((tick, _, TicketKey(key, generation)))) = self.far.peek() {
-            if tick > now_tick {
+        while let Some(&Reverse((ns, _, TicketKey(key, generation)))) = self.far.peek() {
+            if ns.div_ceil(1_000_000) > now_tick {
                 break;
             }
             self.far.pop();

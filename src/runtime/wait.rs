@@ -43,12 +43,18 @@ pub(crate) struct WaitEntry {
 pub(crate) struct WaitTable {
     entries: Slab<WaitEntry>,
     next_gen: u32,
+    /// Timer waits still pending: the stall check and the idle timeout consider only these
+    /// (cancelled timers linger in the wheel until they would have fired).
+    pending_sleeps: usize,
 }
 
 impl WaitTable {
     pub(crate) fn insert(&mut self, task: u32, kind: CommandKind) -> Ticket {
         self.next_gen = self.next_gen.wrapping_add(1);
         let generation = self.next_gen;
+        if kind == CommandKind::Sleep {
+            self.pending_sleeps += 1;
+        }
         let key = self.entries.insert(WaitEntry {
             generation,
             task,
@@ -75,7 +81,11 @@ impl WaitTable {
             return None;
         }
         e.result = Some(c);
-        Some((e.task, e.kind))
+        let (task, kind) = (e.task, e.kind);
+        if kind == CommandKind::Sleep {
+            self.pending_sleeps -= 1;
+        }
+        Some((task, kind))
     }
 
     /// True when the ticket is live and its command has not completed yet.
@@ -96,6 +106,15 @@ impl WaitTable {
     /// Frees the ticket whatever its state; returns its unconsumed result, if any.
     pub(crate) fn cancel(&mut self, t: Ticket) -> Option<Completion> {
         self.entry_mut(t)?;
-        self.entries.remove(t.key as usize).result
+        let e = self.entries.remove(t.key as usize);
+        if e.kind == CommandKind::Sleep && e.result.is_none() {
+            self.pending_sleeps -= 1;
+        }
+        e.result
+    }
+
+    /// Number of timer waits that have neither fired nor been cancelled.
+    pub(crate) fn pending_sleeps(&self) -> usize {
+        self.pending_sleeps
     }
 }
