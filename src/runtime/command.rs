@@ -23,9 +23,10 @@ pub(crate) enum Command {
     /// is simply polled again after every task that was ready before it). Cancellation: nothing
     /// to release.
     Yield,
-    /// Wake the task at `deadline`. Owns a timer-heap entry; completes when the deadline has
+    /// Wake the task at `deadline`. Owns a timer-wheel entry; completes when the deadline has
     /// passed (never early; resolution is the OS poll's 1 ms). Cancellation: the ticket goes
-    /// stale and the heap entry is discarded when it surfaces (lazy removal).
+    /// stale and the wheel entry is discarded when its tick comes (lazy removal); it no
+    /// longer counts as a live timer for the idle timeout or the stall check.
     Sleep { deadline: Instant, wait: Ticket },
     /// Start a new task. The leaf future has already placed the child's future in the task slab
     /// (so it knows the child's id without a round trip); the loop queues the child and then
