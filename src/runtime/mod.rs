@@ -16,6 +16,8 @@ mod remote;
 pub(crate) mod task;
 mod time;
 mod timer;
+#[cfg(feature = "tracing")]
+mod trace;
 pub(crate) mod wait;
 
 pub use command::CommandKind;
@@ -27,6 +29,8 @@ pub use instrument::{FlowNode, Instrument, LoopStats, SocketEvent, TaskStats};
 pub use ops::{Exit, Offload, exit, offload};
 pub use remote::{LoopHandle, RemoteTask};
 pub use time::{Sleep, sleep, sleep_until, timeout, yield_now};
+#[cfg(feature = "tracing")]
+pub use trace::{LOG_ENV, TracingInstrument, init_tracing};
 
 /// Runs `future` to completion on a new [`EventLoop`] with default settings.
 ///
