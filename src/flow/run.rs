@@ -40,7 +40,7 @@ impl Outcome {
 /// Options of one run: generation limits and the error policy.
 ///
 /// ```
-/// use flowloop::flow::{NodeId, RunOptions};
+/// use flowloop::flow::RunOptions;
 /// let opts = RunOptions::new().limit_all((10,)).terminate_on_error(false);
 /// # let _ = opts;
 /// ```
