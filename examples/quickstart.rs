@@ -1,92 +1,91 @@
-//! A tour of the flowloop event loop: tasks, a queue pipeline, timers, offload.
+//! A tour of flowloop flows: a counter cycle broken by a default and stopped by a limit, a
+//! streaming producer feeding a stream consumer, and a diamond.
 //!
 //! Run with `cargo run --release --example quickstart`.
 
-use std::time::{Duration, Instant};
+use flowloop::flow::{Emitter, FlowBuilder, Generation, RunOptions, Stream};
 
-use flowloop::sync::{AsyncIterator, AsyncQueue};
-use flowloop::{EventLoop, offload, sleep, spawn, timeout};
+/// A plain node: one input, one output.
+async fn inc(x: i64) -> i64 {
+    x + 1
+}
 
-async fn tour() -> Result<(), Box<dyn std::error::Error>> {
-    // 1. Tasks: spawn children, join them; a spawned child runs before its parent resumes.
-    let mut children = Vec::new();
-    for i in 0..3u64 {
-        children.push(spawn(async move { i * i }).await);
+/// A node with two inputs.
+async fn add(x: i64, y: i64) -> i64 {
+    x + y
+}
+
+/// A streaming node: emits 1..=n one chunk at a time (each `emit` waits until every stream
+/// consumer took the chunk), then returns the folded sum as its final value.
+async fn numbers(out: Emitter<i64>, n: i64) -> i64 {
+    let mut sum = out.fold(0, |acc, x| acc + x);
+    for i in 1..=n {
+        if sum.emit(i).await.is_err() {
+            break; // every consumer cancelled the stream
+        }
     }
-    let mut squares = Vec::new();
-    for c in children {
-        squares.push(c.join().await?);
-    }
-    println!("tasks:    squares of 0..3 = {squares:?}");
+    sum.value()
+}
 
-    // 2. A queue pipeline: producer -> doubler -> collector, with bounded queues.
-    let (raw, doubled) = (AsyncQueue::bounded(4), AsyncQueue::bounded(4));
-    let producer = {
-        let raw = raw.clone();
-        spawn(async move {
-            for i in 1..=10 {
-                raw.put(i).await?;
-            }
-            raw.close();
-            Ok::<_, flowloop::sync::Closed<i32>>(())
-        })
-        .await
-    };
-    let doubler = {
-        let (mut raw, doubled) = (raw.clone(), doubled.clone());
-        spawn(async move {
-            while let Some(x) = raw.next().await {
-                if doubled.put(x * 2).await.is_err() {
-                    break;
-                }
-            }
-            doubled.close();
-        })
-        .await
-    };
-    let total: i32 = doubled.clone().collect_vec().await.iter().sum();
-    producer.join().await??;
-    doubler.join().await?;
-    println!("pipeline: sum of doubled 1..=10 = {total}");
-
-    // 3. Timers: three sleepers finish in deadline order, concurrently.
-    let start = Instant::now();
-    let order = AsyncQueue::new();
-    let mut sleepers = Vec::new();
-    for ms in [30u64, 10, 20] {
-        let order = order.clone();
-        sleepers.push(
-            spawn(async move {
-                sleep(Duration::from_millis(ms)).await;
-                order.try_put(ms).ok();
-            })
-            .await,
-        );
+/// A stream consumer: iterates the producer's chunks lazily.
+async fn total(mut chunks: Stream<i64>) -> i64 {
+    let mut t = 0;
+    while let Some(x) = chunks.next().await {
+        t += x;
     }
-    for s in sleepers {
-        s.join().await?;
-    }
-    let woke: Vec<u64> = order.until_empty().collect_vec().await;
-    println!(
-        "timers:   woke in order {woke:?} after {:?} (concurrent, not 60 ms)",
-        start.elapsed()
-    );
+    t
+}
 
-    // 4. Timeouts and offloading blocking work to a thread.
-    let late = timeout(Duration::from_millis(5), sleep(Duration::from_secs(10))).await;
-    println!("timeout:  a 10 s sleep under a 5 ms timeout -> {late:?}");
-    let digest = offload(|| (1..=20u64).product::<u64>()).await?;
-    println!("offload:  20! computed on a worker thread = {digest}");
-    Ok(())
+/// `(k,)` for a generation, `None` for a node that never ran.
+fn show(g: Option<Generation>) -> String {
+    g.map_or_else(|| "None".to_string(), |g| g.to_string())
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut lp = EventLoop::new()?;
-    lp.run_until_complete(async { tour().await.map_err(|e| e.to_string()) })??;
-    let stats = lp.stats();
+    // 1. A counter cycle: `counter = inc(counter)`, a self-loop written with a forward
+    //    reference. The default 0 breaks the cycle; the limit stops it at generation (4,).
+    let mut b = FlowBuilder::new();
+    let back = b.forward::<i64>("counter");
+    let counter = b.node(inc, (back.or(0),));
+    b.define(back, counter);
+    let mut flow = b.build()?;
+    let outcome = flow.run_until_complete(RunOptions::new().limit(counter, (4,)))?;
     println!(
-        "stats:    {} polls, {} OS polls, {} timers fired, {} tasks spawned",
-        stats.polls, stats.os_polls, stats.timers_fired, stats.tasks_spawned
+        "cycle:   counter = {:?} at generation {} ({outcome})",
+        flow.value(counter),
+        show(flow.generation(counter))
     );
+
+    // Run it again: a finished flow continues from its generations.
+    let outcome = flow.run_until_complete(RunOptions::new().limit(counter, (6,)))?;
+    println!(
+        "re-run:  counter = {:?} at generation {} ({outcome})",
+        flow.value(counter),
+        show(flow.generation(counter))
+    );
+
+    // 2. A streaming producer into a stream consumer, plus a diamond on top:
+    //    numbers -> {total (stream input), left (final value)} -> right -> joined.
+    let mut b = FlowBuilder::new();
+    let src = b.stream(numbers, (5,));
+    let streamed = b.node(total, (src.stream(),));
+    let left = b.node(inc, (src,));
+    let right = b.node(inc, (streamed,));
+    let joined = b.node(add, (left, right));
+    let mut flow = b.build()?;
+    flow.run_until_complete(RunOptions::new())?;
+    println!(
+        "stream:  numbers = {:?}, total of its chunks = {:?}",
+        flow.value(src),
+        flow.value(streamed)
+    );
+    println!(
+        "diamond: joined = {:?} at generation {} (left {:?} + right {:?})",
+        flow.value(joined),
+        show(flow.generation(joined)),
+        flow.value(left),
+        flow.value(right)
+    );
+    println!("\nThe second flow as Mermaid:\n{}", flow.to_mermaid());
     Ok(())
 }

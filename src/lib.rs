@@ -4,7 +4,8 @@
 //!
 //! flowloop drives `!Send` tasks on one hand-written event loop. Every primitive operation a
 //! task awaits is a small *leaf future* that hands the loop one [`Command`](runtime) value; the
-//! loop carries it out and resumes the task. This tutorial walks from tasks to queues.
+//! loop carries it out and resumes the task. On top of the loop, [`flow`] runs dataflow graphs
+//! whose nodes are plain `async fn`s. This tutorial walks from tasks to flows.
 //!
 //! ## 1. Run a future, spawn tasks
 //!
@@ -89,6 +90,61 @@
 //! let n = flowloop::run(async { flowloop::offload(|| 2u64.pow(20)).await.unwrap() }).unwrap();
 //! assert_eq!(n, 1 << 20);
 //! ```
+//!
+//! ## 5. A flow with a cycle
+//!
+//! A node is an `async fn`; [`flow::FlowBuilder::node`] wires its parameters to constants,
+//! other nodes' outputs, or forward references, and the compiler checks every edge's type. A
+//! cycle is written with a forward reference and broken by a default value; a generation limit
+//! stops it.
+//!
+//! ```
+//! use flowloop::flow::{FlowBuilder, Generation, Outcome, RunOptions};
+//!
+//! async fn inc(x: i64) -> i64 { x + 1 }
+//!
+//! let mut b = FlowBuilder::new();
+//! let back = b.forward::<i64>("counter");
+//! let counter = b.node(inc, (back.or(0),)); // counter = inc(counter), starting from 0
+//! b.define(back, counter);
+//! let mut flow = b.build().unwrap();
+//! let outcome = flow.run_until_complete(RunOptions::new().limit(counter, (2,))).unwrap();
+//! assert!(matches!(outcome, Outcome::LimitReached { .. }));
+//! assert_eq!(flow.value(counter), Some(3));
+//! assert_eq!(flow.generation(counter), Some(Generation::run(2)));
+//! ```
+//!
+//! ## 6. Streams
+//!
+//! A streaming node gets an [`flow::Emitter`]; each `emit` waits until every stream consumer has
+//! taken the chunk. A consumer takes `producer.stream()` and iterates it lazily; a plain consumer
+//! of the same producer gets only its final value.
+//!
+//! ```
+//! use flowloop::flow::{Emitter, FlowBuilder, RunOptions, Stream};
+//!
+//! async fn words(out: Emitter<String>) -> String {
+//!     for w in ["hello", "world"] {
+//!         out.emit(w.to_string()).await.ok();
+//!     }
+//!     "helloworld".to_string()
+//! }
+//! async fn count(mut s: Stream<String>) -> usize {
+//!     let mut n = 0;
+//!     while s.next().await.is_some() { n += 1; }
+//!     n
+//! }
+//! async fn upper(s: String) -> String { s.to_uppercase() }
+//!
+//! let mut b = FlowBuilder::new();
+//! let w = b.stream(words, ());
+//! let n = b.node(count, (w.stream(),));
+//! let u = b.node(upper, (w,));
+//! let mut flow = b.build().unwrap();
+//! flow.run_until_complete(RunOptions::new()).unwrap();
+//! assert_eq!(flow.value(n), Some(2));
+//! assert_eq!(flow.value(u).as_deref(), Some("HELLOWORLD"));
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 #![doc(test(attr(deny(warnings))))]
@@ -104,6 +160,7 @@ pub use runtime::{
 
 /// The names most programs need, for `use flowloop::prelude::*`.
 pub mod prelude {
+    pub use crate::flow::{Emitter, Flow, FlowBuilder, Outcome, RunOptions, Stream};
     pub use crate::runtime::{EventLoop, TaskError, TaskHandle, offload, run, sleep, spawn, timeout, yield_now};
     pub use crate::sync::{AsyncIterator, AsyncQueue, azip};
 }

@@ -114,6 +114,17 @@ pub struct Flow {
     cells: Vec<Cells>,
 }
 
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Completed => f.write_str("completed"),
+            Outcome::LimitReached { name, generation, .. } => {
+                write!(f, "limit reached: {name} at generation {generation}")
+            }
+        }
+    }
+}
+
 impl fmt::Debug for Flow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Flow").field("nodes", &self.cells.len()).finish()
