@@ -111,7 +111,7 @@
 //! let outcome = flow.run_until_complete(RunOptions::new().limit(counter, (2,))).unwrap();
 //! assert!(matches!(outcome, Outcome::LimitReached { .. }));
 //! assert_eq!(flow.value(counter), Some(3));
-//! assert_eq!(flow.generation(counter), Some(Generation::run(2)));
+//! assert_eq!(flow.generation(counter), Some(Generation::finished(2)));
 //! ```
 //!
 //! ## 6. Streams
