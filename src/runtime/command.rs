@@ -5,7 +5,6 @@ use std::time::Instant;
 
 use super::driver::IoKey;
 use super::error::TaskId;
-use super::task::TaskBox;
 use super::wait::Ticket;
 
 /// A blocking closure shipped to the offload pool; returns its value boxed.
@@ -24,14 +23,17 @@ pub(crate) enum Command {
     /// is simply polled again after every task that was ready before it). Cancellation: nothing
     /// to release.
     Yield,
-    /// Wake the task at `deadline`. Owns a timer-heap entry; completes when the deadline has
+    /// Wake the task at `deadline`. Owns a timer-wheel entry; completes when the deadline has
     /// passed (never early; resolution is the OS poll's 1 ms). Cancellation: the ticket goes
-    /// stale and the heap entry is discarded when it surfaces (lazy removal).
+    /// stale and the wheel entry is discarded when its tick comes (lazy removal); it no
+    /// longer counts as a live timer for the idle timeout or the stall check.
     Sleep { deadline: Instant, wait: Ticket },
-    /// Insert a new task. Owns the boxed child future until the loop has put it in the slab;
-    /// completes at once with the child's id, and the child is queued *before* the parent, so
-    /// it runs first. Cancellation of the parent afterwards does not affect the child.
-    Spawn { task: TaskBox, wait: Ticket },
+    /// Start a new task. The leaf future has already placed the child's future in the task slab
+    /// (so it knows the child's id without a round trip); the loop queues the child and then
+    /// re-queues the parent behind it, so the child runs first. Owns nothing; completes at once.
+    /// Cancellation of the parent afterwards does not affect the child; if the leaf future is
+    /// dropped before returning the handle, the child runs detached.
+    Spawn { child: TaskId },
     /// Wait for `target` to finish. Owns nothing; completes when the target finishes, fails or
     /// is cancelled (at once if it already has). Cancellation: the target's joiner slot is
     /// cleared; the target keeps running.

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Wake, Waker};
+use std::task::{Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
@@ -66,6 +66,9 @@ pub(crate) struct Shared {
     pub(crate) commands: RefCell<Vec<(u32, Command)>>,
     /// Slots woken by same-thread `Waker`s.
     pub(crate) woken: RefCell<Vec<u32>>,
+    /// One waker per slab slot, made once and reused by every task in that slot. Only grown
+    /// between polls; borrowed shared while a task is polled.
+    pub(crate) wakers: RefCell<Vec<(Arc<SlotWaker>, Waker)>>,
 }
 
 /// The ready queue: FIFO of task ids (stale entries are skipped when popped).
@@ -74,7 +77,6 @@ pub(crate) type ReadyQueue = VecDeque<TaskId>;
 /// Everything the loop owns except the per-step slot.
 pub(crate) struct Core {
     pub(crate) tasks: Slab<TaskSlot>,
-    pub(crate) wakers: Vec<(Arc<SlotWaker>, Waker)>,
     pub(crate) ready: ReadyQueue,
     pub(crate) waits: WaitTable,
     pub(crate) timers: TimerHeap,
@@ -88,6 +90,10 @@ pub(crate) struct Core {
     pub(crate) instrument: Option<Box<dyn Instrument>>,
     pub(crate) time_polls: bool,
     pub(crate) slow_poll: Option<Duration>,
+    /// The root task of the current run, and whether it has finished.
+    pub(crate) root: Option<(TaskId, bool)>,
+    /// Whether the current run waits for every task, not just the root.
+    pub(crate) wait_all: bool,
     /// The task being polled right now.
     pub(crate) current: Option<TaskId>,
     pub(crate) exit: Option<Box<dyn Any>>,
@@ -96,6 +102,10 @@ pub(crate) struct Core {
     pub(crate) live: usize,
     /// Futures whose drop was deferred until no borrow of the core is held.
     pub(crate) graveyard: Vec<TaskBox>,
+    /// An empty buffer swapped in while the graveyard is being emptied (avoids reallocating).
+    pub(crate) spare_graveyard: Vec<TaskBox>,
+    /// Reused buffer for due timers.
+    due_buf: Vec<Ticket>,
 }
 
 impl Shared {
@@ -105,6 +115,7 @@ impl Shared {
             core: RefCell::new(core),
             commands: RefCell::new(Vec::new()),
             woken: RefCell::new(Vec::new()),
+            wakers: RefCell::new(Vec::new()),
         }
     }
 }
@@ -114,7 +125,6 @@ impl Core {
         let (remote_tx, remote_rx) = crossbeam_channel::unbounded();
         Core {
             tasks: Slab::new(),
-            wakers: Vec::new(),
             ready: VecDeque::new(),
             waits: WaitTable::default(),
             timers: TimerHeap::default(),
@@ -127,39 +137,36 @@ impl Core {
             instrument: None,
             time_polls: false,
             slow_poll: None,
+            root: None,
+            wait_all: true,
             current: None,
             exit: None,
             next_gen: 0,
             live: 0,
             graveyard: Vec::new(),
+            spare_graveyard: Vec::new(),
+            due_buf: Vec::new(),
         }
     }
 
-
     pub(crate) fn slot(&self, id: TaskId) -> Option<&TaskSlot> {
-        self.tasks.get(id.key as usize).filter(|s| s.generation == id.generation)
+        self.tasks
+            .get(id.key as usize)
+            .filter(|s| s.generation == id.generation)
     }
 
     pub(crate) fn slot_mut(&mut self, id: TaskId) -> Option<&mut TaskSlot> {
-        self.tasks.get_mut(id.key as usize).filter(|s| s.generation == id.generation)
+        self.tasks
+            .get_mut(id.key as usize)
+            .filter(|s| s.generation == id.generation)
     }
 
-    /// Inserts a task and queues it.
-    pub(crate) fn insert_task(&mut self, future: TaskBox, loop_id: u64) -> TaskId {
+    /// Inserts a task without queueing it (its state is already `Queued`; the caller pushes it).
+    pub(crate) fn add_task(&mut self, future: TaskBox) -> TaskId {
         self.next_gen = self.next_gen.wrapping_add(1);
         let generation = self.next_gen;
         let key = self.tasks.insert(TaskSlot::new(generation, future)) as u32;
-        while self.wakers.len() <= key as usize {
-            let w = Arc::new(SlotWaker {
-                key: self.wakers.len() as u32,
-                loop_id,
-                tx: self.remote_tx.clone(),
-                mio_waker: self.driver.waker(),
-            });
-            self.wakers.push((w.clone(), Waker::from(w)));
-        }
         let id = TaskId { key, generation };
-        self.ready.push_back(id);
         self.live += 1;
         self.stats.tasks_spawned += 1;
         if let Some(i) = self.instrument.as_mut() {
@@ -168,27 +175,58 @@ impl Core {
         id
     }
 
+    /// Inserts a task and queues it.
+    pub(crate) fn insert_task(&mut self, future: TaskBox) -> TaskId {
+        let id = self.add_task(future);
+        self.ready.push_back(id);
+        id
+    }
+
+    /// A waker for slot `key`, for a loop whose id is `loop_id`.
+    pub(crate) fn make_waker(&self, key: u32, loop_id: u64) -> (Arc<SlotWaker>, Waker) {
+        let w = Arc::new(SlotWaker {
+            key,
+            loop_id,
+            tx: self.remote_tx.clone(),
+            mio_waker: self.driver.waker(),
+        });
+        (w.clone(), Waker::from(w))
+    }
+
     /// Puts a waiting task on the ready queue (or flags a running one to be re-polled).
     pub(crate) fn wake_key(&mut self, key: u32) {
-        let Some(slot) = self.tasks.get_mut(key as usize) else { return };
+        let Some(slot) = self.tasks.get_mut(key as usize) else {
+            return;
+        };
         match slot.state {
             TaskState::Idle => {
                 slot.state = TaskState::Queued;
-                self.ready.push_back(TaskId { key, generation: slot.generation });
+                self.ready.push_back(TaskId {
+                    key,
+                    generation: slot.generation,
+                });
             }
             TaskState::Running => slot.notified = true,
-            TaskState::Queued | TaskState::Finished(_) => {}
+            _ => {}
         }
     }
 
     /// Completes a wait and wakes its task. Stale or already-completed tickets are ignored
     /// (and make it return `false`).
     pub(crate) fn complete(&mut self, t: Ticket, c: Completion) -> bool {
-        let Some((task, kind)) = self.waits.complete(t, c) else { return false };
+        let Some((task, kind)) = self.waits.complete(t, c) else {
+            return false;
+        };
         {
             if let Some(i) = self.instrument.as_mut() {
                 if let Some(slot) = self.tasks.get(task as usize) {
-                    i.command_completed(TaskId { key: task, generation: slot.generation }, kind);
+                    i.command_completed(
+                        TaskId {
+                            key: task,
+                            generation: slot.generation,
+                        },
+                        kind,
+                    );
                 }
             }
             self.wake_key(task);
@@ -199,10 +237,13 @@ impl Core {
     /// Records that a task has finished and wakes its joiner; frees the slot if detached.
     pub(crate) fn finish(&mut self, id: TaskId, outcome: Result<(), TaskError>) {
         let Some(slot) = self.slot_mut(id) else { return };
-        slot.state = TaskState::Finished(outcome.clone());
+        slot.set_outcome(outcome.clone());
         let joiner = slot.joiner.take();
         let detached = slot.detached;
         self.live -= 1;
+        if let Some((root, done)) = self.root.as_mut() {
+            *done |= *root == id;
+        }
         match &outcome {
             Ok(()) => self.stats.tasks_completed += 1,
             Err(TaskError::Cancelled) => self.stats.tasks_cancelled += 1,
@@ -225,10 +266,73 @@ impl Core {
 
     /// Removes a finished task's slot; its (already finished) cell is dropped later.
     pub(crate) fn free_slot(&mut self, id: TaskId) {
-        if self.slot(id).is_some() {
-            let slot = self.tasks.remove(id.key as usize);
-            self.graveyard.extend(slot.future);
+        if let Some(fut) = self.remove_slot(id) {
+            self.graveyard.push(fut);
         }
+    }
+
+    /// Removes a finished task's slot and hands back its cell, for the caller to drop once no
+    /// borrow of the core is held.
+    pub(crate) fn remove_slot(&mut self, id: TaskId) -> Option<TaskBox> {
+        self.slot(id)?;
+        self.tasks.remove(id.key as usize).future
+    }
+
+    /// Whether the current run is over: `exit` was called, or the root finished (and, when
+    /// waiting for all, every task).
+    pub(crate) fn should_stop(&self) -> bool {
+        self.exit.is_some() || (self.root.is_some_and(|(_, done)| done) && (!self.wait_all || self.live == 0))
+    }
+
+    /// Pops the next task that is really queued (stale entries are skipped), marks it running
+    /// and takes its future for polling.
+    pub(crate) fn pop_runnable(&mut self) -> Option<(TaskId, TaskBox)> {
+        while let Some(id) = self.ready.pop_front() {
+            let Some(slot) = self.tasks.get_mut(id.key as usize) else {
+                continue;
+            };
+            if slot.generation != id.generation || slot.state != TaskState::Queued {
+                continue;
+            }
+            let Some(fut) = slot.future.take() else { continue };
+            slot.state = TaskState::Running;
+            slot.polls = slot.polls.saturating_add(1);
+            return Some((id, fut));
+        }
+        None
+    }
+
+    /// Settles a task after its poll: back to idle (or re-queued if woken meanwhile), or
+    /// finished with its value, its panic, or a cancellation that arrived during the poll.
+    pub(crate) fn after_poll(&mut self, id: TaskId, fut: TaskBox, polled: Result<Poll<()>, String>) {
+        let Some(slot) = self.slot_mut(id) else {
+            self.graveyard.push(fut);
+            return;
+        };
+        let outcome = match polled {
+            Ok(Poll::Pending) if !slot.cancel_requested => {
+                slot.future = Some(fut);
+                slot.state = TaskState::Idle;
+                if std::mem::take(&mut slot.notified) {
+                    slot.state = TaskState::Queued;
+                    self.ready.push_back(id);
+                }
+                return;
+            }
+            Ok(Poll::Pending) => {
+                self.graveyard.push(fut);
+                Err(TaskError::Cancelled)
+            }
+            Ok(Poll::Ready(())) => {
+                slot.future = Some(fut);
+                Ok(())
+            }
+            Err(msg) => {
+                self.graveyard.push(fut);
+                Err(TaskError::Panicked(msg))
+            }
+        };
+        self.finish(id, outcome);
     }
 
     /// Takes the future of a task that is being cancelled; the caller drops it outside the
@@ -237,7 +341,7 @@ impl Core {
     pub(crate) fn cancel_task(&mut self, id: TaskId) -> Option<TaskBox> {
         let slot = self.slot_mut(id)?;
         match slot.state {
-            TaskState::Finished(_) => None,
+            TaskState::Completed | TaskState::Panicked | TaskState::Cancelled => None,
             TaskState::Running => {
                 slot.cancel_requested = true;
                 None
@@ -251,25 +355,27 @@ impl Core {
     }
 
     /// Carries out one command issued by task `key`.
-    pub(crate) fn execute(&mut self, key: u32, cmd: Command, loop_id: u64) {
+    pub(crate) fn execute(&mut self, key: u32, cmd: Command) {
         self.stats.commands[cmd.kind().index()] += 1;
         if let Some(i) = self.instrument.as_mut() {
             if let Some(slot) = self.tasks.get(key as usize) {
-                i.command_issued(TaskId { key, generation: slot.generation }, cmd.kind());
+                i.command_issued(
+                    TaskId {
+                        key,
+                        generation: slot.generation,
+                    },
+                    cmd.kind(),
+                );
             }
         }
         match cmd {
             Command::Yield => self.wake_key(key),
             Command::Sleep { deadline, wait } => self.timers.push(deadline, wait),
-            Command::Spawn { task, wait } => {
-                let child = self.insert_task(task, loop_id);
-                // A stale ticket means the `Spawn` future was dropped in the poll that issued
-                // it: nobody will ever hold the handle, so the child runs detached.
-                if !self.complete(wait, Completion::Spawned(child)) {
-                    if let Some(slot) = self.slot_mut(child) {
-                        slot.detached = true;
-                    }
+            Command::Spawn { child } => {
+                if self.slot(child).is_some_and(|s| s.state == TaskState::Queued) {
+                    self.ready.push_back(child);
                 }
+                self.wake_key(key);
             }
             Command::Join { target, wait } => match self.slot_mut(target) {
                 Some(slot) if !slot.is_finished() => slot.joiner = Some(wait),
@@ -311,29 +417,28 @@ impl Core {
 
     /// Fires every timer that is due; returns how many woke a task.
     pub(crate) fn fire_timers(&mut self, now: Instant) -> usize {
+        if self.timers.len() == 0 {
+            return 0;
+        }
+        let mut due = std::mem::take(&mut self.due_buf);
+        self.timers.drain_due(now, &mut due);
         let mut fired = 0;
-        while let Some(t) = self.timers.pop_due(now) {
-            if self.waits.is_pending(t) {
+        for t in due.drain(..) {
+            if self.complete(t, Completion::Done) {
                 fired += 1;
-                self.complete(t, Completion::Done);
             }
         }
+        self.due_buf = due;
         self.stats.timers_fired += fired as u64;
         fired
     }
 
-    /// Drops cancelled timers from the top of the heap (see [`TimerHeap::discard_stale`]).
-    pub(crate) fn discard_stale_timers(&mut self) {
-        let waits = &self.waits;
-        self.timers.discard_stale(|t| waits.is_pending(t));
-    }
-
     /// Handles messages from other threads.
-    pub(crate) fn drain_remote(&mut self, loop_id: u64) {
+    pub(crate) fn drain_remote(&mut self) {
         while let Ok(msg) = self.remote_rx.try_recv() {
             match msg {
                 RemoteMsg::Spawn(make) => {
-                    let id = self.insert_task(make(), loop_id);
+                    let id = self.insert_task(make());
                     if let Some(s) = self.slot_mut(id) {
                         s.detached = true;
                     }
@@ -347,13 +452,13 @@ impl Core {
         }
     }
 
-    /// True when something outside the ready queue could still wake a task.
+    /// True when something outside the ready queue could still wake a task (cloned wakers are
+    /// checked by the caller, which owns them).
     pub(crate) fn may_wake(&self) -> bool {
-        self.timers.len() > 0
+        self.waits.pending_sleeps() > 0
             || self.driver.registrations() > 0
             || self.blocking.in_flight() > 0
             || !self.remote_rx.is_empty()
             || Arc::strong_count(&self.handle_token) > 1
-            || self.wakers.iter().any(|(a, _)| Arc::strong_count(a) > 2)
     }
 }

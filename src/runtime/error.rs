@@ -53,9 +53,15 @@ pub enum RunError {
 }
 
 /// Returned by [`timeout`](crate::runtime::timeout) when the deadline passed first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("deadline elapsed before the operation finished")]
 pub struct Elapsed(pub(crate) ());
+
+impl fmt::Debug for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Elapsed")
+    }
+}
 
 pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&'static str>() {

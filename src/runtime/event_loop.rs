@@ -5,7 +5,7 @@ use std::any::{Any, type_name};
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::Context;
 use std::time::{Duration, Instant};
 
 use super::blocking::BlockingPool;
@@ -15,7 +15,7 @@ use super::driver::Driver;
 use super::error::{RunError, TaskError, TaskId, panic_message};
 use super::instrument::{Instrument, LoopStats};
 use super::remote::LoopHandle;
-use super::task::{TaskCell, TaskState};
+use super::task::TaskCell;
 
 /// After this many task steps without an OS poll the loop checks timers and the OS anyway, so
 /// busy tasks cannot starve sockets and timers.
@@ -56,7 +56,13 @@ impl std::fmt::Debug for Builder {
 
 impl Default for Builder {
     fn default() -> Self {
-        Builder { offload_threads: 4, fairness: DEFAULT_FAIRNESS, time_polls: false, slow_poll: None, instrument: None }
+        Builder {
+            offload_threads: 4,
+            fairness: DEFAULT_FAIRNESS,
+            time_polls: false,
+            slow_poll: None,
+            instrument: None,
+        }
     }
 }
 
@@ -101,7 +107,11 @@ impl Builder {
         core.instrument = self.instrument;
         core.time_polls = self.time_polls;
         core.slow_poll = self.slow_poll;
-        Ok(EventLoop { shared: Rc::new(Shared::new(core)), fairness: self.fairness, wait_for_spawned: true })
+        Ok(EventLoop {
+            shared: Rc::new(Shared::new(core)),
+            fairness: self.fairness,
+            wait_for_spawned: true,
+        })
     }
 }
 
@@ -137,7 +147,9 @@ pub struct EventLoop {
 
 impl std::fmt::Debug for EventLoop {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EventLoop").field("loop_id", &self.shared.loop_id).finish_non_exhaustive()
+        f.debug_struct("EventLoop")
+            .field("loop_id", &self.shared.loop_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -190,9 +202,12 @@ impl EventLoop {
         let root_id = {
             let mut core = self.shared.core.borrow_mut();
             core.exit = None;
-            core.insert_task(Box::pin(TaskCell::new(root)), self.shared.loop_id)
+            core.wait_all = self.wait_for_spawned;
+            let id = core.insert_task(Box::pin(TaskCell::new(root)));
+            core.root = Some((id, false));
+            id
         };
-        let result = self.drive(root_id);
+        let result = self.drive();
         self.bury();
         let core = &mut *self.shared.core.borrow_mut();
         if let Some(value) = core.exit.take() {
@@ -209,13 +224,12 @@ impl EventLoop {
     }
 
     /// Runs ready tasks, timers and OS events until the root (and maybe all tasks) finished.
-    fn drive(&mut self, root: TaskId) -> Result<(), RunError> {
+    fn drive(&mut self) -> Result<(), RunError> {
         let mut steps = 0u32;
-        self.shared.core.borrow_mut().drain_remote(self.shared.loop_id);
+        self.shared.core.borrow_mut().drain_remote();
         loop {
-            while let Some(id) = self.pop_ready() {
-                self.step(id);
-                if self.should_stop(root) {
+            while let Some(stop) = self.step() {
+                if stop {
                     return Ok(());
                 }
                 steps += 1;
@@ -224,31 +238,12 @@ impl EventLoop {
                     self.poll_os(Some(Duration::ZERO))?;
                 }
             }
-            if self.should_stop(root) {
+            if self.shared.core.borrow().should_stop() {
                 return Ok(());
             }
             steps = 0;
             self.idle()?;
         }
-    }
-
-    fn should_stop(&self, root: TaskId) -> bool {
-        let core = self.shared.core.borrow();
-        if core.exit.is_some() {
-            return true;
-        }
-        let root_done = core.slot(root).is_none_or(|s| s.is_finished());
-        root_done && (!self.wait_for_spawned || core.live == 0)
-    }
-
-    fn pop_ready(&self) -> Option<TaskId> {
-        let mut core = self.shared.core.borrow_mut();
-        while let Some(id) = core.ready.pop_front() {
-            if core.slot(id).is_some_and(|s| s.state == TaskState::Queued) {
-                return Some(id);
-            }
-        }
-        None
     }
 
     /// Nothing is ready: fire timers, drain wakes, or block in the OS until something happens.
@@ -257,19 +252,23 @@ impl EventLoop {
             let mut core = self.shared.core.borrow_mut();
             let now = Instant::now();
             core.fire_timers(now);
-            // A cancelled timer must neither keep a stalled loop waiting nor set the timeout.
-            core.discard_stale_timers();
-            core.drain_remote(self.shared.loop_id);
+            core.drain_remote();
             drop(core);
             self.drain_woken();
             let core = self.shared.core.borrow();
             if !core.ready.is_empty() {
                 return Ok(());
             }
-            if !core.may_wake() {
+            if !core.may_wake() && !self.waker_held_elsewhere() {
                 return Err(RunError::Stalled { waiting: core.live });
             }
-            core.timers.next_deadline().map(|d| d.saturating_duration_since(now))
+            // Only live timers count: a cancelled one must neither keep a stalled loop waiting
+            // nor make it block until its dead deadline.
+            if core.waits.pending_sleeps() == 0 {
+                None
+            } else {
+                core.timers.next_deadline().map(|d| d.saturating_duration_since(now))
+            }
         };
         self.poll_os(timeout)
     }
@@ -280,14 +279,18 @@ impl EventLoop {
         let mut core = self.shared.core.borrow_mut();
         let core = &mut *core;
         core.fire_timers(Instant::now());
-        let timeout = if core.ready.is_empty() { timeout } else { Some(Duration::ZERO) };
+        let timeout = if core.ready.is_empty() {
+            timeout
+        } else {
+            Some(Duration::ZERO)
+        };
         let mut ready = Vec::new();
         core.stats.os_polls += 1;
         core.driver.poll(timeout, &mut ready)?;
         for t in ready {
             core.complete(t, super::wait::Completion::Done);
         }
-        core.drain_remote(self.shared.loop_id);
+        core.drain_remote();
         core.fire_timers(Instant::now());
         Ok(())
     }
@@ -309,93 +312,91 @@ impl EventLoop {
         }
     }
 
-    /// Polls one task, then carries out the commands it issued.
-    fn step(&mut self, id: TaskId) {
+    /// Polls the next ready task, then carries out the commands it issued. Returns `None` when
+    /// the ready queue is empty, else whether the run should stop.
+    fn step(&mut self) -> Option<bool> {
         let shared = &*self.shared;
-        let (mut fut, waker, timed) = {
+        let (id, mut fut, timed) = {
             let mut core = shared.core.borrow_mut();
-            let core = &mut *core;
-            let Some(slot) = core.slot_mut(id) else { return };
-            let Some(fut) = slot.future.take() else { return };
-            slot.state = TaskState::Running;
-            slot.polls += 1;
+            let (id, fut) = core.pop_runnable()?;
             core.current = Some(id);
             core.stats.polls += 1;
-            // Borrow the slot's waker for the poll without touching its reference count.
-            let waker = std::mem::replace(&mut core.wakers[id.key as usize].1, Waker::noop().clone());
-            (fut, waker, core.time_polls)
+            let mut wakers = shared.wakers.borrow_mut();
+            while wakers.len() <= id.key as usize {
+                let key = wakers.len() as u32;
+                wakers.push(core.make_waker(key, shared.loop_id));
+            }
+            (id, fut, core.time_polls)
         };
         let start = timed.then(Instant::now);
-        let mut cx = Context::from_waker(&waker);
-        let polled = catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll_task(&mut cx)));
+        let polled = {
+            let wakers = shared.wakers.borrow();
+            let mut cx = Context::from_waker(&wakers[id.key as usize].1);
+            catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll_task(&mut cx)))
+        };
         let elapsed = start.map(|s| s.elapsed());
-        let mut commands = std::mem::take(&mut *shared.commands.borrow_mut());
-        {
+        let (stop, dead) = {
             let mut core = shared.core.borrow_mut();
             let core = &mut *core;
             core.current = None;
-            core.wakers[id.key as usize].1 = waker;
-            record_poll(core, id, elapsed);
-            let cancelled = core.slot(id).is_some_and(|s| s.cancel_requested);
-            match polled {
-                Ok(Poll::Pending) if !cancelled => {
-                    let slot = core.slot_mut(id).expect("running task keeps its slot");
-                    slot.future = Some(fut);
-                    slot.state = TaskState::Idle;
-                    if std::mem::take(&mut slot.notified) {
-                        core.wake_key(id.key);
+            if elapsed.is_some() || core.instrument.is_some() {
+                record_poll(core, id, elapsed);
+            }
+            core.after_poll(id, fut, polled.map_err(|p| panic_message(&*p)));
+            let mut commands = shared.commands.borrow_mut();
+            match commands.len() {
+                0 => {}
+                1 => {
+                    if let Some((key, cmd)) = commands.pop() {
+                        core.execute(key, cmd);
                     }
                 }
-                Ok(Poll::Pending) => {
-                    core.graveyard.push(fut);
-                    finish_running(core, id, Err(TaskError::Cancelled));
-                }
-                Ok(Poll::Ready(())) => {
-                    core.slot_mut(id).expect("running task keeps its slot").future = Some(fut);
-                    finish_running(core, id, Ok(()));
-                }
-                Err(payload) => {
-                    core.graveyard.push(fut);
-                    finish_running(core, id, Err(TaskError::Panicked(panic_message(&*payload))));
-                }
+                _ => commands.drain(..).for_each(|(key, cmd)| core.execute(key, cmd)),
             }
-            for (key, cmd) in commands.drain(..) {
-                core.execute(key, cmd, shared.loop_id);
-            }
+            (core.should_stop(), !core.graveyard.is_empty())
+        };
+        if dead {
+            self.bury();
         }
-        let mut slot = shared.commands.borrow_mut();
-        if slot.is_empty() {
-            *slot = commands;
-        }
-        drop(slot);
-        self.bury();
+        Some(stop)
+    }
+
+    /// Whether some task's waker was cloned and is still held (by a foreign future, another
+    /// thread, ...), so a wake may still come.
+    fn waker_held_elsewhere(&self) -> bool {
+        self.shared
+            .wakers
+            .borrow()
+            .iter()
+            .any(|(a, _)| std::sync::Arc::strong_count(a) > 2)
     }
 
     /// Drops futures of cancelled or finished tasks, outside any borrow of the core (their
     /// `Drop` impls release tickets and registrations through the context).
     fn bury(&self) {
         loop {
-            let dead = std::mem::take(&mut self.shared.core.borrow_mut().graveyard);
-            if dead.is_empty() {
-                return;
+            let mut dead = {
+                let mut core = self.shared.core.borrow_mut();
+                if core.graveyard.is_empty() {
+                    return;
+                }
+                let spare = std::mem::take(&mut core.spare_graveyard);
+                std::mem::replace(&mut core.graveyard, spare)
+            };
+            dead.clear();
+            let mut core = self.shared.core.borrow_mut();
+            if core.spare_graveyard.capacity() == 0 {
+                core.spare_graveyard = dead;
             }
-            drop(dead);
         }
     }
-}
-
-fn finish_running(core: &mut Core, id: TaskId, outcome: Result<(), TaskError>) {
-    if let Some(slot) = core.slot_mut(id) {
-        slot.state = TaskState::Idle;
-    }
-    core.finish(id, outcome);
 }
 
 fn record_poll(core: &mut Core, id: TaskId, elapsed: Option<Duration>) {
     if let Some(e) = elapsed {
         core.stats.poll_time += e;
         if let Some(slot) = core.slot_mut(id) {
-            slot.poll_time += e;
+            slot.poll_ns += e.as_nanos() as u64;
         }
         if core.slow_poll.is_some_and(|t| e > t) {
             core.stats.slow_polls += 1;
@@ -412,20 +413,20 @@ fn record_poll(core: &mut Core, id: TaskId, elapsed: Option<Duration>) {
 }
 
 fn take_exit<T: 'static>(value: Box<dyn Any>) -> Result<T, RunError> {
-    value.downcast::<T>().map(|b| *b).map_err(|_| RunError::ExitTypeMismatch {
-        expected: type_name::<T>(),
-        found: "another type",
-    })
+    value
+        .downcast::<T>()
+        .map(|b| *b)
+        .map_err(|_| RunError::ExitTypeMismatch {
+            expected: type_name::<T>(),
+            found: "another type",
+        })
 }
 
 fn take_root_output<T: 'static>(core: &mut Core, root: TaskId) -> Result<T, RunError> {
     let Some(slot) = core.slot_mut(root) else {
         return Err(RunError::Root(TaskError::Cancelled));
     };
-    let outcome = match &slot.state {
-        TaskState::Finished(o) => o.clone(),
-        _ => Err(TaskError::Cancelled),
-    };
+    let outcome = slot.outcome().unwrap_or(Err(TaskError::Cancelled));
     let mut out: Option<T> = None;
     if let Some(fut) = slot.future.as_mut() {
         fut.as_mut().take_output(&mut out);

@@ -11,8 +11,8 @@ use super::context;
 use super::core::Core;
 use super::error::{TaskError, TaskId};
 use super::instrument::TaskStats;
-use super::task::{TaskCell, TaskState};
-use super::wait::{Completion, Ticket};
+use super::task::{TaskBox, TaskCell, TaskState};
+use super::wait::Ticket;
 
 /// Spawns `future` as a new task of the running loop and returns its [`TaskHandle`] once the
 /// child has been queued. The child is polled before the spawning task resumes.
@@ -31,14 +31,17 @@ pub fn spawn<F>(future: F) -> Spawn<F>
 where
     F: Future + 'static,
 {
-    Spawn { future: Some(future), wait: None }
+    Spawn {
+        future: Some(future),
+        child: None,
+    }
 }
 
-/// Leaf future of [`spawn`]: issues [`Command::Spawn`].
+/// Leaf future of [`spawn`]: places the child in the task slab and issues [`Command::Spawn`].
 #[must_use = "futures do nothing unless awaited"]
 pub struct Spawn<F: Future> {
     future: Option<F>,
-    wait: Option<Ticket>,
+    child: Option<TaskId>,
 }
 
 // The child future is only moved (into its box) before it is ever polled.
@@ -46,7 +49,7 @@ impl<F: Future> Unpin for Spawn<F> {}
 
 impl<F: Future> std::fmt::Debug for Spawn<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Spawn").field("issued", &self.wait.is_some()).finish()
+        f.debug_struct("Spawn").field("child", &self.child).finish()
     }
 }
 
@@ -56,16 +59,20 @@ impl<F: Future + 'static> Future for Spawn<F> {
     fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {
         if let Some(fut) = self.future.take() {
             let task = Box::pin(TaskCell::new(fut));
-            self.wait = Some(context::issue(CommandKind::Spawn, |wait| Command::Spawn { task, wait }));
+            self.child = Some(context::with(|s| {
+                let (parent, child) = {
+                    let mut core = s.core.borrow_mut();
+                    let parent = core.current.expect("no task is being polled").key;
+                    (parent, core.add_task(task))
+                };
+                s.commands.borrow_mut().push((parent, Command::Spawn { child }));
+                child
+            }));
             return Poll::Pending;
         }
-        let Some(wait) = self.wait else { panic!("Spawn polled after completion") };
-        match context::take(wait) {
-            Some(Completion::Spawned(id)) => {
-                self.wait = None;
-                Poll::Ready(TaskHandle::new(id))
-            }
-            _ => Poll::Pending,
+        match self.child.take() {
+            Some(id) => Poll::Ready(TaskHandle::new(id)),
+            None => panic!("Spawn polled after completion"),
         }
     }
 }
@@ -73,10 +80,8 @@ impl<F: Future + 'static> Future for Spawn<F> {
 impl<F: Future> Drop for Spawn<F> {
     fn drop(&mut self) {
         // Spawned, but nobody will ever see the handle: the child runs detached.
-        if let Some(wait) = self.wait.take() {
-            if let Some(Some(Completion::Spawned(id))) = context::try_with_core(|c| c.waits.cancel(wait)) {
-                let _ = context::try_with_core(|c| detach(c, id));
-            }
+        if let Some(id) = self.child.take() {
+            let _ = context::try_with_core(|c| detach(c, id));
         }
     }
 }
@@ -98,18 +103,28 @@ pub struct TaskHandle<T> {
     id: TaskId,
     policy: DropPolicy,
     joined: bool,
-    _marker: PhantomData<(fn() -> T, Rc<()>)>,
+    _marker: PhantomData<fn() -> T>,
+    _not_send: PhantomData<Rc<()>>,
 }
 
 impl<T> std::fmt::Debug for TaskHandle<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TaskHandle").field("id", &self.id).field("policy", &self.policy).finish()
+        f.debug_struct("TaskHandle")
+            .field("id", &self.id)
+            .field("policy", &self.policy)
+            .finish()
     }
 }
 
 impl<T: 'static> TaskHandle<T> {
     fn new(id: TaskId) -> Self {
-        TaskHandle { id, policy: DropPolicy::Detach, joined: false, _marker: PhantomData }
+        TaskHandle {
+            id,
+            policy: DropPolicy::Detach,
+            joined: false,
+            _marker: PhantomData,
+            _not_send: PhantomData,
+        }
     }
 
     /// The task's id.
@@ -137,7 +152,10 @@ impl<T: 'static> TaskHandle<T> {
     pub fn stats(&self) -> TaskStats {
         context::with_core(|c| {
             c.slot(self.id)
-                .map(|s| TaskStats { polls: s.polls, poll_time: s.poll_time })
+                .map(|s| TaskStats {
+                    polls: u64::from(s.polls),
+                    poll_time: std::time::Duration::from_nanos(s.poll_ns),
+                })
                 .unwrap_or_default()
         })
     }
@@ -148,14 +166,20 @@ impl<T: 'static> TaskHandle<T> {
     /// [`TaskError::Panicked`] if it panicked (the loop survives), [`TaskError::Cancelled`] if
     /// it was cancelled.
     pub fn join(self) -> Join<T> {
-        Join { handle: self, wait: None }
+        Join {
+            handle: self,
+            wait: None,
+        }
     }
 
     /// Cancels the task: its future is dropped, releasing every timer, queue wait and socket
     /// interest it held, and a later [`join`](Self::join) returns [`TaskError::Cancelled`].
     /// Completes at once; cancelling a finished task does nothing.
     pub fn cancel(&self) -> Cancel {
-        Cancel { target: self.id, wait: None }
+        Cancel {
+            target: self.id,
+            wait: None,
+        }
     }
 }
 
@@ -167,7 +191,11 @@ impl<T> Drop for TaskHandle<T> {
         let id = self.id;
         let policy = self.policy;
         let dead = context::try_with_core(|c| {
-            let fut = if policy == DropPolicy::Abort { c.cancel_task(id) } else { None };
+            let fut = if policy == DropPolicy::Abort {
+                c.cancel_task(id)
+            } else {
+                None
+            };
             detach(c, id);
             fut
         });
@@ -207,12 +235,17 @@ impl<T: 'static> Future for Join<T> {
         }
         let taken = context::with_core(|c| take_outcome::<T>(c, id));
         match taken {
-            Some(result) => {
+            Some((result, cell)) => {
+                // The finished cell is dropped here, outside the borrow of the loop.
+                drop(cell);
                 self.handle.joined = true;
                 Poll::Ready(result)
             }
             None => {
-                self.wait = Some(context::issue(CommandKind::Join, |wait| Command::Join { target: id, wait }));
+                self.wait = Some(context::issue(CommandKind::Join, |wait| Command::Join {
+                    target: id,
+                    wait,
+                }));
                 Poll::Pending
             }
         }
@@ -233,19 +266,19 @@ impl<T> Drop for Join<T> {
     }
 }
 
-/// Takes a finished task's outcome and frees its slot; `None` while it is still running.
-fn take_outcome<T: 'static>(core: &mut Core, id: TaskId) -> Option<Result<T, TaskError>> {
+/// Takes a finished task's outcome and frees its slot, handing back its cell for the caller to
+/// drop; `None` while the task is still running.
+fn take_outcome<T: 'static>(core: &mut Core, id: TaskId) -> Option<(Result<T, TaskError>, Option<TaskBox>)> {
     let Some(slot) = core.slot_mut(id) else {
-        return Some(Err(TaskError::Cancelled));
+        return Some((Err(TaskError::Cancelled), None));
     };
-    let TaskState::Finished(outcome) = &slot.state else { return None };
-    let outcome = outcome.clone();
+    let outcome = slot.outcome()?;
     let mut out: Option<T> = None;
     if let Some(fut) = slot.future.as_mut() {
         fut.as_mut().take_output(&mut out);
     }
-    core.free_slot(id);
-    Some(outcome.and_then(|()| out.ok_or(TaskError::Cancelled)))
+    let cell = core.remove_slot(id);
+    Some((outcome.and_then(|()| out.ok_or(TaskError::Cancelled)), cell))
 }
 
 /// Leaf future of [`TaskHandle::cancel`]: issues [`Command::Cancel`].
@@ -263,7 +296,10 @@ impl Future for Cancel {
         match self.wait {
             None => {
                 let target = self.target;
-                self.wait = Some(context::issue(CommandKind::Cancel, |wait| Command::Cancel { target, wait }));
+                self.wait = Some(context::issue(CommandKind::Cancel, |wait| Command::Cancel {
+                    target,
+                    wait,
+                }));
                 Poll::Pending
             }
             Some(wait) => match context::take(wait) {
@@ -317,6 +353,6 @@ pub fn task_status(id: TaskId) -> TaskStatus {
         Some(TaskState::Idle) => TaskStatus::Waiting,
         Some(TaskState::Queued) => TaskStatus::Queued,
         Some(TaskState::Running) => TaskStatus::Running,
-        Some(TaskState::Finished(_)) => TaskStatus::Finished,
+        Some(_) => TaskStatus::Finished,
     })
 }

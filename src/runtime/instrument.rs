@@ -30,6 +30,45 @@ pub trait Instrument {
     fn slow_poll(&mut self, _task: TaskId, _elapsed: Duration) {}
     /// A socket event (see [`SocketEvent`]).
     fn socket_event(&mut self, _event: SocketEvent<'_>) {}
+    /// Flow: a node was put on the resolution queue.
+    fn flow_node_queued(&mut self, _node: FlowNode<'_>) {}
+    /// Flow: a node started a run.
+    fn flow_node_started(&mut self, _node: FlowNode<'_>) {}
+    /// Flow: a node published the final value of a run (`node.generation` is the new one).
+    fn flow_node_finished(&mut self, _node: FlowNode<'_>) {}
+    /// Flow: a node waits on stream input `input` (no chunk yet).
+    fn flow_node_stalled(&mut self, _node: FlowNode<'_>, _input: usize) {}
+    /// Flow: a node failed with `error`.
+    fn flow_node_errored(&mut self, _node: FlowNode<'_>, _error: &str) {}
+    /// Flow: a streaming node published a chunk (`node.generation` is `(k, j)`).
+    fn flow_stream_chunk(&mut self, _node: FlowNode<'_>) {}
+    /// Flow: a node started with defaults on these inputs to break a cycle.
+    fn flow_cycle_broken(&mut self, _node: FlowNode<'_>, _defaulted_inputs: &[usize]) {}
+    /// Flow: a node reached its generation limit; the run stops.
+    fn flow_limit_reached(&mut self, _node: FlowNode<'_>) {}
+}
+
+/// A flow node as reported to [`Instrument`]'s `flow_*` methods.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct FlowNode<'a> {
+    /// Index of the node in creation order.
+    pub index: usize,
+    /// The node's name.
+    pub name: &'a str,
+    /// Its generation: `None` before its first value, else `[k]` or `[k, j]`.
+    pub generation: Option<&'a [u64]>,
+}
+
+impl<'a> FlowNode<'a> {
+    /// Describes a node (used by the flow layer).
+    pub fn new(index: usize, name: &'a str, generation: Option<&'a [u64]>) -> Self {
+        FlowNode {
+            index,
+            name,
+            generation,
+        }
+    }
 }
 
 /// Socket-level happenings reported to [`Instrument::socket_event`].

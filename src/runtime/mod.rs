@@ -16,16 +16,21 @@ mod remote;
 pub(crate) mod task;
 mod time;
 mod timer;
+#[cfg(feature = "tracing")]
+mod trace;
 pub(crate) mod wait;
 
 pub use command::CommandKind;
+pub(crate) use error::panic_message;
 pub use error::{Elapsed, RunError, TaskError, TaskId};
 pub use event_loop::{Builder, EventLoop};
 pub use handle::{Cancel, DropPolicy, Join, Spawn, TaskHandle, TaskStatus, current_task, spawn, task_status};
-pub use instrument::{Instrument, LoopStats, SocketEvent, TaskStats};
+pub use instrument::{FlowNode, Instrument, LoopStats, SocketEvent, TaskStats};
 pub use ops::{Exit, Offload, exit, offload};
 pub use remote::{LoopHandle, RemoteTask};
 pub use time::{Sleep, sleep, sleep_until, timeout, yield_now};
+#[cfg(feature = "tracing")]
+pub use trace::{LOG_ENV, TracingInstrument, init_tracing};
 
 /// Runs `future` to completion on a new [`EventLoop`] with default settings.
 ///

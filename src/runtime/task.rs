@@ -4,7 +4,6 @@ use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use super::error::TaskError;
 use super::wait::Ticket;
@@ -54,9 +53,9 @@ pub(crate) type TaskBox = Pin<Box<dyn ErasedTask>>;
 
 /// Lifecycle of a task slot.
 ///
-/// `Idle → Queued → Running → (Idle | Queued | Finished)`; `Finished` is terminal and the slot
-/// is freed once the handle has taken the outcome (or was dropped).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `Idle → Queued → Running → (Idle | Queued | finished)`. The three finished states are
+/// terminal; the slot is freed once the handle has taken the outcome (or was dropped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TaskState {
     /// Waiting for a command to complete or a waker to fire.
     Idle,
@@ -64,44 +63,93 @@ pub(crate) enum TaskState {
     Queued,
     /// Being polled right now.
     Running,
-    /// Done; `Ok` means the output is in the cell.
-    Finished(Result<(), TaskError>),
+    /// Returned its value, which sits in the cell until joined.
+    Completed,
+    /// Panicked; the message is in [`TaskSlot::panic`].
+    Panicked,
+    /// Cancelled; its future was dropped.
+    Cancelled,
 }
 
-/// One entry of the task slab.
+/// One entry of the task slab, kept within one cache line.
 pub(crate) struct TaskSlot {
-    pub(crate) generation: u32,
-    pub(crate) state: TaskState,
     /// `None` while the task is being polled, or after it failed or was cancelled.
     pub(crate) future: Option<TaskBox>,
+    /// The panic message of a task that panicked (a thin pointer keeps the slot small).
+    #[allow(clippy::box_collection)]
+    pub(crate) panic: Option<Box<String>>,
+    /// Time spent in polls, in nanoseconds (only with poll timing on).
+    pub(crate) poll_ns: u64,
+    pub(crate) polls: u32,
+    pub(crate) generation: u32,
+    /// The join waiting for this task, if any.
+    pub(crate) joiner: Option<Ticket>,
+    pub(crate) state: TaskState,
     /// Woken while running: re-queue after the poll returns.
     pub(crate) notified: bool,
     /// A cancel arrived while the task was running (it cancelled itself).
     pub(crate) cancel_requested: bool,
     /// Nobody holds the handle any more: free the slot as soon as the task finishes.
     pub(crate) detached: bool,
-    /// The join waiting for this task, if any.
-    pub(crate) joiner: Option<Ticket>,
-    pub(crate) polls: u64,
-    pub(crate) poll_time: Duration,
 }
 
 impl TaskSlot {
     pub(crate) fn new(generation: u32, future: TaskBox) -> Self {
         TaskSlot {
-            generation,
-            state: TaskState::Queued,
             future: Some(future),
+            panic: None,
+            poll_ns: 0,
+            polls: 0,
+            generation,
+            joiner: None,
+            state: TaskState::Queued,
             notified: false,
             cancel_requested: false,
             detached: false,
-            joiner: None,
-            polls: 0,
-            poll_time: Duration::ZERO,
         }
     }
 
     pub(crate) fn is_finished(&self) -> bool {
-        matches!(self.state, TaskState::Finished(_))
+        matches!(
+            self.state,
+            TaskState::Completed | TaskState::Panicked | TaskState::Cancelled
+        )
+    }
+
+    /// The outcome of a finished task; `None` while it runs.
+    pub(crate) fn outcome(&self) -> Option<Result<(), TaskError>> {
+        match self.state {
+            TaskState::Completed => Some(Ok(())),
+            TaskState::Cancelled => Some(Err(TaskError::Cancelled)),
+            TaskState::Panicked => Some(Err(TaskError::Panicked(
+                self.panic.as_deref().cloned().unwrap_or_default(),
+            ))),
+            TaskState::Idle | TaskState::Queued | TaskState::Running => None,
+        }
+    }
+
+    /// Records the outcome.
+    pub(crate) fn set_outcome(&mut self, outcome: Result<(), TaskError>) {
+        self.state = match outcome {
+            Ok(()) => TaskState::Completed,
+            Err(TaskError::Cancelled) => TaskState::Cancelled,
+            Err(TaskError::Panicked(msg)) => {
+                self.panic = Some(Box::new(msg));
+                TaskState::Panicked
+            }
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn slot_fits_one_cache_line_in_the_slab() {
+        assert!(std::mem::size_of::<slab::Slab<super::TaskSlot>>() > 0);
+        assert!(
+            std::mem::size_of::<super::TaskSlot>() <= 56,
+            "{}",
+            std::mem::size_of::<super::TaskSlot>()
+        );
     }
 }

@@ -14,7 +14,6 @@ use std::any::Any;
 use slab::Slab;
 
 use super::command::CommandKind;
-use super::error::TaskId;
 
 /// Names one pending command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -27,8 +26,6 @@ pub(crate) struct Ticket {
 pub(crate) enum Completion {
     /// The awaited thing happened (timer fired, task finished, queue or socket ready, ...).
     Done,
-    /// A spawn command inserted this task.
-    Spawned(TaskId),
     /// An offloaded closure returned (or panicked with this message).
     Offloaded(Result<Box<dyn Any + Send>, String>),
 }
@@ -46,18 +43,34 @@ pub(crate) struct WaitEntry {
 pub(crate) struct WaitTable {
     entries: Slab<WaitEntry>,
     next_gen: u32,
+    /// Timer waits still pending: the stall check and the idle timeout consider only these
+    /// (cancelled timers linger in the wheel until they would have fired).
+    pending_sleeps: usize,
 }
 
 impl WaitTable {
     pub(crate) fn insert(&mut self, task: u32, kind: CommandKind) -> Ticket {
         self.next_gen = self.next_gen.wrapping_add(1);
         let generation = self.next_gen;
-        let key = self.entries.insert(WaitEntry { generation, task, kind, result: None });
-        Ticket { key: key as u32, generation }
+        if kind == CommandKind::Sleep {
+            self.pending_sleeps += 1;
+        }
+        let key = self.entries.insert(WaitEntry {
+            generation,
+            task,
+            kind,
+            result: None,
+        });
+        Ticket {
+            key: key as u32,
+            generation,
+        }
     }
 
     fn entry_mut(&mut self, t: Ticket) -> Option<&mut WaitEntry> {
-        self.entries.get_mut(t.key as usize).filter(|e| e.generation == t.generation)
+        self.entries
+            .get_mut(t.key as usize)
+            .filter(|e| e.generation == t.generation)
     }
 
     /// Stores the result; returns the owning task and kind if the ticket is live and was still
@@ -68,7 +81,11 @@ impl WaitTable {
             return None;
         }
         e.result = Some(c);
-        Some((e.task, e.kind))
+        let (task, kind) = (e.task, e.kind);
+        if kind == CommandKind::Sleep {
+            self.pending_sleeps -= 1;
+        }
+        Some((task, kind))
     }
 
     /// True when the ticket is live and its command has not completed yet.
@@ -89,6 +106,15 @@ impl WaitTable {
     /// Frees the ticket whatever its state; returns its unconsumed result, if any.
     pub(crate) fn cancel(&mut self, t: Ticket) -> Option<Completion> {
         self.entry_mut(t)?;
-        self.entries.remove(t.key as usize).result
+        let e = self.entries.remove(t.key as usize);
+        if e.kind == CommandKind::Sleep && e.result.is_none() {
+            self.pending_sleeps -= 1;
+        }
+        e.result
+    }
+
+    /// Number of timer waits that have neither fired nor been cancelled.
+    pub(crate) fn pending_sleeps(&self) -> usize {
+        self.pending_sleeps
     }
 }

@@ -15,7 +15,6 @@ use slab::Slab;
 
 use super::wait::Ticket;
 
-
 const WAKER_TOKEN: Token = Token(usize::MAX);
 
 /// Names one socket registration; the generation makes stale keys and stale OS events harmless.
@@ -31,7 +30,10 @@ impl IoKey {
     }
 
     fn from_token(t: Token) -> IoKey {
-        IoKey { key: (t.0 & 0xffff_ffff) as u32, generation: (t.0 >> 32) as u32 }
+        IoKey {
+            key: (t.0 & 0xffff_ffff) as u32,
+            generation: (t.0 >> 32) as u32,
+        }
     }
 }
 
@@ -64,7 +66,13 @@ impl Driver {
     pub(crate) fn new() -> io::Result<Driver> {
         let poll = Poll::new()?;
         let waker = Arc::new(mio::Waker::new(poll.registry(), WAKER_TOKEN)?);
-        Ok(Driver { poll, events: Events::with_capacity(1024), waker, regs: Slab::new(), next_gen: 0 })
+        Ok(Driver {
+            poll,
+            events: Events::with_capacity(1024),
+            waker,
+            regs: Slab::new(),
+            next_gen: 0,
+        })
     }
 
     /// The waker other threads use to interrupt a blocking poll.
@@ -77,9 +85,17 @@ impl Driver {
         self.next_gen = self.next_gen.wrapping_add(1).max(1);
         let generation = self.next_gen;
         let entry = self.regs.vacant_entry();
-        let io = IoKey { key: entry.key() as u32, generation };
-        self.poll.registry().register(source, io.token(), Interest::READABLE | Interest::WRITABLE)?;
-        entry.insert(Registration { generation, ..Registration::default() });
+        let io = IoKey {
+            key: entry.key() as u32,
+            generation,
+        };
+        self.poll
+            .registry()
+            .register(source, io.token(), Interest::READABLE | Interest::WRITABLE)?;
+        entry.insert(Registration {
+            generation,
+            ..Registration::default()
+        });
         Ok(io)
     }
 
@@ -96,7 +112,9 @@ impl Driver {
     }
 
     fn reg_mut(&mut self, io: IoKey) -> Option<&mut Registration> {
-        self.regs.get_mut(io.key as usize).filter(|r| r.generation == io.generation)
+        self.regs
+            .get_mut(io.key as usize)
+            .filter(|r| r.generation == io.generation)
     }
 
     /// Parks `wait` until `io` is ready in `dir`. Returns `true` if readiness is already known
@@ -148,7 +166,11 @@ impl Driver {
                 continue;
             }
             let io = IoKey::from_token(ev.token());
-            let Some(r) = self.regs.get_mut(io.key as usize).filter(|r| r.generation == io.generation) else {
+            let Some(r) = self
+                .regs
+                .get_mut(io.key as usize)
+                .filter(|r| r.generation == io.generation)
+            else {
                 continue;
             };
             let closed = ev.is_error() || ev.is_read_closed() || ev.is_write_closed();

@@ -1,0 +1,52 @@
+//! Flow benches beside the same shapes as tokio current-thread tasks joined by channels.
+//! `FLOW_ROWS=1 cargo bench --bench flow` prints the sched_profile rows instead.
+
+use criterion::{Criterion, criterion_group};
+
+#[path = "../examples/sched_profile/flow_rows.rs"]
+mod flow_rows;
+
+fn chain(c: &mut Criterion) {
+    let mut g = c.benchmark_group("flow_chain_1000");
+    g.bench_function("flowloop", |b| b.iter(|| flow_rows::flow_chain(1000)));
+    g.bench_function("tokio", |b| b.iter(|| flow_rows::tokio_chain(1000)));
+    g.finish();
+}
+
+fn stream(c: &mut Criterion) {
+    let mut g = c.benchmark_group("flow_stream_100k");
+    g.sample_size(10);
+    g.bench_function("flowloop", |b| b.iter(|| flow_rows::flow_stream(100_000)));
+    g.bench_function("tokio", |b| b.iter(|| flow_rows::tokio_stream(100_000)));
+    g.finish();
+}
+
+fn cycle(c: &mut Criterion) {
+    let mut g = c.benchmark_group("flow_cycle_100k");
+    g.sample_size(10);
+    g.bench_function("flowloop", |b| b.iter(|| flow_rows::flow_cycle(100_000)));
+    g.bench_function("tokio", |b| b.iter(|| flow_rows::tokio_cycle(100_000)));
+    g.finish();
+}
+
+fn diamond(c: &mut Criterion) {
+    let mut g = c.benchmark_group("flow_diamond_100x100");
+    g.sample_size(10);
+    g.bench_function("flowloop", |b| b.iter(|| flow_rows::flow_diamond(100, 100)));
+    g.bench_function("tokio", |b| b.iter(|| flow_rows::tokio_diamond(100, 100)));
+    g.finish();
+}
+
+criterion_group!(benches, chain, stream, cycle, diamond);
+
+fn main() {
+    if std::env::var_os("FLOW_ROWS").is_some() {
+        let quick = std::env::args().any(|a| a == "--quick");
+        for (name, fl, tk) in flow_rows::rows(quick) {
+            println!("{name} flowloop_ns={fl:.1} tokio_ns={tk:.1} ratio={:.3}", fl / tk);
+        }
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -1,0 +1,320 @@
+//! Flow rows: the four flow workloads on flowloop beside the same shapes written as tokio
+//! current-thread tasks joined by channels (one task per node, a bounded channel per edge).
+//!
+//! - `flow_chain`: a chain of 1,000 nodes built and run once (ns per node run).
+//! - `flow_stream`: a producer streaming 100,000 chunks into a stream consumer (ns per chunk).
+//! - `flow_cycle`: a 2-node cycle run for 100,000 generations (ns per generation).
+//! - `flow_diamond`: source → 100 parallel nodes → a reduction chain of 99 adders, closed into a
+//!   cycle, for 100 generations (ns per node run).
+//!
+//! Self-contained so both `examples/sched_profile` and `benches/flow.rs` can include it.
+
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+use flowloop::flow::{Emitter, Flow, FlowBuilder, Node, RunOptions, Stream};
+use tokio::sync::mpsc;
+
+async fn inc(x: i64) -> i64 {
+    x + 1
+}
+
+async fn id(x: i64) -> i64 {
+    x
+}
+
+async fn add(x: i64, y: i64) -> i64 {
+    x + y
+}
+
+/// Chain of `n` nodes built, then run once; returns (elapsed time of the run, last value).
+/// (Building costs extra; `examples/flow_million.rs` reports build and run separately.)
+pub fn flow_chain(n: usize) -> (Duration, i64) {
+    let mut b = FlowBuilder::new();
+    let mut last = b.node(inc, (0,));
+    for _ in 1..n {
+        last = b.node(inc, (last,));
+    }
+    let mut flow = b.build().expect("chain builds");
+    let t = Instant::now();
+    flow.run_until_complete(RunOptions::new()).expect("chain runs");
+    (t.elapsed(), flow.value(last).unwrap_or(-1))
+}
+
+fn tokio_rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// The chain as `n` tokio tasks joined by bounded channels.
+pub fn tokio_chain(n: usize) -> (Duration, i64) {
+    let rt = tokio_rt();
+    let t = Instant::now();
+    let v = rt.block_on(async move {
+        let (tx0, mut rx) = mpsc::channel::<i64>(1);
+        for _ in 0..n {
+            let (tx, next) = mpsc::channel::<i64>(1);
+            let mut input = rx;
+            tokio::spawn(async move {
+                if let Some(x) = input.recv().await {
+                    let _ = tx.send(x + 1).await;
+                }
+            });
+            rx = next;
+        }
+        tx0.send(0).await.expect("chain head");
+        rx.recv().await.unwrap_or(-1)
+    });
+    (t.elapsed(), v)
+}
+
+async fn numbers(out: Emitter<i64>, n: i64) -> i64 {
+    for i in 0..n {
+        if out.emit(i).await.is_err() {
+            break;
+        }
+    }
+    n
+}
+
+async fn sum(mut s: Stream<i64>) -> i64 {
+    let mut total = 0;
+    while let Some(x) = s.next().await {
+        total += x;
+    }
+    total
+}
+
+/// `n` chunks from a producer into a stream consumer; returns (elapsed, sum).
+pub fn flow_stream(n: usize) -> (Duration, i64) {
+    let mut b = FlowBuilder::new();
+    let src = b.stream(numbers, (n as i64,));
+    let total = b.node(sum, (src.stream(),));
+    let mut flow = b.build().expect("stream builds");
+    let t = Instant::now();
+    flow.run_until_complete(RunOptions::new()).expect("stream runs");
+    (t.elapsed(), flow.value(total).unwrap_or(-1))
+}
+
+/// The stream as a producer task and a consumer task joined by a channel of capacity 1.
+pub fn tokio_stream(n: usize) -> (Duration, i64) {
+    let rt = tokio_rt();
+    let t = Instant::now();
+    let v = rt.block_on(async move {
+        let (tx, mut rx) = mpsc::channel::<i64>(1);
+        tokio::spawn(async move {
+            for i in 0..n as i64 {
+                if tx.send(i).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let consumer = tokio::spawn(async move {
+            let mut total = 0;
+            while let Some(x) = rx.recv().await {
+                total += x;
+            }
+            total
+        });
+        consumer.await.unwrap_or(-1)
+    });
+    (t.elapsed(), v)
+}
+
+fn cycle_flow() -> (Flow, Node<i64>) {
+    let mut b = FlowBuilder::new();
+    let fb = b.forward::<i64>("b");
+    let a = b.node(inc, (fb.or(0),));
+    let bn = b.node(id, (a,));
+    b.define(fb, bn);
+    (b.build().expect("cycle builds"), bn)
+}
+
+/// A 2-node cycle for `gens` generations; returns (elapsed, final value).
+pub fn flow_cycle(gens: u64) -> (Duration, i64) {
+    let (mut flow, bn) = cycle_flow();
+    let t = Instant::now();
+    flow.run_until_complete(RunOptions::new().limit(bn, (gens - 1,)))
+        .expect("cycle runs");
+    (t.elapsed(), flow.value(bn).unwrap_or(-1))
+}
+
+/// Two tokio tasks playing ping-pong over two channels for `gens` rounds.
+pub fn tokio_cycle(gens: u64) -> (Duration, i64) {
+    let rt = tokio_rt();
+    let t = Instant::now();
+    let v = rt.block_on(async move {
+        let (to_b, mut b_in) = mpsc::channel::<i64>(1);
+        let (to_a, mut a_in) = mpsc::channel::<i64>(1);
+        let b = tokio::spawn(async move {
+            let mut last = 0;
+            while let Some(x) = b_in.recv().await {
+                last = x;
+                if to_a.send(x).await.is_err() {
+                    break;
+                }
+            }
+            last
+        });
+        let mut x = 0;
+        for _ in 0..gens {
+            to_b.send(x + 1).await.expect("b alive");
+            x = a_in.recv().await.unwrap_or(-1);
+        }
+        drop(to_b);
+        b.await.unwrap_or(-1)
+    });
+    (t.elapsed(), v)
+}
+
+/// Source → `width` parallel nodes → a chain of `width - 1` adders, closed back into the source
+/// (with a default), for `gens` generations. Returns (elapsed, node runs, final value).
+pub fn flow_diamond(width: usize, gens: u64) -> (Duration, u64, i64) {
+    let mut b = FlowBuilder::new();
+    let back = b.forward::<i64>("back");
+    let src = b.node(|x: i64| async move { x % 1000 }, (back.or(1),));
+    let mids: Vec<_> = (0..width).map(|_| b.node(inc, (src,))).collect();
+    let mut acc = mids[0];
+    for m in &mids[1..] {
+        acc = b.node(add, (acc, *m));
+    }
+    b.define(back, acc);
+    let mut flow = b.build().expect("diamond builds");
+    let t = Instant::now();
+    flow.run_until_complete(RunOptions::new().limit(acc, (gens - 1,)))
+        .expect("diamond runs");
+    let runs = (2 * width as u64) * gens;
+    (t.elapsed(), runs, flow.value(acc).unwrap_or(-1))
+}
+
+/// The same diamond as tokio tasks: one per node, a channel per edge.
+pub fn tokio_diamond(width: usize, gens: u64) -> (Duration, u64, i64) {
+    let rt = tokio_rt();
+    let t = Instant::now();
+    let v = rt.block_on(async move {
+        let mut mid_in = Vec::new();
+        let mut mid_out = Vec::new();
+        for _ in 0..width {
+            let (tx, mut rx) = mpsc::channel::<i64>(1);
+            let (otx, orx) = mpsc::channel::<i64>(1);
+            tokio::spawn(async move {
+                while let Some(x) = rx.recv().await {
+                    if otx.send(x + 1).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            mid_in.push(tx);
+            mid_out.push(orx);
+        }
+        let mut outs = mid_out.into_iter();
+        let mut acc = outs.next().expect("width >= 1");
+        for mut m in outs {
+            let (tx, rx) = mpsc::channel::<i64>(1);
+            let mut left = acc;
+            tokio::spawn(async move {
+                while let (Some(a), Some(b)) = (left.recv().await, m.recv().await) {
+                    if tx.send(a + b).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            acc = rx;
+        }
+        let mut x = 1i64;
+        let mut last = 0;
+        for _ in 0..gens {
+            let s = x % 1000;
+            for tx in &mid_in {
+                tx.send(s).await.expect("mid alive");
+            }
+            last = acc.recv().await.unwrap_or(-1);
+            x = last;
+        }
+        last
+    });
+    (t.elapsed(), (2 * width as u64) * gens, v)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn per_op(d: Duration, ops: u64) -> f64 {
+    d.as_nanos() as f64 / ops as f64
+}
+
+/// (workload, flowloop ns/op, tokio ns/op) for `flow_chain`, `flow_stream`, `flow_cycle` and
+/// `flow_diamond`; runs alternate between the two so machine noise hits both alike.
+pub fn rows(quick: bool) -> Vec<(&'static str, f64, f64)> {
+    let reps = if quick { 3 } else { 9 };
+    let (chunks, gens) = if quick { (20_000, 20_000) } else { (100_000, 100_000) };
+    let mut out = Vec::new();
+    let mut pair = |name: &'static str, fl: &mut dyn FnMut() -> f64, tk: &mut dyn FnMut() -> f64| {
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for _ in 0..reps {
+            a.push(fl());
+            b.push(tk());
+        }
+        out.push((name, median(a), median(b)));
+    };
+    pair(
+        "flow_chain",
+        &mut || {
+            let (d, v) = flow_chain(1000);
+            assert_eq!(v, 1000);
+            per_op(d, 1000)
+        },
+        &mut || {
+            let (d, v) = tokio_chain(1000);
+            assert_eq!(v, 1000);
+            per_op(d, 1000)
+        },
+    );
+    let want = (chunks as i64) * (chunks as i64 - 1) / 2;
+    pair(
+        "flow_stream",
+        &mut || {
+            let (d, v) = flow_stream(chunks);
+            assert_eq!(v, want);
+            per_op(d, chunks as u64)
+        },
+        &mut || {
+            let (d, v) = tokio_stream(chunks);
+            assert_eq!(v, want);
+            per_op(d, chunks as u64)
+        },
+    );
+    pair(
+        "flow_cycle",
+        &mut || {
+            let (d, v) = flow_cycle(gens);
+            assert_eq!(v, gens as i64);
+            per_op(d, gens)
+        },
+        &mut || {
+            let (d, v) = tokio_cycle(gens);
+            assert_eq!(v, gens as i64);
+            per_op(d, gens)
+        },
+    );
+    let mut check = None;
+    pair(
+        "flow_diamond",
+        &mut || {
+            let (d, runs, v) = flow_diamond(100, 100);
+            assert!(*check.get_or_insert(v) == v);
+            per_op(d, runs)
+        },
+        &mut || {
+            let (d, runs, v) = tokio_diamond(100, 100);
+            assert!(v > 0);
+            per_op(d, runs)
+        },
+    );
+    out
+}

@@ -1,0 +1,322 @@
+//! Argument plumbing: how a tuple of builder arguments becomes typed input slots, and how a
+//! plain `async fn` (or stream producer, or stateful method) becomes a node body.
+//!
+//! The traits here are implemented for functions of 0 to 8 parameters and tuples of 0 to 8
+//! arguments by one macro; users never implement them.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use super::handles::{IntoInput, Output};
+use super::state::{FlowState, Mode};
+use super::stream::Emitter;
+
+/// The type-erased value cells of one node: its final value and (streaming nodes) its latest
+/// chunk.
+#[doc(hidden)]
+#[derive(Clone)]
+pub struct Cells {
+    pub(crate) value: Rc<dyn Any>,
+    pub(crate) chunk: Option<Rc<dyn Any>>,
+}
+
+impl std::fmt::Debug for Cells {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cells")
+            .field("streaming", &self.chunk.is_some())
+            .finish()
+    }
+}
+
+/// What a node needs while starting a run.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct StartCx<'a> {
+    pub(crate) shared: &'a Rc<FlowState>,
+    pub(crate) node: u32,
+    pub(crate) first_port: u32,
+}
+
+/// Reads a producer's latest value (or opens a stream over its chunks) for one port.
+#[doc(hidden)]
+pub type Reader<T> = Rc<dyn Fn(&StartCx<'_>, u32) -> Option<T>>;
+
+/// A constant or default together with the function that clones it for each run.
+#[doc(hidden)]
+pub type Owned<T> = (T, fn(&T) -> T);
+
+/// Where an argument comes from before the flow is built.
+#[doc(hidden)]
+pub enum SourceRef<T> {
+    None,
+    Out(Output<T>),
+    Fwd(u32),
+}
+
+/// A converted argument: an optional constant/default and an optional connection.
+#[doc(hidden)]
+pub struct InputSpec<T> {
+    pub(crate) value: Option<Owned<T>>,
+    pub(crate) source: SourceRef<T>,
+}
+
+impl<T> std::fmt::Debug for SourceRef<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SourceRef::None => f.write_str("None"),
+            SourceRef::Out(o) => write!(f, "Out({o:?})"),
+            SourceRef::Fwd(id) => write!(f, "Fwd({id})"),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for InputSpec<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InputSpec")
+            .field("has_value", &self.value.is_some())
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+impl<T> std::fmt::Debug for InputSlot<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InputSlot")
+            .field("has_value", &self.value.is_some())
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+/// Untyped summary of one argument, for the scheduler.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub enum PortSpec {
+    Own { has_default: bool },
+    Node { node: u32, level: u8, has_default: bool },
+    Fwd { id: u32, has_default: bool },
+}
+
+/// Why a port could not be filled when a run started.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct GatherFault {
+    pub(crate) input: usize,
+}
+
+/// One typed input slot of a node.
+#[doc(hidden)]
+pub struct InputSlot<T> {
+    value: Option<Owned<T>>,
+    source: SourceRef<T>,
+    reader: Option<Reader<T>>,
+}
+
+impl<T: 'static> InputSlot<T> {
+    fn new(spec: InputSpec<T>) -> (Self, PortSpec) {
+        let has_default = spec.value.is_some();
+        let port = match &spec.source {
+            SourceRef::None => PortSpec::Own { has_default },
+            SourceRef::Out(o) => PortSpec::Node {
+                node: o.node,
+                level: o.level,
+                has_default,
+            },
+            SourceRef::Fwd(id) => PortSpec::Fwd { id: *id, has_default },
+        };
+        (
+            InputSlot {
+                value: spec.value,
+                source: spec.source,
+                reader: None,
+            },
+            port,
+        )
+    }
+
+    fn own(&self, input: usize) -> Result<T, GatherFault> {
+        match &self.value {
+            Some((v, clone)) => Ok(clone(v)),
+            None => Err(GatherFault { input }),
+        }
+    }
+
+    fn fetch(&self, mode: Mode, cx: &StartCx<'_>, input: usize) -> Result<T, GatherFault> {
+        match mode {
+            Mode::Own => self.own(input),
+            Mode::Default => self.own(input),
+            Mode::Read | Mode::Stream => match &self.reader {
+                Some(read) => match read(cx, cx.first_port + input as u32) {
+                    Some(v) => Ok(v),
+                    None => self.own(input),
+                },
+                None => self.own(input),
+            },
+        }
+    }
+
+    /// Connects the slot: to its own output, or to a forward definition (`Output<T>` as `Any`).
+    fn bind(&mut self, forward: Option<&dyn Any>, cells: &[Cells]) -> bool {
+        let out = match (&self.source, forward) {
+            (SourceRef::Out(o), _) => *o,
+            (SourceRef::Fwd(_), Some(def)) => match def.downcast_ref::<Output<T>>() {
+                Some(o) => *o,
+                None => return false,
+            },
+            _ => return false,
+        };
+        self.reader = Some((out.project)(&cells[out.node as usize]));
+        true
+    }
+}
+
+/// A tuple of node parameter types `(T1, .., Tn)`.
+pub trait ArgList: Sized + 'static {
+    #[doc(hidden)]
+    type Slots: 'static;
+    #[doc(hidden)]
+    fn fetch(slots: &Self::Slots, modes: &[Mode], cx: &StartCx<'_>) -> Result<Self, GatherFault>;
+    #[doc(hidden)]
+    fn bind(slots: &mut Self::Slots, port: usize, forward: Option<&dyn Any>, cells: &[Cells]) -> bool;
+}
+
+/// A tuple of builder arguments, each convertible ([`IntoInput`]) to the matching parameter.
+pub trait IntoArgs<A: ArgList> {
+    #[doc(hidden)]
+    fn into_slots(self) -> (A::Slots, Vec<PortSpec>);
+}
+
+/// A plain `async fn` (or closure returning a future) usable as a node body. `M` is an
+/// inference marker (the function's signature).
+pub trait NodeFn<M>: 'static {
+    /// The parameter types.
+    type Args: ArgList;
+    /// What the body returns.
+    type Output: 'static;
+    /// The body's future.
+    type Fut: Future<Output = Self::Output> + 'static;
+    #[doc(hidden)]
+    fn call(&self, args: Self::Args) -> Self::Fut;
+}
+
+/// A streaming producer: an `async fn` whose first parameter is an [`Emitter<C>`].
+pub trait StreamFn<C, M>: 'static {
+    /// The parameter types after the emitter.
+    type Args: ArgList;
+    /// The final value (or `Result` of it for fallible producers).
+    type Output: 'static;
+    /// The body's future.
+    type Fut: Future<Output = Self::Output> + 'static;
+    #[doc(hidden)]
+    fn call(&self, emitter: Emitter<C>, args: Self::Args) -> Self::Fut;
+}
+
+/// A method of a stateful node: an `async fn(&mut S, T1, ..) -> R`.
+pub trait StateFn<S, M>: 'static {
+    /// The parameter types after `&mut S`.
+    type Args: ArgList;
+    /// What the method returns.
+    type Output: 'static;
+    #[doc(hidden)]
+    fn call(f: &Rc<Self>, state: S, args: Self::Args) -> Pin<Box<dyn Future<Output = (S, Self::Output)>>>;
+}
+
+macro_rules! arity {
+    ($($T:ident $A:ident $i:tt),*) => {
+        impl<$($T: 'static),*> ArgList for ($($T,)*) {
+            type Slots = ($(InputSlot<$T>,)*);
+
+            #[allow(unused_variables)]
+            fn fetch(slots: &Self::Slots, modes: &[Mode], cx: &StartCx<'_>) -> Result<Self, GatherFault> {
+                Ok(($(slots.$i.fetch(modes[$i], cx, $i)?,)*))
+            }
+
+            #[allow(unused_variables)]
+            fn bind(slots: &mut Self::Slots, port: usize, forward: Option<&dyn Any>, cells: &[Cells]) -> bool {
+                match port {
+                    $($i => slots.$i.bind(forward, cells),)*
+                    _ => false,
+                }
+            }
+        }
+
+        #[allow(non_snake_case)]
+        impl<$($T: 'static, $A: IntoInput<$T>),*> IntoArgs<($($T,)*)> for ($($A,)*) {
+            fn into_slots(self) -> (<($($T,)*) as ArgList>::Slots, Vec<PortSpec>) {
+                let ($($A,)*) = self;
+                $(let $A = InputSlot::new($A.into_input());)*
+                (($($A.0,)*), vec![$($A.1),*])
+            }
+        }
+
+        #[allow(non_snake_case)]
+        impl<Func, Fut, $($T: 'static),*> NodeFn<fn($($T),*) -> Fut> for Func
+        where
+            Func: Fn($($T),*) -> Fut + 'static,
+            Fut: Future + 'static,
+        {
+            type Args = ($($T,)*);
+            type Output = Fut::Output;
+            type Fut = Fut;
+
+            fn call(&self, args: Self::Args) -> Fut {
+                let ($($T,)*) = args;
+                self($($T),*)
+            }
+        }
+
+        #[allow(non_snake_case)]
+        impl<Func, Fut, Chunk, $($T: 'static),*> StreamFn<Chunk, fn(Emitter<Chunk>, $($T),*) -> Fut> for Func
+        where
+            Func: Fn(Emitter<Chunk>, $($T),*) -> Fut + 'static,
+            Fut: Future + 'static,
+        {
+            type Args = ($($T,)*);
+            type Output = Fut::Output;
+            type Fut = Fut;
+
+            fn call(&self, emitter: Emitter<Chunk>, args: Self::Args) -> Fut {
+                let ($($T,)*) = args;
+                self(emitter, $($T),*)
+            }
+        }
+
+        #[allow(non_snake_case)]
+        impl<S: 'static, Func, Ret: 'static, $($T: 'static),*> StateFn<S, fn($($T),*) -> Ret> for Func
+        where
+            Func: for<'a> AsyncFn(&'a mut S, $($T),*) -> Ret + 'static,
+        {
+            type Args = ($($T,)*);
+            type Output = Ret;
+
+            fn call(f: &Rc<Self>, mut state: S, args: Self::Args) -> Pin<Box<dyn Future<Output = (S, Ret)>>> {
+                let f = Rc::clone(f);
+                let ($($T,)*) = args;
+                Box::pin(async move {
+                    let out = (*f)(&mut state, $($T),*).await;
+                    (state, out)
+                })
+            }
+        }
+    };
+}
+
+arity!();
+arity!(T0 A0 0);
+arity!(T0 A0 0, T1 A1 1);
+arity!(T0 A0 0, T1 A1 1, T2 A2 2);
+arity!(T0 A0 0, T1 A1 1, T2 A2 2, T3 A3 3);
+arity!(T0 A0 0, T1 A1 1, T2 A2 2, T3 A3 3, T4 A4 4);
+arity!(T0 A0 0, T1 A1 1, T2 A2 2, T3 A3 3, T4 A4 4, T5 A5 5);
+arity!(T0 A0 0, T1 A1 1, T2 A2 2, T3 A3 3, T4 A4 4, T5 A5 5, T6 A6 6);
+arity!(T0 A0 0, T1 A1 1, T2 A2 2, T3 A3 3, T4 A4 4, T5 A5 5, T6 A6 6, T7 A7 7);
+
+/// A value cell shared by a node and the readers of its output.
+pub(crate) fn new_cell<R: 'static>() -> (Rc<RefCell<Option<R>>>, Rc<dyn Any>) {
+    let cell = Rc::new(RefCell::new(None::<R>));
+    let erased: Rc<dyn Any> = cell.clone();
+    (cell, erased)
+}

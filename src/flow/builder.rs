@@ -1,0 +1,412 @@
+//! [`FlowBuilder`]: creating nodes, forward references and defaults; `build()` checks and wires.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::fmt;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::time::Duration;
+
+use super::args::{Cells, IntoArgs, NodeFn, PortSpec, StateFn, StreamFn, new_cell};
+use super::error::{BoxError, BuildError};
+use super::handles::{AsNode, Forward, Node, Output, StreamNode};
+use super::run::Flow;
+use super::runner::{BodyRunner, Fallible, FnBody, Plain, Runner, StateBody, StreamBody};
+use super::state::{FlowState, Graph, NodeMeta, Port, Status};
+
+struct Draft {
+    name: String,
+    input_names: Vec<String>,
+    runner: Pin<Box<dyn Runner>>,
+    ports: Vec<PortSpec>,
+    streaming: bool,
+    cells: Cells,
+}
+
+struct ForwardDef {
+    name: String,
+    def: Option<(u32, u8, Box<dyn Any>)>,
+    defined_twice: bool,
+}
+
+/// Builds a [`Flow`]. Every node created here belongs to the flow; statement order is free
+/// thanks to [forward references](FlowBuilder::forward). Sub-graphs are plain functions that
+/// take `&mut FlowBuilder`.
+///
+/// # Examples
+/// ```
+/// use flowloop::flow::{FlowBuilder, RunOptions};
+/// async fn inc(x: i64) -> i64 { x + 1 }
+///
+/// let mut b = FlowBuilder::new();
+/// let x = b.forward::<i64>("x");
+/// let i = b.node(inc, (x.or(41),)); // a self-loop, broken by the default 41
+/// b.define(x, i);
+/// let mut flow = b.build().unwrap();
+/// flow.run_until_complete(RunOptions::new().limit(i, (0,))).unwrap();
+/// assert_eq!(flow.value(i), Some(42));
+/// ```
+#[derive(Default)]
+pub struct FlowBuilder {
+    drafts: Vec<Draft>,
+    forwards: Vec<ForwardDef>,
+}
+
+impl fmt::Debug for FlowBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowBuilder")
+            .field("nodes", &self.drafts.len())
+            .field("forwards", &self.forwards.len())
+            .finish()
+    }
+}
+
+/// `module::path::name<..>` → `name`; closures become `closure`.
+fn short_name<F>() -> String {
+    let full = std::any::type_name::<F>();
+    let base = full.split('<').next().unwrap_or(full);
+    let last = base.rsplit("::").find(|s| !s.starts_with('{')).unwrap_or(base);
+    if base.ends_with("{{closure}}") {
+        "closure".to_string()
+    } else {
+        last.to_string()
+    }
+}
+
+impl FlowBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn push(
+        &mut self,
+        base: String,
+        runner: Pin<Box<dyn Runner>>,
+        ports: Vec<PortSpec>,
+        value: Rc<dyn Any>,
+        chunk: Option<Rc<dyn Any>>,
+    ) -> u32 {
+        let id = self.drafts.len() as u32;
+        let streaming = chunk.is_some();
+        self.drafts.push(Draft {
+            name: format!("{base}#{id}"),
+            input_names: Vec::new(),
+            runner,
+            ports,
+            streaming,
+            cells: Cells { value, chunk },
+        });
+        id
+    }
+
+    /// A node whose body is the `async fn` (or closure returning a future) `f`, called with
+    /// `args`: a tuple with one argument per parameter (constants, outputs, forward references,
+    /// defaults; see [`IntoInput`](super::IntoInput)).
+    pub fn node<M: 'static, F: NodeFn<M>>(&mut self, f: F, args: impl IntoArgs<F::Args>) -> Node<F::Output>
+    where
+        F::Output: Clone,
+    {
+        self.plain_node::<M, F, Plain>(f, args)
+    }
+
+    /// Like [`node`](FlowBuilder::node) for a body returning `Result<T, E>`: `Ok(v)` publishes
+    /// `v`, `Err(e)` is the node's error.
+    pub fn try_node<M: 'static, F, T, E>(&mut self, f: F, args: impl IntoArgs<F::Args>) -> Node<T>
+    where
+        F: NodeFn<M, Output = Result<T, E>>,
+        T: Clone + 'static,
+        E: Into<BoxError> + 'static,
+    {
+        self.plain_node::<M, F, Fallible>(f, args)
+    }
+
+    fn plain_node<M: 'static, F: NodeFn<M>, K>(&mut self, f: F, args: impl IntoArgs<F::Args>) -> Node<K::Value>
+    where
+        K: super::runner::Finish<F::Output>,
+        K::Value: Clone,
+    {
+        let (slots, ports) = args.into_slots();
+        let (cell, erased) = new_cell::<K::Value>();
+        let body = FnBody::<F, M, K> { f, _m: PhantomData };
+        let runner = Box::pin(BodyRunner::new(body, slots, cell));
+        Node::new(self.push(short_name::<F>(), runner, ports, erased, None))
+    }
+
+    /// A streaming node: `f`'s first parameter is an [`Emitter<C>`](super::Emitter), the
+    /// others come from `args`; its return value is the final value.
+    pub fn stream<C, M: 'static, F>(&mut self, f: F, args: impl IntoArgs<F::Args>) -> StreamNode<C, F::Output>
+    where
+        C: Clone + 'static,
+        F: StreamFn<C, M>,
+        F::Output: Clone,
+    {
+        self.stream_node::<C, M, F, Plain>(f, args)
+    }
+
+    /// Like [`stream`](FlowBuilder::stream) for a producer returning `Result<R, E>`.
+    pub fn try_stream<C, M: 'static, F, T, E>(&mut self, f: F, args: impl IntoArgs<F::Args>) -> StreamNode<C, T>
+    where
+        C: Clone + 'static,
+        F: StreamFn<C, M, Output = Result<T, E>>,
+        T: Clone + 'static,
+        E: Into<BoxError> + 'static,
+    {
+        self.stream_node::<C, M, F, Fallible>(f, args)
+    }
+
+    fn stream_node<C, M: 'static, F, K>(&mut self, f: F, args: impl IntoArgs<F::Args>) -> StreamNode<C, K::Value>
+    where
+        C: Clone + 'static,
+        F: StreamFn<C, M>,
+        K: super::runner::Finish<F::Output>,
+        K::Value: Clone,
+    {
+        let (slots, ports) = args.into_slots();
+        let (cell, erased) = new_cell::<K::Value>();
+        let (chunk, chunk_erased) = new_cell::<C>();
+        let body = StreamBody::<C, F, M, K> {
+            f,
+            chunk,
+            _m: PhantomData,
+        };
+        let runner = Box::pin(BodyRunner::new(body, slots, cell));
+        StreamNode::new(self.push(short_name::<F>(), runner, ports, erased, Some(chunk_erased)))
+    }
+
+    /// A stateful node: `state` is kept by the node (never shared) and `f` — typically a method
+    /// `async fn run(&mut self, ..) -> R` — runs with it on every run.
+    pub fn stateful<S, M: 'static, F>(&mut self, state: S, f: F, args: impl IntoArgs<F::Args>) -> Node<F::Output>
+    where
+        S: 'static,
+        F: StateFn<S, M>,
+        F::Output: Clone,
+    {
+        self.state_node::<S, M, F, Plain>(state, f, args)
+    }
+
+    /// Like [`stateful`](FlowBuilder::stateful) for a method returning `Result<T, E>`.
+    pub fn try_stateful<S, M: 'static, F, T, E>(&mut self, state: S, f: F, args: impl IntoArgs<F::Args>) -> Node<T>
+    where
+        S: 'static,
+        F: StateFn<S, M, Output = Result<T, E>>,
+        T: Clone + 'static,
+        E: Into<BoxError> + 'static,
+    {
+        self.state_node::<S, M, F, Fallible>(state, f, args)
+    }
+
+    fn state_node<S: 'static, M: 'static, F, K>(
+        &mut self,
+        state: S,
+        f: F,
+        args: impl IntoArgs<F::Args>,
+    ) -> Node<K::Value>
+    where
+        F: StateFn<S, M>,
+        K: super::runner::Finish<F::Output>,
+        K::Value: Clone,
+    {
+        let (slots, ports) = args.into_slots();
+        let (cell, erased) = new_cell::<K::Value>();
+        let body = StateBody::<S, F, M, K> {
+            state: Some(state),
+            f: Rc::new(f),
+            _m: PhantomData,
+        };
+        let runner = Box::pin(BodyRunner::new(body, slots, cell));
+        Node::new(self.push(short_name::<S>(), runner, ports, erased, None))
+    }
+
+    /// A reference to an output of type `T` defined later with [`define`](FlowBuilder::define).
+    /// `name` appears in the build error if it is never defined.
+    pub fn forward<T: 'static>(&mut self, name: &str) -> Forward<T> {
+        let id = self.forwards.len() as u32;
+        self.forwards.push(ForwardDef {
+            name: name.to_string(),
+            def: None,
+            defined_twice: false,
+        });
+        Forward::new(id)
+    }
+
+    /// Defines a forward reference as `source` (a node, or one of its outputs).
+    pub fn define<T: 'static>(&mut self, forward: Forward<T>, source: impl Into<Output<T>>) {
+        let out: Output<T> = source.into();
+        let def = &mut self.forwards[forward.id as usize];
+        if def.def.is_some() {
+            def.defined_twice = true;
+        }
+        def.def = Some((out.node, out.level, Box::new(out)));
+    }
+
+    /// Renames a node (the default name is `fn_name#index`).
+    pub fn set_name(&mut self, node: impl AsNode, name: &str) {
+        self.drafts[node.node_id().index()].name = name.to_string();
+    }
+
+    /// Names a node's inputs (used in errors and exports instead of positions).
+    pub fn set_input_names(&mut self, node: impl AsNode, names: &[&str]) {
+        self.drafts[node.node_id().index()].input_names = names.iter().map(|s| s.to_string()).collect();
+    }
+
+    /// Number of nodes so far.
+    pub fn len(&self) -> usize {
+        self.drafts.len()
+    }
+
+    /// Whether no node was created yet.
+    pub fn is_empty(&self) -> bool {
+        self.drafts.is_empty()
+    }
+
+    fn input_label(&self, node: usize, i: usize) -> String {
+        match self.drafts[node].input_names.get(i) {
+            Some(n) => n.clone(),
+            None => format!("#{i}"),
+        }
+    }
+
+    /// Checks every input and forward reference (first problem in creation order).
+    fn check(&self) -> Result<(), BuildError> {
+        if let Some(f) = self.forwards.iter().find(|f| f.defined_twice) {
+            return Err(BuildError::DefinedTwice { name: f.name.clone() });
+        }
+        for (n, d) in self.drafts.iter().enumerate() {
+            for (i, spec) in d.ports.iter().enumerate() {
+                match *spec {
+                    PortSpec::Own { has_default: false } => {
+                        return Err(BuildError::Unconnected {
+                            node: d.name.clone(),
+                            input: self.input_label(n, i),
+                        });
+                    }
+                    PortSpec::Fwd { id, .. } if self.forwards[id as usize].def.is_none() => {
+                        return Err(BuildError::UndefinedForward {
+                            name: self.forwards[id as usize].name.clone(),
+                            node: d.name.clone(),
+                            input: self.input_label(n, i),
+                        });
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the graph and wires it into a runnable [`Flow`].
+    ///
+    /// # Errors
+    /// [`BuildError`] naming the node and input of an unconnected input without default, or
+    /// the forward reference (and a user) that was never defined.
+    pub fn build(mut self) -> Result<Flow, BuildError> {
+        self.check()?;
+        let cells: Vec<Cells> = self.drafts.iter().map(|d| d.cells.clone()).collect();
+        let mut graph = Graph::default();
+        for (n, d) in self.drafts.iter_mut().enumerate() {
+            let first = graph.ports.len() as u32;
+            for (i, spec) in d.ports.iter().enumerate() {
+                let (producer, level, has_default) = match *spec {
+                    PortSpec::Own { has_default } => (None, 0, has_default),
+                    PortSpec::Node {
+                        node,
+                        level,
+                        has_default,
+                    } => {
+                        d.runner.as_mut().bind(i, None, &cells);
+                        (Some(node), level, has_default)
+                    }
+                    PortSpec::Fwd { id, has_default } => {
+                        let (node, level, def) = self.forwards[id as usize].def.as_ref().expect("checked above");
+                        d.runner.as_mut().bind(i, Some(&**def), &cells);
+                        (Some(*node), *level, has_default)
+                    }
+                };
+                graph.ports.push(Port {
+                    node: n as u32,
+                    producer,
+                    level,
+                    has_default,
+                    stitch: 0,
+                    run: 0,
+                    taken: None,
+                    detached: false,
+                });
+            }
+            graph.nodes.push(NodeMeta {
+                name: std::mem::take(&mut d.name),
+                input_names: std::mem::take(&mut d.input_names),
+                generation: None,
+                run: 0,
+                chunks: 0,
+                status: Status::Idle,
+                streaming: d.streaming,
+                ports: (first, graph.ports.len() as u32),
+                consumers: (0, 0),
+                plain_consumer_ports: 0,
+                read_left: 0,
+                chunk_left: 0,
+                cancelled_at: None,
+                queued: false,
+                visited: 0,
+                limit: None,
+                runs: 0,
+                run_time: Duration::ZERO,
+            });
+        }
+        link_consumers(&mut graph);
+        let runners = self.drafts.into_iter().map(|d| RefCell::new(d.runner)).collect();
+        let state = FlowState {
+            graph: RefCell::new(graph),
+            runners,
+            running: std::cell::Cell::new(false),
+            last_run: std::cell::Cell::new(Duration::ZERO),
+        };
+        Ok(Flow::new(Rc::new(state), cells))
+    }
+}
+
+/// Fills the consumer lists (grouped by producer) and the plain-consumer counts.
+fn link_consumers(g: &mut Graph) {
+    let mut counts = vec![0u32; g.nodes.len() + 1];
+    for port in &g.ports {
+        if let Some(p) = port.producer {
+            counts[p as usize + 1] += 1;
+        }
+    }
+    for i in 1..counts.len() {
+        counts[i] += counts[i - 1];
+    }
+    let mut next = counts.clone();
+    g.consumer_ports = vec![0; counts[g.nodes.len()] as usize];
+    for (pi, port) in g.ports.iter().enumerate() {
+        if let Some(p) = port.producer {
+            let slot = &mut next[p as usize];
+            g.consumer_ports[*slot as usize] = pi as u32;
+            *slot += 1;
+            if port.level == 0 {
+                g.nodes[p as usize].plain_consumer_ports += 1;
+            }
+        }
+    }
+    for (n, node) in g.nodes.iter_mut().enumerate() {
+        node.consumers = (counts[n], counts[n + 1]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn short_names() {
+        async fn inc(x: i64) -> i64 {
+            x + 1
+        }
+        fn name_of<F>(_: &F) -> String {
+            super::short_name::<F>()
+        }
+        assert_eq!(name_of(&inc), "inc");
+        assert_eq!(name_of(&|x: i64| async move { x }), "closure");
+    }
+}

@@ -1,0 +1,426 @@
+//! The flow driver: one loop task that runs the resolution queue and polls node bodies
+//! directly (no task per node, no task switch per hop).
+//!
+//! Node bodies are polled inside the driver's own poll, so a timer or socket a body waits on
+//! wakes the driver's task; the driver then polls every body that waits outside the flow.
+//! Flow-internal waits (stream hand-offs, emits, lockstep publication) never involve the loop.
+
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use super::args::StartCx;
+use super::error::{BoxError, Failure, FlowError, NodeFault, StreamCancelled};
+use super::generation::Generation;
+use super::handles::NodeId;
+use super::instrument;
+use super::resolve::{Decision, Resolver, input_name};
+use super::run::{Outcome, RunOptions};
+use super::state::{Action, FlowState, Graph, Mode, Status, Stop};
+use crate::runtime::command::Command;
+use crate::runtime::context;
+
+/// Node steps per poll of the driver before it yields to the loop (timers, sockets, other
+/// tasks).
+const BUDGET: u32 = 1024;
+
+/// The future behind [`Flow::run`](super::Flow::run).
+pub(crate) struct Driver {
+    state: Rc<FlowState>,
+    options: Option<RunOptions>,
+    resolver: Resolver,
+    externals: Vec<u32>,
+    scratch: Vec<u32>,
+    modes: Vec<Mode>,
+    defaulted: Vec<usize>,
+    time_nodes: bool,
+    started: Option<Instant>,
+    finished: bool,
+}
+
+impl Driver {
+    pub(crate) fn new(state: Rc<FlowState>, options: RunOptions) -> Driver {
+        Driver {
+            state,
+            options: Some(options),
+            resolver: Resolver::default(),
+            externals: Vec::new(),
+            scratch: Vec::new(),
+            modes: Vec::new(),
+            defaulted: Vec::new(),
+            time_nodes: false,
+            started: None,
+            finished: false,
+        }
+    }
+
+    /// Prepares the graph for a new run (first poll, inside the loop).
+    fn begin(&mut self, options: RunOptions) -> Result<(), FlowError> {
+        if self.state.running.replace(true) {
+            self.finished = true;
+            return Err(FlowError::AlreadyRunning);
+        }
+        self.time_nodes = options.time_nodes;
+        self.started = Some(Instant::now());
+        let mut g = self.state.graph.borrow_mut();
+        g.epoch = g.epoch.wrapping_add(1);
+        g.cursor = 0;
+        g.stop = None;
+        g.failures.clear();
+        g.terminate_on_error = options.terminate_on_error;
+        g.instrumented = instrument::installed();
+        for (i, node) in g.nodes.iter_mut().enumerate() {
+            node.limit = options.limit_for(NodeId(i as u32));
+            if node.status == Status::Failed {
+                node.status = Status::Idle;
+            }
+        }
+        Ok(())
+    }
+
+    fn end(&mut self) -> Result<Outcome, FlowError> {
+        self.finished = true;
+        self.abandon_externals();
+        self.state.running.set(false);
+        if let Some(t) = self.started {
+            self.state.last_run.set(t.elapsed());
+        }
+        let mut g = self.state.graph.borrow_mut();
+        let failures = std::mem::take(&mut g.failures);
+        if !failures.is_empty() {
+            return Err(FlowError::Failed(failures));
+        }
+        match g.stop {
+            Some(Stop::Limit { node, generation }) => Ok(Outcome::LimitReached {
+                node: NodeId(node),
+                name: g.nodes[node as usize].name.clone(),
+                generation,
+            }),
+            _ => Ok(Outcome::Completed),
+        }
+    }
+
+    /// Bodies waiting outside the flow when the run stops are dropped (their waits belong to
+    /// this run's task); the node starts over on the next run.
+    fn abandon_externals(&mut self) {
+        for n in std::mem::take(&mut self.externals) {
+            self.state.runners[n as usize].borrow_mut().as_mut().abort();
+            let mut g = self.state.graph.borrow_mut();
+            if g.nodes[n as usize].status == Status::Running {
+                g.nodes[n as usize].status = Status::Idle;
+            }
+        }
+    }
+
+    fn stopped(&self) -> bool {
+        self.state.graph.borrow().stop.is_some()
+    }
+
+    /// One unit of work: a ready node step, a resolution, or seeding an unvisited node.
+    fn next_work(&mut self) -> Option<Work> {
+        let mut g = self.state.graph.borrow_mut();
+        if let Some(n) = g.ready.pop_front() {
+            return Some(Work::Step(n));
+        }
+        if let Some(n) = g.resolution.pop_front() {
+            g.nodes[n as usize].queued = false;
+            return Some(Work::Resolve(n));
+        }
+        while g.cursor < g.nodes.len() {
+            let n = g.cursor as u32;
+            g.cursor += 1;
+            let node = &g.nodes[n as usize];
+            if node.visited != g.epoch && node.status == Status::Idle {
+                g.enqueue(n);
+                return Some(Work::Seeded);
+            }
+        }
+        None
+    }
+
+    fn resolve(&mut self, n: u32) {
+        let mut g = self.state.graph.borrow_mut();
+        if let Decision::MissingDefault(failure) = self.resolver.resolve(&mut g, n) {
+            record_failure(&mut g, failure);
+        }
+    }
+
+    fn step(&mut self, n: u32, cx: &mut Context<'_>) {
+        let action = {
+            let mut g = self.state.graph.borrow_mut();
+            match g.nodes[n as usize].status {
+                Status::Ready(a) => {
+                    g.nodes[n as usize].status = Status::Running;
+                    a
+                }
+                _ => return,
+            }
+        };
+        match action {
+            Action::Start => {
+                if self.start(n) {
+                    self.poll_node(n, cx);
+                }
+            }
+            Action::Resume => self.poll_node(n, cx),
+            Action::Publish => self.publish(n),
+        }
+    }
+
+    /// Decides how each port is filled, updates read counters and stitches, then lets the
+    /// typed runner gather its arguments and create the body future.
+    fn start(&mut self, n: u32) -> bool {
+        let state = Rc::clone(&self.state);
+        let first_port = {
+            let mut g = state.graph.borrow_mut();
+            self.plan_inputs(&mut g, n);
+            let epoch = g.epoch;
+            let node = &mut g.nodes[n as usize];
+            node.visited = epoch;
+            node.runs += 1;
+            node.chunks = 0;
+            let first = node.ports.0;
+            if g.instrumented {
+                instrument::started(&g, n);
+                if !self.defaulted.is_empty() {
+                    instrument::cycle_broken(&g, n, &self.defaulted);
+                }
+            }
+            first
+        };
+        let cx = StartCx {
+            shared: &self.state,
+            node: n,
+            first_port,
+        };
+        let started = self.state.runners[n as usize]
+            .borrow_mut()
+            .as_mut()
+            .start(&self.modes, &cx);
+        match started {
+            Ok(()) => true,
+            Err(fault) => {
+                let input = {
+                    let g = self.state.graph.borrow();
+                    input_name(&g, n, fault.input)
+                };
+                self.fail(n, NodeFault::NoInput { input });
+                false
+            }
+        }
+    }
+
+    fn plan_inputs(&mut self, g: &mut Graph, n: u32) {
+        self.modes.clear();
+        self.defaulted.clear();
+        let (a, b) = g.nodes[n as usize].ports;
+        for pi in a..b {
+            let (producer, level) = {
+                let port = &g.ports[pi as usize];
+                (port.producer, port.level)
+            };
+            let mode = match producer {
+                None => Mode::Own,
+                Some(_) if g.port_stale(pi) => {
+                    let port = &mut g.ports[pi as usize];
+                    if port.has_default {
+                        port.stitch += 1;
+                        self.defaulted.push((pi - a) as usize);
+                    }
+                    Mode::Default
+                }
+                Some(_) if level == 1 => Mode::Stream,
+                Some(p) => {
+                    g.count_read(p);
+                    Mode::Read
+                }
+            };
+            self.modes.push(mode);
+        }
+    }
+
+    fn poll_node(&mut self, n: u32, cx: &mut Context<'_>) {
+        let t0 = self.time_nodes.then(Instant::now);
+        let polled = {
+            let mut runner = self.state.runners[n as usize].borrow_mut();
+            catch_unwind(AssertUnwindSafe(|| runner.as_mut().poll_body(cx)))
+        };
+        if let Some(t0) = t0 {
+            self.state.graph.borrow_mut().nodes[n as usize].run_time += t0.elapsed();
+        }
+        match polled {
+            Ok(Poll::Pending) => {
+                if self.state.graph.borrow().nodes[n as usize].status == Status::Running {
+                    self.externals.push(n);
+                }
+            }
+            Ok(Poll::Ready(Ok(()))) => self.body_done(n),
+            Ok(Poll::Ready(Err(e))) => self.body_failed(n, e),
+            Err(payload) => {
+                self.state.runners[n as usize].borrow_mut().as_mut().abort();
+                let msg = crate::runtime::panic_message(&*payload);
+                self.fail(n, NodeFault::Panicked(msg));
+            }
+        }
+    }
+
+    fn body_done(&mut self, n: u32) {
+        let mut g = self.state.graph.borrow_mut();
+        if g.nodes[n as usize].read_left == 0 {
+            drop(g);
+            self.publish(n);
+        } else {
+            g.nodes[n as usize].status = Status::Publishing;
+        }
+    }
+
+    /// Publishes the final value of the current run at `(run,)` and queues the consumers.
+    fn publish(&mut self, n: u32) {
+        self.state.runners[n as usize].borrow_mut().as_mut().publish();
+        let mut g = self.state.graph.borrow_mut();
+        let node = &mut g.nodes[n as usize];
+        node.generation = Some(Generation::finished(node.run));
+        node.run += 1;
+        node.cancelled_at = None;
+        node.read_left = node.plain_consumer_ports;
+        node.status = Status::Idle;
+        if g.instrumented {
+            instrument::finished(&g, n);
+        }
+        g.check_limit(n);
+        g.enqueue_consumers(n);
+    }
+
+    fn body_failed(&mut self, n: u32, e: BoxError) {
+        if e.downcast_ref::<StreamCancelled>().is_some() {
+            self.pass_on_cancel(n);
+            return;
+        }
+        self.fail(n, NodeFault::Body(e));
+    }
+
+    /// A producer gave up on a cancelled stream without a final value: its own stream inputs
+    /// are cancelled too, and it goes back to idle without publishing.
+    fn pass_on_cancel(&mut self, n: u32) {
+        let mut g = self.state.graph.borrow_mut();
+        let (a, b) = g.nodes[n as usize].ports;
+        for pi in a..b {
+            let port = &g.ports[pi as usize];
+            let Some(p) = port.producer.filter(|_| port.level == 1) else {
+                continue;
+            };
+            let prod = &mut g.nodes[p as usize];
+            if prod.generation.is_some_and(|gn| !gn.is_finished()) && prod.cancelled_at.is_none() {
+                prod.cancelled_at = Some(prod.chunks);
+                if matches!(prod.status, Status::EmitTaken | Status::EmitPull) {
+                    g.make_ready(p, Action::Resume);
+                }
+            }
+        }
+        let node = &mut g.nodes[n as usize];
+        node.status = Status::Idle;
+        node.cancelled_at = None;
+        if node.generation.is_some_and(|gn| !gn.is_finished()) {
+            node.run += 1;
+        }
+    }
+
+    fn fail(&mut self, n: u32, fault: NodeFault) {
+        let mut g = self.state.graph.borrow_mut();
+        g.nodes[n as usize].status = Status::Failed;
+        if g.instrumented {
+            instrument::errored(&g, n, &fault.to_string());
+        }
+        let name = g.nodes[n as usize].name.clone();
+        record_failure(
+            &mut g,
+            Failure::Node {
+                node: NodeId(n),
+                name,
+                fault,
+            },
+        );
+    }
+
+    /// Polls every body that waits outside the flow (a timer, a socket, a task).
+    fn poll_externals(&mut self, cx: &mut Context<'_>) {
+        let mut list = std::mem::take(&mut self.scratch);
+        std::mem::swap(&mut list, &mut self.externals);
+        for &n in &list {
+            if self.stopped() {
+                self.externals.push(n);
+                continue;
+            }
+            self.poll_node(n, cx);
+        }
+        list.clear();
+        self.scratch = list;
+    }
+}
+
+fn record_failure(g: &mut Graph, failure: Failure) {
+    g.failures.push(failure);
+    if g.terminate_on_error && g.stop.is_none() {
+        g.stop = Some(Stop::Error);
+    }
+}
+
+enum Work {
+    Step(u32),
+    Resolve(u32),
+    Seeded,
+}
+
+impl Future for Driver {
+    type Output = Result<Outcome, FlowError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if let Some(options) = this.options.take() {
+            if let Err(e) = this.begin(options) {
+                return Poll::Ready(Err(e));
+            }
+        }
+        this.poll_externals(cx);
+        let mut budget = BUDGET;
+        loop {
+            if this.stopped() {
+                return Poll::Ready(this.end());
+            }
+            if budget == 0 {
+                context::issue_plain(Command::Yield);
+                return Poll::Pending;
+            }
+            budget -= 1;
+            match this.next_work() {
+                Some(Work::Step(n)) => this.step(n, cx),
+                Some(Work::Resolve(n)) => this.resolve(n),
+                Some(Work::Seeded) => {}
+                None if this.externals.is_empty() => return Poll::Ready(this.end()),
+                None => return Poll::Pending,
+            }
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if self.options.is_none() && !self.finished {
+            self.abandon_externals();
+            self.state.running.set(false);
+        }
+    }
+}
+
+/// Sums of a node's runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NodeStats {
+    /// Runs started, over all runs of the flow.
+    pub runs: u64,
+    /// Time spent polling the node's body (only with [`RunOptions::time_nodes`]).
+    pub run_time: Duration,
+}

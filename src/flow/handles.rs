@@ -1,0 +1,416 @@
+//! Typed handles the builder hands out: nodes, outputs, forward references, defaults.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::fmt;
+use std::marker::PhantomData;
+use std::rc::Rc;
+
+use super::args::{Cells, InputSpec, Reader, SourceRef};
+use super::stream::Stream;
+
+/// Identifies one node of a flow (its index in creation order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub(crate) u32);
+
+impl NodeId {
+    /// The node's index in creation order.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl fmt::Display for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// Anything that names a node: node handles and outputs.
+pub trait AsNode {
+    /// The node this handle belongs to.
+    fn node_id(&self) -> NodeId;
+}
+
+impl AsNode for NodeId {
+    fn node_id(&self) -> NodeId {
+        *self
+    }
+}
+
+/// A plain node whose body returns `R`. Used as an argument it passes the whole return value;
+/// pick one element of a tuple return with [`output`](Node::output).
+pub struct Node<R> {
+    pub(crate) id: u32,
+    _r: PhantomData<fn() -> R>,
+}
+
+/// A streaming node that emits chunks of type `C` and finishes with a final value `R`. Used as
+/// an argument it passes the final value; [`stream`](StreamNode::stream) passes the chunks to a
+/// [`Stream`] input.
+pub struct StreamNode<C, R> {
+    pub(crate) id: u32,
+    _r: PhantomData<fn() -> (C, R)>,
+}
+
+/// One typed output of a node: the whole value, one tuple element, or a stream of chunks.
+pub struct Output<T> {
+    pub(crate) node: u32,
+    pub(crate) level: u8,
+    pub(crate) project: fn(&Cells) -> Reader<T>,
+}
+
+/// A reference to an output that is defined later with
+/// [`FlowBuilder::define`](super::FlowBuilder::define): lets statements come in any order and
+/// lets cycles and self-loops be written.
+pub struct Forward<T> {
+    pub(crate) id: u32,
+    _t: PhantomData<fn() -> T>,
+}
+
+/// An argument with a default value, used when its port is unconnected or stale (for example
+/// to break a cycle). Made by `.or(value)` on an output, node or forward reference.
+pub struct WithDefault<T> {
+    pub(crate) source: SourceRef<T>,
+    pub(crate) default: T,
+}
+
+/// An input left unconnected on purpose; building fails unless it gets a default
+/// ([`unconnected_or`]).
+pub struct Unconnected<T>(PhantomData<fn() -> T>);
+
+/// An input with no connection: `build()` reports it (node and input) as an error.
+pub fn unconnected<T>() -> Unconnected<T> {
+    Unconnected(PhantomData)
+}
+
+/// An input with no connection that always takes `default`.
+pub fn unconnected_or<T>(default: T) -> WithDefault<T> {
+    WithDefault {
+        source: SourceRef::None,
+        default,
+    }
+}
+
+macro_rules! copy_debug {
+    ($name:ident < $($g:ident),* >, $($field:ident),*) => {
+        impl<$($g),*> Clone for $name<$($g),*> {
+            fn clone(&self) -> Self {
+                *self
+            }
+        }
+        impl<$($g),*> Copy for $name<$($g),*> {}
+        impl<$($g),*> fmt::Debug for $name<$($g),*> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name))$(.field(stringify!($field), &self.$field))*.finish()
+            }
+        }
+    };
+}
+
+copy_debug!(Node<R>, id);
+copy_debug!(StreamNode<C, R>, id);
+copy_debug!(Output<T>, node, level);
+copy_debug!(Forward<T>, id);
+
+impl<T> fmt::Debug for WithDefault<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WithDefault").finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Debug for Unconnected<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Unconnected")
+    }
+}
+
+impl<R: Clone + 'static> Node<R> {
+    pub(crate) fn new(id: u32) -> Self {
+        Node { id, _r: PhantomData }
+    }
+
+    /// The whole return value as an [`Output`].
+    pub fn out(&self) -> Output<R> {
+        Output {
+            node: self.id,
+            level: 0,
+            project: project_whole::<R>,
+        }
+    }
+
+    /// Element `I` of a tuple return value.
+    ///
+    /// ```
+    /// use flowloop::flow::FlowBuilder;
+    /// async fn sum_diff(x: i64, y: i64) -> (i64, i64) { (x + y, x - y) }
+    /// async fn id(x: i64) -> i64 { x }
+    /// let mut b = FlowBuilder::new();
+    /// let sd = b.node(sum_diff, (7, 3));
+    /// let diff = b.node(id, (sd.output::<1>(),));
+    /// let mut flow = b.build().unwrap();
+    /// flow.run_until_complete(Default::default()).unwrap();
+    /// assert_eq!(flow.value(diff), Some(4));
+    /// ```
+    pub fn output<const I: usize>(&self) -> Output<<R as TupleField<I>>::Field>
+    where
+        R: TupleField<I>,
+    {
+        Output {
+            node: self.id,
+            level: 0,
+            project: project_field::<R, I>,
+        }
+    }
+
+    /// The whole return value, with `default` for when the port is stale.
+    pub fn or(&self, default: R) -> WithDefault<R> {
+        self.out().or(default)
+    }
+
+    /// The node's id.
+    pub fn id(&self) -> NodeId {
+        NodeId(self.id)
+    }
+}
+
+impl<C: Clone + 'static, R: Clone + 'static> StreamNode<C, R> {
+    pub(crate) fn new(id: u32) -> Self {
+        StreamNode { id, _r: PhantomData }
+    }
+
+    /// The chunks, for an input of type [`Stream<C>`].
+    pub fn stream(&self) -> Output<Stream<C>> {
+        Output {
+            node: self.id,
+            level: 1,
+            project: project_stream::<C>,
+        }
+    }
+
+    /// The final value as an [`Output`].
+    pub fn out(&self) -> Output<R> {
+        Output {
+            node: self.id,
+            level: 0,
+            project: project_whole::<R>,
+        }
+    }
+
+    /// Element `I` of a tuple final value.
+    pub fn output<const I: usize>(&self) -> Output<<R as TupleField<I>>::Field>
+    where
+        R: TupleField<I>,
+    {
+        Output {
+            node: self.id,
+            level: 0,
+            project: project_field::<R, I>,
+        }
+    }
+
+    /// The node's id.
+    pub fn id(&self) -> NodeId {
+        NodeId(self.id)
+    }
+}
+
+impl<T> Output<T> {
+    /// This output, with `default` for when the port is stale.
+    pub fn or(self, default: T) -> WithDefault<T> {
+        WithDefault {
+            source: SourceRef::Out(self),
+            default,
+        }
+    }
+
+    /// The producing node.
+    pub fn id(&self) -> NodeId {
+        NodeId(self.node)
+    }
+}
+
+impl<T> Forward<T> {
+    pub(crate) fn new(id: u32) -> Self {
+        Forward { id, _t: PhantomData }
+    }
+
+    /// This reference, with `default` for when the port is stale (how cycles are broken).
+    pub fn or(self, default: T) -> WithDefault<T> {
+        WithDefault {
+            source: SourceRef::Fwd(self.id),
+            default,
+        }
+    }
+}
+
+impl<R> AsNode for Node<R> {
+    fn node_id(&self) -> NodeId {
+        NodeId(self.id)
+    }
+}
+
+impl<C, R> AsNode for StreamNode<C, R> {
+    fn node_id(&self) -> NodeId {
+        NodeId(self.id)
+    }
+}
+
+impl<T> AsNode for Output<T> {
+    fn node_id(&self) -> NodeId {
+        NodeId(self.node)
+    }
+}
+
+impl<R: Clone + 'static> From<Node<R>> for Output<R> {
+    fn from(n: Node<R>) -> Self {
+        n.out()
+    }
+}
+
+impl<C: Clone + 'static, R: Clone + 'static> From<StreamNode<C, R>> for Output<R> {
+    fn from(n: StreamNode<C, R>) -> Self {
+        n.out()
+    }
+}
+
+/// Element `I` of a tuple return value (implemented for tuples of up to 6 elements).
+pub trait TupleField<const I: usize> {
+    /// The element's type.
+    type Field: Clone + 'static;
+    /// Borrows the element.
+    fn field(&self) -> &Self::Field;
+}
+
+macro_rules! tuple_field {
+    ($i:tt $F:ident; $($T:ident),+) => {
+        impl<$($T: Clone + 'static),+> TupleField<$i> for ($($T,)+) {
+            type Field = $F;
+            fn field(&self) -> &$F {
+                &self.$i
+            }
+        }
+    };
+}
+
+tuple_field!(0 A; A);
+tuple_field!(0 A; A, B);
+tuple_field!(1 B; A, B);
+tuple_field!(0 A; A, B, C);
+tuple_field!(1 B; A, B, C);
+tuple_field!(2 C; A, B, C);
+tuple_field!(0 A; A, B, C, D);
+tuple_field!(1 B; A, B, C, D);
+tuple_field!(2 C; A, B, C, D);
+tuple_field!(3 D; A, B, C, D);
+tuple_field!(0 A; A, B, C, D, E);
+tuple_field!(1 B; A, B, C, D, E);
+tuple_field!(2 C; A, B, C, D, E);
+tuple_field!(3 D; A, B, C, D, E);
+tuple_field!(4 E; A, B, C, D, E);
+tuple_field!(0 A; A, B, C, D, E, F);
+tuple_field!(1 B; A, B, C, D, E, F);
+tuple_field!(2 C; A, B, C, D, E, F);
+tuple_field!(3 D; A, B, C, D, E, F);
+tuple_field!(4 E; A, B, C, D, E, F);
+tuple_field!(5 F; A, B, C, D, E, F);
+
+fn value_cell<R: 'static>(cells: &Cells) -> Rc<RefCell<Option<R>>> {
+    Rc::clone(&cells.value)
+        .downcast::<RefCell<Option<R>>>()
+        .expect("output type is checked at compile time")
+}
+
+fn project_whole<R: Clone + 'static>(cells: &Cells) -> Reader<R> {
+    let cell = value_cell::<R>(cells);
+    Rc::new(move |_, _| cell.borrow().clone())
+}
+
+fn project_field<R: TupleField<I> + 'static, const I: usize>(cells: &Cells) -> Reader<R::Field> {
+    let cell = value_cell::<R>(cells);
+    Rc::new(move |_, _| cell.borrow().as_ref().map(|r| r.field().clone()))
+}
+
+fn project_stream<C: Clone + 'static>(cells: &Cells) -> Reader<Stream<C>> {
+    let chunk: Rc<dyn Any> = Rc::clone(cells.chunk.as_ref().expect("stream outputs belong to streaming nodes"));
+    let chunk = chunk
+        .downcast::<RefCell<Option<C>>>()
+        .expect("chunk type is checked at compile time");
+    Rc::new(move |cx, port| Some(Stream::open(cx.shared, port, Rc::clone(&chunk))))
+}
+
+/// Turns an argument into an input of type `T`: a constant (`T` itself), an [`Output<T>`], a
+/// [`Node<T>`] or [`StreamNode<_, T>`] (their value), a [`Forward<T>`], a [`WithDefault<T>`] or
+/// an [`Unconnected<T>`].
+///
+/// Connections are checked by the compiler: an `Output<String>` cannot feed an `i64` input.
+///
+/// ```compile_fail
+/// use flowloop::flow::FlowBuilder;
+/// async fn text() -> String { "x".into() }
+/// async fn inc(x: i64) -> i64 { x + 1 }
+/// let mut b = FlowBuilder::new();
+/// let t = b.node(text, ());
+/// b.node(inc, (t.out(),)); // Output<String> into an i64 input: does not compile
+/// ```
+pub trait IntoInput<T> {
+    #[doc(hidden)]
+    fn into_input(self) -> InputSpec<T>;
+}
+
+impl<T: Clone + 'static> IntoInput<T> for T {
+    fn into_input(self) -> InputSpec<T> {
+        InputSpec {
+            value: Some((self, T::clone)),
+            source: SourceRef::None,
+        }
+    }
+}
+
+impl<T: 'static> IntoInput<T> for Output<T> {
+    fn into_input(self) -> InputSpec<T> {
+        InputSpec {
+            value: None,
+            source: SourceRef::Out(self),
+        }
+    }
+}
+
+impl<R: Clone + 'static> IntoInput<R> for Node<R> {
+    fn into_input(self) -> InputSpec<R> {
+        self.out().into_input()
+    }
+}
+
+impl<C: Clone + 'static, R: Clone + 'static> IntoInput<R> for StreamNode<C, R> {
+    fn into_input(self) -> InputSpec<R> {
+        self.out().into_input()
+    }
+}
+
+impl<T: 'static> IntoInput<T> for Forward<T> {
+    fn into_input(self) -> InputSpec<T> {
+        InputSpec {
+            value: None,
+            source: SourceRef::Fwd(self.id),
+        }
+    }
+}
+
+impl<T: Clone + 'static> IntoInput<T> for WithDefault<T> {
+    fn into_input(self) -> InputSpec<T> {
+        InputSpec {
+            value: Some((self.default, T::clone)),
+            source: self.source,
+        }
+    }
+}
+
+impl<T: 'static> IntoInput<T> for Unconnected<T> {
+    fn into_input(self) -> InputSpec<T> {
+        InputSpec {
+            value: None,
+            source: SourceRef::None,
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! The resolver: from a queued node, walk stale inputs upstream, condense what was reached into
+//! strongly connected components, and resume one node of every leaf component
+//! (FLOW_SEMANTICS §3–4).
+
+use super::error::{CycleMember, Failure};
+use super::state::{Action, Graph, Status};
+
+/// Reusable scratch space for Tarjan's algorithm (no allocation once warmed up).
+#[derive(Debug, Default)]
+pub(crate) struct Resolver {
+    stamp: Vec<u32>,
+    index: Vec<u32>,
+    low: Vec<u32>,
+    on_stack: Vec<bool>,
+    comp: Vec<u32>,
+    epoch: u32,
+    stack: Vec<u32>,
+    /// DFS frames: (node, next edge position).
+    frames: Vec<(u32, u32)>,
+    /// Components in the order Tarjan closes them (leaves first), as ranges into `members`.
+    comps: Vec<(u32, u32)>,
+    members: Vec<u32>,
+    edges: Vec<u32>,
+}
+
+/// What resolving one node decided.
+pub(crate) enum Decision {
+    /// Nodes to make ready, with their actions.
+    Done,
+    /// A cycle without a usable default.
+    MissingDefault(Failure),
+}
+
+impl Resolver {
+    /// Resolves queued node `n`: makes every resumable leaf ready.
+    pub(crate) fn resolve(&mut self, g: &mut Graph, n: u32) -> Decision {
+        if nothing_new(g, n) {
+            return Decision::Done;
+        }
+        if let Some(action) = fast_path(g, n) {
+            if let Some(a) = action {
+                g.make_ready(n, a);
+            }
+            return Decision::Done;
+        }
+        self.tarjan(g, n);
+        let mut result = Decision::Done;
+        for c in 0..self.comps.len() {
+            let (a, b) = self.comps[c];
+            if !self.is_leaf(g, c as u32, a, b) {
+                continue;
+            }
+            if let Some(failure) = self.resume_leaf(g, a, b) {
+                result = Decision::MissingDefault(failure);
+            }
+        }
+        result
+    }
+
+    fn grow(&mut self, len: usize) {
+        if self.stamp.len() < len {
+            self.stamp.resize(len, 0);
+            self.index.resize(len, 0);
+            self.low.resize(len, 0);
+            self.on_stack.resize(len, false);
+            self.comp.resize(len, 0);
+        }
+    }
+
+    fn seen(&self, x: u32) -> bool {
+        self.stamp[x as usize] == self.epoch
+    }
+
+    /// Iterative Tarjan from `root` over stale edges.
+    fn tarjan(&mut self, g: &Graph, root: u32) {
+        self.grow(g.nodes.len());
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            self.stamp.fill(0);
+            self.epoch = 1;
+        }
+        self.comps.clear();
+        self.members.clear();
+        self.stack.clear();
+        self.frames.clear();
+        let mut counter = 0u32;
+        self.visit(root, &mut counter);
+        while let Some(&(x, pos)) = self.frames.last() {
+            match nth_edge(g, x, pos) {
+                Some((next_pos, y)) => {
+                    self.frames.last_mut().expect("frame").1 = next_pos;
+                    if !self.seen(y) {
+                        self.visit(y, &mut counter);
+                    } else if self.on_stack[y as usize] {
+                        self.low[x as usize] = self.low[x as usize].min(self.index[y as usize]);
+                    }
+                }
+                None => {
+                    self.frames.pop();
+                    if let Some(&(parent, _)) = self.frames.last() {
+                        self.low[parent as usize] = self.low[parent as usize].min(self.low[x as usize]);
+                    }
+                    if self.low[x as usize] == self.index[x as usize] {
+                        self.close_component(x);
+                    }
+                }
+            }
+        }
+    }
+
+    fn visit(&mut self, x: u32, counter: &mut u32) {
+        let i = x as usize;
+        self.stamp[i] = self.epoch;
+        self.index[i] = *counter;
+        self.low[i] = *counter;
+        *counter += 1;
+        self.on_stack[i] = true;
+        self.stack.push(x);
+        self.frames.push((x, 0));
+    }
+
+    fn close_component(&mut self, root: u32) {
+        let c = self.comps.len() as u32;
+        let start = self.members.len() as u32;
+        while let Some(y) = self.stack.pop() {
+            self.on_stack[y as usize] = false;
+            self.comp[y as usize] = c;
+            self.members.push(y);
+            if y == root {
+                break;
+            }
+        }
+        let end = self.members.len() as u32;
+        self.members[start as usize..end as usize].sort_unstable();
+        self.comps.push((start, end));
+    }
+
+    /// A leaf component has no stale edge to another component.
+    fn is_leaf(&self, g: &Graph, c: u32, a: u32, b: u32) -> bool {
+        (a..b).all(|m| {
+            let x = self.members[m as usize];
+            let mut pos = 0;
+            while let Some((next, y)) = nth_edge(g, x, pos) {
+                if self.comp[y as usize] != c {
+                    return false;
+                }
+                pos = next;
+            }
+            true
+        })
+    }
+
+    fn resume_leaf(&mut self, g: &mut Graph, a: u32, b: u32) -> Option<Failure> {
+        let first = self.members[a as usize];
+        let self_loop = b - a == 1 && has_edge_to(g, first, first);
+        if b - a == 1 && !self_loop {
+            if let Some(action) = resumable(g, first) {
+                g.make_ready(first, action);
+            }
+            return None;
+        }
+        let comp = self.comp[first as usize];
+        for m in a..b {
+            let x = self.members[m as usize];
+            if g.nodes[x as usize].status == Status::Idle && self.defaults_cover(g, x, comp) {
+                g.make_ready(x, Action::Start);
+                return None;
+            }
+        }
+        if (a..b).any(|m| g.nodes[self.members[m as usize] as usize].status != Status::Idle) {
+            // A member is busy or stalled: the cycle moves once it publishes.
+            return None;
+        }
+        Some(self.missing_default(g, a, b, comp))
+    }
+
+    /// Whether every stale input of `x` from inside component `comp` has a default.
+    fn defaults_cover(&mut self, g: &Graph, x: u32, comp: u32) -> bool {
+        self.edges.clear();
+        let (pa, pb) = g.nodes[x as usize].ports;
+        (pa..pb).all(|pi| {
+            let port = &g.ports[pi as usize];
+            match port.producer {
+                Some(p) if self.seen(p) && self.comp[p as usize] == comp && g.port_stale(pi) => port.has_default,
+                _ => true,
+            }
+        })
+    }
+
+    fn missing_default(&self, g: &mut Graph, a: u32, b: u32, comp: u32) -> Failure {
+        let mut cycle = Vec::new();
+        for m in a..b {
+            let x = self.members[m as usize];
+            let node = &g.nodes[x as usize];
+            let (pa, pb) = node.ports;
+            let inputs = (pa..pb)
+                .filter(|&pi| {
+                    let port = &g.ports[pi as usize];
+                    port.producer
+                        .is_some_and(|p| self.seen(p) && self.comp[p as usize] == comp)
+                        && g.port_stale(pi)
+                        && !port.has_default
+                })
+                .map(|pi| input_name(g, x, (pi - pa) as usize))
+                .collect();
+            cycle.push(CycleMember {
+                node: super::handles::NodeId(x),
+                name: node.name.clone(),
+                inputs,
+            });
+        }
+        for m in a..b {
+            g.nodes[self.members[m as usize] as usize].status = Status::Failed;
+        }
+        Failure::MissingDefault { cycle }
+    }
+}
+
+/// The name of input `i` of node `n`: its given name, else its position.
+pub(crate) fn input_name(g: &Graph, n: u32, i: usize) -> String {
+    match g.nodes[n as usize].input_names.get(i) {
+        Some(name) => name.clone(),
+        None => format!("#{i}"),
+    }
+}
+
+/// A node that already ran in this run and has no fresh input has nothing to do: it was queued
+/// by a publication it had already consumed (for example a stream's final value after the
+/// consumer finished). Pulling its producers again would start generations nobody asked for.
+fn nothing_new(g: &Graph, n: u32) -> bool {
+    let node = &g.nodes[n as usize];
+    if node.status != Status::Idle || node.visited != g.epoch {
+        return false;
+    }
+    let (a, b) = node.ports;
+    !(a..b).any(|pi| g.ports[pi as usize].producer.is_some() && !g.port_stale(pi))
+}
+
+/// `Some(Some(action))`: resume directly; `Some(None)`: nothing to do; `None`: walk.
+fn fast_path(g: &Graph, n: u32) -> Option<Option<Action>> {
+    match g.nodes[n as usize].status {
+        Status::Idle => {
+            let (a, b) = g.nodes[n as usize].ports;
+            if (a..b).any(|pi| g.port_stale(pi)) {
+                None
+            } else {
+                Some(Some(Action::Start))
+            }
+        }
+        Status::Stalled(pi) => {
+            if g.stream_port_ready(pi) {
+                Some(Some(Action::Resume))
+            } else {
+                None
+            }
+        }
+        Status::EmitPull => Some(Some(Action::Resume)),
+        _ => Some(None),
+    }
+}
+
+/// How the resolver resumes a leaf node, if it can.
+fn resumable(g: &Graph, n: u32) -> Option<Action> {
+    match g.nodes[n as usize].status {
+        Status::Idle => Some(Action::Start),
+        Status::EmitPull => Some(Action::Resume),
+        Status::Stalled(pi) if g.stream_port_ready(pi) => Some(Action::Resume),
+        _ => None,
+    }
+}
+
+/// The stale edge of `x` at or after position `pos`: (position after it, producer).
+fn nth_edge(g: &Graph, x: u32, pos: u32) -> Option<(u32, u32)> {
+    let node = &g.nodes[x as usize];
+    match node.status {
+        Status::Idle => {
+            let (a, b) = node.ports;
+            let mut pi = a + pos;
+            while pi < b {
+                if g.port_stale(pi) {
+                    let p = g.ports[pi as usize].producer.expect("stale ports are connected");
+                    return Some((pi - a + 1, p));
+                }
+                pi += 1;
+            }
+            None
+        }
+        Status::Stalled(pi) if pos == 0 && !g.stream_port_ready(pi) => g.ports[pi as usize].producer.map(|p| (1, p)),
+        _ => None,
+    }
+}
+
+fn has_edge_to(g: &Graph, x: u32, target: u32) -> bool {
+    let mut pos = 0;
+    while let Some((next, y)) = nth_edge(g, x, pos) {
+        if y == target {
+            return true;
+        }
+        pos = next;
+    }
+    false
+}

@@ -1,0 +1,245 @@
+//! [`Flow`]: running a built graph and reading its results.
+
+use std::fmt;
+use std::future::Future;
+use std::rc::Rc;
+use std::time::Duration;
+
+use super::args::{Cells, StartCx};
+use super::driver::{Driver, NodeStats};
+use super::error::FlowError;
+use super::generation::Generation;
+use super::handles::{AsNode, NodeId, Output};
+use super::state::FlowState;
+use crate::runtime::EventLoop;
+
+/// How a run ended when no node failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Nothing was left to do: no node running, queued or about to be resumed.
+    Completed,
+    /// A node reached its generation limit; other nodes were left where they were.
+    LimitReached {
+        /// The node.
+        node: NodeId,
+        /// Its name.
+        name: String,
+        /// The generation it reached.
+        generation: Generation,
+    },
+}
+
+impl Outcome {
+    /// Whether the run completed (no limit reached).
+    pub fn is_completed(&self) -> bool {
+        matches!(self, Outcome::Completed)
+    }
+}
+
+/// Options of one run: generation limits and the error policy.
+///
+/// ```
+/// use flowloop::flow::RunOptions;
+/// let opts = RunOptions::new().limit_all((10,)).terminate_on_error(false);
+/// # let _ = opts;
+/// ```
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    limit_all: Option<Generation>,
+    limits: Vec<(NodeId, Generation)>,
+    pub(crate) terminate_on_error: bool,
+    pub(crate) time_nodes: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            limit_all: None,
+            limits: Vec::new(),
+            terminate_on_error: true,
+            time_nodes: false,
+        }
+    }
+}
+
+impl RunOptions {
+    /// No limits, terminate on the first error.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Stops the run once `node` published a generation `>= generation` (`(k,)`, or `(k, j)`
+    /// for chunk `j` of run `k`).
+    pub fn limit(mut self, node: impl AsNode, generation: impl Into<Generation>) -> Self {
+        self.limits.push((node.node_id(), generation.into()));
+        self
+    }
+
+    /// The same limit for every node (a per-node [`limit`](RunOptions::limit) wins).
+    pub fn limit_all(mut self, generation: impl Into<Generation>) -> Self {
+        self.limit_all = Some(generation.into());
+        self
+    }
+
+    /// With `true` (the default) the first node error ends the run. With `false` the nodes that
+    /// depend on a failed node do not run, everything else continues, and all errors are
+    /// reported at the end.
+    pub fn terminate_on_error(mut self, on: bool) -> Self {
+        self.terminate_on_error = on;
+        self
+    }
+
+    /// Measure the time spent polling each node's body ([`NodeStats::run_time`]; two clock reads
+    /// per poll).
+    pub fn time_nodes(mut self, on: bool) -> Self {
+        self.time_nodes = on;
+        self
+    }
+
+    pub(crate) fn limit_for(&self, node: NodeId) -> Option<Generation> {
+        self.limits
+            .iter()
+            .rev()
+            .find(|(n, _)| *n == node)
+            .map(|(_, g)| *g)
+            .or(self.limit_all)
+    }
+}
+
+/// A built dataflow graph, ready to run (again and again: each run continues from the
+/// generations the previous one reached).
+pub struct Flow {
+    state: Rc<FlowState>,
+    cells: Vec<Cells>,
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Completed => f.write_str("completed"),
+            Outcome::LimitReached { name, generation, .. } => {
+                write!(f, "limit reached: {name} at generation {generation}")
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Flow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Flow").field("nodes", &self.cells.len()).finish()
+    }
+}
+
+impl Flow {
+    pub(crate) fn new(state: Rc<FlowState>, cells: Vec<Cells>) -> Flow {
+        Flow { state, cells }
+    }
+
+    /// A new builder.
+    pub fn builder() -> super::FlowBuilder {
+        super::FlowBuilder::new()
+    }
+
+    /// Runs the flow on a new [`EventLoop`] until nothing is left to do, a limit is reached or
+    /// (with terminate-on-error) a node fails.
+    ///
+    /// # Errors
+    /// [`FlowError::Failed`] with every failure (each naming its node), or a loop error.
+    pub fn run_until_complete(&mut self, options: RunOptions) -> Result<Outcome, FlowError> {
+        let mut lp = EventLoop::new().map_err(|e| FlowError::Loop(e.into()))?;
+        self.run_on(&mut lp, options)
+    }
+
+    /// Like [`run_until_complete`](Flow::run_until_complete) on an existing loop (for example
+    /// one with an [`Instrument`](crate::runtime::Instrument)).
+    ///
+    /// # Errors
+    /// As [`run_until_complete`](Flow::run_until_complete).
+    pub fn run_on(&mut self, lp: &mut EventLoop, options: RunOptions) -> Result<Outcome, FlowError> {
+        lp.run_until_complete(self.run(options))?
+    }
+
+    /// The run as a future, to await inside a task of a running loop (beside sockets and other
+    /// tasks). Only one run of a flow may be in progress at a time.
+    pub fn run(&mut self, options: RunOptions) -> impl Future<Output = Result<Outcome, FlowError>> + 'static {
+        Driver::new(Rc::clone(&self.state), options)
+    }
+
+    /// The latest value of an output (a node handle, or one of its outputs); `None` if the node
+    /// never produced one (or for a stream output).
+    pub fn value<T>(&self, output: impl Into<Output<T>>) -> Option<T> {
+        let out: Output<T> = output.into();
+        if out.level != 0 {
+            return None;
+        }
+        let read = (out.project)(&self.cells[out.node as usize]);
+        read(
+            &StartCx {
+                shared: &self.state,
+                node: out.node,
+                first_port: 0,
+            },
+            0,
+        )
+    }
+
+    /// A node's generation: `None` if it never produced anything.
+    pub fn generation(&self, node: impl AsNode) -> Option<Generation> {
+        self.state.graph.borrow().nodes[node.node_id().index()].generation
+    }
+
+    /// A node's name.
+    pub fn name(&self, node: impl AsNode) -> String {
+        self.state.graph.borrow().nodes[node.node_id().index()].name.clone()
+    }
+
+    /// Run counts (and body time, if measured) of a node over all runs.
+    pub fn stats(&self, node: impl AsNode) -> NodeStats {
+        let g = self.state.graph.borrow();
+        let n = &g.nodes[node.node_id().index()];
+        NodeStats {
+            runs: n.runs,
+            run_time: n.run_time,
+        }
+    }
+
+    /// Wall time of the last run.
+    pub fn last_run_time(&self) -> Duration {
+        self.state.last_run.get()
+    }
+
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.cells.len()
+    }
+
+    /// Whether the flow has no node.
+    pub fn is_empty(&self) -> bool {
+        self.cells.is_empty()
+    }
+
+    /// The ids of all nodes, in creation order.
+    pub fn nodes(&self) -> impl Iterator<Item = NodeId> + use<> {
+        (0..self.cells.len() as u32).map(NodeId)
+    }
+
+    pub(crate) fn state(&self) -> &Rc<FlowState> {
+        &self.state
+    }
+}
+
+impl Drop for Flow {
+    fn drop(&mut self) {
+        // Suspended bodies hold emitters and streams that point back at the state: drop them
+        // to break the cycle.
+        if self.state.running.get() {
+            return;
+        }
+        for r in &self.state.runners {
+            if let Ok(mut r) = r.try_borrow_mut() {
+                r.as_mut().abort();
+            }
+        }
+    }
+}

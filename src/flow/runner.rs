@@ -1,0 +1,190 @@
+//! Typed node bodies behind one object-safe trait the scheduler drives.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use super::args::{ArgList, Cells, GatherFault, NodeFn, StartCx, StateFn, StreamFn};
+use super::error::BoxError;
+use super::state::Mode;
+use super::stream::Emitter;
+
+/// What the scheduler can do with a node without knowing its types.
+pub(crate) trait Runner {
+    /// Fills the inputs as `modes` say and creates the body future.
+    fn start(self: Pin<&mut Self>, modes: &[Mode], cx: &StartCx<'_>) -> Result<(), GatherFault>;
+    /// Polls the body; `Ready(Ok)` once it returned and its value awaits publication.
+    fn poll_body(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>>;
+    /// Moves the returned value into the node's output cell.
+    fn publish(self: Pin<&mut Self>);
+    /// Drops the body future (the run is abandoned).
+    fn abort(self: Pin<&mut Self>);
+    /// Connects input `port` (see `ArgList::bind`).
+    fn bind(self: Pin<&mut Self>, port: usize, forward: Option<&dyn Any>, cells: &[Cells]) -> bool;
+}
+
+/// A node body of some kind (plain fn, streaming fn, stateful method).
+pub(crate) trait Body: 'static {
+    type Args: ArgList;
+    type Fut: Future + 'static;
+    type Value: 'static;
+    fn call(&mut self, args: Self::Args, cx: &StartCx<'_>) -> Self::Fut;
+    fn finish(&mut self, out: <Self::Fut as Future>::Output) -> Result<Self::Value, BoxError>;
+}
+
+/// How a body's return value becomes the published value: as is, or unwrapping a `Result`.
+pub(crate) trait Finish<O>: 'static {
+    type Value: 'static;
+    fn finish(out: O) -> Result<Self::Value, BoxError>;
+}
+
+/// Infallible bodies: the return value is published.
+#[derive(Debug)]
+pub(crate) struct Plain;
+
+/// Fallible bodies: `Ok(v)` publishes `v`, `Err(e)` is the node's error.
+#[derive(Debug)]
+pub(crate) struct Fallible;
+
+impl<O: 'static> Finish<O> for Plain {
+    type Value = O;
+    fn finish(out: O) -> Result<O, BoxError> {
+        Ok(out)
+    }
+}
+
+impl<V: 'static, E: Into<BoxError> + 'static> Finish<Result<V, E>> for Fallible {
+    type Value = V;
+    fn finish(out: Result<V, E>) -> Result<V, BoxError> {
+        out.map_err(Into::into)
+    }
+}
+
+pub(crate) struct FnBody<F, M, K> {
+    pub(crate) f: F,
+    pub(crate) _m: PhantomData<fn() -> (M, K)>,
+}
+
+impl<M: 'static, F: NodeFn<M>, K: Finish<F::Output>> Body for FnBody<F, M, K> {
+    type Args = F::Args;
+    type Fut = F::Fut;
+    type Value = K::Value;
+
+    fn call(&mut self, args: F::Args, _cx: &StartCx<'_>) -> F::Fut {
+        self.f.call(args)
+    }
+
+    fn finish(&mut self, out: F::Output) -> Result<K::Value, BoxError> {
+        K::finish(out)
+    }
+}
+
+pub(crate) struct StreamBody<C, F, M, K> {
+    pub(crate) f: F,
+    pub(crate) chunk: Rc<RefCell<Option<C>>>,
+    pub(crate) _m: PhantomData<fn() -> (M, K)>,
+}
+
+impl<C: 'static, M: 'static, F: StreamFn<C, M>, K: Finish<F::Output>> Body for StreamBody<C, F, M, K> {
+    type Args = F::Args;
+    type Fut = F::Fut;
+    type Value = K::Value;
+
+    fn call(&mut self, args: F::Args, cx: &StartCx<'_>) -> F::Fut {
+        let emitter = Emitter::new(Rc::clone(cx.shared), cx.node, Rc::clone(&self.chunk));
+        self.f.call(emitter, args)
+    }
+
+    fn finish(&mut self, out: F::Output) -> Result<K::Value, BoxError> {
+        K::finish(out)
+    }
+}
+
+pub(crate) struct StateBody<S, F, M, K> {
+    pub(crate) state: Option<S>,
+    pub(crate) f: Rc<F>,
+    pub(crate) _m: PhantomData<fn() -> (M, K)>,
+}
+
+impl<S: 'static, M: 'static, F: StateFn<S, M>, K: Finish<F::Output>> Body for StateBody<S, F, M, K> {
+    type Args = F::Args;
+    type Fut = Pin<Box<dyn Future<Output = (S, F::Output)>>>;
+    type Value = K::Value;
+
+    fn call(&mut self, args: F::Args, _cx: &StartCx<'_>) -> Self::Fut {
+        let state = self.state.take().expect("a stateful node runs one body at a time");
+        F::call(&self.f, state, args)
+    }
+
+    fn finish(&mut self, (state, out): (S, F::Output)) -> Result<K::Value, BoxError> {
+        self.state = Some(state);
+        K::finish(out)
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A body with its input slots, its running future and its output cell.
+    pub(crate) struct BodyRunner<B: Body> {
+        body: B,
+        slots: <B::Args as ArgList>::Slots,
+        #[pin]
+        fut: Option<B::Fut>,
+        pending: Option<B::Value>,
+        cell: Rc<RefCell<Option<B::Value>>>,
+    }
+}
+
+impl<B: Body> BodyRunner<B> {
+    pub(crate) fn new(body: B, slots: <B::Args as ArgList>::Slots, cell: Rc<RefCell<Option<B::Value>>>) -> Self {
+        BodyRunner {
+            body,
+            slots,
+            fut: None,
+            pending: None,
+            cell,
+        }
+    }
+}
+
+impl<B: Body> Runner for BodyRunner<B> {
+    fn start(self: Pin<&mut Self>, modes: &[Mode], cx: &StartCx<'_>) -> Result<(), GatherFault> {
+        let mut this = self.project();
+        let args = B::Args::fetch(this.slots, modes, cx)?;
+        let fut = this.body.call(args, cx);
+        this.fut.set(Some(fut));
+        Ok(())
+    }
+
+    fn poll_body(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        let mut this = self.project();
+        let Some(fut) = this.fut.as_mut().as_pin_mut() else {
+            return Poll::Ready(Ok(()));
+        };
+        let out = match fut.poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(out) => out,
+        };
+        this.fut.set(None);
+        *this.pending = Some(this.body.finish(out)?);
+        Poll::Ready(Ok(()))
+    }
+
+    fn publish(self: Pin<&mut Self>) {
+        let this = self.project();
+        if let Some(v) = this.pending.take() {
+            *this.cell.borrow_mut() = Some(v);
+        }
+    }
+
+    fn abort(self: Pin<&mut Self>) {
+        self.project().fut.set(None);
+    }
+
+    fn bind(self: Pin<&mut Self>, port: usize, forward: Option<&dyn Any>, cells: &[Cells]) -> bool {
+        B::Args::bind(self.project().slots, port, forward, cells)
+    }
+}

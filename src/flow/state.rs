@@ -1,0 +1,243 @@
+//! The untyped flow state the scheduler works on: node metadata, ports, queues.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::time::Duration;
+
+use super::error::Failure;
+use super::generation::{Generation, clip, stitch};
+use super::runner::Runner;
+
+/// What a node is doing. One of the crate's two state machines (the other is `Command`).
+///
+/// `Idle → Ready → Running → (Stalled | EmitTaken | EmitPull | Publishing) → Ready → … → Idle`,
+/// or `→ Failed`. The resolver only resumes `Idle`, `EmitPull` and (fresh) `Stalled` nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Status {
+    /// Between runs (or never ran): waits for the resolver to start its next run.
+    Idle,
+    /// In the driver's ready list; `Action` says what the driver does when it gets there.
+    Ready(Action),
+    /// Its body is being polled or waits on something outside the flow (timer, socket, ...).
+    /// The driver polls such nodes whenever the flow task is woken.
+    Running,
+    /// Inside `Stream::next` on this global port index: no chunk yet. Resumed by the resolver
+    /// once the port is fresh.
+    Stalled(u32),
+    /// Inside `Emitter::emit`: waits until every stream consumer port took the chunk.
+    EmitTaken,
+    /// Inside `Emitter::emit`: every consumer took the chunk; waits to be pulled again.
+    EmitPull,
+    /// The body returned; waits until every plain consumer read the previous value.
+    Publishing,
+    /// The body failed (or its inputs could not be gathered); it does not run again in this
+    /// run.
+    Failed,
+}
+
+/// What a `Ready` node does when the driver reaches it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// Gather inputs and start a run.
+    Start,
+    /// Poll the suspended body again (a stream hand-off or an emit completed).
+    Resume,
+    /// Publish the value the body returned earlier (its consumers have read the previous one).
+    Publish,
+}
+
+/// How one input port is filled at the start of a run (decided by the scheduler).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[doc(hidden)]
+pub enum Mode {
+    /// No producer: the constant or default held by the slot.
+    Own,
+    /// The producer's latest value.
+    Read,
+    /// Stale port: the default (an error if there is none).
+    Default,
+    /// A lazy stream over the producer's chunks.
+    Stream,
+}
+
+/// One input port (stored in one flat array, node by node).
+#[derive(Debug, Clone)]
+pub(crate) struct Port {
+    /// The node this port belongs to.
+    pub(crate) node: u32,
+    pub(crate) producer: Option<u32>,
+    /// Run level: 0 plain value, 1 stream.
+    pub(crate) level: u8,
+    pub(crate) has_default: bool,
+    pub(crate) stitch: u64,
+    /// Stream ports: the producer run being read, and the last chunk index taken in it.
+    pub(crate) run: u64,
+    pub(crate) taken: Option<u64>,
+    /// Stream ports: the consumer dropped or cancelled its stream for `run`; it no longer
+    /// counts in the producer's hand-offs.
+    pub(crate) detached: bool,
+}
+
+/// Scheduler view of one node.
+#[derive(Debug)]
+pub(crate) struct NodeMeta {
+    pub(crate) name: String,
+    pub(crate) input_names: Vec<String>,
+    pub(crate) generation: Option<Generation>,
+    /// Index of the current (or next) run.
+    pub(crate) run: u64,
+    /// Chunks emitted in the current run.
+    pub(crate) chunks: u64,
+    pub(crate) status: Status,
+    pub(crate) streaming: bool,
+    pub(crate) ports: (u32, u32),
+    pub(crate) consumers: (u32, u32),
+    pub(crate) plain_consumer_ports: u32,
+    /// Plain consumer ports that still have to read the latest final value.
+    pub(crate) read_left: u32,
+    /// Stream consumer ports that still have to take the latest chunk.
+    pub(crate) chunk_left: u32,
+    /// The current streaming run was cancelled by a consumer after this many chunks.
+    pub(crate) cancelled_at: Option<u64>,
+    /// In the resolution queue.
+    pub(crate) queued: bool,
+    pub(crate) visited: u32,
+    pub(crate) limit: Option<Generation>,
+    pub(crate) runs: u64,
+    pub(crate) run_time: Duration,
+}
+
+/// Why the current run stopped early.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Stop {
+    Limit { node: u32, generation: Generation },
+    Error,
+}
+
+/// Everything the scheduler knows, behind one `RefCell`.
+#[derive(Debug, Default)]
+pub(crate) struct Graph {
+    pub(crate) nodes: Vec<NodeMeta>,
+    pub(crate) ports: Vec<Port>,
+    /// Global port indices of consumer ports, grouped by producer (`NodeMeta::consumers`).
+    pub(crate) consumer_ports: Vec<u32>,
+    pub(crate) resolution: VecDeque<u32>,
+    pub(crate) ready: VecDeque<u32>,
+    pub(crate) stop: Option<Stop>,
+    pub(crate) failures: Vec<Failure>,
+    pub(crate) terminate_on_error: bool,
+    pub(crate) instrumented: bool,
+    pub(crate) epoch: u32,
+    pub(crate) cursor: usize,
+}
+
+/// The flow shared by the driver, node handles (emitters, streams) and the `Flow` owner.
+pub(crate) struct FlowState {
+    pub(crate) graph: RefCell<Graph>,
+    pub(crate) runners: Vec<RefCell<Pin<Box<dyn Runner>>>>,
+    pub(crate) running: std::cell::Cell<bool>,
+    pub(crate) last_run: std::cell::Cell<Duration>,
+}
+
+impl std::fmt::Debug for FlowState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlowState")
+            .field("nodes", &self.runners.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Graph {
+    /// Whether a plain/stream port is stale for its node (FLOW_SEMANTICS §3).
+    pub(crate) fn port_stale(&self, pi: u32) -> bool {
+        let port = &self.ports[pi as usize];
+        let Some(p) = port.producer else { return false };
+        let seen = stitch(clip(self.nodes[p as usize].generation, port.level), port.stitch);
+        seen <= self.nodes[port.node as usize].generation
+    }
+
+    /// Whether a stalled stream port has something new: a chunk after the last one taken, the
+    /// end of the run, a newer run, or a cancellation.
+    pub(crate) fn stream_port_ready(&self, pi: u32) -> bool {
+        let port = &self.ports[pi as usize];
+        let Some(p) = port.producer else { return true };
+        let prod = &self.nodes[p as usize];
+        match prod.generation {
+            None => false,
+            Some(g) if g.run() > port.run => true,
+            Some(g) if g.run() < port.run => false,
+            Some(g) => match g.chunk_index() {
+                None => true,
+                Some(j) => port.taken.is_none_or(|t| j > t) || prod.cancelled_at.is_some(),
+            },
+        }
+    }
+
+    /// Puts `n` on the resolution queue unless it is already there.
+    pub(crate) fn enqueue(&mut self, n: u32) {
+        let node = &mut self.nodes[n as usize];
+        if !node.queued {
+            node.queued = true;
+            self.resolution.push_back(n);
+            if self.instrumented {
+                super::instrument::queued(self, n);
+            }
+        }
+    }
+
+    /// Queues every consumer of `n`.
+    pub(crate) fn enqueue_consumers(&mut self, n: u32) {
+        let (a, b) = self.nodes[n as usize].consumers;
+        for i in a..b {
+            let c = self.ports[self.consumer_ports[i as usize] as usize].node;
+            self.enqueue(c);
+        }
+    }
+
+    /// Marks `n` ready to do `action` and appends it to the ready list.
+    pub(crate) fn make_ready(&mut self, n: u32, action: Action) {
+        self.nodes[n as usize].status = Status::Ready(action);
+        self.ready.push_back(n);
+    }
+
+    /// Checks the generation limit after a publication.
+    pub(crate) fn check_limit(&mut self, n: u32) -> bool {
+        let node = &self.nodes[n as usize];
+        match (node.limit, node.generation) {
+            (Some(limit), Some(g)) if g >= limit => {
+                if self.stop.is_none() {
+                    self.stop = Some(Stop::Limit { node: n, generation: g });
+                    if self.instrumented {
+                        super::instrument::limit_reached(self, n);
+                    }
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Number of stream consumer ports of `n` still attached to run `run`.
+    pub(crate) fn attached_stream_ports(&self, n: u32) -> u32 {
+        let (a, b) = self.nodes[n as usize].consumers;
+        let run = self.nodes[n as usize].run;
+        let mut count = 0;
+        for i in a..b {
+            let port = &self.ports[self.consumer_ports[i as usize] as usize];
+            if port.level == 1 && !(port.detached && port.run == run) {
+                count += 1;
+            }
+        }
+        count
+    }
+
+    /// A consumer read the latest final value of `p` through a plain port.
+    pub(crate) fn count_read(&mut self, p: u32) {
+        let prod = &mut self.nodes[p as usize];
+        prod.read_left = prod.read_left.saturating_sub(1);
+        if prod.read_left == 0 && prod.status == Status::Publishing {
+            self.make_ready(p, Action::Publish);
+        }
+    }
+}

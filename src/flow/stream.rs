@@ -1,0 +1,359 @@
+//! Streams: the producer's [`Emitter`] and the consumer's [`Stream`] (run level 1).
+
+use std::cell::RefCell;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use super::error::StreamCancelled;
+use super::generation::Generation;
+use super::instrument;
+use super::state::{Action, FlowState, Graph, Status};
+use crate::sync::AsyncIterator;
+
+/// The handle a streaming node emits chunks through (its first parameter).
+///
+/// Each [`emit`](Emitter::emit) publishes chunk `(k, j)` and suspends until every stream
+/// consumer took it and someone pulled the producer again; it fails with [`StreamCancelled`]
+/// once a consumer cancelled the stream.
+pub struct Emitter<C> {
+    shared: Rc<FlowState>,
+    node: u32,
+    cell: Rc<RefCell<Option<C>>>,
+}
+
+impl<C> fmt::Debug for Emitter<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Emitter")
+            .field("node", &self.node)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C> Emitter<C> {
+    pub(crate) fn new(shared: Rc<FlowState>, node: u32, cell: Rc<RefCell<Option<C>>>) -> Self {
+        Emitter { shared, node, cell }
+    }
+
+    /// Publishes `chunk` and waits for the hand-off.
+    ///
+    /// # Errors
+    /// [`StreamCancelled`] once a consumer cancelled this run's stream (the chunk is dropped).
+    pub fn emit(&self, chunk: C) -> Emit<'_, C> {
+        Emit {
+            emitter: self,
+            chunk: Some(chunk),
+            waiting: false,
+        }
+    }
+
+    /// Whether a consumer cancelled this run's stream.
+    pub fn is_cancelled(&self) -> bool {
+        self.shared.graph.borrow().nodes[self.node as usize]
+            .cancelled_at
+            .is_some()
+    }
+
+    /// A folding view: every chunk emitted through it is also folded into an accumulator, whose
+    /// value ([`Fold::value`]) is the natural final value of the producer.
+    pub fn fold<A, F: FnMut(A, &C) -> A>(&self, init: A, f: F) -> Fold<'_, C, A, F> {
+        Fold {
+            emitter: self,
+            acc: Some(init),
+            f,
+        }
+    }
+}
+
+/// Future of [`Emitter::emit`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Emit<'e, C> {
+    emitter: &'e Emitter<C>,
+    chunk: Option<C>,
+    waiting: bool,
+}
+
+impl<C> fmt::Debug for Emit<'_, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Emit")
+            .field("waiting", &self.waiting)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C> Unpin for Emit<'_, C> {}
+
+impl<C> Future for Emit<'_, C> {
+    type Output = Result<(), StreamCancelled>;
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let n = self.emitter.node;
+        let shared = Rc::clone(&self.emitter.shared);
+        let mut g = shared.graph.borrow_mut();
+        if self.waiting {
+            let node = &g.nodes[n as usize];
+            if node.status != Status::Running {
+                return Poll::Pending;
+            }
+            self.waiting = false;
+            return Poll::Ready(if node.cancelled_at.is_some() {
+                Err(StreamCancelled)
+            } else {
+                Ok(())
+            });
+        }
+        if g.nodes[n as usize].cancelled_at.is_some() {
+            self.chunk = None;
+            return Poll::Ready(Err(StreamCancelled));
+        }
+        if let Some(chunk) = self.chunk.take() {
+            *self.emitter.cell.borrow_mut() = Some(chunk);
+        }
+        publish_chunk(&mut g, n);
+        self.waiting = true;
+        Poll::Pending
+    }
+}
+
+fn publish_chunk(g: &mut Graph, n: u32) {
+    let left = g.attached_stream_ports(n);
+    let node = &mut g.nodes[n as usize];
+    node.generation = Some(Generation::chunk(node.run, node.chunks));
+    node.chunks += 1;
+    node.chunk_left = left;
+    node.status = if left == 0 { Status::EmitPull } else { Status::EmitTaken };
+    if g.instrumented {
+        instrument::chunk(g, n);
+    }
+    g.check_limit(n);
+    g.enqueue_consumers(n);
+}
+
+/// A folding emitter made by [`Emitter::fold`].
+pub struct Fold<'e, C, A, F> {
+    emitter: &'e Emitter<C>,
+    acc: Option<A>,
+    f: F,
+}
+
+impl<C, A, F> fmt::Debug for Fold<'_, C, A, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Fold").finish_non_exhaustive()
+    }
+}
+
+impl<C: Clone, A, F: FnMut(A, &C) -> A> Fold<'_, C, A, F> {
+    /// Emits `chunk`; once it was handed off, folds it into the accumulator.
+    ///
+    /// # Errors
+    /// [`StreamCancelled`] as [`Emitter::emit`]; the chunk is then not folded.
+    pub async fn emit(&mut self, chunk: C) -> Result<(), StreamCancelled> {
+        let kept = chunk.clone();
+        self.emitter.emit(chunk).await?;
+        if let Some(acc) = self.acc.take() {
+            self.acc = Some((self.f)(acc, &kept));
+        }
+        Ok(())
+    }
+
+    /// The accumulated value.
+    pub fn value(self) -> A {
+        self.acc.expect("the accumulator is always present between emits")
+    }
+}
+
+/// A stream input: the lazy sequence of the producer's chunks for its current run.
+///
+/// [`next`](Stream::next) yields the chunks in order and `None` once the producer's run
+/// finished (or the stream was cancelled). It implements [`AsyncIterator`], so it works with
+/// [`azip`](crate::sync::azip). Dropping an unfinished stream detaches this input from the
+/// hand-offs of the run; [`cancel`](Stream::cancel) also stops the producer.
+pub struct Stream<C> {
+    shared: Rc<FlowState>,
+    port: u32,
+    chunk: Rc<RefCell<Option<C>>>,
+    done: bool,
+}
+
+impl<C> fmt::Debug for Stream<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Stream")
+            .field("port", &self.port)
+            .field("done", &self.done)
+            .finish()
+    }
+}
+
+impl<C: Clone> Stream<C> {
+    pub(crate) fn open(shared: &Rc<FlowState>, port: u32, chunk: Rc<RefCell<Option<C>>>) -> Stream<C> {
+        let mut g = shared.graph.borrow_mut();
+        let p = g.ports[port as usize].producer.expect("stream ports are connected");
+        let (run, taken) = match g.nodes[p as usize].generation {
+            None => (0, None),
+            Some(gn) => match gn.chunk_index() {
+                Some(_) => (gn.run(), None),
+                None => (gn.run(), Some(u64::MAX)),
+            },
+        };
+        let port_state = &mut g.ports[port as usize];
+        port_state.run = run;
+        port_state.taken = taken;
+        port_state.detached = false;
+        drop(g);
+        Stream {
+            shared: Rc::clone(shared),
+            port,
+            chunk,
+            done: false,
+        }
+    }
+
+    /// The next chunk, or `None` at the end of the producer's run.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Next<'_, C> {
+        Next { stream: self }
+    }
+
+    /// Cancels the stream: this input ends now, the producer's pending
+    /// [`emit`](Emitter::emit) fails with [`StreamCancelled`], and sibling consumers end after
+    /// the chunks already emitted.
+    pub async fn cancel(&mut self) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        let mut g = self.shared.graph.borrow_mut();
+        detach(&mut g, self.port);
+        let p = g.ports[self.port as usize]
+            .producer
+            .expect("stream ports are connected");
+        let prod = &mut g.nodes[p as usize];
+        if prod.generation.is_some_and(|gn| !gn.is_finished()) && prod.cancelled_at.is_none() {
+            prod.cancelled_at = Some(prod.chunks);
+            if matches!(prod.status, Status::EmitTaken | Status::EmitPull) {
+                g.make_ready(p, Action::Resume);
+            }
+        }
+    }
+
+    fn poll_next(&mut self) -> Poll<Option<C>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        let mut g = self.shared.graph.borrow_mut();
+        let pi = self.port as usize;
+        let p = g.ports[pi].producer.expect("stream ports are connected") as usize;
+        let Some(gn) = g.nodes[p].generation else {
+            return self.stall(&mut g);
+        };
+        if gn.run() > g.ports[pi].run {
+            let port = &mut g.ports[pi];
+            port.run = gn.run();
+            port.taken = None;
+            port.detached = false;
+        } else if gn.run() < g.ports[pi].run {
+            return self.stall(&mut g);
+        }
+        match gn.chunk_index() {
+            Some(j) if g.ports[pi].taken.is_none_or(|t| j > t) => {
+                g.ports[pi].taken = Some(j);
+                if !g.ports[pi].detached {
+                    let prod = &mut g.nodes[p];
+                    prod.chunk_left = prod.chunk_left.saturating_sub(1);
+                    if prod.chunk_left == 0 && prod.status == Status::EmitTaken {
+                        prod.status = Status::EmitPull;
+                    }
+                }
+                self.resume_self(&mut g);
+                Poll::Ready(self.chunk.borrow().clone())
+            }
+            Some(_) if g.nodes[p].cancelled_at.is_none() => self.stall(&mut g),
+            _ => {
+                self.done = true;
+                self.resume_self(&mut g);
+                Poll::Ready(None)
+            }
+        }
+    }
+
+    fn resume_self(&self, g: &mut Graph) {
+        let node = g.ports[self.port as usize].node as usize;
+        if g.nodes[node].status == Status::Stalled(self.port) {
+            g.nodes[node].status = Status::Running;
+        }
+    }
+
+    fn stall(&self, g: &mut Graph) -> Poll<Option<C>> {
+        let port = &g.ports[self.port as usize];
+        let (node, producer) = (port.node, port.producer.expect("stream ports are connected"));
+        g.nodes[node as usize].status = Status::Stalled(self.port);
+        if g.instrumented {
+            instrument::stalled(g, node, self.port);
+        }
+        g.enqueue(producer);
+        Poll::Pending
+    }
+}
+
+/// Leaves the hand-offs of the current run: the producer no longer waits for this port.
+fn detach(g: &mut Graph, port: u32) {
+    let pi = port as usize;
+    if g.ports[pi].detached {
+        return;
+    }
+    g.ports[pi].detached = true;
+    let p = g.ports[pi].producer.expect("stream ports are connected") as usize;
+    let Some(gn) = g.nodes[p].generation else { return };
+    let owes_take = match gn.chunk_index() {
+        Some(j) => gn.run() == g.ports[pi].run && g.ports[pi].taken.is_none_or(|t| j > t),
+        None => false,
+    };
+    let prod = &mut g.nodes[p];
+    if owes_take && prod.chunk_left > 0 {
+        prod.chunk_left -= 1;
+        if prod.chunk_left == 0 && prod.status == Status::EmitTaken {
+            prod.status = Status::EmitPull;
+        }
+    }
+}
+
+impl<C> Drop for Stream<C> {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        if let Ok(mut g) = self.shared.graph.try_borrow_mut() {
+            detach(&mut g, self.port);
+        }
+    }
+}
+
+/// Future of [`Stream::next`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Next<'s, C> {
+    stream: &'s mut Stream<C>,
+}
+
+impl<C> fmt::Debug for Next<'_, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Next").field("port", &self.stream.port).finish()
+    }
+}
+
+impl<C: Clone> Future for Next<'_, C> {
+    type Output = Option<C>;
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<C>> {
+        self.stream.poll_next()
+    }
+}
+
+impl<C: Clone> AsyncIterator for Stream<C> {
+    type Item = C;
+
+    fn next(&mut self) -> impl Future<Output = Option<C>> {
+        Stream::next(self)
+    }
+}
