@@ -42,11 +42,12 @@ pub(crate) enum Command {
     /// held), mark it cancelled and wake its joiner. Completes at once. A task cancelling
     /// itself is dropped after its current poll returns.
     Cancel { target: TaskId, wait: Ticket },
-    /// Suspend until a primitive (queue, event, lock, latch, ...) completes the ticket. The
-    /// primitive keeps the ticket in its own waiter list; the loop owns nothing. Cancellation:
+    /// Suspend until a primitive (queue, event, lock, latch, ...) completes the ticket taken
+    /// with this command. The primitive keeps the ticket in its own waiter list; the loop owns
+    /// nothing (the ticket may already be completed or released when the loop sees this). Cancellation:
     /// the leaf future's drop removes the ticket from the primitive's list (and passes on a
     /// wake it had received but not used).
-    Park { wait: Ticket },
+    Park,
     /// Run a blocking closure on the offload pool. Owns the closure until a worker takes it;
     /// completes when the closure returns or panics (the result travels back over a channel and
     /// wakes the loop). Cancellation: the closure is **not** aborted; its result is discarded.
@@ -135,7 +136,7 @@ impl Command {
             Command::Spawn { .. } => CommandKind::Spawn,
             Command::Join { .. } => CommandKind::Join,
             Command::Cancel { .. } => CommandKind::Cancel,
-            Command::Park { .. } => CommandKind::Park,
+            Command::Park => CommandKind::Park,
             Command::Offload { .. } => CommandKind::Offload,
             Command::Exit { .. } => CommandKind::Exit,
             Command::Accept { .. } => CommandKind::Accept,

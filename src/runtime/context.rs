@@ -91,7 +91,7 @@ pub(crate) fn issue_plain(cmd: Command) {
 
 /// Takes a ticket whose completion a primitive will deliver (`Command::Park`).
 pub(crate) fn park() -> Ticket {
-    issue(CommandKind::Park, |wait| Command::Park { wait })
+    issue(CommandKind::Park, |_| Command::Park)
 }
 
 /// Takes the completion if the command has completed (and frees the ticket).

@@ -391,7 +391,7 @@ impl Core {
             }
             // Nothing to do: the primitive holds the ticket. It may already be completed or
             // released, if the same poll woke it or dropped the waiting future.
-            Command::Park { .. } => {}
+            Command::Park => {}
             Command::Offload { job, wait } => self.blocking.submit(job, wait, &self.remote_tx, self.driver.waker()),
             Command::Exit { value } => {
                 self.exit = Some(value);

@@ -88,13 +88,6 @@ impl WaitTable {
         Some((task, kind))
     }
 
-    /// True when the ticket is live and its command has not completed yet.
-    pub(crate) fn is_pending(&self, t: Ticket) -> bool {
-        self.entries
-            .get(t.key as usize)
-            .is_some_and(|e| e.generation == t.generation && e.result.is_none())
-    }
-
     /// Takes the result and frees the ticket if the command completed.
     pub(crate) fn take(&mut self, t: Ticket) -> Option<Completion> {
         let e = self.entry_mut(t)?;
