@@ -5,6 +5,7 @@
 #![deny(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod net;
 pub mod runtime;
 pub mod sync;
 

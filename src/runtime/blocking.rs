@@ -32,7 +32,13 @@ pub(crate) struct BlockingPool {
 impl BlockingPool {
     pub(crate) fn new(max_threads: usize) -> BlockingPool {
         let (tx, rx) = crossbeam_channel::unbounded();
-        BlockingPool { tx, rx, max_threads: max_threads.max(1), threads: 0, in_flight: 0 }
+        BlockingPool {
+            tx,
+            rx,
+            max_threads: max_threads.max(1),
+            threads: 0,
+            in_flight: 0,
+        }
     }
 
     pub(crate) fn submit(&mut self, job: Job, wait: Ticket, reply: &Sender<RemoteMsg>, waker: Arc<mio::Waker>) {
@@ -40,7 +46,12 @@ impl BlockingPool {
         if self.threads < self.in_flight && self.threads < self.max_threads {
             self.spawn_worker();
         }
-        let item = WorkItem { job, wait, reply: reply.clone(), waker };
+        let item = WorkItem {
+            job,
+            wait,
+            reply: reply.clone(),
+            waker,
+        };
         // The pool owns a receiver, so the channel cannot be disconnected here.
         let _ = self.tx.send(item);
     }

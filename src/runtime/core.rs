@@ -135,13 +135,16 @@ impl Core {
         }
     }
 
-
     pub(crate) fn slot(&self, id: TaskId) -> Option<&TaskSlot> {
-        self.tasks.get(id.key as usize).filter(|s| s.generation == id.generation)
+        self.tasks
+            .get(id.key as usize)
+            .filter(|s| s.generation == id.generation)
     }
 
     pub(crate) fn slot_mut(&mut self, id: TaskId) -> Option<&mut TaskSlot> {
-        self.tasks.get_mut(id.key as usize).filter(|s| s.generation == id.generation)
+        self.tasks
+            .get_mut(id.key as usize)
+            .filter(|s| s.generation == id.generation)
     }
 
     /// Inserts a task and queues it.
@@ -170,11 +173,16 @@ impl Core {
 
     /// Puts a waiting task on the ready queue (or flags a running one to be re-polled).
     pub(crate) fn wake_key(&mut self, key: u32) {
-        let Some(slot) = self.tasks.get_mut(key as usize) else { return };
+        let Some(slot) = self.tasks.get_mut(key as usize) else {
+            return;
+        };
         match slot.state {
             TaskState::Idle => {
                 slot.state = TaskState::Queued;
-                self.ready.push_back(TaskId { key, generation: slot.generation });
+                self.ready.push_back(TaskId {
+                    key,
+                    generation: slot.generation,
+                });
             }
             TaskState::Running => slot.notified = true,
             TaskState::Queued | TaskState::Finished(_) => {}
@@ -184,11 +192,19 @@ impl Core {
     /// Completes a wait and wakes its task. Stale or already-completed tickets are ignored
     /// (and make it return `false`).
     pub(crate) fn complete(&mut self, t: Ticket, c: Completion) -> bool {
-        let Some((task, kind)) = self.waits.complete(t, c) else { return false };
+        let Some((task, kind)) = self.waits.complete(t, c) else {
+            return false;
+        };
         {
             if let Some(i) = self.instrument.as_mut() {
                 if let Some(slot) = self.tasks.get(task as usize) {
-                    i.command_completed(TaskId { key: task, generation: slot.generation }, kind);
+                    i.command_completed(
+                        TaskId {
+                            key: task,
+                            generation: slot.generation,
+                        },
+                        kind,
+                    );
                 }
             }
             self.wake_key(task);
@@ -255,7 +271,13 @@ impl Core {
         self.stats.commands[cmd.kind().index()] += 1;
         if let Some(i) = self.instrument.as_mut() {
             if let Some(slot) = self.tasks.get(key as usize) {
-                i.command_issued(TaskId { key, generation: slot.generation }, cmd.kind());
+                i.command_issued(
+                    TaskId {
+                        key,
+                        generation: slot.generation,
+                    },
+                    cmd.kind(),
+                );
             }
         }
         match cmd {

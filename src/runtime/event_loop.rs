@@ -56,7 +56,13 @@ impl std::fmt::Debug for Builder {
 
 impl Default for Builder {
     fn default() -> Self {
-        Builder { offload_threads: 4, fairness: DEFAULT_FAIRNESS, time_polls: false, slow_poll: None, instrument: None }
+        Builder {
+            offload_threads: 4,
+            fairness: DEFAULT_FAIRNESS,
+            time_polls: false,
+            slow_poll: None,
+            instrument: None,
+        }
     }
 }
 
@@ -101,7 +107,11 @@ impl Builder {
         core.instrument = self.instrument;
         core.time_polls = self.time_polls;
         core.slow_poll = self.slow_poll;
-        Ok(EventLoop { shared: Rc::new(Shared::new(core)), fairness: self.fairness, wait_for_spawned: true })
+        Ok(EventLoop {
+            shared: Rc::new(Shared::new(core)),
+            fairness: self.fairness,
+            wait_for_spawned: true,
+        })
     }
 }
 
@@ -137,7 +147,9 @@ pub struct EventLoop {
 
 impl std::fmt::Debug for EventLoop {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EventLoop").field("loop_id", &self.shared.loop_id).finish_non_exhaustive()
+        f.debug_struct("EventLoop")
+            .field("loop_id", &self.shared.loop_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -275,7 +287,11 @@ impl EventLoop {
         let mut core = self.shared.core.borrow_mut();
         let core = &mut *core;
         core.fire_timers(Instant::now());
-        let timeout = if core.ready.is_empty() { timeout } else { Some(Duration::ZERO) };
+        let timeout = if core.ready.is_empty() {
+            timeout
+        } else {
+            Some(Duration::ZERO)
+        };
         let mut ready = Vec::new();
         core.stats.os_polls += 1;
         core.driver.poll(timeout, &mut ready)?;
@@ -407,10 +423,13 @@ fn record_poll(core: &mut Core, id: TaskId, elapsed: Option<Duration>) {
 }
 
 fn take_exit<T: 'static>(value: Box<dyn Any>) -> Result<T, RunError> {
-    value.downcast::<T>().map(|b| *b).map_err(|_| RunError::ExitTypeMismatch {
-        expected: type_name::<T>(),
-        found: "another type",
-    })
+    value
+        .downcast::<T>()
+        .map(|b| *b)
+        .map_err(|_| RunError::ExitTypeMismatch {
+            expected: type_name::<T>(),
+            found: "another type",
+        })
 }
 
 fn take_root_output<T: 'static>(core: &mut Core, root: TaskId) -> Result<T, RunError> {

@@ -31,7 +31,10 @@ pub fn spawn<F>(future: F) -> Spawn<F>
 where
     F: Future + 'static,
 {
-    Spawn { future: Some(future), wait: None }
+    Spawn {
+        future: Some(future),
+        wait: None,
+    }
 }
 
 /// Leaf future of [`spawn`]: issues [`Command::Spawn`].
@@ -59,7 +62,9 @@ impl<F: Future + 'static> Future for Spawn<F> {
             self.wait = Some(context::issue(CommandKind::Spawn, |wait| Command::Spawn { task, wait }));
             return Poll::Pending;
         }
-        let Some(wait) = self.wait else { panic!("Spawn polled after completion") };
+        let Some(wait) = self.wait else {
+            panic!("Spawn polled after completion")
+        };
         match context::take(wait) {
             Some(Completion::Spawned(id)) => {
                 self.wait = None;
@@ -103,13 +108,21 @@ pub struct TaskHandle<T> {
 
 impl<T> std::fmt::Debug for TaskHandle<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TaskHandle").field("id", &self.id).field("policy", &self.policy).finish()
+        f.debug_struct("TaskHandle")
+            .field("id", &self.id)
+            .field("policy", &self.policy)
+            .finish()
     }
 }
 
 impl<T: 'static> TaskHandle<T> {
     fn new(id: TaskId) -> Self {
-        TaskHandle { id, policy: DropPolicy::Detach, joined: false, _marker: PhantomData }
+        TaskHandle {
+            id,
+            policy: DropPolicy::Detach,
+            joined: false,
+            _marker: PhantomData,
+        }
     }
 
     /// The task's id.
@@ -137,7 +150,10 @@ impl<T: 'static> TaskHandle<T> {
     pub fn stats(&self) -> TaskStats {
         context::with_core(|c| {
             c.slot(self.id)
-                .map(|s| TaskStats { polls: s.polls, poll_time: s.poll_time })
+                .map(|s| TaskStats {
+                    polls: s.polls,
+                    poll_time: s.poll_time,
+                })
                 .unwrap_or_default()
         })
     }
@@ -148,14 +164,20 @@ impl<T: 'static> TaskHandle<T> {
     /// [`TaskError::Panicked`] if it panicked (the loop survives), [`TaskError::Cancelled`] if
     /// it was cancelled.
     pub fn join(self) -> Join<T> {
-        Join { handle: self, wait: None }
+        Join {
+            handle: self,
+            wait: None,
+        }
     }
 
     /// Cancels the task: its future is dropped, releasing every timer, queue wait and socket
     /// interest it held, and a later [`join`](Self::join) returns [`TaskError::Cancelled`].
     /// Completes at once; cancelling a finished task does nothing.
     pub fn cancel(&self) -> Cancel {
-        Cancel { target: self.id, wait: None }
+        Cancel {
+            target: self.id,
+            wait: None,
+        }
     }
 }
 
@@ -167,7 +189,11 @@ impl<T> Drop for TaskHandle<T> {
         let id = self.id;
         let policy = self.policy;
         let dead = context::try_with_core(|c| {
-            let fut = if policy == DropPolicy::Abort { c.cancel_task(id) } else { None };
+            let fut = if policy == DropPolicy::Abort {
+                c.cancel_task(id)
+            } else {
+                None
+            };
             detach(c, id);
             fut
         });
@@ -212,7 +238,10 @@ impl<T: 'static> Future for Join<T> {
                 Poll::Ready(result)
             }
             None => {
-                self.wait = Some(context::issue(CommandKind::Join, |wait| Command::Join { target: id, wait }));
+                self.wait = Some(context::issue(CommandKind::Join, |wait| Command::Join {
+                    target: id,
+                    wait,
+                }));
                 Poll::Pending
             }
         }
@@ -238,7 +267,9 @@ fn take_outcome<T: 'static>(core: &mut Core, id: TaskId) -> Option<Result<T, Tas
     let Some(slot) = core.slot_mut(id) else {
         return Some(Err(TaskError::Cancelled));
     };
-    let TaskState::Finished(outcome) = &slot.state else { return None };
+    let TaskState::Finished(outcome) = &slot.state else {
+        return None;
+    };
     let outcome = outcome.clone();
     let mut out: Option<T> = None;
     if let Some(fut) = slot.future.as_mut() {
@@ -263,7 +294,10 @@ impl Future for Cancel {
         match self.wait {
             None => {
                 let target = self.target;
-                self.wait = Some(context::issue(CommandKind::Cancel, |wait| Command::Cancel { target, wait }));
+                self.wait = Some(context::issue(CommandKind::Cancel, |wait| Command::Cancel {
+                    target,
+                    wait,
+                }));
                 Poll::Pending
             }
             Some(wait) => match context::take(wait) {

@@ -33,7 +33,11 @@ where
     R: Send + 'static,
 {
     let job: Job = Box::new(move || Box::new(f()) as Box<dyn Any + Send>);
-    Offload { job: Some(job), wait: None, _marker: PhantomData }
+    Offload {
+        job: Some(job),
+        wait: None,
+        _marker: PhantomData,
+    }
 }
 
 /// Leaf future of [`offload`]: issues [`Command::Offload`].
@@ -55,15 +59,23 @@ impl<R: 'static> Future for Offload<R> {
 
     fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {
         if let Some(job) = self.job.take() {
-            self.wait = Some(context::issue(CommandKind::Offload, |wait| Command::Offload { job, wait }));
+            self.wait = Some(context::issue(CommandKind::Offload, |wait| Command::Offload {
+                job,
+                wait,
+            }));
             return Poll::Pending;
         }
-        let Some(wait) = self.wait else { panic!("Offload polled after completion") };
+        let Some(wait) = self.wait else {
+            panic!("Offload polled after completion")
+        };
         match context::take(wait) {
             Some(Completion::Offloaded(result)) => {
                 self.wait = None;
                 Poll::Ready(match result {
-                    Ok(v) => v.downcast::<R>().map(|b| *b).map_err(|_| TaskError::Panicked("offload result type".into())),
+                    Ok(v) => v
+                        .downcast::<R>()
+                        .map(|b| *b)
+                        .map_err(|_| TaskError::Panicked("offload result type".into())),
                     Err(msg) => Err(TaskError::Panicked(msg)),
                 })
             }
@@ -95,7 +107,9 @@ impl<R> Drop for Offload<R> {
 /// assert_eq!(v.unwrap(), 5);
 /// ```
 pub fn exit<T: 'static>(value: T) -> Exit {
-    Exit { value: Some(Box::new(value)) }
+    Exit {
+        value: Some(Box::new(value)),
+    }
 }
 
 /// Leaf future of [`exit`]: issues [`Command::Exit`].

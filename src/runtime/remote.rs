@@ -39,7 +39,11 @@ impl std::fmt::Debug for LoopHandle {
 
 impl LoopHandle {
     pub(crate) fn new(tx: Sender<RemoteMsg>, waker: Arc<mio::Waker>, token: Arc<()>) -> LoopHandle {
-        LoopHandle { tx, waker, _token: token }
+        LoopHandle {
+            tx,
+            waker,
+            _token: token,
+        }
     }
 
     /// Sends `future` to the loop, which runs it as a detached task the next time it runs.

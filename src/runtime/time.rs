@@ -17,16 +17,25 @@ use super::wait::Ticket;
 /// the loop asks the OS for events.
 pub fn sleep(duration: Duration) -> Sleep {
     if duration.is_zero() {
-        Sleep { state: SleepState::Yield { issued: false } }
+        Sleep {
+            state: SleepState::Yield { issued: false },
+        }
     } else {
-        Sleep { state: SleepState::Timer { deadline: Instant::now() + duration, wait: None } }
+        Sleep {
+            state: SleepState::Timer {
+                deadline: Instant::now() + duration,
+                wait: None,
+            },
+        }
     }
 }
 
 /// Suspends the task until `deadline` (a deadline in the past completes on the next timer
 /// check).
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep { state: SleepState::Timer { deadline, wait: None } }
+    Sleep {
+        state: SleepState::Timer { deadline, wait: None },
+    }
 }
 
 /// Lets every other ready task run once before this one continues.
@@ -62,7 +71,10 @@ impl Future for Sleep {
             SleepState::Timer { deadline, wait: None } => {
                 let deadline = *deadline;
                 let t = context::issue(CommandKind::Sleep, |wait| Command::Sleep { deadline, wait });
-                self.state = SleepState::Timer { deadline, wait: Some(t) };
+                self.state = SleepState::Timer {
+                    deadline,
+                    wait: Some(t),
+                };
                 Poll::Pending
             }
             SleepState::Timer { wait: Some(t), .. } => match context::take(*t) {

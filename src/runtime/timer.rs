@@ -22,7 +22,8 @@ struct TicketKey(u32, u32);
 impl TimerHeap {
     pub(crate) fn push(&mut self, deadline: Instant, t: Ticket) {
         self.seq += 1;
-        self.heap.push(Reverse((deadline, self.seq, TicketKey(t.key, t.generation))));
+        self.heap
+            .push(Reverse((deadline, self.seq, TicketKey(t.key, t.generation))));
     }
 
     /// The earliest deadline, stale entries included.

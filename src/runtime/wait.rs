@@ -52,12 +52,22 @@ impl WaitTable {
     pub(crate) fn insert(&mut self, task: u32, kind: CommandKind) -> Ticket {
         self.next_gen = self.next_gen.wrapping_add(1);
         let generation = self.next_gen;
-        let key = self.entries.insert(WaitEntry { generation, task, kind, result: None });
-        Ticket { key: key as u32, generation }
+        let key = self.entries.insert(WaitEntry {
+            generation,
+            task,
+            kind,
+            result: None,
+        });
+        Ticket {
+            key: key as u32,
+            generation,
+        }
     }
 
     fn entry_mut(&mut self, t: Ticket) -> Option<&mut WaitEntry> {
-        self.entries.get_mut(t.key as usize).filter(|e| e.generation == t.generation)
+        self.entries
+            .get_mut(t.key as usize)
+            .filter(|e| e.generation == t.generation)
     }
 
     /// Stores the result; returns the owning task and kind if the ticket is live and was still

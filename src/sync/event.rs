@@ -64,7 +64,10 @@ impl Event {
 
     /// Waits until the flag is set (at once if it already is).
     pub fn wait(&self) -> EventWait<'_> {
-        EventWait { event: self, waiter: Waiter::default() }
+        EventWait {
+            event: self,
+            waiter: Waiter::default(),
+        }
     }
 }
 

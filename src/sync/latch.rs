@@ -40,7 +40,10 @@ impl CountdownLatch {
         if count == 0 {
             zero.set();
         }
-        CountdownLatch { count: std::rc::Rc::new(Cell::new(count)), zero }
+        CountdownLatch {
+            count: std::rc::Rc::new(Cell::new(count)),
+            zero,
+        }
     }
 
     /// Decrements the count; at zero, wakes every waiter. Extra calls at zero do nothing.

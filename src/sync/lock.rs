@@ -53,7 +53,10 @@ impl Lock {
 
     /// Waits for the lock; it is released when the guard drops.
     pub fn lock(&self) -> Acquire {
-        Acquire { lock: self.clone(), waiter: Waiter::default() }
+        Acquire {
+            lock: self.clone(),
+            waiter: Waiter::default(),
+        }
     }
 
     /// Takes the lock if it is free and nobody is waiting.
@@ -68,7 +71,9 @@ impl Lock {
 
     /// Hands the lock to the oldest waiter, or frees it.
     fn release(&self) {
-        let Ok(mut st) = self.state.try_borrow_mut() else { return };
+        let Ok(mut st) = self.state.try_borrow_mut() else {
+            return;
+        };
         if !st.waiters.wake_one() {
             st.locked = false;
         }
@@ -120,7 +125,9 @@ impl Future for Acquire {
         let mut st = this.lock.state.borrow_mut();
         if handed_over || !st.locked {
             st.locked = true;
-            return Poll::Ready(LockGuard { lock: this.lock.clone() });
+            return Poll::Ready(LockGuard {
+                lock: this.lock.clone(),
+            });
         }
         this.waiter.park(&mut st.waiters);
         Poll::Pending
@@ -174,7 +181,10 @@ pub struct Condition {
 impl Condition {
     /// A condition variable using `lock`.
     pub fn new(lock: Lock) -> Self {
-        Condition { lock, waiters: Rc::default() }
+        Condition {
+            lock,
+            waiters: Rc::default(),
+        }
     }
 
     /// The lock waits release and re-take.
@@ -187,8 +197,16 @@ impl Condition {
     /// # Panics
     /// If `guard` holds a different lock than this condition's.
     pub async fn wait(&self, guard: LockGuard) -> LockGuard {
-        assert!(Rc::ptr_eq(&guard.lock.state, &self.lock.state), "Condition::wait with a guard of another lock");
-        CondWait { cond: self, guard: Some(guard), waiter: Waiter::default() }.await;
+        assert!(
+            Rc::ptr_eq(&guard.lock.state, &self.lock.state),
+            "Condition::wait with a guard of another lock"
+        );
+        CondWait {
+            cond: self,
+            guard: Some(guard),
+            waiter: Waiter::default(),
+        }
+        .await;
         self.lock.lock().await
     }
 

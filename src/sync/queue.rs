@@ -122,7 +122,10 @@ pub struct Dedup<T> {
 
 impl<T> Default for Dedup<T> {
     fn default() -> Self {
-        Dedup { items: VecDeque::new(), present: HashSet::new() }
+        Dedup {
+            items: VecDeque::new(),
+            present: HashSet::new(),
+        }
     }
 }
 
@@ -201,7 +204,10 @@ pub type AsyncSetQueue<T> = AsyncQueue<T, Dedup<T>>;
 
 impl<T, S: Store<T>> Clone for AsyncQueue<T, S> {
     fn clone(&self) -> Self {
-        AsyncQueue { state: self.state.clone(), _marker: PhantomData }
+        AsyncQueue {
+            state: self.state.clone(),
+            _marker: PhantomData,
+        }
     }
 }
 
@@ -255,7 +261,10 @@ impl<T, S: Store<T>> AsyncQueue<T, S> {
             getters: WaitList::default(),
             putters: WaitList::default(),
         };
-        AsyncQueue { state: Rc::new(RefCell::new(state)), _marker: PhantomData }
+        AsyncQueue {
+            state: Rc::new(RefCell::new(state)),
+            _marker: PhantomData,
+        }
     }
 
     /// Appends `item`, waiting while the queue is full.
@@ -263,7 +272,11 @@ impl<T, S: Store<T>> AsyncQueue<T, S> {
     /// # Errors
     /// [`Closed`] carrying the item back if the queue is (or becomes, while waiting) closed.
     pub fn put(&self, item: T) -> Put<'_, T, S> {
-        Put { queue: self, item: Some(item), waiter: Waiter::default() }
+        Put {
+            queue: self,
+            item: Some(item),
+            waiter: Waiter::default(),
+        }
     }
 
     /// Removes and returns the oldest item, waiting while the queue is empty.
@@ -271,7 +284,10 @@ impl<T, S: Store<T>> AsyncQueue<T, S> {
     /// # Errors
     /// [`Closed`] once the queue is closed and drained.
     pub fn get(&self) -> Get<'_, T, S> {
-        Get { queue: self, waiter: Waiter::default() }
+        Get {
+            queue: self,
+            waiter: Waiter::default(),
+        }
     }
 
     /// Returns a clone of the oldest item without removing it, waiting while the queue is empty.
@@ -282,7 +298,10 @@ impl<T, S: Store<T>> AsyncQueue<T, S> {
     where
         T: Clone,
     {
-        Peek { queue: self, waiter: Waiter::default() }
+        Peek {
+            queue: self,
+            waiter: Waiter::default(),
+        }
     }
 
     /// Appends `item` if there is room, without waiting.
@@ -413,7 +432,9 @@ impl<T, S: Store<T>> Drop for Put<'_, T, S> {
         if !self.waiter.is_parked() {
             return;
         }
-        let Ok(mut st) = self.queue.state.try_borrow_mut() else { return };
+        let Ok(mut st) = self.queue.state.try_borrow_mut() else {
+            return;
+        };
         if self.waiter.abandon(&mut st.putters) && !st.full() {
             st.putters.wake_one();
         }
@@ -482,7 +503,9 @@ pub struct Peek<'a, T, S: Store<T>> {
 
 impl<T, S: Store<T>> fmt::Debug for Peek<'_, T, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Peek").field("parked", &self.waiter.is_parked()).finish()
+        f.debug_struct("Peek")
+            .field("parked", &self.waiter.is_parked())
+            .finish()
     }
 }
 

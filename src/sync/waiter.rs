@@ -30,7 +30,6 @@ impl WaitList {
         }
     }
 
-
     fn remove(&mut self, t: Ticket) {
         if let Some(i) = self.tickets.iter().position(|x| *x == t) {
             self.tickets.remove(i);

@@ -15,6 +15,10 @@ use slab::Slab;
 
 use super::wait::Ticket;
 
+pub(crate) mod net;
+pub(crate) mod tls;
+
+pub(crate) use net::Readiness;
 
 const WAKER_TOKEN: Token = Token(usize::MAX);
 
@@ -31,7 +35,10 @@ impl IoKey {
     }
 
     fn from_token(t: Token) -> IoKey {
-        IoKey { key: (t.0 & 0xffff_ffff) as u32, generation: (t.0 >> 32) as u32 }
+        IoKey {
+            key: (t.0 & 0xffff_ffff) as u32,
+            generation: (t.0 >> 32) as u32,
+        }
     }
 }
 
@@ -47,6 +54,11 @@ struct Registration {
     generation: u32,
     readable: bool,
     writable: bool,
+    /// The peer closed its write side (or the socket failed): reads return EOF or the error
+    /// from now on, so read readiness is never cleared again (no further edge would come).
+    read_closed: bool,
+    /// Writes fail from now on (peer gone or socket error); write readiness stays set.
+    write_closed: bool,
     read_waiter: Option<Ticket>,
     write_waiter: Option<Ticket>,
 }
@@ -64,7 +76,13 @@ impl Driver {
     pub(crate) fn new() -> io::Result<Driver> {
         let poll = Poll::new()?;
         let waker = Arc::new(mio::Waker::new(poll.registry(), WAKER_TOKEN)?);
-        Ok(Driver { poll, events: Events::with_capacity(1024), waker, regs: Slab::new(), next_gen: 0 })
+        Ok(Driver {
+            poll,
+            events: Events::with_capacity(1024),
+            waker,
+            regs: Slab::new(),
+            next_gen: 0,
+        })
     }
 
     /// The waker other threads use to interrupt a blocking poll.
@@ -77,9 +95,17 @@ impl Driver {
         self.next_gen = self.next_gen.wrapping_add(1).max(1);
         let generation = self.next_gen;
         let entry = self.regs.vacant_entry();
-        let io = IoKey { key: entry.key() as u32, generation };
-        self.poll.registry().register(source, io.token(), Interest::READABLE | Interest::WRITABLE)?;
-        entry.insert(Registration { generation, ..Registration::default() });
+        let io = IoKey {
+            key: entry.key() as u32,
+            generation,
+        };
+        self.poll
+            .registry()
+            .register(source, io.token(), Interest::READABLE | Interest::WRITABLE)?;
+        entry.insert(Registration {
+            generation,
+            ..Registration::default()
+        });
         Ok(io)
     }
 
@@ -96,7 +122,9 @@ impl Driver {
     }
 
     fn reg_mut(&mut self, io: IoKey) -> Option<&mut Registration> {
-        self.regs.get_mut(io.key as usize).filter(|r| r.generation == io.generation)
+        self.regs
+            .get_mut(io.key as usize)
+            .filter(|r| r.generation == io.generation)
     }
 
     /// Parks `wait` until `io` is ready in `dir`. Returns `true` if readiness is already known
@@ -117,12 +145,49 @@ impl Driver {
         }
     }
 
-    /// Forgets readiness in `dir` after a `WouldBlock` or a short read/write.
+    /// Forgets readiness in `dir` after a `WouldBlock` or a short read/write (except after the
+    /// OS reported that direction closed: that state is final).
     pub(crate) fn clear_ready(&mut self, io: IoKey, dir: Direction) {
         if let Some(r) = self.reg_mut(io) {
             match dir {
-                Direction::Read => r.readable = false,
-                Direction::Write => r.writable = false,
+                Direction::Read => r.readable = r.read_closed,
+                Direction::Write => r.writable = r.write_closed,
+            }
+        }
+    }
+
+    /// Readiness last reported for `io` (a hint: the syscall decides), or `None` if `io` is not
+    /// registered with this driver (dropped socket, or a socket of another loop).
+    pub(crate) fn readiness(&self, io: IoKey) -> Option<Readiness> {
+        let r = self
+            .regs
+            .get(io.key as usize)
+            .filter(|r| r.generation == io.generation)?;
+        Some(Readiness {
+            read: r.readable,
+            write: r.writable,
+        })
+    }
+
+    /// Marks both directions ready, for a socket whose state is unknown right after it was
+    /// created: its first operation then tries the syscall instead of waiting for an event.
+    pub(crate) fn assume_ready(&mut self, io: IoKey) {
+        if let Some(r) = self.reg_mut(io) {
+            r.readable = true;
+            r.writable = true;
+        }
+    }
+
+    /// Removes `wait` from the registration's waiter slot for `dir` if it is still there (a
+    /// leaf future dropped while waiting, e.g. because its task was cancelled).
+    pub(crate) fn forget_waiter(&mut self, io: IoKey, dir: Direction, wait: Ticket) {
+        if let Some(r) = self.reg_mut(io) {
+            let slot = match dir {
+                Direction::Read => &mut r.read_waiter,
+                Direction::Write => &mut r.write_waiter,
+            };
+            if *slot == Some(wait) {
+                *slot = None;
             }
         }
     }
@@ -148,9 +213,15 @@ impl Driver {
                 continue;
             }
             let io = IoKey::from_token(ev.token());
-            let Some(r) = self.regs.get_mut(io.key as usize).filter(|r| r.generation == io.generation) else {
+            let Some(r) = self
+                .regs
+                .get_mut(io.key as usize)
+                .filter(|r| r.generation == io.generation)
+            else {
                 continue;
             };
+            r.read_closed |= ev.is_error() || ev.is_read_closed();
+            r.write_closed |= ev.is_error() || ev.is_write_closed();
             let closed = ev.is_error() || ev.is_read_closed() || ev.is_write_closed();
             if ev.is_readable() || closed {
                 r.readable = true;
