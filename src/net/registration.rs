@@ -162,6 +162,12 @@ impl<S: SysSocket> Registered<S> {
         }
     }
 
+    /// The driver key of this socket.
+    #[cfg(test)]
+    pub(crate) fn io(&self) -> IoKey {
+        self.io
+    }
+
     /// A wait slot for one operation on this socket.
     pub(crate) fn waiter(&self) -> IoWait {
         IoWait {

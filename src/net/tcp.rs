@@ -28,7 +28,7 @@ fn step<T>(r: io::Result<T>, dir: Direction) -> io::Result<Step<T>> {
 /// deregisters it from the loop.
 #[derive(Debug)]
 pub struct TcpListener {
-    reg: Registered<ListenerSys>,
+    pub(crate) reg: Registered<ListenerSys>,
     local: SocketAddr,
 }
 
@@ -289,5 +289,50 @@ impl TcpStream {
     /// The OS error.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.reg.sys.local_addr()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use super::*;
+    use crate::runtime::context;
+
+    fn waiter(io: crate::runtime::driver::IoKey, dir: Direction) -> bool {
+        context::with_core(|c| c.driver.waiter(io, dir).is_some())
+    }
+
+    #[test]
+    fn cancelling_a_blocked_accept_or_recv_clears_the_waiter_at_once() {
+        crate::run(async {
+            let l = Rc::new(RefCell::new(TcpListener::bind("127.0.0.1:0").unwrap()));
+            let addr = l.borrow().local_addr().unwrap();
+            let lio = l.borrow().reg.io();
+            let l2 = l.clone();
+            let t = crate::spawn(async move { l2.borrow_mut().accept().await.map(|_| ()) }).await;
+            assert!(waiter(lio, Direction::Read), "accept parked on the listener");
+            t.cancel().await;
+            assert!(!waiter(lio, Direction::Read), "cancel released the accept interest");
+
+            let c = Rc::new(RefCell::new(TcpStream::connect(addr).await.unwrap()));
+            let _server_side = l.borrow_mut().accept().await.unwrap();
+            let cio = c.borrow().reg.io();
+            let c2 = c.clone();
+            let t = crate::spawn(async move {
+                let mut buf = [0u8; 8];
+                c2.borrow_mut().recv(&mut buf).await.map(|_| ())
+            })
+            .await;
+            assert!(waiter(cio, Direction::Read), "recv parked on the stream");
+            t.cancel().await;
+            assert!(!waiter(cio, Direction::Read), "cancel released the recv interest");
+            let before = context::with_core(|core| core.driver.registrations());
+            drop(c);
+            let after = context::with_core(|core| core.driver.registrations());
+            assert_eq!(after + 1, before, "dropping the stream deregistered it");
+        })
+        .unwrap();
     }
 }

@@ -192,6 +192,19 @@ impl Driver {
         }
     }
 
+    /// The ticket waiting on `io` in `dir`, if any (for tests of cancellation).
+    #[cfg(test)]
+    pub(crate) fn waiter(&self, io: IoKey, dir: Direction) -> Option<Ticket> {
+        let r = self
+            .regs
+            .get(io.key as usize)
+            .filter(|r| r.generation == io.generation)?;
+        match dir {
+            Direction::Read => r.read_waiter,
+            Direction::Write => r.write_waiter,
+        }
+    }
+
     /// Number of live socket registrations.
     pub(crate) fn registrations(&self) -> usize {
         self.regs.len()
