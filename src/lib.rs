@@ -150,6 +150,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod flow;
+pub mod net;
 pub mod runtime;
 pub mod sync;
 

@@ -43,6 +43,12 @@ pub(crate) fn try_with_core<R>(f: impl FnOnce(&mut Core) -> R) -> Option<R> {
     try_with(|s| s.core.try_borrow_mut().ok().map(|mut c| f(&mut c))).flatten()
 }
 
+/// The running loop's shared state, if any (sockets keep a weak link to their loop so that
+/// dropping one deregisters it even outside `run_until_complete`).
+pub(crate) fn shared() -> Option<Rc<Shared>> {
+    CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()
+}
+
 /// Whether a loop is running on this thread.
 pub(crate) fn is_set() -> bool {
     CURRENT.with(|c| c.borrow().is_some())

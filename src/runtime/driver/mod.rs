@@ -15,6 +15,11 @@ use slab::Slab;
 
 use super::wait::Ticket;
 
+pub(crate) mod net;
+pub(crate) mod tls;
+
+pub(crate) use net::Readiness;
+
 const WAKER_TOKEN: Token = Token(usize::MAX);
 
 /// Names one socket registration; the generation makes stale keys and stale OS events harmless.
@@ -49,6 +54,11 @@ struct Registration {
     generation: u32,
     readable: bool,
     writable: bool,
+    /// The peer closed its write side (or the socket failed): reads return EOF or the error
+    /// from now on, so read readiness is never cleared again (no further edge would come).
+    read_closed: bool,
+    /// Writes fail from now on (peer gone or socket error); write readiness stays set.
+    write_closed: bool,
     read_waiter: Option<Ticket>,
     write_waiter: Option<Ticket>,
 }
@@ -135,13 +145,63 @@ impl Driver {
         }
     }
 
-    /// Forgets readiness in `dir` after a `WouldBlock` or a short read/write.
+    /// Forgets readiness in `dir` after a `WouldBlock` or a short read/write (except after the
+    /// OS reported that direction closed: that state is final).
     pub(crate) fn clear_ready(&mut self, io: IoKey, dir: Direction) {
         if let Some(r) = self.reg_mut(io) {
             match dir {
-                Direction::Read => r.readable = false,
-                Direction::Write => r.writable = false,
+                Direction::Read => r.readable = r.read_closed,
+                Direction::Write => r.writable = r.write_closed,
             }
+        }
+    }
+
+    /// Readiness last reported for `io` (a hint: the syscall decides), or `None` if `io` is not
+    /// registered with this driver (dropped socket, or a socket of another loop).
+    pub(crate) fn readiness(&self, io: IoKey) -> Option<Readiness> {
+        let r = self
+            .regs
+            .get(io.key as usize)
+            .filter(|r| r.generation == io.generation)?;
+        Some(Readiness {
+            read: r.readable,
+            write: r.writable,
+        })
+    }
+
+    /// Marks both directions ready, for a socket whose state is unknown right after it was
+    /// created: its first operation then tries the syscall instead of waiting for an event.
+    pub(crate) fn assume_ready(&mut self, io: IoKey) {
+        if let Some(r) = self.reg_mut(io) {
+            r.readable = true;
+            r.writable = true;
+        }
+    }
+
+    /// Removes `wait` from the registration's waiter slot for `dir` if it is still there (a
+    /// leaf future dropped while waiting, e.g. because its task was cancelled).
+    pub(crate) fn forget_waiter(&mut self, io: IoKey, dir: Direction, wait: Ticket) {
+        if let Some(r) = self.reg_mut(io) {
+            let slot = match dir {
+                Direction::Read => &mut r.read_waiter,
+                Direction::Write => &mut r.write_waiter,
+            };
+            if *slot == Some(wait) {
+                *slot = None;
+            }
+        }
+    }
+
+    /// The ticket waiting on `io` in `dir`, if any (for tests of cancellation).
+    #[cfg(test)]
+    pub(crate) fn waiter(&self, io: IoKey, dir: Direction) -> Option<Ticket> {
+        let r = self
+            .regs
+            .get(io.key as usize)
+            .filter(|r| r.generation == io.generation)?;
+        match dir {
+            Direction::Read => r.read_waiter,
+            Direction::Write => r.write_waiter,
         }
     }
 
@@ -173,6 +233,8 @@ impl Driver {
             else {
                 continue;
             };
+            r.read_closed |= ev.is_error() || ev.is_read_closed();
+            r.write_closed |= ev.is_error() || ev.is_write_closed();
             let closed = ev.is_error() || ev.is_read_closed() || ev.is_write_closed();
             if ev.is_readable() || closed {
                 r.readable = true;

@@ -1,0 +1,82 @@
+//! Helpers shared by the socket tests: bounded runs, listeners on 127.0.0.1:0, certificates.
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use flowloop::net::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use flowloop::net::rustls::{self, ClientConfig, RootCertStore, ServerConfig};
+use flowloop::net::{TcpListener, TlsError};
+
+/// Upper bound for any single test body.
+pub const TEST_LIMIT: Duration = Duration::from_secs(30);
+
+/// Runs `f` on a fresh loop, failing the test if it takes longer than [`TEST_LIMIT`].
+pub fn run<F: Future + 'static>(f: F) -> F::Output {
+    flowloop::run(async move { flowloop::timeout(TEST_LIMIT, f).await.expect("test body timed out") })
+        .expect("event loop failed")
+}
+
+/// A listener on 127.0.0.1, port 0, and its address.
+pub fn listener() -> (TcpListener, SocketAddr) {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let a = l.local_addr().expect("local_addr");
+    (l, a)
+}
+
+/// Bytes 0..len with a pattern that detects reordering.
+pub fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i % 251) as u8).collect()
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// A self-signed certificate for `names` and its key.
+pub struct TestCert {
+    pub cert: CertificateDer<'static>,
+    pub key_der: Vec<u8>,
+}
+
+impl TestCert {
+    pub fn new(names: &[&str]) -> TestCert {
+        let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+        let ck = rcgen::generate_simple_self_signed(names).expect("rcgen");
+        TestCert {
+            cert: ck.cert.der().clone(),
+            key_der: ck.signing_key.serialize_der(),
+        }
+    }
+
+    pub fn server_config(&self) -> Arc<ServerConfig> {
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key_der.clone()));
+        let cfg = ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .expect("protocol versions")
+            .with_no_client_auth()
+            .with_single_cert(vec![self.cert.clone()], key)
+            .expect("server cert");
+        Arc::new(cfg)
+    }
+
+    /// A client config that trusts exactly this certificate.
+    pub fn client_config(&self) -> Arc<ClientConfig> {
+        let mut roots = RootCertStore::empty();
+        roots.add(self.cert.clone()).expect("add root");
+        let cfg = ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .expect("protocol versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Arc::new(cfg)
+    }
+}
+
+/// The [`TlsError`] inside an `io::Error`, if any.
+pub fn tls_error(e: &io::Error) -> Option<&TlsError> {
+    e.get_ref().and_then(|inner| inner.downcast_ref::<TlsError>())
+}
