@@ -1,0 +1,134 @@
+//! Scheduling profile: each workload on flowloop beside the same workload on tokio's
+//! current-thread runtime.
+//!
+//! ```text
+//! cargo run --release --example sched_profile -- [--quick] [FILTER]
+//! ```
+//!
+//! Prints one line per workload:
+//! `<workload> flowloop_ns=<ns per op> tokio_ns=<ns per op> ratio=<flowloop/tokio>`.
+//! Each figure is the median over several repetitions (after one warm-up run), the flowloop and
+//! tokio runs interleaved so that load from other processes hits both alike. `--quick` runs
+//! smaller sizes and fewer repetitions; `FILTER` keeps only workloads whose name contains it.
+
+use std::process::ExitCode;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+mod core_workloads;
+
+// ==== Row providers =========================================================================
+// A provider is a module exposing `pub fn rows(quick: bool) -> Vec<(&'static str, f64, f64)>`:
+// (workload name, flowloop ns/op, tokio ns/op). It should skip workloads for which
+// `crate::selected(name)` is false and may time them with `crate::measure`.
+// To add one (net_rows, flow_rows, ...): declare its module here and append its `rows` below.
+mod core_rows;
+
+/// Every row provider, in print order.
+const PROVIDERS: &[Provider] = &[core_rows::rows];
+// ============================================================================================
+
+/// The signature every row provider's `rows` function has.
+type Provider = fn(bool) -> Vec<(&'static str, f64, f64)>;
+
+const USAGE: &str = "usage: sched_profile [--quick] [FILTER]\n  \
+                     --quick  smaller sizes and fewer repetitions\n  \
+                     FILTER   run only workloads whose name contains FILTER";
+
+/// The workload-name filter given on the command line (empty: everything).
+static FILTER: OnceLock<String> = OnceLock::new();
+
+/// Whether the workload called `name` was asked for on the command line.
+pub fn selected(name: &str) -> bool {
+    FILTER.get().is_none_or(|f| name.contains(f.as_str()))
+}
+
+/// Times `flowloop` and `tokio` (each doing `ops` operations and returning a checksum that must
+/// equal `expected`): one warm-up run each, then `reps` interleaved runs. Returns the median
+/// nanoseconds per operation of each.
+///
+/// # Panics
+/// If a checksum is wrong: that run skipped work and its timing would be meaningless.
+pub fn measure(
+    name: &str,
+    reps: usize,
+    ops: u64,
+    expected: u64,
+    mut flowloop: impl FnMut() -> u64,
+    mut tokio: impl FnMut() -> u64,
+) -> (f64, f64) {
+    let mut fl_ns = Vec::with_capacity(reps);
+    let mut tk_ns = Vec::with_capacity(reps);
+    for rep in 0..=reps {
+        let fl = time_one(name, "flowloop", ops, expected, &mut flowloop);
+        let tk = time_one(name, "tokio", ops, expected, &mut tokio);
+        if rep > 0 {
+            fl_ns.push(fl);
+            tk_ns.push(tk);
+        }
+    }
+    (median(&mut fl_ns), median(&mut tk_ns))
+}
+
+fn time_one(name: &str, runtime: &str, ops: u64, expected: u64, run: &mut impl FnMut() -> u64) -> f64 {
+    let start = Instant::now();
+    let got = std::hint::black_box(run());
+    let elapsed = start.elapsed();
+    assert_eq!(
+        got, expected,
+        "{name} on {runtime}: wrong checksum, the run skipped work"
+    );
+    elapsed.as_nanos() as f64 / ops.max(1) as f64
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+fn main() -> ExitCode {
+    let mut quick = false;
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--quick" => quick = true,
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            flag if flag.starts_with('-') => {
+                eprintln!("sched_profile: unknown option `{flag}`\n{USAGE}");
+                return ExitCode::from(2);
+            }
+            filter => {
+                if FILTER.set(filter.to_owned()).is_err() {
+                    eprintln!("sched_profile: give at most one FILTER (second one: `{filter}`)\n{USAGE}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+    }
+    let mut printed = 0;
+    for provider in PROVIDERS {
+        for (name, flowloop_ns, tokio_ns) in provider(quick) {
+            if selected(name) {
+                println!(
+                    "{name} flowloop_ns={flowloop_ns:.1} tokio_ns={tokio_ns:.1} ratio={:.3}",
+                    flowloop_ns / tokio_ns
+                );
+                printed += 1;
+            }
+        }
+    }
+    if printed == 0 {
+        eprintln!(
+            "sched_profile: no workload name contains `{}`",
+            FILTER.get().map_or("", String::as_str)
+        );
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
