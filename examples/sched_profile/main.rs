@@ -23,9 +23,31 @@ mod core_workloads;
 // `crate::selected(name)` is false and may time them with `crate::measure`.
 // To add one (net_rows, flow_rows, ...): declare its module here and append its `rows` below.
 mod core_rows;
+mod flow_rows;
+mod net_rows;
 
-/// Every row provider, in print order.
-const PROVIDERS: &[Provider] = &[core_rows::rows];
+/// Every row provider with the workloads it produces, in print order (a provider none of whose
+/// workloads is selected is not run at all).
+const PROVIDERS: &[(Provider, &[&str])] = &[
+    (
+        core_rows::rows,
+        &[
+            "spawn_join_batch",
+            "spawn_join_seq",
+            "queue_bounded",
+            "queue_unbounded",
+            "timers",
+        ],
+    ),
+    (
+        net_rows::rows,
+        &["tcp_echo_1", "tcp_echo_50", "tls_echo_1", "tls_handshake"],
+    ),
+    (
+        flow_rows::rows,
+        &["flow_chain", "flow_stream", "flow_cycle", "flow_diamond"],
+    ),
+];
 // ============================================================================================
 
 /// The signature every row provider's `rows` function has.
@@ -112,7 +134,10 @@ fn main() -> ExitCode {
         }
     }
     let mut printed = 0;
-    for provider in PROVIDERS {
+    for (provider, names) in PROVIDERS {
+        if !names.iter().any(|n| selected(n)) {
+            continue;
+        }
         for (name, flowloop_ns, tokio_ns) in provider(quick) {
             if selected(name) {
                 println!(
