@@ -36,7 +36,10 @@ async fn client(id: usize, addr: std::net::SocketAddr) -> io::Result<()> {
             }
             got += n;
         }
-        println!("client {id}: sent {msg:?}, got back {:?}", String::from_utf8_lossy(&buf));
+        println!(
+            "client {id}: sent {msg:?}, got back {:?}",
+            String::from_utf8_lossy(&buf)
+        );
     }
     Ok(())
 }

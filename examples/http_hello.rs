@@ -27,7 +27,10 @@ fn parse_request(buf: &[u8]) -> io::Result<Option<(String, String, bool, usize)>
             Ok(Some((method, path, keep_alive, used)))
         }
         Ok(httparse::Status::Partial) => Ok(None),
-        Err(e) => Err(io::Error::new(io::ErrorKind::InvalidData, format!("bad HTTP request: {e}"))),
+        Err(e) => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("bad HTTP request: {e}"),
+        )),
     }
 }
 
@@ -73,8 +76,9 @@ async fn read_response(conn: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<(u
     loop {
         let mut headers = [httparse::EMPTY_HEADER; 32];
         let mut resp = httparse::Response::new(&mut headers);
-        if let httparse::Status::Complete(head) =
-            resp.parse(buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?
+        if let httparse::Status::Complete(head) = resp
+            .parse(buf)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?
         {
             let len = resp
                 .headers
@@ -91,7 +95,10 @@ async fn read_response(conn: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<(u
         }
         let n = conn.recv(&mut chunk).await?;
         if n == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "server closed mid-response"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "server closed mid-response",
+            ));
         }
         buf.extend_from_slice(&chunk[..n]);
     }

@@ -67,7 +67,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
                 got += n;
             }
-            println!("client: sent {text:?}, got back {:?}", String::from_utf8_lossy(&buf[..got]));
+            println!(
+                "client: sent {text:?}, got back {:?}",
+                String::from_utf8_lossy(&buf[..got])
+            );
         }
         tls.shutdown().await?;
         let mut buf = [0u8; 16];
