@@ -154,7 +154,7 @@ fn thousand_concurrent_connections_on_one_loop() {
             c.join().await.unwrap();
         }
         server.join().await.unwrap();
-        *open.borrow()
+        open.take()
     });
     assert_eq!(served.0, 0, "every handler finished");
     assert_eq!(served.1, N, "all connections were open at the same time");

@@ -51,16 +51,62 @@ impl Tls {
     }
 }
 
+/// Wall time and on-CPU time of the calling thread for one measured phase.
+#[derive(Debug, Clone, Copy)]
+pub struct Measured {
+    /// Elapsed wall-clock time.
+    pub wall: Duration,
+    /// Time the thread spent on a CPU (from `/proc/thread-self/schedstat`; equals `wall` where
+    /// that file is missing). Both event loops run client and server on this one thread and
+    /// never wait on anything but already-ready sockets, so this is the work done, without the
+    /// time spent waiting for a CPU on a shared machine.
+    pub cpu: Duration,
+}
+
+/// Starts measuring a phase.
+pub struct Stopwatch {
+    wall: Instant,
+    cpu: Option<u64>,
+}
+
+/// On-CPU nanoseconds of this thread. The kernel refreshes the counter for a running thread
+/// only at scheduler events; `sched_yield` is one (it updates the current task's runtime), so
+/// the value read right after it is exact rather than up to one tick stale.
+fn thread_cpu_ns() -> Option<u64> {
+    std::thread::yield_now();
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    s.split_whitespace().next()?.parse().ok()
+}
+
+impl Stopwatch {
+    pub fn start() -> Stopwatch {
+        Stopwatch {
+            cpu: thread_cpu_ns(),
+            wall: Instant::now(),
+        }
+    }
+
+    pub fn stop(&self) -> Measured {
+        let wall = self.wall.elapsed();
+        let cpu = match (self.cpu, thread_cpu_ns()) {
+            (Some(a), Some(b)) if b >= a => Duration::from_nanos(b - a),
+            _ => wall,
+        };
+        Measured { wall, cpu }
+    }
+}
+
 // ---------------------------------------------------------------- flowloop
 
 async fn fl_round_trips<S: FlEcho>(conn: &mut S, rounds: usize) {
     let msg = [7u8; MSG];
-    let mut buf = [0u8; MSG];
+    // A buffer larger than the reply: a short read tells the reader the socket is drained.
+    let mut buf = [0u8; 4096];
     for _ in 0..rounds {
         conn.send_all(&msg).await;
         let mut got = 0;
         while got < MSG {
-            got += conn.recv(&mut buf[got..]).await;
+            got += conn.recv(&mut buf).await;
         }
     }
 }
@@ -101,7 +147,7 @@ async fn fl_echo_server<S: FlEcho>(mut s: S) -> S {
 }
 
 /// `clients` connections × `rounds` round trips; returns the time of the round-trip phase.
-pub fn flowloop_tcp_echo(clients: usize, rounds: usize) -> Duration {
+pub fn flowloop_tcp_echo(clients: usize, rounds: usize) -> Measured {
     flowloop::run(async move {
         let mut l = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = l.local_addr().unwrap();
@@ -120,7 +166,7 @@ pub fn flowloop_tcp_echo(clients: usize, rounds: usize) -> Duration {
             conns.push(c);
         }
         server.join().await.unwrap();
-        let start = Instant::now();
+        let start = Stopwatch::start();
         let mut tasks = Vec::new();
         for mut c in conns {
             tasks.push(flowloop::spawn(async move { fl_round_trips(&mut c, rounds).await }).await);
@@ -128,13 +174,13 @@ pub fn flowloop_tcp_echo(clients: usize, rounds: usize) -> Duration {
         for t in tasks {
             t.join().await.unwrap();
         }
-        start.elapsed()
+        start.stop()
     })
     .unwrap()
 }
 
 /// One TLS connection × `rounds` round trips.
-pub fn flowloop_tls_echo(tls: &Tls, rounds: usize) -> Duration {
+pub fn flowloop_tls_echo(tls: &Tls, rounds: usize) -> Measured {
     let (server_cfg, client_cfg) = tls.configs();
     flowloop::run(async move {
         let mut l = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -150,9 +196,9 @@ pub fn flowloop_tls_echo(tls: &Tls, rounds: usize) -> Duration {
         let c = TcpStream::connect(addr).await.unwrap();
         c.set_nodelay(true).unwrap();
         let mut c = TlsConnector::new(client_cfg).connect("localhost", c).await.unwrap();
-        let start = Instant::now();
+        let start = Stopwatch::start();
         fl_round_trips(&mut c, rounds).await;
-        let elapsed = start.elapsed();
+        let elapsed = start.stop();
         c.shutdown().await.unwrap();
         server.join().await.unwrap();
         elapsed
@@ -161,7 +207,7 @@ pub fn flowloop_tls_echo(tls: &Tls, rounds: usize) -> Duration {
 }
 
 /// `n` × (connect, TLS handshake, one round trip, close_notify).
-pub fn flowloop_tls_handshake(tls: &Tls, n: usize) -> Duration {
+pub fn flowloop_tls_handshake(tls: &Tls, n: usize) -> Measured {
     let (server_cfg, client_cfg) = tls.configs();
     flowloop::run(async move {
         let mut l = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -184,7 +230,7 @@ pub fn flowloop_tls_handshake(tls: &Tls, n: usize) -> Duration {
         .await
         .detach();
         let connector = TlsConnector::new(client_cfg);
-        let start = Instant::now();
+        let start = Stopwatch::start();
         for _ in 0..n {
             let c = TcpStream::connect(addr).await.unwrap();
             c.set_nodelay(true).unwrap();
@@ -192,7 +238,7 @@ pub fn flowloop_tls_handshake(tls: &Tls, n: usize) -> Duration {
             fl_round_trips(&mut c, 1).await;
             c.shutdown().await.unwrap();
         }
-        start.elapsed()
+        start.stop()
     })
     .unwrap()
 }
@@ -208,12 +254,12 @@ fn tokio_rt() -> tokio::runtime::Runtime {
 
 async fn tk_round_trips<S: AsyncReadExt + AsyncWriteExt + Unpin>(conn: &mut S, rounds: usize) {
     let msg = [7u8; MSG];
-    let mut buf = [0u8; MSG];
+    let mut buf = [0u8; 4096];
     for _ in 0..rounds {
         conn.write_all(&msg).await.unwrap();
         let mut got = 0;
         while got < MSG {
-            got += conn.read(&mut buf[got..]).await.unwrap();
+            got += conn.read(&mut buf).await.unwrap();
         }
     }
 }
@@ -230,7 +276,7 @@ async fn tk_echo_server<S: AsyncReadExt + AsyncWriteExt + Unpin>(mut s: S) -> S 
 }
 
 /// tokio counterpart of [`flowloop_tcp_echo`].
-pub fn tokio_tcp_echo(clients: usize, rounds: usize) -> Duration {
+pub fn tokio_tcp_echo(clients: usize, rounds: usize) -> Measured {
     tokio_rt().block_on(async move {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = l.local_addr().unwrap();
@@ -248,7 +294,7 @@ pub fn tokio_tcp_echo(clients: usize, rounds: usize) -> Duration {
             conns.push(c);
         }
         server.await.unwrap();
-        let start = Instant::now();
+        let start = Stopwatch::start();
         let mut tasks = Vec::new();
         for mut c in conns {
             tasks.push(tokio::spawn(async move { tk_round_trips(&mut c, rounds).await }));
@@ -256,12 +302,12 @@ pub fn tokio_tcp_echo(clients: usize, rounds: usize) -> Duration {
         for t in tasks {
             t.await.unwrap();
         }
-        start.elapsed()
+        start.stop()
     })
 }
 
 /// tokio + tokio-rustls counterpart of [`flowloop_tls_echo`].
-pub fn tokio_tls_echo(tls: &Tls, rounds: usize) -> Duration {
+pub fn tokio_tls_echo(tls: &Tls, rounds: usize) -> Measured {
     let (server_cfg, client_cfg) = tls.configs();
     tokio_rt().block_on(async move {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -280,9 +326,9 @@ pub fn tokio_tls_echo(tls: &Tls, rounds: usize) -> Duration {
             .connect(name, c)
             .await
             .unwrap();
-        let start = Instant::now();
+        let start = Stopwatch::start();
         tk_round_trips(&mut c, rounds).await;
-        let elapsed = start.elapsed();
+        let elapsed = start.stop();
         c.shutdown().await.unwrap();
         server.await.unwrap();
         elapsed
@@ -290,7 +336,7 @@ pub fn tokio_tls_echo(tls: &Tls, rounds: usize) -> Duration {
 }
 
 /// tokio + tokio-rustls counterpart of [`flowloop_tls_handshake`].
-pub fn tokio_tls_handshake(tls: &Tls, n: usize) -> Duration {
+pub fn tokio_tls_handshake(tls: &Tls, n: usize) -> Measured {
     let (server_cfg, client_cfg) = tls.configs();
     tokio_rt().block_on(async move {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -309,7 +355,7 @@ pub fn tokio_tls_handshake(tls: &Tls, n: usize) -> Duration {
             }
         });
         let connector = tokio_rustls::TlsConnector::from(client_cfg);
-        let start = Instant::now();
+        let start = Stopwatch::start();
         for _ in 0..n {
             let c = tokio::net::TcpStream::connect(addr).await.unwrap();
             c.set_nodelay(true).unwrap();
@@ -318,7 +364,7 @@ pub fn tokio_tls_handshake(tls: &Tls, n: usize) -> Duration {
             tk_round_trips(&mut c, 1).await;
             c.shutdown().await.unwrap();
         }
-        start.elapsed()
+        start.stop()
     })
 }
 
@@ -328,12 +374,18 @@ fn ns_per_op(d: Duration, ops: usize) -> f64 {
     d.as_nanos() as f64 / ops.max(1) as f64
 }
 
-/// Runs both sides `reps` times, interleaved; returns the median ns/op of each.
-fn measure(reps: usize, ops: usize, mut fl: impl FnMut() -> Duration, mut tk: impl FnMut() -> Duration) -> (f64, f64) {
+/// Runs both sides `reps` times, interleaved (alternating which goes first, so drift on a
+/// shared machine hits both alike); returns the median on-CPU ns/op of each.
+fn measure(reps: usize, ops: usize, mut fl: impl FnMut() -> Measured, mut tk: impl FnMut() -> Measured) -> (f64, f64) {
     let (mut a, mut b) = (Vec::new(), Vec::new());
-    for _ in 0..reps {
-        a.push(ns_per_op(fl(), ops));
-        b.push(ns_per_op(tk(), ops));
+    for i in 0..reps {
+        if i % 2 == 0 {
+            a.push(ns_per_op(fl().cpu, ops));
+            b.push(ns_per_op(tk().cpu, ops));
+        } else {
+            b.push(ns_per_op(tk().cpu, ops));
+            a.push(ns_per_op(fl().cpu, ops));
+        }
     }
     (median(&mut a), median(&mut b))
 }
@@ -343,13 +395,14 @@ fn median(v: &mut [f64]) -> f64 {
     v[v.len() / 2]
 }
 
-/// `(workload, flowloop ns/op, tokio ns/op)` for `tcp_echo_1`, `tcp_echo_50`, `tls_echo_1`
+/// `(workload, flowloop ns/op, tokio ns/op)` — median on-CPU time per operation (see
+/// [`Measured::cpu`]) for `tcp_echo_1`, `tcp_echo_50`, `tls_echo_1`
 /// and `tls_handshake`. `quick` shrinks the sizes so the whole set takes a few seconds.
 pub fn rows(quick: bool) -> Vec<(&'static str, f64, f64)> {
     let (echo1, echo50, tls_rounds, shakes, reps) = if quick {
-        (4_000, 400, 4_000, 100, 3)
+        (3_000, 300, 3_000, 60, 7)
     } else {
-        (20_000, 2_000, 20_000, 200, 5)
+        (20_000, 2_000, 20_000, 200, 7)
     };
     let tls = Tls::new();
     let mut out = Vec::new();

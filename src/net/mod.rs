@@ -2,8 +2,8 @@
 //!
 //! Every operation is a leaf future that first tries the non-blocking syscall and, only when
 //! the socket cannot make progress, hands the loop one command ([`CommandKind::Accept`],
-//! [`Recv`](CommandKind::Recv), [`Send`](CommandKind::Send) or
-//! [`Connect`](CommandKind::Connect)) and suspends until the OS reports readiness.
+//! [`Recv`](crate::runtime::CommandKind::Recv), [`Send`](crate::runtime::CommandKind::Send) or
+//! [`Connect`](crate::runtime::CommandKind::Connect)) and suspends until the OS reports readiness.
 //!
 //! * Sockets are non-blocking, registered once with the loop (both directions,
 //!   edge-triggered) and deregistered when dropped.

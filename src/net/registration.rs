@@ -140,7 +140,7 @@ impl<S: SysSocket> Registered<S> {
                 Direction::Write => ready.write = false,
             }
         }
-        if ready != before {
+        let still_ready = if ready != before {
             context::with_core(|c| {
                 if before.read && !ready.read {
                     c.driver.clear_ready(self.io, Direction::Read);
@@ -148,12 +148,27 @@ impl<S: SysSocket> Registered<S> {
                 if before.write && !ready.write {
                     c.driver.clear_ready(self.io, Direction::Write);
                 }
-            });
-        }
+                c.driver.readiness(self.io)
+            })
+        } else {
+            Some(ready)
+        };
         match result {
             Ok(Step::Ready(r)) => Poll::Ready(Ok(r)),
             Err(e) => Poll::Ready(Err(e)),
             Ok(Step::Blocked(dir)) => {
+                // A direction the OS reported closed stays ready; waiting on it would complete
+                // at once, forever. Only a connect can get here (closed without an error).
+                let stuck = still_ready.is_some_and(|r| match dir {
+                    Direction::Read => r.read,
+                    Direction::Write => r.write,
+                });
+                if stuck {
+                    return Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::NotConnected,
+                        "socket was closed by the OS before the operation could complete",
+                    )));
+                }
                 let io = self.io;
                 let t = context::issue(command_kind(kind, dir), |w| command(kind, dir, io, w));
                 wait.pending = Some((t, dir));

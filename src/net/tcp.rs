@@ -69,7 +69,7 @@ impl TcpListener {
         Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "address resolved to nothing")))
     }
 
-    /// Waits for the next connection (issues [`Command::Accept`] while none is pending).
+    /// Waits for the next connection (issues `Command::Accept` while none is pending).
     /// Returns the connected stream and the peer's address.
     ///
     /// Cancel-safe: dropping the future loses no connection.
@@ -77,7 +77,7 @@ impl TcpListener {
     /// # Errors
     /// Errors reported by `accept(2)` (for example, too many open files).
     ///
-    /// [`Command::Accept`]: crate::runtime::CommandKind::Accept
+    /// `Command::Accept`: crate::runtime::CommandKind::Accept
     pub async fn accept(&mut self) -> io::Result<(TcpStream, SocketAddr)> {
         let mut wait = self.reg.waiter();
         let (sys, peer) = poll_fn(|_| {
@@ -114,14 +114,14 @@ pub struct TcpStream {
 }
 
 impl TcpStream {
-    /// Connects to `addr` without blocking the loop (issues [`Command::Connect`] until the
+    /// Connects to `addr` without blocking the loop (issues `Command::Connect` until the
     /// connection is established or fails). No DNS lookup is done; resolve names with
     /// [`offload`](crate::offload) if needed.
     ///
     /// # Errors
     /// Connection refused, unreachable network, ... (the OS error, naming `addr`).
     ///
-    /// [`Command::Connect`]: crate::runtime::CommandKind::Connect
+    /// `Command::Connect`: crate::runtime::CommandKind::Connect
     pub async fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
         let named = |e: io::Error| io::Error::new(e.kind(), format!("connect to {addr} failed: {e}"));
         let mut reg = Registered::new(StreamSys::connect(addr).map_err(named)?, false)?;
@@ -160,7 +160,7 @@ impl TcpStream {
     }
 
     /// Reads into `buf`; returns how many bytes were read, `0` at end of stream (the peer shut
-    /// down its write side or closed). Waits (issues [`Command::Recv`]) only when no data is
+    /// down its write side or closed). Waits (issues `Command::Recv`) only when no data is
     /// available.
     ///
     /// Cancel-safe: if the future is dropped before it completes, no data was consumed.
@@ -168,7 +168,7 @@ impl TcpStream {
     /// # Errors
     /// Connection reset and other socket errors.
     ///
-    /// [`Command::Recv`]: crate::runtime::CommandKind::Recv
+    /// `Command::Recv`: crate::runtime::CommandKind::Recv
     pub async fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let mut wait = self.reg.waiter();
         let n = poll_fn(|_| {
@@ -182,12 +182,12 @@ impl TcpStream {
     }
 
     /// Writes some of `buf`; returns how many bytes the kernel took (at least one unless `buf`
-    /// is empty). Waits (issues [`Command::Send`]) only while the send buffer is full.
+    /// is empty). Waits (issues `Command::Send`) only while the send buffer is full.
     ///
     /// # Errors
     /// Broken pipe, connection reset and other socket errors.
     ///
-    /// [`Command::Send`]: crate::runtime::CommandKind::Send
+    /// `Command::Send`: crate::runtime::CommandKind::Send
     pub async fn send(&mut self, buf: &[u8]) -> io::Result<usize> {
         if buf.is_empty() {
             return Ok(0);
@@ -304,10 +304,10 @@ mod tests {
         context::with_core(|c| c.driver.waiter(io, dir).is_some())
     }
 
-    #[test]
-    // The spawned tasks hold their socket's borrow while blocked on purpose: they are cancelled
-    // there, which must release the socket's interest (and the borrow) at once.
+    // The sockets are shared with tasks that get cancelled while parked; the borrow held
+    // across the await is released when the cancelled task's future is dropped.
     #[allow(clippy::await_holding_refcell_ref)]
+    #[test]
     fn cancelling_a_blocked_accept_or_recv_clears_the_waiter_at_once() {
         crate::run(async {
             let l = Rc::new(RefCell::new(TcpListener::bind("127.0.0.1:0").unwrap()));

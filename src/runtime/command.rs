@@ -71,7 +71,7 @@ pub(crate) enum Command {
     Connect { io: IoKey, wait: Ticket },
 }
 
-/// The kind of a [`Command`](self), as reported to instruments and counted in
+/// The kind of a `Command` (a request from a task to the loop), as reported to instruments and counted in
 /// [`LoopStats`](super::LoopStats).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]

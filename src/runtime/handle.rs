@@ -37,7 +37,7 @@ where
     }
 }
 
-/// Leaf future of [`spawn`]: places the child in the task slab and issues [`Command::Spawn`].
+/// Leaf future of [`spawn`]: places the child in the task slab and issues `Command::Spawn`.
 #[must_use = "futures do nothing unless awaited"]
 pub struct Spawn<F: Future> {
     future: Option<F>,
@@ -213,7 +213,7 @@ fn detach(core: &mut Core, id: TaskId) {
     }
 }
 
-/// Leaf future of [`TaskHandle::join`]: issues [`Command::Join`] unless the task already
+/// Leaf future of [`TaskHandle::join`]: issues `Command::Join` unless the task already
 /// finished.
 #[must_use = "futures do nothing unless awaited"]
 #[derive(Debug)]
@@ -281,7 +281,7 @@ fn take_outcome<T: 'static>(core: &mut Core, id: TaskId) -> Option<(Result<T, Ta
     Some((outcome.and_then(|()| out.ok_or(TaskError::Cancelled)), cell))
 }
 
-/// Leaf future of [`TaskHandle::cancel`]: issues [`Command::Cancel`].
+/// Leaf future of [`TaskHandle::cancel`]: issues `Command::Cancel`.
 #[must_use = "futures do nothing unless awaited"]
 #[derive(Debug)]
 pub struct Cancel {

@@ -40,7 +40,7 @@ where
     }
 }
 
-/// Leaf future of [`offload`]: issues [`Command::Offload`].
+/// Leaf future of [`offload`]: issues `Command::Offload`.
 #[must_use = "futures do nothing unless awaited"]
 pub struct Offload<R> {
     job: Option<Job>,
@@ -112,7 +112,7 @@ pub fn exit<T: 'static>(value: T) -> Exit {
     }
 }
 
-/// Leaf future of [`exit`]: issues [`Command::Exit`].
+/// Leaf future of [`exit`]: issues `Command::Exit`.
 #[must_use = "futures do nothing unless awaited"]
 pub struct Exit {
     value: Option<Box<dyn Any>>,

@@ -43,8 +43,8 @@ pub fn yield_now() -> Sleep {
     sleep(Duration::ZERO)
 }
 
-/// Leaf future of [`sleep`], [`sleep_until`] and [`yield_now`]: issues [`Command::Sleep`] or
-/// [`Command::Yield`].
+/// Leaf future of [`sleep`], [`sleep_until`] and [`yield_now`]: issues `Command::Sleep` or
+/// `Command::Yield`.
 #[must_use = "futures do nothing unless awaited"]
 #[derive(Debug)]
 pub struct Sleep {

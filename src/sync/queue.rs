@@ -384,7 +384,7 @@ impl<T: 'static, S: Store<T> + 'static> AsyncIterator for AsyncQueue<T, S> {
     }
 }
 
-/// Leaf future of [`AsyncQueue::put`]; parks with [`Command::Park`](crate::runtime) while full.
+/// Leaf future of [`AsyncQueue::put`]; parks with `Command::Park` while full.
 #[must_use = "futures do nothing unless awaited"]
 pub struct Put<'a, T, S: Store<T>> {
     queue: &'a AsyncQueue<T, S>,

@@ -39,7 +39,7 @@ impl WaitList {
 
 /// The waiting half kept inside a primitive's leaf future.
 ///
-/// `park` takes a ticket (issuing [`Command::Park`](crate::runtime::command::Command::Park)) and
+/// `park` takes a ticket (issuing `Command::Park`) and
 /// joins a [`WaitList`]; `poll_woken` reports whether the primitive completed it; `abandon`
 /// (from `Drop`) leaves the list and says whether a wake was received but never used, so the
 /// primitive can pass it on.
