@@ -4,7 +4,7 @@ use crate::core_workloads::{Workload, flowloop_loop, tokio_runtime};
 
 /// Operations per run: (tasks for spawn/join and timers, items for the queues).
 fn sizes(quick: bool) -> (u64, u64) {
-    if quick { (10_000, 100_000) } else { (100_000, 1_000_000) }
+    if quick { (50_000, 500_000) } else { (100_000, 1_000_000) }
 }
 
 /// Measures every selected core workload; one loop and one tokio runtime serve all runs.
