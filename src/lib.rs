@@ -91,7 +91,43 @@
 //! assert_eq!(n, 1 << 20);
 //! ```
 //!
-//! ## 5. A flow with a cycle
+//! ## 5. Sockets
+//!
+//! [`net::TcpListener`] and [`net::TcpStream`] wait through the loop's `Accept`, `Recv`, `Send`
+//! and `Connect` commands: a socket operation tries the system call first and only parks the task
+//! when the socket is not ready. [`net::TlsAcceptor`] and [`net::TlsConnector`] wrap a TCP
+//! stream in rustls with the same API.
+//!
+//! ```
+//! use std::net::Shutdown;
+//! use flowloop::net::{TcpListener, TcpStream};
+//! use flowloop::spawn;
+//!
+//! flowloop::run(async {
+//!     let mut listener = TcpListener::bind("127.0.0.1:0").unwrap();
+//!     let addr = listener.local_addr().unwrap();
+//!     let server = spawn(async move {
+//!         let (mut conn, _peer) = listener.accept().await.unwrap();
+//!         let mut buf = [0u8; 64];
+//!         let n = conn.recv(&mut buf).await.unwrap();
+//!         conn.send_all(&buf[..n]).await.unwrap(); // echo
+//!     })
+//!     .await;
+//!     let mut client = TcpStream::connect(addr).await.unwrap();
+//!     client.send_all(b"ping").await.unwrap();
+//!     client.shutdown(Shutdown::Write).unwrap();
+//!     let mut reply = [0u8; 4];
+//!     let mut got = 0;
+//!     while got < 4 {
+//!         got += client.recv(&mut reply[got..]).await.unwrap();
+//!     }
+//!     assert_eq!(&reply, b"ping");
+//!     server.join().await.unwrap();
+//! })
+//! .unwrap();
+//! ```
+//!
+//! ## 6. A flow with a cycle
 //!
 //! A node is an `async fn`; [`flow::FlowBuilder::node`] wires its parameters to constants,
 //! other nodes' outputs, or forward references, and the compiler checks every edge's type. A
@@ -114,7 +150,7 @@
 //! assert_eq!(flow.generation(counter), Some(Generation::finished(2)));
 //! ```
 //!
-//! ## 6. Streams
+//! ## 7. Streams
 //!
 //! A streaming node gets an [`flow::Emitter`]; each `emit` waits until every stream consumer has
 //! taken the chunk. A consumer takes `producer.stream()` and iterates it lazily; a plain consumer
