@@ -10,6 +10,11 @@
 //! Each figure is the median over several repetitions (after one warm-up run), the flowloop and
 //! tokio runs interleaved so that load from other processes hits both alike. `--quick` runs
 //! smaller sizes and fewer repetitions; `FILTER` keeps only workloads whose name contains it.
+//!
+//! The loop rows and flow rows are wall time. The network rows (`tcp_*`, `tls_*`) are the
+//! on-CPU time of the thread running both ends (from `/proc/thread-self/schedstat`): on a
+//! shared machine their wall time mostly measures waiting for a CPU, which swings the ratio by
+//! ±20% between runs, while the work done per round trip is what the comparison is about.
 
 use std::process::ExitCode;
 use std::sync::OnceLock;
