@@ -88,13 +88,14 @@ fn instrument_sees_every_event_in_order() {
         rec.joined()
     });
     // The child enters the slab during the parent's poll, so it is reported before the
-    // parent's `polled` (which is reported when the poll returns). Spawn completes at once and
-    // reports no separate completion.
+    // parent's `polled` (which is reported when the poll returns). Spawn completes as soon as
+    // the loop has queued the child and then the parent.
     let want = [
         "spawned t0",
         "spawned t1",
         "polled t0",
         "t0 issues Spawn",
+        "t0 done Spawn",
         "polled t1",
         "t1 issues Sleep",
         "polled t0",
@@ -240,4 +241,18 @@ fn time_polls_measures_poll_time() {
     });
     assert!(stats.poll_time >= ms(3), "{:?}", stats.poll_time);
     assert_eq!(stats.slow_polls, 0, "no threshold was configured");
+}
+
+#[test]
+fn instrument_sees_yield_complete() {
+    let events = with_watchdog(|| {
+        let rec = Recorder::default();
+        let mut lp = EventLoop::builder().instrument(rec.clone()).build().unwrap();
+        lp.run_until_complete(flowloop::yield_now()).unwrap();
+        rec.joined()
+    });
+    assert_eq!(
+        events,
+        "spawned t0, polled t0, t0 issues Yield, t0 done Yield, polled t0, completed t0"
+    );
 }

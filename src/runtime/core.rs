@@ -12,7 +12,7 @@ use crossbeam_channel::{Receiver, Sender};
 use slab::Slab;
 
 use super::blocking::BlockingPool;
-use super::command::Command;
+use super::command::{Command, CommandKind};
 use super::driver::{Direction, Driver};
 use super::error::{TaskError, TaskId};
 use super::instrument::{Instrument, LoopStats};
@@ -278,6 +278,21 @@ impl Core {
         self.tasks.remove(id.key as usize).future
     }
 
+    /// Tells the instrument that a command without a ticket (it completes at once) completed.
+    fn report_completed(&mut self, key: u32, kind: CommandKind) {
+        if let Some(i) = self.instrument.as_mut() {
+            if let Some(slot) = self.tasks.get(key as usize) {
+                i.command_completed(
+                    TaskId {
+                        key,
+                        generation: slot.generation,
+                    },
+                    kind,
+                );
+            }
+        }
+    }
+
     /// Whether the current run is over: `exit` was called, or the root finished (and, when
     /// waiting for all, every task).
     pub(crate) fn should_stop(&self) -> bool {
@@ -369,13 +384,17 @@ impl Core {
             }
         }
         match cmd {
-            Command::Yield => self.wake_key(key),
+            Command::Yield => {
+                self.wake_key(key);
+                self.report_completed(key, CommandKind::Yield);
+            }
             Command::Sleep { deadline, wait } => self.timers.push(deadline, wait),
             Command::Spawn { child } => {
                 if self.slot(child).is_some_and(|s| s.state == TaskState::Queued) {
                     self.ready.push_back(child);
                 }
                 self.wake_key(key);
+                self.report_completed(key, CommandKind::Spawn);
             }
             Command::Join { target, wait } => match self.slot_mut(target) {
                 Some(slot) if !slot.is_finished() => slot.joiner = Some(wait),
