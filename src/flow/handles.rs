@@ -125,6 +125,24 @@ impl<T> fmt::Debug for Unconnected<T> {
     }
 }
 
+/// The whole (final) value of node `id`, as a plain output.
+fn whole_output<R: Clone + 'static>(id: u32) -> Output<R> {
+    Output {
+        node: id,
+        level: 0,
+        project: project_whole::<R>,
+    }
+}
+
+/// Element `I` of node `id`'s tuple (final) value, as a plain output.
+fn field_output<R: TupleField<I> + 'static, const I: usize>(id: u32) -> Output<R::Field> {
+    Output {
+        node: id,
+        level: 0,
+        project: project_field::<R, I>,
+    }
+}
+
 impl<R: Clone + 'static> Node<R> {
     pub(crate) fn new(id: u32) -> Self {
         Node { id, _r: PhantomData }
@@ -132,11 +150,7 @@ impl<R: Clone + 'static> Node<R> {
 
     /// The whole return value as an [`Output`].
     pub fn out(&self) -> Output<R> {
-        Output {
-            node: self.id,
-            level: 0,
-            project: project_whole::<R>,
-        }
+        whole_output(self.id)
     }
 
     /// Element `I` of a tuple return value.
@@ -156,11 +170,7 @@ impl<R: Clone + 'static> Node<R> {
     where
         R: TupleField<I>,
     {
-        Output {
-            node: self.id,
-            level: 0,
-            project: project_field::<R, I>,
-        }
+        field_output::<R, I>(self.id)
     }
 
     /// The whole return value, with `default` for when the port is stale.
@@ -190,11 +200,7 @@ impl<C: Clone + 'static, R: Clone + 'static> StreamNode<C, R> {
 
     /// The final value as an [`Output`].
     pub fn out(&self) -> Output<R> {
-        Output {
-            node: self.id,
-            level: 0,
-            project: project_whole::<R>,
-        }
+        whole_output(self.id)
     }
 
     /// Element `I` of a tuple final value.
@@ -202,11 +208,7 @@ impl<C: Clone + 'static, R: Clone + 'static> StreamNode<C, R> {
     where
         R: TupleField<I>,
     {
-        Output {
-            node: self.id,
-            level: 0,
-            project: project_field::<R, I>,
-        }
+        field_output::<R, I>(self.id)
     }
 
     /// The node's id.
