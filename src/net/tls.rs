@@ -16,19 +16,29 @@ use crate::runtime::driver::tls::{TlsSession, rustls};
 /// [`TcpStream`].
 ///
 /// # Examples
-/// ```no_run
+/// ```
 /// use std::sync::Arc;
-/// use flowloop::net::{rustls, TcpListener, TlsAcceptor};
-/// # fn config() -> rustls::ServerConfig { unimplemented!() }
-/// # flowloop::run(async {
-/// let acceptor = TlsAcceptor::new(Arc::new(config()));
-/// let mut listener = TcpListener::bind("127.0.0.1:0")?;
-/// let (tcp, _) = listener.accept().await?;
-/// let mut tls = acceptor.accept(tcp).await?;
-/// tls.send_all(b"hello").await?;
-/// tls.shutdown().await?;
-/// # std::io::Result::Ok(())
-/// # }).unwrap().unwrap();
+/// use flowloop::net::rustls::{self, pki_types::{CertificateDer, PrivateKeyDer}};
+/// use flowloop::net::{TcpListener, TlsAcceptor};
+///
+/// /// An acceptor for a certificate chain and its key, with the ring crypto provider.
+/// fn acceptor(certs: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>) -> Result<TlsAcceptor, rustls::Error> {
+///     let provider = Arc::new(rustls::crypto::ring::default_provider());
+///     let config = rustls::ServerConfig::builder_with_provider(provider)
+///         .with_safe_default_protocol_versions()?
+///         .with_no_client_auth()
+///         .with_single_cert(certs, key)?;
+///     Ok(TlsAcceptor::new(Arc::new(config)))
+/// }
+///
+/// /// Serves one TLS client: greets it and closes with close_notify.
+/// async fn serve_one(acceptor: &TlsAcceptor, listener: &mut TcpListener) -> std::io::Result<()> {
+///     let (tcp, _peer) = listener.accept().await?;
+///     let mut tls = acceptor.accept(tcp).await?;
+///     tls.send_all(b"hello").await?;
+///     tls.shutdown().await
+/// }
+/// # let _ = (acceptor, serve_one);
 /// ```
 #[derive(Debug, Clone)]
 pub struct TlsAcceptor {
