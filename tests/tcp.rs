@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::net::Shutdown;
 use std::rc::Rc;
 
-use common::{listener, pattern, run};
+use common::{echo_until_eof, listener, pattern, run};
 use flowloop::net::{TcpListener, TcpStream};
 use flowloop::runtime::{CommandKind, Instrument, SocketEvent};
 use flowloop::sync::CountdownLatch;
@@ -58,14 +58,7 @@ fn ping_pong_many_small_messages() {
         let server = spawn(async move {
             let (mut s, _) = l.accept().await.unwrap();
             s.set_nodelay(true).unwrap();
-            let mut buf = [0u8; 64];
-            loop {
-                let n = s.recv(&mut buf).await.unwrap();
-                if n == 0 {
-                    break;
-                }
-                s.send_all(&buf[..n]).await.unwrap();
-            }
+            echo_until_eof(&mut s, 64).await;
         })
         .await;
         let mut c = TcpStream::connect(addr).await.unwrap();
@@ -112,14 +105,7 @@ fn thousand_concurrent_connections_on_one_loop() {
                             o.1 = o.1.max(o.0);
                         }
                         served.count_down();
-                        let mut buf = [0u8; 128];
-                        loop {
-                            let n = s.recv(&mut buf).await.unwrap();
-                            if n == 0 {
-                                break;
-                            }
-                            s.send_all(&buf[..n]).await.unwrap();
-                        }
+                        echo_until_eof(&mut s, 128).await;
                         open.borrow_mut().0 -= 1;
                     })
                     .await,
@@ -296,14 +282,7 @@ fn echo_round_trip_costs_one_recv_wait_per_message() {
         let (mut l, addr) = listener();
         let server = spawn(async move {
             let (mut s, _) = l.accept().await.unwrap();
-            let mut buf = [0u8; 256];
-            loop {
-                let n = s.recv(&mut buf).await.unwrap();
-                if n == 0 {
-                    break;
-                }
-                s.send_all(&buf[..n]).await.unwrap();
-            }
+            echo_until_eof(&mut s, 256).await;
         })
         .await;
         let mut c = TcpStream::connect(addr).await.unwrap();

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use flowloop::net::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use flowloop::net::rustls::{self, ClientConfig, RootCertStore, ServerConfig};
-use flowloop::net::{TcpListener, TlsError};
+use flowloop::net::{TcpListener, TcpStream, TlsError};
 
 /// Upper bound for any single test body.
 pub const TEST_LIMIT: Duration = Duration::from_secs(30);
@@ -25,6 +25,18 @@ pub fn listener() -> (TcpListener, SocketAddr) {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     let a = l.local_addr().expect("local_addr");
     (l, a)
+}
+
+/// Echoes everything `s` receives, `buf_len` bytes at a time, until the peer half-closes.
+pub async fn echo_until_eof(s: &mut TcpStream, buf_len: usize) {
+    let mut buf = vec![0u8; buf_len];
+    loop {
+        let n = s.recv(&mut buf).await.unwrap();
+        if n == 0 {
+            return;
+        }
+        s.send_all(&buf[..n]).await.unwrap();
+    }
 }
 
 /// Bytes 0..len with a pattern that detects reordering.
