@@ -106,6 +106,8 @@ pub(crate) struct Core {
     pub(crate) spare_graveyard: Vec<TaskBox>,
     /// Reused buffer for due timers.
     due_buf: Vec<Ticket>,
+    /// Reused buffer for the waits a socket event completes.
+    pub(crate) io_buf: Vec<Ticket>,
 }
 
 impl Shared {
@@ -146,6 +148,7 @@ impl Core {
             graveyard: Vec::new(),
             spare_graveyard: Vec::new(),
             due_buf: Vec::new(),
+            io_buf: Vec::new(),
         }
     }
 

@@ -284,12 +284,14 @@ impl EventLoop {
         } else {
             Some(Duration::ZERO)
         };
-        let mut ready = Vec::new();
+        let mut ready = std::mem::take(&mut core.io_buf);
         core.stats.os_polls += 1;
-        core.driver.poll(timeout, &mut ready)?;
-        for t in ready {
+        let polled = core.driver.poll(timeout, &mut ready);
+        for t in ready.drain(..) {
             core.complete(t, super::wait::Completion::Done);
         }
+        core.io_buf = ready;
+        polled?;
         core.drain_remote();
         core.fire_timers(Instant::now());
         Ok(())
