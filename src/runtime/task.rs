@@ -144,8 +144,7 @@ impl TaskSlot {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn slot_fits_one_cache_line_in_the_slab() {
-        assert!(std::mem::size_of::<slab::Slab<super::TaskSlot>>() > 0);
+    fn slot_stays_small() {
         assert!(
             std::mem::size_of::<super::TaskSlot>() <= 56,
             "{}",
