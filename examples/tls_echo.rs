@@ -1,6 +1,6 @@
 //! A TLS echo server and client on 127.0.0.1, with a self-signed certificate made at start.
 //!
-//! Run with `cargo run --example tls_echo`.
+//! Run with `cargo run --example tls_echo --features tls-cert`.
 
 use std::io;
 use std::sync::Arc;

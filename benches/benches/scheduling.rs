@@ -5,7 +5,7 @@
 //! `sched_profile` example so that both measure the same code. One flowloop loop and one tokio
 //! runtime are built per workload, outside the timed closure, and reused by every iteration.
 //! Sample counts are kept small so the whole bench finishes in a few minutes on two cores:
-//! `cargo bench --bench scheduling` (add a criterion filter such as `timers` to run one group).
+//! `cargo bench -p flowloop-benches --bench scheduling` (add a criterion filter such as `timers` to run one group).
 
 use std::hint::black_box;
 use std::time::Duration;

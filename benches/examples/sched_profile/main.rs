@@ -2,7 +2,7 @@
 //! current-thread runtime.
 //!
 //! ```text
-//! cargo run --release --example sched_profile -- [--quick] [FILTER]
+//! cargo run --release -p flowloop-benches --example sched_profile -- [--quick] [FILTER]
 //! ```
 //!
 //! Prints one line per workload:

@@ -1,5 +1,5 @@
 //! Flow benches beside the same shapes as tokio current-thread tasks joined by channels.
-//! `FLOW_ROWS=1 cargo bench --bench flow` prints the sched_profile rows instead.
+//! `FLOW_ROWS=1 cargo bench -p flowloop-benches --bench flow` prints the sched_profile rows instead.
 
 use criterion::{Criterion, criterion_group};
 

@@ -2,7 +2,7 @@
 //! by `examples/sched_profile`). `--quick` uses small sizes. `--run WORKLOAD RUNTIME N` runs one
 //! side alone (for `strace -c -f`), e.g. `--run tcp_echo_1 flowloop 20000`.
 //!
-//! Run with `cargo run --release --example net_profile [-- --quick]`.
+//! Run with `cargo run --release -p flowloop-benches --example net_profile [-- --quick]`.
 
 #[path = "sched_profile/net_rows.rs"]
 mod net_rows;
