@@ -43,10 +43,19 @@
 //! [`CommandKind::Accept`]: crate::runtime::CommandKind::Accept
 //! [`CommandKind`]: crate::runtime::CommandKind
 
+mod buffered;
+mod io;
 mod registration;
+pub mod split;
 mod tcp;
 mod tls;
 
 pub use crate::runtime::driver::tls::{TlsError, rustls};
+pub use buffered::{BufReader, BufWriter, DEFAULT_BUF_SIZE, DEFAULT_LINE_LIMIT, Line, LineTooLong};
+pub use io::{ByteSink, ByteSource};
+pub use split::{
+    OwnedTcpReadHalf, OwnedTcpWriteHalf, OwnedTlsReadHalf, OwnedTlsWriteHalf, ReuniteError, TcpReadHalf, TcpWriteHalf,
+    TlsReadHalf, TlsWriteHalf,
+};
 pub use tcp::{DEFAULT_BACKLOG, TcpListener, TcpStream};
 pub use tls::{TlsAcceptor, TlsConnector, TlsStream};

@@ -92,3 +92,40 @@ impl TestCert {
 pub fn tls_error(e: &io::Error) -> Option<&TlsError> {
     e.get_ref().and_then(|inner| inner.downcast_ref::<TlsError>())
 }
+
+/// Polls two futures together until both finish (a read and a write of one task, for example).
+pub async fn join2<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+    let mut a = std::pin::pin!(a);
+    let mut b = std::pin::pin!(b);
+    let (mut ra, mut rb) = (None, None);
+    std::future::poll_fn(|cx| {
+        if ra.is_none() {
+            if let std::task::Poll::Ready(v) = a.as_mut().poll(cx) {
+                ra = Some(v);
+            }
+        }
+        if rb.is_none() {
+            if let std::task::Poll::Ready(v) = b.as_mut().poll(cx) {
+                rb = Some(v);
+            }
+        }
+        match (ra.is_some(), rb.is_some()) {
+            (true, true) => std::task::Poll::Ready(()),
+            _ => std::task::Poll::Pending,
+        }
+    })
+    .await;
+    (ra.expect("set before Ready"), rb.expect("set before Ready"))
+}
+
+/// Reads from any byte source until end of stream.
+pub async fn read_all(src: &mut impl flowloop::net::ByteSource) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match src.recv(&mut buf).await? {
+            0 => return Ok(out),
+            n => out.extend_from_slice(&buf[..n]),
+        }
+    }
+}
