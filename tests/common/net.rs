@@ -129,3 +129,53 @@ pub async fn read_all(src: &mut impl flowloop::net::ByteSource) -> io::Result<Ve
         }
     }
 }
+
+/// A rustls client pumped by hand over a flowloop [`TcpStream`], for tests that must put raw
+/// (for example cut-off) TLS bytes on the wire.
+pub struct RawTlsClient {
+    pub conn: rustls::ClientConnection,
+    pub tcp: TcpStream,
+}
+
+impl RawTlsClient {
+    /// A client session for `name`, nothing sent yet.
+    pub fn new(cfg: Arc<ClientConfig>, name: &str, tcp: TcpStream) -> RawTlsClient {
+        let name = rustls::pki_types::ServerName::try_from(name.to_owned()).expect("valid server name");
+        let conn = rustls::ClientConnection::new(cfg, name).expect("client session");
+        RawTlsClient { conn, tcp }
+    }
+
+    /// The TLS bytes the session wants to send (the ClientHello, right after `new`).
+    pub fn pending_tls(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        while self.conn.wants_write() {
+            self.conn.write_tls(&mut out).expect("writing to a Vec cannot fail");
+        }
+        out
+    }
+
+    /// Runs the handshake to its end.
+    pub async fn handshake(&mut self) -> io::Result<()> {
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let out = self.pending_tls();
+            self.tcp.send_all(&out).await?;
+            if !self.conn.is_handshaking() {
+                return Ok(());
+            }
+            let n = self.tcp.recv(&mut buf).await?;
+            if n == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            self.conn.read_tls(&mut &buf[..n])?;
+            self.conn.process_new_packets().map_err(io::Error::other)?;
+        }
+    }
+
+    /// The records that carry `data`, encrypted (not sent).
+    pub fn seal(&mut self, data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        self.conn.writer().write_all(data).expect("plaintext fits the session buffer");
+        self.pending_tls()
+    }
+}
