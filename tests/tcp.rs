@@ -6,9 +6,12 @@ mod common;
 use std::cell::RefCell;
 use std::net::Shutdown;
 use std::rc::Rc;
+use std::time::Duration;
 
 use common::{echo_until_eof, join2, listener, pattern, read_all, run};
-use flowloop::net::{BufReader, BufWriter, ByteSink, Line, LineTooLong, TcpListener, TcpStream};
+use flowloop::net::{
+    BufReader, BufWriter, ByteSink, Line, LineServer, LineTooLong, ReplyError, TcpListener, TcpStream,
+};
 use flowloop::runtime::{CommandKind, Instrument, SocketEvent};
 use flowloop::sync::CountdownLatch;
 use flowloop::{EventLoop, spawn};
@@ -553,5 +556,105 @@ fn buffered_writer_holds_small_writes_until_flush() {
         want.extend_from_slice(&[b'x'; 100]);
         want.extend_from_slice(b" end");
         assert_eq!(read_all(&mut s).await.unwrap(), want);
+    });
+}
+
+// ---- Request -> flow -> reply helper --------------------------------------------------------
+
+#[test]
+fn line_server_replies_go_back_to_their_connection_in_request_order() {
+    const CLIENTS: usize = 20;
+    run(async {
+        let (l, addr) = listener();
+        let requests = LineServer::new(l).max_connections(CLIENTS).start().await;
+        let mut clients = Vec::new();
+        for c in 0..CLIENTS {
+            clients.push(
+                spawn(async move {
+                    let mut s = TcpStream::connect(addr).await.unwrap();
+                    let body: String = (0..5).map(|i| format!("c{c} r{i}\r\n")).collect();
+                    s.send_all(body.as_bytes()).await.unwrap();
+                    s.shutdown(Shutdown::Write).unwrap();
+                    String::from_utf8(read_all(&mut s).await.unwrap()).unwrap()
+                })
+                .await,
+            );
+        }
+        // Take every request first, then answer them newest first: each connection still gets
+        // its replies in request order.
+        let mut all = Vec::new();
+        while let Some(r) = requests.next().await {
+            all.push(r);
+        }
+        assert_eq!(all.len(), CLIENTS * 5);
+        for r in all.iter().rev() {
+            r.reply.send(format!("{} from {}\n", r.body.to_uppercase(), r.reply.seq())).unwrap();
+        }
+        let again = all[0].reply.send("twice").unwrap_err();
+        assert!(matches!(again, ReplyError::AlreadyAnswered { seq: 0, .. }), "{again}");
+        for (c, client) in clients.into_iter().enumerate() {
+            let want: String = (0..5).map(|i| format!("C{c} R{i} from {i}\n")).collect();
+            assert_eq!(client.join().await.unwrap(), want);
+        }
+        assert!(requests.connection_errors().is_empty());
+    });
+}
+
+#[test]
+fn line_server_ends_a_connection_with_a_too_long_line_after_its_earlier_replies() {
+    run(async {
+        let (l, addr) = listener();
+        let requests = LineServer::new(l).max_connections(1).line_limit(16).start().await;
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        c.send_all(b"short\n").await.unwrap();
+        c.send_all(&[b'x'; 100]).await.unwrap();
+        let first = requests.next().await.expect("the short line");
+        assert_eq!(first.body, "short");
+        assert!(requests.next().await.is_none(), "the long line is not a request; the stream ends");
+        first.reply.send("ok\n").unwrap();
+        assert_eq!(read_all(&mut c).await.unwrap(), b"ok\n", "the earlier reply, then end of stream");
+        let errors = requests.connection_errors();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].peer, c.local_addr().unwrap());
+        assert!(errors[0].error.get_ref().is_some_and(|e| e.is::<LineTooLong>()), "{}", errors[0].error);
+    });
+}
+
+#[test]
+fn replying_to_a_reset_connection_reports_it_closed() {
+    run(async {
+        let (l, addr) = listener();
+        let requests = LineServer::new(l).max_connections(1).start().await;
+        let c = TcpStream::connect(addr).await.unwrap();
+        let mut c = BufWriter::new(c);
+        c.write_all(b"a\nb\nc\n").await.unwrap();
+        c.flush().await.unwrap();
+        let reqs = [(); 3].map(|()| requests.next());
+        let mut got = Vec::new();
+        for r in reqs {
+            got.push(r.await.expect("three requests"));
+        }
+        let (c, _) = c.into_parts();
+        c.set_linger(Some(Duration::ZERO)).unwrap();
+        drop(c);
+        // The first reply is queued; writing it fails on the reset connection, after which
+        // replies are refused with a clear error.
+        got[0].reply.send("first\n").unwrap();
+        let mut errors = Vec::new();
+        for _ in 0..1_000 {
+            flowloop::yield_now().await;
+            errors = requests.connection_errors();
+            if !errors.is_empty() {
+                break;
+            }
+        }
+        let write_err = &errors.first().expect("the failed write was recorded").error;
+        assert!(
+            matches!(write_err.kind(), std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe),
+            "{write_err}"
+        );
+        let err = got[1].reply.send("late\n").unwrap_err();
+        assert!(matches!(err, ReplyError::ConnectionClosed { seq: 1, .. }), "{err}");
+        assert!(err.to_string().contains("is closed"), "{err}");
     });
 }

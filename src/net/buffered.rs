@@ -64,7 +64,7 @@ pub struct LineTooLong {
 ///
 /// # Examples
 /// ```
-/// use flowloop::net::{BufReader, ByteSink, Line, TcpListener, TcpStream};
+/// use flowloop::net::{BufReader, Line, TcpListener, TcpStream};
 /// # flowloop::run(async {
 /// let mut listener = TcpListener::bind("127.0.0.1:0")?;
 /// let addr = listener.local_addr()?;
@@ -327,7 +327,7 @@ impl<R: ByteSource> ByteSource for BufReader<R> {
 ///
 /// # Examples
 /// ```
-/// use flowloop::net::{BufWriter, ByteSource, TcpListener, TcpStream};
+/// use flowloop::net::{BufWriter, TcpListener, TcpStream};
 /// # flowloop::run(async {
 /// let mut listener = TcpListener::bind("127.0.0.1:0")?;
 /// let client = TcpStream::connect(listener.local_addr()?).await?;
@@ -435,6 +435,12 @@ impl<W: ByteSink> ByteSink for BufWriter<W> {
     async fn send(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.write_all(buf).await.map(|()| buf.len())
     }
+
+    /// Flushes, then ends the inner stream's sending direction.
+    async fn shutdown_write(&mut self) -> io::Result<()> {
+        self.flush_buf().await?;
+        self.inner.shutdown_write().await
+    }
 }
 
 impl<R: ByteSink> ByteSink for BufReader<R> {
@@ -442,6 +448,10 @@ impl<R: ByteSink> ByteSink for BufReader<R> {
     /// write).
     async fn send(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.inner.send(buf).await
+    }
+
+    async fn shutdown_write(&mut self) -> io::Result<()> {
+        self.inner.shutdown_write().await
     }
 }
 

@@ -15,7 +15,7 @@ use std::io;
 /// use flowloop::net::ByteSource;
 ///
 /// /// Reads until end of stream from any flowloop stream or read half.
-/// async fn read_to_end(src: &mut impl ByteSource) -> std::io::Result<Vec<u8>> {
+/// async fn read_to_end<S: ByteSource>(src: &mut S) -> std::io::Result<Vec<u8>> {
 ///     let mut out = Vec::new();
 ///     let mut buf = [0u8; 4096];
 ///     loop {
@@ -65,6 +65,14 @@ pub trait ByteSink {
         }
         Ok(())
     }
+
+    /// Ends the sending direction: the peer reads end of stream after everything sent so far
+    /// (a TCP half-close; TLS sends `close_notify` first; a [`BufWriter`](super::BufWriter)
+    /// flushes first). Reading goes on.
+    ///
+    /// # Errors
+    /// The stream's errors while flushing or shutting down.
+    async fn shutdown_write(&mut self) -> io::Result<()>;
 }
 
 impl<T: ByteSource + ?Sized> ByteSource for &mut T {
@@ -80,5 +88,9 @@ impl<T: ByteSink + ?Sized> ByteSink for &mut T {
 
     async fn send_all(&mut self, buf: &[u8]) -> io::Result<()> {
         (**self).send_all(buf).await
+    }
+
+    async fn shutdown_write(&mut self) -> io::Result<()> {
+        (**self).shutdown_write().await
     }
 }

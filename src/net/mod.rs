@@ -46,6 +46,7 @@
 mod buffered;
 mod io;
 mod registration;
+mod serve;
 pub mod split;
 mod tcp;
 mod tls;
@@ -53,6 +54,7 @@ mod tls;
 pub use crate::runtime::driver::tls::{TlsError, rustls};
 pub use buffered::{BufReader, BufWriter, DEFAULT_BUF_SIZE, DEFAULT_LINE_LIMIT, Line, LineTooLong};
 pub use io::{ByteSink, ByteSource};
+pub use serve::{ConnectionError, LineServer, ReplyError, ReplyTo, Request, Requests};
 pub use split::{
     OwnedTcpReadHalf, OwnedTcpWriteHalf, OwnedTlsReadHalf, OwnedTlsWriteHalf, ReuniteError, TcpReadHalf, TcpWriteHalf,
     TlsReadHalf, TlsWriteHalf,

@@ -306,6 +306,10 @@ macro_rules! byte_sink {
             async fn send_all(&mut self, buf: &[u8]) -> io::Result<()> {
                 self.core.send_all(buf).await
             }
+
+            async fn shutdown_write(&mut self) -> io::Result<()> {
+                self.core.shutdown_write().await
+            }
         }
     )*};
 }

@@ -168,6 +168,10 @@ impl TcpCore {
         self.reg.sys.shutdown(how)
     }
 
+    pub(super) async fn shutdown_write(&self) -> io::Result<()> {
+        self.shutdown(Shutdown::Write)
+    }
+
     pub(super) fn peer(&self) -> SocketAddr {
         self.peer
     }
@@ -396,6 +400,10 @@ impl ByteSink for TcpStream {
 
     async fn send_all(&mut self, buf: &[u8]) -> io::Result<()> {
         self.core.send_all(buf).await
+    }
+
+    async fn shutdown_write(&mut self) -> io::Result<()> {
+        self.core.shutdown_write().await
     }
 }
 

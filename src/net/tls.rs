@@ -290,6 +290,10 @@ impl TlsCore {
         }
     }
 
+    pub(super) async fn shutdown_write(&self) -> io::Result<()> {
+        self.shutdown().await
+    }
+
     pub(super) fn peer(&self) -> SocketAddr {
         self.session.borrow().peer()
     }
@@ -401,5 +405,9 @@ impl ByteSink for TlsStream {
 
     async fn send_all(&mut self, buf: &[u8]) -> io::Result<()> {
         self.core.send_all(buf).await
+    }
+
+    async fn shutdown_write(&mut self) -> io::Result<()> {
+        self.core.shutdown().await
     }
 }
