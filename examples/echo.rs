@@ -31,7 +31,10 @@ async fn client(id: usize, addr: std::net::SocketAddr) -> io::Result<()> {
         conn.send_all(msg.as_bytes()).await?;
         let mut back = vec![0u8; msg.len()];
         conn.read_exact(&mut back).await?;
-        println!("client {id}: sent {msg:?}, got back {:?}", String::from_utf8_lossy(&back));
+        println!(
+            "client {id}: sent {msg:?}, got back {:?}",
+            String::from_utf8_lossy(&back)
+        );
     }
     Ok(())
 }

@@ -94,7 +94,10 @@ async fn serve_and_check(clients: usize) -> Result<usize, Box<dyn std::error::Er
     let mut checked = 0;
     for (i, task) in tasks {
         let replies = task.join().await??;
-        let expected = [format!("HELLO FROM CLIENT {i} (4 words)"), format!("HOW ARE YOU {i} (4 words)")];
+        let expected = [
+            format!("HELLO FROM CLIENT {i} (4 words)"),
+            format!("HOW ARE YOU {i} (4 words)"),
+        ];
         if replies != expected {
             return Err(format!("client {i}: expected {expected:?}, got {replies:?}").into());
         }
@@ -105,7 +108,10 @@ async fn serve_and_check(clients: usize) -> Result<usize, Box<dyn std::error::Er
     if flow.value(sink) != Some(checked) || !incoming.connection_errors().is_empty() {
         return Err("the replies sent do not match the replies the clients received".into());
     }
-    println!("summary: {checked} replies checked; the source took {:?} requests", flow.value(source));
+    println!(
+        "summary: {checked} replies checked; the source took {:?} requests",
+        flow.value(source)
+    );
     Ok(checked)
 }
 

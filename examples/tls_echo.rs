@@ -88,7 +88,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         tls.get_mut().shutdown().await?;
         let mut rest = Vec::new();
         tls.read_until(b'\n', &mut rest).await?;
-        println!("client: server closed cleanly ({} bytes after close_notify)", rest.len());
+        println!(
+            "client: server closed cleanly ({} bytes after close_notify)",
+            rest.len()
+        );
         server.join().await.map_err(io::Error::other)??;
         io::Result::Ok(())
     })??;

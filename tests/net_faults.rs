@@ -299,7 +299,11 @@ fn cancelled_read_line_loses_no_bytes() {
         assert_eq!(r.read_line(&mut line).await.unwrap(), Line::Complete(11));
         assert_eq!(line, "first half\n");
         let mut rec = Vec::new();
-        assert!(timeout(Duration::from_millis(5), r.read_until(b'!', &mut rec)).await.is_err());
+        assert!(
+            timeout(Duration::from_millis(5), r.read_until(b'!', &mut rec))
+                .await
+                .is_err()
+        );
         assert!(rec.is_empty(), "a cancelled read_until appends nothing");
         line.clear();
         r.read_line(&mut line).await.unwrap();

@@ -435,7 +435,12 @@ fn read_line_read_until_and_read_exact_mix_on_one_reader() {
         let mut r = BufReader::with_capacity(16, s);
         // Pieces arrive one send at a time while the reader waits.
         let writer = spawn(async move {
-            for piece in [&b"GET / HTTP/1.1\r\nHost: "[..], b"x\r\n\r\n", b"\x00\x05hello", b"k1=v1;k2=v2;tail"] {
+            for piece in [
+                &b"GET / HTTP/1.1\r\nHost: "[..],
+                b"x\r\n\r\n",
+                b"\x00\x05hello",
+                b"k1=v1;k2=v2;tail",
+            ] {
                 c.send_all(piece).await.unwrap();
                 flowloop::yield_now().await;
             }
@@ -482,15 +487,25 @@ fn a_line_longer_than_the_limit_is_an_error_naming_the_limit() {
         long.push(b'\n');
         c.send_all(&long).await.unwrap();
         let mut line = String::new();
-        assert_eq!(r.read_line(&mut line).await.unwrap(), Line::Complete(100), "exactly the limit is fine");
+        assert_eq!(
+            r.read_line(&mut line).await.unwrap(),
+            Line::Complete(100),
+            "exactly the limit is fine"
+        );
         line.clear();
         let err = r.read_line(&mut line).await.unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
-        let inner = err.get_ref().and_then(|e| e.downcast_ref::<LineTooLong>()).expect("a LineTooLong inside");
+        let inner = err
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<LineTooLong>())
+            .expect("a LineTooLong inside");
         assert_eq!((inner.limit, inner.delimiter), (100, b'\n'));
         assert!(err.to_string().contains("100 bytes"), "{err}");
         assert!(line.is_empty(), "nothing of the long line was appended");
-        assert!(r.buffer().len() <= 101, "the reader buffered at most the limit plus one byte");
+        assert!(
+            r.buffer().len() <= 101,
+            "the reader buffered at most the limit plus one byte"
+        );
     });
 }
 
@@ -525,7 +540,10 @@ fn buffered_reader_over_a_read_half_gives_back_its_buffer() {
         assert_eq!(r.get_ref().peer_addr(), tx.peer_addr());
         let buffered = r.buffer().to_vec();
         let (mut rx, mut rest) = r.into_parts();
-        assert_eq!(rest, buffered, "into_parts hands back exactly the unread buffered bytes");
+        assert_eq!(
+            rest, buffered,
+            "into_parts hands back exactly the unread buffered bytes"
+        );
         rest.extend(read_all(&mut rx).await.unwrap());
         assert_eq!(rest, b"rest of the bytes");
         rx.reunite(tx).expect("halves of one stream");
@@ -588,7 +606,9 @@ fn line_server_replies_go_back_to_their_connection_in_request_order() {
         }
         assert_eq!(all.len(), CLIENTS * 5);
         for r in all.iter().rev() {
-            r.reply.send(format!("{} from {}\n", r.body.to_uppercase(), r.reply.seq())).unwrap();
+            r.reply
+                .send(format!("{} from {}\n", r.body.to_uppercase(), r.reply.seq()))
+                .unwrap();
         }
         let again = all[0].reply.send("twice").unwrap_err();
         assert!(matches!(again, ReplyError::AlreadyAnswered { seq: 0, .. }), "{again}");
@@ -610,13 +630,24 @@ fn line_server_ends_a_connection_with_a_too_long_line_after_its_earlier_replies(
         c.send_all(&[b'x'; 100]).await.unwrap();
         let first = requests.next().await.expect("the short line");
         assert_eq!(first.body, "short");
-        assert!(requests.next().await.is_none(), "the long line is not a request; the stream ends");
+        assert!(
+            requests.next().await.is_none(),
+            "the long line is not a request; the stream ends"
+        );
         first.reply.send("ok\n").unwrap();
-        assert_eq!(read_all(&mut c).await.unwrap(), b"ok\n", "the earlier reply, then end of stream");
+        assert_eq!(
+            read_all(&mut c).await.unwrap(),
+            b"ok\n",
+            "the earlier reply, then end of stream"
+        );
         let errors = requests.connection_errors();
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].peer, c.local_addr().unwrap());
-        assert!(errors[0].error.get_ref().is_some_and(|e| e.is::<LineTooLong>()), "{}", errors[0].error);
+        assert!(
+            errors[0].error.get_ref().is_some_and(|e| e.is::<LineTooLong>()),
+            "{}",
+            errors[0].error
+        );
     });
 }
 
@@ -650,7 +681,10 @@ fn replying_to_a_reset_connection_reports_it_closed() {
         }
         let write_err = &errors.first().expect("the failed write was recorded").error;
         assert!(
-            matches!(write_err.kind(), std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe),
+            matches!(
+                write_err.kind(),
+                std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
+            ),
             "{write_err}"
         );
         let err = got[1].reply.send("late\n").unwrap_err();

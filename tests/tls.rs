@@ -397,7 +397,11 @@ fn half_a_record_then_fin_is_truncated_even_when_the_fin_was_seen_first() {
 
 /// The server of the docs: an accept loop that spawns one task per connection; each task
 /// handshakes and echoes until the client ends the session.
-async fn serve_tls_echo(mut l: flowloop::net::TcpListener, acceptor: TlsAcceptor, conns: usize) -> Vec<std::io::Result<()>> {
+async fn serve_tls_echo(
+    mut l: flowloop::net::TcpListener,
+    acceptor: TlsAcceptor,
+    conns: usize,
+) -> Vec<std::io::Result<()>> {
     let mut tasks = Vec::new();
     for _ in 0..conns {
         let (tcp, _) = l.accept().await.unwrap();
@@ -466,12 +470,23 @@ fn handshake_timeout_closes_the_stalled_connection_on_both_sides() {
         let (tcp, _) = l.accept().await.unwrap();
         let limit = Duration::from_millis(100);
         let started = std::time::Instant::now();
-        let err = TlsAcceptor::new(server_cfg).with_handshake_timeout(limit).accept(tcp).await.unwrap_err();
+        let err = TlsAcceptor::new(server_cfg)
+            .with_handshake_timeout(limit)
+            .accept(tcp)
+            .await
+            .unwrap_err();
         assert!(started.elapsed() >= limit, "not before the limit");
-        assert!(matches!(tls_error(&err), Some(TlsError::HandshakeTimeout { .. })), "{err}");
+        assert!(
+            matches!(tls_error(&err), Some(TlsError::HandshakeTimeout { .. })),
+            "{err}"
+        );
         assert!(err.to_string().contains("handshake timeout"), "{err}");
         let mut buf = [0u8; 16];
-        assert_eq!(stalled.recv(&mut buf).await.unwrap(), 0, "the server closed the stalled socket");
+        assert_eq!(
+            stalled.recv(&mut buf).await.unwrap(),
+            0,
+            "the server closed the stalled socket"
+        );
 
         // Client side: a server that accepts and never answers.
         let (mut l, addr) = listener();
@@ -486,7 +501,10 @@ fn handshake_timeout_closes_the_stalled_connection_on_both_sides() {
         let err = connector.connect("localhost", tcp).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
         let hello = silent.join().await.unwrap().unwrap();
-        assert!(!hello.is_empty(), "the silent server got the ClientHello, then end of stream");
+        assert!(
+            !hello.is_empty(),
+            "the silent server got the ClientHello, then end of stream"
+        );
     });
 }
 
@@ -502,7 +520,10 @@ async fn tls_pair(cert: &TestCert) -> (TlsStream, TlsStream) {
     })
     .await;
     let tcp = TcpStream::connect(addr).await.unwrap();
-    let client = TlsConnector::new(cert.client_config()).connect("localhost", tcp).await.unwrap();
+    let client = TlsConnector::new(cert.client_config())
+        .connect("localhost", tcp)
+        .await
+        .unwrap();
     (client, server.join().await.unwrap())
 }
 
@@ -533,7 +554,11 @@ fn tls_owned_halves_read_and_write_from_two_tasks_at_once() {
         }
         let (rx, tx) = halves.pop().expect("two pairs");
         let whole = rx.reunite(tx).unwrap();
-        assert_eq!(whole.server_name(), Some("localhost"), "the server side, reunited, keeps the SNI name");
+        assert_eq!(
+            whole.server_name(),
+            Some("localhost"),
+            "the server side, reunited, keeps the SNI name"
+        );
     });
 }
 

@@ -162,7 +162,10 @@ impl Outbox {
         let mut st = self.state.borrow_mut();
         let seq = st.issued;
         st.issued += 1;
-        ReplyTo { conn: self.clone(), seq }
+        ReplyTo {
+            conn: self.clone(),
+            seq,
+        }
     }
 
     fn finish_reading(&self) {
@@ -319,7 +322,10 @@ impl Requests<String> {
             }
             let body = line.strip_suffix('\n').unwrap_or(&line);
             let body = body.strip_suffix('\r').unwrap_or(body).to_owned();
-            let request = Request { body, reply: out.issue() };
+            let request = Request {
+                body,
+                reply: out.issue(),
+            };
             if self.queue.put(request).await.is_err() {
                 return Ok(()); // nobody takes requests any more
             }

@@ -175,7 +175,10 @@ impl RawTlsClient {
     /// The records that carry `data`, encrypted (not sent).
     pub fn seal(&mut self, data: &[u8]) -> Vec<u8> {
         use std::io::Write;
-        self.conn.writer().write_all(data).expect("plaintext fits the session buffer");
+        self.conn
+            .writer()
+            .write_all(data)
+            .expect("plaintext fits the session buffer");
         self.pending_tls()
     }
 }

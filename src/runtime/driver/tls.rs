@@ -181,12 +181,7 @@ impl TlsSession {
 
     /// Reads decrypted bytes into `buf`. `Ready(0)` means the peer closed the session with
     /// `close_notify` (or `buf` is empty).
-    pub(crate) fn read(
-        &mut self,
-        sock: &StreamSys,
-        ready: &mut Readiness,
-        buf: &mut [u8],
-    ) -> io::Result<Step<usize>> {
+    pub(crate) fn read(&mut self, sock: &StreamSys, ready: &mut Readiness, buf: &mut [u8]) -> io::Result<Step<usize>> {
         if buf.is_empty() {
             return Ok(Step::Ready(0));
         }
