@@ -10,7 +10,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use common::{listener, pattern, run};
-use flowloop::net::{BufReader, Line, LineTooLong, TcpListener, TcpStream, TlsError};
+use flowloop::net::{BufReader, Line, LineTooLong, ReplyError, TcpListener, TcpStream, TlsError};
 use flowloop::runtime::CommandKind;
 use flowloop::{EventLoop, TaskError, sleep, spawn, timeout};
 
@@ -317,6 +317,7 @@ fn socket_errors_are_send_sync_static_for_boxing_and_anyhow() {
     send_sync_static::<std::io::Error>();
     send_sync_static::<TlsError>();
     send_sync_static::<LineTooLong>();
+    send_sync_static::<ReplyError>();
     // `?` into a boxed error, the anyhow-style use, keeps the inner TLS error reachable.
     fn boxed(e: std::io::Error) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         Err(e)?

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use common::{RawTlsClient, TestCert, listener, pattern, read_all, run, tls_error};
-use flowloop::net::{BufReader, BufWriter, Line, TcpStream, TlsAcceptor, TlsConnector, TlsError, TlsStream};
+use flowloop::net::{BufReader, BufWriter, Line, Requests, TcpStream, TlsAcceptor, TlsConnector, TlsError, TlsStream};
 use flowloop::runtime::{Instrument, SocketEvent};
 use flowloop::{EventLoop, sleep, spawn, timeout};
 
@@ -589,5 +589,63 @@ fn tls_lines_through_buffered_borrowed_halves() {
         while r.read_line(&mut got).await.unwrap() != Line::Eof {}
         assert_eq!(got, "0: alpha\n1: beta\n2: gamma\n");
         assert_eq!(peer.join().await.unwrap().unwrap(), 3);
+    });
+}
+
+#[test]
+fn tls_connections_feed_a_request_stream_and_replies_end_with_close_notify() {
+    let cert = TestCert::new(&["localhost"]);
+    let (server_cfg, client_cfg) = (cert.server_config(), cert.client_config());
+    run(async move {
+        let (mut l, addr) = listener();
+        let acceptor = TlsAcceptor::new(server_cfg).with_handshake_timeout(Duration::from_secs(10));
+        let requests: Requests<String> = Requests::new();
+        let feed = requests.clone();
+        let server = spawn(async move {
+            let mut handshakes = Vec::new();
+            for _ in 0..2 {
+                let (tcp, peer) = l.accept().await.unwrap();
+                let (acceptor, feed) = (acceptor.clone(), feed.clone());
+                handshakes.push(
+                    spawn(async move {
+                        let (rx, tx) = acceptor.accept(tcp).await.unwrap().into_split();
+                        feed.serve_lines(peer, rx, tx, 1024).await;
+                    })
+                    .await,
+                );
+            }
+            for h in handshakes {
+                h.join().await.unwrap();
+            }
+            feed.stop_accepting();
+            feed.stop_accepting();
+        })
+        .await;
+        let mut clients = Vec::new();
+        for i in 0..2 {
+            let connector = TlsConnector::new(client_cfg.clone());
+            clients.push(
+                spawn(async move {
+                    let tcp = TcpStream::connect(addr).await.unwrap();
+                    let mut tls = connector.connect("localhost", tcp).await.unwrap();
+                    tls.send_all(format!("hi {i}\nbye {i}\n").as_bytes()).await.unwrap();
+                    tls.shutdown().await.unwrap();
+                    // Ok only if the server ended with close_notify (else: Truncated).
+                    String::from_utf8(read_all(&mut tls).await.unwrap()).unwrap()
+                })
+                .await,
+            );
+        }
+        let mut answered = 0;
+        while let Some(r) = requests.next().await {
+            r.reply.send(format!("{}\n", r.body.to_uppercase())).unwrap();
+            answered += 1;
+        }
+        assert_eq!(answered, 4, "the stream ended after both connections were read");
+        for (i, c) in clients.into_iter().enumerate() {
+            assert_eq!(c.join().await.unwrap(), format!("HI {i}\nBYE {i}\n"));
+        }
+        server.join().await.unwrap();
+        assert!(requests.connection_errors().is_empty());
     });
 }

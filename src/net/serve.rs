@@ -14,7 +14,7 @@
 //! 3. **Closed**: all requests read were answered (or a write failed): the writer half-closes
 //!    and the socket closes. A failure is kept in [`Requests::connection_errors`].
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io;
@@ -218,11 +218,17 @@ async fn write_replies<W: ByteSink>(out: &Outbox, sink: W) -> io::Result<()> {
 /// The requests of every connection a server reads, in arrival order. Clone it to hand it to a
 /// flow node (clones share one stream). [`next`](Requests::next) returns `None` once the
 /// server stopped accepting and every connection's requests were taken.
+///
+/// Backpressure: at most 1024 requests wait to be taken; while the stream is full, connections
+/// are not read (clients see their send buffers fill up), so take requests for as long as the
+/// server runs.
 pub struct Requests<T> {
     queue: AsyncQueue<Request<T>>,
     errors: Rc<RefCell<Vec<ConnectionError>>>,
-    /// Connections still reading, plus one while the accept loop runs.
-    open: Rc<RefCell<usize>>,
+    /// Connections still reading, plus one until `stop_accepting`.
+    open: Rc<Cell<usize>>,
+    /// `stop_accepting` was not called yet.
+    accepting: Rc<Cell<bool>>,
 }
 
 impl<T> Clone for Requests<T> {
@@ -231,6 +237,7 @@ impl<T> Clone for Requests<T> {
             queue: self.queue.clone(),
             errors: self.errors.clone(),
             open: self.open.clone(),
+            accepting: self.accepting.clone(),
         }
     }
 }
@@ -239,17 +246,38 @@ impl<T> fmt::Debug for Requests<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Requests")
             .field("queued", &self.queue.len())
-            .field("open", &*self.open.borrow())
+            .field("open", &self.open.get())
             .finish()
     }
 }
 
+impl<T: 'static> Default for Requests<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<T: 'static> Requests<T> {
-    fn new() -> Requests<T> {
+    /// An empty stream to feed with connections yourself (for example from a TLS accept loop,
+    /// through [`serve_lines`](Requests::serve_lines)). Call
+    /// [`stop_accepting`](Requests::stop_accepting) once no connection will be added, so the
+    /// stream can end.
+    pub fn new() -> Requests<T> {
         Requests {
             queue: AsyncQueue::bounded(REQUEST_QUEUE),
             errors: Rc::default(),
-            open: Rc::new(RefCell::new(1)),
+            open: Rc::new(Cell::new(1)),
+            accepting: Rc::new(Cell::new(true)),
+        }
+    }
+
+    /// No more connections will be added: the stream ends once the connections being read
+    /// have ended. Call it only after every connection still in its handshake was added with
+    /// [`serve_lines`](Requests::serve_lines) (or failed), for example after joining the
+    /// handshake tasks. Idempotent.
+    pub fn stop_accepting(&self) {
+        if self.accepting.replace(false) {
+            self.release();
         }
     }
 
@@ -269,9 +297,9 @@ impl<T: 'static> Requests<T> {
 
     /// One source (connection or accept loop) ended; the stream ends with the last.
     fn release(&self) {
-        let mut open = self.open.borrow_mut();
-        *open -= 1;
-        if *open == 0 {
+        let open = self.open.get() - 1;
+        self.open.set(open);
+        if open == 0 {
             self.queue.close();
         }
     }
@@ -288,7 +316,7 @@ impl Requests<String> {
         R: ByteSource + 'static,
         W: ByteSink + 'static,
     {
-        *self.open.borrow_mut() += 1;
+        self.open.set(self.open.get() + 1);
         let out = Outbox::new(peer);
         let (writer_out, this) = (out.clone(), self.clone());
         crate::spawn(async move {
@@ -423,6 +451,6 @@ impl LineServer {
                 }
             }
         }
-        requests.release();
+        requests.stop_accepting();
     }
 }
