@@ -167,8 +167,10 @@ impl<S: SysSocket> Registered<S> {
         }
     }
 
-    /// Runs `op` once with the known readiness and writes back what it drained. Returns the
+    /// Runs `op` once with the known readiness and writes back what it drained.
+    // Inlined: this is the per-message path of every socket operation. Returns the
     /// step and the readiness left afterwards (`None` if the socket is gone).
+    #[inline(always)]
     fn attempt<R>(
         &self,
         op: &mut impl FnMut(&S, &mut Readiness) -> io::Result<Step<R>>,

@@ -3,6 +3,7 @@
 use std::future::poll_fn;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::task::Poll;
 use std::time::Duration;
 
 use super::io::{ByteSink, ByteSource};
@@ -129,31 +130,36 @@ pub(super) struct TcpCore {
 }
 
 impl TcpCore {
-    pub(super) async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+    // `recv` and `send` are plain functions returning the leaf future (not `async fn`s), so
+    // the public `async fn`s that await them build one state machine, not two: this is the
+    // per-message path of every socket.
+    pub(super) fn recv<'a>(&'a self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
         let mut wait = self.reg.waiter();
-        let n = poll_fn(|_| {
-            self.reg.poll_op(&mut wait, OpKind::Stream, |sys, ready| {
+        poll_fn(move |_| {
+            let r = self.reg.poll_op(&mut wait, OpKind::Stream, |sys, ready| {
                 step(sys.guarded(ready).read(buf), Direction::Read)
-            })
+            });
+            if let Poll::Ready(Ok(n)) = r {
+                self.reg.emit(SocketEvent::Received { bytes: n });
+            }
+            r
         })
-        .await?;
-        self.reg.emit(SocketEvent::Received { bytes: n });
-        Ok(n)
     }
 
-    pub(super) async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
+    pub(super) fn send<'a>(&'a self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
         let mut wait = self.reg.waiter();
-        let n = poll_fn(|_| {
-            self.reg.poll_op(&mut wait, OpKind::Stream, |sys, ready| {
+        poll_fn(move |_| {
+            if buf.is_empty() {
+                return Poll::Ready(Ok(0));
+            }
+            let r = self.reg.poll_op(&mut wait, OpKind::Stream, |sys, ready| {
                 step(sys.guarded(ready).write(buf), Direction::Write)
-            })
+            });
+            if let Poll::Ready(Ok(n)) = r {
+                self.reg.emit(SocketEvent::Sent { bytes: n });
+            }
+            r
         })
-        .await?;
-        self.reg.emit(SocketEvent::Sent { bytes: n });
-        Ok(n)
     }
 
     pub(super) async fn send_all(&self, mut buf: &[u8]) -> io::Result<()> {
