@@ -25,7 +25,7 @@ use std::time::Duration;
 use super::buffered::{BufReader, BufWriter, DEFAULT_LINE_LIMIT, Line};
 use super::io::{ByteSink, ByteSource};
 use super::tcp::TcpListener;
-use crate::sync::{AsyncIterator, AsyncQueue, Event};
+use crate::sync::{AsyncIterator, AsyncQueue, Closed, Event};
 
 /// How long the accept loop pauses after `accept` failed (for example: too many open files).
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
@@ -354,8 +354,11 @@ impl Requests<String> {
                 body,
                 reply: out.issue(),
             };
-            if self.queue.put(request).await.is_err() {
-                return Ok(()); // nobody takes requests any more
+            if let Err(Closed(request)) = self.queue.put(request).await {
+                // Nobody takes requests any more: answer this one with nothing, so the writer
+                // does not wait for it, and stop reading.
+                let _ = request.reply.send(Vec::new());
+                return Ok(());
             }
         }
     }
