@@ -579,3 +579,34 @@ fn cancelled_task_never_resumes() {
     });
     assert_eq!(log, "");
 }
+
+/// Cancellation is iterative: a chain of 20,000 tasks, each holding an aborting handle to the
+/// next, is unwound without recursion (a recursive drop overflows the test thread's stack).
+#[test]
+fn cancelling_a_long_abort_chain_does_not_overflow_the_stack() {
+    const CHAIN: usize = 20_000;
+    let (first, cancelled) = with_watchdog(|| {
+        let mut lp = EventLoop::new().expect("loop");
+        let first = lp
+            .run_until_complete(async {
+                let mut next: Option<TaskHandle<()>> = None;
+                for _ in 0..CHAIN {
+                    let held = next.take();
+                    let h = spawn(async move {
+                        let _held = held;
+                        std::future::pending::<()>().await;
+                    })
+                    .await;
+                    next = Some(h.on_drop(flowloop::DropPolicy::Abort));
+                }
+                yield_now().await;
+                let head = next.expect("chain is not empty");
+                head.cancel().await;
+                head.join().await
+            })
+            .expect("run");
+        (first, lp.stats().tasks_cancelled)
+    });
+    assert_eq!(first, Err(TaskError::Cancelled));
+    assert_eq!(cancelled, CHAIN as u64, "every task of the chain was cancelled");
+}

@@ -100,10 +100,11 @@ pub(crate) struct Core {
     next_gen: u32,
     /// Tasks inserted and not yet finished.
     pub(crate) live: usize,
-    /// Futures whose drop was deferred until no borrow of the core is held.
-    pub(crate) graveyard: Vec<TaskBox>,
+    /// Futures whose drop was deferred until no borrow of the core is held, with the task
+    /// each belonged to (a panic in its `Drop` is reported on that task).
+    pub(crate) graveyard: Vec<(TaskId, TaskBox)>,
     /// An empty buffer swapped in while the graveyard is being emptied (avoids reallocating).
-    pub(crate) spare_graveyard: Vec<TaskBox>,
+    pub(crate) spare_graveyard: Vec<(TaskId, TaskBox)>,
     /// Reused buffer for due timers.
     due_buf: Vec<Ticket>,
     /// Reused buffer for the waits a socket event completes.
@@ -270,7 +271,7 @@ impl Core {
     /// Removes a finished task's slot; its (already finished) cell is dropped later.
     pub(crate) fn free_slot(&mut self, id: TaskId) {
         if let Some(fut) = self.remove_slot(id) {
-            self.graveyard.push(fut);
+            self.graveyard.push((id, fut));
         }
     }
 
@@ -324,7 +325,7 @@ impl Core {
     /// finished with its value, its panic, or a cancellation that arrived during the poll.
     pub(crate) fn after_poll(&mut self, id: TaskId, fut: TaskBox, polled: Result<Poll<()>, String>) {
         let Some(slot) = self.slot_mut(id) else {
-            self.graveyard.push(fut);
+            self.graveyard.push((id, fut));
             return;
         };
         let outcome = match polled {
@@ -338,7 +339,7 @@ impl Core {
                 return;
             }
             Ok(Poll::Pending) => {
-                self.graveyard.push(fut);
+                self.graveyard.push((id, fut));
                 Err(TaskError::Cancelled)
             }
             Ok(Poll::Ready(())) => {
@@ -346,29 +347,46 @@ impl Core {
                 Ok(())
             }
             Err(msg) => {
-                self.graveyard.push(fut);
+                self.graveyard.push((id, fut));
                 Err(TaskError::Panicked(msg))
             }
         };
         self.finish(id, outcome);
     }
 
-    /// Takes the future of a task that is being cancelled; the caller drops it outside the
-    /// borrow. Returns `None` if the task is unknown, finished or running (a running task is
-    /// flagged and dropped when its poll returns).
-    pub(crate) fn cancel_task(&mut self, id: TaskId) -> Option<TaskBox> {
-        let slot = self.slot_mut(id)?;
+    /// Cancels a task: it is finished as cancelled at once and its future goes to the
+    /// graveyard, dropped by the loop outside any borrow (so a chain of tasks that cancel each
+    /// other from `Drop` is unwound one by one, never recursively). Unknown and finished tasks
+    /// are left alone; a running task is flagged and dropped when its poll returns.
+    pub(crate) fn cancel_task(&mut self, id: TaskId) {
+        let Some(slot) = self.slot_mut(id) else { return };
         match slot.state {
-            TaskState::Completed | TaskState::Panicked | TaskState::Cancelled => None,
-            TaskState::Running => {
-                slot.cancel_requested = true;
-                None
-            }
+            TaskState::Completed | TaskState::Panicked | TaskState::Cancelled => {}
+            TaskState::Running => slot.cancel_requested = true,
             TaskState::Idle | TaskState::Queued => {
                 let fut = slot.future.take();
                 self.finish(id, Err(TaskError::Cancelled));
-                fut
+                if let Some(fut) = fut {
+                    self.graveyard.push((id, fut));
+                }
             }
+        }
+    }
+
+    /// Records that dropping the future of task `id` panicked with `msg`. A task that was
+    /// cancelled (and whose outcome nobody has taken yet) now reports the panic instead.
+    pub(crate) fn drop_panicked(&mut self, id: TaskId, msg: String) {
+        self.stats.drop_panics += 1;
+        let Some(slot) = self.slot_mut(id) else { return };
+        if slot.state != TaskState::Cancelled {
+            return;
+        }
+        let error = TaskError::Panicked(msg);
+        slot.set_outcome(Err(error.clone()));
+        self.stats.tasks_cancelled -= 1;
+        self.stats.tasks_failed += 1;
+        if let Some(i) = self.instrument.as_mut() {
+            i.task_failed(id, &error);
         }
     }
 
@@ -406,9 +424,7 @@ impl Core {
                 }
             },
             Command::Cancel { target, wait } => {
-                if let Some(fut) = self.cancel_task(target) {
-                    self.graveyard.push(fut);
-                }
+                self.cancel_task(target);
                 self.complete(wait, Completion::Done);
             }
             // Nothing to do: the primitive holds the ticket. It may already be completed or
@@ -419,9 +435,8 @@ impl Core {
                 self.exit = Some(value);
                 // The exiting task can never resume: drop it now, or a later run would wait
                 // for it forever (and report `Stalled`).
-                let generation = self.tasks.get(key as usize).map(|s| s.generation);
-                if let Some(fut) = generation.and_then(|generation| self.cancel_task(TaskId { key, generation })) {
-                    self.graveyard.push(fut);
+                if let Some(generation) = self.tasks.get(key as usize).map(|s| s.generation) {
+                    self.cancel_task(TaskId { key, generation });
                 }
             }
             Command::Accept { io, wait } | Command::Recv { io, wait } => {

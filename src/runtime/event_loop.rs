@@ -15,7 +15,7 @@ use super::driver::Driver;
 use super::error::{RunError, TaskError, TaskId, panic_message};
 use super::instrument::{Instrument, LoopStats};
 use super::remote::LoopHandle;
-use super::task::TaskCell;
+use super::task::{TaskBox, TaskCell};
 
 /// After this many task steps without an OS poll the loop checks timers and the OS anyway, so
 /// busy tasks cannot starve sockets and timers.
@@ -385,7 +385,11 @@ impl EventLoop {
                 let spare = std::mem::take(&mut core.spare_graveyard);
                 std::mem::replace(&mut core.graveyard, spare)
             };
-            dead.clear();
+            for (id, fut) in dead.drain(..) {
+                if let Err(msg) = drop_contained(fut) {
+                    self.shared.core.borrow_mut().drop_panicked(id, msg);
+                }
+            }
             let mut core = self.shared.core.borrow_mut();
             if core.spare_graveyard.capacity() == 0 {
                 core.spare_graveyard = dead;
@@ -450,7 +454,14 @@ impl Drop for EventLoop {
             let mut core = self.shared.core.borrow_mut();
             core.tasks.iter_mut().filter_map(|(_, s)| s.future.take()).collect()
         };
-        drop(futures);
+        for fut in futures {
+            let _ = drop_contained(fut);
+        }
         self.bury();
     }
+}
+
+/// Drops a task's future, catching a panic from its `Drop` (returned as the panic message).
+fn drop_contained(fut: TaskBox) -> Result<(), String> {
+    catch_unwind(AssertUnwindSafe(move || drop(fut))).map_err(|p| panic_message(&*p))
 }

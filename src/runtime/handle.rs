@@ -190,16 +190,14 @@ impl<T> Drop for TaskHandle<T> {
         }
         let id = self.id;
         let policy = self.policy;
-        let dead = context::try_with_core(|c| {
-            let fut = if policy == DropPolicy::Abort {
-                c.cancel_task(id)
-            } else {
-                None
-            };
+        // An aborted task's future is dropped by the loop after this poll (not here), so
+        // handles that abort each other from `Drop` never recurse.
+        let _ = context::try_with_core(|c| {
+            if policy == DropPolicy::Abort {
+                c.cancel_task(id);
+            }
             detach(c, id);
-            fut
         });
-        drop(dead);
     }
 }
 

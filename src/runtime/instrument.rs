@@ -129,6 +129,8 @@ pub struct LoopStats {
     pub poll_time: Duration,
     /// Polls that exceeded the slow-poll threshold.
     pub slow_polls: u64,
+    /// Task futures whose `Drop` panicked (contained; a cancelled task then reports the panic).
+    pub drop_panics: u64,
 }
 
 impl LoopStats {

@@ -10,16 +10,22 @@ use super::wait::Ticket;
 
 pin_project_lite::pin_project! {
     /// A task's future together with the place its output is kept until joined.
+    ///
+    /// The future is dropped in place as soon as it returns its value, inside the same
+    /// guarded poll: a panic in its `Drop` then becomes the task's panic.
     pub(crate) struct TaskCell<F: Future> {
         #[pin]
-        future: F,
+        future: Option<F>,
         output: Option<F::Output>,
     }
 }
 
 impl<F: Future> TaskCell<F> {
     pub(crate) fn new(future: F) -> Self {
-        TaskCell { future, output: None }
+        TaskCell {
+            future: Some(future),
+            output: None,
+        }
     }
 }
 
@@ -32,10 +38,14 @@ pub(crate) trait ErasedTask {
 
 impl<F: Future + 'static> ErasedTask for TaskCell<F> {
     fn poll_task(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.project();
-        match this.future.poll(cx) {
+        let mut this = self.project();
+        let Some(future) = this.future.as_mut().as_pin_mut() else {
+            return Poll::Ready(());
+        };
+        match future.poll(cx) {
             Poll::Ready(v) => {
                 *this.output = Some(v);
+                this.future.set(None);
                 Poll::Ready(())
             }
             Poll::Pending => Poll::Pending,
