@@ -112,5 +112,5 @@ pub(crate) fn complete(t: Ticket) -> bool {
 
 /// Frees a ticket from a `Drop` impl; returns whether it had completed without being taken.
 pub(crate) fn release(t: Ticket) -> bool {
-    try_with_core(|c| c.waits.cancel(t).is_some()).unwrap_or(false)
+    try_with_core(|c| c.release(t)).unwrap_or(false)
 }

@@ -17,7 +17,7 @@ use super::driver::{Direction, Driver};
 use super::error::{TaskError, TaskId};
 use super::instrument::{Instrument, LoopStats};
 use super::task::{TaskBox, TaskSlot, TaskState};
-use super::timer::TimerHeap;
+use super::timer::TimerWheel;
 use super::wait::{Completion, Ticket, WaitTable};
 
 /// Messages from other threads: spawned futures, wakes, finished offload jobs.
@@ -79,7 +79,7 @@ pub(crate) struct Core {
     pub(crate) tasks: Slab<TaskSlot>,
     pub(crate) ready: ReadyQueue,
     pub(crate) waits: WaitTable,
-    pub(crate) timers: TimerHeap,
+    pub(crate) timers: TimerWheel,
     pub(crate) driver: Driver,
     pub(crate) blocking: BlockingPool,
     pub(crate) remote_tx: Sender<RemoteMsg>,
@@ -130,7 +130,7 @@ impl Core {
             tasks: Slab::new(),
             ready: VecDeque::new(),
             waits: WaitTable::default(),
-            timers: TimerHeap::default(),
+            timers: TimerWheel::default(),
             driver,
             blocking,
             remote_tx,
@@ -409,7 +409,7 @@ impl Core {
                 self.wake_key(key);
                 self.report_completed(key, CommandKind::Yield);
             }
-            Command::Sleep { deadline, wait } => self.timers.push(deadline, wait),
+            Command::Sleep { deadline, wait } => self.start_timer(deadline, wait),
             Command::Spawn { child } => {
                 if self.slot(child).is_some_and(|s| s.state == TaskState::Queued) {
                     self.ready.push_back(child);
@@ -450,6 +450,28 @@ impl Core {
                 }
             }
         }
+    }
+
+    /// Puts a timer wait on the wheel (unless it was released during the poll that issued
+    /// it); a deadline that can never come leaves the wait parked for good.
+    fn start_timer(&mut self, deadline: Option<Instant>, wait: Ticket) {
+        if !self.waits.is_pending(wait) {
+            return;
+        }
+        match deadline.and_then(|d| self.timers.push(d, wait)) {
+            Some(key) => self.waits.set_timer(wait, key),
+            None => self.waits.never(wait),
+        }
+    }
+
+    /// Frees a ticket whose leaf future no longer waits (dropped, cancelled), removing its
+    /// timer from the wheel; returns whether it had completed without being taken.
+    pub(crate) fn release(&mut self, t: Ticket) -> bool {
+        let (result, timer) = self.waits.cancel(t);
+        if let Some(key) = timer {
+            self.timers.remove(key, t);
+        }
+        result.is_some()
     }
 
     /// Fires every timer that is due; returns how many woke a task.

@@ -180,7 +180,11 @@ impl EventLoop {
 
     /// Counters of every run so far.
     pub fn stats(&self) -> LoopStats {
-        self.shared.core.borrow().stats.clone()
+        let core = self.shared.core.borrow();
+        LoopStats {
+            timer_entries: core.timers.len() as u64,
+            ..core.stats.clone()
+        }
     }
 
     /// Runs `root` as a task and drives the loop until it finishes (and, by default, until every
