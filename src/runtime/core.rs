@@ -4,7 +4,7 @@ use std::any::Any;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
@@ -13,7 +13,7 @@ use slab::Slab;
 
 use super::blocking::BlockingPool;
 use super::command::{Command, CommandKind};
-use super::driver::{Direction, Driver};
+use super::driver::{Direction, Driver, LoopWaker};
 use super::error::{TaskError, TaskId};
 use super::instrument::{Instrument, LoopStats};
 use super::task::{TaskBox, TaskSlot, TaskState};
@@ -23,19 +23,25 @@ use super::wait::{Completion, Ticket, WaitTable};
 /// Messages from other threads: spawned futures, wakes, finished offload jobs.
 pub(crate) enum RemoteMsg {
     Spawn(Box<dyn FnOnce() -> TaskBox + Send>),
-    Wake(u32),
-    Offloaded(Ticket, Result<Box<dyn Any + Send>, String>),
+    /// At most one per slot is on its way at any time (see [`SlotWaker`]).
+    Wake(Arc<SlotWaker>),
+    Offloaded(Ticket, Result<Box<dyn Any + Send>, TaskError>),
 }
 
 static NEXT_LOOP_ID: AtomicU64 = AtomicU64::new(1);
 
 /// The waker of one task slot. A wake of a slot whose task has since changed only causes a
 /// spurious poll, which every leaf future tolerates.
+///
+/// Wakes are merged: on the loop's thread a wake queues the task directly (a task already
+/// queued is not queued again); from another thread, a wake sends one message and sets `sent`
+/// until the loop receives it, so further wakes meanwhile send nothing.
 pub(crate) struct SlotWaker {
     key: u32,
     loop_id: u64,
+    sent: AtomicBool,
     tx: Sender<RemoteMsg>,
-    mio_waker: Arc<mio::Waker>,
+    loop_waker: LoopWaker,
 }
 
 impl Wake for SlotWaker {
@@ -45,15 +51,20 @@ impl Wake for SlotWaker {
 
     fn wake_by_ref(self: &Arc<Self>) {
         let local = super::context::try_with(|s| {
-            if s.loop_id == self.loop_id {
-                s.woken.borrow_mut().push(self.key);
-                true
-            } else {
-                false
+            if s.loop_id != self.loop_id {
+                return false;
             }
+            match s.core.try_borrow_mut() {
+                Ok(mut core) => core.wake_key(self.key),
+                Err(_) => s.woken.borrow_mut().push(self.key),
+            }
+            true
         });
-        if local != Some(true) && self.tx.send(RemoteMsg::Wake(self.key)).is_ok() {
-            let _ = self.mio_waker.wake();
+        if local == Some(true) || self.sent.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if self.tx.send(RemoteMsg::Wake(self.clone())).is_ok() {
+            self.loop_waker.wake();
         }
     }
 }
@@ -191,8 +202,9 @@ impl Core {
         let w = Arc::new(SlotWaker {
             key,
             loop_id,
+            sent: AtomicBool::new(false),
             tx: self.remote_tx.clone(),
-            mio_waker: self.driver.waker(),
+            loop_waker: self.driver.waker(),
         });
         (w.clone(), Waker::from(w))
     }
@@ -430,7 +442,11 @@ impl Core {
             // Nothing to do: the primitive holds the ticket. It may already be completed or
             // released, if the same poll woke it or dropped the waiting future.
             Command::Park => {}
-            Command::Offload { job, wait } => self.blocking.submit(job, wait, &self.remote_tx, self.driver.waker()),
+            Command::Offload { job, wait } => {
+                if let Err(e) = self.blocking.submit(job, wait, &self.remote_tx, self.driver.waker()) {
+                    self.complete(wait, Completion::Offloaded(Err(e)));
+                }
+            }
             Command::Exit { value } => {
                 self.exit = Some(value);
                 // The exiting task can never resume: drop it now, or a later run would wait
@@ -502,7 +518,12 @@ impl Core {
                         s.detached = true;
                     }
                 }
-                RemoteMsg::Wake(key) => self.wake_key(key),
+                RemoteMsg::Wake(waker) => {
+                    // Cleared first: a wake from now on sends a new message.
+                    waker.sent.store(false, Ordering::Release);
+                    self.stats.remote_wakes += 1;
+                    self.wake_key(waker.key);
+                }
                 RemoteMsg::Offloaded(t, r) => {
                     self.blocking.job_done();
                     self.complete(t, Completion::Offloaded(r));

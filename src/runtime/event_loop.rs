@@ -36,6 +36,7 @@ const DEFAULT_FAIRNESS: u32 = 61;
 #[must_use]
 pub struct Builder {
     offload_threads: usize,
+    offload_stack_size: Option<usize>,
     fairness: u32,
     time_polls: bool,
     slow_poll: Option<Duration>,
@@ -46,6 +47,7 @@ impl std::fmt::Debug for Builder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Builder")
             .field("offload_threads", &self.offload_threads)
+            .field("offload_stack_size", &self.offload_stack_size)
             .field("fairness", &self.fairness)
             .field("time_polls", &self.time_polls)
             .field("slow_poll", &self.slow_poll)
@@ -58,6 +60,7 @@ impl Default for Builder {
     fn default() -> Self {
         Builder {
             offload_threads: 4,
+            offload_stack_size: None,
             fairness: DEFAULT_FAIRNESS,
             time_polls: false,
             slow_poll: None,
@@ -71,6 +74,14 @@ impl Builder {
     /// demand).
     pub fn offload_threads(mut self, n: usize) -> Self {
         self.offload_threads = n.max(1);
+        self
+    }
+
+    /// Stack size in bytes of each offload thread (default: the platform's). If no offload
+    /// thread can be started, [`offload`](super::offload) fails with
+    /// [`TaskError::NoOffloadThread`].
+    pub fn offload_stack_size(mut self, bytes: usize) -> Self {
+        self.offload_stack_size = Some(bytes);
         self
     }
 
@@ -103,7 +114,8 @@ impl Builder {
 
     /// Creates the loop (opens the OS event queue).
     pub fn build(self) -> std::io::Result<EventLoop> {
-        let mut core = Core::new(Driver::new()?, BlockingPool::new(self.offload_threads));
+        let blocking = BlockingPool::new(self.offload_threads, self.offload_stack_size);
+        let mut core = Core::new(Driver::new()?, blocking);
         core.instrument = self.instrument;
         core.time_polls = self.time_polls;
         core.slow_poll = self.slow_poll;

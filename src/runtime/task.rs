@@ -147,6 +147,11 @@ impl TaskSlot {
                 self.panic = Some(Box::new(msg));
                 TaskState::Panicked
             }
+            // Not a task outcome; kept as a failure with its message should it ever arrive.
+            Err(e @ TaskError::NoOffloadThread(_)) => {
+                self.panic = Some(Box::new(e.to_string()));
+                TaskState::Panicked
+            }
         };
     }
 }

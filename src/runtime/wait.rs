@@ -14,6 +14,7 @@ use std::any::Any;
 use slab::Slab;
 
 use super::command::CommandKind;
+use super::error::TaskError;
 use super::timer::TimerKey;
 
 /// Names one pending command.
@@ -27,8 +28,8 @@ pub(crate) struct Ticket {
 pub(crate) enum Completion {
     /// The awaited thing happened (timer fired, task finished, queue or socket ready, ...).
     Done,
-    /// An offloaded closure returned (or panicked with this message).
-    Offloaded(Result<Box<dyn Any + Send>, String>),
+    /// An offloaded closure returned (or panicked, or could not be started).
+    Offloaded(Result<Box<dyn Any + Send>, TaskError>),
 }
 
 pub(crate) struct WaitEntry {
