@@ -88,6 +88,7 @@ impl<F: Future> Drop for Spawn<F> {
 
 /// What happens to a task when its [`TaskHandle`] is dropped without being joined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum DropPolicy {
     /// The task keeps running; its value is discarded when it finishes (the default).
     #[default]
