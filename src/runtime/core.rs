@@ -16,7 +16,7 @@ use super::command::{Command, CommandKind};
 use super::driver::{Direction, Driver, LoopWaker};
 use super::error::{TaskError, TaskId};
 use super::instrument::{Instrument, LoopStats};
-use super::task::{TaskBox, TaskSlot, TaskState};
+use super::task::{CellPool, TaskBox, TaskSlot, TaskState};
 use super::timer::TimerWheel;
 use super::wait::{Completion, Ticket, WaitTable};
 
@@ -116,6 +116,8 @@ pub(crate) struct Core {
     pub(crate) graveyard: Vec<(TaskId, TaskBox)>,
     /// An empty buffer swapped in while the graveyard is being emptied (avoids reallocating).
     pub(crate) spare_graveyard: Vec<(TaskId, TaskBox)>,
+    /// Finished task cells kept for reuse.
+    pub(crate) cells: CellPool,
     /// Reused buffer for due timers.
     due_buf: Vec<Ticket>,
     /// Reused buffer for the waits a socket event completes.
@@ -159,6 +161,7 @@ impl Core {
             live: 0,
             graveyard: Vec::new(),
             spare_graveyard: Vec::new(),
+            cells: CellPool::default(),
             due_buf: Vec::new(),
             io_buf: Vec::new(),
         }
@@ -292,6 +295,14 @@ impl Core {
     pub(crate) fn remove_slot(&mut self, id: TaskId) -> Option<TaskBox> {
         self.slot(id)?;
         self.tasks.remove(id.key as usize).future
+    }
+
+    /// Removes a joined task's slot; its cell is kept for reuse if it is empty, else handed
+    /// back for the caller to drop outside the borrow.
+    pub(crate) fn recycle_slot(&mut self, id: TaskId) -> Option<TaskBox> {
+        let cell = self.remove_slot(id)?;
+        let limit = self.tasks.capacity();
+        self.cells.give(cell, limit)
     }
 
     /// Tells the instrument that a command without a ticket (it completes at once) completed.

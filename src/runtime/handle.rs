@@ -57,17 +57,22 @@ impl<F: Future + 'static> Future for Spawn<F> {
     type Output = TaskHandle<F::Output>;
 
     fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Some(fut) = self.future.take() {
-            let task = Box::pin(TaskCell::new(fut));
-            self.child = Some(context::with(|s| {
+        if self.future.is_some() {
+            let future = &mut self.future;
+            let child = context::with(|s| {
                 let (parent, child) = {
                     let mut core = s.core.borrow_mut();
                     let parent = core.current.expect("no task is being polled").key;
+                    let task = match core.cells.take(future) {
+                        Some(cell) => cell,
+                        None => Box::pin(TaskCell::new(future.take().expect("checked above"))),
+                    };
                     (parent, core.add_task(task))
                 };
                 s.commands.borrow_mut().push((parent, Command::Spawn { child }));
                 child
-            }));
+            });
+            self.child = Some(child);
             return Poll::Pending;
         }
         match self.child.take() {
@@ -276,7 +281,7 @@ fn take_outcome<T: 'static>(core: &mut Core, id: TaskId) -> Option<(Result<T, Ta
     if let Some(fut) = slot.future.as_mut() {
         fut.as_mut().take_output(&mut out);
     }
-    let cell = core.remove_slot(id);
+    let cell = core.recycle_slot(id);
     Some((outcome.and_then(|()| out.ok_or(TaskError::Cancelled)), cell))
 }
 

@@ -1,7 +1,9 @@
 //! Task storage: the type-erased task cell and the slab slot around it.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
 use std::future::Future;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -34,6 +36,13 @@ pub(crate) trait ErasedTask {
     fn poll_task(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()>;
     /// `out` must be a `&mut Option<F::Output>`; anything else leaves it untouched.
     fn take_output(self: Pin<&mut Self>, out: &mut dyn Any);
+    /// Puts a new future into a finished, empty cell. `future` must be a `&mut Option<F>`
+    /// (it is taken); anything else leaves both untouched.
+    fn refill(self: Pin<&mut Self>, future: &mut dyn Any);
+    /// Whether the cell holds neither a future nor an output (dropping it runs no user code).
+    fn is_empty(&self) -> bool;
+    /// `TypeId` and size of the concrete cell.
+    fn cell_type(&self) -> (TypeId, usize);
 }
 
 impl<F: Future + 'static> ErasedTask for TaskCell<F> {
@@ -56,6 +65,77 @@ impl<F: Future + 'static> ErasedTask for TaskCell<F> {
         if let Some(slot) = out.downcast_mut::<Option<F::Output>>() {
             *slot = self.project().output.take();
         }
+    }
+
+    fn refill(self: Pin<&mut Self>, future: &mut dyn Any) {
+        if let Some(f) = future.downcast_mut::<Option<F>>() {
+            self.project().future.set(f.take());
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.future.is_none() && self.output.is_none()
+    }
+
+    fn cell_type(&self) -> (TypeId, usize) {
+        (TypeId::of::<Self>(), std::mem::size_of::<Self>())
+    }
+}
+
+/// Cells up to this size are kept for reuse.
+const MAX_POOLED_CELL: usize = 128;
+
+/// Hashes a `TypeId` by taking the bits it writes (already a hash).
+#[derive(Default)]
+pub(crate) struct TypeIdHasher(u64);
+
+impl Hasher for TypeIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
+    }
+}
+
+/// Finished, empty task cells of small futures, kept by type so that later tasks of the same
+/// type reuse them instead of allocating (a spawn/join cycle then costs no allocator call).
+/// Holds at most as many cells as the task slab has room for, so its memory is bounded by the
+/// peak number of tasks, like the slab's.
+#[derive(Default)]
+pub(crate) struct CellPool {
+    by_type: HashMap<TypeId, Vec<TaskBox>, BuildHasherDefault<TypeIdHasher>>,
+    held: usize,
+}
+
+impl CellPool {
+    /// A pooled cell of `TaskCell<F>`, refilled with the future taken from `future`.
+    pub(crate) fn take<F: Future + 'static>(&mut self, future: &mut Option<F>) -> Option<TaskBox> {
+        if self.held == 0 {
+            return None;
+        }
+        let mut cell = self.by_type.get_mut(&TypeId::of::<TaskCell<F>>())?.pop()?;
+        self.held -= 1;
+        cell.as_mut().refill(future);
+        Some(cell)
+    }
+
+    /// Keeps an empty cell for reuse if there is room (at most `limit` cells); otherwise hands
+    /// it back (a cell that is not empty is always handed back, for dropping outside the loop's
+    /// borrow).
+    pub(crate) fn give(&mut self, cell: TaskBox, limit: usize) -> Option<TaskBox> {
+        let (ty, size) = cell.cell_type();
+        if self.held >= limit || size > MAX_POOLED_CELL || !cell.is_empty() {
+            return Some(cell);
+        }
+        self.by_type.entry(ty).or_default().push(cell);
+        self.held += 1;
+        None
     }
 }
 
