@@ -95,6 +95,12 @@ pub(crate) fn issue_plain(cmd: Command) {
     })
 }
 
+/// Makes the running task go to the back of the ready queue (`Command::Yield`); the caller
+/// returns `Pending` and is polled again once every task ready before it has run.
+pub(crate) fn yield_task() {
+    issue_plain(Command::Yield);
+}
+
 /// Takes a ticket whose completion a primitive will deliver (`Command::Park`).
 pub(crate) fn park() -> Ticket {
     issue(CommandKind::Park, |_| Command::Park)

@@ -1,9 +1,7 @@
 //! Task storage: the type-erased task cell and the slab slot around it.
 
 use std::any::{Any, TypeId};
-use std::collections::HashMap;
 use std::future::Future;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -85,41 +83,31 @@ impl<F: Future + 'static> ErasedTask for TaskCell<F> {
 /// Cells up to this size are kept for reuse.
 const MAX_POOLED_CELL: usize = 128;
 
-/// Hashes a `TypeId` by taking the bits it writes (already a hash).
-#[derive(Default)]
-pub(crate) struct TypeIdHasher(u64);
-
-impl Hasher for TypeIdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 ^= n;
-    }
-}
+/// How many distinct task types the pool keeps cells for (later types are not pooled).
+const MAX_POOLED_TYPES: usize = 8;
 
 /// Finished, empty task cells of small futures, kept by type so that later tasks of the same
 /// type reuse them instead of allocating (a spawn/join cycle then costs no allocator call).
 /// Holds at most as many cells as the task slab has room for, so its memory is bounded by the
-/// peak number of tasks, like the slab's.
+/// peak number of tasks, like the slab's. Few types are expected (one per hot spawn site), so
+/// they are found by a linear scan.
 #[derive(Default)]
 pub(crate) struct CellPool {
-    by_type: HashMap<TypeId, Vec<TaskBox>, BuildHasherDefault<TypeIdHasher>>,
+    by_type: Vec<(TypeId, Vec<TaskBox>)>,
     held: usize,
 }
 
 impl CellPool {
+    fn list(&mut self, ty: TypeId) -> Option<&mut Vec<TaskBox>> {
+        self.by_type.iter_mut().find(|(t, _)| *t == ty).map(|(_, v)| v)
+    }
+
     /// A pooled cell of `TaskCell<F>`, refilled with the future taken from `future`.
     pub(crate) fn take<F: Future + 'static>(&mut self, future: &mut Option<F>) -> Option<TaskBox> {
         if self.held == 0 {
             return None;
         }
-        let mut cell = self.by_type.get_mut(&TypeId::of::<TaskCell<F>>())?.pop()?;
+        let mut cell = self.list(TypeId::of::<TaskCell<F>>())?.pop()?;
         self.held -= 1;
         cell.as_mut().refill(future);
         Some(cell)
@@ -133,7 +121,11 @@ impl CellPool {
         if self.held >= limit || size > MAX_POOLED_CELL || !cell.is_empty() {
             return Some(cell);
         }
-        self.by_type.entry(ty).or_default().push(cell);
+        match self.by_type.iter().position(|(t, _)| *t == ty) {
+            Some(i) => self.by_type[i].1.push(cell),
+            None if self.by_type.len() < MAX_POOLED_TYPES => self.by_type.push((ty, vec![cell])),
+            None => return Some(cell),
+        }
         self.held += 1;
         None
     }
@@ -238,6 +230,38 @@ impl TaskSlot {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn finished_cell<F: Future<Output = u8> + 'static>(f: F) -> TaskBox {
+        let mut cell: TaskBox = Box::pin(TaskCell::new(f));
+        let waker = std::task::Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        assert_eq!(cell.as_mut().poll_task(&mut cx), Poll::Ready(()));
+        let mut out = None::<u8>;
+        cell.as_mut().take_output(&mut out);
+        assert!(out.is_some() && cell.is_empty());
+        cell
+    }
+
+    #[test]
+    fn pool_reuses_cells_by_type_and_within_its_limit() {
+        let make = |v: u8| async move { v };
+        let mut pool = CellPool::default();
+        assert!(pool.give(finished_cell(make(1)), 1).is_none());
+        assert!(pool.give(finished_cell(make(2)), 1).is_some(), "over the limit");
+        let mut other = Some(async { 9u16 });
+        assert!(pool.take(&mut other).is_none(), "another type gets no cell");
+        let mut next = Some(make(7));
+        let mut cell = pool.take(&mut next).expect("a pooled cell");
+        assert!(next.is_none(), "the future moved into the cell");
+        let waker = std::task::Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        assert_eq!(cell.as_mut().poll_task(&mut cx), Poll::Ready(()));
+        let mut out = None::<u8>;
+        cell.as_mut().take_output(&mut out);
+        assert_eq!(out, Some(7));
+    }
+
     #[test]
     fn slot_stays_small() {
         assert!(
