@@ -666,5 +666,8 @@ fn mass_cancel_of_waiters_is_linear() {
         (got, q.len(), lock.is_locked())
     });
     assert_eq!(got, (vec![7, 1, 2], 0, false));
-    assert!(took < Duration::from_secs(10), "{WAITERS} cancels per primitive took {took:?}");
+    assert!(
+        took < Duration::from_secs(10),
+        "{WAITERS} cancels per primitive took {took:?}"
+    );
 }

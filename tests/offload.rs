@@ -147,10 +147,7 @@ fn offload_moves_owned_data_both_ways() {
 #[test]
 fn offload_without_a_startable_thread_is_an_error() {
     let (err, ran, after) = with_watchdog(|| {
-        let mut lp = EventLoop::builder()
-            .offload_stack_size(1 << 50)
-            .build()
-            .expect("loop");
+        let mut lp = EventLoop::builder().offload_stack_size(1 << 50).build().expect("loop");
         let ran = Arc::new(AtomicUsize::new(0));
         let r = ran.clone();
         let (err, after) = lp

@@ -21,8 +21,9 @@ impl Drop for PanicOnDrop {
     }
 }
 
-/// A future that is ready at once with `value` but panics when it is dropped afterwards.
-struct ReadyThenPanic(u32, PanicOnDrop);
+/// A future that is ready at once with `value` but panics when it is dropped afterwards
+/// (the second field is only there for its `Drop`).
+struct ReadyThenPanic(u32, #[allow(dead_code)] PanicOnDrop);
 
 impl Future for ReadyThenPanic {
     type Output = u32;

@@ -20,6 +20,8 @@ use super::task::{CellPool, TaskBox, TaskSlot, TaskState};
 use super::timer::TimerWheel;
 use super::wait::{Completion, Ticket, WaitTable};
 
+mod run;
+
 /// Messages from other threads: spawned futures, wakes, finished offload jobs.
 pub(crate) enum RemoteMsg {
     Spawn(Box<dyn FnOnce() -> TaskBox + Send>),
@@ -86,42 +88,47 @@ pub(crate) struct Shared {
 pub(crate) type ReadyQueue = VecDeque<TaskId>;
 
 /// Everything the loop owns except the per-step slot.
+///
+/// Its state is private to this module and its `run` child, which give the run loop, the
+/// leaf futures and the task handles narrow methods. Two fields stay open to the layers
+/// above the loop: `driver` (socket registrations, used by `net`) and `instrument` (socket and
+/// flow events, used by `net` and `flow`).
 pub(crate) struct Core {
-    pub(crate) tasks: Slab<TaskSlot>,
-    pub(crate) ready: ReadyQueue,
-    pub(crate) waits: WaitTable,
-    pub(crate) timers: TimerWheel,
+    tasks: Slab<TaskSlot>,
+    ready: ReadyQueue,
+    waits: WaitTable,
+    timers: TimerWheel,
     pub(crate) driver: Driver,
-    pub(crate) blocking: BlockingPool,
-    pub(crate) remote_tx: Sender<RemoteMsg>,
-    pub(crate) remote_rx: Receiver<RemoteMsg>,
+    blocking: BlockingPool,
+    remote_tx: Sender<RemoteMsg>,
+    remote_rx: Receiver<RemoteMsg>,
     /// Alive while a `LoopHandle` exists outside the loop.
-    pub(crate) handle_token: Arc<()>,
-    pub(crate) stats: LoopStats,
+    handle_token: Arc<()>,
+    stats: LoopStats,
     pub(crate) instrument: Option<Box<dyn Instrument>>,
-    pub(crate) time_polls: bool,
-    pub(crate) slow_poll: Option<Duration>,
+    time_polls: bool,
+    slow_poll: Option<Duration>,
     /// The root task of the current run, and whether it has finished.
-    pub(crate) root: Option<(TaskId, bool)>,
+    root: Option<(TaskId, bool)>,
     /// Whether the current run waits for every task, not just the root.
-    pub(crate) wait_all: bool,
+    wait_all: bool,
     /// The task being polled right now.
-    pub(crate) current: Option<TaskId>,
-    pub(crate) exit: Option<Box<dyn Any>>,
+    current: Option<TaskId>,
+    exit: Option<Box<dyn Any>>,
     next_gen: u32,
     /// Tasks inserted and not yet finished.
-    pub(crate) live: usize,
+    live: usize,
     /// Futures whose drop was deferred until no borrow of the core is held, with the task
     /// each belonged to (a panic in its `Drop` is reported on that task).
-    pub(crate) graveyard: Vec<(TaskId, TaskBox)>,
+    graveyard: Vec<(TaskId, TaskBox)>,
     /// An empty buffer swapped in while the graveyard is being emptied (avoids reallocating).
-    pub(crate) spare_graveyard: Vec<(TaskId, TaskBox)>,
+    spare_graveyard: Vec<(TaskId, TaskBox)>,
     /// Finished task cells kept for reuse.
-    pub(crate) cells: CellPool,
+    cells: CellPool,
     /// Reused buffer for due timers.
     due_buf: Vec<Ticket>,
     /// Reused buffer for the waits a socket event completes.
-    pub(crate) io_buf: Vec<Ticket>,
+    io_buf: Vec<Ticket>,
 }
 
 impl Shared {

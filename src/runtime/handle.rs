@@ -11,7 +11,7 @@ use super::context;
 use super::core::Core;
 use super::error::{TaskError, TaskId};
 use super::instrument::TaskStats;
-use super::task::{TaskBox, TaskCell, TaskState};
+use super::task::{TaskBox, TaskState};
 use super::wait::Ticket;
 
 /// Spawns `future` as a new task of the running loop and returns its [`TaskHandle`] once the
@@ -62,11 +62,8 @@ impl<F: Future + 'static> Future for Spawn<F> {
             let child = context::with(|s| {
                 let (parent, child) = {
                     let mut core = s.core.borrow_mut();
-                    let parent = core.current.expect("no task is being polled").key;
-                    let task = match core.cells.take(future) {
-                        Some(cell) => cell,
-                        None => Box::pin(TaskCell::new(future.take().expect("checked above"))),
-                    };
+                    let parent = core.current().expect("no task is being polled").key;
+                    let task = core.new_cell(future).expect("the future is present: checked above");
                     (parent, core.add_task(task))
                 };
                 s.commands.borrow_mut().push((parent, Command::Spawn { child }));

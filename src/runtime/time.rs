@@ -58,7 +58,9 @@ pub struct Sleep {
 
 #[derive(Debug)]
 enum SleepState {
-    Yield { issued: bool },
+    Yield {
+        issued: bool,
+    },
     /// `deadline: None` never comes.
     Timer {
         deadline: Option<Instant>,

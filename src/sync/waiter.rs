@@ -145,7 +145,9 @@ impl Waiter {
 
     /// Leaves `list`; `true` if a wake had been delivered and not consumed.
     pub(crate) fn abandon(&mut self, list: &mut WaitList) -> bool {
-        let Some((t, slot)) = self.wait.take() else { return false };
+        let Some((t, slot)) = self.wait.take() else {
+            return false;
+        };
         let woken = context::release(t);
         if !woken {
             list.remove(slot, t);
