@@ -14,10 +14,14 @@ use flowloop::net::{TcpListener, TcpStream, TlsError};
 /// Upper bound for any single test body.
 pub const TEST_LIMIT: Duration = Duration::from_secs(30);
 
-/// Runs `f` on a fresh loop, failing the test if it takes longer than [`TEST_LIMIT`].
+/// The shared helpers (`tests/common/mod.rs`): one implementation of a bounded run.
+#[path = "mod.rs"]
+mod base;
+
+/// Runs `f` on a fresh loop, failing the test if it takes longer than [`TEST_LIMIT`] (the
+/// shared [`base::run_here`]).
 pub fn run<F: Future + 'static>(f: F) -> F::Output {
-    flowloop::run(async move { flowloop::timeout(TEST_LIMIT, f).await.expect("test body timed out") })
-        .expect("event loop failed")
+    base::run_here(TEST_LIMIT, f)
 }
 
 /// A listener on 127.0.0.1, port 0, and its address.
