@@ -1,0 +1,232 @@
+//! Worker processes: find runs of the flows they host, serve every processor, leave cleanly.
+
+mod consume;
+mod partition;
+mod shared;
+
+use std::cell::Cell;
+use std::collections::HashSet;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::error::RunError;
+use crate::flow::Flow;
+use crate::inproc::check_dependencies;
+use crate::processor::Provided;
+use crate::protocol::{self, Keys};
+use crate::resp::{Client, Cmd, Config, Reply};
+use crate::run::unique_id;
+
+use shared::RunContext;
+
+/// A flag that asks a worker to leave: set by SIGTERM/SIGINT when installed with
+/// [`ShutdownSignal::on_signals`], or by [`ShutdownSignal::trigger`]. The worker finishes the
+/// batch in hand, commits and acknowledges it, gives up its lease and returns.
+#[derive(Debug, Clone, Default)]
+pub struct ShutdownSignal(Arc<AtomicBool>);
+
+impl ShutdownSignal {
+    /// A signal nobody has triggered.
+    pub fn new() -> ShutdownSignal {
+        ShutdownSignal::default()
+    }
+
+    /// A signal triggered by SIGTERM or SIGINT.
+    ///
+    /// # Errors
+    /// When the signal handlers cannot be installed.
+    pub fn on_signals() -> std::io::Result<ShutdownSignal> {
+        let s = ShutdownSignal::new();
+        signal_hook::flag::register(signal_hook::consts::SIGTERM, s.0.clone())?;
+        signal_hook::flag::register(signal_hook::consts::SIGINT, s.0.clone())?;
+        Ok(s)
+    }
+
+    /// Asks the worker to leave.
+    pub fn trigger(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// True once triggered.
+    pub fn is_triggered(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// How a worker behaves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkerOptions {
+    /// The server.
+    pub config: Config,
+    /// Lease time: a worker silent for this long loses its pending entries to live workers.
+    pub lease: Duration,
+    /// Entries read per `XREADGROUP`.
+    pub batch: usize,
+    /// How long one blocking read waits (bounds how fast a shutdown is noticed).
+    pub block: Duration,
+    /// Leave after serving this many runs to the end (`None`: until shut down).
+    pub runs: Option<usize>,
+    /// The consumer name (generated when `None`).
+    pub id: Option<String>,
+}
+
+impl WorkerOptions {
+    /// Defaults for `config`: 2 s lease, batches of 64, 200 ms blocking reads, serve forever.
+    pub fn new(config: Config) -> WorkerOptions {
+        WorkerOptions {
+            config,
+            lease: Duration::from_secs(2),
+            batch: 64,
+            block: Duration::from_millis(200),
+            runs: None,
+            id: None,
+        }
+    }
+}
+
+/// A worker: hosts flows (all their processors) and serves every run of them announced on
+/// Redis. Several workers share a run's entries through consumer groups.
+///
+/// ```no_run
+/// use flowloop_redis::{Worker, WorkerOptions, resp::Config};
+/// # fn my_flow() -> flowloop_redis::Flow { unimplemented!() }
+/// let options = WorkerOptions::new(Config::from_url("redis://127.0.0.1:6379").unwrap());
+/// Worker::new(options).host(&my_flow()).run_until_signal().unwrap();
+/// ```
+#[derive(Debug)]
+pub struct Worker {
+    flows: Vec<Flow>,
+    provided: Provided,
+    options: WorkerOptions,
+}
+
+/// What a worker did before it left.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkerReport {
+    /// Runs served to their end.
+    pub runs_finished: usize,
+    /// Entries this worker committed.
+    pub committed: u64,
+    /// Entries whose commit was fenced off (another worker had reclaimed them).
+    pub fenced: u64,
+    /// Entries taken over from workers whose lease expired.
+    pub reclaimed: u64,
+}
+
+impl Worker {
+    /// A worker hosting nothing yet.
+    pub fn new(options: WorkerOptions) -> Worker {
+        Worker { flows: Vec::new(), provided: Provided::new(), options }
+    }
+
+    /// Hosts `flow` (by name: runs of a flow with this name are served).
+    pub fn host(mut self, flow: &Flow) -> Worker {
+        self.flows.push(flow.clone());
+        self
+    }
+
+    /// The values processors of hosted flows ask their context for.
+    pub fn provide(mut self, provided: Provided) -> Worker {
+        self.provided = provided;
+        self
+    }
+
+    /// The entry point for a worker process (`flowloop worker --redis URL`): installs SIGTERM
+    /// and SIGINT handlers, runs a flowloop loop and serves until a signal (or `runs`).
+    ///
+    /// # Errors
+    /// As [`Worker::run`].
+    pub fn run_until_signal(self) -> Result<WorkerReport, RunError> {
+        let signal = ShutdownSignal::on_signals()
+            .map_err(|e| RunError::Unexpected { what: "installing signal handlers".into(), reply: e.to_string() })?;
+        flowloop::run(self.run(signal))
+            .map_err(|e| RunError::Unexpected { what: "the worker's event loop".into(), reply: e.to_string() })?
+    }
+
+    /// Serves runs on the current loop until `shutdown` is triggered or `runs` runs finished.
+    ///
+    /// # Errors
+    /// [`RunError::MissingDependency`] at start when a hosted processor needs a value not
+    /// provided; Redis errors when the server stays unreachable past the reconnect deadline.
+    pub async fn run(self, shutdown: ShutdownSignal) -> Result<WorkerReport, RunError> {
+        for flow in &self.flows {
+            check_dependencies(flow, flow.processors().iter(), &self.provided)?;
+        }
+        let id = self.options.id.clone().unwrap_or_else(|| unique_id("worker"));
+        let report = Rc::new(std::cell::RefCell::new(WorkerReport::default()));
+        let provided = Rc::new(self.provided.clone());
+        let finished = Rc::new(Cell::new(0usize));
+        let mut client = Client::new(self.options.config.clone());
+        let mut seen = HashSet::new();
+        let mut last = "0".to_string();
+        let mut tasks = Vec::new();
+        let mut first_error = None;
+        loop {
+            if shutdown.is_triggered() || self.options.runs.is_some_and(|n| finished.get() >= n) {
+                break;
+            }
+            let block = self.options.block.as_millis() as i64;
+            let cmd = Cmd::new("XREAD").arg("COUNT").arg("100").arg("BLOCK").int(block).arg("STREAMS").arg(protocol::RUNS).arg(&last);
+            let reply = match client.call(&cmd).await {
+                Err(e) if e.is_connection() => continue,
+                other => other?.check("XREAD runs")?,
+            };
+            for (_, entries) in protocol::parse_read(reply) {
+                for entry in entries {
+                    last = entry.id.clone();
+                    let Some((run, flow)) = self.announced(&mut client, &entry.id).await? else { continue };
+                    if !seen.insert(run.clone()) {
+                        continue;
+                    }
+                    let ctx = RunContext::new(&self.options, &id, &run, flow, provided.clone(), shutdown.clone(), report.clone());
+                    let finished = finished.clone();
+                    tasks.push(flowloop::spawn(async move {
+                        let result = ctx.serve().await;
+                        finished.set(finished.get() + 1);
+                        result
+                    }).await);
+                }
+            }
+            let (done, pending): (Vec<_>, Vec<_>) = tasks.into_iter().partition(|t| t.is_finished());
+            tasks = pending;
+            for t in done {
+                if let Ok(Err(e)) = t.join().await {
+                    first_error.get_or_insert(e);
+                }
+            }
+            if first_error.is_some() {
+                shutdown.trigger();
+            }
+        }
+        for t in tasks {
+            if let Ok(Err(e)) = t.join().await {
+                first_error.get_or_insert(e);
+            }
+        }
+        let mut out = report.borrow().clone();
+        out.runs_finished = finished.get();
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
+    }
+
+    /// The run announced in entry `id` of the runs stream, when it is a flow this worker
+    /// hosts and still running.
+    async fn announced(&self, client: &mut Client, id: &str) -> Result<Option<(String, Flow)>, RunError> {
+        let cmd = Cmd::new("XRANGE").arg(protocol::RUNS).arg(id).arg(id);
+        let reply = client.call_retrying(&cmd).await?.check("XRANGE runs")?;
+        let Some(entry) = reply.into_items().into_iter().next() else { return Ok(None) };
+        let fields = entry.items().get(1).cloned().unwrap_or(Reply::Nil).pairs();
+        let get = |name: &str| fields.iter().find(|(k, _)| k.as_str() == Some(name)).and_then(|(_, v)| v.as_str());
+        let (Some(run), Some(flow_name)) = (get("run"), get("flow")) else { return Ok(None) };
+        let Some(flow) = self.flows.iter().find(|f| f.name() == flow_name) else { return Ok(None) };
+        let state = client.call_retrying(&Cmd::new("HGET").arg(Keys::new(run).meta()).arg("state")).await?;
+        if state.as_str() != Some("running") {
+            return Ok(None);
+        }
+        Ok(Some((run.to_string(), flow.clone())))
+    }
+}
