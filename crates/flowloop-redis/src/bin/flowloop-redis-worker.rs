@@ -2,7 +2,7 @@
 //! `CARGO_BIN_EXE_flowloop-redis-worker`).
 //!
 //! ```text
-//! flowloop-redis-worker --redis URL [--id ID] [--runs N] [--delay-ms N] [--lease-ms N]
+//! flowloop-redis-worker --redis URL [--id ID] [--runs N] [--batch N] [--delay-ms N] [--lease-ms N]
 //! flowloop-redis-worker --redis URL --produce RUN --count N [--lease-ms N]
 //! ```
 //! The second form starts a run of the `echo` flow with id RUN, feeds N inputs without ending
@@ -46,6 +46,7 @@ fn main() {
     let mut options = WorkerOptions::new(config);
     options.lease = lease;
     options.id = arg(&args, "--id");
+    options.batch = number(&args, "--batch", 64) as usize;
     options.runs = arg(&args, "--runs").and_then(|v| v.parse().ok());
     let delay = flows::Delay(Duration::from_millis(number(&args, "--delay-ms", 0)));
     let mut worker = Worker::new(options).provide(Provided::new().with(delay));
