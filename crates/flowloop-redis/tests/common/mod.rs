@@ -126,6 +126,9 @@ pub struct Children(pub Vec<Child>);
 impl Drop for Children {
     fn drop(&mut self) {
         for c in &mut self.0 {
+            if c.try_wait().ok().flatten().is_some() {
+                continue;
+            }
             signal(c.id(), "CONT");
             let _ = c.kill();
             let _ = c.wait();
