@@ -219,15 +219,26 @@ impl Job {
             let merged = merged.clone();
             forwarders.push(flowloop::spawn(forward(stream, q, merged)).await);
         }
-        let mut open = inputs.len();
+        let result = self.consume(&merged, &f, inputs.len()).await;
+        merged.close(); // releases forwarders still waiting to put
+        result?;
+        self.finish().await
+    }
+
+    async fn consume(
+        &self,
+        merged: &AsyncQueue<(StreamName, Message)>,
+        f: &crate::processor::EachFn,
+        mut open: usize,
+    ) -> Result<(), RunError> {
         while open > 0 {
             let Ok((stream, message)) = merged.get().await else { break };
             match message {
                 Message::End => open -= 1,
-                Message::Data(payload) => self.handle_one(&f, stream, payload).await?,
+                Message::Data(payload) => self.handle_one(f, stream, payload).await?,
             }
         }
-        self.finish().await
+        Ok(())
     }
 
     async fn handle_one(&self, f: &crate::processor::EachFn, stream: StreamName, payload: Rc<[u8]>) -> Result<(), RunError> {
