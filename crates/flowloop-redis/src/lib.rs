@@ -102,5 +102,5 @@ pub use inproc::InProcess;
 pub use io::{DeadLetter, FlowInputs, RunOutputs};
 pub use names::{ProcessorName, StreamName};
 pub use processor::{Context, Inputs, Item, Outputs, ProcessError, Processor, Provided};
-pub use run::{RedisRun, RunSettings, StreamStats};
-pub use worker::{ShutdownSignal, Worker, WorkerOptions};
+pub use run::{OutputReader, RedisRun, RunSettings, StreamStats};
+pub use worker::{ShutdownSignal, Worker, WorkerOptions, WorkerReport};

@@ -250,6 +250,28 @@ impl RedisRun {
         })
     }
 
+    /// A reader of output stream `stream` from its first entry, on a new connection.
+    ///
+    /// # Errors
+    /// [`RunError::UnknownOutput`] when `stream` is not a flow output.
+    pub fn reader(&self, stream: &str) -> Result<OutputReader, RunError> {
+        let name = StreamName::from(stream);
+        if !self.flow.outputs().contains(&name) {
+            return Err(RunError::UnknownOutput {
+                flow: self.flow.name().to_string(),
+                stream: name,
+                known: self.flow.outputs().iter().map(|s| s.to_string()).collect(),
+            });
+        }
+        Ok(OutputReader {
+            client: Client::new(self.client.config().clone()),
+            key: self.keys.stream(stream),
+            stream: name,
+            last: "0".to_string(),
+            ended: false,
+        })
+    }
+
     /// Waits until every processor is done, then gives every key of the run a TTL.
     ///
     /// # Errors
@@ -361,6 +383,52 @@ impl RedisRun {
             }
         }
         Ok(out)
+    }
+}
+
+/// Reads one output stream as it is produced, on its own connection (its reads block).
+#[derive(Debug)]
+pub struct OutputReader {
+    client: Client,
+    key: String,
+    stream: StreamName,
+    last: String,
+    ended: bool,
+}
+
+impl OutputReader {
+    /// The next entries (waiting up to `block` for some); `Ok(None)` once the end-of-stream
+    /// marker was read, `Ok(Some(empty))` when nothing arrived in time.
+    ///
+    /// # Errors
+    /// Redis errors (a lost connection is retried).
+    pub async fn next_batch(&mut self, block: Duration) -> Result<Option<Vec<Rc<[u8]>>>, RunError> {
+        if self.ended {
+            return Ok(None);
+        }
+        let ms = block.as_millis().max(1) as i64;
+        let cmd = Cmd::new("XREAD").arg("COUNT").arg("1024").arg("BLOCK").int(ms).arg("STREAMS").arg(&self.key).arg(&self.last);
+        let reply = self.client.call_retrying(&cmd).await?.check("XREAD")?;
+        let mut out = Vec::new();
+        for (_, entries) in protocol::parse_read(reply) {
+            for e in entries {
+                self.last = e.id;
+                match e.body {
+                    Body::Data(d) => out.push(d),
+                    Body::End => self.ended = true,
+                    Body::Gone => {}
+                }
+            }
+        }
+        if self.ended && out.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(out))
+    }
+
+    /// The stream being read.
+    pub fn stream(&self) -> &StreamName {
+        &self.stream
     }
 }
 

@@ -17,6 +17,8 @@ use super::{Cmd, Config, Protocol, Reply, RespError};
 pub struct Connection {
     stream: TcpStream,
     input: Vec<u8>,
+    /// Bytes of `input` already decoded.
+    consumed: usize,
     output: BytesMut,
     speaks: Protocol,
     addr: String,
@@ -37,6 +39,7 @@ impl Connection {
         let mut conn = Connection {
             stream,
             input: Vec::with_capacity(16 * 1024),
+            consumed: 0,
             output: BytesMut::with_capacity(16 * 1024),
             speaks: Protocol::Resp2,
             addr: config.addr(),
@@ -86,9 +89,11 @@ impl Connection {
     async fn read_reply(&mut self) -> Result<Option<Reply>, RespError> {
         loop {
             if let Some((reply, used)) = self.decode()? {
-                self.input.drain(..used);
+                self.consumed += used;
                 return Ok(reply);
             }
+            self.input.drain(..self.consumed);
+            self.consumed = 0;
             self.fill().await?;
         }
     }
@@ -99,14 +104,15 @@ impl Connection {
             addr: self.addr.clone(),
             reason: e.to_string(),
         };
-        if self.input.is_empty() {
+        let input = &self.input[self.consumed..];
+        if input.is_empty() {
             return Ok(None);
         }
         match self.speaks {
-            Protocol::Resp2 => Ok(redis_protocol::resp2::decode::decode(&self.input)
+            Protocol::Resp2 => Ok(redis_protocol::resp2::decode::decode(input)
                 .map_err(bad)?
                 .map(|(f, n)| (Some(Reply::from_resp2(f)), n))),
-            _ => Ok(redis_protocol::resp3::decode::complete::decode(&self.input).map_err(bad)?.map(|(f, n)| {
+            _ => Ok(redis_protocol::resp3::decode::complete::decode(input).map_err(bad)?.map(|(f, n)| {
                 let push = matches!(f, redis_protocol::resp3::types::OwnedFrame::Push { .. });
                 (if push { None } else { Some(Reply::from_resp3(f)) }, n)
             })),
@@ -114,13 +120,16 @@ impl Connection {
     }
 
     async fn fill(&mut self) -> Result<(), RespError> {
-        let mut chunk = [0u8; 16 * 1024];
-        let n = self.stream.recv(&mut chunk).await.map_err(|source| RespError::Io { addr: self.addr.clone(), source })?;
+        let start = self.input.len();
+        self.input.resize(start + 64 * 1024, 0);
+        let got = self.stream.recv(&mut self.input[start..]).await;
+        let n = *got.as_ref().unwrap_or(&0);
+        self.input.truncate(start + n);
+        let n = got.map_err(|source| RespError::Io { addr: self.addr.clone(), source })?;
         if n == 0 {
             let source = std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the server closed the connection");
             return Err(RespError::Io { addr: self.addr.clone(), source });
         }
-        self.input.extend_from_slice(&chunk[..n]);
         Ok(())
     }
 

@@ -214,7 +214,9 @@ impl Consumer {
         let input = self.inputs[h.input].as_str();
         let mut keys = vec![self.ctx.keys.meta(), self.ctx.keys.stream(input)];
         keys.extend(self.outputs.iter().map(|o| self.ctx.keys.stream(o.as_str())));
+        let (low, high) = id_range(h.entries.iter().map(|(id, _)| id.as_str()));
         let mut args: Vec<Vec<u8>> = vec![self.group().into(), self.ctx.me.as_str().into(), input.into()];
+        args.extend([low.into_bytes(), high.into_bytes()]);
         args.push(self.outputs.len().to_string().into_bytes());
         args.extend(self.outputs.iter().map(|o| o.as_str().as_bytes().to_vec()));
         for (id, out) in h.entries {
@@ -272,4 +274,19 @@ impl Consumer {
         let cmd = Cmd::new("HEXISTS").arg(self.ctx.keys.meta()).arg(format!("done:{}", self.name));
         Ok(self.client.call_retrying(&cmd).await?.as_int() == Some(1))
     }
+}
+
+/// A stream id as `(milliseconds, sequence)`, for ordering.
+fn id_key(id: &str) -> (u64, u64) {
+    let (ms, seq) = id.split_once('-').unwrap_or((id, "0"));
+    (ms.parse().unwrap_or(0), seq.parse().unwrap_or(0))
+}
+
+/// The lowest and highest of `ids` (non-empty).
+fn id_range<'a>(ids: impl Iterator<Item = &'a str>) -> (String, String) {
+    let mut ids: Vec<&str> = ids.collect();
+    ids.sort_by_key(|id| id_key(id));
+    let low = ids.first().map(|s| s.to_string()).unwrap_or_else(|| "0-0".to_string());
+    let high = ids.last().map(|s| s.to_string()).unwrap_or_else(|| "0-0".to_string());
+    (low, high)
 }
