@@ -316,12 +316,10 @@ fn typed_flow(spec: &[(Arg, Arg)]) -> (Flow, Vec<Node<i64>>) {
     (b.build().expect("typed flow builds"), nodes)
 }
 
-fn run_both(
-    spec: &[(Arg, Arg)],
-) -> (
-    Vec<(Option<i64>, Option<Generation>)>,
-    Vec<(Option<i64>, Option<Generation>)>,
-) {
+/// Value and generation of every node.
+type State = Vec<(Option<i64>, Option<Generation>)>;
+
+fn run_both(spec: &[(Arg, Arg)]) -> (State, State) {
     let options = || RunOptions::new().limit_all((2,)).terminate_on_error(false);
     let (mut df, dids) = dynamic_flow(spec);
     let (mut tf, tids) = typed_flow(spec);
