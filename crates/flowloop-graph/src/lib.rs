@@ -13,9 +13,43 @@
 //! let n: i64 = Value::from(7).try_into().unwrap();
 //! assert_eq!(n, 7);
 //! ```
+//!
+//! 2. Kinds. A plain function becomes a node kind with [`macro@kind`]; kinds are grouped in
+//!    [`Shelf`]s and registered in a [`Registry`], which lists them as JSON.
+//!
+//! ```
+//! use flowloop_graph::{Registry, Shelf, kind};
+//!
+//! /// Repeats a text.
+//! #[kind(name = "demo.repeat")]
+//! fn repeat(text: String, #[default(2)] times: i64) -> String {
+//!     text.repeat(times.max(0) as usize)
+//! }
+//!
+//! let mut reg = Registry::with_std();
+//! reg.register(Shelf::new("demo", "Demo kinds").with(repeat_kind())).unwrap();
+//! let spec = reg.get("demo.repeat").unwrap().spec();
+//! assert_eq!(spec.doc, "Repeats a text.");
+//! assert_eq!(spec.inputs[1].name, "times");
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
+extern crate self as flowloop_graph;
+
+pub mod kind;
+mod registry;
+pub mod std;
 pub mod value;
 
+pub use flowloop_macros::kind;
+pub use registry::{Registry, RegistryError, Shelf};
 pub use value::{ConvertError, Map, Type, Value, from_value, to_value};
+
+/// Paths used by the code `#[kind]` generates; not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::kind::{FnKind, FromPort, InputMode, Inputs, IntoPort, KindSpec, PortSpec, pending, ready};
+    pub use crate::{Type, Value};
+    pub use flowloop::flow::{FlowBuilder, IntoArgs, Node, Outputs};
+}
