@@ -113,8 +113,8 @@ fn an_unknown_kind_points_at_its_node() {
     let err = load(&text).unwrap_err();
     assert_eq!((err.line, err.column), (5, 11), "{err}");
     assert_eq!(
-        err.graph,
-        Some(GraphError::UnknownKind {
+        err.graph.as_deref(),
+        Some(&GraphError::UnknownKind {
             node: "b".into(),
             kind: "math.nope".into()
         })
@@ -178,8 +178,8 @@ fn an_input_without_value_names_node_and_input() {
     let err = load(&text).unwrap_err();
     assert_eq!(err.line, 4);
     assert_eq!(
-        err.graph,
-        Some(GraphError::Unconnected {
+        err.graph.as_deref(),
+        Some(&GraphError::Unconnected {
             node: "x".into(),
             input: "a".into()
         })
