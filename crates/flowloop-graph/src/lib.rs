@@ -40,6 +40,7 @@ extern crate self as flowloop_graph;
 mod compile;
 mod graph;
 pub mod kind;
+pub mod live;
 pub mod pull;
 mod registry;
 pub mod spec;
