@@ -59,6 +59,9 @@
 //! assert_eq!(out.get::<String>("greetings").unwrap(), ["hi ada", "hi bob"]);
 //! ```
 //!
+//! Payloads are JSON through serde: typed processors use their own types, dynamic ones use
+//! [`Value`] from `flowloop-graph` (see [`Item::value`]).
+//!
 //! ## 3. Run it on Redis
 //!
 //! Start workers that host the flow ([`Worker`], `flowloop worker --redis URL` in the CLI),
@@ -97,6 +100,8 @@ mod run;
 mod worker;
 
 pub use error::RunError;
+/// The dynamic payload type shared with `flowloop-graph`: any processor can read and emit it.
+pub use flowloop_graph::value::Value;
 pub use flow::{Flow, FlowBuilder, FlowError, ProcIndex, Producer, StreamInfo};
 pub use inproc::InProcess;
 pub use io::{DeadLetter, FlowInputs, RunOutputs};

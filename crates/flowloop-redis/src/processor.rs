@@ -53,6 +53,15 @@ impl Item {
         self.deliveries
     }
 
+    /// The payload as a dynamic [`Value`](flowloop_graph::value::Value) (for processors that
+    /// do not know the type, as graph nodes do).
+    ///
+    /// # Errors
+    /// When the payload is not JSON.
+    pub fn value(&self) -> Result<flowloop_graph::value::Value, ProcessError> {
+        self.decode()
+    }
+
     /// Decodes the payload.
     ///
     /// # Errors

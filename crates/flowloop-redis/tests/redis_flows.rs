@@ -168,3 +168,29 @@ fn stats_show_lag_and_pending_while_a_run_is_unfinished() {
     })
     .expect("loop runs");
 }
+
+#[test]
+fn dynamic_values_flow_the_same_in_process_and_on_redis() {
+    use flowloop_redis::{FlowBuilder, Outputs, Processor, Value};
+    let Some(server) = RedisServer::start("dynamic_values") else { return };
+    let tag = Processor::new("tag").reads("in").writes("out").each(|item, _ctx| async move {
+        let v: Value = item.value()?;
+        let kind = v.type_of().name();
+        let mut out = Outputs::new();
+        out.emit("out", &Value::list([Value::str(kind), v]))?;
+        Ok(out)
+    });
+    let flow = FlowBuilder::new("dynamic").input("in").processor(tag).output("out").build().expect("valid");
+    let values = vec![Value::from(1i64), Value::str("two"), Value::list([Value::from(3i64), Value::from(true)])];
+    let inputs = FlowInputs::new().feed("in", &values).expect("values serialize");
+    let (local, remote) = flowloop::run(async move {
+        let local = InProcess::new(&flow).run(inputs.clone()).await.expect("in-process");
+        (local, run_on_redis(&server, &flow, 1, inputs).await)
+    })
+    .expect("loop runs");
+    let local: Vec<Value> = local.get("out").expect("out");
+    let remote: Vec<Value> = remote.get("out").expect("out");
+    assert_eq!(local, remote);
+    assert_eq!(local.len(), 3);
+    assert_eq!(local[1], Value::list([Value::str("string"), Value::str("two")]), "{local:?}");
+}
