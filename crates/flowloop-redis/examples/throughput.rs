@@ -14,22 +14,36 @@ use flowloop_redis::resp::{Client, Cmd, Config};
 use flowloop_redis::{Flow, FlowBuilder, Outputs, Processor, RedisRun, RunSettings, Worker, WorkerOptions};
 
 fn flow() -> Flow {
-    let pass = Processor::new("pass").reads("in").writes("out").each(|item, _ctx| async move {
-        let stamp: (u64, u64) = item.decode()?;
-        let mut out = Outputs::new();
-        out.emit("out", &stamp)?;
-        Ok(out)
-    });
-    FlowBuilder::new("throughput").input("in").processor(pass).output("out").cap("in", 8192).build().expect("valid")
+    let pass = Processor::new("pass")
+        .reads("in")
+        .writes("out")
+        .each(|item, _ctx| async move {
+            let stamp: (u64, u64) = item.decode()?;
+            let mut out = Outputs::new();
+            out.emit("out", &stamp)?;
+            Ok(out)
+        });
+    FlowBuilder::new("throughput")
+        .input("in")
+        .processor(pass)
+        .output("out")
+        .cap("in", 8192)
+        .build()
+        .expect("valid")
 }
 
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
 }
 
 fn now_ns() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -46,8 +60,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::from_url(&url)?;
     let ceiling = flowloop::run(ceiling_ns(config.clone(), items))??;
     let exe = std::env::current_exe()?;
-    let mut children: Vec<Child> =
-        (0..workers).map(|_| Command::new(&exe).args(["--worker", &url]).spawn()).collect::<Result<_, _>>()?;
+    let mut children: Vec<Child> = (0..workers)
+        .map(|_| Command::new(&exe).args(["--worker", &url]).spawn())
+        .collect::<Result<_, _>>()?;
     let (per_item, mut latencies) = flowloop::run(pipeline(config, items))??;
     for c in &mut children {
         c.wait()?;
@@ -72,7 +87,9 @@ async fn ceiling_ns(config: Config, items: u64) -> Result<f64, Box<dyn std::erro
     let mut sent = 0;
     while sent < items {
         let n = (items - sent).min(1000);
-        let cmds: Vec<Cmd> = (0..n).map(|_| Cmd::new("XADD").arg(&key).arg("*").arg("d").arg(&payload)).collect();
+        let cmds: Vec<Cmd> = (0..n)
+            .map(|_| Cmd::new("XADD").arg(&key).arg("*").arg("d").arg(&payload))
+            .collect();
         client.pipeline(&cmds).await?;
         sent += n;
     }

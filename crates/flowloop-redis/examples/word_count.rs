@@ -11,8 +11,8 @@ use std::process::{Child, Command};
 
 use flowloop_redis::resp::Config;
 use flowloop_redis::{
-    Flow, FlowBuilder, FlowInputs, InProcess, Outputs, ProcessError, Processor, RedisRun, RunOutputs, RunSettings, Worker,
-    WorkerOptions,
+    Flow, FlowBuilder, FlowInputs, InProcess, Outputs, ProcessError, Processor, RedisRun, RunOutputs, RunSettings,
+    Worker, WorkerOptions,
 };
 
 const TEXT: &str = "the event loop runs the flow and the flow runs the nodes \
@@ -23,17 +23,20 @@ fn flow() -> Flow {
     let split = Processor::flat_map("split", "lines", "words", |line: String| async move {
         Ok::<_, ProcessError>(line.split_whitespace().map(str::to_string).collect::<Vec<_>>())
     });
-    let count = Processor::new("count").reads("words").writes("counts").wait(|inputs, _ctx| async move {
-        let mut counts = std::collections::BTreeMap::<String, u64>::new();
-        for w in inputs.all::<String>("words")? {
-            *counts.entry(w).or_default() += 1;
-        }
-        let mut out = Outputs::new();
-        for pair in counts {
-            out.emit("counts", &pair)?;
-        }
-        Ok(out)
-    });
+    let count = Processor::new("count")
+        .reads("words")
+        .writes("counts")
+        .wait(|inputs, _ctx| async move {
+            let mut counts = std::collections::BTreeMap::<String, u64>::new();
+            for w in inputs.all::<String>("words")? {
+                *counts.entry(w).or_default() += 1;
+            }
+            let mut out = Outputs::new();
+            for pair in counts {
+                out.emit("counts", &pair)?;
+            }
+            Ok(out)
+        });
     FlowBuilder::new("word_count_example")
         .input("lines")
         .processor(split)
@@ -45,7 +48,9 @@ fn flow() -> Flow {
 
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -70,8 +75,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 fn distributed(url: &str, inputs: FlowInputs) -> Result<RunOutputs, Box<dyn std::error::Error>> {
     let workers: usize = arg("--workers").and_then(|w| w.parse().ok()).unwrap_or(3);
     let exe = std::env::current_exe()?;
-    let mut children: Vec<Child> =
-        (0..workers).map(|_| Command::new(&exe).args(["--worker", url]).spawn()).collect::<Result<_, _>>()?;
+    let mut children: Vec<Child> = (0..workers)
+        .map(|_| Command::new(&exe).args(["--worker", url]).spawn())
+        .collect::<Result<_, _>>()?;
     let config = Config::from_url(url)?;
     let outputs = flowloop::run(async move {
         let mut run = RedisRun::start(config, &flow(), RunSettings::default()).await?;

@@ -29,7 +29,9 @@ pub enum RunError {
         known: Vec<String>,
     },
     /// A handler emitted on a stream its processor does not declare.
-    #[error("processor `{processor}` emitted on stream `{stream}`, which it does not declare; add .writes(\"{stream}\")")]
+    #[error(
+        "processor `{processor}` emitted on stream `{stream}`, which it does not declare; add .writes(\"{stream}\")"
+    )]
     UndeclaredOutput {
         /// The processor.
         processor: ProcessorName,

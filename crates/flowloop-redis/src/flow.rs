@@ -215,10 +215,16 @@ impl FlowBuilder {
         let mut seen = std::collections::HashSet::new();
         for p in &self.processors {
             if !seen.insert(&p.name) {
-                return Err(FlowError::DuplicateProcessor { flow: self.name.clone(), processor: p.name.clone() });
+                return Err(FlowError::DuplicateProcessor {
+                    flow: self.name.clone(),
+                    processor: p.name.clone(),
+                });
             }
             if p.handler.is_none() {
-                return Err(FlowError::NoHandler { flow: self.name.clone(), processor: p.name.clone() });
+                return Err(FlowError::NoHandler {
+                    flow: self.name.clone(),
+                    processor: p.name.clone(),
+                });
             }
         }
         Ok(())
@@ -227,9 +233,12 @@ impl FlowBuilder {
     fn producers(&self) -> Result<BTreeMap<StreamName, StreamInfo>, FlowError> {
         let mut streams: BTreeMap<StreamName, StreamInfo> = BTreeMap::new();
         let writers = self.inputs.iter().map(|s| (s, Producer::FlowInput));
-        let writers = writers.chain(self.processors.iter().enumerate().flat_map(|(i, p)| {
-            p.outputs.iter().map(move |s| (s, Producer::Processor(ProcIndex(i))))
-        }));
+        let writers = writers.chain(
+            self.processors
+                .iter()
+                .enumerate()
+                .flat_map(|(i, p)| p.outputs.iter().map(move |s| (s, Producer::Processor(ProcIndex(i))))),
+        );
         for (stream, producer) in writers {
             if let Some(existing) = streams.get(stream) {
                 return Err(FlowError::TwoProducers {
@@ -239,7 +248,12 @@ impl FlowBuilder {
                     second: self.describe(producer),
                 });
             }
-            let info = StreamInfo { producer, consumers: Vec::new(), cap: None, is_output: false };
+            let info = StreamInfo {
+                producer,
+                consumers: Vec::new(),
+                cap: None,
+                is_output: false,
+            };
             streams.insert(stream.clone(), info);
         }
         Ok(streams)
@@ -261,12 +275,16 @@ impl FlowBuilder {
 
     fn check_outputs(&self, streams: &mut BTreeMap<StreamName, StreamInfo>) -> Result<(), FlowError> {
         for stream in &self.outputs {
-            let info = streams
-                .get_mut(stream)
-                .ok_or_else(|| FlowError::UnproducedOutput { flow: self.name.clone(), stream: stream.clone() })?;
+            let info = streams.get_mut(stream).ok_or_else(|| FlowError::UnproducedOutput {
+                flow: self.name.clone(),
+                stream: stream.clone(),
+            })?;
             info.is_output = true;
         }
-        match streams.iter().find(|(_, info)| info.consumers.is_empty() && !info.is_output) {
+        match streams
+            .iter()
+            .find(|(_, info)| info.consumers.is_empty() && !info.is_output)
+        {
             Some((stream, info)) => Err(FlowError::Unread {
                 flow: self.name.clone(),
                 stream: stream.clone(),
@@ -280,7 +298,11 @@ impl FlowBuilder {
         for (name, info) in streams.iter_mut() {
             let feeds_wait = info.consumers.iter().any(|c| self.processors[c.0].is_wait());
             let bounded = !feeds_wait && !info.is_output;
-            info.cap = if bounded { self.caps.get(name).copied().or(self.default_cap) } else { None };
+            info.cap = if bounded {
+                self.caps.get(name).copied().or(self.default_cap)
+            } else {
+                None
+            };
         }
     }
 
@@ -304,7 +326,11 @@ fn topological_order(
         Done,
     }
     let next = |i: usize| -> Vec<usize> {
-        processors[i].outputs.iter().flat_map(|s| streams[s].consumers.iter().map(|c| c.0)).collect()
+        processors[i]
+            .outputs
+            .iter()
+            .flat_map(|s| streams[s].consumers.iter().map(|c| c.0))
+            .collect()
     };
     let mut marks = vec![Mark::New; processors.len()];
     let mut order = Vec::new();
@@ -382,7 +408,11 @@ impl Flow {
 
     /// The processor called `name`.
     pub fn find(&self, name: &str) -> Option<ProcIndex> {
-        self.inner.processors.iter().position(|p| p.name == *name).map(ProcIndex)
+        self.inner
+            .processors
+            .iter()
+            .position(|p| p.name == *name)
+            .map(ProcIndex)
     }
 
     /// Processors so that every producer comes before its consumers.

@@ -21,6 +21,9 @@ enum Message {
 
 type Queue = AsyncQueue<Message>;
 
+/// The entries of every flow output stream, shared by the tasks that write them.
+type Collected = Rc<RefCell<BTreeMap<StreamName, Vec<Rc<[u8]>>>>>;
+
 /// Runs a [`Flow`] on the current loop; nothing to install. The same flow runs unchanged on
 /// Redis workers ([`crate::RedisRun`]).
 ///
@@ -52,14 +55,18 @@ pub struct InProcess {
 struct Wiring {
     /// For each stream: one queue per consumer.
     queues: BTreeMap<StreamName, Vec<(ProcIndex, Queue)>>,
-    outputs: Rc<RefCell<BTreeMap<StreamName, Vec<Rc<[u8]>>>>>,
+    outputs: Collected,
     dead: Rc<RefCell<Vec<DeadLetter>>>,
 }
 
 impl InProcess {
     /// An executor for `flow` with nothing provided and queues of 64 entries.
     pub fn new(flow: &Flow) -> InProcess {
-        InProcess { flow: flow.clone(), provided: Rc::new(Provided::new()), capacity: 64 }
+        InProcess {
+            flow: flow.clone(),
+            provided: Rc::new(Provided::new()),
+            capacity: 64,
+        }
     }
 
     /// The values processors can ask their [`Context`] for.
@@ -95,10 +102,12 @@ impl InProcess {
         }
         let mut first_error = None;
         for task in tasks {
-            let result = task.join().await.unwrap_or_else(|e| Err(RunError::Unexpected {
-                what: "an in-process processor task".into(),
-                reply: e.to_string(),
-            }));
+            let result = task.join().await.unwrap_or_else(|e| {
+                Err(RunError::Unexpected {
+                    what: "an in-process processor task".into(),
+                    reply: e.to_string(),
+                })
+            });
             if let (Err(e), None) = (result, &first_error) {
                 first_error = Some(e);
             }
@@ -115,13 +124,21 @@ impl InProcess {
         let mut queues = BTreeMap::new();
         let mut outputs = BTreeMap::new();
         for (name, info) in self.flow.streams() {
-            let per_consumer = info.consumers.iter().map(|c| (*c, AsyncQueue::bounded(self.capacity))).collect();
+            let per_consumer = info
+                .consumers
+                .iter()
+                .map(|c| (*c, AsyncQueue::bounded(self.capacity)))
+                .collect();
             queues.insert(name.clone(), per_consumer);
             if info.is_output {
                 outputs.insert(name.clone(), Vec::new());
             }
         }
-        Wiring { queues, outputs: Rc::new(RefCell::new(outputs)), dead: Rc::new(RefCell::new(Vec::new())) }
+        Wiring {
+            queues,
+            outputs: Rc::new(RefCell::new(outputs)),
+            dead: Rc::new(RefCell::new(Vec::new())),
+        }
     }
 
     fn processor_job(
@@ -130,7 +147,10 @@ impl InProcess {
         p: &Processor,
         wiring: &Wiring,
     ) -> impl std::future::Future<Output = Result<(), RunError>> + 'static {
-        let sink = Sink { queues: wiring.queues.clone(), outputs: wiring.outputs.clone() };
+        let sink = Sink {
+            queues: wiring.queues.clone(),
+            outputs: wiring.outputs.clone(),
+        };
         let inputs: Vec<(StreamName, Queue)> = p
             .inputs
             .iter()
@@ -171,14 +191,20 @@ pub(crate) fn check_dependencies<'a>(
     let _ = flow;
     for p in processors {
         if let Some((_, type_name)) = p.needs.iter().find(|(id, _)| !provided.has(*id)) {
-            return Err(RunError::MissingDependency { processor: p.name.clone(), type_name });
+            return Err(RunError::MissingDependency {
+                processor: p.name.clone(),
+                type_name,
+            });
         }
     }
     Ok(())
 }
 
 async fn publish_all(wiring: &Wiring, stream: &StreamName, values: Vec<Rc<[u8]>>) {
-    let sink = Sink { queues: wiring.queues.clone(), outputs: wiring.outputs.clone() };
+    let sink = Sink {
+        queues: wiring.queues.clone(),
+        outputs: wiring.outputs.clone(),
+    };
     for v in values {
         sink.send(stream, Message::Data(v)).await;
     }
@@ -188,7 +214,7 @@ async fn publish_all(wiring: &Wiring, stream: &StreamName, values: Vec<Rc<[u8]>>
 #[derive(Clone)]
 struct Sink {
     queues: BTreeMap<StreamName, Vec<(ProcIndex, Queue)>>,
-    outputs: Rc<RefCell<BTreeMap<StreamName, Vec<Rc<[u8]>>>>>,
+    outputs: Collected,
 }
 
 impl Sink {
@@ -232,7 +258,9 @@ impl Job {
         mut open: usize,
     ) -> Result<(), RunError> {
         while open > 0 {
-            let Ok((stream, message)) = merged.get().await else { break };
+            let Ok((stream, message)) = merged.get().await else {
+                break;
+            };
             match message {
                 Message::End => open -= 1,
                 Message::Data(payload) => self.handle_one(f, stream, payload).await?,
@@ -241,7 +269,12 @@ impl Job {
         Ok(())
     }
 
-    async fn handle_one(&self, f: &crate::processor::EachFn, stream: StreamName, payload: Rc<[u8]>) -> Result<(), RunError> {
+    async fn handle_one(
+        &self,
+        f: &crate::processor::EachFn,
+        stream: StreamName,
+        payload: Rc<[u8]>,
+    ) -> Result<(), RunError> {
         let mut last_error = String::new();
         for delivery in 1..=self.max_deliveries {
             let item = Item::new(stream.clone(), payload.clone(), delivery);
@@ -260,7 +293,11 @@ impl Job {
         Ok(())
     }
 
-    async fn run_wait(&self, inputs: Vec<(StreamName, Queue)>, f: crate::processor::PartitionFn) -> Result<(), RunError> {
+    async fn run_wait(
+        &self,
+        inputs: Vec<(StreamName, Queue)>,
+        f: crate::processor::PartitionFn,
+    ) -> Result<(), RunError> {
         let mut all = Inputs::default();
         for (stream, q) in inputs {
             let mut entries = Vec::new();
@@ -307,7 +344,10 @@ impl Job {
 
 pub(crate) fn check_outputs(processor: &ProcessorName, declared: &[StreamName], out: &Outputs) -> Result<(), RunError> {
     match out.items.iter().find(|(s, _)| !declared.contains(s)) {
-        Some((stream, _)) => Err(RunError::UndeclaredOutput { processor: processor.clone(), stream: stream.clone() }),
+        Some((stream, _)) => Err(RunError::UndeclaredOutput {
+            processor: processor.clone(),
+            stream: stream.clone(),
+        }),
         None => Ok(()),
     }
 }

@@ -92,13 +92,21 @@ impl RunOutputs {
         })?;
         entries
             .iter()
-            .map(|e| decode(&name, e).map_err(|e| RunError::Decode { stream: name.clone(), message: e.0 }))
+            .map(|e| {
+                decode(&name, e).map_err(|e| RunError::Decode {
+                    stream: name.clone(),
+                    message: e.0,
+                })
+            })
             .collect()
     }
 
     /// The raw JSON entries of `stream` (empty for an unknown stream).
     pub fn raw(&self, stream: &str) -> &[Rc<[u8]>] {
-        self.streams.get(&StreamName::from(stream)).map(Vec::as_slice).unwrap_or(&[])
+        self.streams
+            .get(&StreamName::from(stream))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// Entries that exhausted their deliveries.

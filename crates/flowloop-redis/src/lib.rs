@@ -100,9 +100,9 @@ mod run;
 mod worker;
 
 pub use error::RunError;
+pub use flow::{Flow, FlowBuilder, FlowError, ProcIndex, Producer, StreamInfo};
 /// The dynamic payload type shared with `flowloop-graph`: any processor can read and emit it.
 pub use flowloop_graph::value::Value;
-pub use flow::{Flow, FlowBuilder, FlowError, ProcIndex, Producer, StreamInfo};
 pub use inproc::InProcess;
 pub use io::{DeadLetter, FlowInputs, RunOutputs};
 pub use names::{ProcessorName, StreamName};

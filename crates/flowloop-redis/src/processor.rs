@@ -35,7 +35,11 @@ pub struct Item {
 
 impl Item {
     pub(crate) fn new(stream: StreamName, payload: Rc<[u8]>, deliveries: u32) -> Item {
-        Item { stream, payload, deliveries }
+        Item {
+            stream,
+            payload,
+            deliveries,
+        }
     }
 
     /// The input stream this entry came from.
@@ -72,9 +76,8 @@ impl Item {
 }
 
 pub(crate) fn decode<T: DeserializeOwned>(stream: &StreamName, payload: &[u8]) -> Result<T, ProcessError> {
-    serde_json::from_slice(payload).map_err(|e| {
-        ProcessError(format!("entry of stream `{stream}` is not a {}: {e}", type_name::<T>()))
-    })
+    serde_json::from_slice(payload)
+        .map_err(|e| ProcessError(format!("entry of stream `{stream}` is not a {}: {e}", type_name::<T>())))
 }
 
 pub(crate) fn encode<T: Serialize>(stream: &str, value: &T) -> Result<Vec<u8>, ProcessError> {
@@ -162,7 +165,8 @@ impl Provided {
 
     /// Provides `value` for every processor asking for a `T` (replacing an earlier `T`).
     pub fn with<T: 'static>(mut self, value: T) -> Provided {
-        self.values.insert(TypeId::of::<T>(), (Rc::new(value), type_name::<T>()));
+        self.values
+            .insert(TypeId::of::<T>(), (Rc::new(value), type_name::<T>()));
         self
     }
 
@@ -255,7 +259,13 @@ impl fmt::Debug for Processor {
 impl Processor {
     /// A processor with no streams and no handler yet.
     pub fn new(name: &str) -> Processor {
-        Processor { name: name.into(), inputs: Vec::new(), outputs: Vec::new(), needs: Vec::new(), handler: None }
+        Processor {
+            name: name.into(),
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+            needs: Vec::new(),
+            handler: None,
+        }
     }
 
     /// The processor's name.
@@ -328,15 +338,18 @@ impl Processor {
     {
         let f = Rc::new(f);
         let out_name = output.to_string();
-        Processor::new(name).reads(input).writes(output).each(move |item, _ctx| {
-            let (f, out_name) = (f.clone(), out_name.clone());
-            async move {
-                let value = f(item.decode::<I>()?).await?;
-                let mut out = Outputs::new();
-                out.emit(&out_name, &value)?;
-                Ok(out)
-            }
-        })
+        Processor::new(name)
+            .reads(input)
+            .writes(output)
+            .each(move |item, _ctx| {
+                let (f, out_name) = (f.clone(), out_name.clone());
+                async move {
+                    let value = f(item.decode::<I>()?).await?;
+                    let mut out = Outputs::new();
+                    out.emit(&out_name, &value)?;
+                    Ok(out)
+                }
+            })
     }
 
     /// Like [`Processor::map`] with any number of outputs per input.
@@ -349,15 +362,18 @@ impl Processor {
     {
         let f = Rc::new(f);
         let out_name = output.to_string();
-        Processor::new(name).reads(input).writes(output).each(move |item, _ctx| {
-            let (f, out_name) = (f.clone(), out_name.clone());
-            async move {
-                let mut out = Outputs::new();
-                for value in f(item.decode::<I>()?).await? {
-                    out.emit(&out_name, &value)?;
+        Processor::new(name)
+            .reads(input)
+            .writes(output)
+            .each(move |item, _ctx| {
+                let (f, out_name) = (f.clone(), out_name.clone());
+                async move {
+                    let mut out = Outputs::new();
+                    for value in f(item.decode::<I>()?).await? {
+                        out.emit(&out_name, &value)?;
+                    }
+                    Ok(out)
                 }
-                Ok(out)
-            }
-        })
+            })
     }
 }

@@ -13,7 +13,11 @@ impl Flow {
         for p in self.processors() {
             let id = node_id("p", p.name().as_str());
             let shape = if p.is_wait() { ("{{", "}}") } else { ("[", "]") };
-            let label = if p.is_wait() { format!("{} (wait)", p.name()) } else { p.name().to_string() };
+            let label = if p.is_wait() {
+                format!("{} (wait)", p.name())
+            } else {
+                p.name().to_string()
+            };
             let _ = writeln!(out, "    {id}{}\"{}\"{}", shape.0, escape(&label), shape.1);
         }
         for (stream, info) in self.streams() {
@@ -46,7 +50,11 @@ impl Flow {
         for p in self.processors() {
             let shape = if p.is_wait() { "hexagon" } else { "box" };
             let id = node_id("p", p.name().as_str());
-            let _ = writeln!(out, "    {id} [label=\"{}\", shape={shape}];", escape(p.name().as_str()));
+            let _ = writeln!(
+                out,
+                "    {id} [label=\"{}\", shape={shape}];",
+                escape(p.name().as_str())
+            );
         }
         for (stream, info) in self.streams() {
             let from = match info.producer {
@@ -58,8 +66,11 @@ impl Flow {
                 Producer::Processor(i) => node_id("p", self.processor(i).name().as_str()),
             };
             let label = edge_label(stream.as_str(), info.cap);
-            let mut targets: Vec<String> =
-                info.consumers.iter().map(|c| node_id("p", self.processor(*c).name().as_str())).collect();
+            let mut targets: Vec<String> = info
+                .consumers
+                .iter()
+                .map(|c| node_id("p", self.processor(*c).name().as_str()))
+                .collect();
             if info.is_output {
                 let id = node_id("o", stream.as_str());
                 let _ = writeln!(out, "    {id} [label=\"{}\", shape=ellipse];", escape(stream.as_str()));
@@ -82,7 +93,10 @@ fn edge_label(stream: &str, cap: Option<usize>) -> String {
 }
 
 fn node_id(prefix: &str, name: &str) -> String {
-    let safe: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    let safe: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
     format!("{prefix}_{safe}")
 }
 

@@ -73,7 +73,10 @@ pub struct RedisRun {
 }
 
 pub(crate) fn unique_id(prefix: &str) -> String {
-    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
     format!("{prefix}-{}-{ms}-{:08x}", std::process::id(), fastrand::u32(..))
 }
 
@@ -124,7 +127,12 @@ impl RedisRun {
     async fn create(&mut self) -> Result<(), RunError> {
         let meta = self.keys.meta();
         let procs: Vec<&str> = self.flow.processors().iter().map(|p| p.name().as_str()).collect();
-        let mut hset = Cmd::new("HSET").arg(&meta).arg("flow").arg(self.flow.name()).arg("state").arg("running");
+        let mut hset = Cmd::new("HSET")
+            .arg(&meta)
+            .arg("flow")
+            .arg(self.flow.name())
+            .arg("state")
+            .arg("running");
         hset = hset.arg("procs").arg(procs.join(","));
         let mut cmds = Vec::new();
         for (name, info) in self.flow.streams() {
@@ -138,7 +146,14 @@ impl RedisRun {
             hset = hset.arg(format!("groups:{name}")).arg(groups.join(","));
             hset = hset.arg(format!("cap:{name}")).int(info.cap.unwrap_or(0) as i64);
             for g in groups {
-                cmds.push(Cmd::new("XGROUP").arg("CREATE").arg(self.keys.stream(name.as_str())).arg(g).arg("0").arg("MKSTREAM"));
+                cmds.push(
+                    Cmd::new("XGROUP")
+                        .arg("CREATE")
+                        .arg(self.keys.stream(name.as_str()))
+                        .arg(g)
+                        .arg("0")
+                        .arg("MKSTREAM"),
+                );
             }
         }
         for input in self.flow.inputs() {
@@ -146,8 +161,25 @@ impl RedisRun {
         }
         cmds.insert(0, hset);
         let lease_ms = self.settings.lease.as_millis() as i64;
-        cmds.push(Cmd::new("SET").arg(self.keys.lease(&self.me)).arg("1").arg("PX").int(lease_ms));
-        cmds.push(Cmd::new("XADD").arg(protocol::RUNS).arg("MAXLEN").arg("~").arg("10000").arg("*").arg("run").arg(&self.run).arg("flow").arg(self.flow.name()));
+        cmds.push(
+            Cmd::new("SET")
+                .arg(self.keys.lease(&self.me))
+                .arg("1")
+                .arg("PX")
+                .int(lease_ms),
+        );
+        cmds.push(
+            Cmd::new("XADD")
+                .arg(protocol::RUNS)
+                .arg("MAXLEN")
+                .arg("~")
+                .arg("10000")
+                .arg("*")
+                .arg("run")
+                .arg(&self.run)
+                .arg("flow")
+                .arg(self.flow.name()),
+        );
         for reply in self.client.pipeline(&cmds).await? {
             reply.check("start run")?;
         }
@@ -158,7 +190,11 @@ impl RedisRun {
         let stop = Rc::new(Cell::new(false));
         self.renewing = Some(stop.clone());
         let mut client = Client::new(self.client.config().clone());
-        let (keys, me, lease) = (vec![self.keys.meta(), self.keys.lease(&self.me)], self.me.clone(), self.settings.lease);
+        let (keys, me, lease) = (
+            vec![self.keys.meta(), self.keys.lease(&self.me)],
+            self.me.clone(),
+            self.settings.lease,
+        );
         let job = async move {
             while !stop.get() {
                 let args = vec![me.clone().into_bytes(), lease.as_millis().to_string().into_bytes()];
@@ -179,7 +215,10 @@ impl RedisRun {
             .iter()
             .map(|v| encode(stream, v).map(Rc::from))
             .collect::<Result<Vec<Rc<[u8]>>, _>>()
-            .map_err(|e| RunError::Decode { stream: stream.into(), message: e.0 })?;
+            .map_err(|e| RunError::Decode {
+                stream: stream.into(),
+                message: e.0,
+            })?;
         self.feed_raw(stream, &payloads).await
     }
 
@@ -197,7 +236,12 @@ impl RedisRun {
             let batch = &payloads[sent..(sent + self.settings.batch).min(payloads.len())];
             let mut args = vec![stream.as_bytes().to_vec(), seq0.to_string().into_bytes()];
             args.extend(batch.iter().map(|p| p.to_vec()));
-            let done = self.client.eval(&protocol::PUSH, &keys, &args).await?.as_int().unwrap_or(0) as usize;
+            let done = self
+                .client
+                .eval(&protocol::PUSH, &keys, &args)
+                .await?
+                .as_int()
+                .unwrap_or(0) as usize;
             sent += done;
             *self.seqs.entry(name.clone()).or_insert(0) += done as u64;
             if done < batch.len() {
@@ -287,7 +331,11 @@ impl RedisRun {
             }
             self.check_producers().await?;
             if let Some(limit) = limit.filter(|l| start.elapsed() > *l) {
-                return Err(RunError::Timeout { run: self.run.clone(), seconds: limit.as_secs_f64(), unfinished });
+                return Err(RunError::Timeout {
+                    run: self.run.clone(),
+                    seconds: limit.as_secs_f64(),
+                    unfinished,
+                });
             }
             flowloop::sleep(self.settings.poll).await;
         }
@@ -302,22 +350,39 @@ impl RedisRun {
         if items.first().is_none_or(|f| *f == Reply::Nil) {
             return Err(RunError::NoSuchRun { run: self.run.clone() });
         }
-        Ok(procs.into_iter().zip(items.into_iter().skip(1)).filter(|(_, r)| *r == Reply::Nil).map(|(p, _)| p).collect())
+        Ok(procs
+            .into_iter()
+            .zip(items.into_iter().skip(1))
+            .filter(|(_, r)| *r == Reply::Nil)
+            .map(|(p, _)| p)
+            .collect())
     }
 
     async fn check_producers(&mut self) -> Result<(), RunError> {
         for input in self.flow.inputs().to_vec() {
-            let cmd = Cmd::new("HMGET").arg(self.keys.meta()).arg(format!("eos:{input}")).arg(format!("producer:{input}"));
+            let cmd = Cmd::new("HMGET")
+                .arg(self.keys.meta())
+                .arg(format!("eos:{input}"))
+                .arg(format!("producer:{input}"));
             let items = self.client.call_retrying(&cmd).await?.check("HMGET")?.into_items();
             let (Some(Reply::Nil), Some(producer)) = (items.first(), items.get(1).and_then(|p| p.as_str())) else {
                 continue;
             };
             let producer = producer.to_string();
-            let alive = self.client.call_retrying(&Cmd::new("EXISTS").arg(self.keys.lease(&producer))).await?;
+            let alive = self
+                .client
+                .call_retrying(&Cmd::new("EXISTS").arg(self.keys.lease(&producer)))
+                .await?;
             if alive.as_int() == Some(0) {
-                let mark = Cmd::new("HSET").arg(self.keys.meta()).arg("state").arg(format!("failed: producer of {input} lost"));
+                let mark = Cmd::new("HSET")
+                    .arg(self.keys.meta())
+                    .arg("state")
+                    .arg(format!("failed: producer of {input} lost"));
                 self.client.call_retrying(&mark).await?;
-                return Err(RunError::ProducerLost { stream: input, producer });
+                return Err(RunError::ProducerLost {
+                    stream: input,
+                    producer,
+                });
             }
         }
         Ok(())
@@ -355,7 +420,9 @@ impl RedisRun {
 
     /// Every entry of Redis stream `key` (markers included), paging through `XRANGE`.
     pub(crate) async fn read_all(&mut self, key: &str) -> Result<Vec<Entry>, RunError> {
-        read_all(&mut self.client, key).await.map(|v| v.into_iter().map(|(e, _)| e).collect())
+        read_all(&mut self.client, key)
+            .await
+            .map(|v| v.into_iter().map(|(e, _)| e).collect())
     }
 
     /// The entries of the run's dead-letter stream.
@@ -375,8 +442,10 @@ impl RedisRun {
         let mut out = Vec::new();
         for name in self.flow.streams().keys().cloned().collect::<Vec<_>>() {
             let key = self.keys.stream(name.as_str());
-            let replies =
-                self.client.pipeline(&[Cmd::new("XLEN").arg(&key), Cmd::new("XINFO").arg("GROUPS").arg(&key)]).await?;
+            let replies = self
+                .client
+                .pipeline(&[Cmd::new("XLEN").arg(&key), Cmd::new("XINFO").arg("GROUPS").arg(&key)])
+                .await?;
             let length = replies[0].as_int().unwrap_or(0) as u64;
             for group in replies[1].items() {
                 out.push(group_stats(&name, length, group.clone()));
@@ -407,7 +476,14 @@ impl OutputReader {
             return Ok(None);
         }
         let ms = block.as_millis().max(1) as i64;
-        let cmd = Cmd::new("XREAD").arg("COUNT").arg("1024").arg("BLOCK").int(ms).arg("STREAMS").arg(&self.key).arg(&self.last);
+        let cmd = Cmd::new("XREAD")
+            .arg("COUNT")
+            .arg("1024")
+            .arg("BLOCK")
+            .int(ms)
+            .arg("STREAMS")
+            .arg(&self.key)
+            .arg(&self.last);
         let reply = self.client.call_retrying(&cmd).await?.check("XREAD")?;
         let mut out = Vec::new();
         for (_, entries) in protocol::parse_read(reply) {
@@ -441,7 +517,13 @@ impl Drop for RedisRun {
 }
 
 fn group_stats(stream: &StreamName, length: u64, info: Reply) -> StreamStats {
-    let mut s = StreamStats { stream: stream.clone(), length, group: String::new(), lag: None, pending: 0 };
+    let mut s = StreamStats {
+        stream: stream.clone(),
+        length,
+        group: String::new(),
+        lag: None,
+        pending: 0,
+    };
     for (k, v) in info.pairs() {
         match k.as_str() {
             Some("name") => s.group = v.as_str().unwrap_or_default().to_string(),

@@ -18,7 +18,12 @@ const INPUTS: u64 = 400;
 const LEASE_MS: &str = "600";
 
 async fn len(client: &mut Client, key: &str) -> i64 {
-    client.call(&Cmd::new("XLEN").arg(key)).await.expect("XLEN").as_int().unwrap_or(0)
+    client
+        .call(&Cmd::new("XLEN").arg(key))
+        .await
+        .expect("XLEN")
+        .as_int()
+        .unwrap_or(0)
 }
 
 /// Waits until stream `key` holds at least `n` entries (or 30 s pass).
@@ -32,7 +37,13 @@ async fn until_len(client: &mut Client, key: &str, n: i64) {
 /// Waits (at most 5 s) until `consumer` holds pending entries, so it dies or stalls mid-work.
 async fn until_pending(client: &mut Client, keys: &Keys, consumer: &str) {
     let start = Instant::now();
-    let cmd = Cmd::new("XPENDING").arg(keys.stream("in")).arg("echo").arg("-").arg("+").arg("1").arg(consumer);
+    let cmd = Cmd::new("XPENDING")
+        .arg(keys.stream("in"))
+        .arg("echo")
+        .arg("-")
+        .arg("+")
+        .arg("1")
+        .arg(consumer);
     while client.call(&cmd).await.expect("XPENDING").items().is_empty() && start.elapsed() < Duration::from_secs(5) {
         flowloop::sleep(Duration::from_millis(1)).await;
     }
@@ -51,7 +62,12 @@ async fn chaos(server_port: u16, keys: Keys, workers: &mut [Child], kill_at: i64
     signal(workers[1].id(), "STOP");
     let start = Instant::now();
     let lease = keys.lease("w1");
-    while client.call(&Cmd::new("EXISTS").arg(&lease)).await.expect("EXISTS").as_int() == Some(1)
+    while client
+        .call(&Cmd::new("EXISTS").arg(&lease))
+        .await
+        .expect("EXISTS")
+        .as_int()
+        == Some(1)
         && start.elapsed() < Duration::from_secs(10)
     {
         flowloop::sleep(Duration::from_millis(20)).await;
@@ -70,13 +86,30 @@ fn one_seed(server: &RedisServer, seed: u64) {
     let mut children = Children::default();
     for i in 0..3 {
         let id = format!("w{i}");
-        children.0.push(worker(&server.url(), &["--id", &id, "--runs", "1", "--batch", "8", "--delay-ms", "3", "--lease-ms", LEASE_MS]));
+        children.0.push(worker(
+            &server.url(),
+            &[
+                "--id",
+                &id,
+                "--runs",
+                "1",
+                "--batch",
+                "8",
+                "--delay-ms",
+                "3",
+                "--lease-ms",
+                LEASE_MS,
+            ],
+        ));
     }
     let flow = flows::echo(64);
     let config = server.config();
     let port = server.port;
     let (result, mut children) = flowloop::run(async move {
-        let settings = RunSettings { run_id: Some(run_id.clone()), ..RunSettings::default() };
+        let settings = RunSettings {
+            run_id: Some(run_id.clone()),
+            ..RunSettings::default()
+        };
         let mut run = RedisRun::start(config, &flow, settings).await.expect("run starts");
         let keys = run.keys().clone();
         let feeder = flowloop::spawn(async move {
@@ -95,7 +128,10 @@ fn one_seed(server: &RedisServer, seed: u64) {
     for (i, c) in children.0.iter_mut().enumerate().skip(1) {
         let start = Instant::now();
         while c.try_wait().expect("try_wait").is_none() {
-            assert!(start.elapsed() < Duration::from_secs(20), "{context}: worker {i} did not leave after the run");
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "{context}: worker {i} did not leave after the run"
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
         let mut report = String::new();
@@ -112,8 +148,14 @@ fn check_outputs(server: &RedisServer, run: &str, context: &str) {
     let config = server.config();
     let (entries, pending, dead) = flowloop::run(async move {
         let mut c = Client::new(config);
-        let range = c.call(&Cmd::new("XRANGE").arg(keys.stream("out")).arg("-").arg("+")).await.expect("XRANGE");
-        let pending = c.call(&Cmd::new("XPENDING").arg(keys.stream("in")).arg("echo")).await.expect("XPENDING");
+        let range = c
+            .call(&Cmd::new("XRANGE").arg(keys.stream("out")).arg("-").arg("+"))
+            .await
+            .expect("XRANGE");
+        let pending = c
+            .call(&Cmd::new("XPENDING").arg(keys.stream("in")).arg("echo"))
+            .await
+            .expect("XPENDING");
         let dead = c.call(&Cmd::new("XLEN").arg(keys.dlq())).await.expect("XLEN");
         (range.into_items(), pending, dead.as_int())
     })
@@ -129,17 +171,36 @@ fn check_outputs(server: &RedisServer, run: &str, context: &str) {
         }
     }
     let distinct: BTreeSet<u64> = values.iter().copied().collect();
-    assert_eq!(values.len(), INPUTS as usize, "{context}: {} outputs, {} distinct", values.len(), distinct.len());
-    assert_eq!(distinct, (0..INPUTS).collect::<BTreeSet<_>>(), "{context}: some input missing");
+    assert_eq!(
+        values.len(),
+        INPUTS as usize,
+        "{context}: {} outputs, {} distinct",
+        values.len(),
+        distinct.len()
+    );
+    assert_eq!(
+        distinct,
+        (0..INPUTS).collect::<BTreeSet<_>>(),
+        "{context}: some input missing"
+    );
     assert_eq!(markers, 1, "{context}: end markers");
-    assert_eq!(pending.items().first().and_then(Reply::as_int), Some(0), "{context}: pending {pending:?}");
+    assert_eq!(
+        pending.items().first().and_then(Reply::as_int),
+        Some(0),
+        "{context}: pending {pending:?}"
+    );
     assert_eq!(dead, Some(0), "{context}: dead letters");
 }
 
 #[test]
 fn killed_and_stalled_workers_lose_and_duplicate_nothing() {
-    let Some(server) = RedisServer::start("killed_and_stalled_workers_lose_and_duplicate_nothing") else { return };
-    let seeds: u64 = std::env::var("FLOWLOOP_REDIS_KILL_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
+    let Some(server) = RedisServer::start("killed_and_stalled_workers_lose_and_duplicate_nothing") else {
+        return;
+    };
+    let seeds: u64 = std::env::var("FLOWLOOP_REDIS_KILL_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3);
     for seed in 0..seeds {
         eprintln!("kill test: seed {seed}");
         one_seed(&server, seed);

@@ -13,9 +13,14 @@ use flowloop_redis::{RedisRun, RunError, RunSettings};
 
 #[test]
 fn a_producer_killed_before_end_of_stream_is_reported() {
-    let Some(server) = RedisServer::start("a_producer_killed_before_end_of_stream_is_reported") else { return };
+    let Some(server) = RedisServer::start("a_producer_killed_before_end_of_stream_is_reported") else {
+        return;
+    };
     let mut children = Children::default();
-    children.0.push(worker(&server.url(), &["--produce", "lost-run", "--count", "50", "--lease-ms", "500"]));
+    children.0.push(worker(
+        &server.url(),
+        &["--produce", "lost-run", "--count", "50", "--lease-ms", "500"],
+    ));
     children.0.push(worker(&server.url(), &["--id", "w0", "--runs", "1"]));
     let stdout = children.0[0].stdout.take().expect("piped stdout");
     let mut line = String::new();
@@ -37,13 +42,20 @@ fn a_producer_killed_before_end_of_stream_is_reported() {
         other => panic!("expected ProducerLost, got {other:?}"),
     }
     assert!(start.elapsed() < Duration::from_secs(20), "took {:?}", start.elapsed());
-    let message = RunError::ProducerLost { stream: "in".into(), producer: "p".into() }.to_string();
+    let message = RunError::ProducerLost {
+        stream: "in".into(),
+        producer: "p".into(),
+    }
+    .to_string();
     assert!(message.contains("stream `in`"), "{message}");
     // The run is marked failed, so its worker leaves instead of waiting forever.
     let w = &mut children.0[1];
     let start = Instant::now();
     while w.try_wait().expect("try_wait").is_none() {
-        assert!(start.elapsed() < Duration::from_secs(20), "the worker did not leave the failed run");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the worker did not leave the failed run"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 }
@@ -52,11 +64,16 @@ fn a_producer_killed_before_end_of_stream_is_reported() {
 fn workers_reconnect_after_a_redis_restart_and_lose_nothing() {
     let test = "workers_reconnect_after_a_redis_restart_and_lose_nothing";
     let aof = ["--save", "", "--appendonly", "yes", "--appendfsync", "always"];
-    let Some(mut server) = RedisServer::start_with(test, &aof) else { return };
+    let Some(mut server) = RedisServer::start_with(test, &aof) else {
+        return;
+    };
     let mut children = Children::default();
     for i in 0..2 {
         let id = format!("w{i}");
-        children.0.push(worker(&server.url(), &["--id", &id, "--runs", "1", "--batch", "8", "--delay-ms", "2"]));
+        children.0.push(worker(
+            &server.url(),
+            &["--id", &id, "--runs", "1", "--batch", "8", "--delay-ms", "2"],
+        ));
     }
     const N: u64 = 300;
     let config = server.config();
@@ -64,8 +81,13 @@ fn workers_reconnect_after_a_redis_restart_and_lose_nothing() {
     let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
     let driver = std::thread::spawn(move || {
         flowloop::run(async move {
-            let settings = RunSettings { run_id: Some("restart".into()), ..RunSettings::default() };
-            let mut run = RedisRun::start(config.clone(), &flows::echo(64), settings).await.expect("start");
+            let settings = RunSettings {
+                run_id: Some("restart".into()),
+                ..RunSettings::default()
+            };
+            let mut run = RedisRun::start(config.clone(), &flows::echo(64), settings)
+                .await
+                .expect("start");
             let out = run.keys().stream("out");
             let feeder = flowloop::spawn(async move {
                 let values: Vec<u64> = (0..N).collect();
@@ -77,8 +99,18 @@ fn workers_reconnect_after_a_redis_restart_and_lose_nothing() {
             .await;
             let mut probe = Client::new(config);
             let start = Instant::now();
-            while probe.call(&Cmd::new("XLEN").arg(&out)).await.expect("XLEN").as_int().unwrap_or(0) < 100 {
-                assert!(start.elapsed() < Duration::from_secs(30), "no progress before the restart");
+            while probe
+                .call(&Cmd::new("XLEN").arg(&out))
+                .await
+                .expect("XLEN")
+                .as_int()
+                .unwrap_or(0)
+                < 100
+            {
+                assert!(
+                    start.elapsed() < Duration::from_secs(30),
+                    "no progress before the restart"
+                );
                 flowloop::sleep(Duration::from_millis(2)).await;
             }
             restart_tx.send(()).expect("main thread listens");
@@ -90,15 +122,27 @@ fn workers_reconnect_after_a_redis_restart_and_lose_nothing() {
     restart_rx.recv().expect("driver reached 100 outputs");
     server.restart();
     done_tx.send(()).expect("driver waits");
-    let (values, dead) = driver.join().expect("driver thread").expect("run completes after the restart");
+    let (values, dead) = driver
+        .join()
+        .expect("driver thread")
+        .expect("run completes after the restart");
     let distinct: BTreeSet<u64> = values.iter().copied().collect();
-    assert_eq!(values.len(), N as usize, "{} outputs, {} distinct", values.len(), distinct.len());
+    assert_eq!(
+        values.len(),
+        N as usize,
+        "{} outputs, {} distinct",
+        values.len(),
+        distinct.len()
+    );
     assert_eq!(distinct, (0..N).collect::<BTreeSet<_>>());
     assert_eq!(dead, 0);
     for (i, w) in children.0.iter_mut().enumerate() {
         let start = Instant::now();
         while w.try_wait().expect("try_wait").is_none() {
-            assert!(start.elapsed() < Duration::from_secs(20), "worker {i} did not finish after the restart");
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "worker {i} did not finish after the restart"
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
         assert!(w.wait().expect("exit status").success(), "worker {i} failed");

@@ -27,7 +27,9 @@ async fn run_on_redis(server: &RedisServer, flow: &Flow, workers: usize, inputs:
         let worker = Worker::new(options).host(flow).provide(provided());
         handles.push(flowloop::spawn(worker.run(stop.clone())).await);
     }
-    let mut run = RedisRun::start(server.config(), flow, RunSettings::default()).await.expect("run starts");
+    let mut run = RedisRun::start(server.config(), flow, RunSettings::default())
+        .await
+        .expect("run starts");
     run.feed_all(&inputs).await.expect("inputs are fed");
     let outputs = run.collect().await.expect("run completes");
     stop.trigger();
@@ -38,16 +40,24 @@ async fn run_on_redis(server: &RedisServer, flow: &Flow, workers: usize, inputs:
 }
 
 fn lines() -> Vec<String> {
-    (0..60).map(|i| format!("the quick fox {} jumps over the lazy dog {}", i % 7, i % 3)).collect()
+    (0..60)
+        .map(|i| format!("the quick fox {} jumps over the lazy dog {}", i % 7, i % 3))
+        .collect()
 }
 
 #[test]
 fn in_process_and_redis_give_the_same_outputs() {
-    let Some(server) = RedisServer::start("in_process_and_redis_give_the_same_outputs") else { return };
+    let Some(server) = RedisServer::start("in_process_and_redis_give_the_same_outputs") else {
+        return;
+    };
     let flow = flows::word_count();
     let inputs = FlowInputs::new().feed("lines", &lines()).expect("lines serialize");
     let (local, remote) = flowloop::run(async move {
-        let local = InProcess::new(&flow).provide(provided()).run(inputs.clone()).await.expect("in-process run");
+        let local = InProcess::new(&flow)
+            .provide(provided())
+            .run(inputs.clone())
+            .await
+            .expect("in-process run");
         let remote = run_on_redis(&server, &flow, 2, inputs).await;
         (local, remote)
     })
@@ -66,7 +76,9 @@ fn in_process_and_redis_give_the_same_outputs() {
 
 #[test]
 fn a_poison_entry_goes_to_the_dead_letter_stream_after_max_deliveries() {
-    let Some(server) = RedisServer::start("poison") else { return };
+    let Some(server) = RedisServer::start("poison") else {
+        return;
+    };
     let flow = flows::poison();
     let values: Vec<i64> = (0..30).collect();
     let inputs = FlowInputs::new().feed("in", &values).expect("serialize");
@@ -92,7 +104,9 @@ fn a_poison_entry_goes_to_the_dead_letter_stream_after_max_deliveries() {
 
 #[test]
 fn backpressure_keeps_the_input_stream_at_its_cap() {
-    let Some(server) = RedisServer::start("backpressure") else { return };
+    let Some(server) = RedisServer::start("backpressure") else {
+        return;
+    };
     const CAP: usize = 8;
     let flow = flows::echo(CAP);
     let config = server.config();
@@ -104,14 +118,27 @@ fn backpressure_keeps_the_input_stream_at_its_cap() {
         options.batch = 4;
         let slow = Provided::new().with(flows::Delay(Duration::from_millis(1)));
         let worker = flowloop::spawn(Worker::new(options).host(&flow).provide(slow).run(stop.clone())).await;
-        let mut run = RedisRun::start(config.clone(), &flow, RunSettings::default()).await.expect("start");
+        let mut run = RedisRun::start(config.clone(), &flow, RunSettings::default())
+            .await
+            .expect("start");
         let key = run.keys().stream("in");
         let sampler = flowloop::spawn(async move {
             let mut max = 0;
             loop {
-                let len = probe.call(&Cmd::new("XLEN").arg(&key)).await.expect("XLEN").as_int().unwrap_or(0);
+                let len = probe
+                    .call(&Cmd::new("XLEN").arg(&key))
+                    .await
+                    .expect("XLEN")
+                    .as_int()
+                    .unwrap_or(0);
                 max = max.max(len);
-                if probe.call(&Cmd::new("EXISTS").arg(&key)).await.expect("EXISTS").as_int() == Some(0) {
+                if probe
+                    .call(&Cmd::new("EXISTS").arg(&key))
+                    .await
+                    .expect("EXISTS")
+                    .as_int()
+                    == Some(0)
+                {
                     return max;
                 }
                 flowloop::sleep(Duration::from_millis(1)).await;
@@ -126,7 +153,10 @@ fn backpressure_keeps_the_input_stream_at_its_cap() {
         assert!(stats.iter().all(|s| s.pending == 0 && s.lag == Some(0)), "{stats:?}");
         let mut probe = Client::new(config);
         let after = used_memory(&mut probe).await;
-        probe.call(&Cmd::new("DEL").arg(run.keys().stream("in"))).await.expect("DEL");
+        probe
+            .call(&Cmd::new("DEL").arg(run.keys().stream("in")))
+            .await
+            .expect("DEL");
         let max = sampler.join().await.expect("sampler");
         stop.trigger();
         worker.join().await.expect("worker task").expect("worker");
@@ -135,7 +165,10 @@ fn backpressure_keeps_the_input_stream_at_its_cap() {
     .expect("loop runs");
     assert_eq!(out, (0..300).collect::<Vec<u64>>(), "one worker keeps order");
     // The end-of-stream marker is never refused, so the stream may hold cap + 1 entries.
-    assert!(max_len as usize <= CAP + 1, "the input stream grew to {max_len} entries, above its cap {CAP}");
+    assert!(
+        max_len as usize <= CAP + 1,
+        "the input stream grew to {max_len} entries, above its cap {CAP}"
+    );
     assert!(max_len >= 2, "the sampler never saw the stream fill (max {max_len})");
     assert!(memory_growth < 4 << 20, "Redis memory grew by {memory_growth} bytes");
 }
@@ -147,19 +180,29 @@ async fn used_memory(client: &mut Client) -> i64 {
         _ => &[][..],
     })
     .into_owned();
-    text.lines().find_map(|l| l.strip_prefix("used_memory:")).and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+    text.lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 #[test]
 fn stats_show_lag_and_pending_while_a_run_is_unfinished() {
-    let Some(server) = RedisServer::start("stats") else { return };
+    let Some(server) = RedisServer::start("stats") else {
+        return;
+    };
     let flow = flows::echo(64);
     flowloop::run(async move {
-        let mut run = RedisRun::start(server.config(), &flow, RunSettings::default()).await.expect("start");
+        let mut run = RedisRun::start(server.config(), &flow, RunSettings::default())
+            .await
+            .expect("start");
         run.feed("in", &[1u64, 2, 3]).await.expect("feed");
         let stats = run.stats().await.expect("stats");
         let input = stats.iter().find(|s| s.stream.as_str() == "in").expect("stats of `in`");
-        assert_eq!((input.group.as_str(), input.lag, input.pending, input.length), ("echo", Some(3), 0, 3));
+        assert_eq!(
+            (input.group.as_str(), input.lag, input.pending, input.length),
+            ("echo", Some(3), 0, 3)
+        );
         let waited = run.wait(Some(Duration::from_millis(100))).await;
         assert!(
             matches!(&waited, Err(flowloop_redis::RunError::Timeout { unfinished, .. }) if unfinished == &["echo"]),
@@ -172,16 +215,30 @@ fn stats_show_lag_and_pending_while_a_run_is_unfinished() {
 #[test]
 fn dynamic_values_flow_the_same_in_process_and_on_redis() {
     use flowloop_redis::{FlowBuilder, Outputs, Processor, Value};
-    let Some(server) = RedisServer::start("dynamic_values") else { return };
-    let tag = Processor::new("tag").reads("in").writes("out").each(|item, _ctx| async move {
-        let v: Value = item.value()?;
-        let kind = v.type_of().name();
-        let mut out = Outputs::new();
-        out.emit("out", &Value::list([Value::str(kind), v]))?;
-        Ok(out)
-    });
-    let flow = FlowBuilder::new("dynamic").input("in").processor(tag).output("out").build().expect("valid");
-    let values = vec![Value::from(1i64), Value::str("two"), Value::list([Value::from(3i64), Value::from(true)])];
+    let Some(server) = RedisServer::start("dynamic_values") else {
+        return;
+    };
+    let tag = Processor::new("tag")
+        .reads("in")
+        .writes("out")
+        .each(|item, _ctx| async move {
+            let v: Value = item.value()?;
+            let kind = v.type_of().name();
+            let mut out = Outputs::new();
+            out.emit("out", &Value::list([Value::str(kind), v]))?;
+            Ok(out)
+        });
+    let flow = FlowBuilder::new("dynamic")
+        .input("in")
+        .processor(tag)
+        .output("out")
+        .build()
+        .expect("valid");
+    let values = vec![
+        Value::from(1i64),
+        Value::str("two"),
+        Value::list([Value::from(3i64), Value::from(true)]),
+    ];
     let inputs = FlowInputs::new().feed("in", &values).expect("values serialize");
     let (local, remote) = flowloop::run(async move {
         let local = InProcess::new(&flow).run(inputs.clone()).await.expect("in-process");
@@ -192,5 +249,9 @@ fn dynamic_values_flow_the_same_in_process_and_on_redis() {
     let remote: Vec<Value> = remote.get("out").expect("out");
     assert_eq!(local, remote);
     assert_eq!(local.len(), 3);
-    assert_eq!(local[1], Value::list([Value::str("string"), Value::str("two")]), "{local:?}");
+    assert_eq!(
+        local[1],
+        Value::list([Value::str("string"), Value::str("two")]),
+        "{local:?}"
+    );
 }

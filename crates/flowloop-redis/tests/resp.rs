@@ -10,7 +10,9 @@ use flowloop_redis::resp::{Client, Cmd, Config, Connection, Protocol, Reply, Res
 
 #[test]
 fn resp3_and_resp2_connections_answer_the_same() {
-    let Some(server) = RedisServer::start("resp3_and_resp2") else { return };
+    let Some(server) = RedisServer::start("resp3_and_resp2") else {
+        return;
+    };
     let mut resp2 = server.config();
     resp2.protocol = Protocol::Resp2;
     let resp3 = server.config();
@@ -18,7 +20,9 @@ fn resp3_and_resp2_connections_answer_the_same() {
         for config in [resp3, resp2] {
             let mut conn = Connection::connect(&config).await.expect("connect");
             let key = format!("h{:?}", config.protocol);
-            conn.call(&Cmd::new("HSET").arg(&key).arg("a").arg("1").arg("b").arg("2")).await.expect("HSET");
+            conn.call(&Cmd::new("HSET").arg(&key).arg("a").arg("1").arg("b").arg("2"))
+                .await
+                .expect("HSET");
             let all = conn.call(&Cmd::new("HGETALL").arg(&key)).await.expect("HGETALL");
             let mut pairs: Vec<(String, i64)> = all
                 .pairs()
@@ -26,7 +30,12 @@ fn resp3_and_resp2_connections_answer_the_same() {
                 .map(|(k, v)| (k.as_str().unwrap_or_default().to_string(), v.as_int().unwrap_or(-1)))
                 .collect();
             pairs.sort();
-            assert_eq!(pairs, [("a".to_string(), 1), ("b".to_string(), 2)], "{:?}", config.protocol);
+            assert_eq!(
+                pairs,
+                [("a".to_string(), 1), ("b".to_string(), 2)],
+                "{:?}",
+                config.protocol
+            );
             assert_eq!(conn.protocol(), config.protocol);
             let missing = conn.call(&Cmd::new("GET").arg("nope")).await.expect("GET");
             assert_eq!(missing, Reply::Nil);
@@ -41,7 +50,9 @@ fn resp3_and_resp2_connections_answer_the_same() {
 
 #[test]
 fn a_pipeline_of_thousands_of_commands_keeps_reply_order() {
-    let Some(server) = RedisServer::start("pipeline") else { return };
+    let Some(server) = RedisServer::start("pipeline") else {
+        return;
+    };
     let config = server.config();
     flowloop::run(async move {
         let mut conn = Connection::connect(&config).await.expect("connect");
@@ -63,7 +74,8 @@ fn a_pipeline_of_thousands_of_commands_keeps_reply_order() {
 
 #[test]
 fn auth_with_a_password_and_a_wrong_password() {
-    let Some(server) = RedisServer::start_with("auth", &["--save", "", "--appendonly", "no", "--requirepass", "s3cret"])
+    let Some(server) =
+        RedisServer::start_with("auth", &["--save", "", "--appendonly", "no", "--requirepass", "s3cret"])
     else {
         return;
     };
@@ -82,7 +94,10 @@ fn auth_with_a_password_and_a_wrong_password() {
         assert!(err.to_string().contains("refused authentication"), "{err}");
         // Without a password the handshake itself is refused, with the server's reason.
         let err = Connection::connect(&none).await.expect_err("no password");
-        assert!(matches!(&err, RespError::Auth { message, .. } if message.starts_with("NOAUTH")), "{err:?}");
+        assert!(
+            matches!(&err, RespError::Auth { message, .. } if message.starts_with("NOAUTH")),
+            "{err:?}"
+        );
     })
     .expect("loop runs");
 }
@@ -107,8 +122,13 @@ fn bad_urls_are_refused_with_the_reason() {
 
 #[test]
 fn the_client_reconnects_after_a_restart_and_reloads_scripts() {
-    let Some(mut server) = RedisServer::start("reconnect") else { return };
-    const SCRIPT: Script = Script { name: "double", source: "return tonumber(ARGV[1]) * 2" };
+    let Some(mut server) = RedisServer::start("reconnect") else {
+        return;
+    };
+    const SCRIPT: Script = Script {
+        name: "double",
+        source: "return tonumber(ARGV[1]) * 2",
+    };
     let config = server.config();
     let (tx, rx) = std::sync::mpsc::channel::<()>();
     let (back_tx, back_rx) = std::sync::mpsc::channel::<()>();
@@ -120,7 +140,10 @@ fn the_client_reconnects_after_a_restart_and_reloads_scripts() {
             tx.send(()).expect("main listens");
             back_rx.recv().expect("server restarted");
             // The first call sees the dropped connection; eval reconnects and reloads the script.
-            let r = client.eval(&SCRIPT, &[], &[b"5".to_vec()]).await.expect("eval after restart");
+            let r = client
+                .eval(&SCRIPT, &[], &[b"5".to_vec()])
+                .await
+                .expect("eval after restart");
             assert_eq!(r.as_int(), Some(10));
             assert!(client.reconnects() >= 1);
         })
@@ -134,11 +157,18 @@ fn the_client_reconnects_after_a_restart_and_reloads_scripts() {
 
 #[test]
 fn reconnecting_gives_up_after_the_deadline() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
     let mut config = Config::local(port); // nothing listens once the listener is dropped
     config.reconnect_deadline = Duration::from_millis(100);
     let err = flowloop::run(async move { Client::new(config).call(&Cmd::new("PING")).await }).expect("loop runs");
     let err = err.expect_err("no server");
-    assert!(matches!(err, RespError::GaveUp { attempts, .. } if attempts >= 2), "{err:?}");
+    assert!(
+        matches!(err, RespError::GaveUp { attempts, .. } if attempts >= 2),
+        "{err:?}"
+    );
     assert!(err.to_string().contains(&port.to_string()), "{err}");
 }

@@ -18,7 +18,9 @@ use flowloop_redis::resp::Config;
 use flowloop_redis::{Provided, RedisRun, RunSettings, Worker, WorkerOptions};
 
 fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
 }
 
 fn number(args: &[String], name: &str, default: u64) -> u64 {
@@ -63,7 +65,11 @@ fn main() {
 }
 
 fn produce(config: Config, run: &str, count: u64, lease: Duration) {
-    let settings = RunSettings { run_id: Some(run.to_string()), lease, ..RunSettings::default() };
+    let settings = RunSettings {
+        run_id: Some(run.to_string()),
+        lease,
+        ..RunSettings::default()
+    };
     let result = flowloop::run(async move {
         let mut r = RedisRun::start(config, &flows::echo(1024), settings).await?;
         let values: Vec<u64> = (0..count).collect();

@@ -37,7 +37,11 @@ impl Entry {
                 _ => {}
             }
         }
-        Some(Entry { id, body, deliveries: 1 })
+        Some(Entry {
+            id,
+            body,
+            deliveries: 1,
+        })
     }
 
     /// Parses an `XRANGE` reply or the entry list of one stream.

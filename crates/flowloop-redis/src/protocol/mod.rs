@@ -39,7 +39,10 @@ use crate::resp::Script;
 
 macro_rules! script {
     ($name:literal) => {
-        Script { name: $name, source: concat!(include_str!("prelude.lua"), include_str!(concat!($name, ".lua"))) }
+        Script {
+            name: $name,
+            source: concat!(include_str!("prelude.lua"), include_str!(concat!($name, ".lua"))),
+        }
     };
 }
 
@@ -72,7 +75,9 @@ pub struct Keys {
 impl Keys {
     /// Keys for run `run`.
     pub fn new(run: &str) -> Keys {
-        Keys { prefix: format!("fl:{{{run}}}:") }
+        Keys {
+            prefix: format!("fl:{{{run}}}:"),
+        }
     }
 
     /// The run's meta hash.

@@ -32,7 +32,12 @@ pub struct Client {
 impl Client {
     /// A client that connects on its first call.
     pub fn new(config: Config) -> Client {
-        Client { config, conn: None, shas: HashMap::new(), reconnects: 0 }
+        Client {
+            config,
+            conn: None,
+            shas: HashMap::new(),
+            reconnects: 0,
+        }
     }
 
     /// The settings this client connects with.
@@ -74,7 +79,11 @@ impl Client {
                 Err(e) if !e.is_connection() => return Err(e),
                 Err(e) if start.elapsed() >= self.config.reconnect_deadline => {
                     let addr = self.config.addr();
-                    return Err(RespError::GaveUp { addr, attempts, last: e.to_string() });
+                    return Err(RespError::GaveUp {
+                        addr,
+                        attempts,
+                        last: e.to_string(),
+                    });
                 }
                 Err(_) => {}
             }
@@ -135,7 +144,11 @@ impl Client {
     /// The `EVALSHA` command for `script` (loading it first if needed).
     async fn evalsha(&mut self, script: &Script, keys: &[String], args: &[Vec<u8>]) -> Result<Cmd, RespError> {
         let sha = self.sha(script).await?;
-        Ok(Cmd::new("EVALSHA").arg(sha).int(keys.len() as i64).args(keys).args(args))
+        Ok(Cmd::new("EVALSHA")
+            .arg(sha)
+            .int(keys.len() as i64)
+            .args(keys)
+            .args(args))
     }
 
     /// Runs `script` once; on `NOSCRIPT` loads it again and retries; on a lost connection
@@ -167,7 +180,10 @@ impl Client {
                 Err(e) if e.is_connection() => continue,
                 other => other?,
             };
-            if replies.iter().any(|r| r.error().is_some_and(|e| e.starts_with("NOSCRIPT"))) {
+            if replies
+                .iter()
+                .any(|r| r.error().is_some_and(|e| e.starts_with("NOSCRIPT")))
+            {
                 self.shas.clear();
                 continue;
             }

@@ -13,7 +13,9 @@ pub struct Cmd {
 impl Cmd {
     /// A command with just its name, e.g. `Cmd::new("PING")`.
     pub fn new(name: &str) -> Cmd {
-        Cmd { args: vec![name.as_bytes().to_vec()] }
+        Cmd {
+            args: vec![name.as_bytes().to_vec()],
+        }
     }
 
     /// Appends one argument.

@@ -45,15 +45,23 @@ impl Config {
     /// # Errors
     /// [`RespError::BadUrl`] naming the URL and what is wrong.
     pub fn from_url(url: &str) -> Result<Config, RespError> {
-        let bad = |reason: &str| RespError::BadUrl { url: url.to_string(), reason: reason.to_string() };
-        let rest = url.strip_prefix("redis://").ok_or_else(|| bad("it must start with redis://"))?;
+        let bad = |reason: &str| RespError::BadUrl {
+            url: url.to_string(),
+            reason: reason.to_string(),
+        };
+        let rest = url
+            .strip_prefix("redis://")
+            .ok_or_else(|| bad("it must start with redis://"))?;
         let (auth, hostpart) = match rest.rsplit_once('@') {
             Some((auth, host)) => (Some(auth), host),
             None => (None, rest),
         };
         let (hostport, db) = match hostpart.split_once('/') {
             Some((hp, "")) => (hp, 0),
-            Some((hp, db)) => (hp, db.parse().map_err(|_| bad("the database after / must be a number"))?),
+            Some((hp, db)) => (
+                hp,
+                db.parse().map_err(|_| bad("the database after / must be a number"))?,
+            ),
             None => (hostpart, 0),
         };
         let (host, port) = match hostport.rsplit_once(':') {
@@ -64,7 +72,14 @@ impl Config {
             return Err(bad("the host is empty"));
         }
         let (user, password) = split_auth(auth);
-        Ok(Config { host: host.to_string(), port, user, password, db, ..Config::local(port) })
+        Ok(Config {
+            host: host.to_string(),
+            port,
+            user,
+            password,
+            db,
+            ..Config::local(port)
+        })
     }
 
     /// Settings for `127.0.0.1:port`, no password, RESP3 with fallback.

@@ -33,8 +33,13 @@ impl Connection {
     /// [`RespError::Io`] when the server is unreachable, [`RespError::Auth`] for bad credentials.
     pub async fn connect(config: &Config) -> Result<Connection, RespError> {
         let addr = resolve(config).await?;
-        let io = |source| RespError::Io { addr: config.addr(), source };
-        let stream = TcpStream::connect_timeout(addr, config.connect_timeout).await.map_err(io)?;
+        let io = |source| RespError::Io {
+            addr: config.addr(),
+            source,
+        };
+        let stream = TcpStream::connect_timeout(addr, config.connect_timeout)
+            .await
+            .map_err(io)?;
         stream.set_nodelay(true).map_err(io)?;
         let mut conn = Connection {
             stream,
@@ -75,7 +80,10 @@ impl Connection {
         let out = std::mem::take(&mut self.output);
         let sent = self.stream.send_all(&out).await;
         self.output = out;
-        sent.map_err(|source| RespError::Io { addr: self.addr.clone(), source })?;
+        sent.map_err(|source| RespError::Io {
+            addr: self.addr.clone(),
+            source,
+        })?;
         let mut replies = Vec::with_capacity(cmds.len());
         while replies.len() < cmds.len() {
             if let Some(reply) = self.read_reply().await? {
@@ -112,10 +120,12 @@ impl Connection {
             Protocol::Resp2 => Ok(redis_protocol::resp2::decode::decode(input)
                 .map_err(bad)?
                 .map(|(f, n)| (Some(Reply::from_resp2(f)), n))),
-            _ => Ok(redis_protocol::resp3::decode::complete::decode(input).map_err(bad)?.map(|(f, n)| {
-                let push = matches!(f, redis_protocol::resp3::types::OwnedFrame::Push { .. });
-                (if push { None } else { Some(Reply::from_resp3(f)) }, n)
-            })),
+            _ => Ok(redis_protocol::resp3::decode::complete::decode(input)
+                .map_err(bad)?
+                .map(|(f, n)| {
+                    let push = matches!(f, redis_protocol::resp3::types::OwnedFrame::Push { .. });
+                    (if push { None } else { Some(Reply::from_resp3(f)) }, n)
+                })),
         }
     }
 
@@ -125,10 +135,16 @@ impl Connection {
         let got = self.stream.recv(&mut self.input[start..]).await;
         let n = *got.as_ref().unwrap_or(&0);
         self.input.truncate(start + n);
-        let n = got.map_err(|source| RespError::Io { addr: self.addr.clone(), source })?;
+        let n = got.map_err(|source| RespError::Io {
+            addr: self.addr.clone(),
+            source,
+        })?;
         if n == 0 {
             let source = std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the server closed the connection");
-            return Err(RespError::Io { addr: self.addr.clone(), source });
+            return Err(RespError::Io {
+                addr: self.addr.clone(),
+                source,
+            });
         }
         Ok(())
     }
@@ -137,12 +153,18 @@ impl Connection {
         if config.protocol == Protocol::Resp3OrFallback {
             let mut hello = Cmd::new("HELLO").arg("3");
             if let Some(password) = &config.password {
-                hello = hello.arg("AUTH").arg(config.user.as_deref().unwrap_or("default")).arg(password);
+                hello = hello
+                    .arg("AUTH")
+                    .arg(config.user.as_deref().unwrap_or("default"))
+                    .arg(password);
             }
             self.speaks = Protocol::Resp3OrFallback;
             match self.call(&hello).await? {
                 Reply::Error(message) if is_auth_error(&message) => {
-                    return Err(RespError::Auth { addr: self.addr.clone(), message });
+                    return Err(RespError::Auth {
+                        addr: self.addr.clone(),
+                        message,
+                    });
                 }
                 // NOPROTO or an unknown HELLO: the server answered in RESP2; speak RESP2.
                 Reply::Error(_) => self.speaks = Protocol::Resp2,
@@ -154,20 +176,27 @@ impl Connection {
     }
 
     async fn auth_resp2(&mut self, config: &Config) -> Result<(), RespError> {
-        let Some(password) = &config.password else { return Ok(()) };
+        let Some(password) = &config.password else {
+            return Ok(());
+        };
         let mut auth = Cmd::new("AUTH");
         if let Some(user) = &config.user {
             auth = auth.arg(user);
         }
         match self.call(&auth.arg(password)).await? {
-            Reply::Error(message) => Err(RespError::Auth { addr: self.addr.clone(), message }),
+            Reply::Error(message) => Err(RespError::Auth {
+                addr: self.addr.clone(),
+                message,
+            }),
             _ => Ok(()),
         }
     }
 
     async fn select(&mut self, config: &Config) -> Result<(), RespError> {
         if config.db != 0 {
-            self.call(&Cmd::new("SELECT").int(i64::from(config.db))).await?.check("SELECT")?;
+            self.call(&Cmd::new("SELECT").int(i64::from(config.db)))
+                .await?
+                .check("SELECT")?;
         }
         Ok(())
     }
@@ -188,8 +217,14 @@ async fn resolve(config: &Config) -> Result<SocketAddr, RespError> {
         .and_then(|r| r);
     match found {
         Ok(Some(addr)) => Ok(addr),
-        Ok(None) => Err(std::io::Error::new(std::io::ErrorKind::NotFound, "the host name has no address")),
+        Ok(None) => Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "the host name has no address",
+        )),
         Err(e) => Err(e),
     }
-    .map_err(|source| RespError::Io { addr: config.addr(), source })
+    .map_err(|source| RespError::Io {
+        addr: config.addr(),
+        source,
+    })
 }

@@ -90,7 +90,10 @@ impl Reply {
     /// Turns an error reply into [`RespError::Server`], naming `command`.
     pub fn check(self, command: &str) -> Result<Reply, RespError> {
         match self {
-            Reply::Error(message) => Err(RespError::Server { command: command.to_string(), message }),
+            Reply::Error(message) => Err(RespError::Server {
+                command: command.to_string(),
+                message,
+            }),
             other => Ok(other),
         }
     }
@@ -122,9 +125,11 @@ impl Reply {
                 Reply::Array(data.into_iter().map(Reply::from_resp3).collect())
             }
             Frame3::Set { data, .. } => Reply::Array(data.into_iter().map(Reply::from_resp3).collect()),
-            Frame3::Map { data, .. } => {
-                Reply::Map(data.into_iter().map(|(k, v)| (Reply::from_resp3(k), Reply::from_resp3(v))).collect())
-            }
+            Frame3::Map { data, .. } => Reply::Map(
+                data.into_iter()
+                    .map(|(k, v)| (Reply::from_resp3(k), Reply::from_resp3(v)))
+                    .collect(),
+            ),
             Frame3::Hello { .. } => Reply::Nil,
         }
     }

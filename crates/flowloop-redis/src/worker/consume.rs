@@ -96,7 +96,11 @@ impl Consumer {
         let mut cmd = Cmd::new("XREADGROUP").arg("GROUP").arg(self.group()).arg(&self.ctx.me);
         cmd = cmd.arg("COUNT").int(self.ctx.options.batch as i64);
         if self.mode == ReadMode::Reading {
-            let block = if self.held.is_empty() { self.ctx.options.block } else { Duration::from_millis(5) };
+            let block = if self.held.is_empty() {
+                self.ctx.options.block
+            } else {
+                Duration::from_millis(5)
+            };
             cmd = cmd.arg("BLOCK").int(block.as_millis().max(1) as i64);
         }
         cmd = cmd.arg("STREAMS").args(&keys);
@@ -113,7 +117,9 @@ impl Consumer {
         };
         let mut out = Vec::new();
         for (key, entries) in parse_read(reply) {
-            let Some(i) = keys.iter().position(|k| *k == key) else { continue };
+            let Some(i) = keys.iter().position(|k| *k == key) else {
+                continue;
+            };
             out.extend(entries.into_iter().map(|e| (i, e)));
         }
         self.advance(&out);
@@ -121,7 +127,9 @@ impl Consumer {
     }
 
     fn advance(&mut self, read: &[(usize, Entry)]) {
-        let ReadMode::Recovering(cursors) = &mut self.mode else { return };
+        let ReadMode::Recovering(cursors) = &mut self.mode else {
+            return;
+        };
         if read.is_empty() {
             self.mode = ReadMode::Reading;
             return;
@@ -154,7 +162,12 @@ impl Consumer {
     }
 
     async fn process(&mut self, batch: Vec<(usize, Entry)>) -> Result<(), RunError> {
-        let mut handled: Vec<Handled> = (0..self.inputs.len()).map(|input| Handled { input, entries: Vec::new() }).collect();
+        let mut handled: Vec<Handled> = (0..self.inputs.len())
+            .map(|input| Handled {
+                input,
+                entries: Vec::new(),
+            })
+            .collect();
         for (i, entry) in batch {
             match entry.body {
                 Body::End => self.held.push((i, entry.id)),
@@ -174,7 +187,13 @@ impl Consumer {
 
     /// Runs the handler, retrying through the `fail` script; `None` when the entry went to
     /// the dead-letter stream or was reclaimed meanwhile.
-    async fn handle(&mut self, i: usize, id: &str, payload: Rc<[u8]>, mut deliveries: u32) -> Result<Option<Outputs>, RunError> {
+    async fn handle(
+        &mut self,
+        i: usize,
+        id: &str,
+        payload: Rc<[u8]>,
+        mut deliveries: u32,
+    ) -> Result<Option<Outputs>, RunError> {
         loop {
             let item = Item::new(self.inputs[i].clone(), payload.clone(), deliveries);
             let error = match (self.f)(item, self.ctx.context(&self.name)).await {
@@ -186,7 +205,10 @@ impl Consumer {
             };
             let reply = self.fail(i, id, &payload, &error).await?;
             let items = reply.into_items();
-            match (items.first().and_then(Reply::as_str), items.get(1).and_then(Reply::as_int)) {
+            match (
+                items.first().and_then(Reply::as_str),
+                items.get(1).and_then(Reply::as_int),
+            ) {
                 (Some("RETRY"), Some(n)) => deliveries = n as u32,
                 _ => return Ok(None),
             }
@@ -223,7 +245,12 @@ impl Consumer {
             args.push(id.into_bytes());
             args.push(out.items.len().to_string().into_bytes());
             for (stream, payload) in out.items {
-                let index = self.outputs.iter().position(|o| *o == stream).expect("outputs were checked") + 1;
+                let index = self
+                    .outputs
+                    .iter()
+                    .position(|o| *o == stream)
+                    .expect("outputs were checked")
+                    + 1;
                 args.push(index.to_string().into_bytes());
                 args.push(payload);
             }
@@ -262,7 +289,12 @@ impl Consumer {
         let input = self.inputs[i].as_str();
         let mut keys = vec![self.ctx.keys.meta(), self.ctx.keys.stream(input)];
         keys.extend(self.outputs.iter().map(|o| self.ctx.keys.stream(o.as_str())));
-        let mut args: Vec<Vec<u8>> = vec![self.group().into(), self.ctx.me.as_str().into(), input.into(), id.into()];
+        let mut args: Vec<Vec<u8>> = vec![
+            self.group().into(),
+            self.ctx.me.as_str().into(),
+            input.into(),
+            id.into(),
+        ];
         args.push(self.inputs.len().to_string().into_bytes());
         args.extend(self.inputs.iter().map(|s| s.as_str().as_bytes().to_vec()));
         args.push(self.outputs.len().to_string().into_bytes());
@@ -271,7 +303,9 @@ impl Consumer {
     }
 
     async fn done_elsewhere(&mut self) -> Result<bool, RunError> {
-        let cmd = Cmd::new("HEXISTS").arg(self.ctx.keys.meta()).arg(format!("done:{}", self.name));
+        let cmd = Cmd::new("HEXISTS")
+            .arg(self.ctx.keys.meta())
+            .arg(format!("done:{}", self.name));
         Ok(self.client.call_retrying(&cmd).await?.as_int() == Some(1))
     }
 }

@@ -118,7 +118,11 @@ pub struct WorkerReport {
 impl Worker {
     /// A worker hosting nothing yet.
     pub fn new(options: WorkerOptions) -> Worker {
-        Worker { flows: Vec::new(), provided: Provided::new(), options }
+        Worker {
+            flows: Vec::new(),
+            provided: Provided::new(),
+            options,
+        }
     }
 
     /// Hosts `flow` (by name: runs of a flow with this name are served).
@@ -139,10 +143,14 @@ impl Worker {
     /// # Errors
     /// As [`Worker::run`].
     pub fn run_until_signal(self) -> Result<WorkerReport, RunError> {
-        let signal = ShutdownSignal::on_signals()
-            .map_err(|e| RunError::Unexpected { what: "installing signal handlers".into(), reply: e.to_string() })?;
-        flowloop::run(self.run(signal))
-            .map_err(|e| RunError::Unexpected { what: "the worker's event loop".into(), reply: e.to_string() })?
+        let signal = ShutdownSignal::on_signals().map_err(|e| RunError::Unexpected {
+            what: "installing signal handlers".into(),
+            reply: e.to_string(),
+        })?;
+        flowloop::run(self.run(signal)).map_err(|e| RunError::Unexpected {
+            what: "the worker's event loop".into(),
+            reply: e.to_string(),
+        })?
     }
 
     /// Serves runs on the current loop until `shutdown` is triggered or `runs` runs finished.
@@ -168,7 +176,14 @@ impl Worker {
                 break;
             }
             let block = self.options.block.as_millis() as i64;
-            let cmd = Cmd::new("XREAD").arg("COUNT").arg("100").arg("BLOCK").int(block).arg("STREAMS").arg(protocol::RUNS).arg(&last);
+            let cmd = Cmd::new("XREAD")
+                .arg("COUNT")
+                .arg("100")
+                .arg("BLOCK")
+                .int(block)
+                .arg("STREAMS")
+                .arg(protocol::RUNS)
+                .arg(&last);
             let reply = match client.call(&cmd).await {
                 Err(e) if e.is_connection() => continue,
                 other => other?.check("XREAD runs")?,
@@ -176,17 +191,30 @@ impl Worker {
             for (_, entries) in protocol::parse_read(reply) {
                 for entry in entries {
                     last = entry.id.clone();
-                    let Some((run, flow)) = self.announced(&mut client, &entry.id).await? else { continue };
+                    let Some((run, flow)) = self.announced(&mut client, &entry.id).await? else {
+                        continue;
+                    };
                     if !seen.insert(run.clone()) {
                         continue;
                     }
-                    let ctx = RunContext::new(&self.options, &id, &run, flow, provided.clone(), shutdown.clone(), report.clone());
+                    let ctx = RunContext::new(
+                        &self.options,
+                        &id,
+                        &run,
+                        flow,
+                        provided.clone(),
+                        shutdown.clone(),
+                        report.clone(),
+                    );
                     let finished = finished.clone();
-                    tasks.push(flowloop::spawn(async move {
-                        let result = ctx.serve().await;
-                        finished.set(finished.get() + 1);
-                        result
-                    }).await);
+                    tasks.push(
+                        flowloop::spawn(async move {
+                            let result = ctx.serve().await;
+                            finished.set(finished.get() + 1);
+                            result
+                        })
+                        .await,
+                    );
                 }
             }
             let (done, pending): (Vec<_>, Vec<_>) = tasks.into_iter().partition(|t| t.is_finished());
@@ -218,12 +246,25 @@ impl Worker {
     async fn announced(&self, client: &mut Client, id: &str) -> Result<Option<(String, Flow)>, RunError> {
         let cmd = Cmd::new("XRANGE").arg(protocol::RUNS).arg(id).arg(id);
         let reply = client.call_retrying(&cmd).await?.check("XRANGE runs")?;
-        let Some(entry) = reply.into_items().into_iter().next() else { return Ok(None) };
+        let Some(entry) = reply.into_items().into_iter().next() else {
+            return Ok(None);
+        };
         let fields = entry.items().get(1).cloned().unwrap_or(Reply::Nil).pairs();
-        let get = |name: &str| fields.iter().find(|(k, _)| k.as_str() == Some(name)).and_then(|(_, v)| v.as_str());
-        let (Some(run), Some(flow_name)) = (get("run"), get("flow")) else { return Ok(None) };
-        let Some(flow) = self.flows.iter().find(|f| f.name() == flow_name) else { return Ok(None) };
-        let state = client.call_retrying(&Cmd::new("HGET").arg(Keys::new(run).meta()).arg("state")).await?;
+        let get = |name: &str| {
+            fields
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(name))
+                .and_then(|(_, v)| v.as_str())
+        };
+        let (Some(run), Some(flow_name)) = (get("run"), get("flow")) else {
+            return Ok(None);
+        };
+        let Some(flow) = self.flows.iter().find(|f| f.name() == flow_name) else {
+            return Ok(None);
+        };
+        let state = client
+            .call_retrying(&Cmd::new("HGET").arg(Keys::new(run).meta()).arg("state"))
+            .await?;
         if state.as_str() != Some("running") {
             return Ok(None);
         }

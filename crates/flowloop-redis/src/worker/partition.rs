@@ -20,7 +20,9 @@ pub(crate) async fn serve(ctx: RunContext, p: &Processor, f: PartitionFn) -> Res
         }
         if inputs_ended(&ctx, &mut client, p).await? && lock(&ctx, &mut client, p).await? {
             let result = run_once(&ctx, &mut client, p, &f).await;
-            ctx.plocks.borrow_mut().retain(|k| *k != ctx.keys.plock(p.name().as_str()));
+            ctx.plocks
+                .borrow_mut()
+                .retain(|k| *k != ctx.keys.plock(p.name().as_str()));
             return result;
         }
         flowloop::sleep(Duration::from_millis(20)).await;
@@ -29,12 +31,16 @@ pub(crate) async fn serve(ctx: RunContext, p: &Processor, f: PartitionFn) -> Res
 }
 
 async fn is_done(ctx: &RunContext, client: &mut Client, p: &Processor) -> Result<bool, RunError> {
-    let cmd = Cmd::new("HEXISTS").arg(ctx.keys.meta()).arg(format!("done:{}", p.name()));
+    let cmd = Cmd::new("HEXISTS")
+        .arg(ctx.keys.meta())
+        .arg(format!("done:{}", p.name()));
     Ok(client.call_retrying(&cmd).await?.as_int() == Some(1))
 }
 
 async fn inputs_ended(ctx: &RunContext, client: &mut Client, p: &Processor) -> Result<bool, RunError> {
-    let cmd = Cmd::new("HMGET").arg(ctx.keys.meta()).args(p.inputs().iter().map(|s| format!("eos:{s}")));
+    let cmd = Cmd::new("HMGET")
+        .arg(ctx.keys.meta())
+        .args(p.inputs().iter().map(|s| format!("eos:{s}")));
     let reply = client.call_retrying(&cmd).await?.check("HMGET")?;
     Ok(reply.items().iter().all(|r| *r != Reply::Nil))
 }
@@ -67,7 +73,12 @@ async fn run_once(ctx: &RunContext, client: &mut Client, p: &Processor, f: &Part
     args.push(p.outputs().len().to_string().into_bytes());
     args.extend(p.outputs().iter().map(|o| o.as_str().as_bytes().to_vec()));
     for (stream, payload) in out.items {
-        let index = p.outputs().iter().position(|o| *o == stream).expect("outputs were checked") + 1;
+        let index = p
+            .outputs()
+            .iter()
+            .position(|o| *o == stream)
+            .expect("outputs were checked")
+            + 1;
         args.push(index.to_string().into_bytes());
         args.push(payload);
     }
@@ -94,8 +105,21 @@ async fn handle(
             Err(e) => error = e.0,
         }
     }
-    let cmd = Cmd::new("XADD").arg(ctx.keys.dlq()).arg("*").arg("processor").arg(p.name().as_str());
-    let cmd = cmd.arg("stream").arg("").arg("error").arg(&error).arg("deliveries").int(i64::from(ctx.flow.max_deliveries()));
-    client.call_retrying(&cmd.arg("d").arg("")).await?.check("XADD dead letter")?;
+    let cmd = Cmd::new("XADD")
+        .arg(ctx.keys.dlq())
+        .arg("*")
+        .arg("processor")
+        .arg(p.name().as_str());
+    let cmd = cmd
+        .arg("stream")
+        .arg("")
+        .arg("error")
+        .arg(&error)
+        .arg("deliveries")
+        .int(i64::from(ctx.flow.max_deliveries()));
+    client
+        .call_retrying(&cmd.arg("d").arg(""))
+        .await?
+        .check("XADD dead letter")?;
     Ok(Outputs::new())
 }

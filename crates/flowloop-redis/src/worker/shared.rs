@@ -89,7 +89,10 @@ impl RunContext {
                     first_error.get_or_insert(e);
                 }
                 Err(e) => {
-                    first_error.get_or_insert(RunError::Unexpected { what: "a processor task".into(), reply: e.to_string() });
+                    first_error.get_or_insert(RunError::Unexpected {
+                        what: "a processor task".into(),
+                        reply: e.to_string(),
+                    });
                 }
                 Ok(Ok(())) => {}
             }
@@ -102,7 +105,10 @@ impl RunContext {
     async fn renew(&self, client: &mut Client) -> Result<Reply, RunError> {
         let mut keys = vec![self.keys.meta(), self.keys.lease(&self.me)];
         keys.extend(self.plocks.borrow().iter().cloned());
-        let args = vec![self.me.clone().into_bytes(), self.options.lease.as_millis().to_string().into_bytes()];
+        let args = vec![
+            self.me.clone().into_bytes(),
+            self.options.lease.as_millis().to_string().into_bytes(),
+        ];
         Ok(client.eval(&protocol::RENEW, &keys, &args).await?)
     }
 
@@ -128,11 +134,21 @@ impl RunContext {
         for p in self.flow.processors().iter().filter(|p| !p.is_wait()) {
             for input in p.inputs() {
                 let key = self.keys.stream(input.as_str());
-                let cmd = Cmd::new("XPENDING").arg(&key).arg(p.name().as_str()).arg("-").arg("+").arg("1").arg(&self.me);
+                let cmd = Cmd::new("XPENDING")
+                    .arg(&key)
+                    .arg(p.name().as_str())
+                    .arg("-")
+                    .arg("+")
+                    .arg("1")
+                    .arg(&self.me);
                 if let Ok(Reply::Array(items)) = client.call(&cmd).await
                     && items.is_empty()
                 {
-                    let del = Cmd::new("XGROUP").arg("DELCONSUMER").arg(&key).arg(p.name().as_str()).arg(&self.me);
+                    let del = Cmd::new("XGROUP")
+                        .arg("DELCONSUMER")
+                        .arg(&key)
+                        .arg(p.name().as_str())
+                        .arg(&self.me);
                     let _ = client.call(&del).await;
                 }
             }

@@ -18,9 +18,15 @@ pub struct RedisServer {
 
 /// Whether `redis-server` is installed; prints why a test is skipped when it is not.
 pub fn redis_available(test: &str) -> bool {
-    let ok = Command::new("redis-server").arg("--version").stdout(Stdio::null()).status().is_ok_and(|s| s.success());
+    let ok = Command::new("redis-server")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
     if !ok {
-        eprintln!("SKIPPED {test}: redis-server is not installed (scripts/test installs it: apt-get install -y redis-server)");
+        eprintln!(
+            "SKIPPED {test}: redis-server is not installed (scripts/test installs it: apt-get install -y redis-server)"
+        );
     }
     ok
 }
@@ -43,7 +49,12 @@ impl RedisServer {
         }
         let dir = std::env::temp_dir().join(format!("flowloop-redis-{}-{}", std::process::id(), free_port()));
         std::fs::create_dir_all(&dir).expect("create a temp dir for redis-server");
-        let mut s = RedisServer { child: None, port: free_port(), dir, extra: extra.iter().map(|s| s.to_string()).collect() };
+        let mut s = RedisServer {
+            child: None,
+            port: free_port(),
+            dir,
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+        };
         s.spawn();
         Some(s)
     }
@@ -60,7 +71,11 @@ impl RedisServer {
         self.child = Some(child);
         let start = Instant::now();
         while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(10), "redis-server did not listen on {} within 10 s", self.port);
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "redis-server did not listen on {} within 10 s",
+                self.port
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
     }
@@ -116,7 +131,10 @@ impl Drop for RedisServer {
 
 /// Sends `SIGNAME` to `pid` with the `kill` command.
 pub fn signal(pid: u32, name: &str) {
-    let _ = Command::new("kill").arg(format!("-{name}")).arg(pid.to_string()).status();
+    let _ = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(pid.to_string())
+        .status();
 }
 
 /// Child processes killed on drop.
