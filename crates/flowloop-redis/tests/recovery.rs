@@ -148,3 +148,93 @@ fn workers_reconnect_after_a_redis_restart_and_lose_nothing() {
         assert!(w.wait().expect("exit status").success(), "worker {i} failed");
     }
 }
+
+#[test]
+fn sigterm_makes_a_worker_finish_its_batch_ack_and_leave() {
+    let Some(server) = RedisServer::start("sigterm") else {
+        return;
+    };
+    let mut children = Children::default();
+    for i in 0..2 {
+        let id = format!("w{i}");
+        children.0.push(worker(
+            &server.url(),
+            &["--id", &id, "--runs", "1", "--batch", "8", "--delay-ms", "3"],
+        ));
+    }
+    const N: u64 = 200;
+    let config = server.config();
+    let mut terminated = children.0.remove(0);
+    let (values, status, leftovers) = flowloop::run(async move {
+        let settings = RunSettings {
+            run_id: Some("term".into()),
+            ..RunSettings::default()
+        };
+        let mut run = RedisRun::start(config.clone(), &flows::echo(64), settings)
+            .await
+            .expect("start");
+        let keys = run.keys().clone();
+        let feeder = flowloop::spawn(async move {
+            run.feed("in", &(0..N).collect::<Vec<u64>>()).await.expect("feed");
+            run.end("in").await.expect("end");
+            run.collect().await.expect("the other worker finishes the run")
+        })
+        .await;
+        let mut probe = Client::new(config);
+        let pending_w0 = Cmd::new("XPENDING")
+            .arg(keys.stream("in"))
+            .arg("echo")
+            .arg("-")
+            .arg("+")
+            .arg("1")
+            .arg("w0");
+        let start = Instant::now();
+        while probe.call(&pending_w0).await.expect("XPENDING").items().is_empty() {
+            assert!(start.elapsed() < Duration::from_secs(30), "w0 never took work");
+            flowloop::sleep(Duration::from_millis(1)).await;
+        }
+        common::signal(terminated.id(), "TERM");
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = terminated.try_wait().expect("try_wait") {
+                break status;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "w0 did not leave after SIGTERM"
+            );
+            flowloop::sleep(Duration::from_millis(5)).await;
+        };
+        // Left cleanly: nothing pending under its name, its lease given up, its consumer gone.
+        let pending = probe.call(&pending_w0).await.expect("XPENDING").items().len();
+        let lease = probe
+            .call(&Cmd::new("EXISTS").arg(keys.lease("w0")))
+            .await
+            .expect("EXISTS")
+            .as_int();
+        let consumers = probe
+            .call(&Cmd::new("XINFO").arg("CONSUMERS").arg(keys.stream("in")).arg("echo"))
+            .await;
+        let has_w0 = consumers.expect("XINFO").into_items().into_iter().any(|c| {
+            c.pairs()
+                .into_iter()
+                .any(|(k, v)| k.as_str() == Some("name") && v.as_str() == Some("w0"))
+        });
+        let outputs = feeder.join().await.expect("feeder task");
+        (
+            outputs.get::<u64>("out").expect("out"),
+            status,
+            (pending, lease, has_w0),
+        )
+    })
+    .expect("loop runs");
+    assert!(status.success(), "w0 exited with {status}");
+    assert_eq!(
+        leftovers,
+        (0, Some(0), false),
+        "w0 left entries, its lease or its consumer behind"
+    );
+    let distinct: BTreeSet<u64> = values.iter().copied().collect();
+    assert_eq!(values.len(), N as usize);
+    assert_eq!(distinct, (0..N).collect::<BTreeSet<_>>());
+}
