@@ -17,17 +17,22 @@ fn provided() -> Provided {
 }
 
 /// Runs `flow` on Redis with `workers` workers on the current loop.
-async fn run_on_redis(server: &RedisServer, flow: &Flow, workers: usize, inputs: FlowInputs) -> RunOutputs {
+async fn run_on_redis(
+    config: flowloop_redis::resp::Config,
+    flow: &Flow,
+    workers: usize,
+    inputs: FlowInputs,
+) -> RunOutputs {
     let stop = ShutdownSignal::new();
     let mut handles = Vec::new();
     for i in 0..workers {
-        let mut options = WorkerOptions::new(server.config());
+        let mut options = WorkerOptions::new(config.clone());
         options.id = Some(format!("w{i}"));
         options.block = Duration::from_millis(20);
         let worker = Worker::new(options).host(flow).provide(provided());
         handles.push(flowloop::spawn(worker.run(stop.clone())).await);
     }
-    let mut run = RedisRun::start(server.config(), flow, RunSettings::default())
+    let mut run = RedisRun::start(config, flow, RunSettings::default())
         .await
         .expect("run starts");
     run.feed_all(&inputs).await.expect("inputs are fed");
@@ -50,6 +55,7 @@ fn in_process_and_redis_give_the_same_outputs() {
     let Some(server) = RedisServer::start("in_process_and_redis_give_the_same_outputs") else {
         return;
     };
+    let config = server.config();
     let flow = flows::word_count();
     let inputs = FlowInputs::new().feed("lines", &lines()).expect("lines serialize");
     let (local, remote) = flowloop::run(async move {
@@ -58,7 +64,7 @@ fn in_process_and_redis_give_the_same_outputs() {
             .run(inputs.clone())
             .await
             .expect("in-process run");
-        let remote = run_on_redis(&server, &flow, 2, inputs).await;
+        let remote = run_on_redis(config, &flow, 2, inputs).await;
         (local, remote)
     })
     .expect("loop runs");
@@ -79,14 +85,33 @@ fn a_poison_entry_goes_to_the_dead_letter_stream_after_max_deliveries() {
     let Some(server) = RedisServer::start("poison") else {
         return;
     };
+    let config = server.config();
     let flow = flows::poison();
     let values: Vec<i64> = (0..30).collect();
     let inputs = FlowInputs::new().feed("in", &values).expect("serialize");
     let (local, remote) = flowloop::run(async move {
         let local = InProcess::new(&flow).run(inputs.clone()).await.expect("in-process run");
-        (local, run_on_redis(&server, &flow, 2, inputs).await)
+        (local, run_on_redis(config, &flow, 2, inputs).await)
     })
     .expect("loop runs");
+    // Every key of the run carries its hash tag, and every one expires after the run.
+    let keys: Vec<String> = server
+        .cli(&["--scan", "--pattern", "fl:*"])
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert!(keys.len() >= 4, "{keys:?}");
+    let tag = keys[0].split(':').nth(1).expect("fl:{run}:...").to_string();
+    assert!(tag.starts_with('{') && tag.ends_with('}'), "{tag}");
+    for key in &keys {
+        assert_eq!(
+            key.split(':').nth(1),
+            Some(tag.as_str()),
+            "{key} is outside the run's hash tag"
+        );
+        let ttl: i64 = server.cli(&["PTTL", key]).parse().expect("PTTL is a number");
+        assert!(ttl > 0, "{key} does not expire (PTTL {ttl})");
+    }
     for outputs in [&local, &remote] {
         let mut out: Vec<i64> = outputs.get("out").expect("out");
         out.sort_unstable();
@@ -218,6 +243,7 @@ fn dynamic_values_flow_the_same_in_process_and_on_redis() {
     let Some(server) = RedisServer::start("dynamic_values") else {
         return;
     };
+    let config = server.config();
     let tag = Processor::new("tag")
         .reads("in")
         .writes("out")
@@ -242,7 +268,7 @@ fn dynamic_values_flow_the_same_in_process_and_on_redis() {
     let inputs = FlowInputs::new().feed("in", &values).expect("values serialize");
     let (local, remote) = flowloop::run(async move {
         let local = InProcess::new(&flow).run(inputs.clone()).await.expect("in-process");
-        (local, run_on_redis(&server, &flow, 1, inputs).await)
+        (local, run_on_redis(config, &flow, 1, inputs).await)
     })
     .expect("loop runs");
     let local: Vec<Value> = local.get("out").expect("out");
