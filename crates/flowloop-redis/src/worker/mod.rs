@@ -162,83 +162,16 @@ impl Worker {
         for flow in &self.flows {
             check_dependencies(flow, flow.processors().iter(), &self.provided)?;
         }
-        let id = self.options.id.clone().unwrap_or_else(|| unique_id("worker"));
-        let report = Rc::new(std::cell::RefCell::new(WorkerReport::default()));
-        let provided = Rc::new(self.provided.clone());
-        let finished = Rc::new(Cell::new(0usize));
-        let mut client = Client::new(self.options.config.clone());
-        let mut seen = HashSet::new();
-        let mut last = "0".to_string();
-        let mut tasks = Vec::new();
-        let mut first_error = None;
-        loop {
-            if shutdown.is_triggered() || self.options.runs.is_some_and(|n| finished.get() >= n) {
-                break;
-            }
-            let block = self.options.block.as_millis() as i64;
-            let cmd = Cmd::new("XREAD")
-                .arg("COUNT")
-                .arg("100")
-                .arg("BLOCK")
-                .int(block)
-                .arg("STREAMS")
-                .arg(protocol::RUNS)
-                .arg(&last);
-            let reply = match client.call(&cmd).await {
-                Err(e) if e.is_connection() => continue,
-                other => other?.check("XREAD runs")?,
-            };
-            for (_, entries) in protocol::parse_read(reply) {
-                for entry in entries {
-                    last = entry.id.clone();
-                    let Some((run, flow)) = self.announced(&mut client, &entry.id).await? else {
-                        continue;
-                    };
-                    if !seen.insert(run.clone()) {
-                        continue;
-                    }
-                    let ctx = RunContext::new(
-                        &self.options,
-                        &id,
-                        &run,
-                        flow,
-                        provided.clone(),
-                        shutdown.clone(),
-                        report.clone(),
-                    );
-                    let finished = finished.clone();
-                    tasks.push(
-                        flowloop::spawn(async move {
-                            let result = ctx.serve().await;
-                            finished.set(finished.get() + 1);
-                            result
-                        })
-                        .await,
-                    );
+        let mut serving = Serving::new(&self, shutdown);
+        while !serving.should_stop(&self.options) {
+            for id in serving.next_announcements(&self.options).await? {
+                if let Some((run, flow)) = self.announced(&mut serving.client, &id).await? {
+                    serving.join(&self.options, run, flow).await;
                 }
             }
-            let (done, pending): (Vec<_>, Vec<_>) = tasks.into_iter().partition(|t| t.is_finished());
-            tasks = pending;
-            for t in done {
-                if let Ok(Err(e)) = t.join().await {
-                    first_error.get_or_insert(e);
-                }
-            }
-            if first_error.is_some() {
-                shutdown.trigger();
-            }
+            serving.reap().await;
         }
-        for t in tasks {
-            if let Ok(Err(e)) = t.join().await {
-                first_error.get_or_insert(e);
-            }
-        }
-        let mut out = report.borrow().clone();
-        out.runs_finished = finished.get();
-        match first_error {
-            Some(e) => Err(e),
-            None => Ok(out),
-        }
+        serving.finish().await
     }
 
     /// The run announced in entry `id` of the runs stream, when it is a flow this worker
@@ -269,5 +202,111 @@ impl Worker {
             return Ok(None);
         }
         Ok(Some((run.to_string(), flow.clone())))
+    }
+}
+
+/// The discovery loop of [`Worker::run`]: which runs it joined, their tasks, the first error.
+struct Serving {
+    id: String,
+    client: Client,
+    /// The last entry read from the runs stream.
+    last: String,
+    seen: HashSet<String>,
+    tasks: Vec<flowloop::TaskHandle<Result<(), RunError>>>,
+    finished: Rc<Cell<usize>>,
+    first_error: Option<RunError>,
+    report: Rc<std::cell::RefCell<WorkerReport>>,
+    provided: Rc<Provided>,
+    shutdown: ShutdownSignal,
+}
+
+impl Serving {
+    fn new(worker: &Worker, shutdown: ShutdownSignal) -> Serving {
+        Serving {
+            id: worker.options.id.clone().unwrap_or_else(|| unique_id("worker")),
+            client: Client::new(worker.options.config.clone()),
+            last: "0".to_string(),
+            seen: HashSet::new(),
+            tasks: Vec::new(),
+            finished: Rc::new(Cell::new(0)),
+            first_error: None,
+            report: Rc::new(std::cell::RefCell::new(WorkerReport::default())),
+            provided: Rc::new(worker.provided.clone()),
+            shutdown,
+        }
+    }
+
+    fn should_stop(&self, options: &WorkerOptions) -> bool {
+        self.shutdown.is_triggered() || options.runs.is_some_and(|n| self.finished.get() >= n)
+    }
+
+    /// Ids of run announcements after the last one seen (waits up to `block`).
+    async fn next_announcements(&mut self, options: &WorkerOptions) -> Result<Vec<String>, RunError> {
+        let block = options.block.as_millis() as i64;
+        let cmd = Cmd::new("XREAD").arg("COUNT").arg("100").arg("BLOCK").int(block);
+        let cmd = cmd.arg("STREAMS").arg(protocol::RUNS).arg(&self.last);
+        let reply = match self.client.call(&cmd).await {
+            Err(e) if e.is_connection() => return Ok(Vec::new()),
+            other => other?.check("XREAD runs")?,
+        };
+        let ids: Vec<String> = protocol::parse_read(reply)
+            .into_iter()
+            .flat_map(|(_, entries)| entries.into_iter().map(|e| e.id))
+            .collect();
+        if let Some(last) = ids.last() {
+            self.last = last.clone();
+        }
+        Ok(ids)
+    }
+
+    /// Starts serving `run` unless already joined.
+    async fn join(&mut self, options: &WorkerOptions, run: String, flow: Flow) {
+        if !self.seen.insert(run.clone()) {
+            return;
+        }
+        let (provided, shutdown, report) = (self.provided.clone(), self.shutdown.clone(), self.report.clone());
+        let ctx = RunContext::new(options, &self.id, &run, flow, provided, shutdown, report);
+        let finished = self.finished.clone();
+        let task = flowloop::spawn(async move {
+            let result = ctx.serve().await;
+            finished.set(finished.get() + 1);
+            result
+        });
+        self.tasks.push(task.await);
+    }
+
+    /// Joins finished run tasks; an error stops the worker.
+    async fn reap(&mut self) {
+        let (done, running): (Vec<_>, Vec<_>) = std::mem::take(&mut self.tasks)
+            .into_iter()
+            .partition(|t| t.is_finished());
+        self.tasks = running;
+        for t in done {
+            self.record(t.join().await);
+        }
+        if self.first_error.is_some() {
+            self.shutdown.trigger();
+        }
+    }
+
+    fn record(&mut self, result: Result<Result<(), RunError>, flowloop::TaskError>) {
+        let error = match result {
+            Ok(Ok(())) => return,
+            Ok(Err(e)) => e,
+            Err(e) => RunError::Unexpected {
+                what: "a run task".into(),
+                reply: e.to_string(),
+            },
+        };
+        self.first_error.get_or_insert(error);
+    }
+
+    async fn finish(mut self) -> Result<WorkerReport, RunError> {
+        for t in std::mem::take(&mut self.tasks) {
+            self.record(t.join().await);
+        }
+        let mut out = self.report.borrow().clone();
+        out.runs_finished = self.finished.get();
+        self.first_error.map_or(Ok(out), Err)
     }
 }
