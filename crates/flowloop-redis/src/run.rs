@@ -72,6 +72,9 @@ pub struct RedisRun {
     renewing: Option<Rc<Cell<bool>>>,
 }
 
+/// `push` calls sent in one pipeline while feeding.
+const PIPELINED_PUSHES: usize = 4;
+
 pub(crate) fn unique_id(prefix: &str) -> String {
     let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -228,23 +231,15 @@ impl RedisRun {
     /// [`RunError::UnknownInput`] and Redis errors.
     pub async fn feed_raw(&mut self, stream: &str, payloads: &[Rc<[u8]>]) -> Result<(), RunError> {
         let name = self.input(stream)?;
-        let keys = vec![self.keys.meta(), self.keys.stream(stream)];
         let mut sent = 0;
         let mut backoff = Duration::from_micros(200);
         while sent < payloads.len() {
             let seq0 = self.seqs.get(&name).copied().unwrap_or(0) + 1;
-            let batch = &payloads[sent..(sent + self.settings.batch).min(payloads.len())];
-            let mut args = vec![stream.as_bytes().to_vec(), seq0.to_string().into_bytes()];
-            args.extend(batch.iter().map(|p| p.to_vec()));
-            let done = self
-                .client
-                .eval(&protocol::PUSH, &keys, &args)
-                .await?
-                .as_int()
-                .unwrap_or(0) as usize;
+            let window = &payloads[sent..(sent + PIPELINED_PUSHES * self.settings.batch).min(payloads.len())];
+            let done = self.push_window(stream, seq0, window).await?;
             sent += done;
             *self.seqs.entry(name.clone()).or_insert(0) += done as u64;
-            if done < batch.len() {
+            if done < window.len() {
                 flowloop::sleep(backoff).await; // at the cap: wait for consumers
                 backoff = (backoff * 2).min(Duration::from_millis(20));
             } else {
@@ -252,6 +247,24 @@ impl RedisRun {
             }
         }
         Ok(())
+    }
+
+    /// Sends `window` as several `push` calls in one pipeline; returns how many were accepted
+    /// (a prefix: `push` refuses everything after a gap).
+    async fn push_window(&mut self, stream: &str, seq0: u64, window: &[Rc<[u8]>]) -> Result<usize, RunError> {
+        let keys = vec![self.keys.meta(), self.keys.stream(stream)];
+        let calls: Vec<(Vec<String>, Vec<Vec<u8>>)> = window
+            .chunks(self.settings.batch.max(1))
+            .enumerate()
+            .map(|(i, chunk)| {
+                let first = seq0 + (i * self.settings.batch.max(1)) as u64;
+                let mut args = vec![stream.as_bytes().to_vec(), first.to_string().into_bytes()];
+                args.extend(chunk.iter().map(|p| p.to_vec()));
+                (keys.clone(), args)
+            })
+            .collect();
+        let replies = self.client.eval_many(&protocol::PUSH, &calls).await?;
+        Ok(replies.iter().map(|r| r.as_int().unwrap_or(0) as usize).sum())
     }
 
     /// Ends flow input `stream` (writes its end-of-stream marker).

@@ -15,7 +15,8 @@ local done, added = 0, 0
 for i = 3, #ARGV do
   local seq = seq0 + i - 3
   if seq > last then
-    if cap > 0 and room <= 0 then break end
+    -- Only the next sequence number may be appended, so pipelined calls never leave a gap.
+    if seq > last + 1 or (cap > 0 and room <= 0) then break end
     redis.call('XADD', key, '*', 'd', ARGV[i])
     added, last, room = added + 1, seq, room - 1
   end
