@@ -97,17 +97,30 @@ impl Client {
     /// # Errors
     /// Connection errors (the connection is dropped; the next call reconnects).
     pub async fn call(&mut self, cmd: &Cmd) -> Result<Reply, RespError> {
-        let result = self.connect().await?.call(cmd).await;
-        self.forget_on_error(result)
+        let mut replies = self.pipeline(std::slice::from_ref(cmd)).await?;
+        Ok(replies.pop().expect("one reply per command"))
     }
 
     /// Several commands in one round trip.
     ///
     /// # Errors
     /// Connection errors (the connection is dropped; the next call reconnects).
+    ///
+    /// A server still loading its data set (`LOADING` after a restart) executes nothing; the
+    /// pipeline is sent again after a pause, until `reconnect_deadline`.
     pub async fn pipeline(&mut self, cmds: &[Cmd]) -> Result<Vec<Reply>, RespError> {
-        let result = self.connect().await?.pipeline(cmds).await;
-        self.forget_on_error(result)
+        let start = Instant::now();
+        let mut delay = self.config.backoff_start;
+        loop {
+            let result = self.connect().await?.pipeline(cmds).await;
+            let replies = self.forget_on_error(result)?;
+            let loading = replies.iter().any(|r| r.error().is_some_and(|e| e.starts_with("LOADING")));
+            if !loading || start.elapsed() >= self.config.reconnect_deadline {
+                return Ok(replies);
+            }
+            flowloop::sleep(delay).await;
+            delay = (delay * 2).min(self.config.backoff_max);
+        }
     }
 
     /// [`Client::call`], repeated after a reconnect while the connection keeps failing.

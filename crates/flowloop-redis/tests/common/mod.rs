@@ -59,8 +59,20 @@ impl RedisServer {
         Some(s)
     }
 
+    /// Starts redis-server on `self.port`; when another process took the port first (the
+    /// server exits at once), picks a new port and tries again.
     fn spawn(&mut self) {
-        let child = Command::new("redis-server")
+        for _ in 0..5 {
+            if self.try_spawn() {
+                return;
+            }
+            self.port = free_port();
+        }
+        panic!("redis-server did not start on 5 different ports");
+    }
+
+    fn try_spawn(&mut self) -> bool {
+        let mut child = Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--dir"])
             .arg(&self.dir)
             .args(&self.extra)
@@ -68,9 +80,15 @@ impl RedisServer {
             .stderr(Stdio::null())
             .spawn()
             .expect("redis-server starts");
-        self.child = Some(child);
         let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+        loop {
+            if child.try_wait().ok().flatten().is_some() {
+                return false; // exited: the port was taken
+            }
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                self.child = Some(child);
+                return true;
+            }
             assert!(
                 start.elapsed() < Duration::from_secs(10),
                 "redis-server did not listen on {} within 10 s",
