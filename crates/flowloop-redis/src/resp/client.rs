@@ -114,7 +114,9 @@ impl Client {
         loop {
             let result = self.connect().await?.pipeline(cmds).await;
             let replies = self.forget_on_error(result)?;
-            let loading = replies.iter().any(|r| r.error().is_some_and(|e| e.starts_with("LOADING")));
+            let loading = replies
+                .iter()
+                .any(|r| r.error().is_some_and(|e| e.starts_with("LOADING")));
             if !loading || start.elapsed() >= self.config.reconnect_deadline {
                 return Ok(replies);
             }
