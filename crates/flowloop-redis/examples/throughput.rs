@@ -50,7 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(url) = arg("--worker") {
         let mut options = WorkerOptions::new(Config::from_url(&url)?);
         options.runs = Some(1);
-        options.batch = 256;
+        options.batch = 1024;
         Worker::new(options).host(&flow()).run_until_signal()?;
         return Ok(());
     }
