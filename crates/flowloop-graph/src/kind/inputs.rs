@@ -1,0 +1,112 @@
+//! [`Inputs`]: the gathered inputs of one run, taken by position with errors naming the port.
+
+use std::sync::Arc;
+
+use flowloop::flow::{DynArg, DynArgs, Emitter, Stream};
+
+use super::{FromPort, KindError, KindSpec};
+use crate::Value;
+
+/// The inputs of one run of a kind, in port order, plus the emitter of a streaming kind.
+#[derive(Debug)]
+pub struct Inputs {
+    args: Vec<Option<DynArg<Value>>>,
+    emitter: Option<Emitter<Value>>,
+    spec: Option<Arc<KindSpec>>,
+}
+
+impl Inputs {
+    /// Wraps the executor's arguments.
+    pub fn new(args: DynArgs<Value>) -> Inputs {
+        let (args, emitter) = args.into_parts();
+        Inputs {
+            args: args.into_iter().map(Some).collect(),
+            emitter,
+            spec: None,
+        }
+    }
+
+    /// Inputs made of plain values (pull evaluation, tests).
+    pub fn from_values(values: Vec<Value>) -> Inputs {
+        Inputs {
+            args: values.into_iter().map(|v| Some(DynArg::Value(v))).collect(),
+            emitter: None,
+            spec: None,
+        }
+    }
+
+    pub(crate) fn set_spec(&mut self, spec: Arc<KindSpec>) {
+        self.spec = Some(spec);
+    }
+
+    /// Number of inputs.
+    pub fn len(&self) -> usize {
+        self.args.len()
+    }
+
+    /// Whether there is no input.
+    pub fn is_empty(&self) -> bool {
+        self.args.is_empty()
+    }
+
+    fn name(&self, i: usize) -> String {
+        self.spec
+            .as_ref()
+            .and_then(|s| s.inputs.get(i))
+            .map_or_else(|| format!("#{i}"), |p| p.name.clone())
+    }
+
+    /// Takes input `i` as a plain value.
+    ///
+    /// # Errors
+    /// The input is missing, already taken, or a stream.
+    pub fn value(&mut self, i: usize) -> Result<Value, KindError> {
+        match self.args.get_mut(i).and_then(Option::take) {
+            Some(DynArg::Value(v)) => Ok(v),
+            Some(_) => Err(self.shape(i, "is a stream, not a value")),
+            None => Err(self.shape(i, "is missing")),
+        }
+    }
+
+    /// Takes input `i` converted to `T`.
+    ///
+    /// # Errors
+    /// As [`value`](Inputs::value), or the value does not convert (the error names the port).
+    pub fn take<T: FromPort>(&mut self, i: usize) -> Result<T, KindError> {
+        let v = self.value(i)?;
+        T::from_port(v).map_err(|source| KindError::Convert {
+            input: self.name(i),
+            source,
+        })
+    }
+
+    /// Takes input `i` as a stream of chunks.
+    ///
+    /// # Errors
+    /// The input is missing or a plain value.
+    pub fn stream(&mut self, i: usize) -> Result<Stream<Value>, KindError> {
+        match self.args.get_mut(i).and_then(Option::take) {
+            Some(DynArg::Stream(s)) => Ok(s),
+            Some(_) => Err(self.shape(i, "is a value, not a stream (connect a streaming output)")),
+            None => Err(self.shape(i, "is missing")),
+        }
+    }
+
+    /// The emitter of a streaming kind.
+    ///
+    /// # Errors
+    /// The kind was not installed as streaming.
+    pub fn emitter(&mut self) -> Result<Emitter<Value>, KindError> {
+        self.emitter.take().ok_or(KindError::Shape {
+            input: "<emitter>".into(),
+            problem: "this node does not stream",
+        })
+    }
+
+    fn shape(&self, i: usize, problem: &'static str) -> KindError {
+        KindError::Shape {
+            input: self.name(i),
+            problem,
+        }
+    }
+}
