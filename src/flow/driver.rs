@@ -17,7 +17,7 @@ use super::error::{BoxError, Failure, FlowError, NodeFault, StreamCancelled};
 use super::generation::Generation;
 use super::handles::NodeId;
 use super::instrument;
-use super::resolve::{Decision, Resolver, input_name};
+use super::resolve::{Resolver, input_name};
 use super::run::{Outcome, RunOptions};
 use super::state::{Action, FlowState, Graph, Mode, Status, Stop};
 use crate::runtime::command::Command;
@@ -143,7 +143,9 @@ impl Driver {
 
     fn resolve(&mut self, n: u32) {
         let mut g = self.state.graph.borrow_mut();
-        if let Decision::MissingDefault(failure) = self.resolver.resolve(&mut g, n) {
+        let mut failures = Vec::new();
+        self.resolver.resolve(&mut g, n, &mut failures);
+        for failure in failures {
             record_failure(&mut g, failure);
         }
     }
@@ -312,13 +314,7 @@ impl Driver {
             let Some(p) = port.producer.filter(|_| port.level == 1) else {
                 continue;
             };
-            let prod = &mut g.nodes[p as usize];
-            if prod.generation.is_some_and(|gn| !gn.is_finished()) && prod.cancelled_at.is_none() {
-                prod.cancelled_at = Some(prod.chunks);
-                if matches!(prod.status, Status::EmitTaken | Status::EmitPull) {
-                    g.make_ready(p, Action::Resume);
-                }
-            }
+            g.cancel_stream(p);
         }
         let node = &mut g.nodes[n as usize];
         node.status = Status::Idle;

@@ -232,6 +232,40 @@ impl Graph {
         count
     }
 
+    /// A stream consumer port of `p` took (or gave up on) the latest chunk. Once every attached
+    /// port has, the producer waits to be pulled again — or, when a consumer cancelled the
+    /// stream meanwhile, is resumed so that its pending emit reports the cancellation. The
+    /// cancellation waits for this moment so that siblings receive every chunk emitted before
+    /// it (FLOW_SEMANTICS §5).
+    pub(crate) fn chunk_taken(&mut self, p: u32) {
+        let prod = &mut self.nodes[p as usize];
+        if prod.chunk_left == 0 {
+            return;
+        }
+        prod.chunk_left -= 1;
+        if prod.chunk_left == 0 && prod.status == Status::EmitTaken {
+            if prod.cancelled_at.is_some() {
+                self.make_ready(p, Action::Resume);
+            } else {
+                prod.status = Status::EmitPull;
+            }
+        }
+    }
+
+    /// Marks the current streaming run of `p` as cancelled by a consumer. A producer whose
+    /// chunk was taken by every attached consumer is resumed at once; one whose chunk some
+    /// sibling still has to take is resumed by [`chunk_taken`](Graph::chunk_taken).
+    pub(crate) fn cancel_stream(&mut self, p: u32) {
+        let prod = &mut self.nodes[p as usize];
+        if !prod.generation.is_some_and(|gn| !gn.is_finished()) || prod.cancelled_at.is_some() {
+            return;
+        }
+        prod.cancelled_at = Some(prod.chunks);
+        if prod.status == Status::EmitPull || (prod.status == Status::EmitTaken && prod.chunk_left == 0) {
+            self.make_ready(p, Action::Resume);
+        }
+    }
+
     /// A consumer read the latest final value of `p` through a plain port.
     pub(crate) fn count_read(&mut self, p: u32) {
         let prod = &mut self.nodes[p as usize];

@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 use super::error::StreamCancelled;
 use super::generation::Generation;
 use super::instrument;
-use super::state::{Action, FlowState, Graph, Status};
+use super::state::{FlowState, Graph, Status};
 use crate::sync::AsyncIterator;
 
 /// The handle a streaming node emits chunks through (its first parameter).
@@ -229,13 +229,7 @@ impl<C: Clone> Stream<C> {
         let p = g.ports[self.port as usize]
             .producer
             .expect("stream ports are connected");
-        let prod = &mut g.nodes[p as usize];
-        if prod.generation.is_some_and(|gn| !gn.is_finished()) && prod.cancelled_at.is_none() {
-            prod.cancelled_at = Some(prod.chunks);
-            if matches!(prod.status, Status::EmitTaken | Status::EmitPull) {
-                g.make_ready(p, Action::Resume);
-            }
-        }
+        g.cancel_stream(p);
     }
 
     fn poll_next(&mut self) -> Poll<Option<C>> {
@@ -260,11 +254,7 @@ impl<C: Clone> Stream<C> {
             Some(j) if g.ports[pi].taken.is_none_or(|t| j > t) => {
                 g.ports[pi].taken = Some(j);
                 if !g.ports[pi].detached {
-                    let prod = &mut g.nodes[p];
-                    prod.chunk_left = prod.chunk_left.saturating_sub(1);
-                    if prod.chunk_left == 0 && prod.status == Status::EmitTaken {
-                        prod.status = Status::EmitPull;
-                    }
+                    g.chunk_taken(p as u32);
                 }
                 self.resume_self(&mut g);
                 Poll::Ready(self.chunk.borrow().clone())
@@ -310,12 +300,8 @@ fn detach(g: &mut Graph, port: u32) {
         Some(j) => gn.run() == g.ports[pi].run && g.ports[pi].taken.is_none_or(|t| j > t),
         None => false,
     };
-    let prod = &mut g.nodes[p];
-    if owes_take && prod.chunk_left > 0 {
-        prod.chunk_left -= 1;
-        if prod.chunk_left == 0 && prod.status == Status::EmitTaken {
-            prod.status = Status::EmitPull;
-        }
+    if owes_take {
+        g.chunk_taken(p as u32);
     }
 }
 
