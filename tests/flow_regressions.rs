@@ -150,3 +150,164 @@ fn every_cycle_without_defaults_is_reported() {
     assert!(failures[0].contains("`b1`") && failures[0].contains("`c1`"), "{failures:?}");
     assert!(failures[1].contains("`b2`") && failures[1].contains("`c2`"), "{failures:?}");
 }
+
+/// Bug: a cycle the graph alone proves can never start (no member has defaults on its inputs
+/// from inside the cycle) was only found when the flow ran. `build()` now lists every such
+/// cycle, each with its members and the inputs that need a default.
+#[test]
+fn build_reports_every_cycle_that_can_never_start() {
+    let mut b = FlowBuilder::new();
+    let (fx, fy, fs) = (b.forward::<i64>("x"), b.forward::<i64>("y"), b.forward::<i64>("s"));
+    let x = b.node(inc, (fy,));
+    let y = b.node(id, (x,));
+    let s = b.node(inc, (fs,)); // a self-loop without default
+    let ok = b.node(inc, (x.or(0),)); // outside the cycles: fine
+    b.define(fx, x);
+    b.define(fy, y);
+    b.define(fs, s);
+    let _ = (fx, ok);
+    let err = b.build().unwrap_err();
+    match &err {
+        flowloop::flow::BuildError::MissingDefault { cycles } => {
+            let names: Vec<Vec<&str>> = cycles
+                .iter()
+                .map(|c| c.iter().map(|m| m.name.as_str()).collect())
+                .collect();
+            assert_eq!(names, [vec!["inc#0", "id#1"], vec!["inc#2"]]);
+            assert_eq!(cycles[1][0].inputs, ["#0"]);
+        }
+        other => panic!("expected the cycles, got {other:?}"),
+    }
+    let msg = err.to_string();
+    assert!(msg.contains("`inc#0` (inputs #0), `id#1` (inputs #0)") && msg.contains("`inc#2`"), "{msg}");
+}
+
+/// Bug: a streaming producer that panicked mid-stream made every re-run return
+/// `Ok(Completed)` while its generation went backwards (its chunks restarted at `(0, 0)`) and
+/// its stream consumer never finished. Now the retried body goes on counting chunks in the same
+/// run, so the generation only grows, and the consumer reads on and finishes.
+#[test]
+fn generations_never_go_backwards_after_a_panicking_producer() {
+    let (first, gen_after_panic, second, gen_after_rerun, total) = with_watchdog(|| {
+        let runs = Rc::new(RefCell::new(0));
+        let mut b = FlowBuilder::new();
+        let r = runs.clone();
+        let src = b.stream(
+            move |out: Emitter<i64>| {
+                let r = r.clone();
+                async move {
+                    *r.borrow_mut() += 1;
+                    let first_run = *r.borrow() == 1;
+                    for i in 0..3 {
+                        if first_run && i == 2 {
+                            panic!("producer broke");
+                        }
+                        if out.emit(i).await.is_err() {
+                            break;
+                        }
+                    }
+                    3i64
+                }
+            },
+            (),
+        );
+        let sum = b.node(
+            |mut s: Stream<i64>| async move {
+                let mut t = 0;
+                while let Some(x) = s.next().await {
+                    t += x;
+                }
+                t
+            },
+            (src.stream(),),
+        );
+        let mut flow = b.build().unwrap();
+        let first = flow.run_until_complete(RunOptions::new()).map_err(|e| e.to_string());
+        let gen_after_panic = flow.generation(src);
+        let second = flow
+            .run_until_complete(RunOptions::new())
+            .map(|o| o.to_string())
+            .map_err(|e| e.to_string());
+        (first, gen_after_panic, second, flow.generation(src), flow.value(sum))
+    });
+    assert!(first.is_err_and(|e| e.contains("producer broke")));
+    assert_eq!(gen_after_panic, Some(Generation::from((0, 1))));
+    assert_eq!(second, Ok("completed".to_string()));
+    assert!(gen_after_rerun > gen_after_panic, "{gen_after_rerun:?}");
+    assert_eq!(gen_after_rerun, Some(Generation::from((0,))));
+    // The consumer took 0 and 1 before the panic, then the retried body's 0, 1, 2 (published
+    // as chunks (0,2), (0,3), (0,4)).
+    assert_eq!(total, Some(4));
+}
+
+/// Bug: re-running with a limit that was already reached ran the flow on (a cycle went past
+/// the limit). Now the run returns `LimitReached` at once, without running a body.
+#[test]
+fn rerun_with_a_reached_limit_returns_at_once() {
+    let (second, runs_before, runs_after, value) = with_watchdog(|| {
+        let mut b = FlowBuilder::new();
+        let back = b.forward::<i64>("i");
+        let i = b.node(inc, (back.or(0),));
+        b.define(back, i);
+        let mut flow = b.build().unwrap();
+        flow.run_until_complete(RunOptions::new().limit(i, (2,))).unwrap();
+        let runs_before = flow.stats(i).runs;
+        let second = flow.run_until_complete(RunOptions::new().limit(i, (1,))).unwrap();
+        (second.to_string(), runs_before, flow.stats(i).runs, flow.value(i))
+    });
+    assert_eq!(second, "limit reached: inc#0 at generation (2,)");
+    assert_eq!(runs_after, runs_before, "no body ran");
+    assert_eq!(value, Some(3));
+}
+
+/// Bug: `Completed` hid a consumer that stopped early: its producer, still inside `emit`, was
+/// not mentioned anywhere. The outcome now lists it.
+#[test]
+fn completed_lists_a_producer_left_by_a_consumer_that_stopped_early() {
+    let outcome = with_watchdog(|| {
+        let mut b = FlowBuilder::new();
+        let src = b.stream(three_from, (0,));
+        b.node(
+            |mut s: Stream<i64>| async move {
+                let first = s.next().await;
+                drop(s); // stops reading without cancelling
+                first
+            },
+            (src.stream(),),
+        );
+        let mut flow = b.build().unwrap();
+        let outcome = flow.run_until_complete(RunOptions::new()).unwrap();
+        (outcome.is_completed(), outcome.suspended().to_vec(), outcome.to_string())
+    });
+    assert!(outcome.0);
+    assert_eq!(outcome.1.len(), 1, "{:?}", outcome.1);
+    assert_eq!(outcome.1[0].name, "three_from#0");
+    assert_eq!(
+        outcome.2,
+        "completed; left suspended: `three_from#0` emitted (0,0) and waits to be pulled"
+    );
+}
+
+/// Bug: when a node waited for something that could never happen, the run failed with the
+/// loop's anonymous "stalled: 1 task(s) wait" error. The flow error names the waiting nodes.
+#[test]
+fn a_stall_names_the_waiting_nodes() {
+    let err = with_watchdog(|| {
+        let mut b = FlowBuilder::new();
+        let n = b.node(
+            |x: i64| async move {
+                flowloop::sync::Event::new().wait().await; // nobody will ever set it
+                x
+            },
+            (1,),
+        );
+        b.set_name(n, "waits_forever");
+        let mut flow = b.build().unwrap();
+        flow.run_until_complete(RunOptions::new()).unwrap_err()
+    });
+    match &err {
+        FlowError::Stalled { nodes } => assert_eq!(nodes, &["waits_forever"]),
+        other => panic!("expected a stall, got {other:?}"),
+    }
+    assert!(err.to_string().contains("`waits_forever`"), "{err}");
+}

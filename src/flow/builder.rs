@@ -299,8 +299,9 @@ impl FlowBuilder {
     /// Checks the graph and wires it into a runnable [`Flow`].
     ///
     /// # Errors
-    /// [`BuildError`] naming the node and input of an unconnected input without default, or
-    /// the forward reference (and a user) that was never defined.
+    /// [`BuildError`] naming the node and input of an unconnected input without default, the
+    /// forward reference (and a user) that was never defined, or every cycle that can never
+    /// start because none of its members has defaults on its inputs from inside the cycle.
     pub fn build(mut self) -> Result<Flow, BuildError> {
         self.check()?;
         let cells: Vec<Cells> = self.drafts.iter().map(|d| d.cells.clone()).collect();
@@ -357,12 +358,17 @@ impl FlowBuilder {
             });
         }
         link_consumers(&mut graph);
+        let cycles = super::resolve::Resolver::default().unstartable_cycles(&graph);
+        if !cycles.is_empty() {
+            return Err(BuildError::MissingDefault { cycles });
+        }
         let runners = self.drafts.into_iter().map(|d| RefCell::new(d.runner)).collect();
         let state = FlowState {
             graph: RefCell::new(graph),
             runners,
             running: std::cell::Cell::new(false),
             last_run: std::cell::Cell::new(Duration::ZERO),
+            outside: RefCell::new(Vec::new()),
         };
         Ok(Flow::new(Rc::new(state), cells))
     }

@@ -18,7 +18,7 @@ use super::generation::Generation;
 use super::handles::NodeId;
 use super::instrument;
 use super::resolve::{Resolver, input_name};
-use super::run::{Outcome, RunOptions};
+use super::run::{Outcome, RunOptions, Suspended, Waiting};
 use super::state::{Action, FlowState, Graph, Mode, Status, Stop};
 use crate::runtime::command::Command;
 use crate::runtime::context;
@@ -78,6 +78,10 @@ impl Driver {
                 node.status = Status::Idle;
             }
         }
+        // A limit that is already reached ends the run before anything runs.
+        if let Some(n) = (0..g.nodes.len() as u32).find(|&n| g.limit_reached(n)) {
+            g.check_limit(n);
+        }
         Ok(())
     }
 
@@ -93,13 +97,15 @@ impl Driver {
         if !failures.is_empty() {
             return Err(FlowError::Failed(failures));
         }
+        let suspended = suspended_nodes(&g);
         match g.stop {
             Some(Stop::Limit { node, generation }) => Ok(Outcome::LimitReached {
                 node: NodeId(node),
                 name: g.nodes[node as usize].name.clone(),
                 generation,
+                suspended,
             }),
-            _ => Ok(Outcome::Completed),
+            _ => Ok(Outcome::Completed { suspended }),
         }
     }
 
@@ -183,7 +189,12 @@ impl Driver {
             let node = &mut g.nodes[n as usize];
             node.visited = epoch;
             node.runs += 1;
-            node.chunks = 0;
+            // A streaming run that failed after some chunks is retried under the same run
+            // index with the chunk count going on, so the generation never goes backwards and
+            // its stream consumers keep reading the same run (issue 7).
+            if !node.generation.is_some_and(|gn| gn.run() == node.run && !gn.is_finished()) {
+                node.chunks = 0;
+            }
             let first = node.ports.0;
             if g.instrumented {
                 instrument::started(&g, n);
@@ -283,7 +294,10 @@ impl Driver {
     fn publish(&mut self, n: u32) {
         self.state.runners[n as usize].borrow_mut().as_mut().publish();
         let mut g = self.state.graph.borrow_mut();
+        let epoch = g.epoch;
         let node = &mut g.nodes[n as usize];
+        // Finishing a body started in an earlier run counts as running in this one.
+        node.visited = epoch;
         node.generation = Some(Generation::finished(node.run));
         node.run += 1;
         node.cancelled_at = None;
@@ -326,7 +340,9 @@ impl Driver {
 
     fn fail(&mut self, n: u32, fault: NodeFault) {
         let mut g = self.state.graph.borrow_mut();
-        g.nodes[n as usize].status = Status::Failed;
+        let node = &mut g.nodes[n as usize];
+        node.status = Status::Failed;
+        node.cancelled_at = None;
         if g.instrumented {
             instrument::errored(&g, n, &fault.to_string());
         }
@@ -355,6 +371,26 @@ impl Driver {
         list.clear();
         self.scratch = list;
     }
+}
+
+/// The nodes a run left inside their bodies, in creation order.
+fn suspended_nodes(g: &Graph) -> Vec<Suspended> {
+    let mut out = Vec::new();
+    for (i, node) in g.nodes.iter().enumerate() {
+        let waiting = match node.status {
+            Status::EmitTaken | Status::EmitPull => Waiting::Pull {
+                generation: node.generation.unwrap_or(Generation::chunk(node.run, 0)),
+            },
+            Status::Stalled(pi) => Waiting::Chunk {
+                input: input_name(g, i as u32, (pi - node.ports.0) as usize),
+            },
+            Status::Publishing | Status::Ready(Action::Publish) => Waiting::Read,
+            Status::Ready(Action::Resume) => Waiting::Resume,
+            _ => continue,
+        };
+        out.push(Suspended::new(NodeId(i as u32), node.name.clone(), waiting));
+    }
+    out
 }
 
 fn record_failure(g: &mut Graph, failure: Failure) {
@@ -396,7 +432,10 @@ impl Future for Driver {
                 Some(Work::Resolve(n)) => this.resolve(n),
                 Some(Work::Seeded) => {}
                 None if this.externals.is_empty() => return Poll::Ready(this.end()),
-                None => return Poll::Pending,
+                None => {
+                    this.state.outside.borrow_mut().clone_from(&this.externals);
+                    return Poll::Pending;
+                }
             }
         }
     }

@@ -61,7 +61,7 @@ pub use handles::{
     AsNode, Forward, IntoInput, Node, NodeId, Output, StreamNode, TupleField, Unconnected, WithDefault, unconnected,
     unconnected_or,
 };
-pub use run::{Flow, Outcome, RunOptions};
+pub use run::{Flow, Outcome, RunOptions, Suspended, Waiting};
 #[doc(hidden)]
 pub use state::Mode;
 pub use stream::{Emit, Emitter, Fold, Next, Stream};

@@ -190,7 +190,41 @@ impl Resolver {
         })
     }
 
+    /// Every cycle of a freshly built graph (all nodes idle, every connected input stale) that
+    /// no member can start: the resolver would report each of them on the first run.
+    pub(crate) fn unstartable_cycles(&mut self, g: &Graph) -> Vec<Vec<CycleMember>> {
+        let mut done = vec![false; g.nodes.len()];
+        let mut cycles = Vec::new();
+        for root in 0..g.nodes.len() as u32 {
+            if done[root as usize] {
+                continue;
+            }
+            self.tarjan(g, root);
+            for c in 0..self.comps.len() {
+                let (a, b) = self.comps[c];
+                let first = self.members[a as usize];
+                if done[first as usize] {
+                    continue;
+                }
+                (a..b).for_each(|m| done[self.members[m as usize] as usize] = true);
+                let is_cycle = b - a > 1 || has_edge_to(g, first, first);
+                if is_cycle && !(a..b).any(|m| self.defaults_cover(g, self.members[m as usize], c as u32)) {
+                    cycles.push(self.cycle_members(g, a, b, c as u32));
+                }
+            }
+        }
+        cycles
+    }
+
     fn missing_default(&self, g: &mut Graph, a: u32, b: u32, comp: u32) -> Failure {
+        let cycle = self.cycle_members(g, a, b, comp);
+        for m in a..b {
+            g.nodes[self.members[m as usize] as usize].status = Status::Failed;
+        }
+        Failure::MissingDefault { cycle }
+    }
+
+    fn cycle_members(&self, g: &Graph, a: u32, b: u32, comp: u32) -> Vec<CycleMember> {
         let mut cycle = Vec::new();
         for m in a..b {
             let x = self.members[m as usize];
@@ -212,10 +246,7 @@ impl Resolver {
                 inputs,
             });
         }
-        for m in a..b {
-            g.nodes[self.members[m as usize] as usize].status = Status::Failed;
-        }
-        Failure::MissingDefault { cycle }
+        cycle
     }
 }
 

@@ -11,14 +11,21 @@ use super::error::FlowError;
 use super::generation::Generation;
 use super::handles::{AsNode, NodeId, Output};
 use super::state::FlowState;
-use crate::runtime::EventLoop;
+use crate::runtime::{EventLoop, RunError};
 
 /// How a run ended when no node failed.
+///
+/// Both variants list the nodes the run left inside their bodies ([`Outcome::suspended`]), so
+/// "completed" never hides work left undone: a stream producer nobody pulled to the end, a
+/// consumer that waits for a chunk, a value waiting to be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Outcome {
     /// Nothing was left to do: no node running, queued or about to be resumed.
-    Completed,
+    Completed {
+        /// Nodes left suspended inside their bodies (in creation order).
+        suspended: Vec<Suspended>,
+    },
     /// A node reached its generation limit; other nodes were left where they were.
     LimitReached {
         /// The node.
@@ -27,13 +34,74 @@ pub enum Outcome {
         name: String,
         /// The generation it reached.
         generation: Generation,
+        /// Nodes left suspended inside their bodies (in creation order).
+        suspended: Vec<Suspended>,
     },
 }
 
 impl Outcome {
-    /// Whether the run completed (no limit reached).
+    /// Whether the run completed (no limit reached). Check [`suspended`](Outcome::suspended)
+    /// too if unfinished streams matter.
     pub fn is_completed(&self) -> bool {
-        matches!(self, Outcome::Completed)
+        matches!(self, Outcome::Completed { .. })
+    }
+
+    /// The nodes the run left inside their bodies.
+    pub fn suspended(&self) -> &[Suspended] {
+        match self {
+            Outcome::Completed { suspended } | Outcome::LimitReached { suspended, .. } => suspended,
+        }
+    }
+}
+
+/// A node that a run left inside its body (see [`Outcome::suspended`]). A later run picks it
+/// up where it stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Suspended {
+    /// The node.
+    pub node: NodeId,
+    /// Its name.
+    pub name: String,
+    /// What it waits for.
+    pub waiting: Waiting,
+}
+
+impl Suspended {
+    pub(crate) fn new(node: NodeId, name: String, waiting: Waiting) -> Self {
+        Suspended { node, name, waiting }
+    }
+}
+
+/// What a [`Suspended`] node waits for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Waiting {
+    /// A streaming producer inside `emit`: chunk `generation` was published and nobody pulled
+    /// the producer again (no stream consumer, or consumers that stopped before the end).
+    Pull {
+        /// The last chunk it published.
+        generation: Generation,
+    },
+    /// A stream consumer waiting for the next chunk on this input.
+    Chunk {
+        /// The input, by name if known, else by position.
+        input: String,
+    },
+    /// A body that returned; its value waits until every plain consumer read the previous one.
+    Read,
+    /// A body that was about to be resumed when a limit stopped the run.
+    Resume,
+}
+
+impl fmt::Display for Suspended {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.waiting {
+            Waiting::Pull { generation } => write!(f, "`{}` emitted {generation} and waits to be pulled", self.name),
+            Waiting::Chunk { input } => write!(f, "`{}` waits for a chunk on input {input}", self.name),
+            Waiting::Read => write!(f, "`{}` waits until its previous value is read", self.name),
+            Waiting::Resume => write!(f, "`{}` was about to be resumed", self.name),
+        }
     }
 }
 
@@ -117,11 +185,17 @@ pub struct Flow {
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Outcome::Completed => f.write_str("completed"),
+            Outcome::Completed { .. } => f.write_str("completed")?,
             Outcome::LimitReached { name, generation, .. } => {
-                write!(f, "limit reached: {name} at generation {generation}")
+                write!(f, "limit reached: {name} at generation {generation}")?
             }
         }
+        let suspended = self.suspended();
+        for (i, s) in suspended.iter().enumerate() {
+            let lead = if i == 0 { "; left suspended: " } else { ", " };
+            write!(f, "{lead}{s}")?;
+        }
+        Ok(())
     }
 }
 
@@ -155,9 +229,24 @@ impl Flow {
     /// one with an [`Instrument`](crate::runtime::Instrument)).
     ///
     /// # Errors
-    /// As [`run_until_complete`](Flow::run_until_complete).
+    /// As [`run_until_complete`](Flow::run_until_complete); when the loop finds that nothing
+    /// can ever wake the flow, [`FlowError::Stalled`] names the nodes that were waiting.
     pub fn run_on(&mut self, lp: &mut EventLoop, options: RunOptions) -> Result<Outcome, FlowError> {
-        lp.run_until_complete(self.run(options))?
+        self.state.outside.borrow_mut().clear();
+        match lp.run_until_complete(self.run(options)) {
+            Ok(result) => result,
+            Err(RunError::Stalled { .. }) => Err(FlowError::Stalled {
+                nodes: self.waiting_outside(),
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The names of the nodes whose bodies waited outside the flow when it last yielded.
+    fn waiting_outside(&self) -> Vec<String> {
+        let g = self.state.graph.borrow();
+        let outside = self.state.outside.borrow();
+        outside.iter().map(|&n| g.nodes[n as usize].name.clone()).collect()
     }
 
     /// The run as a future, to await inside a task of a running loop (beside sockets and other

@@ -138,6 +138,9 @@ pub(crate) struct FlowState {
     pub(crate) runners: Vec<RefCell<Pin<Box<dyn Runner>>>>,
     pub(crate) running: std::cell::Cell<bool>,
     pub(crate) last_run: std::cell::Cell<Duration>,
+    /// The nodes whose bodies waited outside the flow (timer, socket, task, ...) when the run
+    /// last handed control back to the loop: the culprits if the loop reports a stall.
+    pub(crate) outside: RefCell<Vec<u32>>,
 }
 
 impl std::fmt::Debug for FlowState {
@@ -201,21 +204,26 @@ impl Graph {
         self.ready.push_back(n);
     }
 
-    /// Checks the generation limit after a publication.
-    pub(crate) fn check_limit(&mut self, n: u32) -> bool {
+    /// Whether `n` has reached its generation limit.
+    pub(crate) fn limit_reached(&self, n: u32) -> bool {
         let node = &self.nodes[n as usize];
-        match (node.limit, node.generation) {
-            (Some(limit), Some(g)) if g >= limit => {
-                if self.stop.is_none() {
-                    self.stop = Some(Stop::Limit { node: n, generation: g });
-                    if self.instrumented {
-                        super::instrument::limit_reached(self, n);
-                    }
-                }
-                true
-            }
-            _ => false,
+        matches!((node.limit, node.generation), (Some(limit), Some(g)) if g >= limit)
+    }
+
+    /// Checks the generation limit after a publication (and at the start of a run); the first
+    /// node to reach its limit stops the run.
+    pub(crate) fn check_limit(&mut self, n: u32) -> bool {
+        if !self.limit_reached(n) {
+            return false;
         }
+        if self.stop.is_none() {
+            let generation = self.nodes[n as usize].generation.expect("a reached limit implies a generation");
+            self.stop = Some(Stop::Limit { node: n, generation });
+            if self.instrumented {
+                super::instrument::limit_reached(self, n);
+            }
+        }
+        true
     }
 
     /// Number of stream consumer ports of `n` still attached to run `run`.
