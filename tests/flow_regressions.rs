@@ -311,3 +311,100 @@ fn a_stall_names_the_waiting_nodes() {
     }
     assert!(err.to_string().contains("`waits_forever`"), "{err}");
 }
+
+async fn total(mut s: Stream<i64>) -> i64 {
+    let mut t = 0;
+    while let Some(x) = s.next().await {
+        t += x;
+    }
+    t
+}
+
+async fn upto(out: Emitter<i64>, n: i64) -> i64 {
+    for i in 0..n {
+        if out.emit(i).await.is_err() {
+            break;
+        }
+    }
+    n
+}
+
+/// Gap: a stream input could not take a default, so a cycle through a stream edge could not
+/// be broken. Now `or_empty()` / `or_chunks(..)` give one, on outputs and forward references.
+#[test]
+fn stream_inputs_take_defaults_to_break_a_cycle() {
+    let (empty, given) = with_watchdog(|| {
+        let mut results = Vec::new();
+        for chunks in [vec![], vec![10, 20]] {
+            let mut b = FlowBuilder::new();
+            let fs = b.forward("s");
+            let t = b.node(total, (fs.or_chunks(chunks),));
+            let n = b.node(|t: i64| async move { t % 5 + 2 }, (t,));
+            let s = b.stream(upto, (n,));
+            b.define(fs, s.stream());
+            let mut flow = b.build().unwrap();
+            flow.run_until_complete(RunOptions::new().limit(t, (1,))).unwrap();
+            results.push((flow.value(t), flow.generation(s)));
+        }
+        (results[0], results[1])
+    });
+    // Lap 0 takes the default: empty → 0, then upto(0 % 5 + 2 = 2) → 0 + 1.
+    assert_eq!(empty, (Some(1), Some(Generation::from((0,)))));
+    // Lap 0 with chunks 10, 20 → 30, then upto(30 % 5 + 2 = 2) → 1 (a different lap 0, the
+    // same lap 1).
+    assert_eq!(given, (Some(1), Some(Generation::from((0,)))));
+}
+
+/// An unconnected stream input with a default takes its chunks on every run.
+#[test]
+fn an_unconnected_stream_input_takes_its_default_chunks() {
+    let value = with_watchdog(|| {
+        let mut b = FlowBuilder::new();
+        let t = b.node(total, (flowloop::flow::unconnected_stream([1, 2, 3]),));
+        let mut flow = b.build().unwrap();
+        flow.run_until_complete(RunOptions::new()).unwrap();
+        flow.value(t)
+    });
+    assert_eq!(value, Some(6));
+}
+
+/// Gap: after a run only a streaming node's final value was readable, not its latest chunk,
+/// and a stateful node's state could not be read at all.
+#[test]
+fn latest_chunk_and_state_are_readable_after_a_run() {
+    struct Acc {
+        total: f64,
+        count: u32,
+    }
+    impl Acc {
+        async fn run(&mut self, mut s: Stream<f64>) -> f64 {
+            while let Some(x) = s.next().await {
+                self.total += x;
+                self.count += 1;
+            }
+            self.total
+        }
+    }
+    let (chunk, state, value) = with_watchdog(|| {
+        let mut b = FlowBuilder::new();
+        let src = b.stream(
+            |out: Emitter<f64>| async move {
+                for x in [1.0, 2.0, 3.0] {
+                    let _ = out.emit(x).await;
+                }
+                "done"
+            },
+            (),
+        );
+        let acc = b.stateful(Acc { total: 0.0, count: 0 }, Acc::run, (src.stream(),));
+        let mut flow = b.build().unwrap();
+        flow.run_until_complete(RunOptions::new()).unwrap();
+        let state = flow.with_state(acc, |a: &Acc| (a.total, a.count));
+        let wrong_type = flow.with_state(acc, |_: &String| ());
+        assert!(wrong_type.is_none(), "another state type reads nothing");
+        (flow.latest_chunk(src), state, flow.value(src))
+    });
+    assert_eq!(chunk, Some(3.0));
+    assert_eq!(state, Some((6.0, 3)));
+    assert_eq!(value, Some("done"));
+}

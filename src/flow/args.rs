@@ -21,6 +21,8 @@ use super::stream::Emitter;
 pub struct Cells {
     pub(crate) value: Rc<dyn Any>,
     pub(crate) chunk: Option<Rc<dyn Any>>,
+    /// Stateful nodes: the `Rc<RefCell<Option<S>>>` holding the state between runs.
+    pub(crate) state: Option<Rc<dyn Any>>,
 }
 
 impl std::fmt::Debug for Cells {

@@ -96,7 +96,11 @@ impl FlowBuilder {
             runner,
             ports,
             streaming,
-            cells: Cells { value, chunk },
+            cells: Cells {
+                value,
+                chunk,
+                state: None,
+            },
         });
         id
     }
@@ -210,13 +214,16 @@ impl FlowBuilder {
     {
         let (slots, ports) = args.into_slots();
         let (cell, erased) = new_cell::<K::Value>();
+        let state = Rc::new(RefCell::new(Some(state)));
         let body = StateBody::<S, F, M, K> {
-            state: Some(state),
+            state: Rc::clone(&state),
             f: Rc::new(f),
             _m: PhantomData,
         };
         let runner = Box::pin(BodyRunner::new(body, slots, cell));
-        Node::new(self.push(short_name::<S>(), runner, ports, erased, None))
+        let id = self.push(short_name::<S>(), runner, ports, erased, None);
+        self.drafts[id as usize].cells.state = Some(state);
+        Node::new(id)
     }
 
     /// A reference to an output of type `T` defined later with [`define`](FlowBuilder::define).

@@ -59,7 +59,7 @@ pub use error::{BoxError, BuildError, CycleMember, Failure, FlowError, NodeFault
 pub use generation::{Generation, clip, inc, stitch};
 pub use handles::{
     AsNode, Forward, IntoInput, Node, NodeId, Output, StreamNode, TupleField, Unconnected, WithDefault, unconnected,
-    unconnected_or,
+    unconnected_or, unconnected_stream,
 };
 pub use run::{Flow, Outcome, RunOptions, Suspended, Waiting};
 #[doc(hidden)]

@@ -1,5 +1,6 @@
 //! [`Flow`]: running a built graph and reading its results.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::rc::Rc;
@@ -9,7 +10,7 @@ use super::args::{Cells, StartCx};
 use super::driver::{Driver, NodeStats};
 use super::error::FlowError;
 use super::generation::Generation;
-use super::handles::{AsNode, NodeId, Output};
+use super::handles::{AsNode, NodeId, Output, StreamNode};
 use super::state::FlowState;
 use crate::runtime::{EventLoop, RunError};
 
@@ -271,6 +272,38 @@ impl Flow {
             },
             0,
         )
+    }
+
+    /// The latest chunk a streaming node emitted (in this or an earlier run), `None` if it
+    /// never emitted one. Its final value is [`value`](Flow::value).
+    pub fn latest_chunk<C: Clone + 'static, R>(&self, node: StreamNode<C, R>) -> Option<C> {
+        let cell = self.cells[node.id as usize].chunk.as_ref()?;
+        let cell = cell.downcast_ref::<RefCell<Option<C>>>()?;
+        cell.borrow().clone()
+    }
+
+    /// Calls `f` with the state of a stateful node (made by
+    /// [`FlowBuilder::stateful`](super::FlowBuilder::stateful)) and returns its result; `None`
+    /// if the node is not stateful with state type `S`, or its body holds the state right now
+    /// (inside a run).
+    ///
+    /// ```
+    /// use flowloop::flow::{FlowBuilder, RunOptions};
+    /// struct Count(u32);
+    /// impl Count {
+    ///     async fn bump(&mut self, by: u32) -> u32 { self.0 += by; self.0 }
+    /// }
+    /// let mut b = FlowBuilder::new();
+    /// let c = b.stateful(Count(0), Count::bump, (5,));
+    /// let mut flow = b.build().unwrap();
+    /// flow.run_until_complete(RunOptions::new()).unwrap();
+    /// assert_eq!(flow.with_state(c, |s: &Count| s.0), Some(5));
+    /// ```
+    pub fn with_state<S: 'static, T>(&self, node: impl AsNode, f: impl FnOnce(&S) -> T) -> Option<T> {
+        let cell = self.cells[node.node_id().index()].state.as_ref()?;
+        let cell = cell.downcast_ref::<RefCell<Option<S>>>()?;
+        let state = cell.try_borrow().ok()?;
+        state.as_ref().map(f)
     }
 
     /// A node's generation: `None` if it never produced anything.
