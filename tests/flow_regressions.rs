@@ -408,3 +408,58 @@ fn latest_chunk_and_state_are_readable_after_a_run() {
     assert_eq!(state, Some((6.0, 3)));
     assert_eq!(value, Some("done"));
 }
+
+/// Gap: a body could not learn which node it is (name, generation) nor read a per-run value
+/// supplied by the caller (Flowno's `context_factory`).
+#[test]
+fn a_body_sees_its_node_and_the_callers_context() {
+    use flowloop::flow::{NodeInfo, context, current_node};
+    let (seen, outside) = with_watchdog(|| {
+        let seen = log();
+        let mut b = FlowBuilder::new();
+        let back = b.forward::<i64>("i");
+        let l = seen.clone();
+        let i = b.node(
+            move |x: i64| {
+                let l = l.clone();
+                async move {
+                    let me = current_node().expect("inside a body");
+                    let tag = context::<String>().expect("a context per node");
+                    push(&l, format!("{} gen={:?} run={} ctx={tag}", me.name, me.generation, me.run));
+                    x + 1
+                }
+            },
+            (back.or(0),),
+        );
+        b.set_name(i, "counter");
+        b.define(back, i);
+        let mut flow = b.build().unwrap();
+        let options = RunOptions::new()
+            .limit(i, (1,))
+            .context_factory(|node: &NodeInfo| format!("for {}", node.name));
+        flow.run_until_complete(options).unwrap();
+        // A plain shared value on the next run; a wrong type reads nothing.
+        let l = seen.clone();
+        let mut b = FlowBuilder::new();
+        b.node(
+            move || {
+                let l = l.clone();
+                async move {
+                    push(&l, format!("{:?} {:?}", context::<u32>(), context::<&str>().is_none()));
+                }
+            },
+            (),
+        );
+        b.build().unwrap().run_until_complete(RunOptions::new().context(7u32)).unwrap();
+        (seen.take(), current_node())
+    });
+    assert_eq!(
+        seen,
+        [
+            "counter gen=None run=0 ctx=for counter",
+            "counter gen=Some(Generation { run: 0, chunk: None }) run=1 ctx=for counter",
+            "Some(7) true",
+        ]
+    );
+    assert!(outside.is_none(), "no node outside a body");
+}

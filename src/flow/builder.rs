@@ -376,6 +376,7 @@ impl FlowBuilder {
             running: std::cell::Cell::new(false),
             last_run: std::cell::Cell::new(Duration::ZERO),
             outside: RefCell::new(Vec::new()),
+            context: RefCell::default(),
         };
         Ok(Flow::new(Rc::new(state), cells))
     }

@@ -13,6 +13,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::args::StartCx;
+use super::current::{self, FlowScope};
 use super::error::{BoxError, Failure, FlowError, NodeFault, StreamCancelled};
 use super::generation::Generation;
 use super::handles::NodeId;
@@ -64,6 +65,7 @@ impl Driver {
             return Err(FlowError::AlreadyRunning);
         }
         self.time_nodes = options.time_nodes;
+        self.state.context.borrow_mut().reset(options.context.clone());
         self.started = Some(Instant::now());
         let mut g = self.state.graph.borrow_mut();
         g.epoch = g.epoch.wrapping_add(1);
@@ -209,10 +211,13 @@ impl Driver {
             node: n,
             first_port,
         };
-        let started = self.state.runners[n as usize]
-            .borrow_mut()
-            .as_mut()
-            .start(&self.modes, &cx);
+        let started = {
+            let _polling = current::polling(n);
+            self.state.runners[n as usize]
+                .borrow_mut()
+                .as_mut()
+                .start(&self.modes, &cx)
+        };
         match started {
             Ok(()) => true,
             Err(fault) => {
@@ -258,6 +263,7 @@ impl Driver {
     fn poll_node(&mut self, n: u32, cx: &mut Context<'_>) {
         let t0 = self.time_nodes.then(Instant::now);
         let polled = {
+            let _polling = current::polling(n);
             let mut runner = self.state.runners[n as usize].borrow_mut();
             catch_unwind(AssertUnwindSafe(|| runner.as_mut().poll_body(cx)))
         };
@@ -411,6 +417,7 @@ impl Future for Driver {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        let _scope = FlowScope::enter(&this.state);
         if let Some(options) = this.options.take() {
             if let Err(e) = this.begin(options) {
                 return Poll::Ready(Err(e));

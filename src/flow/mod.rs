@@ -38,6 +38,7 @@
 
 mod args;
 mod builder;
+mod current;
 mod driver;
 mod error;
 mod export;
@@ -54,6 +55,7 @@ pub use args::{ArgList, IntoArgs, NodeFn, StateFn, StreamFn};
 #[doc(hidden)]
 pub use args::{Cells, GatherFault, InputSlot, InputSpec, PortSpec, Reader, SourceRef, StartCx};
 pub use builder::FlowBuilder;
+pub use current::{NodeInfo, context, current_node};
 pub use driver::NodeStats;
 pub use error::{BoxError, BuildError, CycleMember, Failure, FlowError, NodeFault, StreamCancelled};
 pub use generation::{Generation, clip, inc, stitch};

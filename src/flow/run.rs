@@ -1,5 +1,6 @@
 //! [`Flow`]: running a built graph and reading its results.
 
+use std::any::Any;
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
@@ -7,6 +8,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use super::args::{Cells, StartCx};
+use super::current::{ContextSource, NodeInfo};
 use super::driver::{Driver, NodeStats};
 use super::error::FlowError;
 use super::generation::Generation;
@@ -119,6 +121,7 @@ pub struct RunOptions {
     limits: Vec<(NodeId, Generation)>,
     pub(crate) terminate_on_error: bool,
     pub(crate) time_nodes: bool,
+    pub(crate) context: Option<ContextSource>,
 }
 
 impl Default for RunOptions {
@@ -128,6 +131,7 @@ impl Default for RunOptions {
             limits: Vec::new(),
             terminate_on_error: true,
             time_nodes: false,
+            context: None,
         }
     }
 }
@@ -163,6 +167,22 @@ impl RunOptions {
     /// per poll).
     pub fn time_nodes(mut self, on: bool) -> Self {
         self.time_nodes = on;
+        self
+    }
+
+    /// A context value for this run, shared by every node; bodies read it with
+    /// [`context::<T>()`](super::context).
+    pub fn context<T: 'static>(mut self, value: T) -> Self {
+        self.context = Some(ContextSource::Value(Rc::new(value)));
+        self
+    }
+
+    /// Makes a context value per node for this run (like Flowno's `context_factory`): `make`
+    /// is called with the node's [`NodeInfo`] the first time its body asks for
+    /// [`context::<T>()`](super::context) in the run.
+    pub fn context_factory<T: 'static>(mut self, make: impl Fn(&NodeInfo) -> T + 'static) -> Self {
+        let make = move |info: &NodeInfo| -> Rc<dyn Any> { Rc::new(make(info)) };
+        self.context = Some(ContextSource::Factory(Rc::new(make)));
         self
     }
 

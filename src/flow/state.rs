@@ -141,6 +141,8 @@ pub(crate) struct FlowState {
     /// The nodes whose bodies waited outside the flow (timer, socket, task, ...) when the run
     /// last handed control back to the loop: the culprits if the loop reports a stall.
     pub(crate) outside: RefCell<Vec<u32>>,
+    /// The caller's context for the run in progress.
+    pub(crate) context: RefCell<super::current::RunContext>,
 }
 
 impl std::fmt::Debug for FlowState {
