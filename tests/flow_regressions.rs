@@ -463,3 +463,88 @@ fn a_body_sees_its_node_and_the_callers_context() {
     );
     assert!(outside.is_none(), "no node outside a body");
 }
+
+/// Panics in its `Drop` (what a careless guard inside a node body does).
+struct PanicOnDrop;
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        panic!("guard dropped badly");
+    }
+}
+
+/// Bug: a node body whose `Drop` panicked while the run was torn down after another node had
+/// failed lost the first error, and the flow answered `AlreadyRunning` for ever. Now both
+/// errors are reported and the flow runs again.
+#[test]
+fn a_panicking_drop_during_teardown_keeps_both_errors_and_the_flow() {
+    let (first, second) = with_watchdog(|| {
+        let armed = Rc::new(std::cell::Cell::new(true));
+        let mut b = FlowBuilder::new();
+        let a = armed.clone();
+        let waiter = b.node(
+            move |x: i64| {
+                let armed = a.clone();
+                async move {
+                    let guard = armed.get().then(|| PanicOnDrop);
+                    flowloop::sleep(std::time::Duration::from_millis(200)).await;
+                    std::mem::forget(guard);
+                    x
+                }
+            },
+            (1,),
+        );
+        let a = armed.clone();
+        let fail = b.try_node(
+            move |x: i64| {
+                let armed = a.clone();
+                async move {
+                    flowloop::sleep(std::time::Duration::from_millis(1)).await;
+                    if armed.get() { Err("first failure") } else { Ok(x) }
+                }
+            },
+            (2,),
+        );
+        b.set_name(waiter, "waiter");
+        b.set_name(fail, "fail");
+        let mut flow = b.build().unwrap();
+        let first = match flow.run_until_complete(RunOptions::new()) {
+            Err(FlowError::Failed(f)) => f.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            other => panic!("expected failures, got {other:?}"),
+        };
+        armed.set(false);
+        let second = flow.run_until_complete(RunOptions::new()).map(|o| o.to_string());
+        (first, second.map_err(|e| e.to_string()))
+    });
+    assert_eq!(
+        first,
+        [
+            "node `fail` failed: first failure",
+            "node `waiter` failed: panicked while its body was dropped: guard dropped badly"
+        ]
+    );
+    assert_eq!(second, Ok("completed".to_string()));
+}
+
+/// `FlowError` and the other public flow errors can cross threads and convert with `?` into
+/// `Box<dyn Error + Send + Sync>` (and so into `anyhow::Error`).
+#[test]
+fn flow_errors_are_send_sync_and_static() {
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<FlowError>();
+    assert_send_sync::<flowloop::flow::BuildError>();
+    assert_send_sync::<flowloop::flow::Failure>();
+    assert_send_sync::<flowloop::flow::NodeFault>();
+    assert_send_sync::<flowloop::flow::StreamCancelled>();
+    assert_send_sync::<flowloop::flow::BoxError>();
+
+    fn run_it() -> Result<i64, Box<dyn std::error::Error + Send + Sync>> {
+        let mut b = FlowBuilder::new();
+        let n = b.try_node(|| async { Err::<i64, _>("nope") }, ());
+        let mut flow = b.build()?;
+        flow.run_until_complete(RunOptions::new())?;
+        Ok(flow.value(n).unwrap_or(0))
+    }
+    let err = std::thread::spawn(run_it).join().unwrap().unwrap_err();
+    assert_eq!(err.to_string(), "node `closure#0` failed: nope");
+}

@@ -115,7 +115,7 @@ impl Driver {
     /// this run's task); the node starts over on the next run.
     fn abandon_externals(&mut self) {
         for n in std::mem::take(&mut self.externals) {
-            self.state.runners[n as usize].borrow_mut().as_mut().abort();
+            self.drop_body(n);
             let mut g = self.state.graph.borrow_mut();
             if g.nodes[n as usize].status == Status::Running {
                 g.nodes[n as usize].status = Status::Idle;
@@ -279,10 +279,32 @@ impl Driver {
             Ok(Poll::Ready(Ok(()))) => self.body_done(n),
             Ok(Poll::Ready(Err(e))) => self.body_failed(n, e),
             Err(payload) => {
-                self.state.runners[n as usize].borrow_mut().as_mut().abort();
                 let msg = crate::runtime::panic_message(&*payload);
                 self.fail(n, NodeFault::Panicked(msg));
+                self.drop_body(n);
             }
+        }
+    }
+
+    /// Drops the body future of `n`. A panic in its `Drop` is contained and reported as a
+    /// failure of `n` beside any earlier failure, so neither the first error nor the flow is
+    /// lost (issue 7).
+    fn drop_body(&mut self, n: u32) {
+        let dropped = catch_unwind(AssertUnwindSafe(|| {
+            self.state.runners[n as usize].borrow_mut().as_mut().abort();
+        }));
+        if let Err(payload) = dropped {
+            let msg = crate::runtime::panic_message(&*payload);
+            let mut g = self.state.graph.borrow_mut();
+            let name = g.nodes[n as usize].name.clone();
+            record_failure(
+                &mut g,
+                Failure::Node {
+                    node: NodeId(n),
+                    name,
+                    fault: NodeFault::DropPanicked(msg),
+                },
+            );
         }
     }
 

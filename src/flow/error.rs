@@ -102,6 +102,9 @@ pub enum NodeFault {
         /// The input, by name if known, else by position.
         input: String,
     },
+    /// The body's future panicked while it was dropped (the run stopped while it waited, or it
+    /// had panicked before); the message is kept.
+    DropPanicked(String),
 }
 
 impl fmt::Display for NodeFault {
@@ -110,6 +113,7 @@ impl fmt::Display for NodeFault {
             NodeFault::Body(e) => write!(f, "{e}"),
             NodeFault::Panicked(m) => write!(f, "panicked: {m}"),
             NodeFault::NoInput { input } => write!(f, "input {input} has no data and no default"),
+            NodeFault::DropPanicked(m) => write!(f, "panicked while its body was dropped: {m}"),
         }
     }
 }

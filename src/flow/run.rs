@@ -380,7 +380,9 @@ impl Drop for Flow {
         }
         for r in &self.state.runners {
             if let Ok(mut r) = r.try_borrow_mut() {
-                r.as_mut().abort();
+                // Nobody is left to report a panic in a body's `Drop` to: contain it so that
+                // the other bodies are still dropped.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| r.as_mut().abort()));
             }
         }
     }
