@@ -22,7 +22,7 @@ use super::resolve::{Resolver, input_name};
 use super::run::{Outcome, RunOptions, Suspended, Waiting};
 use super::state::{Action, FlowState, Graph, Mode, Status, Stop};
 use crate::runtime::command::Command;
-use crate::runtime::context;
+use crate::runtime::{context, poll_label};
 
 /// Node steps per poll of the driver before it yields to the loop (timers, sockets, other
 /// tasks).
@@ -38,6 +38,8 @@ pub(crate) struct Driver {
     modes: Vec<Mode>,
     defaulted: Vec<usize>,
     time_nodes: bool,
+    /// The loop's slow-poll threshold: body polls are timed against it.
+    slow_poll: Option<Duration>,
     started: Option<Instant>,
     finished: bool,
 }
@@ -53,6 +55,7 @@ impl Driver {
             modes: Vec::new(),
             defaulted: Vec::new(),
             time_nodes: false,
+            slow_poll: None,
             started: None,
             finished: false,
         }
@@ -65,6 +68,7 @@ impl Driver {
             return Err(FlowError::AlreadyRunning);
         }
         self.time_nodes = options.time_nodes;
+        self.slow_poll = context::try_with_core(|c| c.slow_poll).flatten();
         self.state.context.borrow_mut().reset(options.context.clone());
         self.started = Some(Instant::now());
         let mut g = self.state.graph.borrow_mut();
@@ -261,14 +265,14 @@ impl Driver {
     }
 
     fn poll_node(&mut self, n: u32, cx: &mut Context<'_>) {
-        let t0 = self.time_nodes.then(Instant::now);
+        let t0 = (self.time_nodes || self.slow_poll.is_some()).then(Instant::now);
         let polled = {
             let _polling = current::polling(n);
             let mut runner = self.state.runners[n as usize].borrow_mut();
             catch_unwind(AssertUnwindSafe(|| runner.as_mut().poll_body(cx)))
         };
         if let Some(t0) = t0 {
-            self.state.graph.borrow_mut().nodes[n as usize].run_time += t0.elapsed();
+            self.timed(n, t0.elapsed());
         }
         match polled {
             Ok(Poll::Pending) => {
@@ -305,6 +309,19 @@ impl Driver {
                     fault: NodeFault::DropPanicked(msg),
                 },
             );
+        }
+    }
+
+    /// Accounts one timed body poll: body time, and the node's name for the loop's slow-poll
+    /// warning when this poll alone exceeded the threshold.
+    fn timed(&mut self, n: u32, elapsed: Duration) {
+        let mut g = self.state.graph.borrow_mut();
+        let node = &mut g.nodes[n as usize];
+        if self.time_nodes {
+            node.run_time += elapsed;
+        }
+        if self.slow_poll.is_some_and(|t| elapsed > t) {
+            poll_label::set(|| node.name.clone());
         }
     }
 
