@@ -39,7 +39,7 @@
 mod args;
 mod builder;
 mod current;
-mod driver;
+mod scheduler;
 mod error;
 mod export;
 mod generation;
@@ -56,7 +56,7 @@ pub use args::{ArgList, IntoArgs, NodeFn, StateFn, StreamFn};
 pub use args::{Cells, GatherFault, InputSlot, InputSpec, PortSpec, Reader, SourceRef, StartCx};
 pub use builder::FlowBuilder;
 pub use current::{NodeInfo, context, current_node};
-pub use driver::NodeStats;
+pub use scheduler::NodeStats;
 pub use error::{BoxError, BuildError, CycleMember, Failure, FlowError, NodeFault, StreamCancelled};
 pub use generation::{Generation, clip, inc, stitch};
 pub use handles::{

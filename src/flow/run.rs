@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::args::{Cells, StartCx};
 use super::current::{ContextSource, NodeInfo};
-use super::driver::{Driver, NodeStats};
+use super::scheduler::{NodeStats, Scheduler};
 use super::error::FlowError;
 use super::generation::Generation;
 use super::handles::{AsNode, NodeId, Output, StreamNode};
@@ -273,7 +273,7 @@ impl Flow {
     /// The run as a future, to await inside a task of a running loop (beside sockets and other
     /// tasks). Only one run of a flow may be in progress at a time.
     pub fn run(&mut self, options: RunOptions) -> impl Future<Output = Result<Outcome, FlowError>> + 'static {
-        Driver::new(Rc::clone(&self.state), options)
+        Scheduler::new(Rc::clone(&self.state), options)
     }
 
     /// The latest value of an output (a node handle, or one of its outputs); `None` if the node

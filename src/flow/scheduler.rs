@@ -1,8 +1,8 @@
-//! The flow driver: one loop task that runs the resolution queue and polls node bodies
-//! directly (no task per node, no task switch per hop).
+//! The flow scheduler: the future of one run, polled as one loop task. It works the
+//! resolution queue and polls node bodies directly (no task per node, no task switch per hop).
 //!
-//! Node bodies are polled inside the driver's own poll, so a timer or socket a body waits on
-//! wakes the driver's task; the driver then polls every body that waits outside the flow.
+//! Node bodies are polled inside the scheduler's own poll, so a timer or socket a body waits on
+//! wakes the scheduler's task; the scheduler then polls every body that waits outside the flow.
 //! Flow-internal waits (stream hand-offs, emits, lockstep publication) never involve the loop.
 
 use std::future::Future;
@@ -24,12 +24,12 @@ use super::state::{Action, FlowState, Graph, Mode, Status, Stop};
 use crate::runtime::command::Command;
 use crate::runtime::{context, poll_label};
 
-/// Node steps per poll of the driver before it yields to the loop (timers, sockets, other
+/// Node steps per poll of the scheduler before it yields to the loop (timers, sockets, other
 /// tasks).
 const BUDGET: u32 = 1024;
 
 /// The future behind [`Flow::run`](super::Flow::run).
-pub(crate) struct Driver {
+pub(crate) struct Scheduler {
     state: Rc<FlowState>,
     options: Option<RunOptions>,
     resolver: Resolver,
@@ -44,9 +44,9 @@ pub(crate) struct Driver {
     finished: bool,
 }
 
-impl Driver {
-    pub(crate) fn new(state: Rc<FlowState>, options: RunOptions) -> Driver {
-        Driver {
+impl Scheduler {
+    pub(crate) fn new(state: Rc<FlowState>, options: RunOptions) -> Scheduler {
+        Scheduler {
             state,
             options: Some(options),
             resolver: Resolver::default(),
@@ -451,7 +451,7 @@ enum Work {
     Seeded,
 }
 
-impl Future for Driver {
+impl Future for Scheduler {
     type Output = Result<Outcome, FlowError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -487,7 +487,7 @@ impl Future for Driver {
     }
 }
 
-impl Drop for Driver {
+impl Drop for Scheduler {
     fn drop(&mut self) {
         if self.options.is_none() && !self.finished {
             self.abandon_externals();
