@@ -425,6 +425,12 @@ fn project_stream<C: Clone + 'static>(cells: &Cells) -> Reader<Stream<C>> {
 /// let t = b.node(text, ());
 /// b.node(inc, (t.out(),)); // Output<String> into an i64 input: does not compile
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot feed an input of type `{T}`",
+    label = "this argument does not fit a `{T}` parameter",
+    note = "a stream output (`producer.stream()`) only feeds a `Stream<C>` parameter, and a `Stream<C>` parameter only takes `producer.stream()` (or a stream default such as `.or_empty()`)",
+    note = "pass the producer itself (not `.stream()`) to a plain parameter to get its final value"
+)]
 pub trait IntoInput<T> {
     #[doc(hidden)]
     fn into_input(self) -> InputSpec<T>;
