@@ -10,7 +10,9 @@ use std::process::Command;
 /// The directory holding this test binary and the libraries it was linked against.
 fn deps_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("the test binary knows its path");
-    exe.parent().expect("the test binary lives in a directory").to_path_buf()
+    exe.parent()
+        .expect("the test binary lives in a directory")
+        .to_path_buf()
 }
 
 /// The newest `flowloop` rlib beside the test binary.
@@ -35,7 +37,14 @@ fn compile_error(name: &str) -> String {
     let out_dir = std::env::temp_dir().join(format!("flowloop-diag-{}-{name}", std::process::id()));
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     let out = Command::new(rustc)
-        .args(["--edition", "2024", "--crate-type", "lib", "--emit=metadata", "--color=never"])
+        .args([
+            "--edition",
+            "2024",
+            "--crate-type",
+            "lib",
+            "--emit=metadata",
+            "--color=never",
+        ])
         .arg("--out-dir")
         .arg(&out_dir)
         .arg(&source)
@@ -63,7 +72,10 @@ fn assert_hint(name: &str, hints: &[&str]) {
 fn a_sync_fn_as_a_node_says_to_make_it_async() {
     assert_hint(
         "sync_fn_as_node",
-        &["is not a node body: a node is an `async fn`", "a sync `fn` cannot be a node"],
+        &[
+            "is not a node body: a node is an `async fn`",
+            "a sync `fn` cannot be a node",
+        ],
     );
 }
 
@@ -79,7 +91,10 @@ fn an_emitter_not_first_says_to_move_it() {
 fn a_stream_output_into_a_plain_input_is_explained() {
     assert_hint(
         "stream_into_plain",
-        &["cannot feed an input of type `i64`", "only feeds a `Stream<C>` parameter"],
+        &[
+            "cannot feed an input of type `i64`",
+            "only feeds a `Stream<C>` parameter",
+        ],
     );
 }
 
@@ -87,7 +102,10 @@ fn a_stream_output_into_a_plain_input_is_explained() {
 fn a_final_value_into_a_stream_input_is_explained() {
     assert_hint(
         "plain_into_stream",
-        &["`StreamNode<i64, i64>` cannot feed an input of type", "only takes `producer.stream()`"],
+        &[
+            "`StreamNode<i64, i64>` cannot feed an input of type",
+            "only takes `producer.stream()`",
+        ],
     );
 }
 

@@ -113,7 +113,11 @@ fn a_cancel_waits_until_siblings_took_the_current_chunk() {
         (a_saw.take(), b_saw.take(), flow.value(src))
     });
     assert_eq!(a_saw, ["0", "1"]);
-    assert_eq!(b_saw, ["0", "1"], "the sibling keeps every chunk emitted before the cancel");
+    assert_eq!(
+        b_saw,
+        ["0", "1"],
+        "the sibling keeps every chunk emitted before the cancel"
+    );
     assert_eq!(src, Some(1), "the producer saw the cancel at its next emit");
 }
 
@@ -147,8 +151,14 @@ fn every_cycle_without_defaults_is_reported() {
         }
     });
     assert_eq!(failures.len(), 2, "{failures:?}");
-    assert!(failures[0].contains("`b1`") && failures[0].contains("`c1`"), "{failures:?}");
-    assert!(failures[1].contains("`b2`") && failures[1].contains("`c2`"), "{failures:?}");
+    assert!(
+        failures[0].contains("`b1`") && failures[0].contains("`c1`"),
+        "{failures:?}"
+    );
+    assert!(
+        failures[1].contains("`b2`") && failures[1].contains("`c2`"),
+        "{failures:?}"
+    );
 }
 
 /// Bug: a cycle the graph alone proves can never start (no member has defaults on its inputs
@@ -179,7 +189,10 @@ fn build_reports_every_cycle_that_can_never_start() {
         other => panic!("expected the cycles, got {other:?}"),
     }
     let msg = err.to_string();
-    assert!(msg.contains("`inc#0` (inputs #0), `id#1` (inputs #0)") && msg.contains("`inc#2`"), "{msg}");
+    assert!(
+        msg.contains("`inc#0` (inputs #0), `id#1` (inputs #0)") && msg.contains("`inc#2`"),
+        "{msg}"
+    );
 }
 
 /// Bug: a streaming producer that panicked mid-stream made every re-run return
@@ -277,7 +290,11 @@ fn completed_lists_a_producer_left_by_a_consumer_that_stopped_early() {
         );
         let mut flow = b.build().unwrap();
         let outcome = flow.run_until_complete(RunOptions::new()).unwrap();
-        (outcome.is_completed(), outcome.suspended().to_vec(), outcome.to_string())
+        (
+            outcome.is_completed(),
+            outcome.suspended().to_vec(),
+            outcome.to_string(),
+        )
     });
     assert!(outcome.0);
     assert_eq!(outcome.1.len(), 1, "{:?}", outcome.1);
@@ -425,7 +442,10 @@ fn a_body_sees_its_node_and_the_callers_context() {
                 async move {
                     let me = current_node().expect("inside a body");
                     let tag = context::<String>().expect("a context per node");
-                    push(&l, format!("{} gen={:?} run={} ctx={tag}", me.name, me.generation, me.run));
+                    push(
+                        &l,
+                        format!("{} gen={:?} run={} ctx={tag}", me.name, me.generation, me.run),
+                    );
                     x + 1
                 }
             },
@@ -450,7 +470,10 @@ fn a_body_sees_its_node_and_the_callers_context() {
             },
             (),
         );
-        b.build().unwrap().run_until_complete(RunOptions::new().context(7u32)).unwrap();
+        b.build()
+            .unwrap()
+            .run_until_complete(RunOptions::new().context(7u32))
+            .unwrap();
         (seen.take(), current_node())
     });
     assert_eq!(

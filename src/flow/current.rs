@@ -88,13 +88,16 @@ fn with_current<R>(f: impl FnOnce(&Rc<FlowState>, u32) -> Option<R>) -> Option<R
     f(&state, n)
 }
 
+/// A context factory with its value type erased.
+pub(crate) type MakeContext = dyn Fn(&NodeInfo) -> Rc<dyn Any>;
+
 /// Where the per-run context value comes from.
 #[derive(Clone)]
 pub(crate) enum ContextSource {
     /// One value shared by every node.
     Value(Rc<dyn Any>),
     /// One value per node and run, made on demand.
-    Factory(Rc<dyn Fn(&NodeInfo) -> Rc<dyn Any>>),
+    Factory(Rc<MakeContext>),
 }
 
 impl fmt::Debug for ContextSource {

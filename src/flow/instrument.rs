@@ -86,7 +86,13 @@ pub(crate) fn chunk(g: &Graph, n: u32) {
 }
 
 pub(crate) fn cycle_broken(g: &Graph, n: u32, inputs: &[usize]) {
-    node_event!(debug, g, n, "broke a cycle with defaults", inputs = format!("{inputs:?}"));
+    node_event!(
+        debug,
+        g,
+        n,
+        "broke a cycle with defaults",
+        inputs = format!("{inputs:?}")
+    );
     with_node(g, n, |i, node| i.flow_cycle_broken(node, inputs));
 }
 

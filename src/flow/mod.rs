@@ -39,7 +39,6 @@
 mod args;
 mod builder;
 mod current;
-mod scheduler;
 mod error;
 mod export;
 mod generation;
@@ -48,6 +47,7 @@ mod instrument;
 mod resolve;
 mod run;
 mod runner;
+mod scheduler;
 mod state;
 mod stream;
 
@@ -56,7 +56,6 @@ pub use args::{ArgList, IntoArgs, NodeFn, StateFn, StreamFn};
 pub use args::{Cells, GatherFault, InputSlot, InputSpec, PortSpec, Reader, SourceRef, StartCx};
 pub use builder::FlowBuilder;
 pub use current::{NodeInfo, context, current_node};
-pub use scheduler::NodeStats;
 pub use error::{BoxError, BuildError, CycleMember, Failure, FlowError, NodeFault, StreamCancelled};
 pub use generation::{Generation, clip, inc, stitch};
 pub use handles::{
@@ -64,6 +63,7 @@ pub use handles::{
     unconnected_or, unconnected_stream,
 };
 pub use run::{Flow, Outcome, RunOptions, Suspended, Waiting};
+pub use scheduler::NodeStats;
 #[doc(hidden)]
 pub use state::Mode;
 pub use stream::{Emit, Emitter, Fold, Next, Stream};

@@ -38,7 +38,11 @@ impl Resolver {
     /// Resolves queued node `n`: makes every resumable leaf ready. Every cycle without a usable
     /// default that was reached is appended to `failures` (all of them, not only the last).
     pub(crate) fn resolve(&mut self, g: &mut Graph, n: u32, failures: &mut Vec<Failure>) {
-        let reach = if nothing_new(g, n) { Reach::ResumeOnly } else { Reach::Full };
+        let reach = if nothing_new(g, n) {
+            Reach::ResumeOnly
+        } else {
+            Reach::Full
+        };
         if let Some(action) = fast_path(g, n, reach) {
             if let Some(a) = action {
                 g.make_ready(n, a);

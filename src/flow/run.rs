@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use super::args::{Cells, StartCx};
 use super::current::{ContextSource, NodeInfo};
-use super::scheduler::{NodeStats, Scheduler};
 use super::error::FlowError;
 use super::generation::Generation;
 use super::handles::{AsNode, NodeId, Output, StreamNode};
+use super::scheduler::{NodeStats, Scheduler};
 use super::state::FlowState;
 use crate::runtime::{EventLoop, RunError};
 

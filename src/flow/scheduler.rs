@@ -198,7 +198,10 @@ impl Scheduler {
             // A streaming run that failed after some chunks is retried under the same run
             // index with the chunk count going on, so the generation never goes backwards and
             // its stream consumers keep reading the same run (issue 7).
-            if !node.generation.is_some_and(|gn| gn.run() == node.run && !gn.is_finished()) {
+            if !node
+                .generation
+                .is_some_and(|gn| gn.run() == node.run && !gn.is_finished())
+            {
                 node.chunks = 0;
             }
             let first = node.ports.0;

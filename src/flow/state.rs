@@ -251,7 +251,9 @@ impl Graph {
             return false;
         }
         if self.stop.is_none() {
-            let generation = self.nodes[n as usize].generation.expect("a reached limit implies a generation");
+            let generation = self.nodes[n as usize]
+                .generation
+                .expect("a reached limit implies a generation");
             self.stop = Some(Stop::Limit { node: n, generation });
             if self.instrumented {
                 super::instrument::limit_reached(self, n);
@@ -299,7 +301,7 @@ impl Graph {
     /// sibling still has to take is resumed by [`chunk_taken`](Graph::chunk_taken).
     pub(crate) fn cancel_stream(&mut self, p: u32) {
         let prod = &mut self.nodes[p as usize];
-        if !prod.generation.is_some_and(|gn| !gn.is_finished()) || prod.cancelled_at.is_some() {
+        if prod.generation.is_none_or(|gn| gn.is_finished()) || prod.cancelled_at.is_some() {
             return;
         }
         prod.cancelled_at = Some(prod.chunks);

@@ -272,9 +272,7 @@ impl<C: Clone> Stream<C> {
     pub async fn cancel(&mut self) {
         match &mut self.source {
             Source::Given { chunks, next } => *next = chunks.len(),
-            Source::Live {
-                shared, port, done, ..
-            } => {
+            Source::Live { shared, port, done, .. } => {
                 if *done {
                     return;
                 }
@@ -383,10 +381,7 @@ fn detach(g: &mut Graph, port: u32) {
 
 impl<C> Drop for Stream<C> {
     fn drop(&mut self) {
-        let Source::Live {
-            shared, port, done, ..
-        } = &self.source
-        else {
+        let Source::Live { shared, port, done, .. } = &self.source else {
             return;
         };
         if *done {

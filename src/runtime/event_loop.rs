@@ -410,7 +410,9 @@ fn record_poll(core: &mut Core, id: TaskId, elapsed: Option<Duration>) {
             core.stats.slow_polls += 1;
             #[cfg(feature = "tracing")]
             match &_label {
-                Some(node) => tracing::warn!(target: "flowloop", task = %id, %node, elapsed_us = e.as_micros() as u64, "slow poll in node {node}"),
+                Some(node) => {
+                    tracing::warn!(target: "flowloop", task = %id, %node, elapsed_us = e.as_micros() as u64, "slow poll in node {node}")
+                }
                 None => tracing::warn!(target: "flowloop", task = %id, elapsed_us = e.as_micros() as u64, "slow poll"),
             }
             if let Some(i) = core.instrument.as_mut() {
