@@ -143,3 +143,13 @@ fn the_fixed_program_compiles() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// The plumbing behind the flow traits is sealed: its types are not reachable and the
+/// argument traits cannot be implemented outside the crate.
+#[test]
+fn the_flow_plumbing_is_sealed() {
+    assert_hint(
+        "sealed_plumbing",
+        &["no `InputSpec` in `flow`", "Sealed` is not satisfied"],
+    );
+}

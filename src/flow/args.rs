@@ -2,7 +2,9 @@
 //! plain `async fn` (or stream producer, or stateful method) becomes a node body.
 //!
 //! The traits here are implemented for functions of 0 to 8 parameters and tuples of 0 to 8
-//! arguments by one macro; users never implement them.
+//! arguments by one macro; users never implement them. The plumbing types are `pub` only so
+//! that the public traits can mention them: this module is private, so outside the crate they
+//! cannot be named, and [`ArgList`] / [`IntoArgs`] are sealed by [`Sealed`].
 
 use std::any::Any;
 use std::cell::RefCell;
@@ -16,7 +18,6 @@ use super::stream::Emitter;
 
 /// The type-erased value cells of one node: its final value and (streaming nodes) its latest
 /// chunk.
-#[doc(hidden)]
 #[derive(Clone)]
 pub struct Cells {
     pub(crate) value: Rc<dyn Any>,
@@ -34,7 +35,6 @@ impl std::fmt::Debug for Cells {
 }
 
 /// What a node needs while starting a run.
-#[doc(hidden)]
 #[derive(Debug)]
 pub struct StartCx<'a> {
     pub(crate) shared: &'a Rc<FlowState>,
@@ -43,15 +43,12 @@ pub struct StartCx<'a> {
 }
 
 /// Reads a producer's latest value (or opens a stream over its chunks) for one port.
-#[doc(hidden)]
 pub type Reader<T> = Rc<dyn Fn(&StartCx<'_>, u32) -> Option<T>>;
 
 /// A constant or default together with the function that clones it for each run.
-#[doc(hidden)]
 pub type Owned<T> = (T, fn(&T) -> T);
 
 /// Where an argument comes from before the flow is built.
-#[doc(hidden)]
 pub enum SourceRef<T> {
     None,
     Out(Output<T>),
@@ -59,7 +56,6 @@ pub enum SourceRef<T> {
 }
 
 /// A converted argument: an optional constant/default and an optional connection.
-#[doc(hidden)]
 pub struct InputSpec<T> {
     pub(crate) value: Option<Owned<T>>,
     pub(crate) source: SourceRef<T>,
@@ -94,7 +90,6 @@ impl<T> std::fmt::Debug for InputSlot<T> {
 }
 
 /// Untyped summary of one argument, for the scheduler.
-#[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
 pub enum PortSpec {
     Own { has_default: bool },
@@ -103,14 +98,12 @@ pub enum PortSpec {
 }
 
 /// Why a port could not be filled when a run started.
-#[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
 pub struct GatherFault {
     pub(crate) input: usize,
 }
 
 /// One typed input slot of a node.
-#[doc(hidden)]
 pub struct InputSlot<T> {
     value: Option<Owned<T>>,
     source: SourceRef<T>,
@@ -175,8 +168,12 @@ impl<T: 'static> InputSlot<T> {
     }
 }
 
+/// Seals [`ArgList`] and [`IntoArgs`]: implemented for tuples only, and not nameable outside
+/// the crate, so nobody else can implement them.
+pub trait Sealed {}
+
 /// A tuple of node parameter types `(T1, .., Tn)`.
-pub trait ArgList: Sized + 'static {
+pub trait ArgList: Sized + 'static + Sealed {
     #[doc(hidden)]
     type Slots: 'static;
     #[doc(hidden)]
@@ -192,7 +189,7 @@ pub trait ArgList: Sized + 'static {
     note = "pass a tuple with one argument per parameter: `()` for none, `(x,)` for one (mind the comma)",
     note = "a stream output (`producer.stream()`) only feeds a `Stream<C>` parameter; pass the producer itself to a plain parameter to get its final value"
 )]
-pub trait IntoArgs<A: ArgList> {
+pub trait IntoArgs<A: ArgList>: Sealed {
     #[doc(hidden)]
     fn into_slots(self) -> (A::Slots, Vec<PortSpec>);
 }
@@ -253,6 +250,8 @@ pub trait StateFn<S, M>: 'static {
 
 macro_rules! arity {
     ($($T:ident $A:ident $i:tt),*) => {
+        impl<$($T),*> Sealed for ($($T,)*) {}
+
         impl<$($T: 'static),*> ArgList for ($($T,)*) {
             type Slots = ($(InputSlot<$T>,)*);
 

@@ -52,8 +52,6 @@ mod state;
 mod stream;
 
 pub use args::{ArgList, IntoArgs, NodeFn, StateFn, StreamFn};
-#[doc(hidden)]
-pub use args::{Cells, GatherFault, InputSlot, InputSpec, PortSpec, Reader, SourceRef, StartCx};
 pub use builder::FlowBuilder;
 pub use current::{NodeInfo, context, current_node};
 pub use error::{BoxError, BuildError, CycleMember, Failure, FlowError, NodeFault, StreamCancelled};
@@ -64,6 +62,4 @@ pub use handles::{
 };
 pub use run::{Flow, Outcome, RunOptions, Suspended, Waiting};
 pub use scheduler::NodeStats;
-#[doc(hidden)]
-pub use state::Mode;
 pub use stream::{Emit, Emitter, Fold, Next, Stream};

@@ -79,9 +79,9 @@ pub(crate) enum Action {
     Publish,
 }
 
-/// How one input port is filled at the start of a run (decided by the scheduler).
+/// How one input port is filled at the start of a run (decided by the scheduler). `pub` only
+/// because the sealed `ArgList` plumbing mentions it; not nameable outside the crate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[doc(hidden)]
 pub enum Mode {
     /// No producer: the constant or default held by the slot.
     Own,
