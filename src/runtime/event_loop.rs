@@ -116,7 +116,14 @@ impl Builder {
     pub fn build(self) -> std::io::Result<EventLoop> {
         let blocking = BlockingPool::new(self.offload_threads, self.offload_stack_size);
         let mut core = Core::new(Driver::new()?, blocking);
-        core.configure(self.instrument, self.time_polls, self.slow_poll);
+        #[allow(unused_mut)]
+        let mut instrument = self.instrument;
+        // `FLOWLOOP_LOG` alone is enough to see output (see `runtime::init_tracing`).
+        #[cfg(feature = "tracing")]
+        if super::trace::init_from_env() && instrument.is_none() {
+            instrument = Some(Box::new(super::trace::TracingInstrument));
+        }
+        core.configure(instrument, self.time_polls, self.slow_poll);
         Ok(EventLoop {
             shared: Rc::new(Shared::new(core)),
             fairness: self.fairness,
@@ -375,9 +382,15 @@ impl EventLoop {
 
 fn record_poll(core: &mut Core, id: TaskId, elapsed: Option<Duration>) {
     if let Some(e) = elapsed {
+        let _label = super::poll_label::take();
         if core.add_poll_time(id, e) {
             #[cfg(feature = "tracing")]
-            tracing::warn!(task = %id, elapsed_us = e.as_micros() as u64, "slow poll");
+            match &_label {
+                Some(node) => {
+                    tracing::warn!(target: "flowloop", task = %id, %node, elapsed_us = e.as_micros() as u64, "slow poll in node {node}")
+                }
+                None => tracing::warn!(target: "flowloop", task = %id, elapsed_us = e.as_micros() as u64, "slow poll"),
+            }
             if let Some(i) = core.instrument.as_mut() {
                 i.slow_poll(id, e);
             }

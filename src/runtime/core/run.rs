@@ -25,6 +25,11 @@ impl Core {
         self.slow_poll = slow_poll;
     }
 
+    /// The slow-poll warning threshold the loop was built with, if any.
+    pub(crate) fn slow_poll(&self) -> Option<Duration> {
+        self.slow_poll
+    }
+
     /// A new `LoopHandle` for other threads.
     pub(crate) fn loop_handle(&self) -> LoopHandle {
         LoopHandle::new(self.remote_tx.clone(), self.driver.waker(), self.handle_token.clone())
