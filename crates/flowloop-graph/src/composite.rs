@@ -10,7 +10,7 @@ use flowloop::flow::Outputs;
 use crate::graph::{Graph, GraphError, PortRef, ports_output};
 use crate::kind::{Call, InputMode, Inputs, Instance, Kind, KindSpec, PortSpec, pending, ready};
 use crate::spec::{GraphSpec, SpecError};
-use crate::{Registry, RegistryError, Value};
+use crate::{Registry, RegistryError};
 
 /// A graph used as a kind: its declared inputs are the kind's inputs (type and default from
 /// the inner port), its declared outputs the kind's outputs. Each run compiles the inner graph
