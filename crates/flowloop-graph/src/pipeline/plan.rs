@@ -290,15 +290,17 @@ impl Plan {
     }
 
     /// What the whole pipeline needs from its caller: the root's needs, and under a root
-    /// seq with visibility `Initial`/`All`, every step's needs not produced before it.
+    /// seq with visibility `Initial`/`All`, every step's needs not produced before it (by the
+    /// step just before, or under `All` by any step before; outputs known only at run time
+    /// count as not produced).
     pub(crate) fn entry_needs(&self) -> Vec<ArgNeed> {
         let root = self.node(self.root);
-        let What::Seq {
-            members,
-            visibility: Some(Visibility::Initial | Visibility::All),
-        } = &root.what
-        else {
-            return self.needs(self.root);
+        let (members, vis) = match &root.what {
+            What::Seq {
+                members,
+                visibility: Some(vis @ (Visibility::Initial | Visibility::All)),
+            } => (members, *vis),
+            _ => return self.needs(self.root),
         };
         let mut all = Vec::new();
         let mut produced: Vec<String> = Vec::new();
@@ -309,6 +311,9 @@ impl Plan {
                 .filter(|(n, _)| !produced.contains(n))
                 .collect();
             merge_needs(&mut all, fresh);
+            if vis == Visibility::Initial {
+                produced.clear();
+            }
             produced.extend(self.node(*id).declared.iter().flatten().cloned());
         }
         all
