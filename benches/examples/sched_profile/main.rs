@@ -15,7 +15,8 @@
 //! The loop rows and flow rows are wall time. The network rows (`tcp_*`, `tls_*`) are the
 //! on-CPU time of the thread running both ends (from `/proc/thread-self/schedstat`): on a
 //! shared machine their wall time mostly measures waiting for a CPU, which swings the ratio by
-//! ±20% between runs, while the work done per round trip is what the comparison is about.
+//! ±20% between runs, while the work done per round trip is what the comparison is about. The
+//! `pipeline_*` rows are on-CPU time too, for the same reason.
 
 use std::process::ExitCode;
 use std::sync::OnceLock;

@@ -9,7 +9,11 @@
 //! The direct loop awaits the same `async fn` 100 times per run, so the difference is what the
 //! pipeline adds per step: picking named arguments, the kind call, naming outputs, and for
 //! `par` a task per member and the merge.
+//!
+//! Both sides run entirely on this thread and never wait, so the figures are on-CPU time
+//! (`net_rows::Stopwatch`): wall time on a shared machine mostly measures waiting for a CPU.
 
+use crate::net_rows::Stopwatch;
 use flowloop_graph::pipeline::{Group, Pipeline, Step};
 use flowloop_graph::{Map, Value, kind};
 
@@ -83,15 +87,51 @@ pub fn rows(quick: bool) -> Vec<(&'static str, f64, f64)> {
         let p = seq_pipeline();
         let expected: u64 = (0..runs).map(|r| r + STEPS as u64).sum();
         let (fl, direct) =
-            crate::measure("pipeline_seq", reps, ops, expected, || run_pipeline(&p, runs), || direct_seq(runs));
+            measure_cpu("pipeline_seq", reps, ops, expected, || run_pipeline(&p, runs), || direct_seq(runs));
         rows.push(("pipeline_seq", fl, direct));
     }
     if crate::selected("pipeline_par") {
         let p = par_pipeline();
         let expected: u64 = (0..runs).map(|r| (r + 1) * STEPS as u64).sum();
         let (fl, direct) =
-            crate::measure("pipeline_par", reps, ops, expected, || run_pipeline(&p, runs), || direct_par(runs));
+            measure_cpu("pipeline_par", reps, ops, expected, || run_pipeline(&p, runs), || direct_par(runs));
         rows.push(("pipeline_par", fl, direct));
     }
     rows
+}
+
+/// Like `crate::measure`, in on-CPU nanoseconds of this thread per operation: one warm-up run
+/// each, then `reps` interleaved runs, medians.
+///
+/// # Panics
+/// If a checksum is wrong (the run skipped work).
+fn measure_cpu(
+    name: &str,
+    reps: usize,
+    ops: u64,
+    expected: u64,
+    mut pipeline: impl FnMut() -> u64,
+    mut direct: impl FnMut() -> u64,
+) -> (f64, f64) {
+    let mut one = |run: &mut dyn FnMut() -> u64| {
+        let watch = Stopwatch::start();
+        let got = std::hint::black_box(run());
+        let cpu = watch.stop().cpu;
+        assert_eq!(got, expected, "{name}: wrong checksum, the run skipped work");
+        cpu.as_nanos() as f64 / ops as f64
+    };
+    let (mut p, mut d) = (Vec::new(), Vec::new());
+    for rep in 0..=reps {
+        let (a, b) = (one(&mut pipeline), one(&mut direct));
+        if rep > 0 {
+            p.push(a);
+            d.push(b);
+        }
+    }
+    (median(&mut p), median(&mut d))
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }

@@ -72,8 +72,8 @@ pub(crate) enum LeafError {
 
 /// The future of an async function step.
 pub(crate) type LeafFuture = Pin<Box<dyn Future<Output = Result<Raw, LeafError>>>>;
-type AsyncFn = dyn Fn(Map) -> LeafFuture + Send + Sync;
-type SyncFn = dyn Fn(Map) -> Result<Raw, LeafError> + Send + Sync;
+pub(crate) type AsyncFn = dyn Fn(Map) -> LeafFuture + Send + Sync;
+pub(crate) type SyncFn = dyn Fn(Map) -> Result<Raw, LeafError> + Send + Sync;
 
 /// How a function step is called.
 #[derive(Clone)]
@@ -236,15 +236,6 @@ fn encode<R: Serialize + 'static>(result: R) -> Result<Raw, LeafError> {
         Value::Map(m) => Raw::Map(Arc::unwrap_or_clone(m)),
         other => Raw::Values(vec![other]),
     })
-}
-
-/// The kind's inputs in port order, from the picked arguments.
-pub(crate) fn kind_inputs(kind: &dyn Kind, args: &Map) -> Vec<Value> {
-    kind.spec()
-        .inputs
-        .iter()
-        .map(|p| args.get(&p.name).cloned().unwrap_or_default())
-        .collect()
 }
 
 /// A kind's outputs as a [`Raw`]: a single map-typed output gives named outputs.

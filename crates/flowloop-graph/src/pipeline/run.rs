@@ -3,6 +3,8 @@
 //! pool, each under its timeout.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::{Pin, pin};
@@ -14,10 +16,11 @@ use flowloop::sync::AsyncQueue;
 use flowloop::{DropPolicy, TaskError, TaskHandle};
 
 use super::error::{Message, RunError};
-use super::leaf::{self, Call, Exec, Leaf, LeafError, Raw, Started};
+use super::leaf::{self, Call, Exec, Leaf, LeafError, Params, Raw, Started};
 use super::plan::{Plan, PlanNode, StepId, What};
 use super::step::{Missing, ParPolicy, Visibility};
-use crate::Map;
+use crate::kind::Kind;
+use crate::{Map, Value};
 
 /// A step skipped because an argument was missing (only for steps marked
 /// [`skip_if_missing`](super::Step::skip_if_missing)).
@@ -226,23 +229,23 @@ fn par_failure(
 /// Merges member outputs in member order; a key produced twice with different values is a
 /// conflict naming both members.
 fn merge(path: &str, paths: &[&str], results: impl Iterator<Item = Map>) -> Result<Map, RunError> {
-    let mut out = Map::new();
-    let mut owners: Vec<usize> = Vec::new();
-    for (i, map) in results.enumerate() {
+    let maps: Vec<Map> = results.collect();
+    let mut owners: HashMap<&str, (usize, &Value)> = HashMap::new();
+    let mut order = Vec::new();
+    for (i, map) in maps.iter().enumerate() {
         for (key, value) in map.iter() {
-            let found = out.keys().position(|k| k == key);
-            match found {
-                None => {
-                    out.insert(key, value.clone());
-                    owners.push(i);
+            match owners.entry(key) {
+                Entry::Vacant(slot) => {
+                    slot.insert((i, value));
+                    order.push((key, value));
                 }
-                Some(at) => {
-                    let old = out.get(key).expect("the key was just found");
+                Entry::Occupied(seen) => {
+                    let (first, old) = *seen.get();
                     if old != value {
                         return Err(RunError::Conflict {
                             step: path.to_string(),
                             key: key.to_string(),
-                            first: paths[owners[at]].to_string(),
+                            first: paths[first].to_string(),
                             second: paths[i].to_string(),
                             first_value: old.clone(),
                             second_value: value.clone(),
@@ -252,7 +255,7 @@ fn merge(path: &str, paths: &[&str], results: impl Iterator<Item = Map>) -> Resu
             }
         }
     }
-    Ok(out)
+    Ok(order.into_iter().map(|(k, v)| (k, v.clone())).collect())
 }
 
 /// The case a dispatch runs for the key in `input`.
@@ -282,8 +285,8 @@ fn dispatch_case(path: &str, argument: &str, cases: &[(String, StepId)], input: 
 
 /// A function step: pick the arguments (or skip), call, name the outputs.
 async fn run_leaf(cx: &RunCx, node: &PlanNode, leaf: &Leaf, input: Map) -> Result<Map, RunError> {
-    let result = match node.mapper.pick(&leaf.params, &input) {
-        Ok(args) => catch(call_leaf(leaf, args))
+    let result = match pick(node, leaf, &input) {
+        Ok(prepared) => catch(call_leaf(prepared, leaf.exec))
             .await
             .unwrap_or_else(|msg| Err(LeafError::Panicked(msg))),
         Err(argument) => Err(LeafError::Missing(argument)),
@@ -323,11 +326,40 @@ fn leaf_error(step: String, e: LeafError) -> RunError {
     }
 }
 
-/// Calls a function step with its picked arguments, where its [`Exec`] says.
-async fn call_leaf(leaf: &Leaf, args: Map) -> Result<Raw, LeafError> {
-    match (&leaf.call, leaf.exec) {
-        (Call::Kind(kind), Exec::Loop) => {
-            let values = leaf::kind_inputs(&**kind, &args);
+/// A function step with its arguments picked: a kind with its port values, or a closure
+/// with its named arguments.
+enum Prepared<'a> {
+    Kind(&'a Arc<dyn Kind>, Vec<Value>),
+    Async(&'a Arc<leaf::AsyncFn>, Map),
+    Sync(&'a Arc<leaf::SyncFn>, Map),
+}
+
+/// Picks the arguments of a function step out of `input`, or names the first missing one.
+fn pick<'a>(node: &PlanNode, leaf: &'a Leaf, input: &Map) -> Result<Prepared<'a>, String> {
+    Ok(match (&leaf.call, &leaf.params) {
+        (Call::Kind(kind), Params::Closed(params)) => Prepared::Kind(kind, node.mapper.pick_values(params, input)?),
+        (Call::Kind(kind), Params::Open) => Prepared::Kind(kind, Vec::new()),
+        (Call::Async(f), params) => Prepared::Async(f, node.mapper.pick(params, input)?),
+        (Call::Sync(f), params) => Prepared::Sync(f, node.mapper.pick(params, input)?),
+    })
+}
+
+/// Calls a function step, where its [`Exec`] says.
+async fn call_leaf(prepared: Prepared<'_>, exec: Exec) -> Result<Raw, LeafError> {
+    match (prepared, exec) {
+        (Prepared::Kind(kind, values), exec) => call_kind(kind, exec, values).await,
+        (Prepared::Async(f, args), _) => f(args).await,
+        (Prepared::Sync(f, args), Exec::Loop) => f(args),
+        (Prepared::Sync(f, args), Exec::Pool) => {
+            let f = Arc::clone(f);
+            offloaded(move || f(args)).await
+        }
+    }
+}
+
+async fn call_kind(kind: &Arc<dyn Kind>, exec: Exec, values: Vec<Value>) -> Result<Raw, LeafError> {
+    match exec {
+        Exec::Loop => {
             match leaf::start_kind(&**kind, values) {
                 Started::Done(r) => r,
                 Started::Pending(fut) => fut
@@ -336,15 +368,9 @@ async fn call_leaf(leaf: &Leaf, args: Map) -> Result<Raw, LeafError> {
                     .map_err(|e| LeafError::Failed(Box::new(Message(e.to_string())))),
             }
         }
-        (Call::Kind(kind), Exec::Pool) => {
+        Exec::Pool => {
             let kind = Arc::clone(kind);
-            offloaded(move || leaf::run_kind_blocking(&*kind, leaf::kind_inputs(&*kind, &args))).await
-        }
-        (Call::Async(f), _) => f(args).await,
-        (Call::Sync(f), Exec::Loop) => f(args),
-        (Call::Sync(f), Exec::Pool) => {
-            let f = Arc::clone(f);
-            offloaded(move || f(args)).await
+            offloaded(move || leaf::run_kind_blocking(&*kind, values)).await
         }
     }
 }
