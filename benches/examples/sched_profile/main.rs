@@ -124,7 +124,11 @@ fn median(v: &mut [f64]) -> f64 {
 /// The name of a row's comparison column: `tokio`, except for workloads compared with the same
 /// work done directly.
 fn reference(name: &str) -> &'static str {
-    if name.starts_with("pipeline_") { "direct" } else { "tokio" }
+    if name.starts_with("pipeline_") {
+        "direct"
+    } else {
+        "tokio"
+    }
 }
 
 fn main() -> ExitCode {

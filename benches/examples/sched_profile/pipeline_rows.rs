@@ -86,15 +86,27 @@ pub fn rows(quick: bool) -> Vec<(&'static str, f64, f64)> {
     if crate::selected("pipeline_seq") {
         let p = seq_pipeline();
         let expected: u64 = (0..runs).map(|r| r + STEPS as u64).sum();
-        let (fl, direct) =
-            measure_cpu("pipeline_seq", reps, ops, expected, || run_pipeline(&p, runs), || direct_seq(runs));
+        let (fl, direct) = measure_cpu(
+            "pipeline_seq",
+            reps,
+            ops,
+            expected,
+            || run_pipeline(&p, runs),
+            || direct_seq(runs),
+        );
         rows.push(("pipeline_seq", fl, direct));
     }
     if crate::selected("pipeline_par") {
         let p = par_pipeline();
         let expected: u64 = (0..runs).map(|r| (r + 1) * STEPS as u64).sum();
-        let (fl, direct) =
-            measure_cpu("pipeline_par", reps, ops, expected, || run_pipeline(&p, runs), || direct_par(runs));
+        let (fl, direct) = measure_cpu(
+            "pipeline_par",
+            reps,
+            ops,
+            expected,
+            || run_pipeline(&p, runs),
+            || direct_par(runs),
+        );
         rows.push(("pipeline_par", fl, direct));
     }
     rows
@@ -113,7 +125,7 @@ fn measure_cpu(
     mut pipeline: impl FnMut() -> u64,
     mut direct: impl FnMut() -> u64,
 ) -> (f64, f64) {
-    let mut one = |run: &mut dyn FnMut() -> u64| {
+    let one = |run: &mut dyn FnMut() -> u64| {
         let watch = Stopwatch::start();
         let got = std::hint::black_box(run());
         let cpu = watch.stop().cpu;

@@ -143,7 +143,17 @@ impl Mapper {
         Ok(args)
     }
 
-    /// Names a step's raw result: `returns`, else the positional names, then output renames.
+    /// The final output keys of a step returning `positional` values (after `returns` and
+    /// renames), when they are known and distinct: the runner then names results without
+    /// looking at the mapper again.
+    pub(crate) fn value_keys(&self, positional: Option<&[String]>) -> Option<Arc<[Arc<str>]>> {
+        let names = self.declared(positional)?;
+        let distinct = names.iter().enumerate().all(|(i, n)| !names[..i].contains(n));
+        distinct.then(|| names.iter().map(|n| Arc::<str>::from(n.as_str())).collect())
+    }
+
+    /// Names a step's raw result: `returns`, else the positional names, then output renames
+    /// (in place: a renamed output keeps its position).
     ///
     /// # Errors
     /// A message saying what did not fit and what to do.
@@ -160,15 +170,17 @@ impl Mapper {
                 ));
             }
         };
-        for (from, to) in &self.outputs {
-            let Some(v) = map.remove(from) else {
+        for (from, _) in &self.outputs {
+            if !map.contains_key(from) {
                 let have: Vec<&str> = map.keys().collect();
                 return Err(format!(
                     "the mapper renames output `{from}`, which the step did not produce (it produced: {})",
                     have.join(", ")
                 ));
-            };
-            map.insert(to, v);
+            }
+        }
+        if !self.outputs.is_empty() {
+            map = map.iter().map(|(k, v)| (self.renamed(k), v.clone())).collect();
         }
         Ok(map)
     }

@@ -46,6 +46,8 @@ pub(crate) struct PlanNode {
     pub(crate) what: What,
     /// The output names, when known before running.
     pub(crate) declared: Option<Vec<String>>,
+    /// For a function step returning positional values: their final keys, when known.
+    pub(crate) value_keys: Option<Arc<[Arc<str>]>>,
 }
 
 /// A checked pipeline: every step, and the root.
@@ -112,6 +114,10 @@ impl Plan {
             }
         };
         check_output_renames(&path, &step.mapper, inner.as_deref())?;
+        let value_keys = match &step.body {
+            Body::Leaf(leaf) => step.mapper.value_keys(leaf.outputs.as_deref()),
+            _ => None,
+        };
         let declared = match step.missing {
             Missing::Skip => None,
             Missing::Fail => step.mapper.declared(inner.as_deref()),
@@ -123,6 +129,7 @@ impl Plan {
             mapper: step.mapper.clone(),
             what,
             declared,
+            value_keys,
         }))
     }
 

@@ -191,8 +191,10 @@ async fn spawn_member(
     queue: &AsyncQueue<Arrival>,
 ) -> TaskHandle<()> {
     let (cx, queue) = (Rc::clone(cx), queue.clone());
+    // Boxed once here, so the spawned task moves a pointer rather than the whole state machine.
+    let step: StepFuture = Box::pin(async move { run_node(&cx, id, input, vis).await });
     let task = async move {
-        let result = run_node(&cx, id, input, vis).await;
+        let result = step.await;
         queue
             .try_put((index, result))
             .ok()
@@ -230,11 +232,12 @@ fn par_failure(
 /// conflict naming both members.
 fn merge(path: &str, paths: &[&str], results: impl Iterator<Item = Map>) -> Result<Map, RunError> {
     let maps: Vec<Map> = results.collect();
-    let mut owners: HashMap<&str, (usize, &Value)> = HashMap::new();
-    let mut order = Vec::new();
+    let total = maps.iter().map(Map::len).sum();
+    let mut owners: HashMap<&str, (usize, &Value)> = HashMap::with_capacity(total);
+    let mut order = Vec::with_capacity(total);
     for (i, map) in maps.iter().enumerate() {
-        for (key, value) in map.iter() {
-            match owners.entry(key) {
+        for (key, value) in map.shared_entries() {
+            match owners.entry(&**key) {
                 Entry::Vacant(slot) => {
                     slot.insert((i, value));
                     order.push((key, value));
@@ -255,7 +258,11 @@ fn merge(path: &str, paths: &[&str], results: impl Iterator<Item = Map>) -> Resu
             }
         }
     }
-    Ok(order.into_iter().map(|(k, v)| (k, v.clone())).collect())
+    let mut out = Map::with_capacity(order.len());
+    for (key, value) in order {
+        out.push_absent(Arc::clone(key), value.clone());
+    }
+    Ok(out)
 }
 
 /// The case a dispatch runs for the key in `input`.
@@ -292,6 +299,14 @@ async fn run_leaf(cx: &RunCx, node: &PlanNode, leaf: &Leaf, input: Map) -> Resul
         Err(argument) => Err(LeafError::Missing(argument)),
     };
     match result {
+        Ok(Raw::Values(values)) if node.value_keys.as_ref().is_some_and(|k| k.len() == values.len()) => {
+            let keys = node.value_keys.as_ref().expect("checked just above");
+            let mut out = Map::with_capacity(keys.len());
+            for (key, value) in keys.iter().zip(values) {
+                out.push_absent(Arc::clone(key), value);
+            }
+            Ok(out)
+        }
         Ok(raw) => node
             .mapper
             .name_outputs(raw, leaf.outputs.as_deref())
@@ -359,15 +374,13 @@ async fn call_leaf(prepared: Prepared<'_>, exec: Exec) -> Result<Raw, LeafError>
 
 async fn call_kind(kind: &Arc<dyn Kind>, exec: Exec, values: Vec<Value>) -> Result<Raw, LeafError> {
     match exec {
-        Exec::Loop => {
-            match leaf::start_kind(&**kind, values) {
-                Started::Done(r) => r,
-                Started::Pending(fut) => fut
-                    .await
-                    .map(|out| leaf::kind_raw(&**kind, out))
-                    .map_err(|e| LeafError::Failed(Box::new(Message(e.to_string())))),
-            }
-        }
+        Exec::Loop => match leaf::start_kind(&**kind, values) {
+            Started::Done(r) => r,
+            Started::Pending(fut) => fut
+                .await
+                .map(|out| leaf::kind_raw(&**kind, out))
+                .map_err(|e| LeafError::Failed(Box::new(Message(e.to_string())))),
+        },
         Exec::Pool => {
             let kind = Arc::clone(kind);
             offloaded(move || leaf::run_kind_blocking(&*kind, values)).await
