@@ -38,6 +38,7 @@
 extern crate self as flowloop_graph;
 
 mod compile;
+pub mod composite;
 mod graph;
 pub mod kind;
 pub mod live;

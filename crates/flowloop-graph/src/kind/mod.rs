@@ -51,6 +51,13 @@ pub trait Kind: Send + Sync + 'static {
         let _ = eager;
         self.spec().lazy_inputs().collect()
     }
+
+    /// The names of the composite kinds this kind is built from, itself included,
+    /// transitively (empty for kinds written in Rust). Used to refuse a composite that
+    /// includes itself.
+    fn includes(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// One node's runner of a [`Kind`], called once per run with the gathered inputs.

@@ -81,10 +81,12 @@ struct State {
     ticking: bool,
     closed: bool,
     failures: Vec<LiveFailure>,
-    errors: BTreeMap<String, String>,
+    /// Visible error state: message, and the node's run count (in the current flow) when it
+    /// failed; cleared once it ran again.
+    errors: BTreeMap<String, (String, u64)>,
+    /// Values and run counts carried over from flows replaced by edits.
     values: HashMap<String, Outputs<Value>>,
     runs: HashMap<String, u64>,
-    seen_runs: HashMap<String, u64>,
     listeners: Vec<Listener>,
     ticks: u64,
 }
@@ -161,7 +163,6 @@ impl LiveGraph {
             errors: BTreeMap::new(),
             values: HashMap::new(),
             runs: HashMap::new(),
-            seen_runs: HashMap::new(),
             listeners: Vec::new(),
             ticks: 0,
         };
@@ -273,18 +274,29 @@ impl LiveGraph {
         let st = self.inner.state.borrow();
         let n = st.graph.node(node)?;
         let i = ports_output(n, output).ok()??;
-        st.values.get(node)?.get(i).cloned()
+        let current = st
+            .compiled
+            .ids
+            .get(node)
+            .and_then(|&id| st.compiled.flow.dyn_value::<Value>(id, i));
+        current.or_else(|| st.values.get(node)?.get(i).cloned())
     }
 
     /// The node's visible error state: the message of its latest failure, until it runs
     /// successfully again.
     pub fn error(&self, node: &str) -> Option<String> {
-        self.inner.state.borrow().errors.get(node).cloned()
+        self.inner.state.borrow().errors.get(node).map(|(m, _)| m.clone())
     }
 
     /// How many times `node` ran (over all ticks).
     pub fn runs(&self, node: &str) -> u64 {
-        self.inner.state.borrow().runs.get(node).copied().unwrap_or(0)
+        let st = self.inner.state.borrow();
+        let current = st
+            .compiled
+            .ids
+            .get(node)
+            .map_or(0, |&id| st.compiled.flow.stats(id).runs);
+        st.runs.get(node).copied().unwrap_or(0) + current
     }
 
     /// Ticks so far.
@@ -324,14 +336,11 @@ impl LiveGraph {
             .map(|(id, inst)| (id.clone(), Rc::clone(inst)))
             .collect();
         let compiled = compile_all(&g, &reuse)?;
-        st.values.retain(|id, _| g.node(id).is_some());
         st.errors.retain(|id, _| g.node(id).is_some());
         if st.ticking {
             st.next = Some((g, compiled));
         } else {
-            st.graph = g;
-            st.compiled = compiled;
-            st.seen_runs.clear();
+            swap_flow(&mut st, g, compiled);
         }
         st.dirty = true;
         self.inner.wake.set();
@@ -359,9 +368,7 @@ async fn tick(inner: &Rc<Inner>) {
     let run = {
         let mut st = inner.state.borrow_mut();
         if let Some((g, c)) = st.next.take() {
-            st.graph = g;
-            st.compiled = c;
-            st.seen_runs.clear();
+            swap_flow(&mut st, g, c);
         }
         st.ticking = true;
         st.dirty = false;
@@ -399,23 +406,39 @@ fn failures_of(result: Result<flowloop::flow::Outcome, FlowError>) -> Vec<LiveFa
     }
 }
 
-fn finish_tick(st: &mut State, result: Result<flowloop::flow::Outcome, FlowError>) -> (Vec<LiveEvent>, Vec<Listener>) {
-    let failures = failures_of(result);
+/// Replaces the flow after an edit, keeping the latest values and run counts of the old one
+/// (read from the new flow once it ran).
+fn swap_flow(st: &mut State, graph: Graph, compiled: Compiled) {
     for (node, &id) in &st.compiled.ids {
-        let total = st.compiled.flow.stats(id).runs;
-        let seen = st.seen_runs.insert(node.clone(), total).unwrap_or(0);
-        if total > seen {
-            *st.runs.entry(node.clone()).or_default() += total - seen;
-            st.errors.remove(node);
+        if graph.node(node).is_none() {
+            st.runs.remove(node);
+            continue;
         }
+        *st.runs.entry(node.clone()).or_default() += st.compiled.flow.stats(id).runs;
         if let Some(out) = st.compiled.flow.dyn_outputs::<Value>(id) {
             st.values.insert(node.clone(), out);
         }
     }
+    st.values.retain(|id, _| graph.node(id).is_some());
+    for (_, at) in st.errors.values_mut() {
+        *at = 0;
+    }
+    st.graph = graph;
+    st.compiled = compiled;
+}
+
+/// Records a finished tick: failures, error states (a node that ran since its failure is
+/// cleared), events. Costs nothing per node when nothing failed.
+fn finish_tick(st: &mut State, result: Result<flowloop::flow::Outcome, FlowError>) -> (Vec<LiveEvent>, Vec<Listener>) {
+    let failures = failures_of(result);
+    let compiled = &st.compiled;
+    let runs_now = |node: &str| compiled.ids.get(node).map_or(0, |&id| compiled.flow.stats(id).runs);
+    st.errors.retain(|node, (_, at)| runs_now(node) <= *at);
     let mut events = Vec::new();
     for f in &failures {
         if let Some(n) = &f.node {
-            st.errors.insert(n.clone(), f.message.clone());
+            let at = runs_now(n);
+            st.errors.insert(n.clone(), (f.message.clone(), at));
         }
         events.push(LiveEvent::Failed(f.clone()));
     }
