@@ -68,6 +68,27 @@ fn a_pipeline_kind_lists_its_arguments_as_ports() {
         .map(|p| (p.name.as_str(), p.default.clone()))
         .collect();
     assert_eq!(ports, [("n", None), ("factor", Some(Value::Int(10)))]);
+
+    // Ports can be chosen by hand (computed defaults are kept).
+    let p = Pipeline::new(seq![inc_kind(), check_kind(), scale_kind()].visibility(Visibility::Initial)).unwrap();
+    let spec = PipelineKind::new("p.y", p).inputs(["factor", "extra"]).spec().clone();
+    let ports: Vec<_> = spec
+        .inputs
+        .iter()
+        .map(|p| (p.name.as_str(), p.default.clone()))
+        .collect();
+    assert_eq!(ports, [("factor", Some(Value::Int(10))), ("extra", None)]);
+}
+
+#[test]
+fn outputs_known_only_in_part_still_count_as_produced() {
+    // `echo` returns a map (keys unknown before running), `inc` certainly produces `n`: under
+    // Initial visibility, `check` reads `n` from the par, so `n` is an input only once.
+    let echo = Step::async_fn("echo", |m: Map| async move { Ok::<_, String>(m) });
+    let p =
+        Pipeline::new(seq![inc_kind(), par![echo, inc_kind()], check_kind()].visibility(Visibility::Initial)).unwrap();
+    assert_eq!(p.inputs(), [("n".to_string(), None)]);
+    assert_eq!(p.outputs(), Some(vec!["n".to_string()]));
 }
 
 #[test]
@@ -114,7 +135,8 @@ fn a_typed_flow_node_runs_a_pipeline() {
     let out = p.flow_node(&mut b, (args,));
     let bad = p.flow_node(&mut b, (Map::from_iter([("n", Value::Int(5000))]),));
     let mut flow = b.build().unwrap();
-    let err = flow.run_until_complete(RunOptions::new()).unwrap_err();
+    // Keep running past the bad node's error, so the good node's value is there to read.
+    let err = flow.run_until_complete(RunOptions::new().terminate_on_error(false)).unwrap_err();
     assert_eq!(
         flow.value(out).map(|m| m.to_string()).as_deref(),
         Some(r#"{"n": 50, "squared": 25}"#)

@@ -59,6 +59,23 @@ impl PipelineKind {
         self
     }
 
+    /// Only these input ports, in this order (keeping computed defaults): for pipelines whose
+    /// steps' outputs are known only at run time, so [`Pipeline::inputs`] also lists arguments
+    /// that earlier steps will produce.
+    pub fn inputs<'a>(mut self, names: impl IntoIterator<Item = &'a str>) -> PipelineKind {
+        let spec = Arc::make_mut(&mut self.spec);
+        let computed = std::mem::take(&mut spec.inputs);
+        for name in names {
+            let port = computed
+                .iter()
+                .find(|p| p.name == name)
+                .cloned()
+                .unwrap_or_else(|| PortSpec::new(name, Type::Any));
+            spec.inputs.push(port);
+        }
+        self
+    }
+
     /// One output port per name, each taking that output of the pipeline.
     pub fn outputs<'a>(mut self, names: impl IntoIterator<Item = &'a str>) -> PipelineKind {
         let names: Arc<[String]> = names.into_iter().map(str::to_string).collect();

@@ -46,6 +46,9 @@ pub(crate) struct PlanNode {
     pub(crate) what: What,
     /// The output names, when known before running.
     pub(crate) declared: Option<Vec<String>>,
+    /// Outputs the step certainly produces (all of `declared` when that is known; for a par
+    /// of partly known members, the known part).
+    pub(crate) certain: Vec<String>,
     /// For a function step returning positional values: their final keys, when known.
     pub(crate) value_keys: Option<Arc<[Arc<str>]>>,
 }
@@ -106,11 +109,13 @@ impl Plan {
                     let id = self.add(case, format!("{path}/{key}"), inherited)?;
                     cases.push((key.clone(), id));
                 }
+                let ids: Vec<StepId> = cases.iter().map(|(_, id)| *id).collect();
+                let declared = self.union_declared(&ids);
                 let what = What::Dispatch {
                     argument: d.argument.clone(),
                     cases,
                 };
-                (what, None)
+                (what, declared)
             }
         };
         check_output_renames(&path, &step.mapper, inner.as_deref())?;
@@ -122,6 +127,11 @@ impl Plan {
             Missing::Skip => None,
             Missing::Fail => step.mapper.declared(inner.as_deref()),
         };
+        let certain = match (&declared, step.mapper.returned()) {
+            (Some(names), _) => names.clone(),
+            (None, None) if step.missing == Missing::Fail => self.certain_inside(&what, &step.mapper),
+            (None, _) => Vec::new(),
+        };
         Ok(self.push(PlanNode {
             path: Arc::from(path),
             timeout: step.timeout,
@@ -129,6 +139,7 @@ impl Plan {
             mapper: step.mapper.clone(),
             what,
             declared,
+            certain,
             value_keys,
         }))
     }
@@ -227,6 +238,41 @@ impl Plan {
         Ok(ids)
     }
 
+    /// What a group certainly produces when its full output list is unknown: the last step's
+    /// for a seq, every member's for a par, what every case produces for a dispatch (renamed
+    /// by the group's mapper).
+    fn certain_inside(&self, what: &What, mapper: &Mapper) -> Vec<String> {
+        let names: Vec<String> = match what {
+            What::Leaf(_) => Vec::new(),
+            What::Seq { members, .. } => self
+                .node(*members.last().expect("a checked seq has members"))
+                .certain
+                .clone(),
+            What::Par { members, .. } => {
+                let mut all: Vec<String> = Vec::new();
+                for id in members {
+                    all.extend(
+                        self.node(*id)
+                            .certain
+                            .iter()
+                            .filter(|n| !all.contains(n))
+                            .cloned()
+                            .collect::<Vec<_>>(),
+                    );
+                }
+                all
+            }
+            What::Dispatch { cases, .. } => {
+                let mut common = self.node(cases[0].1).certain.clone();
+                for (_, id) in &cases[1..] {
+                    common.retain(|n| self.node(*id).certain.contains(n));
+                }
+                common
+            }
+        };
+        mapper.declared(Some(&names)).unwrap_or_default()
+    }
+
     fn union_declared(&self, members: &[StepId]) -> Option<Vec<String>> {
         let mut all: Vec<String> = Vec::new();
         for id in members {
@@ -321,7 +367,7 @@ impl Plan {
             if vis == Visibility::Initial {
                 produced.clear();
             }
-            produced.extend(self.node(*id).declared.iter().flatten().cloned());
+            produced.extend(self.node(*id).certain.iter().cloned());
         }
         all
     }
