@@ -136,7 +136,9 @@ fn a_typed_flow_node_runs_a_pipeline() {
     let bad = p.flow_node(&mut b, (Map::from_iter([("n", Value::Int(5000))]),));
     let mut flow = b.build().unwrap();
     // Keep running past the bad node's error, so the good node's value is there to read.
-    let err = flow.run_until_complete(RunOptions::new().terminate_on_error(false)).unwrap_err();
+    let err = flow
+        .run_until_complete(RunOptions::new().terminate_on_error(false))
+        .unwrap_err();
     assert_eq!(
         flow.value(out).map(|m| m.to_string()).as_deref(),
         Some(r#"{"n": 50, "squared": 25}"#)

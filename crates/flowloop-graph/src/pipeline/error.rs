@@ -161,23 +161,8 @@ pub enum RunError {
         problem: String,
     },
     /// Two members of a `par` produced different values for one key.
-    #[error(
-        "par `{step}`: steps `{first}` and `{second}` both produce `{key}`, with different values ({first_value} vs {second_value})"
-    )]
-    Conflict {
-        /// The par's path.
-        step: String,
-        /// The key.
-        key: String,
-        /// The earlier member (in member order).
-        first: String,
-        /// The later member.
-        second: String,
-        /// The earlier member's value.
-        first_value: Value,
-        /// The later member's value.
-        second_value: Value,
-    },
+    #[error("{0}")]
+    Conflict(Box<Conflict>),
     /// A dispatch key with no case.
     #[error("dispatch `{step}`: no case for key `{key}` (argument `{argument}`); known keys: {}", known.join(", "))]
     UnknownKey {
@@ -210,15 +195,37 @@ impl RunError {
     pub fn step(&self) -> &str {
         match self {
             RunError::Par { failed, .. } => failed.step(),
+            RunError::Conflict(c) => &c.step,
             RunError::MissingArgument { step, .. }
             | RunError::Failed { step, .. }
             | RunError::Panicked { step, .. }
             | RunError::Timeout { step, .. }
             | RunError::BadOutput { step, .. }
-            | RunError::Conflict { step, .. }
             | RunError::UnknownKey { step, .. } => step,
         }
     }
+}
+
+/// Two members of a `par` produced different values for one key.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "par `{step}`: steps `{first}` and `{second}` both produce `{key}`, with different values ({first_value} vs \
+     {second_value})"
+)]
+#[non_exhaustive]
+pub struct Conflict {
+    /// The par's path.
+    pub step: String,
+    /// The key.
+    pub key: String,
+    /// The earlier member (in member order).
+    pub first: String,
+    /// The later member.
+    pub second: String,
+    /// The earlier member's value.
+    pub first_value: Value,
+    /// The later member's value.
+    pub second_value: Value,
 }
 
 fn fmt_list(items: &[String]) -> String {

@@ -65,7 +65,7 @@ mod step;
 use std::future::Future;
 use std::sync::Arc;
 
-pub use error::{DefinitionError, PipelineError, RunError, StepFailure};
+pub use error::{Conflict, DefinitionError, PipelineError, RunError, StepFailure};
 pub use kind::PipelineKind;
 pub use leaf::Exec;
 pub use mapper::Mapper;

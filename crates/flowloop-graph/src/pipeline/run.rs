@@ -15,7 +15,7 @@ use std::task::Poll;
 use flowloop::sync::AsyncQueue;
 use flowloop::{DropPolicy, TaskError, TaskHandle};
 
-use super::error::{Message, RunError};
+use super::error::{Conflict, Message, RunError};
 use super::leaf::{self, Call, Exec, Leaf, LeafError, Params, Raw, Started};
 use super::plan::{Plan, PlanNode, StepId, What};
 use super::step::{Missing, ParPolicy, Visibility};
@@ -195,10 +195,9 @@ async fn spawn_member(
     let step: StepFuture = Box::pin(async move { run_node(&cx, id, input, vis).await });
     let task = async move {
         let result = step.await;
-        queue
-            .try_put((index, result))
-            .ok()
-            .expect("the arrival queue is unbounded and never closed");
+        if queue.try_put((index, result)).is_err() {
+            unreachable!("the arrival queue is unbounded and never closed");
+        }
     };
     flowloop::spawn(task).await.on_drop(DropPolicy::Abort)
 }
@@ -245,14 +244,14 @@ fn merge(path: &str, paths: &[&str], results: impl Iterator<Item = Map>) -> Resu
                 Entry::Occupied(seen) => {
                     let (first, old) = *seen.get();
                     if old != value {
-                        return Err(RunError::Conflict {
+                        return Err(RunError::Conflict(Box::new(Conflict {
                             step: path.to_string(),
                             key: key.to_string(),
                             first: paths[first].to_string(),
                             second: paths[i].to_string(),
                             first_value: old.clone(),
                             second_value: value.clone(),
-                        });
+                        })));
                     }
                 }
             }
