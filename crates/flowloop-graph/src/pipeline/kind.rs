@@ -6,7 +6,7 @@ use std::sync::Arc;
 use flowloop::flow::{FlowBuilder, IntoArgs, Node, Outputs};
 
 use super::{Pipeline, RunError};
-use crate::kind::{Call, Inputs, Instance, Kind, KindSpec, PortSpec, pending};
+use crate::kind::{Call, Inputs, Instance, Kind, KindSpec, OutputSpec, PortSpec, pending};
 use crate::{Map, Type, Value};
 
 /// A [`Pipeline`] as a node kind: one input port per argument the pipeline reads
@@ -17,16 +17,16 @@ use crate::{Map, Type, Value};
 /// use flowloop_graph::pipeline::{Pipeline, PipelineKind};
 /// use flowloop_graph::{Registry, Shelf, kind, seq};
 ///
-/// #[kind(name = "demo.inc")]
-/// async fn inc(x: i64) -> i64 { x + 1 }
+/// #[kind(name = "demo.inc", outputs("x"))]
+/// async fn inc(x: i64) -> (i64,) { (x + 1,) }
 ///
 /// let p = Pipeline::new(seq![inc_kind(), inc_kind()].named("twice")).unwrap();
-/// let k = PipelineKind::new("demo.twice", p).outputs(["out"]);
+/// let k = PipelineKind::new("demo.twice", p).outputs(["x"]);
 /// let mut reg = Registry::new();
 /// reg.register(Shelf::new("demo", "Demo").with(k)).unwrap();
 /// let spec = reg.get("demo.twice").unwrap().spec();
 /// assert_eq!(spec.inputs[0].name, "x");
-/// assert_eq!(spec.outputs[0].name, "out");
+/// assert_eq!(spec.outputs[0].name, "x");
 /// ```
 #[derive(Debug, Clone)]
 pub struct PipelineKind {
@@ -79,11 +79,13 @@ impl PipelineKind {
     /// One output port per name, each taking that output of the pipeline.
     pub fn outputs<'a>(mut self, names: impl IntoIterator<Item = &'a str>) -> PipelineKind {
         let names: Arc<[String]> = names.into_iter().map(str::to_string).collect();
-        let spec = Arc::make_mut(&mut self.spec);
-        spec.outputs.clear();
-        for name in names.iter() {
-            *spec = std::mem::replace(spec, KindSpec::new("")).output(name, Type::Any);
-        }
+        Arc::make_mut(&mut self.spec).outputs = names
+            .iter()
+            .map(|name| OutputSpec {
+                name: name.clone(),
+                ty: Type::Any,
+            })
+            .collect();
         self.outputs = Some(names);
         self
     }

@@ -4,7 +4,7 @@
 //!
 //! # Tutorial
 //!
-//! A step is a function whose parameters are *named arguments*: a [`#[kind]`](crate::kind)
+//! A step is a function whose parameters are *named arguments*: a [`#[kind]`](macro@crate::kind)
 //! function (its parameter names), or a closure taking a serde struct (its field names). It
 //! returns named outputs: a map or serde struct, or a value named by the kind's outputs or
 //! by a [`Mapper`]. Sync `#[kind]` functions and [`Step::sync_fn`] closures run on the

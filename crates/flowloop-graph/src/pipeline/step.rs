@@ -91,12 +91,15 @@ impl std::fmt::Debug for Group {
 }
 
 impl Group {
-    /// Steps run one after another.
+    /// Steps run one after another; the seq's outputs are its last step's outputs (what the
+    /// steps see on the way is set by [`visibility`](Group::visibility)).
     pub fn seq(members: impl IntoIterator<Item = Step>) -> Group {
         Group::new(GroupKind::Seq, members)
     }
 
-    /// Steps run concurrently on the same arguments; their outputs are merged.
+    /// Steps run concurrently on the same arguments, each as its own task; their outputs are
+    /// merged in member order (a key two members produce with different values is a
+    /// [`RunError::Conflict`](super::RunError::Conflict)).
     pub fn par(members: impl IntoIterator<Item = Step>) -> Group {
         Group::new(GroupKind::Par, members)
     }
@@ -206,7 +209,7 @@ pub(crate) enum Body {
 /// clone (functions are shared), `Send + Sync`.
 ///
 /// Function steps come from a node kind ([`Step::kind`], e.g. made by
-/// [`#[kind]`](crate::kind): its parameter names are the argument names), or from a closure
+/// [`#[kind]`](macro@crate::kind): its parameter names are the argument names), or from a closure
 /// taking a serde struct ([`Step::async_fn`], [`Step::sync_fn`]: the struct's fields are the
 /// argument names). A step returns named outputs: a map, a serde struct, or positional values
 /// named by the kind's outputs or by [`Mapper::returns`].
