@@ -68,6 +68,7 @@ pub mod composite;
 mod graph;
 pub mod kind;
 pub mod live;
+pub mod pipeline;
 pub mod pull;
 mod registry;
 pub mod spec;
@@ -84,6 +85,7 @@ pub use value::{ConvertError, Map, Type, Value, from_value, to_value};
 /// Paths used by the code `#[kind]` generates; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::kind::BodyKind;
     pub use crate::kind::{FnKind, FromPort, InputMode, Inputs, IntoPort, KindSpec, PortSpec, pending, ready};
     pub use crate::{Type, Value};
     pub use flowloop::flow::{FlowBuilder, IntoArgs, Node, Outputs};

@@ -308,6 +308,7 @@ fn kind_fn(func: &ItemFn, args: &Args, params: &[Param], ret: &Ret, streaming: b
     } else {
         quote!(#(#ids),*)
     };
+    let body_kind = func.sig.asyncness.is_none().then(|| quote!(.body(p::BodyKind::Sync)));
     let convert = convert_result(ret);
     let body = if func.sig.asyncness.is_some() {
         quote!(p::pending(async move { let __out = #fname(#call_args).await; #convert }))
@@ -319,7 +320,7 @@ fn kind_fn(func: &ItemFn, args: &Args, params: &[Param], ret: &Ret, streaming: b
         #[doc = #doc_line]
         #vis fn #kfn() -> ::flowloop_graph::kind::FnKind {
             use ::flowloop_graph::__private as p;
-            let spec = p::KindSpec::new(#kind_name).doc(#doc) #(#ports)* #(#outs)* #stream_spec;
+            let spec = p::KindSpec::new(#kind_name).doc(#doc) #(#ports)* #(#outs)* #stream_spec #body_kind;
             p::FnKind::new(spec, |mut inputs: p::Inputs| {
                 #emitter
                 #(#takes)*

@@ -18,6 +18,18 @@ pub enum InputMode {
     Lazy,
 }
 
+/// How a kind's body runs: awaiting on the loop, or computing in place (and possibly
+/// blocking). Pipelines run [`Sync`](BodyKind::Sync) bodies on the offload pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum BodyKind {
+    /// An `async fn`, or a hand-written kind: runs on the loop.
+    #[default]
+    Async,
+    /// A plain `fn` (`#[kind]` on a non-async function).
+    Sync,
+}
+
 /// One input port of a kind.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PortSpec {
@@ -97,6 +109,9 @@ pub struct KindSpec {
         skip_serializing_if = "Option::is_none"
     )]
     pub stream: Option<Type>,
+    /// How the body runs (not listed in JSON).
+    #[serde(skip)]
+    pub body: BodyKind,
 }
 
 fn ser_type<S: serde::Serializer>(t: &Type, s: S) -> Result<S::Ok, S::Error> {
@@ -119,7 +134,14 @@ impl KindSpec {
             inputs: Vec::new(),
             outputs: Vec::new(),
             stream: None,
+            body: BodyKind::Async,
         }
+    }
+
+    /// With this [`BodyKind`] (`#[kind]` marks plain functions [`Sync`](BodyKind::Sync)).
+    pub fn body(mut self, body: BodyKind) -> KindSpec {
+        self.body = body;
+        self
     }
 
     /// With this doc text.
