@@ -37,6 +37,7 @@ pub(crate) struct Driver {
     modes: Vec<Mode>,
     defaulted: Vec<usize>,
     time_nodes: bool,
+    beacon: Option<std::sync::Arc<super::RunBeacon>>,
     started: Option<Instant>,
     finished: bool,
 }
@@ -52,6 +53,7 @@ impl Driver {
             modes: Vec::new(),
             defaulted: Vec::new(),
             time_nodes: false,
+            beacon: None,
             started: None,
             finished: false,
         }
@@ -64,6 +66,7 @@ impl Driver {
             return Err(FlowError::AlreadyRunning);
         }
         self.time_nodes = options.time_nodes;
+        self.beacon = options.beacon.clone();
         self.started = Some(Instant::now());
         let mut g = self.state.graph.borrow_mut();
         g.epoch = g.epoch.wrapping_add(1);
@@ -182,6 +185,9 @@ impl Driver {
             node.visited = epoch;
             node.runs += 1;
             node.chunks = 0;
+            if let Some(b) = &self.beacon {
+                b.mark(n, node.runs);
+            }
             let first = node.ports.0;
             if g.instrumented {
                 instrument::started(&g, n);

@@ -43,6 +43,7 @@ mod error;
 mod export;
 mod generation;
 mod handles;
+mod inspect;
 mod instrument;
 mod resolve;
 mod run;
@@ -61,6 +62,7 @@ pub use handles::{
     AsNode, Forward, IntoInput, Node, NodeId, Output, StreamNode, TupleField, Unconnected, WithDefault, unconnected,
     unconnected_or,
 };
+pub use inspect::{BeaconMark, FlowEdge, NodeStatus, RunBeacon};
 pub use run::{Flow, Outcome, RunOptions};
 #[doc(hidden)]
 pub use state::Mode;
