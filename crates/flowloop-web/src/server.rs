@@ -372,6 +372,7 @@ impl App {
             "read_only": self.config.access == Access::ReadOnly,
             "commands": self.control.is_some(),
             "instance": self.instance,
+            "clients": self.hub.clients(),
             "sample_ms": self.config.sample_every.as_millis() as u64,
         });
         Response::json(Status::Ok, info.to_string())

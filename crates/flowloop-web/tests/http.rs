@@ -22,7 +22,8 @@ fn page_graph_and_snapshot_are_served_on_one_kept_alive_connection() {
     let (dash, _lp) = dashboard(ServerConfig::new());
     let mut s = connect(dash.addr());
     // Two pipelined requests, then a third after reading.
-    s.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\nGET /api/graph HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\nGET /api/graph HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
     let mut r = BufReader::new(s.try_clone().unwrap());
     let page = read_reply(&mut r);
     assert_eq!(page.status, 200);
@@ -31,7 +32,8 @@ fn page_graph_and_snapshot_are_served_on_one_kept_alive_connection() {
     let graph = read_reply(&mut r).json();
     assert_eq!(graph["nodes"].as_array().unwrap().len(), 2);
     assert_eq!(graph["edges"].as_array().unwrap().len(), 2, "add takes `one` twice");
-    s.write_all(b"GET /api/snapshot HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").unwrap();
+    s.write_all(b"GET /api/snapshot HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .unwrap();
     let snap = read_reply(&mut r);
     assert_eq!(snap.header("connection"), Some("close"));
     assert_eq!(snap.json()["snapshot"]["state"], "idle");
@@ -47,7 +49,8 @@ fn favicon_head_unknown_paths_and_wrong_methods() {
     let icon = get(a, "/favicon.ico");
     assert_eq!((icon.status, icon.header("content-type")), (200, Some("image/svg+xml")));
     let mut s = connect(a);
-    s.write_all(b"HEAD /api/info HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").unwrap();
+    s.write_all(b"HEAD /api/info HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .unwrap();
     let mut head = String::new();
     s.read_to_string(&mut head).unwrap();
     assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
@@ -84,7 +87,11 @@ fn oversized_heads_too_many_headers_and_big_bodies_are_refused() {
     let long = format!("GET /{} HTTP/1.1\r\nHost: t\r\n\r\n", "a".repeat(20_000));
     assert_eq!(exchange(dash.addr(), long.as_bytes()).status, 431);
     let endless = format!("GET / HTTP/1.1\r\nX-Fill: {}", "b".repeat(40_000));
-    assert_eq!(exchange(dash.addr(), endless.as_bytes()).status, 431, "no end of head in sight");
+    assert_eq!(
+        exchange(dash.addr(), endless.as_bytes()).status,
+        431,
+        "no end of head in sight"
+    );
     let many: String = (0..100).map(|i| format!("X-{i}: v\r\n")).collect();
     let req = format!("GET / HTTP/1.1\r\n{many}\r\n");
     assert_eq!(exchange(dash.addr(), req.as_bytes()).status, 431);
@@ -167,7 +174,10 @@ fn read_only_mode_refuses_commands_and_a_taken_port_is_a_bind_error() {
 fn bad_commands_are_answered_with_a_message() {
     let (dash, _lp) = dashboard(ServerConfig::new());
     let post = |body: &str| {
-        let raw = format!("POST /api/command HTTP/1.1\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+        let raw = format!(
+            "POST /api/command HTTP/1.1\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
         exchange(dash.addr(), raw.as_bytes())
     };
     let reply = post("{not json");

@@ -19,7 +19,11 @@ async fn step(x: u64) -> u64 {
 
 /// Runs a ticking cycle of `width` parallel counters under a dashboard on its own thread for
 /// `run_for`; sends the address, then the run's result.
-fn ticking(config: ServerConfig, width: usize, run_for: Duration) -> (std::net::SocketAddr, std::thread::JoinHandle<()>) {
+fn ticking(
+    config: ServerConfig,
+    width: usize,
+    run_for: Duration,
+) -> (std::net::SocketAddr, std::thread::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel();
     let t = std::thread::spawn(move || {
         let mut b = FlowBuilder::new();
@@ -104,7 +108,9 @@ fn two_hundred_concurrent_clients_all_follow_the_stream() {
 fn a_client_that_never_reads_is_dropped_and_others_keep_getting_frames() {
     let mut limits = Limits::default();
     limits.write_timeout = Duration::from_millis(300);
-    let config = ServerConfig::new().limits(limits).sample_every(Duration::from_millis(2));
+    let config = ServerConfig::new()
+        .limits(limits)
+        .sample_every(Duration::from_millis(2));
     // 400 nodes make ~60 kB frames, 500 of them a second: the stuck client's buffers fill fast.
     let (addr, runner) = ticking(config, 400, Duration::from_secs(6));
     let stuck = open_events(addr, "");
@@ -130,7 +136,10 @@ fn a_client_that_never_reads_is_dropped_and_others_keep_getting_frames() {
         }
         assert!(total < 256 << 20, "the server kept writing to a stuck client");
     };
-    assert!(t.elapsed() < Duration::from_secs(6), "dropped while the run still published ({ended})");
+    assert!(
+        t.elapsed() < Duration::from_secs(6),
+        "dropped while the run still published ({ended})"
+    );
     drop(reader);
     runner.join().unwrap();
 }

@@ -36,7 +36,8 @@ pub fn dashboard(config: ServerConfig) -> (FlowDashboard, EventLoop) {
 pub fn connect(addr: SocketAddr) -> TcpStream {
     let s = TcpStream::connect(addr).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(20))).expect("read timeout");
-    s.set_write_timeout(Some(Duration::from_secs(20))).expect("write timeout");
+    s.set_write_timeout(Some(Duration::from_secs(20)))
+        .expect("write timeout");
     s
 }
 
@@ -65,7 +66,11 @@ impl Reply {
 pub fn read_reply(r: &mut BufReader<TcpStream>) -> Reply {
     let mut line = String::new();
     r.read_line(&mut line).expect("status line");
-    let status = line.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status code");
+    let status = line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status code");
     let mut headers = Vec::new();
     loop {
         line.clear();
@@ -95,7 +100,10 @@ pub fn exchange(addr: SocketAddr, raw: &[u8]) -> Reply {
 
 /// `GET path` on a new connection.
 pub fn get(addr: SocketAddr, path: &str) -> Reply {
-    exchange(addr, format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").as_bytes())
+    exchange(
+        addr,
+        format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
 }
 
 /// Reads event-stream lines until a whole event (`id`, `data`) arrived; returns (id, data).
@@ -122,7 +130,11 @@ pub fn next_event(r: &mut BufReader<TcpStream>) -> (u64, serde_json::Value) {
 /// Opens `/events` (with optional extra header lines) and checks the head.
 pub fn open_events(addr: SocketAddr, extra: &str) -> BufReader<TcpStream> {
     let mut s = connect(addr);
-    write!(s, "GET /events HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n{extra}\r\n").expect("send");
+    write!(
+        s,
+        "GET /events HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n{extra}\r\n"
+    )
+    .expect("send");
     let mut r = BufReader::new(s);
     let mut line = String::new();
     r.read_line(&mut line).expect("status");
