@@ -402,7 +402,16 @@ fn generations_completed(flow: &Flow) -> u64 {
 
 fn topology_of(flow: &Flow, edges: &[FlowEdge]) -> Topology {
     let names: Vec<String> = flow.nodes().map(|id| flow.name(id)).collect();
-    let inputs: Vec<Vec<String>> = flow.nodes().map(|id| flow.input_names(id)).collect();
+    let mut inputs: Vec<Vec<String>> = flow.nodes().map(|id| flow.input_names(id)).collect();
+    for e in edges {
+        let names = &mut inputs[e.to.index()];
+        while names.len() <= e.input {
+            names.push(format!("#{}", names.len()));
+        }
+        if names[e.input].is_empty() {
+            names[e.input] = e.input_name.clone();
+        }
+    }
     let heights: Vec<f64> = inputs.iter().map(|i| layout::node_height(i.len())).collect();
     let pairs: Vec<(usize, usize)> = edges.iter().map(|e| (e.from.index(), e.to.index())).collect();
     let placed = layout::layout(&heights, &pairs);
