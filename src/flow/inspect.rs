@@ -72,7 +72,8 @@ impl RunBeacon {
 
     /// Records that `node` started run number `runs` (called by the driver).
     pub(crate) fn mark(&self, node: u32, runs: u64) {
-        self.cell.store(((runs & 0xffff_ffff) << 32) | (u64::from(node) + 1), Ordering::Relaxed);
+        self.cell
+            .store(((runs & 0xffff_ffff) << 32) | (u64::from(node) + 1), Ordering::Relaxed);
     }
 
     /// The node whose run started last, if any.
@@ -93,14 +94,7 @@ impl Flow {
     /// If called from inside one of this flow's node bodies (the scheduler's state is borrowed
     /// then).
     pub fn status(&self, node: impl AsNode) -> NodeStatus {
-        let g = self.state().graph.borrow();
-        match g.nodes[node.node_id().index()].status {
-            Status::Idle => NodeStatus::Idle,
-            Status::Ready(_) => NodeStatus::Ready,
-            Status::Running => NodeStatus::Running,
-            Status::Stalled(_) | Status::EmitTaken | Status::EmitPull | Status::Publishing => NodeStatus::Waiting,
-            Status::Failed => NodeStatus::Failed,
-        }
+        status_of(self.state().graph.borrow().nodes[node.node_id().index()].status)
     }
 
     /// Whether a run of this flow is in progress.
@@ -129,7 +123,9 @@ impl Flow {
 
     /// The names of `node`'s inputs, in order.
     pub fn input_names(&self, node: impl AsNode) -> Vec<String> {
-        self.state().graph.borrow().nodes[node.node_id().index()].input_names.clone()
+        self.state().graph.borrow().nodes[node.node_id().index()]
+            .input_names
+            .clone()
     }
 }
 
@@ -142,5 +138,46 @@ impl Flow {
             .iter()
             .filter_map(|f| f.node().map(|n| (n, f.to_string())))
             .collect()
+    }
+}
+
+/// One node's counters and state, as read by [`Flow::node_views`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NodeView {
+    /// What it is doing.
+    pub status: NodeStatus,
+    /// Its generation (`None` before its first value).
+    pub generation: Option<super::Generation>,
+    /// Runs started, over all runs of the flow.
+    pub runs: u64,
+    /// Time spent polling its body (only with [`RunOptions::time_nodes`](super::RunOptions::time_nodes)).
+    pub run_time: std::time::Duration,
+}
+
+impl Flow {
+    /// Every node's status, generation and counters in creation order, read under one borrow
+    /// (what a sampler wants several times a second).
+    pub fn node_views(&self) -> Vec<NodeView> {
+        let g = self.state().graph.borrow();
+        g.nodes
+            .iter()
+            .map(|n| NodeView {
+                status: status_of(n.status),
+                generation: n.generation,
+                runs: n.runs,
+                run_time: n.run_time,
+            })
+            .collect()
+    }
+}
+
+fn status_of(s: Status) -> NodeStatus {
+    match s {
+        Status::Idle => NodeStatus::Idle,
+        Status::Ready(_) => NodeStatus::Ready,
+        Status::Running => NodeStatus::Running,
+        Status::Stalled(_) | Status::EmitTaken | Status::EmitPull | Status::Publishing => NodeStatus::Waiting,
+        Status::Failed => NodeStatus::Failed,
     }
 }

@@ -62,7 +62,7 @@ pub use handles::{
     AsNode, Forward, IntoInput, Node, NodeId, Output, StreamNode, TupleField, Unconnected, WithDefault, unconnected,
     unconnected_or,
 };
-pub use inspect::{BeaconMark, FlowEdge, NodeStatus, RunBeacon};
+pub use inspect::{BeaconMark, FlowEdge, NodeStatus, NodeView, RunBeacon};
 pub use run::{Flow, Outcome, RunOptions};
 #[doc(hidden)]
 pub use state::Mode;

@@ -14,7 +14,7 @@ use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use flowloop::flow::{Flow, FlowEdge, FlowError, NodeId, NodeStatus, Outcome, Output, RunBeacon, RunOptions};
+use flowloop::flow::{Flow, FlowEdge, FlowError, NodeStatus, NodeView, Outcome, Output, RunBeacon, RunOptions};
 use flowloop::runtime::RemoteTask;
 use flowloop::sync::Event;
 use flowloop::{EventLoop, LoopHandle};
@@ -234,6 +234,9 @@ impl Shared {
         }
         let started = Instant::now();
         let run = self.flow.borrow_mut().run(options);
+        // Cheap: tells the server a run is on (so a node that hogs the CPU from the start is
+        // reported); the first full snapshot follows after one sample interval.
+        self.send(Publication::State(RunState::Running));
         let sampler = flowloop::spawn(Rc::clone(&self).sample(started)).await;
         let ended = first(run, stop.wait()).await;
         sampler.cancel().await;
@@ -252,8 +255,8 @@ impl Shared {
     async fn sample(self: Rc<Self>, started: Instant) {
         let mut last = Sampler::default();
         loop {
-            self.publish_running(started, &mut last);
             flowloop::sleep(self.sample_every).await;
+            self.publish_running(started, &mut last);
         }
     }
 
@@ -285,19 +288,27 @@ impl Shared {
 
     fn snapshot(&self, state: RunState, elapsed: Duration, error: Option<String>, last: &mut Sampler) -> Snapshot {
         let flow = self.flow.borrow();
+        let views = flow.node_views();
         let errors = flow.errors_so_far();
         let previews = self.previews.borrow();
-        let nodes: Vec<NodeSnapshot> = flow
-            .nodes()
-            .map(|id| self.node_snapshot(&flow, id, &errors, previews[id.index()].as_ref(), last))
+        let nodes: Vec<NodeSnapshot> = views
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let error = errors
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| n.index() == i)
+                    .map(|(_, m)| m.as_str());
+                let preview = previews[i].as_ref().and_then(|p| p(&flow));
+                self.node_snapshot(i, v, error, preview, last)
+            })
             .collect();
-        let edges = self.edges.iter().map(|e| edge_snapshot(&flow, e)).collect();
-        let generations = generations_completed(&flow);
-        last.at = Some(Instant::now());
+        let edges = self.edges.iter().map(|e| edge_snapshot(&views, e)).collect();
         Snapshot {
             state,
             elapsed_ms: elapsed.as_millis() as u64,
-            generations,
+            generations: generations_completed(&views),
             nodes,
             edges,
             error,
@@ -306,41 +317,35 @@ impl Shared {
 
     fn node_snapshot(
         &self,
-        flow: &Flow,
-        id: NodeId,
-        errors: &[(NodeId, String)],
-        preview: Option<&PreviewFn>,
+        i: usize,
+        v: &NodeView,
+        error: Option<&str>,
+        preview: Option<String>,
         last: &mut Sampler,
     ) -> NodeSnapshot {
-        let stats = flow.stats(id);
-        let generation = flow.generation(id);
-        let error = errors.iter().rev().find(|(n, _)| *n == id).map(|(_, m)| m.clone());
-        let state = match flow.status(id) {
+        let state = match v.status {
             NodeStatus::Failed => NodeState::Error,
             NodeStatus::Running => NodeState::Running,
             NodeStatus::Ready | NodeStatus::Waiting => NodeState::Waiting,
             _ if error.is_some() => NodeState::Error,
-            _ if generation.is_some() => NodeState::Done,
+            _ if v.generation.is_some() => NodeState::Done,
             _ => NodeState::Idle,
         };
         let timed = self.time_nodes.get();
-        let recent = last.recent(id.index(), stats.runs, stats.run_time);
-        let slow = timed && recent.is_some_and(|r| r >= self.slow_poll.get());
+        let recent = if timed {
+            last.recent(i, v.runs, v.run_time)
+        } else {
+            None
+        };
         NodeSnapshot {
             state,
-            generation: generation.map(|g| g.to_vec()),
-            runs: stats.runs,
-            value: preview
-                .and_then(|p| p(flow))
-                .map(|v| crate::model::truncate(v, PREVIEW_CHARS)),
-            error: error.map(|e| crate::model::truncate(e, 400)),
-            poll_total_us: timed.then(|| stats.run_time.as_micros() as u64),
-            poll_recent_us: if timed {
-                recent.map(|r| r.as_micros() as u64)
-            } else {
-                None
-            },
-            slow,
+            generation: v.generation,
+            runs: v.runs,
+            value: preview.map(|p| crate::model::truncate(p, PREVIEW_CHARS)),
+            error: error.map(|e| crate::model::truncate(e.to_string(), 400)),
+            poll_total_us: timed.then(|| v.run_time.as_micros() as u64),
+            poll_recent_us: recent.map(|r| r.as_micros() as u64),
+            slow: recent.is_some_and(|r| r >= self.slow_poll.get()),
         }
     }
 }
@@ -362,7 +367,6 @@ impl Stopper {
 /// Per-node (runs, run time) at the previous sample, for recent poll time per run.
 #[derive(Debug, Default)]
 struct Sampler {
-    at: Option<Instant>,
     seen: Vec<(u64, Duration)>,
 }
 
@@ -377,21 +381,23 @@ impl Sampler {
     }
 }
 
-fn edge_snapshot(flow: &Flow, e: &FlowEdge) -> EdgeSnapshot {
-    let produced = flow.generation(e.from);
-    let consumed = flow.generation(e.to);
+fn edge_snapshot(views: &[NodeView], e: &FlowEdge) -> EdgeSnapshot {
+    let produced = views[e.from.index()].generation;
+    let consumed = views[e.to.index()].generation;
     let pending = match (produced, consumed) {
-        (Some(p), Some(c)) if p.run() >= c.run() + u64::from(c.is_finished()) && e.from != e.to => Some(p.to_string()),
-        (Some(p), None) => Some(p.to_string()),
+        _ if e.from == e.to => None,
+        (Some(p), Some(c)) if p.run() >= c.run() + u64::from(c.is_finished()) => Some(p),
+        (Some(p), None) => Some(p),
         _ => None,
     };
     EdgeSnapshot { pending }
 }
 
 /// Generations every node has finished (0 until each has produced once).
-fn generations_completed(flow: &Flow) -> u64 {
-    flow.nodes()
-        .map(|id| match flow.generation(id) {
+fn generations_completed(views: &[NodeView]) -> u64 {
+    views
+        .iter()
+        .map(|v| match v.generation {
             Some(g) if g.is_finished() => g.run() + 1,
             Some(g) => g.run(),
             None => 0,

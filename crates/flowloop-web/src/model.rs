@@ -1,6 +1,7 @@
 //! What the page shows, as JSON: the [`Topology`] (nodes, ports, edges and their layout) and
 //! the [`Snapshot`] the flow's loop publishes about every 100 ms.
 
+use flowloop::flow::Generation;
 use serde::Serialize;
 
 /// A node's status on the page (its colour).
@@ -97,8 +98,9 @@ pub struct Topology {
 pub struct NodeSnapshot {
     /// Status (colour).
     pub state: NodeState,
-    /// Generation: `[k]` or `[k, j]`; absent before the first value.
-    pub generation: Option<Vec<u64>>,
+    /// Generation (JSON `[k]` or `[k, j]`); absent before the first value.
+    #[serde(serialize_with = "generation_json")]
+    pub generation: Option<Generation>,
     /// Runs started so far.
     pub runs: u64,
     /// Preview of the latest value (truncated), if the program asked for one.
@@ -118,8 +120,10 @@ pub struct NodeSnapshot {
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
 pub struct EdgeSnapshot {
-    /// The producer's generation when the consumer has not caught up with it yet.
-    pub pending: Option<String>,
+    /// The producer's generation (JSON `[k]` or `[k, j]`) while the consumer has not caught up
+    /// with it.
+    #[serde(serialize_with = "generation_json")]
+    pub pending: Option<Generation>,
 }
 
 /// Everything live, published by the flow's loop about every 100 ms.
@@ -138,6 +142,15 @@ pub struct Snapshot {
     pub edges: Vec<EdgeSnapshot>,
     /// The error that ended the run, if it failed.
     pub error: Option<String>,
+}
+
+/// Writes a generation as `[k]` or `[k, j]` (no allocation).
+fn generation_json<S: serde::Serializer>(g: &Option<Generation>, s: S) -> Result<S::Ok, S::Error> {
+    let mut buf = [0u64; 2];
+    match g {
+        Some(g) => s.collect_seq(g.as_slice(&mut buf)),
+        None => s.serialize_none(),
+    }
 }
 
 /// Shortens `text` to at most `max` characters, marking the cut with `…`.

@@ -25,6 +25,9 @@ const FAVICON: &str = include_str!("page/favicon.svg");
 /// What the flow's side sends to the server thread.
 #[derive(Debug)]
 pub(crate) enum Publication {
+    /// The run's state changed; no node data (cheap to send).
+    State(RunState),
+    /// A full snapshot.
     Snapshot(Snapshot),
 }
 
@@ -278,6 +281,11 @@ impl App {
 
     fn receive(&self, p: Publication) {
         match p {
+            Publication::State(state) => {
+                self.state.set(state);
+                self.last_snapshot.set(Instant::now());
+                return;
+            }
             Publication::Snapshot(s) => {
                 self.state.set(s.state);
                 self.last_snapshot.set(Instant::now());
