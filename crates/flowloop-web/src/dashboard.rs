@@ -343,7 +343,7 @@ impl Shared {
             runs: v.runs,
             value: preview.map(|p| crate::model::truncate(p, PREVIEW_CHARS)),
             error: error.map(|e| crate::model::truncate(e.to_string(), 400)),
-            poll_total_us: timed.then(|| v.run_time.as_micros() as u64),
+            poll_total_us: timed.then_some(v.run_time.as_micros() as u64),
             poll_recent_us: recent.map(|r| r.as_micros() as u64),
             slow: recent.is_some_and(|r| r >= self.slow_poll.get()),
         }

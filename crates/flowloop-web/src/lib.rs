@@ -1,6 +1,6 @@
 //! # flowloop-web
 //!
-//! A live dashboard for [flowloop](flowloop) flows, served by the program itself: an HTTP/1.1
+//! A live dashboard for [`flowloop`] flows, served by the program itself: an HTTP/1.1
 //! and Server-Sent Events server on flowloop's own sockets, running on its own thread with its
 //! own event loop, and one self-contained page (HTML, CSS and plain JS compiled in).
 //!
