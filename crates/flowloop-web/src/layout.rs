@@ -7,9 +7,10 @@ const GAP_X: f64 = 90.0;
 const GAP_Y: f64 = 36.0;
 const MARGIN: f64 = 24.0;
 
-/// Box height for a node with `inputs` input ports.
+/// Box height for a node with `inputs` input ports: title and status rows, one row per port,
+/// then value, error and poll-time rows (the page uses the same row positions).
 pub(crate) fn node_height(inputs: usize) -> f64 {
-    (40.0 + 18.0 * inputs as f64).max(104.0)
+    108.0 + 16.0 * inputs as f64
 }
 
 /// Where every node goes.

@@ -12,7 +12,8 @@ const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir()
   executablePath: '/usr/bin/chromium',
   headless: true,
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-         '--disable-component-update', '--disable-sync'],
+         '--disable-component-update', '--disable-sync', '--disable-renderer-backgrounding',
+         '--disable-backgrounding-occluded-windows', '--disable-background-timer-throttling'],
 });
 try {
   const page = await browser.newPage();
