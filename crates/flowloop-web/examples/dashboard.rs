@@ -67,7 +67,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let flow = b.build()?;
 
     let mut lp = EventLoop::new()?;
-    let dash = FlowDashboard::start(flow, &lp, ServerConfig::new().sample_every(Duration::from_millis(arg(&args, "--sample-ms").unwrap_or(100))))?;
+    let dash = FlowDashboard::start(
+        flow,
+        &lp,
+        ServerConfig::new().sample_every(Duration::from_millis(arg(&args, "--sample-ms").unwrap_or(100))),
+    )?;
     dash.watch(t).watch(sq).watch(par).watch(sum).watch(check);
     dash.time_nodes(Duration::from_millis(100));
     println!("dashboard: {}", dash.url());
