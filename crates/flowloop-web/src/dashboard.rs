@@ -14,7 +14,7 @@ use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use flowloop::flow::{Flow, FlowEdge, FlowError, NodeStatus, NodeView, Outcome, Output, RunBeacon, RunOptions};
+use flowloop::flow::{Flow, FlowEdge, FlowError, NodeId, NodeStatus, NodeView, Outcome, Output, RunBeacon, RunOptions};
 use flowloop::runtime::RemoteTask;
 use flowloop::sync::Event;
 use flowloop::{EventLoop, LoopHandle};
@@ -248,7 +248,16 @@ impl Shared {
             Either::Right(()) => (RunState::Stopped, Ok(RunEnd::Stopped)),
         };
         let error = result.as_ref().err().map(|e| e.to_string());
-        self.publish(state, started.elapsed(), error);
+        let node_errors: Vec<(NodeId, String)> = match &result {
+            Err(e) => e
+                .failures()
+                .iter()
+                .filter_map(|f| f.node().map(|n| (n, f.to_string())))
+                .collect(),
+            Ok(_) => Vec::new(),
+        };
+        let snapshot = self.snapshot(state, started.elapsed(), error, &node_errors, &mut Sampler::default());
+        self.send(Publication::Snapshot(snapshot));
         result
     }
 
@@ -261,12 +270,12 @@ impl Shared {
     }
 
     fn publish_running(&self, started: Instant, last: &mut Sampler) {
-        let snapshot = self.snapshot(RunState::Running, started.elapsed(), None, last);
+        let snapshot = self.snapshot(RunState::Running, started.elapsed(), None, &[], last);
         self.send(Publication::Snapshot(snapshot));
     }
 
     fn publish(&self, state: RunState, elapsed: Duration, error: Option<String>) {
-        let snapshot = self.snapshot(state, elapsed, error, &mut Sampler::default());
+        let snapshot = self.snapshot(state, elapsed, error, &[], &mut Sampler::default());
         self.send(Publication::Snapshot(snapshot));
     }
 
@@ -286,10 +295,20 @@ impl Shared {
         }
     }
 
-    fn snapshot(&self, state: RunState, elapsed: Duration, error: Option<String>, last: &mut Sampler) -> Snapshot {
+    /// Builds a snapshot; `ended_with` holds the node errors of a run that just failed (the
+    /// flow hands them over in its error, so they are no longer in `errors_so_far`).
+    fn snapshot(
+        &self,
+        state: RunState,
+        elapsed: Duration,
+        error: Option<String>,
+        ended_with: &[(NodeId, String)],
+        last: &mut Sampler,
+    ) -> Snapshot {
         let flow = self.flow.borrow();
         let views = flow.node_views();
-        let errors = flow.errors_so_far();
+        let mut errors = flow.errors_so_far();
+        errors.extend_from_slice(ended_with);
         let previews = self.previews.borrow();
         let nodes: Vec<NodeSnapshot> = views
             .iter()
