@@ -5,7 +5,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use flowloop::EventLoop;
-use flowloop::flow::{AsNode, Emitter, FlowBuilder, NodeStatus, RunBeacon, RunOptions, Stream};
+use flowloop::flow::{AsNode, Emitter, Flow, FlowBuilder, NodeId, NodeStatus, RunBeacon, RunOptions, Stream};
 
 async fn slow_one() -> i64 {
     flowloop::sleep(Duration::from_millis(30)).await;
@@ -62,6 +62,11 @@ fn edges_name_consumer_inputs_and_mark_streams_and_defaults() {
     assert!(!flow.is_running());
 }
 
+/// What a watcher sees at one moment (a plain function: no borrow lives across an await).
+fn look(f: &Flow, node: NodeId, beacon: &RunBeacon) -> (bool, NodeStatus, Option<NodeId>) {
+    (f.is_running(), f.status(node), beacon.last().map(|m| m.node))
+}
+
 #[test]
 fn a_task_beside_the_run_sees_running_nodes_errors_so_far_and_the_beacon() {
     let mut b = FlowBuilder::new();
@@ -83,10 +88,8 @@ fn a_task_beside_the_run_sees_running_nodes_errors_so_far_and_the_beacon() {
         .run_until_complete(async move {
             let watcher = flowloop::spawn(async move {
                 for _ in 0..200 {
-                    let f = f2.borrow();
-                    s2.borrow_mut()
-                        .push((f.is_running(), f.status(one), b2.last().map(|m| m.node)));
-                    drop(f);
+                    let sample = look(&f2.borrow(), one.node_id(), &b2);
+                    s2.borrow_mut().push(sample);
                     flowloop::sleep(Duration::from_millis(1)).await;
                 }
             })
