@@ -2,7 +2,9 @@
 //! plain `async fn` (or stream producer, or stateful method) becomes a node body.
 //!
 //! The traits here are implemented for functions of 0 to 8 parameters and tuples of 0 to 8
-//! arguments by one macro; users never implement them.
+//! arguments by one macro; users never implement them. The plumbing types are `pub` only so
+//! that the public traits can mention them: this module is private, so outside the crate they
+//! cannot be named, and [`ArgList`] / [`IntoArgs`] are sealed by [`Sealed`].
 
 use std::any::Any;
 use std::cell::RefCell;
@@ -16,11 +18,12 @@ use super::stream::Emitter;
 
 /// The type-erased value cells of one node: its final value and (streaming nodes) its latest
 /// chunk.
-#[doc(hidden)]
 #[derive(Clone)]
 pub struct Cells {
     pub(crate) value: Rc<dyn Any>,
     pub(crate) chunk: Option<Rc<dyn Any>>,
+    /// Stateful nodes: the `Rc<RefCell<Option<S>>>` holding the state between runs.
+    pub(crate) state: Option<Rc<dyn Any>>,
 }
 
 impl std::fmt::Debug for Cells {
@@ -32,7 +35,6 @@ impl std::fmt::Debug for Cells {
 }
 
 /// What a node needs while starting a run.
-#[doc(hidden)]
 #[derive(Debug)]
 pub struct StartCx<'a> {
     pub(crate) shared: &'a Rc<FlowState>,
@@ -41,15 +43,12 @@ pub struct StartCx<'a> {
 }
 
 /// Reads a producer's latest value (or opens a stream over its chunks) for one port.
-#[doc(hidden)]
 pub type Reader<T> = Rc<dyn Fn(&StartCx<'_>, u32) -> Option<T>>;
 
 /// A constant or default together with the function that clones it for each run.
-#[doc(hidden)]
 pub type Owned<T> = (T, fn(&T) -> T);
 
 /// Where an argument comes from before the flow is built.
-#[doc(hidden)]
 pub enum SourceRef<T> {
     None,
     Out(Output<T>),
@@ -57,7 +56,6 @@ pub enum SourceRef<T> {
 }
 
 /// A converted argument: an optional constant/default and an optional connection.
-#[doc(hidden)]
 pub struct InputSpec<T> {
     pub(crate) value: Option<Owned<T>>,
     pub(crate) source: SourceRef<T>,
@@ -92,7 +90,6 @@ impl<T> std::fmt::Debug for InputSlot<T> {
 }
 
 /// Untyped summary of one argument, for the scheduler.
-#[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
 pub enum PortSpec {
     Own { has_default: bool },
@@ -101,14 +98,12 @@ pub enum PortSpec {
 }
 
 /// Why a port could not be filled when a run started.
-#[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
 pub struct GatherFault {
     pub(crate) input: usize,
 }
 
 /// One typed input slot of a node.
-#[doc(hidden)]
 pub struct InputSlot<T> {
     value: Option<Owned<T>>,
     source: SourceRef<T>,
@@ -173,8 +168,12 @@ impl<T: 'static> InputSlot<T> {
     }
 }
 
+/// Seals [`ArgList`] and [`IntoArgs`]: implemented for tuples only, and not nameable outside
+/// the crate, so nobody else can implement them.
+pub trait Sealed {}
+
 /// A tuple of node parameter types `(T1, .., Tn)`.
-pub trait ArgList: Sized + 'static {
+pub trait ArgList: Sized + 'static + Sealed {
     #[doc(hidden)]
     type Slots: 'static;
     #[doc(hidden)]
@@ -184,13 +183,26 @@ pub trait ArgList: Sized + 'static {
 }
 
 /// A tuple of builder arguments, each convertible ([`IntoInput`]) to the matching parameter.
-pub trait IntoArgs<A: ArgList> {
+#[diagnostic::on_unimplemented(
+    message = "the arguments `{Self}` do not match the node's parameters `{A}`",
+    label = "one argument per parameter, each convertible to its type",
+    note = "pass a tuple with one argument per parameter: `()` for none, `(x,)` for one (mind the comma)",
+    note = "a stream output (`producer.stream()`) only feeds a `Stream<C>` parameter; pass the producer itself to a plain parameter to get its final value"
+)]
+pub trait IntoArgs<A: ArgList>: Sealed {
     #[doc(hidden)]
     fn into_slots(self) -> (A::Slots, Vec<PortSpec>);
 }
 
 /// A plain `async fn` (or closure returning a future) usable as a node body. `M` is an
 /// inference marker (the function's signature).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a node body: a node is an `async fn` (or a closure returning a future)",
+    label = "not an async node body",
+    note = "a sync `fn` cannot be a node: make it `async fn`, or run blocking work with `flowloop::offload` inside one",
+    note = "a node takes 0 to 8 parameters and must be `'static` (move owned data into closures)",
+    note = "a body whose first parameter is an `Emitter<C>` is a streaming node: create it with `FlowBuilder::stream`"
+)]
 pub trait NodeFn<M>: 'static {
     /// The parameter types.
     type Args: ArgList;
@@ -203,6 +215,13 @@ pub trait NodeFn<M>: 'static {
 }
 
 /// A streaming producer: an `async fn` whose first parameter is an [`Emitter<C>`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a streaming node body",
+    label = "expected `async fn(Emitter<C>, ..)`",
+    note = "a streaming node is an `async fn` whose FIRST parameter is its `Emitter<C>`: move the `Emitter` to the front",
+    note = "a sync `fn` cannot be a node: make it `async fn`",
+    note = "a node without an `Emitter` is a plain node: create it with `FlowBuilder::node`"
+)]
 pub trait StreamFn<C, M>: 'static {
     /// The parameter types after the emitter.
     type Args: ArgList;
@@ -215,6 +234,11 @@ pub trait StreamFn<C, M>: 'static {
 }
 
 /// A method of a stateful node: an `async fn(&mut S, T1, ..) -> R`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a method of a stateful node with state `{S}`",
+    label = "expected `async fn(&mut {S}, ..)`",
+    note = "a stateful node's body is an `async fn` taking `&mut self` (the state) first, e.g. `State::run`"
+)]
 pub trait StateFn<S, M>: 'static {
     /// The parameter types after `&mut S`.
     type Args: ArgList;
@@ -226,6 +250,8 @@ pub trait StateFn<S, M>: 'static {
 
 macro_rules! arity {
     ($($T:ident $A:ident $i:tt),*) => {
+        impl<$($T),*> Sealed for ($($T,)*) {}
+
         impl<$($T: 'static),*> ArgList for ($($T,)*) {
             type Slots = ($(InputSlot<$T>,)*);
 

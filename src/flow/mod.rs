@@ -38,7 +38,7 @@
 
 mod args;
 mod builder;
-mod driver;
+mod current;
 mod error;
 mod export;
 mod generation;
@@ -48,22 +48,20 @@ mod instrument;
 mod resolve;
 mod run;
 mod runner;
+mod scheduler;
 mod state;
 mod stream;
 
 pub use args::{ArgList, IntoArgs, NodeFn, StateFn, StreamFn};
-#[doc(hidden)]
-pub use args::{Cells, GatherFault, InputSlot, InputSpec, PortSpec, Reader, SourceRef, StartCx};
 pub use builder::FlowBuilder;
-pub use driver::NodeStats;
+pub use current::{NodeInfo, context, current_node};
 pub use error::{BoxError, BuildError, CycleMember, Failure, FlowError, NodeFault, StreamCancelled};
 pub use generation::{Generation, clip, inc, stitch};
 pub use handles::{
     AsNode, Forward, IntoInput, Node, NodeId, Output, StreamNode, TupleField, Unconnected, WithDefault, unconnected,
-    unconnected_or,
+    unconnected_or, unconnected_stream,
 };
 pub use inspect::{BeaconMark, FlowEdge, NodeStatus, NodeView, RunBeacon};
-pub use run::{Flow, Outcome, RunOptions};
-#[doc(hidden)]
-pub use state::Mode;
+pub use run::{Flow, Outcome, RunOptions, Suspended, Waiting};
+pub use scheduler::NodeStats;
 pub use stream::{Emit, Emitter, Fold, Next, Stream};
