@@ -40,6 +40,7 @@ extern crate self as flowloop_graph;
 pub mod kind;
 mod registry;
 pub mod std;
+pub mod typed;
 pub mod value;
 
 pub use flowloop_macros::kind;
@@ -49,6 +50,7 @@ pub use value::{ConvertError, Map, Type, Value, from_value, to_value};
 /// Paths used by the code `#[kind]` generates; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::typed::TypedFn;
     pub use crate::kind::{FnKind, FromPort, InputMode, Inputs, IntoPort, KindSpec, PortSpec, pending, ready};
     pub use crate::{Type, Value};
     pub use flowloop::flow::{FlowBuilder, IntoArgs, Node, Outputs};

@@ -97,6 +97,9 @@ pub struct KindSpec {
         skip_serializing_if = "Option::is_none"
     )]
     pub stream: Option<Type>,
+    /// For kinds made with `#[kind]`: the typed Rust function (used by code generators).
+    #[serde(skip)]
+    pub typed: Option<crate::typed::TypedFn>,
 }
 
 fn ser_type<S: serde::Serializer>(t: &Type, s: S) -> Result<S::Ok, S::Error> {
@@ -119,6 +122,7 @@ impl KindSpec {
             inputs: Vec::new(),
             outputs: Vec::new(),
             stream: None,
+            typed: None,
         }
     }
 
@@ -146,6 +150,12 @@ impl KindSpec {
     /// Makes the kind streaming, with chunks of type `chunk`.
     pub fn streaming(mut self, chunk: Type) -> KindSpec {
         self.stream = Some(chunk);
+        self
+    }
+
+    /// Records the typed Rust function behind the kind (what `#[kind]` does).
+    pub fn typed_fn(mut self, typed: crate::typed::TypedFn) -> KindSpec {
+        self.typed = Some(typed);
         self
     }
 
