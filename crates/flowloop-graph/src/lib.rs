@@ -37,14 +37,21 @@
 
 extern crate self as flowloop_graph;
 
+mod compile;
+mod graph;
 pub mod kind;
+pub mod pull;
 mod registry;
+pub mod spec;
 pub mod std;
 pub mod typed;
 pub mod value;
 
+pub use compile::Batch;
 pub use flowloop_macros::kind;
+pub use graph::{Graph, GraphError, GraphNode, Layout, OnConnected, PortRef, STREAM_OUTPUT};
 pub use registry::{Registry, RegistryError, Shelf};
+pub use spec::{GraphSpec, SpecError};
 pub use value::{ConvertError, Map, Type, Value, from_value, to_value};
 
 /// Paths used by the code `#[kind]` generates; not part of the public API.
