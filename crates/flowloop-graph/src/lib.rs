@@ -39,6 +39,7 @@ extern crate self as flowloop_graph;
 
 mod compile;
 mod graph;
+pub mod diagram;
 pub mod kind;
 pub mod pull;
 mod registry;

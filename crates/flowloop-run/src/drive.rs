@@ -1,14 +1,20 @@
 //! Driving one run on an event loop: a progress line on a terminal, and Ctrl-C that stops the
 //! run cleanly so the caller can still print what ran.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use std::cell::Cell;
+use std::io::IsTerminal;
+use std::rc::Rc;
+
 use flowloop::EventLoop;
-use flowloop::flow::{Flow, FlowError, Outcome};
+use flowloop::flow::{FlowError, Outcome};
+use flowloop::runtime::{FlowNode, Instrument};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::RunFuture;
 
 /// The slowest the watcher looks at the run (progress refresh and Ctrl-C latency).
 const MAX_TICK: Duration = Duration::from_millis(100);
@@ -30,7 +36,7 @@ pub enum Driven {
 /// Whether a progress line may be drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Progress {
-    /// On stderr when it is a terminal (indicatif hides it otherwise).
+    /// On stderr when it is a terminal.
     Terminal,
     /// Never.
     Off,
@@ -50,38 +56,81 @@ fn interrupt_flag() -> Arc<AtomicBool> {
     .clone()
 }
 
-/// Total node runs so far, over every node of `flow`.
-pub fn node_runs(flow: &Flow) -> u64 {
-    flow.nodes().map(|n| flow.stats(n).runs).sum()
+/// Counts node runs and the newest run index as the flow reports them, for the progress line;
+/// forwards every event to `tracing` too when `FLOWLOOP_LOG` is set.
+struct ProgressInstrument {
+    counts: Rc<Counts>,
+    tracing: Option<flowloop::runtime::TracingInstrument>,
 }
 
-fn progress_bar(progress: Progress) -> ProgressBar {
-    let target = match progress {
-        Progress::Terminal => ProgressDrawTarget::stderr(),
-        Progress::Off => ProgressDrawTarget::hidden(),
-    };
+/// What the progress line shows.
+#[derive(Debug, Default)]
+struct Counts {
+    node_runs: Cell<u64>,
+    generations: Cell<u64>,
+}
+
+impl Instrument for ProgressInstrument {
+    fn task_failed(&mut self, task: flowloop::TaskId, error: &flowloop::TaskError) {
+        if let Some(t) = &mut self.tracing {
+            t.task_failed(task, error);
+        }
+    }
+    fn slow_poll(&mut self, task: flowloop::TaskId, elapsed: Duration) {
+        if let Some(t) = &mut self.tracing {
+            t.slow_poll(task, elapsed);
+        }
+    }
+    fn flow_node_finished(&mut self, node: FlowNode<'_>) {
+        self.counts.node_runs.set(self.counts.node_runs.get() + 1);
+        if let Some(&run) = node.generation.and_then(|g| g.first()) {
+            self.counts.generations.set(self.counts.generations.get().max(run + 1));
+        }
+    }
+}
+
+/// The loop of one run: with the progress counter on a terminal, with `tracing` output when
+/// `FLOWLOOP_LOG` is set.
+fn event_loop(progress: Progress) -> std::io::Result<(EventLoop, Option<Rc<Counts>>)> {
+    let tracing = std::env::var_os(flowloop::runtime::LOG_ENV).is_some();
+    if tracing {
+        flowloop::runtime::init_tracing();
+    }
+    if progress == Progress::Terminal && std::io::stderr().is_terminal() {
+        let counts = Rc::new(Counts::default());
+        let instrument = ProgressInstrument {
+            counts: Rc::clone(&counts),
+            tracing: tracing.then_some(flowloop::runtime::TracingInstrument),
+        };
+        return Ok((EventLoop::builder().instrument(instrument).build()?, Some(counts)));
+    }
+    if tracing {
+        return Ok((EventLoop::builder().instrument(flowloop::runtime::TracingInstrument).build()?, None));
+    }
+    Ok((EventLoop::new()?, None))
+}
+
+fn progress_bar(shown: bool) -> ProgressBar {
+    let target = if shown { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
     let bar = ProgressBar::with_draw_target(None, target);
     bar.set_style(ProgressStyle::with_template("{spinner} {elapsed} {msg}").expect("the template is valid"));
     bar
 }
 
-/// Runs `run` (a flow run future over `flow`) on a new event loop, watching for Ctrl-C and
-/// drawing a progress line (node runs done, runs per second) while it takes longer than a
-/// moment.
+/// Runs `run` (a flow run) on a new event loop, watching for Ctrl-C and, on a terminal,
+/// drawing a progress line (generations done, node runs per second) once the run takes longer
+/// than a moment.
 ///
 /// # Errors
-/// The event loop could not be created or failed.
-pub fn drive(
-    mut lp: EventLoop,
-    flow: &Flow,
-    run: impl Future<Output = Result<Outcome, FlowError>> + 'static,
-    progress: Progress,
-) -> Result<Driven, flowloop::RunError> {
+/// The event loop could not be created, or failed.
+pub fn drive(run: RunFuture, progress: Progress) -> Result<Driven, DriveError> {
+    let (mut lp, counts) = event_loop(progress).map_err(DriveError::Start)?;
     let interrupted = interrupt_flag();
     interrupted.store(false, Ordering::SeqCst);
-    let bar = progress_bar(progress);
+    let bar = progress_bar(counts.is_some());
+    let shown = bar.clone();
     let started = Instant::now();
-    let watch = async {
+    let watch = async move {
         let task = flowloop::spawn(run).await;
         let mut tick = FIRST_TICK;
         loop {
@@ -95,23 +144,40 @@ pub fn drive(
                 let _ = task.cancel().await;
                 return Driven::Interrupted;
             }
-            show(&bar, flow, started);
+            if let Some(counts) = &counts {
+                show(&shown, counts, started);
+            }
             flowloop::sleep(tick).await;
             tick = (tick * 2).min(MAX_TICK);
         }
     };
-    let driven = lp.run_until_complete(watch);
+    let driven = lp.run_until_complete(watch).map_err(DriveError::Loop);
     bar.finish_and_clear();
     driven
 }
 
-fn show(bar: &ProgressBar, flow: &Flow, started: Instant) {
+/// Why [`drive`] could not run the flow.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DriveError {
+    /// The loop could not be created.
+    #[error("cannot start the event loop: {0}")]
+    Start(std::io::Error),
+    /// The loop failed.
+    #[error("event loop: {0}")]
+    Loop(flowloop::RunError),
+}
+
+fn show(bar: &ProgressBar, counts: &Counts, started: Instant) {
     let elapsed = started.elapsed();
     if elapsed < PROGRESS_AFTER {
         return;
     }
-    let runs = node_runs(flow);
+    let runs = counts.node_runs.get();
     let rate = runs as f64 / elapsed.as_secs_f64();
-    bar.set_message(format!("{runs} node runs, {rate:.0} runs/s (Ctrl-C stops and prints what ran)"));
+    let generations = counts.generations.get();
+    bar.set_message(format!(
+        "{generations} generations, {runs} node runs, {rate:.0} runs/s (Ctrl-C stops and prints what ran)"
+    ));
     bar.tick();
 }

@@ -35,12 +35,11 @@ use std::io::{IsTerminal, Write};
 use std::pin::Pin;
 use std::process::ExitCode;
 
-use flowloop::EventLoop;
 use flowloop::flow::{Flow, FlowError, NodeId, Outcome, RunOptions};
 use flowloop_graph::{Batch, Graph, Registry, Value};
 
 pub use args::{InputSet, NodeLimit, RunArgs, apply_sets, limits, parse_generation, parse_limit, parse_set};
-pub use drive::{Driven, Progress, drive};
+pub use drive::{DriveError, Driven, Progress, drive};
 pub use error::RunFailure;
 pub use outputs::{OutputPort, output_ports};
 pub use report::{Ending, Format, OutputRow, Report};
@@ -98,31 +97,16 @@ pub fn run_options(graph: &Graph, target: &dyn Target, args: &RunArgs) -> Result
     Ok(options)
 }
 
-/// A new event loop; with `FLOWLOOP_LOG` set, one that reports its events through `tracing`.
-///
-/// # Errors
-/// The operating system refused the loop's poller.
-pub fn event_loop() -> std::io::Result<EventLoop> {
-    if std::env::var_os(flowloop::runtime::LOG_ENV).is_some() {
-        flowloop::runtime::init_tracing();
-        return EventLoop::builder().instrument(flowloop::runtime::TracingInstrument).build();
-    }
-    EventLoop::new()
-}
-
 /// Runs `target` (compiled from `graph`) with `args` and reads back the printed outputs.
 ///
 /// # Errors
 /// A `--limit` on an unknown node, or the event loop could not start.
 pub fn run(graph: &Graph, target: &mut dyn Target, args: &RunArgs, progress: Progress) -> Result<Report, RunFailure> {
     let options = run_options(graph, target, args)?;
-    let lp = event_loop().map_err(|e| RunFailure::Graph(format!("cannot start the event loop: {e}")))?;
-    let future = target.start(options);
-    let driven = drive(lp, target.flow(), future, progress);
-    let ending = match driven {
+    let ending = match drive(target.start(options), progress) {
         Ok(Driven::Finished(result)) => ending(result),
         Ok(Driven::Interrupted) => Ending::Interrupted,
-        Err(e) => Ending::Failed(vec![format!("event loop: {e}")]),
+        Err(e) => Ending::Failed(vec![e.to_string()]),
     };
     Ok(report(graph, target, ending))
 }
@@ -224,4 +208,27 @@ pub fn print_error(file: &str, message: &str) {
     } else {
         eprintln!("{prefix}: {file}: {message}");
     }
+}
+
+const DEPLOYED_HELP: &str = "\
+Runs the graph this program was generated from (by `flowloop deploy`) and prints each
+output's value and generation, exactly as `flowloop run` does for the same file and options.
+Exit code 0 when the run completed or reached a limit, 1 when a node failed, 2 for bad
+options, 130 after Ctrl-C.";
+
+/// The `main` of a deployed graph binary: parses the same options as `flowloop run`, loads
+/// the embedded graph `text` (for `--set`, limits and the printed outputs), builds the typed
+/// flow with `build` and runs it.
+pub fn deployed_main(name: &'static str, file: &str, text: &str, build: fn(&Graph) -> Result<Box<dyn Target>, RunFailure>) -> ExitCode {
+    use clap::{Args as _, FromArgMatches as _};
+    let command = RunArgs::augment_args(
+        clap::Command::new(name)
+            .about(format!("The graph {file}, compiled to a typed flowloop program"))
+            .after_help(DEPLOYED_HELP),
+    );
+    let args = match command.try_get_matches().and_then(|m| RunArgs::from_arg_matches(&m)) {
+        Ok(args) => args,
+        Err(e) => e.exit(),
+    };
+    main_with(file, text, Registry::with_std(), &args, Box::new(build))
 }
