@@ -129,7 +129,7 @@ pub fn diagnose(text: &str, registry: Registry) -> Vec<Problem> {
     let mut problems = add_nodes(&mut graph, &spec, &at);
     problems.extend(add_edges(&mut graph, &spec, &at));
     problems.extend(check_declarations(&mut graph, &spec, &at));
-    problems.extend(unconnected(&graph, &at));
+    problems.extend(unconnected(&graph, &spec, &at));
     problems.extend(cycles(&graph, &at));
     problems.sort_by_key(|p| (p.line, p.column));
     problems
@@ -241,13 +241,16 @@ fn check_limits(g: &Graph, limits: &BTreeMap<String, Vec<u64>>, at: &Locator<'_>
     problems
 }
 
-/// Inputs with neither an edge nor a value (every one, not just the first).
-fn unconnected(g: &Graph, at: &Locator<'_>) -> Vec<Problem> {
+/// Inputs with neither an edge nor a value (every one, not just the first; an input whose
+/// constant was refused is reported once, for the constant).
+fn unconnected(g: &Graph, spec: &GraphSpec, at: &Locator<'_>) -> Vec<Problem> {
     let mut problems = Vec::new();
     for n in g.nodes() {
+        let given = spec.nodes.iter().find(|s| s.id == n.id()).map(|s| &s.inputs);
         for (i, port) in n.spec().inputs.iter().enumerate() {
             let connected = g.source_of(n.id(), &port.name).is_some();
-            if connected || (port.mode != InputMode::Stream && n.input_value(i).is_some()) {
+            let refused = given.is_some_and(|c| c.contains_key(&port.name));
+            if connected || refused || (port.mode != InputMode::Stream && n.input_value(i).is_some()) {
                 continue;
             }
             let err = GraphError::Unconnected {

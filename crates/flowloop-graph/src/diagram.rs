@@ -29,7 +29,7 @@ pub fn dot(graph: &Graph) -> String {
     let mut out = String::from("digraph flow {\n  rankdir=LR;\n  node [shape=box];\n");
     for n in graph.nodes() {
         let double = if n.spec().stream.is_some() { ", peripheries=2" } else { "" };
-        let label = dot_escape(&format!("{}\n{}", n.id(), n.spec().name));
+        let label = format!("{}\\n{}", dot_escape(n.id()), dot_escape(&n.spec().name));
         let _ = writeln!(out, "  \"{}\" [label=\"{label}\"{double}];", dot_escape(n.id()));
     }
     for (from, to) in graph.edges() {

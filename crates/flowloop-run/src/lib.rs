@@ -221,11 +221,9 @@ options, 130 after Ctrl-C.";
 /// flow with `build` and runs it.
 pub fn deployed_main(name: &'static str, file: &str, text: &str, build: fn(&Graph) -> Result<Box<dyn Target>, RunFailure>) -> ExitCode {
     use clap::{Args as _, FromArgMatches as _};
-    let command = RunArgs::augment_args(
-        clap::Command::new(name)
-            .about(format!("The graph {file}, compiled to a typed flowloop program"))
-            .after_help(DEPLOYED_HELP),
-    );
+    let command = RunArgs::augment_args(clap::Command::new(name))
+        .about(format!("The graph {file}, compiled to a typed flowloop program"))
+        .after_help(DEPLOYED_HELP);
     let args = match command.try_get_matches().and_then(|m| RunArgs::from_arg_matches(&m)) {
         Ok(args) => args,
         Err(e) => e.exit(),
