@@ -1,33 +1,4 @@
-//! Runtime-arity nodes: a node whose inputs and outputs are counted at run time and carry one
-//! value type `V`, wired by index instead of by Rust types. This is how a graph built by name
-//! (the `flowloop-graph` crate, or any other front end) runs on the same executor as typed
-//! flows: same generations, cycles broken by defaults, streams, limits and errors.
-//!
-//! A [`DynamicBuilder`] collects [`DynNode`]s whose inputs name other dynamic nodes by
-//! [`DynId`] (in any order, so cycles are plain references), checks every reference, and
-//! [installs](DynamicBuilder::install) them into a [`FlowBuilder`], next to typed nodes if any.
-//! A node's body is a [`DynBody`]: it receives a [`DynArgs`] (one [`DynArg`] per input, plus
-//! an [`Emitter`] for streaming nodes) and returns [`Outputs`], either at once
-//! ([`DynCall::Ready`], no allocation) or as a boxed future ([`DynCall::Pending`]).
-//!
-//! # Examples
-//! ```
-//! use flowloop::flow::{DynArgs, DynCall, DynInput, DynNode, DynSource, DynamicBuilder, FlowBuilder, Outputs,
-//!     RunOptions};
-//!
-//! // A body from a closure: sum of all inputs.
-//! let add = |args: DynArgs<i64>| DynCall::Ready(Ok(Outputs::One(args.into_values().iter().sum())));
-//! let mut d = DynamicBuilder::new();
-//! let x = d.add(DynNode::new("x", add).input(DynInput::constant("a", 40)));
-//! let y = d.add(DynNode::new("y", add)
-//!     .input(DynInput::connect("a", DynSource::output(x, 0)))
-//!     .input(DynInput::constant("b", 2)));
-//! let mut b = FlowBuilder::new();
-//! let ids = d.install(&mut b).unwrap();
-//! let mut flow = b.build().unwrap();
-//! flow.run_until_complete(RunOptions::new()).unwrap();
-//! assert_eq!(flow.dyn_value::<i64>(ids[y.index()], 0), Some(42));
-//! ```
+//! Runtime-arity nodes (see [`DynamicBuilder`]).
 
 use std::any::Any;
 use std::cell::RefCell;
@@ -384,8 +355,36 @@ pub enum DynBuildError {
     },
 }
 
-/// Collects dynamic nodes and installs them into a [`FlowBuilder`]; see the
-/// [module docs](self).
+/// Runtime-arity nodes: a node whose inputs and outputs are counted at run time and carry one
+/// value type `V`, wired by index instead of by Rust types. This is how a graph built by name
+/// (the `flowloop-graph` crate, or any other front end) runs on the same executor as typed
+/// flows: same generations, cycles broken by defaults, streams, limits and errors.
+///
+/// A [`DynamicBuilder`] collects [`DynNode`]s whose inputs name other dynamic nodes by
+/// [`DynId`] (in any order, so cycles are plain references), checks every reference, and
+/// [installs](DynamicBuilder::install) them into a [`FlowBuilder`], next to typed nodes if any.
+/// A node's body is a [`DynBody`]: it receives a [`DynArgs`] (one [`DynArg`] per input, plus
+/// an [`Emitter`] for streaming nodes) and returns [`Outputs`], either at once
+/// ([`DynCall::Ready`], no allocation) or as a boxed future ([`DynCall::Pending`]).
+///
+/// # Examples
+/// ```
+/// use flowloop::flow::{DynArgs, DynCall, DynInput, DynNode, DynSource, DynamicBuilder, FlowBuilder, Outputs,
+///     RunOptions};
+///
+/// // A body from a closure: sum of all inputs.
+/// let add = |args: DynArgs<i64>| DynCall::Ready(Ok(Outputs::One(args.into_values().iter().sum())));
+/// let mut d = DynamicBuilder::new();
+/// let x = d.add(DynNode::new("x", add).input(DynInput::constant("a", 40)));
+/// let y = d.add(DynNode::new("y", add)
+///     .input(DynInput::connect("a", DynSource::output(x, 0)))
+///     .input(DynInput::constant("b", 2)));
+/// let mut b = FlowBuilder::new();
+/// let ids = d.install(&mut b).unwrap();
+/// let mut flow = b.build().unwrap();
+/// flow.run_until_complete(RunOptions::new()).unwrap();
+/// assert_eq!(flow.dyn_value::<i64>(ids[y.index()], 0), Some(42));
+/// ```
 pub struct DynamicBuilder<V> {
     nodes: Vec<DynNode<V>>,
 }

@@ -32,15 +32,43 @@
 //! assert_eq!(spec.doc, "Repeats a text.");
 //! assert_eq!(spec.inputs[1].name, "times");
 //! ```
+//!
+//! 3. Graphs. A [`Graph`] holds nodes of registered kinds, wired by port name; every edit is
+//!    checked at once. It saves to and loads from a canonical JSON spec ([`spec`],
+//!    `docs/graph-spec.md`), and compiles onto the flow executor for a batch run.
+//!
+//! ```
+//! use flowloop_graph::{Graph, Registry, Value};
+//! let mut g = Graph::new(Registry::with_std());
+//! g.add("math.mul", Some("area")).unwrap();
+//! g.set_constant("area", "a", Value::Int(6)).unwrap();
+//! g.set_constant("area", "b", Value::Int(7)).unwrap();
+//! let text = g.to_json();
+//! let loaded = Graph::from_json(&text, Registry::with_std()).unwrap();
+//! let mut run = loaded.batch().unwrap();
+//! run.run().unwrap();
+//! assert_eq!(run.value("area", "out"), Some(Value::Int(42)));
+//! ```
+//!
+//! 4. Pull and push. [`pull::Pull`] resolves one output, running only what it needs and only
+//!    the branch a lazy kind takes; [`live::LiveGraph`] re-runs the graph when an input is set
+//!    (sets in one tick coalesce) and applies edit batches between runs. [`composite`] turns a
+//!    graph with declared inputs and outputs into a kind.
+//!
+//! Everything runs on the one flow executor of `flowloop::flow` (through its runtime-arity
+//! node API, `flowloop::flow::DynamicBuilder`): same generations, cycles broken by defaults,
+//! streams, limits and errors as typed flows.
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
 extern crate self as flowloop_graph;
 
 mod compile;
+pub mod composite;
 mod graph;
 pub mod diagram;
 pub mod kind;
+pub mod live;
 pub mod pull;
 mod registry;
 pub mod spec;

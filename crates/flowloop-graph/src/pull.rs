@@ -12,10 +12,10 @@ use std::fmt;
 use flowloop::EventLoop;
 use flowloop::flow::{FlowError, Outputs, RunOptions};
 
+use crate::Value;
 use crate::compile::{Plan, compile};
 use crate::graph::{Graph, GraphError, ports_output};
 use crate::kind::InputMode;
-use crate::Value;
 
 /// Whether a [`Pull`] keeps results between calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,12 +208,17 @@ impl Pull {
             }
         }
         let node = &self.graph.nodes_slice()[n];
-        let mut eager: Vec<Option<Value>> = (0..node.spec().inputs.len()).map(|i| node.input_value(i).cloned()).collect();
+        let mut eager: Vec<Option<Value>> = (0..node.spec().inputs.len())
+            .map(|i| node.input_value(i).cloned())
+            .collect();
         for (i, p) in node.spec().inputs.iter().enumerate() {
             if p.mode == InputMode::Lazy {
                 eager[i] = None;
             } else if let Some(src) = self.graph.source_of(node.id(), &p.name) {
-                let producer = self.graph.node(&src.node).ok_or_else(|| GraphError::UnknownNode { node: src.node.clone() })?;
+                let producer = self
+                    .graph
+                    .node(&src.node)
+                    .ok_or_else(|| GraphError::UnknownNode { node: src.node.clone() })?;
                 let out = ports_output(producer, &src.port)?;
                 eager[i] = out.and_then(|o| self.memo.get(&src.node).and_then(|v| v.get(o).cloned()));
             }

@@ -95,14 +95,6 @@ pub enum RegistryError {
         /// The name.
         name: String,
     },
-    /// A composite kind uses itself, directly or through other composites.
-    #[error("composite kind `{name}` includes itself (through {path})")]
-    SelfInclusion {
-        /// The composite.
-        name: String,
-        /// The chain of kinds leading back to it.
-        path: String,
-    },
 }
 
 fn valid_name(name: &str) -> bool {

@@ -46,7 +46,8 @@ fn the_condition_may_itself_be_computed() {
     g.set_constant("cond", "value", Value::Bool(false)).unwrap();
     g.add("flow.passthrough", Some("safe")).unwrap();
     g.set_constant("safe", "value", Value::str("fallback")).unwrap();
-    g.connect_with("safe", "out", "pick", "else", flowloop_graph::OnConnected::Replace).unwrap();
+    g.connect_with("safe", "out", "pick", "else", flowloop_graph::OnConnected::Replace)
+        .unwrap();
     // The gate gives `any`, accepted by the bool input; its value (false) picks `else`.
     g.connect("cond", "out", "pick", "cond").unwrap();
     let mut pull = Pull::new(g, Memo::Off);
@@ -65,7 +66,11 @@ fn switch_takes_only_the_selected_case_and_ifs_nest() {
     assert_eq!(pull.resolve("sw", "out").unwrap(), Value::Int(42));
     assert_eq!(pull.runs("costly"), 0);
     pull.set_constant("sw", "index", Value::Int(7)).unwrap();
-    assert_eq!(pull.resolve("sw", "out").unwrap(), Value::Null, "out of range takes `default`");
+    assert_eq!(
+        pull.resolve("sw", "out").unwrap(),
+        Value::Null,
+        "out of range takes `default`"
+    );
 }
 
 #[test]
@@ -77,10 +82,18 @@ fn memoised_results_are_reused_until_something_upstream_changes() {
     let mut pull = Pull::new(g, Memo::On);
     assert_eq!(pull.resolve("top", "out").unwrap(), Value::Int(44));
     assert_eq!(pull.resolve("top", "out").unwrap(), Value::Int(44));
-    assert_eq!((pull.runs("cheap"), pull.runs("top")), (1, 1), "the second pull ran nothing");
+    assert_eq!(
+        (pull.runs("cheap"), pull.runs("top")),
+        (1, 1),
+        "the second pull ran nothing"
+    );
     pull.set_constant("other", "b", Value::Int(10)).unwrap();
     assert_eq!(pull.resolve("top", "out").unwrap(), Value::Int(62));
-    assert_eq!(pull.runs("cheap"), 1, "upstream of the change only: `cheap` stayed memoised");
+    assert_eq!(
+        pull.runs("cheap"),
+        1,
+        "upstream of the change only: `cheap` stayed memoised"
+    );
     assert_eq!((pull.runs("other"), pull.runs("top")), (2, 2));
 
     let mut fresh = Pull::new(branching(true), Memo::Off);
@@ -103,7 +116,10 @@ fn bad_requests_name_the_node_and_port() {
     let mut pull = Pull::new(common::example("stream.json"), Memo::Off);
     assert!(matches!(pull.resolve("ghost", "out"), Err(PullError::Graph(_))));
     let err = pull.resolve("total", "nope").unwrap_err();
-    assert_eq!(err.to_string(), "node `total` (streams.sum) has no output `nope` (outputs: out)");
+    assert_eq!(
+        err.to_string(),
+        "node `total` (streams.sum) has no output `nope` (outputs: out)"
+    );
     let err = pull.resolve("numbers", "stream").unwrap_err();
     assert!(matches!(err, PullError::StreamPort { .. }), "{err}");
 }

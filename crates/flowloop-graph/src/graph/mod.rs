@@ -424,8 +424,10 @@ impl Graph {
         self.meta.doc = doc.to_string();
     }
 
-    /// Checks what edits cannot: every input is connected or has a value (constant or
-    /// default), and every stream input is connected.
+    /// Checks what edits cannot: every input is connected, has a value (constant or default)
+    /// or is a declared graph input, and every stream input is connected. (A declared input
+    /// still needs a value to run this graph on its own; as a composite the outer node gives
+    /// it one.)
     ///
     /// # Errors
     /// [`GraphError::Unconnected`] naming the first such node and input.
@@ -433,7 +435,8 @@ impl Graph {
         for n in &self.nodes {
             for (i, port) in n.spec().inputs.iter().enumerate() {
                 let connected = self.edges.contains_key(&PortRef::new(&n.id, &port.name));
-                let ok = connected || (port.mode != InputMode::Stream && n.input_value(i).is_some());
+                let declared = || self.meta.inputs.values().any(|p| p.node == n.id && p.port == port.name);
+                let ok = connected || (port.mode != InputMode::Stream && (n.input_value(i).is_some() || declared()));
                 if !ok {
                     return Err(GraphError::Unconnected {
                         node: n.id.clone(),

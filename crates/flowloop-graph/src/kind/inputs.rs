@@ -10,7 +10,9 @@ use crate::Value;
 /// The inputs of one run of a kind, in port order, plus the emitter of a streaming kind.
 #[derive(Debug)]
 pub struct Inputs {
-    args: Vec<Option<DynArg<Value>>>,
+    /// The arguments; a taken one is replaced by a null value and marked in `taken`.
+    args: Vec<DynArg<Value>>,
+    taken: u64,
     emitter: Option<Emitter<Value>>,
     spec: Option<Arc<KindSpec>>,
 }
@@ -20,7 +22,8 @@ impl Inputs {
     pub fn new(args: DynArgs<Value>) -> Inputs {
         let (args, emitter) = args.into_parts();
         Inputs {
-            args: args.into_iter().map(Some).collect(),
+            args,
+            taken: 0,
             emitter,
             spec: None,
         }
@@ -29,7 +32,8 @@ impl Inputs {
     /// Inputs made of plain values (pull evaluation, tests).
     pub fn from_values(values: Vec<Value>) -> Inputs {
         Inputs {
-            args: values.into_iter().map(|v| Some(DynArg::Value(v))).collect(),
+            args: values.into_iter().map(DynArg::Value).collect(),
+            taken: 0,
             emitter: None,
             spec: None,
         }
@@ -49,6 +53,18 @@ impl Inputs {
         self.args.is_empty()
     }
 
+    /// Takes argument `i` out (`None` if missing or already taken; inputs past the 64th can
+    /// be taken more than once, reading null the second time).
+    fn take_arg(&mut self, i: usize) -> Option<DynArg<Value>> {
+        let bit = 1u64.checked_shl(i as u32).unwrap_or(0);
+        if self.taken & bit != 0 {
+            return None;
+        }
+        let slot = self.args.get_mut(i)?;
+        self.taken |= bit;
+        Some(std::mem::replace(slot, DynArg::Value(Value::Null)))
+    }
+
     fn name(&self, i: usize) -> String {
         self.spec
             .as_ref()
@@ -61,7 +77,7 @@ impl Inputs {
     /// # Errors
     /// The input is missing, already taken, or a stream.
     pub fn value(&mut self, i: usize) -> Result<Value, KindError> {
-        match self.args.get_mut(i).and_then(Option::take) {
+        match self.take_arg(i) {
             Some(DynArg::Value(v)) => Ok(v),
             Some(_) => Err(self.shape(i, "is a stream, not a value")),
             None => Err(self.shape(i, "is missing")),
@@ -85,7 +101,7 @@ impl Inputs {
     /// # Errors
     /// The input is missing or a plain value.
     pub fn stream(&mut self, i: usize) -> Result<Stream<Value>, KindError> {
-        match self.args.get_mut(i).and_then(Option::take) {
+        match self.take_arg(i) {
             Some(DynArg::Stream(s)) => Ok(s),
             Some(_) => Err(self.shape(i, "is a value, not a stream (connect a streaming output)")),
             None => Err(self.shape(i, "is missing")),

@@ -1,7 +1,7 @@
 //! Node kinds: what a node of a dynamic graph does, described by a [`KindSpec`] (ports, types,
 //! defaults, outputs, docs) and run by an [`Instance`] per node.
 //!
-//! Most kinds come from the [`#[kind]`](crate::kind) attribute on a plain function; a kind
+//! Most kinds come from the [`#[kind]`](macro@crate::kind) attribute on a plain function; a kind
 //! with state or lazy inputs implements [`Kind`] by hand, or uses [`FnKind`] with a closure.
 
 mod inputs;
@@ -49,6 +49,13 @@ pub trait Kind: Send + Sync + 'static {
     fn needed(&self, eager: &[Option<Value>]) -> Vec<usize> {
         let _ = eager;
         self.spec().lazy_inputs().collect()
+    }
+
+    /// The names of the composite kinds this kind is built from, itself included,
+    /// transitively (empty for kinds written in Rust). Used to refuse a composite that
+    /// includes itself.
+    fn includes(&self) -> Vec<String> {
+        Vec::new()
     }
 }
 
