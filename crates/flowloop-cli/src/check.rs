@@ -47,7 +47,11 @@ pub fn main(args: Args) -> ExitCode {
     } else {
         print_text(&file, &problems);
     }
-    if problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 fn print_text(file: &str, problems: &[Problem]) {
@@ -79,7 +83,10 @@ pub fn components(g: &Graph) -> Vec<Vec<String>> {
         c.sort_unstable();
     }
     found.sort_unstable();
-    found.into_iter().map(|c| c.into_iter().map(|i| ids[i].to_string()).collect()).collect()
+    found
+        .into_iter()
+        .map(|c| c.into_iter().map(|i| ids[i].to_string()).collect())
+        .collect()
 }
 
 /// Tarjan's strongly connected components, iterative (no recursion depth limit).

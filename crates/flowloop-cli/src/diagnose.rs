@@ -116,7 +116,10 @@ pub fn diagnose(text: &str, registry: Registry) -> Vec<Problem> {
     let at = Locator { text };
     if spec.format != FORMAT {
         let (line, column) = at.line_col(at.key("format"));
-        let message = format!("unsupported format {} (this flowloop reads format {FORMAT})", spec.format);
+        let message = format!(
+            "unsupported format {} (this flowloop reads format {FORMAT})",
+            spec.format
+        );
         return vec![Problem {
             line,
             column,
@@ -174,7 +177,11 @@ fn add_edges(g: &mut Graph, spec: &GraphSpec, at: &Locator<'_>) -> Vec<Problem> 
         }
         if let Err(err) = g.connect(&from.node, &from.port, &to.node, &to.port) {
             let from_side = matches!(err, GraphError::UnknownOutput { .. });
-            let pos = if from_side { at.pair("from", &e.from, 0) } else { at.pair("to", &e.to, 0) };
+            let pos = if from_side {
+                at.pair("from", &e.from, 0)
+            } else {
+                at.pair("to", &e.to, 0)
+            };
             problems.push(at.problem(pos, &err));
         }
     }
@@ -268,7 +275,9 @@ fn unconnected(g: &Graph, spec: &GraphSpec, at: &Locator<'_>) -> Vec<Problem> {
 fn cycles(g: &Graph, at: &Locator<'_>) -> Vec<Problem> {
     let mut problems = Vec::new();
     for component in crate::check::components(g) {
-        let starters = component.iter().filter(|n| inside_inputs_without_value(g, &component, n).is_empty());
+        let starters = component
+            .iter()
+            .filter(|n| inside_inputs_without_value(g, &component, n).is_empty());
         if starters.count() > 0 {
             continue;
         }

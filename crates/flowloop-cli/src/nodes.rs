@@ -36,7 +36,10 @@ pub fn main(args: Args) -> ExitCode {
     if let Some(shelf) = &args.shelf {
         if !registry.shelves().any(|s| s == shelf) {
             let known: Vec<&str> = registry.shelves().collect();
-            eprintln!("error: no shelf `{shelf}` (shelves: {}); run `flowloop nodes` to list them all", known.join(", "));
+            eprintln!(
+                "error: no shelf `{shelf}` (shelves: {}); run `flowloop nodes` to list them all",
+                known.join(", ")
+            );
             return ExitCode::from(2);
         }
     }
@@ -94,7 +97,12 @@ fn describe(spec: &KindSpec) -> String {
         .collect();
     let outputs: Vec<String> = spec.outputs.iter().map(|o| format!("{}: {}", o.name, o.ty)).collect();
     let streams = spec.stream.map(|t| format!(", streams {t}")).unwrap_or_default();
-    let mut out = format!("  {}({}) -> {}{streams}\n", spec.name, inputs.join(", "), outputs.join(", "));
+    let mut out = format!(
+        "  {}({}) -> {}{streams}\n",
+        spec.name,
+        inputs.join(", "),
+        outputs.join(", ")
+    );
     for line in spec.doc.lines() {
         let _ = writeln!(out, "      {line}");
     }

@@ -114,7 +114,11 @@ pub fn main(args: Args) -> ExitCode {
     }
     let total = cases.cases.len();
     println!("{total} cases: {} passed, {failed} failed", total - failed);
-    if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 fn load_cases(path: &std::path::Path) -> Result<Cases, RunFailure> {
@@ -159,7 +163,11 @@ fn prepare(file: &str, text: &str, case: &Case) -> Result<(Graph, RunArgs), RunF
             generation: generation(parts, &format!("limits.{node}"))?,
         });
     }
-    let limit_all = case.limit_all.as_ref().map(|p| generation(p, "limit_all")).transpose()?;
+    let limit_all = case
+        .limit_all
+        .as_ref()
+        .map(|p| generation(p, "limit_all"))
+        .transpose()?;
     let args = RunArgs {
         limits,
         limit_all,
@@ -173,7 +181,9 @@ fn generation(parts: &[u64], what: &str) -> Result<flowloop::flow::Generation, R
     match parts {
         [r] => Ok(flowloop::flow::Generation::finished(*r)),
         [r, c] => Ok(flowloop::flow::Generation::chunk(*r, *c)),
-        _ => Err(RunFailure::Usage(format!("{what}: a generation is [run] or [run, chunk]"))),
+        _ => Err(RunFailure::Usage(format!(
+            "{what}: a generation is [run] or [run, chunk]"
+        ))),
     }
 }
 
@@ -235,7 +245,10 @@ fn outcome_problems(report: &Report, case: &Case) -> Vec<String> {
     }
     if let (Some(text), Ending::Failed(errs)) = (&case.error, &report.ending) {
         if !errs.iter().any(|e| e.contains(text.as_str())) {
-            problems.push(format!("error: expected a message containing {text:?}{}", errors(report)));
+            problems.push(format!(
+                "error: expected a message containing {text:?}{}",
+                errors(report)
+            ));
         }
     }
     problems

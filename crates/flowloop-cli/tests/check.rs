@@ -42,7 +42,10 @@ fn every_problem_is_reported_with_its_position() {
         ("broken.json:4:", "unknown kind `math.nope`"),
         ("broken.json:5:", "input `a` of node `b`"),
         ("broken.json:6:", "input `a` of node `c` is not connected"),
-        ("broken.json:7:", "the cycle `loop1` (inputs value), `loop2` (inputs value) cannot start"),
+        (
+            "broken.json:7:",
+            "the cycle `loop1` (inputs value), `loop2` (inputs value) cannot start",
+        ),
         ("broken.json:9:", "input `items` of node `sum` is not connected"),
         ("broken.json:12:", "node `b` (math.add) has no input `zz`"),
         ("broken.json:13:", "no node `ghost`"),
@@ -65,14 +68,22 @@ fn json_lists_problems_with_node_and_port() {
     assert_eq!(v["ok"], false);
     let problems = v["problems"].as_array().unwrap();
     assert_eq!(problems.len(), 7);
-    let zz = problems.iter().find(|p| p["port"] == "zz").expect("the unknown input is reported");
+    let zz = problems
+        .iter()
+        .find(|p| p["port"] == "zz")
+        .expect("the unknown input is reported");
     assert_eq!(zz["node"], "b");
     assert_eq!(zz["line"], 12);
 }
 
 #[test]
 fn a_cycle_with_a_default_is_fine() {
-    let out = flowloop().arg("check").arg(example("counter.json")).arg("--json").output().unwrap();
+    let out = flowloop()
+        .arg("check")
+        .arg(example("counter.json"))
+        .arg("--json")
+        .output()
+        .unwrap();
     assert_eq!(json(&out.stdout)["ok"], true);
 }
 

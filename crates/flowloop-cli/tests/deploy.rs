@@ -10,7 +10,13 @@ use common::{example, file, flowloop, text};
 
 /// Generates the project for `graph` in `out`.
 fn deploy(graph: &Path, out: &Path) {
-    let result = flowloop().arg("deploy").arg(graph).arg("--out").arg(out).output().unwrap();
+    let result = flowloop()
+        .arg("deploy")
+        .arg(graph)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
     assert_eq!(result.status.code(), Some(0), "{}", text(&result.stderr));
 }
 
@@ -62,13 +68,25 @@ fn deployed_binaries_print_what_flowloop_run_prints() {
     for (g, args) in runs {
         // Run from the graphs' directory so both name the file `{g}.json` in their errors.
         let graphs_dir = example("");
-        let expected = outcome(flowloop_cmd().current_dir(&graphs_dir).arg("run").arg(format!("{g}.json")).args(*args));
+        let expected = outcome(
+            flowloop_cmd()
+                .current_dir(&graphs_dir)
+                .arg("run")
+                .arg(format!("{g}.json"))
+                .args(*args),
+        );
         let binary = target.join("release").join(g);
-        let got = outcome(Command::new(&binary).args(*args).env("NO_COLOR", "1").env_remove("FLOWLOOP_LOG"));
+        let got = outcome(
+            Command::new(&binary)
+                .args(*args)
+                .env("NO_COLOR", "1")
+                .env_remove("FLOWLOOP_LOG"),
+        );
         assert_eq!(got, expected, "{g} {args:?}");
     }
     // The runs above cover a limit reached, completion, a failing node and usage errors.
-    let (stdout, _, code) = outcome(Command::new(target.join("release/stream")).args(["--set", "numbers.step=0", "--json"]));
+    let (stdout, _, code) =
+        outcome(Command::new(target.join("release/stream")).args(["--set", "numbers.step=0", "--json"]));
     assert_eq!(code, Some(1));
     assert!(stdout.contains("\"outcome\":\"failed\""), "{stdout}");
 }
@@ -98,19 +116,38 @@ fn generated_code_uses_the_typed_kind_functions() {
     assert!(main.contains("flowloop_graph::std::flow::passthrough_node("), "{main}");
     assert!(main.contains("t.builder().forward(\"next.out\")"), "{main}");
     assert!(main.contains("t.convert(\"count\", \"a\", next_out_later)"), "{main}");
-    assert!(main.contains("flowloop_run::deployed_main(\"tally\", \"counter.json\", GRAPH, build)"), "{main}");
+    assert!(
+        main.contains("flowloop_run::deployed_main(\"tally\", \"counter.json\", GRAPH, build)"),
+        "{main}"
+    );
     let manifest = std::fs::read_to_string(out.join("Cargo.toml")).unwrap();
-    assert!(manifest.contains("name = \"tally\"") && manifest.contains("crates/flowloop-run\""), "{manifest}");
+    assert!(
+        manifest.contains("name = \"tally\"") && manifest.contains("crates/flowloop-run\""),
+        "{manifest}"
+    );
     assert_eq!(
         std::fs::read_to_string(out.join("counter.json")).unwrap(),
         std::fs::read_to_string(example("counter.json")).unwrap()
     );
-    if Command::new("rustfmt").arg("--version").output().is_ok_and(|o| o.status.success()) {
-        let check = Command::new("rustfmt").args(["--check", "--edition", "2024"]).arg(out.join("src/main.rs")).status();
+    if Command::new("rustfmt")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        let check = Command::new("rustfmt")
+            .args(["--check", "--edition", "2024"])
+            .arg(out.join("src/main.rs"))
+            .status();
         assert!(check.unwrap().success(), "the generated main.rs is formatted");
     }
     // Deploying again over a generated project is allowed.
-    let again = flowloop().arg("deploy").arg(example("counter.json")).arg("--out").arg(&out).output().unwrap();
+    let again = flowloop()
+        .arg("deploy")
+        .arg(example("counter.json"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
     assert_eq!(again.status.code(), Some(0));
 }
 
@@ -118,11 +155,23 @@ fn generated_code_uses_the_typed_kind_functions() {
 fn hand_written_kinds_cannot_be_deployed() {
     let spec = r#"{"format": 1, "nodes": [{"id": "pick", "kind": "flow.if", "inputs": {"cond": true, "then": 1}}]}"#;
     let (dir, path) = file("choice.json", spec);
-    let out = flowloop().arg("deploy").arg(&path).arg("--out").arg(dir.path().join("app")).output().unwrap();
+    let out = flowloop()
+        .arg("deploy")
+        .arg(&path)
+        .arg("--out")
+        .arg(dir.path().join("app"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains("node `pick`: kind `flow.if` has no typed Rust function"), "{err}");
-    assert!(!dir.path().join("app").exists(), "nothing is written for a graph that cannot be deployed");
+    assert!(
+        err.contains("node `pick`: kind `flow.if` has no typed Rust function"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("app").exists(),
+        "nothing is written for a graph that cannot be deployed"
+    );
 }
 
 #[test]
@@ -142,10 +191,19 @@ fn bad_deploy_arguments_are_usage_errors() {
     let foreign = dir.path().join("foreign");
     std::fs::create_dir_all(&foreign).unwrap();
     std::fs::write(foreign.join("Cargo.toml"), "[package]\nname = \"mine\"\n").unwrap();
-    let out = flowloop().arg("deploy").arg(example("counter.json")).arg("--out").arg(&foreign).output().unwrap();
+    let out = flowloop()
+        .arg("deploy")
+        .arg(example("counter.json"))
+        .arg("--out")
+        .arg(&foreign)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("did not generate"), "{}", text(&out.stderr));
-    assert_eq!(std::fs::read_to_string(foreign.join("Cargo.toml")).unwrap(), "[package]\nname = \"mine\"\n");
+    assert_eq!(
+        std::fs::read_to_string(foreign.join("Cargo.toml")).unwrap(),
+        "[package]\nname = \"mine\"\n"
+    );
 
     let out = flowloop()
         .arg("deploy")
@@ -159,6 +217,10 @@ fn bad_deploy_arguments_are_usage_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("not a flowloop workspace"));
 
-    let out = flowloop().args(["deploy", "missing.json", "--out"]).arg(dir.path().join("c")).output().unwrap();
+    let out = flowloop()
+        .args(["deploy", "missing.json", "--out"])
+        .arg(dir.path().join("c"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }

@@ -46,7 +46,10 @@ fn ctrl_c_stops_the_run_and_prints_what_ran() {
         let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
         panic!("flowloop did not stop within 60 s of Ctrl-C");
     }
-    let out = waiter.join().expect("the waiter does not panic").expect("flowloop was waited for");
+    let out = waiter
+        .join()
+        .expect("the waiter does not panic")
+        .expect("flowloop was waited for");
     let _ = drain.join();
     assert_eq!(out.status.code(), Some(130));
     let v = json(&out.stdout);

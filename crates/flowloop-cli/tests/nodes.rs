@@ -10,11 +10,23 @@ fn text_lists_kinds_with_ports_defaults_and_docs() {
     assert_eq!(out.status.code(), Some(0));
     let t = text(&out.stdout);
     assert!(t.contains("math — Arithmetic on numbers"), "{t}");
-    assert!(t.contains("  math.add(a: number, b: number = 0) -> out: number\n      Adds two numbers."), "{t}");
-    assert!(t.contains("math.divmod(a: int, b: int) -> quotient: int, remainder: int"), "{t}");
+    assert!(
+        t.contains("  math.add(a: number, b: number = 0) -> out: number\n      Adds two numbers."),
+        "{t}"
+    );
+    assert!(
+        t.contains("math.divmod(a: int, b: int) -> quotient: int, remainder: int"),
+        "{t}"
+    );
     assert!(t.contains("streams.sum(items: stream<any>) -> out: any"), "{t}");
-    assert!(t.contains("streams.range(start: int = 0, stop: int, step: int = 1) -> out: int, streams int"), "{t}");
-    assert!(t.contains("flow.if(cond: bool, then: lazy any = null, else: lazy any = null)"), "{t}");
+    assert!(
+        t.contains("streams.range(start: int = 0, stop: int, step: int = 1) -> out: int, streams int"),
+        "{t}"
+    );
+    assert!(
+        t.contains("flow.if(cond: bool, then: lazy any = null, else: lazy any = null)"),
+        "{t}"
+    );
 }
 
 #[test]
@@ -32,7 +44,12 @@ fn json_listing_has_ports_types_and_docs() {
     let v = json(&out.stdout);
     let shelves = v["shelves"].as_array().unwrap();
     assert_eq!(shelves.len(), 1);
-    let add = shelves[0]["kinds"].as_array().unwrap().iter().find(|k| k["name"] == "math.add").unwrap();
+    let add = shelves[0]["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "math.add")
+        .unwrap();
     assert_eq!(add["doc"], "Adds two numbers.");
     assert_eq!(add["inputs"][1]["name"], "b");
     assert_eq!(add["inputs"][1]["type"], "number");

@@ -6,7 +6,12 @@ use common::{example, file, flowloop, json, text};
 
 #[test]
 fn counter_json_prints_every_output_with_value_and_generation() {
-    let out = flowloop().arg("run").arg(example("counter.json")).arg("--json").output().unwrap();
+    let out = flowloop()
+        .arg("run")
+        .arg(example("counter.json"))
+        .arg("--json")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let v = json(&out.stdout);
     assert_eq!(v["outcome"], "limit_reached");
@@ -16,7 +21,11 @@ fn counter_json_prints_every_output_with_value_and_generation() {
     assert_eq!(v["outputs"]["next.out"]["value"], 5);
     assert_eq!(v["outputs"]["next.out"]["generation"], serde_json::json!([4]));
     assert_eq!(v["node_runs"], 10);
-    assert!(out.stderr.is_empty(), "nothing on stderr when piped: {}", text(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "nothing on stderr when piped: {}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -32,17 +41,29 @@ fn table_lists_outputs_and_the_ending() {
 
 #[test]
 fn stream_graph_prints_declared_outputs() {
-    let out = flowloop().args(["run", "--json"]).arg(example("stream.json")).output().unwrap();
+    let out = flowloop()
+        .args(["run", "--json"])
+        .arg(example("stream.json"))
+        .output()
+        .unwrap();
     let v = json(&out.stdout);
     assert_eq!(v["outcome"], "completed");
     assert_eq!(v["outputs"]["total.out"]["value"], 10);
     assert_eq!(v["outputs"]["count.out"]["value"], 5);
-    assert!(v["outputs"].get("items.out").is_none(), "items is not a declared output");
+    assert!(
+        v["outputs"].get("items.out").is_none(),
+        "items is not a declared output"
+    );
 }
 
 #[test]
 fn limit_option_overrides_the_file_limit() {
-    let out = flowloop().arg("run").arg(example("counter.json")).args(["--limit", "next=2", "--json"]).output().unwrap();
+    let out = flowloop()
+        .arg("run")
+        .arg(example("counter.json"))
+        .args(["--limit", "next=2", "--json"])
+        .output()
+        .unwrap();
     let v = json(&out.stdout);
     assert_eq!(v["outputs"]["next.out"]["value"], 3);
     assert_eq!(v["outputs"]["next.out"]["generation"], serde_json::json!([2]));
@@ -50,7 +71,12 @@ fn limit_option_overrides_the_file_limit() {
 
 #[test]
 fn limit_all_stops_the_first_node_to_reach_it() {
-    let out = flowloop().arg("run").arg(example("counter.json")).args(["--limit-all", "(1,)", "--json"]).output().unwrap();
+    let out = flowloop()
+        .arg("run")
+        .arg(example("counter.json"))
+        .args(["--limit-all", "(1,)", "--json"])
+        .output()
+        .unwrap();
     let v = json(&out.stdout);
     assert_eq!(v["outcome"], "limit_reached");
     assert_eq!(v["limit"]["node"], "count");
@@ -59,7 +85,12 @@ fn limit_all_stops_the_first_node_to_reach_it() {
 
 #[test]
 fn set_changes_a_constant() {
-    let out = flowloop().arg("run").arg(example("diamond.json")).args(["--set", "src.a=4", "--json"]).output().unwrap();
+    let out = flowloop()
+        .arg("run")
+        .arg(example("diamond.json"))
+        .args(["--set", "src.a=4", "--json"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     // (4+1)*10 + (4+1)+3
     assert_eq!(json(&out.stdout)["outputs"]["join.out"]["value"], 58);
@@ -67,36 +98,69 @@ fn set_changes_a_constant() {
 
 #[test]
 fn set_with_a_wrong_type_is_a_usage_error_naming_node_and_port() {
-    let out = flowloop().arg("run").arg(example("diamond.json")).args(["--set", "src.a=\"four\""]).output().unwrap();
+    let out = flowloop()
+        .arg("run")
+        .arg(example("diamond.json"))
+        .args(["--set", "src.a=\"four\""])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert!(err.contains("diamond.json") && err.contains("src.a") && err.contains("node `src`"), "{err}");
+    assert!(
+        err.contains("diamond.json") && err.contains("src.a") && err.contains("node `src`"),
+        "{err}"
+    );
     assert!(out.stdout.is_empty());
 }
 
 #[test]
 fn set_on_unknown_node_or_input_is_a_usage_error() {
-    let out = flowloop().arg("run").arg(example("diamond.json")).args(["--set", "nope.a=1"]).output().unwrap();
+    let out = flowloop()
+        .arg("run")
+        .arg(example("diamond.json"))
+        .args(["--set", "nope.a=1"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("nope"), "{}", text(&out.stderr));
-    let out = flowloop().arg("run").arg(example("diamond.json")).args(["--set", "src.zz=1"]).output().unwrap();
+    let out = flowloop()
+        .arg("run")
+        .arg(example("diamond.json"))
+        .args(["--set", "src.zz=1"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("no input `zz`"), "{}", text(&out.stderr));
 }
 
 #[test]
 fn set_with_malformed_json_or_target_is_a_usage_error() {
-    let out = flowloop().arg("run").arg(example("diamond.json")).args(["--set", "src.a={oops"]).output().unwrap();
+    let out = flowloop()
+        .arg("run")
+        .arg(example("diamond.json"))
+        .args(["--set", "src.a={oops"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("not JSON"), "{}", text(&out.stderr));
-    let out = flowloop().arg("run").arg(example("diamond.json")).args(["--set", "src=1"]).output().unwrap();
+    let out = flowloop()
+        .arg("run")
+        .arg(example("diamond.json"))
+        .args(["--set", "src=1"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("NODE.PORT"), "{}", text(&out.stderr));
 }
 
 #[test]
 fn limit_on_unknown_node_is_a_usage_error_listing_nodes() {
-    let out = flowloop().arg("run").arg(example("counter.json")).args(["--limit", "ghost=3"]).output().unwrap();
+    let out = flowloop()
+        .arg("run")
+        .arg(example("counter.json"))
+        .args(["--limit", "ghost=3"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(err.contains("no node `ghost`") && err.contains("count, next"), "{err}");
@@ -104,10 +168,20 @@ fn limit_on_unknown_node_is_a_usage_error_listing_nodes() {
 
 #[test]
 fn bad_generation_is_a_usage_error() {
-    let out = flowloop().arg("run").arg(example("counter.json")).args(["--limit", "next=x"]).output().unwrap();
+    let out = flowloop()
+        .arg("run")
+        .arg(example("counter.json"))
+        .args(["--limit", "next=x"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("not a generation"), "{}", text(&out.stderr));
-    let out = flowloop().arg("run").arg(example("counter.json")).args(["--limit-all", "1,2,3"]).output().unwrap();
+    let out = flowloop()
+        .arg("run")
+        .arg(example("counter.json"))
+        .args(["--limit-all", "1,2,3"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -135,7 +209,10 @@ fn unknown_kind_fails_naming_node_and_kind() {
     let out = flowloop().arg("run").arg(&path).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains("node `x`") && err.contains("math.nope") && err.contains("g.json:1:"), "{err}");
+    assert!(
+        err.contains("node `x`") && err.contains("math.nope") && err.contains("g.json:1:"),
+        "{err}"
+    );
 }
 
 const FAILING: &str = r#"{
@@ -157,13 +234,21 @@ fn failing_node_exits_1_and_names_the_node() {
     assert_eq!(v["outcome"], "failed");
     assert!(v["errors"][0].as_str().unwrap().contains("node `bad`"), "{v}");
     let err = text(&out.stderr);
-    assert!(err.contains("fail.json") && err.contains("node `bad` failed") && err.contains("division by zero"), "{err}");
+    assert!(
+        err.contains("fail.json") && err.contains("node `bad` failed") && err.contains("division by zero"),
+        "{err}"
+    );
 }
 
 #[test]
 fn no_terminate_on_error_runs_the_unaffected_part() {
     let (_dir, path) = file("fail.json", FAILING);
-    let out = flowloop().arg("run").arg(&path).args(["--json", "--no-terminate-on-error"]).output().unwrap();
+    let out = flowloop()
+        .arg("run")
+        .arg(&path)
+        .args(["--json", "--no-terminate-on-error"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let v = json(&out.stdout);
     assert_eq!(v["outputs"]["other.out"]["value"], 42);
@@ -173,7 +258,12 @@ fn no_terminate_on_error_runs_the_unaffected_part() {
 
 #[test]
 fn flowloop_log_enables_tracing_output() {
-    let out = flowloop().arg("run").arg(example("diamond.json")).env("FLOWLOOP_LOG", "debug").output().unwrap();
+    let out = flowloop()
+        .arg("run")
+        .arg(example("diamond.json"))
+        .env("FLOWLOOP_LOG", "debug")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let err = text(&out.stderr);
     assert!(err.contains("task spawned"), "{err}");

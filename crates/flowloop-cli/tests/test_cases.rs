@@ -16,7 +16,12 @@ const CASES: &str = r#"{
 #[test]
 fn cases_pass_and_fail_with_a_diff() {
     let (_dir, cases) = file("cases.json", CASES);
-    let out = flowloop().arg("test").arg(example("diamond.json")).arg(&cases).output().unwrap();
+    let out = flowloop()
+        .arg("test")
+        .arg(example("diamond.json"))
+        .arg(&cases)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1), "one case fails");
     let t = text(&out.stdout);
     assert!(t.contains("PASS  default seed\n"), "{t}");
@@ -38,15 +43,29 @@ fn all_passing_exits_0_and_limits_and_errors_can_be_expected() {
         {"name": "limit_all", "limit_all": [0], "outcome": "limit_reached", "generations": {"next": [-1]}}
     ]}"#;
     let (_dir, path) = file("cases.json", cases);
-    let out = flowloop().arg("test").arg(example("counter.json")).arg(&path).output().unwrap();
-    assert_eq!(out.status.code(), Some(2), "a negative generation is a malformed cases file");
+    let out = flowloop()
+        .arg("test")
+        .arg(example("counter.json"))
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a negative generation is a malformed cases file"
+    );
     let cases = r#"{"cases": [
         {"name": "stops at 2", "limits": {"next": [2]}, "outcome": "limit_reached",
          "expect": {"count.out": 3}, "generations": {"count": [2], "next": [2]}},
         {"name": "limit_all", "limit_all": [0], "outcome": "limit_reached", "generations": {"next": null}}
     ]}"#;
     let (_dir, path) = file("cases.json", cases);
-    let out = flowloop().arg("test").arg(example("counter.json")).arg(&path).output().unwrap();
+    let out = flowloop()
+        .arg("test")
+        .arg(example("counter.json"))
+        .arg(&path)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     assert!(text(&out.stdout).ends_with("2 cases: 2 passed, 0 failed\n"));
 }
@@ -67,7 +86,10 @@ fn expected_errors_match_by_text() {
     let t = text(&out.stdout);
     assert!(t.contains("PASS  half\nPASS  by zero\nFAIL  wrong text\n"), "{t}");
     assert!(t.contains("error: expected a message containing \"overflow\""), "{t}");
-    assert!(t.contains("FAIL  unexpected failure\n      the run failed (node `d` failed"), "{t}");
+    assert!(
+        t.contains("FAIL  unexpected failure\n      the run failed (node `d` failed"),
+        "{t}"
+    );
     assert!(t.contains("nothing (the node never produced a value)"), "{t}");
 }
 
@@ -75,19 +97,37 @@ fn expected_errors_match_by_text() {
 fn bad_keys_fail_the_case_naming_them() {
     let cases = r#"{"cases": [{"name": "bad", "set": {"nosuch": 1}, "expect": {"ghost.out": 1}}]}"#;
     let (_dir, path) = file("cases.json", cases);
-    let out = flowloop().arg("test").arg(example("diamond.json")).arg(&path).output().unwrap();
+    let out = flowloop()
+        .arg("test")
+        .arg(example("diamond.json"))
+        .arg(&path)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let t = text(&out.stdout);
-    assert!(t.contains("set `nosuch`: not `node.port` and not a declared name (declared: seed)"), "{t}");
+    assert!(
+        t.contains("set `nosuch`: not `node.port` and not a declared name (declared: seed)"),
+        "{t}"
+    );
 }
 
 #[test]
 fn malformed_cases_file_is_a_usage_error_with_position() {
     let (_dir, path) = file("cases.json", "{\"cases\": [{\"nme\": \"x\"}]}");
-    let out = flowloop().arg("test").arg(example("diamond.json")).arg(&path).output().unwrap();
+    let out = flowloop()
+        .arg("test")
+        .arg(example("diamond.json"))
+        .arg(&path)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(err.contains("cases.json:1:") && err.contains("nme"), "{err}");
-    let out = flowloop().arg("test").arg(example("diamond.json")).arg("missing-cases.json").output().unwrap();
+    let out = flowloop()
+        .arg("test")
+        .arg(example("diamond.json"))
+        .arg("missing-cases.json")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }

@@ -28,12 +28,20 @@ fn mermaid_escape(s: &str) -> String {
 pub fn dot(graph: &Graph) -> String {
     let mut out = String::from("digraph flow {\n  rankdir=LR;\n  node [shape=box];\n");
     for n in graph.nodes() {
-        let double = if n.spec().stream.is_some() { ", peripheries=2" } else { "" };
+        let double = if n.spec().stream.is_some() {
+            ", peripheries=2"
+        } else {
+            ""
+        };
         let label = format!("{}\\n{}", dot_escape(n.id()), dot_escape(&n.spec().name));
         let _ = writeln!(out, "  \"{}\" [label=\"{label}\"{double}];", dot_escape(n.id()));
     }
     for (from, to) in graph.edges() {
-        let style = if from.port == STREAM_OUTPUT { ", style=dashed" } else { "" };
+        let style = if from.port == STREAM_OUTPUT {
+            ", style=dashed"
+        } else {
+            ""
+        };
         let label = dot_escape(&format!("{} → {}", from.port, to.port));
         let _ = writeln!(
             out,

@@ -65,8 +65,8 @@ extern crate self as flowloop_graph;
 
 mod compile;
 pub mod composite;
-mod graph;
 pub mod diagram;
+mod graph;
 pub mod kind;
 pub mod live;
 pub mod pull;
@@ -86,8 +86,8 @@ pub use value::{ConvertError, Map, Type, Value, from_value, to_value};
 /// Paths used by the code `#[kind]` generates; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::typed::TypedFn;
     pub use crate::kind::{FnKind, FromPort, InputMode, Inputs, IntoPort, KindSpec, PortSpec, pending, ready};
+    pub use crate::typed::TypedFn;
     pub use crate::{Type, Value};
     pub use flowloop::flow::{FlowBuilder, IntoArgs, Node, Outputs};
 }

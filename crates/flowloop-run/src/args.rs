@@ -105,12 +105,15 @@ pub fn parse_set(text: &str) -> Result<InputSet, String> {
     let Some((target, json)) = text.split_once('=') else {
         return Err(format!("`{text}` is not NODE.PORT=JSON (like count.b=2)"));
     };
-    let Some((node, input)) = target.trim().split_once('.').filter(|(n, p)| !n.is_empty() && !p.is_empty()) else {
+    let Some((node, input)) = target
+        .trim()
+        .split_once('.')
+        .filter(|(n, p)| !n.is_empty() && !p.is_empty())
+    else {
         return Err(format!("`{target}` is not NODE.PORT (like count.b)"));
     };
-    let value: Value = serde_json::from_str(json).map_err(|e| {
-        format!("the value for {target} is not JSON ({e}); quote strings, e.g. {target}='\"text\"'")
-    })?;
+    let value: Value = serde_json::from_str(json)
+        .map_err(|e| format!("the value for {target} is not JSON ({e}); quote strings, e.g. {target}='\"text\"'"))?;
     Ok(InputSet {
         node: node.to_string(),
         input: input.to_string(),
@@ -156,7 +159,12 @@ pub fn limits(graph: &Graph, args: &RunArgs) -> Result<Vec<NodeLimit>, RunFailur
             return Err(RunFailure::Usage(format!(
                 "--limit {}={}: the graph has no node `{}` (nodes: {})",
                 l.node,
-                l.generation.to_vec().iter().map(u64::to_string).collect::<Vec<_>>().join(","),
+                l.generation
+                    .to_vec()
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(","),
                 l.node,
                 known.join(", ")
             )));

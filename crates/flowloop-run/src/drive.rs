@@ -105,13 +105,22 @@ fn event_loop(progress: Progress) -> std::io::Result<(EventLoop, Option<Rc<Count
         return Ok((EventLoop::builder().instrument(instrument).build()?, Some(counts)));
     }
     if tracing {
-        return Ok((EventLoop::builder().instrument(flowloop::runtime::TracingInstrument).build()?, None));
+        return Ok((
+            EventLoop::builder()
+                .instrument(flowloop::runtime::TracingInstrument)
+                .build()?,
+            None,
+        ));
     }
     Ok((EventLoop::new()?, None))
 }
 
 fn progress_bar(shown: bool) -> ProgressBar {
-    let target = if shown { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
+    let target = if shown {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
     let bar = ProgressBar::with_draw_target(None, target);
     bar.set_style(ProgressStyle::with_template("{spinner} {elapsed} {msg}").expect("the template is valid"));
     bar

@@ -18,7 +18,7 @@
 //! let graph = Graph::from_json(text, Registry::with_std()).unwrap();
 //! let mut batch = graph.batch().unwrap();
 //! let report = run(&graph, &mut batch, &RunArgs::default(), Progress::Off).unwrap();
-//! assert_eq!(report.to_json(), r#"{"outcome":"completed","node_runs":1,"outputs":{"a.out":{"value":42,"generation":[0]}}}"#);
+//! assert_eq!(report.to_json(), r#"{"outcome":"completed","node_runs":1,"outputs":{"a.out":{"generation":[0],"value":42}}}"#);
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations, rust_2018_idioms)]
@@ -90,7 +90,10 @@ pub fn run_options(graph: &Graph, target: &dyn Target, args: &RunArgs) -> Result
     }
     for l in limits(graph, args)? {
         let id = target.node_id(&l.node).ok_or_else(|| {
-            RunFailure::Graph(format!("node `{}` has a limit but was not compiled into the flow", l.node))
+            RunFailure::Graph(format!(
+                "node `{}` has a limit but was not compiled into the flow",
+                l.node
+            ))
         })?;
         options = options.limit(id, l.generation);
     }
@@ -155,7 +158,11 @@ pub fn main_with(file: &str, text: &str, registry: Registry, args: &RunArgs, com
     match load_and_run(file, text, registry, args, compile) {
         Ok(report) => {
             let mut stdout = std::io::stdout().lock();
-            if report.write(args.format(), &mut stdout).and_then(|()| stdout.flush()).is_err() {
+            if report
+                .write(args.format(), &mut stdout)
+                .and_then(|()| stdout.flush())
+                .is_err()
+            {
                 return ExitCode::from(1);
             }
             if let Ending::Failed(errors) = &report.ending {
@@ -191,7 +198,8 @@ fn load_and_run(
 /// # Errors
 /// [`RunFailure::Graph`] with `file:line:column: message`.
 pub fn load(file: &str, text: &str, registry: Registry) -> Result<Graph, RunFailure> {
-    Graph::from_json(text, registry).map_err(|e| RunFailure::Graph(format!("{file}:{}:{}: {}", e.line, e.column, e.message)))
+    Graph::from_json(text, registry)
+        .map_err(|e| RunFailure::Graph(format!("{file}:{}:{}: {}", e.line, e.column, e.message)))
 }
 
 /// Whether stderr should be coloured: a terminal, and `NO_COLOR` unset or empty.
@@ -202,7 +210,11 @@ pub fn color_stderr() -> bool {
 /// Prints `error: <file>: <message>` to stderr (the file is left out when the message
 /// already starts with it).
 pub fn print_error(file: &str, message: &str) {
-    let prefix = if color_stderr() { "\x1b[1;31merror\x1b[0m" } else { "error" };
+    let prefix = if color_stderr() {
+        "\x1b[1;31merror\x1b[0m"
+    } else {
+        "error"
+    };
     if message.starts_with(file) {
         eprintln!("{prefix}: {message}");
     } else {
@@ -219,7 +231,12 @@ options, 130 after Ctrl-C.";
 /// The `main` of a deployed graph binary: parses the same options as `flowloop run`, loads
 /// the embedded graph `text` (for `--set`, limits and the printed outputs), builds the typed
 /// flow with `build` and runs it.
-pub fn deployed_main(name: &'static str, file: &str, text: &str, build: fn(&Graph) -> Result<Box<dyn Target>, RunFailure>) -> ExitCode {
+pub fn deployed_main(
+    name: &'static str,
+    file: &str,
+    text: &str,
+    build: fn(&Graph) -> Result<Box<dyn Target>, RunFailure>,
+) -> ExitCode {
     use clap::{Args as _, FromArgMatches as _};
     let command = RunArgs::augment_args(clap::Command::new(name))
         .about(format!("The graph {file}, compiled to a typed flowloop program"))

@@ -129,13 +129,22 @@ impl Report {
             .outputs
             .iter()
             .map(|r| {
-                let value = r.value.as_ref().map_or_else(|| "-".to_string(), |v| v.preview(VALUE_WIDTH));
+                let value = r
+                    .value
+                    .as_ref()
+                    .map_or_else(|| "-".to_string(), |v| v.preview(VALUE_WIDTH));
                 let generation = r.generation.map_or_else(|| "-".to_string(), |g| g.to_string());
                 [format!("{}.{}", r.node, r.output), value, generation]
             })
             .collect();
         let header = ["OUTPUT".to_string(), "VALUE".to_string(), "GENERATION".to_string()];
-        let width = |i: usize| rows.iter().chain([&header]).map(|r| r[i].chars().count()).max().unwrap_or(0);
+        let width = |i: usize| {
+            rows.iter()
+                .chain([&header])
+                .map(|r| r[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        };
         let (w0, w1) = (width(0), width(1));
         let mut out = String::new();
         for row in std::iter::once(&header).chain(&rows) {

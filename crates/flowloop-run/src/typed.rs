@@ -27,7 +27,9 @@ pub struct TypedGraph {
 
 impl fmt::Debug for TypedGraph {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TypedGraph").field("flow", &self.flow).finish_non_exhaustive()
+        f.debug_struct("TypedGraph")
+            .field("flow", &self.flow)
+            .finish_non_exhaustive()
     }
 }
 
@@ -69,7 +71,9 @@ pub struct TypedBuilder<'g> {
 
 impl fmt::Debug for TypedBuilder<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TypedBuilder").field("nodes", &self.b.len()).finish_non_exhaustive()
+        f.debug_struct("TypedBuilder")
+            .field("nodes", &self.b.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -106,8 +110,7 @@ impl<'g> TypedBuilder<'g> {
                     "input `{input}` of node `{node}` has no value in this graph; regenerate the program with `flowloop deploy`"
                 ))
             })?;
-        T::from_port(value.clone())
-            .map_err(|e| RunFailure::Usage(format!("input `{input}` of node `{node}`: {e}")))
+        T::from_port(value.clone()).map_err(|e| RunFailure::Usage(format!("input `{input}` of node `{node}`: {e}")))
     }
 
     /// Names `node` after graph node `id` (errors and limits use it) and sets its input names.
@@ -136,9 +139,7 @@ impl<'g> TypedBuilder<'g> {
         let node = self.b.try_node(
             move |a: A| {
                 let port = port.clone();
-                async move {
-                    B::from_port(a.into_port()).map_err(|source| KindError::Convert { input: port, source })
-                }
+                async move { B::from_port(a.into_port()).map_err(|source| KindError::Convert { input: port, source }) }
             },
             (source,),
         );

@@ -2,7 +2,9 @@
 
 use flowloop::flow::Generation;
 use flowloop_graph::{Graph, Registry, Value};
-use flowloop_run::{InputSet, NodeLimit, RunArgs, RunFailure, apply_sets, limits, parse_generation, parse_limit, parse_set};
+use flowloop_run::{
+    InputSet, NodeLimit, RunArgs, RunFailure, apply_sets, limits, parse_generation, parse_limit, parse_set,
+};
 
 #[test]
 fn generations_in_every_accepted_spelling() {
@@ -50,8 +52,11 @@ fn sets_take_json_values() {
 }
 
 fn diamond() -> Graph {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/graphs/diamond.json"))
-        .expect("the example graph exists");
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/graphs/diamond.json"
+    ))
+    .expect("the example graph exists");
     Graph::from_json(&text, Registry::with_std()).expect("the example graph loads")
 }
 
@@ -64,7 +69,10 @@ fn sets_apply_like_edits_and_name_node_and_input() {
     let bad = [parse_set("src.a=true").unwrap()];
     let err = apply_sets(&mut g, &bad).unwrap_err();
     assert_eq!(err.exit_code(), 2);
-    assert!(err.to_string().starts_with("--set src.a: input `a` of node `src`"), "{err}");
+    assert!(
+        err.to_string().starts_with("--set src.a: input `a` of node `src`"),
+        "{err}"
+    );
     let unknown = [parse_set("zz.a=1").unwrap()];
     assert!(matches!(apply_sets(&mut g, &unknown), Err(RunFailure::Usage(m)) if m.contains("zz")));
 }
@@ -84,5 +92,9 @@ fn limit_options_follow_the_file_limits_and_must_name_nodes() {
     };
     let err = limits(&g, &args).unwrap_err();
     assert_eq!(err.exit_code(), 2);
-    assert!(err.to_string().contains("no node `nope` (nodes: src, left, right, join)"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("no node `nope` (nodes: src, left, right, join)"),
+        "{err}"
+    );
 }

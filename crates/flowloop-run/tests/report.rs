@@ -48,14 +48,21 @@ fn failures_and_interruptions_have_their_own_exit_codes() {
     };
     assert_eq!(failed.ending.exit_code(), 1);
     assert!(failed.to_json().contains(r#""errors":["node `d` failed: boom"]"#));
-    assert!(failed.to_table().ends_with("failed (1 node runs): node `d` failed: boom\n"));
+    assert!(
+        failed
+            .to_table()
+            .ends_with("failed (1 node runs): node `d` failed: boom\n")
+    );
     let stopped = Report {
         ending: Ending::Interrupted,
         outputs: vec![],
         node_runs: 7,
     };
     assert_eq!(stopped.ending.exit_code(), 130);
-    assert_eq!(stopped.to_table(), "OUTPUT  VALUE  GENERATION\ninterrupted by Ctrl-C (7 node runs)\n");
+    assert_eq!(
+        stopped.to_table(),
+        "OUTPUT  VALUE  GENERATION\ninterrupted by Ctrl-C (7 node runs)\n"
+    );
 }
 
 const ADD_THEN_SHOW: &str = r#"{"format": 1, "nodes": [
@@ -86,7 +93,10 @@ fn batch_and_typed_flow_give_the_same_report() {
     let mut flow = typed(&graph).unwrap();
     let typed = run(&graph, flow.as_mut(), &RunArgs::default(), Progress::Off).unwrap();
     assert_eq!(dynamic, typed);
-    assert_eq!(dynamic.to_json(), r#"{"outcome":"completed","node_runs":2,"outputs":{"show.out":{"generation":[0],"value":42}}}"#);
+    assert_eq!(
+        dynamic.to_json(),
+        r#"{"outcome":"completed","node_runs":2,"outputs":{"show.out":{"generation":[0],"value":42}}}"#
+    );
 }
 
 #[test]
@@ -113,6 +123,8 @@ fn a_value_that_does_not_convert_fails_naming_the_consumer_and_input() {
     let mut batch = graph.batch().unwrap();
     let dynamic = run(&graph, &mut batch, &RunArgs::default(), Progress::Off).unwrap();
     assert_eq!(typed.ending, dynamic.ending);
-    let Ending::Failed(errors) = typed.ending else { panic!("the run fails") };
+    let Ending::Failed(errors) = typed.ending else {
+        panic!("the run fails")
+    };
     assert!(errors[0].starts_with("node `sum` failed: input `a`:"), "{errors:?}");
 }

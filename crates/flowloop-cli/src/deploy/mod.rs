@@ -85,7 +85,10 @@ fn deploy(args: &Args) -> Result<String, RunFailure> {
 fn binary_name(name: Option<&str>, graph: &Path) -> Result<String, RunFailure> {
     let name = match name {
         Some(n) => n.to_string(),
-        None => graph.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+        None => graph
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
     };
     let valid = name.starts_with(|c: char| c.is_ascii_alphabetic())
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
@@ -100,7 +103,10 @@ fn binary_name(name: Option<&str>, graph: &Path) -> Result<String, RunFailure> {
 
 fn workspace(path: &Path) -> Result<PathBuf, RunFailure> {
     let ws = path.canonicalize().map_err(|e| {
-        RunFailure::Usage(format!("--workspace {}: {e} (pass the flowloop workspace directory)", path.display()))
+        RunFailure::Usage(format!(
+            "--workspace {}: {e} (pass the flowloop workspace directory)",
+            path.display()
+        ))
     })?;
     if !ws.join("crates/flowloop-run/Cargo.toml").is_file() {
         return Err(RunFailure::Usage(format!(
