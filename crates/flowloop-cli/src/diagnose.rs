@@ -313,7 +313,7 @@ fn inside_inputs_without_value(g: &Graph, component: &[String], node: &str) -> V
         .enumerate()
         .filter(|(_, p)| {
             g.source_of(node, &p.name)
-                .is_some_and(|src| component.iter().any(|c| *c == src.node))
+                .is_some_and(|src| component.contains(&src.node))
         })
         .filter(|(i, _)| n.input_value(*i).is_none())
         .map(|(_, p)| p.name.clone())
