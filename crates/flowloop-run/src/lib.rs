@@ -5,7 +5,7 @@
 //!
 //! # Tutorial
 //!
-//! 1. Load a graph and compile it for batch runs; a [`Batch`](flowloop_graph::Batch) is a
+//! 1. Load a graph and compile it for batch runs; a [`Batch`] is a
 //!    [`Target`].
 //! 2. Call [`run`] with the options; it returns a [`Report`].
 //! 3. Print the report as a table or as JSON.
