@@ -65,6 +65,7 @@ extern crate self as flowloop_graph;
 
 mod compile;
 pub mod composite;
+pub mod diagram;
 mod graph;
 pub mod kind;
 pub mod live;
@@ -73,6 +74,7 @@ pub mod pull;
 mod registry;
 pub mod spec;
 pub mod std;
+pub mod typed;
 pub mod value;
 
 pub use compile::Batch;
@@ -87,6 +89,7 @@ pub use value::{ConvertError, Map, Type, Value, from_value, to_value};
 pub mod __private {
     pub use crate::kind::BodyKind;
     pub use crate::kind::{FnKind, FromPort, InputMode, Inputs, IntoPort, KindSpec, PortSpec, pending, ready};
+    pub use crate::typed::TypedFn;
     pub use crate::{Type, Value};
     pub use flowloop::flow::{FlowBuilder, IntoArgs, Node, Outputs};
 }

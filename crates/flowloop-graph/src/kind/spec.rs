@@ -112,6 +112,9 @@ pub struct KindSpec {
     /// How the body runs (not listed in JSON).
     #[serde(skip)]
     pub body: BodyKind,
+    /// For kinds made with `#[kind]`: the typed Rust function (used by code generators).
+    #[serde(skip)]
+    pub typed: Option<crate::typed::TypedFn>,
 }
 
 fn ser_type<S: serde::Serializer>(t: &Type, s: S) -> Result<S::Ok, S::Error> {
@@ -135,6 +138,7 @@ impl KindSpec {
             outputs: Vec::new(),
             stream: None,
             body: BodyKind::Async,
+            typed: None,
         }
     }
 
@@ -168,6 +172,12 @@ impl KindSpec {
     /// Makes the kind streaming, with chunks of type `chunk`.
     pub fn streaming(mut self, chunk: Type) -> KindSpec {
         self.stream = Some(chunk);
+        self
+    }
+
+    /// Records the typed Rust function behind the kind (what `#[kind]` does).
+    pub fn typed_fn(mut self, typed: crate::typed::TypedFn) -> KindSpec {
+        self.typed = Some(typed);
         self
     }
 
