@@ -8,13 +8,22 @@
 //! that returns a [`Shelf`] with every `*_kind()`, and list it in [`shelves`]. A third-party
 //! crate does the same and calls [`Registry::register`](crate::Registry::register).
 
+pub mod compare;
 pub mod flow;
+pub mod logic;
 pub mod math;
+mod order;
 pub mod streams;
 
 use crate::Shelf;
 
 /// Every standard shelf.
 pub fn shelves() -> Vec<Shelf> {
-    vec![math::shelf(), flow::shelf(), streams::shelf()]
+    vec![
+        math::shelf(),
+        flow::shelf(),
+        streams::shelf(),
+        compare::shelf(),
+        logic::shelf(),
+    ]
 }
