@@ -8,6 +8,7 @@
 //! that returns a [`Shelf`] with every `*_kind()`, and list it in [`shelves`]. A third-party
 //! crate does the same and calls [`Registry::register`](crate::Registry::register).
 
+pub mod collections;
 pub mod compare;
 pub mod flow;
 pub mod logic;
@@ -25,5 +26,6 @@ pub fn shelves() -> Vec<Shelf> {
         streams::shelf(),
         compare::shelf(),
         logic::shelf(),
+        collections::shelf(),
     ]
 }
