@@ -15,6 +15,7 @@ pub mod logic;
 pub mod math;
 mod order;
 pub mod streams;
+pub mod text;
 
 use crate::Shelf;
 
@@ -27,5 +28,6 @@ pub fn shelves() -> Vec<Shelf> {
         compare::shelf(),
         logic::shelf(),
         collections::shelf(),
+        text::shelf(),
     ]
 }
