@@ -11,11 +11,13 @@
 pub mod collections;
 pub mod compare;
 pub mod flow;
+pub mod json;
 pub mod logic;
 pub mod math;
 mod order;
 pub mod streams;
 pub mod text;
+pub mod types;
 
 use crate::Shelf;
 
@@ -29,5 +31,7 @@ pub fn shelves() -> Vec<Shelf> {
         logic::shelf(),
         collections::shelf(),
         text::shelf(),
+        json::shelf(),
+        types::shelf(),
     ]
 }
