@@ -15,6 +15,7 @@ pub mod json;
 pub mod logic;
 pub mod math;
 mod order;
+pub mod state;
 pub mod streams;
 pub mod text;
 pub mod types;
@@ -33,5 +34,6 @@ pub fn shelves() -> Vec<Shelf> {
         text::shelf(),
         json::shelf(),
         types::shelf(),
+        state::shelf(),
     ]
 }
