@@ -16,6 +16,7 @@ pub mod logic;
 pub mod math;
 mod order;
 pub mod state;
+pub mod stream_ops;
 pub mod streams;
 pub mod text;
 pub mod types;
