@@ -19,6 +19,7 @@ pub mod state;
 pub mod stream_ops;
 pub mod streams;
 pub mod text;
+pub mod time;
 pub mod types;
 
 use crate::Shelf;
@@ -36,5 +37,6 @@ pub fn shelves() -> Vec<Shelf> {
         json::shelf(),
         types::shelf(),
         state::shelf(),
+        time::shelf(),
     ]
 }

@@ -1,6 +1,7 @@
 //! More kinds of the `streams` shelf: `take`, `batch`, `window`, `zip`, and `map`/`filter`
-//! with a named operation (an arithmetic op, a field lookup, a comparison). Every kind here emits chunks on its `stream` output and ends with the
-//! number of chunks emitted on `out`; it stops reading its input once it needs no more.
+//! with a named operation (an arithmetic op, a field lookup, a comparison). Every kind here
+//! emits chunks on its `stream` output and ends with the number of chunks emitted on `out`;
+//! it stops reading its input once it needs no more.
 
 use std::collections::VecDeque;
 
