@@ -11,6 +11,7 @@
 pub mod collections;
 pub mod compare;
 pub mod flow;
+pub mod io;
 pub mod json;
 pub mod logic;
 pub mod math;
@@ -38,5 +39,6 @@ pub fn shelves() -> Vec<Shelf> {
         types::shelf(),
         state::shelf(),
         time::shelf(),
+        io::shelf(),
     ]
 }
