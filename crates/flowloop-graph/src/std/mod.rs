@@ -10,6 +10,7 @@
 
 pub mod collections;
 pub mod compare;
+pub mod each;
 pub mod flow;
 pub mod io;
 pub mod json;
