@@ -1,5 +1,6 @@
-//! The standard shelves: `math`, `flow` and `streams` (more shelves come from other modules
-//! the same way).
+//! The standard shelves: `math`, `flow`, `streams`, `compare`, `logic`, `collections`,
+//! `text`, `json`, `type`, `state`, `time` and `io`, plus the higher-order kinds of [`each`],
+//! which a program makes from its own body graphs.
 //!
 //! # Adding a shelf
 //! One file per shelf under `src/std/`: write each kind as a plain function with
