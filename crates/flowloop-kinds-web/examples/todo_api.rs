@@ -21,7 +21,11 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { addr: None, db: None, graph: DEFAULT_GRAPH.to_string() };
+    let mut args = Args {
+        addr: None,
+        db: None,
+        graph: DEFAULT_GRAPH.to_string(),
+    };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -40,7 +44,9 @@ fn load(args: &Args) -> Result<Graph, String> {
     flowloop_kinds_web::register(&mut registry);
     let mut graph = Graph::from_json(&text, registry).map_err(|e| format!("`{}`: {e}", args.graph))?;
     if let Some(db) = &args.db {
-        graph.set_constant("db", "path", Value::str(db)).map_err(|e| e.to_string())?;
+        graph
+            .set_constant("db", "path", Value::str(db))
+            .map_err(|e| e.to_string())?;
     }
     Ok(graph)
 }

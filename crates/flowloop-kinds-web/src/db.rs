@@ -66,7 +66,10 @@ fn lock(conn: &Shared) -> MutexGuard<'_, Connection> {
 pub fn open(path: &str, init: &str) -> Result<Value, DbError> {
     let mut open = connections();
     if !open.contains_key(path) {
-        let err = |e: rusqlite::Error| DbError::Open { path: path.to_string(), message: e.to_string() };
+        let err = |e: rusqlite::Error| DbError::Open {
+            path: path.to_string(),
+            message: e.to_string(),
+        };
         let conn = Connection::open(path).map_err(err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(err)?;
         if !init.trim().is_empty() {
@@ -82,7 +85,9 @@ pub fn open(path: &str, init: &str) -> Result<Value, DbError> {
 /// Closes the connection for `path` (waiting for its running statement); `false` if none
 /// was open.
 pub fn close(path: &str) -> bool {
-    let Some(conn) = connections().remove(path) else { return false };
+    let Some(conn) = connections().remove(path) else {
+        return false;
+    };
     if let Ok(m) = Arc::try_unwrap(conn) {
         let conn = m.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
         drop(conn.close());
@@ -143,9 +148,13 @@ fn bind(stmt: &mut Statement<'_>, params: &Value) -> Result<(), String> {
 
 fn bind_named(stmt: &mut Statement<'_>, params: &Map, wanted: usize) -> Result<(), String> {
     for i in 1..=wanted {
-        let name = stmt.parameter_name(i).ok_or_else(|| format!("parameter {i} has no name; pass a list"))?;
+        let name = stmt
+            .parameter_name(i)
+            .ok_or_else(|| format!("parameter {i} has no name; pass a list"))?;
         let key = name.trim_start_matches([':', '@', '$']);
-        let value = params.get(key).ok_or_else(|| format!("parameter `{name}` is not in the map"))?;
+        let value = params
+            .get(key)
+            .ok_or_else(|| format!("parameter `{name}` is not in the map"))?;
         let value = to_sql(value);
         stmt.raw_bind_parameter(i, value).map_err(|e| e.to_string())?;
     }
@@ -174,17 +183,25 @@ enum Want {
 }
 
 fn run_statement(conn: &Connection, sql: &str, params: &Value, want: Want) -> Result<Value, DbError> {
-    let err = |message: String| DbError::Statement { sql: sql.to_string(), message };
+    let err = |message: String| DbError::Statement {
+        sql: sql.to_string(),
+        message,
+    };
     let mut stmt = conn.prepare_cached(sql).map_err(|e| err(e.to_string()))?;
     bind(&mut stmt, params).map_err(err)?;
     match want {
         Want::Rows => rows_of(&mut stmt).map(Value::list).map_err(|e| err(e.to_string())),
-        Want::Affected => stmt.raw_execute().map(|n| Value::Int(n as i64)).map_err(|e| err(e.to_string())),
+        Want::Affected => stmt
+            .raw_execute()
+            .map(|n| Value::Int(n as i64))
+            .map_err(|e| err(e.to_string())),
     }
 }
 
 async fn offloaded<T: Send + 'static>(job: impl FnOnce() -> Result<T, DbError> + Send + 'static) -> Result<T, DbError> {
-    flowloop::offload(job).await.map_err(|e| DbError::Offload(e.to_string()))?
+    flowloop::offload(job)
+        .await
+        .map_err(|e| DbError::Offload(e.to_string()))?
 }
 
 /// Runs one statement on the offload pool.
@@ -194,7 +211,10 @@ async fn statement(conn: Value, sql: String, params: Value, want: Want) -> Resul
 }
 
 fn transaction_batch(conn: &mut Connection, statements: &[Value]) -> Result<Value, DbError> {
-    let tx_err = |e: rusqlite::Error| DbError::Statement { sql: "BEGIN/COMMIT".into(), message: e.to_string() };
+    let tx_err = |e: rusqlite::Error| DbError::Statement {
+        sql: "BEGIN/COMMIT".into(),
+        message: e.to_string(),
+    };
     let tx = conn.transaction().map_err(tx_err)?;
     let mut counts = Vec::with_capacity(statements.len());
     for (i, s) in statements.iter().enumerate() {
@@ -244,9 +264,12 @@ pub async fn transaction(conn: Value, statements: Vec<Value>) -> Result<Vec<Valu
 
 /// The `db` shelf.
 pub fn shelf() -> Shelf {
-    Shelf::new("db", "SQLite databases: open, query, execute, transaction (on the offload pool)")
-        .with(open_node_kind())
-        .with(query_kind())
-        .with(execute_kind())
-        .with(transaction_kind())
+    Shelf::new(
+        "db",
+        "SQLite databases: open, query, execute, transaction (on the offload pool)",
+    )
+    .with(open_node_kind())
+    .with(query_kind())
+    .with(execute_kind())
+    .with(transaction_kind())
 }

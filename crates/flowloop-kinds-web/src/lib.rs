@@ -55,6 +55,10 @@ use flowloop_graph::Registry;
 /// # Panics
 /// If a shelf named `http` or `db` is already registered (register once per registry).
 pub fn register(registry: &mut Registry) {
-    registry.register(http::shelf()).expect("the http shelf is registered once per registry");
-    registry.register(db::shelf()).expect("the db shelf is registered once per registry");
+    registry
+        .register(http::shelf())
+        .expect("the http shelf is registered once per registry");
+    registry
+        .register(db::shelf())
+        .expect("the db shelf is registered once per registry");
 }

@@ -37,7 +37,10 @@ fn the_fetch_kind_talks_to_the_todo_api() {
     title.insert("title", "bread");
     let created = run_fetch(&fetch_graph(&format!("{base}/todos"), "post", Value::from(title), 0)).unwrap();
     assert_eq!(created.get("status"), Some(&Value::Int(201)));
-    assert_eq!(created.get("body").unwrap().to_string(), r#"{"id": 1, "title": "bread", "done": 0}"#);
+    assert_eq!(
+        created.get("body").unwrap().to_string(),
+        r#"{"id": 1, "title": "bread", "done": 0}"#
+    );
     let got = run_fetch(&fetch_graph(&format!("{base}/todos/1?x=1"), "GET", Value::Null, 0)).unwrap();
     assert_eq!(got.get("body").unwrap().get("title"), Some(&Value::str("bread")));
     let missing = run_fetch(&fetch_graph(&format!("{base}/todos/9"), "GET", Value::Null, 0)).unwrap();
@@ -48,7 +51,8 @@ fn redirect_graph() -> Graph {
     let mut g = Graph::new(registry());
     g.add("http.listen", Some("in")).unwrap();
     g.add("http.route", Some("router")).unwrap();
-    g.set_constant("router", "routes", Value::list(["GET /old", "GET /new"])).unwrap();
+    g.set_constant("router", "routes", Value::list(["GET /old", "GET /new"]))
+        .unwrap();
     g.connect("in", "request", "router", "request").unwrap();
     g.add("http.respond", Some("moved")).unwrap();
     g.connect("router", "r0", "moved", "request").unwrap();
@@ -78,12 +82,20 @@ fn redirects_are_followed_only_when_asked() {
 fn timeouts_and_bad_urls_are_errors_naming_the_url() {
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/", silent.local_addr().unwrap());
-    let options = FetchOptions { timeout: Duration::from_millis(200), ..FetchOptions::default() };
-    let err = flowloop::run(async move { fetch(&url, "GET", &Value::Null, &options).await }).unwrap().unwrap_err();
+    let options = FetchOptions {
+        timeout: Duration::from_millis(200),
+        ..FetchOptions::default()
+    };
+    let err = flowloop::run(async move { fetch(&url, "GET", &Value::Null, &options).await })
+        .unwrap()
+        .unwrap_err();
     assert!(matches!(err, FetchError::Timeout { .. }), "{err}");
     assert!(err.to_string().contains("no response within 200ms"), "{err}");
     let err = run_fetch(&fetch_graph("ftp://example.com/", "GET", Value::Null, 0)).unwrap_err();
-    assert!(err.contains("node `get`") && err.contains("url `ftp://example.com/`: only http:// and https://"), "{err}");
+    assert!(
+        err.contains("node `get`") && err.contains("url `ftp://example.com/`: only http:// and https://"),
+        "{err}"
+    );
     let err = run_fetch(&fetch_graph("http://127.0.0.1:notaport/", "GET", Value::Null, 0)).unwrap_err();
     assert!(err.contains("port `notaport` is not a number"), "{err}");
     drop(silent);
@@ -126,12 +138,17 @@ fn https_with_a_trusted_certificate() {
                 line.clear();
                 r.read_line(&mut line).await.unwrap();
             }
-            let reply = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 12\r\n\r\n{\"tls\":true}";
+            let reply =
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 12\r\n\r\n{\"tls\":true}";
             flowloop::net::ByteSink::send_all(&mut r, &reply[..]).await.unwrap();
             r.into_inner().close().await.ok();
         })
         .await;
-        let options = FetchOptions { tls: Some(client_cfg), redirects: Redirects::None, ..FetchOptions::default() };
+        let options = FetchOptions {
+            tls: Some(client_cfg),
+            redirects: Redirects::None,
+            ..FetchOptions::default()
+        };
         let url = format!("https://localhost:{port}/secure");
         let reply = fetch(&url, "GET", &Value::Null, &options).await;
         serving.join().await.unwrap();

@@ -105,7 +105,10 @@ struct Url {
 }
 
 fn parse_url(url: &str) -> Result<Url, FetchError> {
-    let err = |p: &str| FetchError::Url { url: url.to_string(), problem: p.to_string() };
+    let err = |p: &str| FetchError::Url {
+        url: url.to_string(),
+        problem: p.to_string(),
+    };
     let (tls, rest) = if let Some(r) = url.strip_prefix("http://") {
         (false, r)
     } else if let Some(r) = url.strip_prefix("https://") {
@@ -114,18 +117,29 @@ fn parse_url(url: &str) -> Result<Url, FetchError> {
         return Err(err("only http:// and https:// URLs are supported"));
     };
     let (authority, target) = rest.find(['/', '?']).map_or((rest, "/"), |i| rest.split_at(i));
-    let target = if target.starts_with('?') { format!("/{target}") } else { target.to_string() };
+    let target = if target.starts_with('?') {
+        format!("/{target}")
+    } else {
+        target.to_string()
+    };
     let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => {
-            (h, p.parse::<u16>().map_err(|_| err(&format!("port `{p}` is not a number")))?)
-        }
+        Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => (
+            h,
+            p.parse::<u16>()
+                .map_err(|_| err(&format!("port `{p}` is not a number")))?,
+        ),
         _ => (authority, if tls { 443 } else { 80 }),
     };
     let host = host.trim_start_matches('[').trim_end_matches(']');
     if host.is_empty() {
         return Err(err("the host is empty"));
     }
-    Ok(Url { tls, host: host.to_string(), port, target })
+    Ok(Url {
+        tls,
+        host: host.to_string(),
+        port,
+        target,
+    })
 }
 
 /// The request bytes; non-text bodies are sent as JSON.
@@ -136,7 +150,10 @@ fn request_bytes(url: &Url, method: &str, body: &Value, extra: &[(String, String
         Value::Bytes(b) => (b.to_vec(), Some("application/octet-stream")),
         other => (serde_json::to_vec(other).unwrap_or_default(), Some("application/json")),
     };
-    let mut head = format!("{method} {} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\n", url.target, url.host);
+    let mut head = format!(
+        "{method} {} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\n",
+        url.target, url.host
+    );
     if let Some(ct) = ct.filter(|_| !extra.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type"))) {
         head.push_str(&format!("content-type: {ct}\r\n"));
     }
@@ -160,8 +177,14 @@ struct Reply {
 }
 
 async fn read_reply<S: ByteSource>(r: &mut BufReader<S>, url: &str, max_body: usize) -> Result<Reply, FetchError> {
-    let bad = |p: String| FetchError::Response { url: url.to_string(), problem: p };
-    let io = |e| FetchError::Io { url: url.to_string(), source: e };
+    let bad = |p: String| FetchError::Response {
+        url: url.to_string(),
+        problem: p,
+    };
+    let io = |e| FetchError::Io {
+        url: url.to_string(),
+        source: e,
+    };
     let mut head = Vec::new();
     loop {
         let before = head.len();
@@ -178,9 +201,17 @@ async fn read_reply<S: ByteSource>(r: &mut BufReader<S>, url: &str, max_body: us
     let headers: Vec<(String, String)> = parsed
         .headers
         .iter()
-        .map(|h| (h.name.to_ascii_lowercase(), String::from_utf8_lossy(h.value).into_owned()))
+        .map(|h| {
+            (
+                h.name.to_ascii_lowercase(),
+                String::from_utf8_lossy(h.value).into_owned(),
+            )
+        })
         .collect();
-    let limits = Limits { max_body, ..Limits::default() };
+    let limits = Limits {
+        max_body,
+        ..Limits::default()
+    };
     let framed = header(&headers, "content-length").is_some() || header(&headers, "transfer-encoding").is_some();
     let body = if framed {
         read_body(r, &headers, &limits).await.map_err(|e| match e {
@@ -206,9 +237,17 @@ async fn read_to_end<S: ByteSource>(r: &mut BufReader<S>, max: usize) -> std::io
     }
 }
 
-async fn exchange<S: ByteSource + ByteSink>(stream: S, request: &[u8], url: &str, max_body: usize) -> Result<Reply, FetchError> {
+async fn exchange<S: ByteSource + ByteSink>(
+    stream: S,
+    request: &[u8],
+    url: &str,
+    max_body: usize,
+) -> Result<Reply, FetchError> {
     let mut r = BufReader::new(stream);
-    r.send_all(request).await.map_err(|e| FetchError::Io { url: url.to_string(), source: e })?;
+    r.send_all(request).await.map_err(|e| FetchError::Io {
+        url: url.to_string(),
+        source: e,
+    })?;
     read_reply(&mut r, url, max_body).await
 }
 
@@ -227,15 +266,27 @@ async fn resolve(url: &Url, text: &str) -> Result<SocketAddr, FetchError> {
     let target = (url.host.clone(), url.port);
     let found = flowloop::offload(move || target.to_socket_addrs().map(|mut a| a.next()))
         .await
-        .map_err(|e| FetchError::Url { url: text.to_string(), problem: e.to_string() })?;
-    let io = |e| FetchError::Io { url: text.to_string(), source: e };
-    found.map_err(io)?.ok_or_else(|| FetchError::Url { url: text.to_string(), problem: "the host has no address".into() })
+        .map_err(|e| FetchError::Url {
+            url: text.to_string(),
+            problem: e.to_string(),
+        })?;
+    let io = |e| FetchError::Io {
+        url: text.to_string(),
+        source: e,
+    };
+    found.map_err(io)?.ok_or_else(|| FetchError::Url {
+        url: text.to_string(),
+        problem: "the host has no address".into(),
+    })
 }
 
 async fn one_hop(text: &str, method: &str, body: &Value, options: &FetchOptions) -> Result<Reply, FetchError> {
     let url = parse_url(text)?;
     let addr = resolve(&url, text).await?;
-    let io = |e| FetchError::Io { url: text.to_string(), source: e };
+    let io = |e| FetchError::Io {
+        url: text.to_string(),
+        source: e,
+    };
     let stream = TcpStream::connect(addr).await.map_err(io)?;
     let request = request_bytes(&url, method, body, &options.headers);
     if !url.tls {
@@ -251,7 +302,9 @@ fn resolve_location(base: &str, location: &str) -> String {
         return location.to_string();
     }
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[scheme_end..].find(['/', '?']).map_or(base.len(), |i| scheme_end + i);
+    let host_end = base[scheme_end..]
+        .find(['/', '?'])
+        .map_or(base.len(), |i| scheme_end + i);
     format!("{}{}", &base[..host_end], location)
 }
 
@@ -265,12 +318,18 @@ pub async fn fetch(url: &str, method: &str, body: &Value, options: &FetchOptions
     let mut hops = 0;
     loop {
         let hop = flowloop::timeout(options.timeout, one_hop(&current, method, body, options)).await;
-        let reply = hop.map_err(|_| FetchError::Timeout { url: current.clone(), timeout: options.timeout })??;
+        let reply = hop.map_err(|_| FetchError::Timeout {
+            url: current.clone(),
+            timeout: options.timeout,
+        })??;
         let location = header(&reply.headers, "location").map(str::to_string);
         match (options.redirects, location) {
             (Redirects::Follow(limit), Some(loc)) if (300..400).contains(&reply.status) => {
                 if hops >= limit {
-                    return Err(FetchError::TooManyRedirects { url: url.to_string(), limit });
+                    return Err(FetchError::TooManyRedirects {
+                        url: url.to_string(),
+                        limit,
+                    });
                 }
                 hops += 1;
                 current = resolve_location(&current, &loc);
@@ -311,7 +370,11 @@ pub async fn fetch_node(
 ) -> Result<Value, FetchError> {
     let options = FetchOptions {
         timeout: Duration::from_millis(timeout_ms.max(1) as u64),
-        redirects: if redirects > 0 { Redirects::Follow(redirects as u32) } else { Redirects::None },
+        redirects: if redirects > 0 {
+            Redirects::Follow(redirects as u32)
+        } else {
+            Redirects::None
+        },
         ..FetchOptions::default()
     };
     fetch(&url, &method.to_ascii_uppercase(), &body, &options).await

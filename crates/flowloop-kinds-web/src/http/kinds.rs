@@ -46,11 +46,16 @@ pub(crate) fn parse_routes(routes: &Value) -> Result<Vec<Route>, KindError> {
         .as_list()
         .ok_or_else(|| kind_error("routes", "must be a list of texts like \"GET /todos/{id}\""))?;
     if list.len() > ROUTE_OUTPUTS {
-        return Err(kind_error("routes", &format!("at most {ROUTE_OUTPUTS} routes per node (chain another http.route)")));
+        return Err(kind_error(
+            "routes",
+            &format!("at most {ROUTE_OUTPUTS} routes per node (chain another http.route)"),
+        ));
     }
     list.iter()
         .map(|r| {
-            let text = r.as_str().ok_or_else(|| kind_error("routes", &format!("{} is not a text", r.preview(30))))?;
+            let text = r
+                .as_str()
+                .ok_or_else(|| kind_error("routes", &format!("{} is not a text", r.preview(30))))?;
             Route::parse(text).map_err(|e| kind_error("routes", &e.to_string()))
         })
         .collect()
@@ -92,16 +97,21 @@ pub fn route_kind() -> FnKind {
 
 /// The request id inside a request value.
 fn request_id(request: &Value) -> Result<i64, KindError> {
-    request
-        .get("id")
-        .and_then(Value::as_int)
-        .ok_or_else(|| kind_error("request", &format!("{} is not a request from http.listen", request.preview(40))))
+    request.get("id").and_then(Value::as_int).ok_or_else(|| {
+        kind_error(
+            "request",
+            &format!("{} is not a request from http.listen", request.preview(40)),
+        )
+    })
 }
 
 /// The response value the server reads back: `request` (the id), `status`, `body`, `headers`.
 fn response(request: &Value, status: i64, body: Value, headers: Value) -> Result<Value, KindError> {
     if !(100..=599).contains(&status) {
-        return Err(kind_error("status", &format!("{status} is not an HTTP status (100 to 599)")));
+        return Err(kind_error(
+            "status",
+            &format!("{status} is not an HTTP status (100 to 599)"),
+        ));
     }
     if !headers.is_null() && headers.as_map().is_none() {
         return Err(kind_error("headers", "must be a map of header names to texts"));
@@ -174,15 +184,22 @@ pub fn fields_kind() -> FnKind {
 }
 
 fn pick_fields(request: &Value, fields: &Value, types: &Value) -> Result<Value, flowloop::flow::BoxError> {
-    let names = fields.as_list().ok_or_else(|| kind_error("fields", "must be a list of field names"))?;
+    let names = fields
+        .as_list()
+        .ok_or_else(|| kind_error("fields", "must be a list of field names"))?;
     let types = types.as_list().unwrap_or(&[]);
-    let body = request.get("body").and_then(Value::as_map).ok_or_else(|| {
-        BadRequest("the body must be a JSON object (send Content-Type: application/json)".into())
-    })?;
+    let body = request
+        .get("body")
+        .and_then(Value::as_map)
+        .ok_or_else(|| BadRequest("the body must be a JSON object (send Content-Type: application/json)".into()))?;
     let mut out = Map::new();
     for (i, name) in names.iter().enumerate() {
-        let name = name.as_str().ok_or_else(|| kind_error("fields", "must be a list of field names"))?;
-        let value = body.get(name).ok_or_else(|| BadRequest(format!("field `{name}` is missing")))?;
+        let name = name
+            .as_str()
+            .ok_or_else(|| kind_error("fields", "must be a list of field names"))?;
+        let value = body
+            .get(name)
+            .ok_or_else(|| BadRequest(format!("field `{name}` is missing")))?;
         let want = types.get(i).and_then(Value::as_str).unwrap_or("any");
         let ty = Type::from_name(want).ok_or_else(|| kind_error("types", &format!("`{want}` is not a type name")))?;
         if !ty.accepts(value) {

@@ -38,7 +38,12 @@ fn downstream_of_port(graph: &Graph, node: &str, port: &str) -> BTreeSet<String>
         .collect();
     while let Some(n) = stack.pop() {
         if seen.insert(n.clone()) {
-            stack.extend(graph.edges().filter(|(from, _)| from.node == n).map(|(_, to)| to.node.clone()));
+            stack.extend(
+                graph
+                    .edges()
+                    .filter(|(from, _)| from.node == n)
+                    .map(|(_, to)| to.node.clone()),
+            );
         }
     }
     seen
@@ -50,7 +55,12 @@ fn upstream_closure(graph: &Graph, targets: &[String]) -> HashSet<String> {
     let mut stack = targets.to_vec();
     while let Some(n) = stack.pop() {
         if keep.insert(n.clone()) {
-            stack.extend(graph.edges().filter(|(_, to)| to.node == n).map(|(from, _)| from.node.clone()));
+            stack.extend(
+                graph
+                    .edges()
+                    .filter(|(_, to)| to.node == n)
+                    .map(|(from, _)| from.node.clone()),
+            );
         }
     }
     keep
@@ -67,7 +77,11 @@ fn plan_for(graph: &Graph, reached: &BTreeSet<String>, what: &str) -> Result<Pla
     }
     let keep = upstream_closure(graph, &responders);
     let mut pruned = graph.clone();
-    let drop: Vec<String> = graph.nodes().map(|n| n.id().to_string()).filter(|n| !keep.contains(n)).collect();
+    let drop: Vec<String> = graph
+        .nodes()
+        .map(|n| n.id().to_string())
+        .filter(|n| !keep.contains(n))
+        .collect();
     for n in drop {
         pruned.remove(&n).map_err(ServerError::Graph)?;
     }
@@ -88,7 +102,11 @@ impl Plans {
     /// # Errors
     /// [`ServerError`] naming what is missing or ambiguous.
     pub(crate) fn new(graph: &Graph) -> Result<Plans, ServerError> {
-        let listeners: Vec<&str> = graph.nodes().filter(|n| n.spec().name == LISTEN).map(|n| n.id()).collect();
+        let listeners: Vec<&str> = graph
+            .nodes()
+            .filter(|n| n.spec().name == LISTEN)
+            .map(|n| n.id())
+            .collect();
         let [listen] = listeners[..] else {
             return Err(ServerError::Listeners { count: listeners.len() });
         };
@@ -102,22 +120,42 @@ impl Plans {
             .collect();
         let Some(router) = routers.first().map(|s| s.to_string()) else {
             let plan = plan_for(graph, &fed, &format!("listener `{listen}`"))?;
-            return Ok(Plans { listen: listen.to_string(), addr, routes: None, plans: vec![plan] });
+            return Ok(Plans {
+                listen: listen.to_string(),
+                addr,
+                routes: None,
+                plans: vec![plan],
+            });
         };
         if routers.len() > 1 {
-            return Err(ServerError::Routers { listen: listen.to_string() });
+            return Err(ServerError::Routers {
+                listen: listen.to_string(),
+            });
         }
-        let routes_value = constant(graph, &router, "routes").ok_or_else(|| ServerError::RoutesNotConstant { node: router.clone() })?;
-        let routes = parse_routes(&routes_value).map_err(|e| ServerError::Routes { node: router.clone(), problem: e.to_string() })?;
+        let routes_value = constant(graph, &router, "routes")
+            .ok_or_else(|| ServerError::RoutesNotConstant { node: router.clone() })?;
+        let routes = parse_routes(&routes_value).map_err(|e| ServerError::Routes {
+            node: router.clone(),
+            problem: e.to_string(),
+        })?;
         let plans = routes
             .iter()
             .enumerate()
             .map(|(i, r)| {
                 let reached = downstream_of_port(graph, &router, &format!("r{i}"));
-                plan_for(graph, &reached, &format!("route `{}` (output r{i} of node `{router}`)", r.text()))
+                plan_for(
+                    graph,
+                    &reached,
+                    &format!("route `{}` (output r{i} of node `{router}`)", r.text()),
+                )
             })
             .collect::<Result<_, _>>()?;
-        Ok(Plans { listen: listen.to_string(), addr, routes: Some(routes), plans })
+        Ok(Plans {
+            listen: listen.to_string(),
+            addr,
+            routes: Some(routes),
+            plans,
+        })
     }
 }
 
@@ -128,7 +166,12 @@ pub(crate) fn holding_nodes(graph: &Graph, produced: impl Fn(&str) -> bool) -> V
         .nodes()
         .map(|n| n.id())
         .filter(|n| !produced(n))
-        .filter(|n| graph.edges().filter(|(_, to)| to.node == *n).all(|(from, _)| produced(&from.node)))
+        .filter(|n| {
+            graph
+                .edges()
+                .filter(|(_, to)| to.node == *n)
+                .all(|(from, _)| produced(&from.node))
+        })
         .map(str::to_string)
         .collect()
 }

@@ -52,7 +52,10 @@ impl Route {
         let segments = path
             .split('/')
             .filter(|s| !s.is_empty())
-            .map(|s| parse_segment(s).ok_or_else(|| err(&format!("segment `{s}` is not `name`, `{{name}}` or `{{name:int}}`"))))
+            .map(|s| {
+                parse_segment(s)
+                    .ok_or_else(|| err(&format!("segment `{s}` is not `name`, `{{name}}` or `{{name:int}}`")))
+            })
             .collect::<Result<_, _>>()?;
         Ok(Route {
             method,

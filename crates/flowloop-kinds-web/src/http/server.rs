@@ -58,7 +58,9 @@ pub struct Server {
 
 impl fmt::Debug for Server {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Server").field("addr", &self.listener.local_addr().ok()).finish_non_exhaustive()
+        f.debug_struct("Server")
+            .field("addr", &self.listener.local_addr().ok())
+            .finish_non_exhaustive()
     }
 }
 
@@ -77,7 +79,11 @@ impl Server {
             next_id: Cell::new(1),
             log: Box::new(|line| eprintln!("{line}")),
         };
-        Ok(Server { shared: Rc::new(shared), listener, stop: StopHandle::default() })
+        Ok(Server {
+            shared: Rc::new(shared),
+            listener,
+            stop: StopHandle::default(),
+        })
     }
 
     /// Sends log lines (504s naming the node that held the request, 500s) to `log` instead of
@@ -188,13 +194,19 @@ async fn run_plan(shared: &Shared, plan: &Plan, request: Value, id: u64) -> RawR
             .iter()
             .filter_map(|r| batch.value(r, "out"))
             .find(|v| v.get("request").and_then(Value::as_int) == Some(id as i64))
-            .map_or_else(|| internal(shared, id, "no http.respond node answered the request"), |v| to_response(&v)),
+            .map_or_else(
+                || internal(shared, id, "no http.respond node answered the request"),
+                |v| to_response(&v),
+            ),
     }
 }
 
 fn bad_request(e: &FlowError) -> Option<String> {
     e.failures().iter().find_map(|f| match f {
-        flowloop::flow::Failure::Node { fault: NodeFault::Body(b), .. } => b.downcast_ref::<BadRequest>().map(|b| b.0.clone()),
+        flowloop::flow::Failure::Node {
+            fault: NodeFault::Body(b),
+            ..
+        } => b.downcast_ref::<BadRequest>().map(|b| b.0.clone()),
         _ => None,
     })
 }
@@ -214,11 +226,24 @@ fn internal(shared: &Shared, id: u64, message: &str) -> RawResponse {
 /// A response value (from `http.respond`) as bytes: texts as they are, bytes raw, other
 /// bodies as JSON.
 fn to_response(v: &Value) -> RawResponse {
-    let status = v.get("status").and_then(Value::as_int).and_then(|s| u16::try_from(s).ok()).unwrap_or(200);
+    let status = v
+        .get("status")
+        .and_then(Value::as_int)
+        .and_then(|s| u16::try_from(s).ok())
+        .unwrap_or(200);
     let mut headers: Vec<(String, String)> = v
         .get("headers")
         .and_then(Value::as_map)
-        .map(|m| m.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.as_str().map_or_else(|| v.to_string(), str::to_string))).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    (
+                        k.to_ascii_lowercase(),
+                        v.as_str().map_or_else(|| v.to_string(), str::to_string),
+                    )
+                })
+                .collect()
+        })
         .unwrap_or_default();
     let (body, content_type) = match v.get("body") {
         None | Some(Value::Null) => (Vec::new(), None),

@@ -80,10 +80,18 @@ async fn read_head<R: ByteSource>(r: &mut BufReader<R>, limits: &Limits) -> Resu
         match r.read_until(b'\n', &mut head).await? {
             Line::Eof if head.is_empty() => return Err(ReadError::Closed),
             Line::Complete(_) => {}
-            _ => return Err(ReadError::Reject(400, "the connection ended inside the request head".into())),
+            _ => {
+                return Err(ReadError::Reject(
+                    400,
+                    "the connection ended inside the request head".into(),
+                ));
+            }
         }
         if head.len() > limits.max_head {
-            return Err(ReadError::Reject(431, format!("the request head is over {} bytes", limits.max_head)));
+            return Err(ReadError::Reject(
+                431,
+                format!("the request head is over {} bytes", limits.max_head),
+            ));
         }
         let line = &head[before..];
         if line == b"\r\n" || line == b"\n" {
@@ -97,7 +105,10 @@ async fn read_head<R: ByteSource>(r: &mut BufReader<R>, limits: &Limits) -> Resu
 }
 
 /// Reads one request: its head, then its body.
-pub(crate) async fn read_request<R: ByteSource>(r: &mut BufReader<R>, limits: &Limits) -> Result<RawRequest, ReadError> {
+pub(crate) async fn read_request<R: ByteSource>(
+    r: &mut BufReader<R>,
+    limits: &Limits,
+) -> Result<RawRequest, ReadError> {
     r.set_line_limit(limits.max_head);
     let head = read_head(r, limits).await?;
     let mut request = parse_head(&head, limits)?;
@@ -112,17 +123,28 @@ fn parse_head(head: &[u8], limits: &Limits) -> Result<RawRequest, ReadError> {
         Ok(httparse::Status::Complete(_)) => {}
         Ok(httparse::Status::Partial) => return Err(ReadError::Reject(400, "incomplete request head".into())),
         Err(httparse::Error::TooManyHeaders) => {
-            return Err(ReadError::Reject(431, format!("more than {} headers", limits.max_headers)));
+            return Err(ReadError::Reject(
+                431,
+                format!("more than {} headers", limits.max_headers),
+            ));
         }
         Err(e) => return Err(ReadError::Reject(400, format!("malformed request head: {e}"))),
     }
     let headers: Vec<(String, String)> = parsed
         .headers
         .iter()
-        .map(|h| (h.name.to_ascii_lowercase(), String::from_utf8_lossy(h.value).into_owned()))
+        .map(|h| {
+            (
+                h.name.to_ascii_lowercase(),
+                String::from_utf8_lossy(h.value).into_owned(),
+            )
+        })
         .collect();
     let version = parsed.version.unwrap_or(1);
-    let connection = headers.iter().find(|(k, _)| k == "connection").map(|(_, v)| v.to_ascii_lowercase());
+    let connection = headers
+        .iter()
+        .find(|(k, _)| k == "connection")
+        .map(|(_, v)| v.to_ascii_lowercase());
     let keep_alive = match connection.as_deref() {
         Some(c) if c.contains("close") => false,
         Some(c) if c.contains("keep-alive") => true,
@@ -148,8 +170,7 @@ pub(crate) async fn read_body<R: ByteSource>(
     headers: &[(String, String)],
     limits: &Limits,
 ) -> Result<Vec<u8>, ReadError> {
-    let chunked = header(headers, "transfer-encoding")
-        .is_some_and(|t| t.to_ascii_lowercase().contains("chunked"));
+    let chunked = header(headers, "transfer-encoding").is_some_and(|t| t.to_ascii_lowercase().contains("chunked"));
     if chunked {
         return read_chunked(r, limits).await;
     }
@@ -184,7 +205,10 @@ async fn read_chunk_line<R: ByteSource>(r: &mut BufReader<R>) -> Result<String, 
     let mut line = Vec::new();
     match r.read_until(b'\n', &mut line).await? {
         Line::Complete(_) => Ok(String::from_utf8_lossy(&line).trim().to_string()),
-        _ => Err(ReadError::Reject(400, "the connection ended inside a chunked body".into())),
+        _ => Err(ReadError::Reject(
+            400,
+            "the connection ended inside a chunked body".into(),
+        )),
     }
 }
 
@@ -206,7 +230,10 @@ async fn read_chunked<R: ByteSource>(r: &mut BufReader<R>, limits: &Limits) -> R
         body.resize(start + size, 0);
         r.read_exact(&mut body[start..]).await.map_err(body_error)?;
         if !read_chunk_line(r).await?.is_empty() {
-            return Err(ReadError::Reject(400, "a chunk is longer than its size line says".into()));
+            return Err(ReadError::Reject(
+                400,
+                "a chunk is longer than its size line says".into(),
+            ));
         }
     }
 }
@@ -259,7 +286,13 @@ impl RawResponse {
             }
         }
         let connection = if keep_alive { "keep-alive" } else { "close" };
-        out.extend_from_slice(format!("content-length: {}\r\nconnection: {connection}\r\n\r\n", self.body.len()).as_bytes());
+        out.extend_from_slice(
+            format!(
+                "content-length: {}\r\nconnection: {connection}\r\n\r\n",
+                self.body.len()
+            )
+            .as_bytes(),
+        );
         out.extend_from_slice(&self.body);
         out
     }
