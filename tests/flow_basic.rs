@@ -42,7 +42,10 @@ fn case1_chain_declared_in_reverse() {
     b.define(lb, bb);
     b.define(la, a);
     let mut flow = b.build().unwrap();
-    assert_eq!(flow.run_until_complete(RunOptions::new()).unwrap(), Outcome::Completed);
+    assert_eq!(
+        flow.run_until_complete(RunOptions::new()).unwrap(),
+        Outcome::Completed { suspended: vec![] }
+    );
     assert_eq!(
         (flow.value(c), flow.value(bb), flow.value(a)),
         (Some(3), Some(2), Some(1))

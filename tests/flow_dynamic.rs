@@ -104,8 +104,13 @@ fn a_cycle_without_default_names_every_member_and_input() {
     let mut d = DynamicBuilder::new();
     d.add(DynNode::new("inc", sum).input(DynInput::connect("x", out(DynId::from(1)))));
     d.add(DynNode::new("dbl", sum).input(DynInput::connect("y", out(DynId::from(0)))));
-    let (mut flow, _) = build(d);
-    let err = flow.run_until_complete(RunOptions::new()).unwrap_err().to_string();
+    let mut b = FlowBuilder::new();
+    d.install(&mut b).unwrap();
+    // Reported when building (or, by executors that find it later, when running).
+    let err = match b.build() {
+        Err(e) => e.to_string(),
+        Ok(mut flow) => flow.run_until_complete(RunOptions::new()).unwrap_err().to_string(),
+    };
     assert!(
         err.contains("`inc` (inputs x)") && err.contains("`dbl` (inputs y)"),
         "{err}"

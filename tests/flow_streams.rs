@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use flowloop::flow::{Emitter, FlowBuilder, Generation, Outcome, RunOptions, Stream};
+use flowloop::flow::{Emitter, FlowBuilder, Generation, Outcome, RunOptions, Stream, Waiting};
 use flowloop::sync::{AsyncIterator, azip};
 
 type Log = Rc<RefCell<Vec<String>>>;
@@ -93,7 +93,18 @@ fn case21_producer_without_consumer_emits_one_chunk() {
         (),
     );
     let mut flow = b.build().unwrap();
-    assert_eq!(flow.run_until_complete(RunOptions::new()).unwrap(), Outcome::Completed);
+    let outcome = flow.run_until_complete(RunOptions::new()).unwrap();
+    assert!(outcome.is_completed());
+    // The unfinished producer is listed, so "completed" does not hide it (issue 7).
+    match outcome.suspended() {
+        [s0] => assert_eq!(
+            s0.waiting,
+            Waiting::Pull {
+                generation: Generation::from((0, 0))
+            }
+        ),
+        other => panic!("expected the producer to be listed, got {other:?}"),
+    }
     assert_eq!(*emitted.borrow(), ["0"]);
     assert_eq!(flow.generation(s), Some(Generation::from((0, 0))));
     assert_eq!(flow.value(s), None);

@@ -21,6 +21,8 @@ use super::stream::Emitter;
 pub struct Cells {
     pub(crate) value: Rc<dyn Any>,
     pub(crate) chunk: Option<Rc<dyn Any>>,
+    /// Stateful nodes: the `Rc<RefCell<Option<S>>>` holding the state between runs.
+    pub(crate) state: Option<Rc<dyn Any>>,
 }
 
 impl std::fmt::Debug for Cells {
@@ -184,6 +186,12 @@ pub trait ArgList: Sized + 'static {
 }
 
 /// A tuple of builder arguments, each convertible ([`IntoInput`]) to the matching parameter.
+#[diagnostic::on_unimplemented(
+    message = "the arguments `{Self}` do not match the node's parameters `{A}`",
+    label = "one argument per parameter, each convertible to its type",
+    note = "pass a tuple with one argument per parameter: `()` for none, `(x,)` for one (mind the comma)",
+    note = "a stream output (`producer.stream()`) only feeds a `Stream<C>` parameter; pass the producer itself to a plain parameter to get its final value"
+)]
 pub trait IntoArgs<A: ArgList> {
     #[doc(hidden)]
     fn into_slots(self) -> (A::Slots, Vec<PortSpec>);
@@ -191,6 +199,13 @@ pub trait IntoArgs<A: ArgList> {
 
 /// A plain `async fn` (or closure returning a future) usable as a node body. `M` is an
 /// inference marker (the function's signature).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a node body: a node is an `async fn` (or a closure returning a future)",
+    label = "not an async node body",
+    note = "a sync `fn` cannot be a node: make it `async fn`, or run blocking work with `flowloop::offload` inside one",
+    note = "a node takes 0 to 8 parameters and must be `'static` (move owned data into closures)",
+    note = "a body whose first parameter is an `Emitter<C>` is a streaming node: create it with `FlowBuilder::stream`"
+)]
 pub trait NodeFn<M>: 'static {
     /// The parameter types.
     type Args: ArgList;
@@ -203,6 +218,13 @@ pub trait NodeFn<M>: 'static {
 }
 
 /// A streaming producer: an `async fn` whose first parameter is an [`Emitter<C>`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a streaming node body",
+    label = "expected `async fn(Emitter<C>, ..)`",
+    note = "a streaming node is an `async fn` whose FIRST parameter is its `Emitter<C>`: move the `Emitter` to the front",
+    note = "a sync `fn` cannot be a node: make it `async fn`",
+    note = "a node without an `Emitter` is a plain node: create it with `FlowBuilder::node`"
+)]
 pub trait StreamFn<C, M>: 'static {
     /// The parameter types after the emitter.
     type Args: ArgList;
@@ -215,6 +237,11 @@ pub trait StreamFn<C, M>: 'static {
 }
 
 /// A method of a stateful node: an `async fn(&mut S, T1, ..) -> R`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a method of a stateful node with state `{S}`",
+    label = "expected `async fn(&mut {S}, ..)`",
+    note = "a stateful node's body is an `async fn` taking `&mut self` (the state) first, e.g. `State::run`"
+)]
 pub trait StateFn<S, M>: 'static {
     /// The parameter types after `&mut S`.
     type Args: ArgList;

@@ -96,7 +96,11 @@ impl FlowBuilder {
             runner,
             ports,
             streaming,
-            cells: Cells { value, chunk },
+            cells: Cells {
+                value,
+                chunk,
+                state: None,
+            },
         });
         id
     }
@@ -225,13 +229,16 @@ impl FlowBuilder {
     {
         let (slots, ports) = args.into_slots();
         let (cell, erased) = new_cell::<K::Value>();
+        let state = Rc::new(RefCell::new(Some(state)));
         let body = StateBody::<S, F, M, K> {
-            state: Some(state),
+            state: Rc::clone(&state),
             f: Rc::new(f),
             _m: PhantomData,
         };
         let runner = Box::pin(BodyRunner::new(body, slots, cell));
-        Node::new(self.push(short_name::<S>(), runner, ports, erased, None))
+        let id = self.push(short_name::<S>(), runner, ports, erased, None);
+        self.drafts[id as usize].cells.state = Some(state);
+        Node::new(id)
     }
 
     /// A reference to an output of type `T` defined later with [`define`](FlowBuilder::define).
@@ -314,8 +321,9 @@ impl FlowBuilder {
     /// Checks the graph and wires it into a runnable [`Flow`].
     ///
     /// # Errors
-    /// [`BuildError`] naming the node and input of an unconnected input without default, or
-    /// the forward reference (and a user) that was never defined.
+    /// [`BuildError`] naming the node and input of an unconnected input without default, the
+    /// forward reference (and a user) that was never defined, or every cycle that can never
+    /// start because none of its members has defaults on its inputs from inside the cycle.
     pub fn build(mut self) -> Result<Flow, BuildError> {
         self.check()?;
         let cells: Vec<Cells> = self.drafts.iter().map(|d| d.cells.clone()).collect();
@@ -372,12 +380,18 @@ impl FlowBuilder {
             });
         }
         link_consumers(&mut graph);
+        let cycles = super::resolve::Resolver::default().unstartable_cycles(&graph);
+        if !cycles.is_empty() {
+            return Err(BuildError::MissingDefault { cycles });
+        }
         let runners = self.drafts.into_iter().map(|d| RefCell::new(d.runner)).collect();
         let state = FlowState {
             graph: RefCell::new(graph),
             runners,
             running: std::cell::Cell::new(false),
             last_run: std::cell::Cell::new(Duration::ZERO),
+            outside: RefCell::new(Vec::new()),
+            context: RefCell::default(),
         };
         Ok(Flow::new(Rc::new(state), cells))
     }

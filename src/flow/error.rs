@@ -5,8 +5,9 @@ use std::fmt;
 use super::handles::NodeId;
 use crate::runtime::RunError;
 
-/// A node body's error, boxed.
-pub type BoxError = Box<dyn std::error::Error + 'static>;
+/// A node body's error, boxed. `Send + Sync` so that a [`FlowError`] can travel to other
+/// threads and convert with `?` into `Box<dyn Error + Send + Sync>` or `anyhow::Error`.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Why [`FlowBuilder::build`](super::FlowBuilder::build) refused the graph.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -39,6 +40,35 @@ pub enum BuildError {
         /// The reference's name.
         name: String,
     },
+    /// Cycles that can never start: no member has defaults on all its inputs from inside its
+    /// cycle, so no member can ever run first. Every such cycle is listed.
+    #[error("{}", display_cycles(.cycles))]
+    MissingDefault {
+        /// Each cycle's members (in creation order) and the inputs they would need defaults for.
+        cycles: Vec<Vec<CycleMember>>,
+    },
+}
+
+fn display_cycles(cycles: &[Vec<CycleMember>]) -> String {
+    cycles
+        .iter()
+        .map(|c| CycleText(c).to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Formats one cycle without usable defaults.
+struct CycleText<'a>(&'a [CycleMember]);
+
+impl fmt::Display for CycleText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "missing default: the cycle ")?;
+        for (i, m) in self.0.iter().enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            write!(f, "{sep}`{}` (inputs {})", m.name, m.inputs.join(", "))?;
+        }
+        write!(f, " cannot start; give one of these inputs a default")
+    }
 }
 
 /// Returned by [`Emitter::emit`](super::Emitter::emit) once the stream's consumers cancelled
@@ -72,6 +102,9 @@ pub enum NodeFault {
         /// The input, by name if known, else by position.
         input: String,
     },
+    /// The body's future panicked while it was dropped (the run stopped while it waited, or it
+    /// had panicked before); the message is kept.
+    DropPanicked(String),
 }
 
 impl fmt::Display for NodeFault {
@@ -80,6 +113,7 @@ impl fmt::Display for NodeFault {
             NodeFault::Body(e) => write!(f, "{e}"),
             NodeFault::Panicked(m) => write!(f, "panicked: {m}"),
             NodeFault::NoInput { input } => write!(f, "input {input} has no data and no default"),
+            NodeFault::DropPanicked(m) => write!(f, "panicked while its body was dropped: {m}"),
         }
     }
 }
@@ -118,14 +152,7 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::Node { name, fault, .. } => write!(f, "node `{name}` failed: {fault}"),
-            Failure::MissingDefault { cycle } => {
-                write!(f, "missing default: the cycle ")?;
-                for (i, m) in cycle.iter().enumerate() {
-                    let sep = if i == 0 { "" } else { ", " };
-                    write!(f, "{sep}`{}` (inputs {})", m.name, m.inputs.join(", "))?;
-                }
-                write!(f, " cannot start; give one of these inputs a default")
-            }
+            Failure::MissingDefault { cycle } => CycleText(cycle).fmt(f),
         }
     }
 }
@@ -143,6 +170,21 @@ pub enum FlowError {
     /// The flow is already running (a node tried to run its own flow).
     #[error("the flow is already running")]
     AlreadyRunning,
+    /// The loop found that nothing can ever wake the flow again: these nodes' bodies wait for
+    /// something (an event, a queue, a task) that no timer, socket or other task will deliver.
+    #[error(
+        "stalled: node(s) {} wait for something that can never happen (no timer, socket, task or \
+         outside handle is left to wake them)",
+        quoted(.nodes)
+    )]
+    Stalled {
+        /// The names of the waiting nodes, in the order they were last polled.
+        nodes: Vec<String>,
+    },
+}
+
+fn quoted(names: &[String]) -> String {
+    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
 }
 
 impl FlowError {

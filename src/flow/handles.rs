@@ -6,7 +6,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::rc::Rc;
 
-use super::args::{Cells, InputSpec, Reader, SourceRef};
+use super::args::{Cells, InputSpec, Owned, Reader, SourceRef};
 use super::stream::Stream;
 
 /// Identifies one node of a flow (its index in creation order).
@@ -72,7 +72,7 @@ pub struct Forward<T> {
 /// to break a cycle). Made by `.or(value)` on an output, node or forward reference.
 pub struct WithDefault<T> {
     pub(crate) source: SourceRef<T>,
-    pub(crate) default: T,
+    pub(crate) default: Owned<T>,
 }
 
 /// An input left unconnected on purpose; building fails unless it gets a default
@@ -85,10 +85,10 @@ pub fn unconnected<T>() -> Unconnected<T> {
 }
 
 /// An input with no connection that always takes `default`.
-pub fn unconnected_or<T>(default: T) -> WithDefault<T> {
+pub fn unconnected_or<T: Clone>(default: T) -> WithDefault<T> {
     WithDefault {
         source: SourceRef::None,
-        default,
+        default: (default, T::clone),
     }
 }
 
@@ -219,10 +219,13 @@ impl<C: Clone + 'static, R: Clone + 'static> StreamNode<C, R> {
 
 impl<T> Output<T> {
     /// This output, with `default` for when the port is stale.
-    pub fn or(self, default: T) -> WithDefault<T> {
+    pub fn or(self, default: T) -> WithDefault<T>
+    where
+        T: Clone,
+    {
         WithDefault {
             source: SourceRef::Out(self),
-            default,
+            default: (default, T::clone),
         }
     }
 
@@ -238,10 +241,77 @@ impl<T> Forward<T> {
     }
 
     /// This reference, with `default` for when the port is stale (how cycles are broken).
-    pub fn or(self, default: T) -> WithDefault<T> {
+    pub fn or(self, default: T) -> WithDefault<T>
+    where
+        T: Clone,
+    {
         WithDefault {
             source: SourceRef::Fwd(self.id),
-            default,
+            default: (default, T::clone),
+        }
+    }
+}
+
+/// A stream input with no connection that always takes a stream of `chunks`.
+pub fn unconnected_stream<C: 'static>(chunks: impl IntoIterator<Item = C>) -> WithDefault<Stream<C>> {
+    WithDefault {
+        source: SourceRef::None,
+        default: (Stream::from_chunks(chunks), Stream::restart),
+    }
+}
+
+/// Defaults for stream inputs (FLOW_SEMANTICS §5): used when the port is stale or
+/// unconnected, for example to break a cycle through a stream edge.
+impl<C: 'static> Output<Stream<C>> {
+    /// This stream, or an empty stream when the port is stale.
+    ///
+    /// ```
+    /// use flowloop::flow::{Emitter, FlowBuilder, RunOptions, Stream};
+    /// async fn total(mut s: Stream<i64>) -> i64 {
+    ///     let mut t = 0;
+    ///     while let Some(x) = s.next().await { t += x; }
+    ///     t
+    /// }
+    /// async fn upto(out: Emitter<i64>, n: i64) -> i64 {
+    ///     for i in 0..n { if out.emit(i).await.is_err() { break; } }
+    ///     n
+    /// }
+    /// // A cycle through a stream edge: `t = total(s)`, `s = upto(t + 3)`.
+    /// let mut b = FlowBuilder::new();
+    /// let fs = b.forward("s");
+    /// let t = b.node(total, (fs.or_empty(),));
+    /// let n = b.node(|t: i64| async move { t + 3 }, (t,));
+    /// let s = b.stream(upto, (n,));
+    /// b.define(fs, s.stream());
+    /// let mut flow = b.build().unwrap();
+    /// flow.run_until_complete(RunOptions::new().limit(t, (1,))).unwrap();
+    /// assert_eq!(flow.value(t), Some(0 + 1 + 2)); // lap 0: empty default; lap 1: upto(3)
+    /// ```
+    pub fn or_empty(self) -> WithDefault<Stream<C>> {
+        self.or_chunks(Vec::new())
+    }
+
+    /// This stream, or a stream of `chunks` when the port is stale.
+    pub fn or_chunks(self, chunks: impl IntoIterator<Item = C>) -> WithDefault<Stream<C>> {
+        WithDefault {
+            source: SourceRef::Out(self),
+            default: (Stream::from_chunks(chunks), Stream::restart),
+        }
+    }
+}
+
+/// Defaults for forward references to stream outputs (see [`Output::or_empty`]).
+impl<C: 'static> Forward<Stream<C>> {
+    /// This stream, or an empty stream when the port is stale.
+    pub fn or_empty(self) -> WithDefault<Stream<C>> {
+        self.or_chunks(Vec::new())
+    }
+
+    /// This stream, or a stream of `chunks` when the port is stale.
+    pub fn or_chunks(self, chunks: impl IntoIterator<Item = C>) -> WithDefault<Stream<C>> {
+        WithDefault {
+            source: SourceRef::Fwd(self.id),
+            default: (Stream::from_chunks(chunks), Stream::restart),
         }
     }
 }
@@ -355,6 +425,12 @@ fn project_stream<C: Clone + 'static>(cells: &Cells) -> Reader<Stream<C>> {
 /// let t = b.node(text, ());
 /// b.node(inc, (t.out(),)); // Output<String> into an i64 input: does not compile
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot feed an input of type `{T}`",
+    label = "this argument does not fit a `{T}` parameter",
+    note = "a stream output (`producer.stream()`) only feeds a `Stream<C>` parameter, and a `Stream<C>` parameter only takes `producer.stream()` (or a stream default such as `.or_empty()`)",
+    note = "pass the producer itself (not `.stream()`) to a plain parameter to get its final value"
+)]
 pub trait IntoInput<T> {
     #[doc(hidden)]
     fn into_input(self) -> InputSpec<T>;
@@ -399,10 +475,10 @@ impl<T: 'static> IntoInput<T> for Forward<T> {
     }
 }
 
-impl<T: Clone + 'static> IntoInput<T> for WithDefault<T> {
+impl<T: 'static> IntoInput<T> for WithDefault<T> {
     fn into_input(self) -> InputSpec<T> {
         InputSpec {
-            value: Some((self.default, T::clone)),
+            value: Some(self.default),
             source: self.source,
         }
     }

@@ -38,7 +38,7 @@
 
 mod args;
 mod builder;
-mod driver;
+mod current;
 mod dynamic;
 mod error;
 mod export;
@@ -48,6 +48,7 @@ mod instrument;
 mod resolve;
 mod run;
 mod runner;
+mod scheduler;
 mod state;
 mod stream;
 
@@ -55,7 +56,7 @@ pub use args::{ArgList, IntoArgs, NodeFn, StateFn, StreamFn};
 #[doc(hidden)]
 pub use args::{Cells, GatherFault, InputSlot, InputSpec, PortSpec, Reader, SourceRef, StartCx};
 pub use builder::FlowBuilder;
-pub use driver::NodeStats;
+pub use current::{NodeInfo, context, current_node};
 pub use dynamic::{
     DynArg, DynArgs, DynBody, DynBuildError, DynCall, DynFuture, DynId, DynInput, DynNode, DynSource, DynamicBuilder,
     InputCell, Outputs,
@@ -64,9 +65,10 @@ pub use error::{BoxError, BuildError, CycleMember, Failure, FlowError, NodeFault
 pub use generation::{Generation, clip, inc, stitch};
 pub use handles::{
     AsNode, Forward, IntoInput, Node, NodeId, Output, StreamNode, TupleField, Unconnected, WithDefault, unconnected,
-    unconnected_or,
+    unconnected_or, unconnected_stream,
 };
-pub use run::{Flow, Outcome, RunOptions};
+pub use run::{Flow, Outcome, RunOptions, Suspended, Waiting};
+pub use scheduler::NodeStats;
 #[doc(hidden)]
 pub use state::Mode;
 pub use stream::{Emit, Emitter, Fold, Next, Stream};

@@ -23,38 +23,42 @@ pub(crate) struct Resolver {
     edges: Vec<u32>,
 }
 
-/// What resolving one node decided.
-pub(crate) enum Decision {
-    /// Nodes to make ready, with their actions.
-    Done,
-    /// A cycle without a usable default.
-    MissingDefault(Failure),
+/// How far resolving a queued node may go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// Start idle leaves (breaking cycles with defaults) and resume suspended ones.
+    Full,
+    /// The node already ran in this run and has no fresh input: only resume work that is
+    /// already under way (a producer waiting to be pulled, a consumer whose stream moved on).
+    /// Starting idle producers again would create generations nobody asked for.
+    ResumeOnly,
 }
 
 impl Resolver {
-    /// Resolves queued node `n`: makes every resumable leaf ready.
-    pub(crate) fn resolve(&mut self, g: &mut Graph, n: u32) -> Decision {
-        if nothing_new(g, n) {
-            return Decision::Done;
-        }
-        if let Some(action) = fast_path(g, n) {
+    /// Resolves queued node `n`: makes every resumable leaf ready. Every cycle without a usable
+    /// default that was reached is appended to `failures` (all of them, not only the last).
+    pub(crate) fn resolve(&mut self, g: &mut Graph, n: u32, failures: &mut Vec<Failure>) {
+        let reach = if nothing_new(g, n) {
+            Reach::ResumeOnly
+        } else {
+            Reach::Full
+        };
+        if let Some(action) = fast_path(g, n, reach) {
             if let Some(a) = action {
                 g.make_ready(n, a);
             }
-            return Decision::Done;
+            return;
         }
         self.tarjan(g, n);
-        let mut result = Decision::Done;
         for c in 0..self.comps.len() {
             let (a, b) = self.comps[c];
             if !self.is_leaf(g, c as u32, a, b) {
                 continue;
             }
-            if let Some(failure) = self.resume_leaf(g, a, b) {
-                result = Decision::MissingDefault(failure);
+            if let Some(failure) = self.resume_leaf(g, a, b, reach) {
+                failures.push(failure);
             }
         }
-        result
     }
 
     fn grow(&mut self, len: usize) {
@@ -150,13 +154,16 @@ impl Resolver {
         })
     }
 
-    fn resume_leaf(&mut self, g: &mut Graph, a: u32, b: u32) -> Option<Failure> {
+    fn resume_leaf(&mut self, g: &mut Graph, a: u32, b: u32, reach: Reach) -> Option<Failure> {
         let first = self.members[a as usize];
         let self_loop = b - a == 1 && has_edge_to(g, first, first);
         if b - a == 1 && !self_loop {
-            if let Some(action) = resumable(g, first) {
+            if let Some(action) = resumable(g, first, reach) {
                 g.make_ready(first, action);
             }
+            return None;
+        }
+        if reach == Reach::ResumeOnly {
             return None;
         }
         let comp = self.comp[first as usize];
@@ -187,7 +194,41 @@ impl Resolver {
         })
     }
 
+    /// Every cycle of a freshly built graph (all nodes idle, every connected input stale) that
+    /// no member can start: the resolver would report each of them on the first run.
+    pub(crate) fn unstartable_cycles(&mut self, g: &Graph) -> Vec<Vec<CycleMember>> {
+        let mut done = vec![false; g.nodes.len()];
+        let mut cycles = Vec::new();
+        for root in 0..g.nodes.len() as u32 {
+            if done[root as usize] {
+                continue;
+            }
+            self.tarjan(g, root);
+            for c in 0..self.comps.len() {
+                let (a, b) = self.comps[c];
+                let first = self.members[a as usize];
+                if done[first as usize] {
+                    continue;
+                }
+                (a..b).for_each(|m| done[self.members[m as usize] as usize] = true);
+                let is_cycle = b - a > 1 || has_edge_to(g, first, first);
+                if is_cycle && !(a..b).any(|m| self.defaults_cover(g, self.members[m as usize], c as u32)) {
+                    cycles.push(self.cycle_members(g, a, b, c as u32));
+                }
+            }
+        }
+        cycles
+    }
+
     fn missing_default(&self, g: &mut Graph, a: u32, b: u32, comp: u32) -> Failure {
+        let cycle = self.cycle_members(g, a, b, comp);
+        for m in a..b {
+            g.nodes[self.members[m as usize] as usize].status = Status::Failed;
+        }
+        Failure::MissingDefault { cycle }
+    }
+
+    fn cycle_members(&self, g: &Graph, a: u32, b: u32, comp: u32) -> Vec<CycleMember> {
         let mut cycle = Vec::new();
         for m in a..b {
             let x = self.members[m as usize];
@@ -209,10 +250,7 @@ impl Resolver {
                 inputs,
             });
         }
-        for m in a..b {
-            g.nodes[self.members[m as usize] as usize].status = Status::Failed;
-        }
-        Failure::MissingDefault { cycle }
+        cycle
     }
 }
 
@@ -224,9 +262,10 @@ pub(crate) fn input_name(g: &Graph, n: u32, i: usize) -> String {
     }
 }
 
-/// A node that already ran in this run and has no fresh input has nothing to do: it was queued
-/// by a publication it had already consumed (for example a stream's final value after the
-/// consumer finished). Pulling its producers again would start generations nobody asked for.
+/// A node that already ran in this run and has no fresh input has nothing new to start: it was
+/// queued by a publication it had already consumed (for example a stream's final value after
+/// the consumer finished), or by a chunk of a producer it reads only the final value of. Its
+/// stale inputs are still walked (FLOW_SEMANTICS §3), but only to resume suspended work.
 fn nothing_new(g: &Graph, n: u32) -> bool {
     let node = &g.nodes[n as usize];
     if node.status != Status::Idle || node.visited != g.epoch {
@@ -237,14 +276,14 @@ fn nothing_new(g: &Graph, n: u32) -> bool {
 }
 
 /// `Some(Some(action))`: resume directly; `Some(None)`: nothing to do; `None`: walk.
-fn fast_path(g: &Graph, n: u32) -> Option<Option<Action>> {
+fn fast_path(g: &Graph, n: u32, reach: Reach) -> Option<Option<Action>> {
     match g.nodes[n as usize].status {
         Status::Idle => {
             let (a, b) = g.nodes[n as usize].ports;
-            if (a..b).any(|pi| g.port_stale(pi)) {
-                None
-            } else {
-                Some(Some(Action::Start))
+            match ((a..b).any(|pi| g.port_stale(pi)), reach) {
+                (true, _) => None,
+                (false, Reach::Full) => Some(Some(Action::Start)),
+                (false, Reach::ResumeOnly) => Some(None),
             }
         }
         Status::Stalled(pi) => {
@@ -260,9 +299,9 @@ fn fast_path(g: &Graph, n: u32) -> Option<Option<Action>> {
 }
 
 /// How the resolver resumes a leaf node, if it can.
-fn resumable(g: &Graph, n: u32) -> Option<Action> {
+fn resumable(g: &Graph, n: u32, reach: Reach) -> Option<Action> {
     match g.nodes[n as usize].status {
-        Status::Idle => Some(Action::Start),
+        Status::Idle if reach == Reach::Full => Some(Action::Start),
         Status::EmitPull => Some(Action::Resume),
         Status::Stalled(pi) if g.stream_port_ready(pi) => Some(Action::Resume),
         _ => None,

@@ -1,24 +1,34 @@
 //! [`Flow`]: running a built graph and reading its results.
 
+use std::any::Any;
+use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
 
 use super::args::{Cells, StartCx};
-use super::driver::{Driver, NodeStats};
+use super::current::{ContextSource, NodeInfo};
 use super::error::FlowError;
 use super::generation::Generation;
-use super::handles::{AsNode, NodeId, Output};
+use super::handles::{AsNode, NodeId, Output, StreamNode};
+use super::scheduler::{NodeStats, Scheduler};
 use super::state::FlowState;
-use crate::runtime::EventLoop;
+use crate::runtime::{EventLoop, RunError};
 
 /// How a run ended when no node failed.
+///
+/// Both variants list the nodes the run left inside their bodies ([`Outcome::suspended`]), so
+/// "completed" never hides work left undone: a stream producer nobody pulled to the end, a
+/// consumer that waits for a chunk, a value waiting to be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Outcome {
     /// Nothing was left to do: no node running, queued or about to be resumed.
-    Completed,
+    Completed {
+        /// Nodes left suspended inside their bodies (in creation order).
+        suspended: Vec<Suspended>,
+    },
     /// A node reached its generation limit; other nodes were left where they were.
     LimitReached {
         /// The node.
@@ -27,13 +37,74 @@ pub enum Outcome {
         name: String,
         /// The generation it reached.
         generation: Generation,
+        /// Nodes left suspended inside their bodies (in creation order).
+        suspended: Vec<Suspended>,
     },
 }
 
 impl Outcome {
-    /// Whether the run completed (no limit reached).
+    /// Whether the run completed (no limit reached). Check [`suspended`](Outcome::suspended)
+    /// too if unfinished streams matter.
     pub fn is_completed(&self) -> bool {
-        matches!(self, Outcome::Completed)
+        matches!(self, Outcome::Completed { .. })
+    }
+
+    /// The nodes the run left inside their bodies.
+    pub fn suspended(&self) -> &[Suspended] {
+        match self {
+            Outcome::Completed { suspended } | Outcome::LimitReached { suspended, .. } => suspended,
+        }
+    }
+}
+
+/// A node that a run left inside its body (see [`Outcome::suspended`]). A later run picks it
+/// up where it stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Suspended {
+    /// The node.
+    pub node: NodeId,
+    /// Its name.
+    pub name: String,
+    /// What it waits for.
+    pub waiting: Waiting,
+}
+
+impl Suspended {
+    pub(crate) fn new(node: NodeId, name: String, waiting: Waiting) -> Self {
+        Suspended { node, name, waiting }
+    }
+}
+
+/// What a [`Suspended`] node waits for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Waiting {
+    /// A streaming producer inside `emit`: chunk `generation` was published and nobody pulled
+    /// the producer again (no stream consumer, or consumers that stopped before the end).
+    Pull {
+        /// The last chunk it published.
+        generation: Generation,
+    },
+    /// A stream consumer waiting for the next chunk on this input.
+    Chunk {
+        /// The input, by name if known, else by position.
+        input: String,
+    },
+    /// A body that returned; its value waits until every plain consumer read the previous one.
+    Read,
+    /// A body that was about to be resumed when a limit stopped the run.
+    Resume,
+}
+
+impl fmt::Display for Suspended {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.waiting {
+            Waiting::Pull { generation } => write!(f, "`{}` emitted {generation} and waits to be pulled", self.name),
+            Waiting::Chunk { input } => write!(f, "`{}` waits for a chunk on input {input}", self.name),
+            Waiting::Read => write!(f, "`{}` waits until its previous value is read", self.name),
+            Waiting::Resume => write!(f, "`{}` was about to be resumed", self.name),
+        }
     }
 }
 
@@ -50,6 +121,7 @@ pub struct RunOptions {
     limits: Vec<(NodeId, Generation)>,
     pub(crate) terminate_on_error: bool,
     pub(crate) time_nodes: bool,
+    pub(crate) context: Option<ContextSource>,
 }
 
 impl Default for RunOptions {
@@ -59,6 +131,7 @@ impl Default for RunOptions {
             limits: Vec::new(),
             terminate_on_error: true,
             time_nodes: false,
+            context: None,
         }
     }
 }
@@ -97,6 +170,22 @@ impl RunOptions {
         self
     }
 
+    /// A context value for this run, shared by every node; bodies read it with
+    /// [`context::<T>()`](super::context).
+    pub fn context<T: 'static>(mut self, value: T) -> Self {
+        self.context = Some(ContextSource::Value(Rc::new(value)));
+        self
+    }
+
+    /// Makes a context value per node for this run (like Flowno's `context_factory`): `make`
+    /// is called with the node's [`NodeInfo`] the first time its body asks for
+    /// [`context::<T>()`](super::context) in the run.
+    pub fn context_factory<T: 'static>(mut self, make: impl Fn(&NodeInfo) -> T + 'static) -> Self {
+        let make = move |info: &NodeInfo| -> Rc<dyn Any> { Rc::new(make(info)) };
+        self.context = Some(ContextSource::Factory(Rc::new(make)));
+        self
+    }
+
     pub(crate) fn limit_for(&self, node: NodeId) -> Option<Generation> {
         self.limits
             .iter()
@@ -117,11 +206,17 @@ pub struct Flow {
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Outcome::Completed => f.write_str("completed"),
+            Outcome::Completed { .. } => f.write_str("completed")?,
             Outcome::LimitReached { name, generation, .. } => {
-                write!(f, "limit reached: {name} at generation {generation}")
+                write!(f, "limit reached: {name} at generation {generation}")?
             }
         }
+        let suspended = self.suspended();
+        for (i, s) in suspended.iter().enumerate() {
+            let lead = if i == 0 { "; left suspended: " } else { ", " };
+            write!(f, "{lead}{s}")?;
+        }
+        Ok(())
     }
 }
 
@@ -155,15 +250,30 @@ impl Flow {
     /// one with an [`Instrument`](crate::runtime::Instrument)).
     ///
     /// # Errors
-    /// As [`run_until_complete`](Flow::run_until_complete).
+    /// As [`run_until_complete`](Flow::run_until_complete); when the loop finds that nothing
+    /// can ever wake the flow, [`FlowError::Stalled`] names the nodes that were waiting.
     pub fn run_on(&mut self, lp: &mut EventLoop, options: RunOptions) -> Result<Outcome, FlowError> {
-        lp.run_until_complete(self.run(options))?
+        self.state.outside.borrow_mut().clear();
+        match lp.run_until_complete(self.run(options)) {
+            Ok(result) => result,
+            Err(RunError::Stalled { .. }) => Err(FlowError::Stalled {
+                nodes: self.waiting_outside(),
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The names of the nodes whose bodies waited outside the flow when it last yielded.
+    fn waiting_outside(&self) -> Vec<String> {
+        let g = self.state.graph.borrow();
+        let outside = self.state.outside.borrow();
+        outside.iter().map(|&n| g.nodes[n as usize].name.clone()).collect()
     }
 
     /// The run as a future, to await inside a task of a running loop (beside sockets and other
     /// tasks). Only one run of a flow may be in progress at a time.
     pub fn run(&mut self, options: RunOptions) -> impl Future<Output = Result<Outcome, FlowError>> + 'static {
-        Driver::new(Rc::clone(&self.state), options)
+        Scheduler::new(Rc::clone(&self.state), options)
     }
 
     /// The latest value of an output (a node handle, or one of its outputs); `None` if the node
@@ -182,6 +292,38 @@ impl Flow {
             },
             0,
         )
+    }
+
+    /// The latest chunk a streaming node emitted (in this or an earlier run), `None` if it
+    /// never emitted one. Its final value is [`value`](Flow::value).
+    pub fn latest_chunk<C: Clone + 'static, R>(&self, node: StreamNode<C, R>) -> Option<C> {
+        let cell = self.cells[node.id as usize].chunk.as_ref()?;
+        let cell = cell.downcast_ref::<RefCell<Option<C>>>()?;
+        cell.borrow().clone()
+    }
+
+    /// Calls `f` with the state of a stateful node (made by
+    /// [`FlowBuilder::stateful`](super::FlowBuilder::stateful)) and returns its result; `None`
+    /// if the node is not stateful with state type `S`, or its body holds the state right now
+    /// (inside a run).
+    ///
+    /// ```
+    /// use flowloop::flow::{FlowBuilder, RunOptions};
+    /// struct Count(u32);
+    /// impl Count {
+    ///     async fn bump(&mut self, by: u32) -> u32 { self.0 += by; self.0 }
+    /// }
+    /// let mut b = FlowBuilder::new();
+    /// let c = b.stateful(Count(0), Count::bump, (5,));
+    /// let mut flow = b.build().unwrap();
+    /// flow.run_until_complete(RunOptions::new()).unwrap();
+    /// assert_eq!(flow.with_state(c, |s: &Count| s.0), Some(5));
+    /// ```
+    pub fn with_state<S: 'static, T>(&self, node: impl AsNode, f: impl FnOnce(&S) -> T) -> Option<T> {
+        let cell = self.cells[node.node_id().index()].state.as_ref()?;
+        let cell = cell.downcast_ref::<RefCell<Option<S>>>()?;
+        let state = cell.try_borrow().ok()?;
+        state.as_ref().map(f)
     }
 
     /// A node's generation: `None` if it never produced anything.
@@ -238,7 +380,9 @@ impl Drop for Flow {
         }
         for r in &self.state.runners {
             if let Ok(mut r) = r.try_borrow_mut() {
-                r.as_mut().abort();
+                // Nobody is left to report a panic in a body's `Drop` to: contain it so that
+                // the other bodies are still dropped.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| r.as_mut().abort()));
             }
         }
     }

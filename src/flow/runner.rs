@@ -105,7 +105,9 @@ impl<C: 'static, M: 'static, F: StreamFn<C, M>, K: Finish<F::Output>> Body for S
 }
 
 pub(crate) struct StateBody<S, F, M, K> {
-    pub(crate) state: Option<S>,
+    /// The node's state; shared with [`Flow::with_state`](super::Flow::with_state), taken by
+    /// the body while it runs.
+    pub(crate) state: Rc<RefCell<Option<S>>>,
     pub(crate) f: Rc<F>,
     pub(crate) _m: PhantomData<fn() -> (M, K)>,
 }
@@ -116,12 +118,16 @@ impl<S: 'static, M: 'static, F: StateFn<S, M>, K: Finish<F::Output>> Body for St
     type Value = K::Value;
 
     fn call(&mut self, args: F::Args, _cx: &StartCx<'_>) -> Self::Fut {
-        let state = self.state.take().expect("a stateful node runs one body at a time");
+        let state = self
+            .state
+            .borrow_mut()
+            .take()
+            .expect("a stateful node runs one body at a time");
         F::call(&self.f, state, args)
     }
 
     fn finish(&mut self, (state, out): (S, F::Output)) -> Result<K::Value, BoxError> {
-        self.state = Some(state);
+        *self.state.borrow_mut() = Some(state);
         K::finish(out)
     }
 }

@@ -9,34 +9,66 @@ use super::error::Failure;
 use super::generation::{Generation, clip, stitch};
 use super::runner::Runner;
 
-/// What a node is doing. One of the crate's two state machines (the other is `Command`).
+/// What a node is doing. One of the crate's two state machines (the other is the loop's
+/// `Command`); FLOW_SEMANTICS §8 walks one node through it.
 ///
-/// `Idle → Ready → Running → (Stalled | EmitTaken | EmitPull | Publishing) → Ready → … → Idle`,
-/// or `→ Failed`. The resolver only resumes `Idle`, `EmitPull` and (fresh) `Stalled` nodes.
+/// ```text
+/// Idle ──resolver──▶ Ready(Start) ──scheduler──▶ Running ─┬─ body returns ─▶ Publishing / publish ─▶ Idle
+///   ▲                                                     ├─ Stream::next, no chunk ─▶ Stalled ─▶ Ready(Resume)
+///   │                                                     ├─ Emitter::emit ─▶ EmitTaken ─▶ EmitPull ─▶ Ready(Resume)
+///   └──────────── next run (Failed ─▶ Idle) ◀─────────────┴─ error / panic / no input ─▶ Failed
+/// ```
+///
+/// The resolver resumes only `Idle`, `EmitPull` and (fresh) `Stalled` nodes and skips every
+/// other state, so a node is never started twice. Stopping a run (limit reached, or an error
+/// with terminate-on-error) leaves every state as it is, except `Running` bodies that wait
+/// outside the flow: those are dropped and go back to `Idle`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Status {
-    /// Between runs (or never ran): waits for the resolver to start its next run.
+    /// Between runs, or never ran: no body exists. Entered at build time; after publishing a
+    /// final value; after giving up on a cancelled stream (`StreamCancelled` returned); when a
+    /// run stops while the body waited outside the flow (the body is dropped); and when a new
+    /// run begins for a `Failed` node. Left when the resolver makes it `Ready(Start)`.
     Idle,
-    /// In the driver's ready list; `Action` says what the driver does when it gets there.
+    /// In the scheduler's ready list; the `Action` says what happens when the scheduler gets
+    /// there. Entered from `Idle` (start), `Stalled` or `EmitPull` (resume, also when a
+    /// consumer cancels the stream), `EmitTaken` (resume after a cancellation once every
+    /// sibling took the chunk) and `Publishing` (publish). Left only by the scheduler, to
+    /// `Running`. A stopped run keeps ready nodes listed; the next run continues them.
     Ready(Action),
-    /// Its body is being polled or waits on something outside the flow (timer, socket, ...).
-    /// The driver polls such nodes whenever the flow task is woken.
+    /// Its body is being polled, or waits on something outside the flow (timer, socket,
+    /// task, queue); the scheduler polls such nodes whenever the flow's task is woken. Left
+    /// for `Stalled`, `EmitTaken`/`EmitPull`, `Publishing`, `Idle` or `Failed` as the body
+    /// does; a stopped run (or a dropped run future) drops a body waiting outside the flow and
+    /// sets `Idle`; a panic in that `Drop` is reported, not lost.
     Running,
-    /// Inside `Stream::next` on this global port index: no chunk yet. Resumed by the resolver
-    /// once the port is fresh.
+    /// Inside `Stream::next` on this global port index: no chunk yet, and the producer is queued. Left for
+    /// `Ready(Resume)` by the resolver once the port is fresh (a new chunk, the end of the
+    /// run, a newer run, or a cancellation), or for `Running` directly when the body polls
+    /// again and finds a chunk. A stopped run leaves it stalled; the outcome lists it.
     Stalled(u32),
-    /// Inside `Emitter::emit`: waits until every stream consumer port took the chunk.
+    /// Inside `Emitter::emit`: the chunk is published and some attached stream consumer port
+    /// has not taken it yet. Left for `EmitPull` when the last one takes it (or detaches), or
+    /// for `Ready(Resume)` at that moment if a consumer cancelled meanwhile — siblings get
+    /// every chunk emitted before a cancel.
     EmitTaken,
-    /// Inside `Emitter::emit`: every consumer took the chunk; waits to be pulled again.
+    /// Inside `Emitter::emit`: every consumer took the chunk; waits to be pulled again (a
+    /// consumer stalls on it, or a plain consumer walks its stale input), or for a cancel;
+    /// both make it `Ready(Resume)`. A producer without stream consumers stays here after its
+    /// first chunk until pulled; a completed run lists it as suspended.
     EmitPull,
-    /// The body returned; waits until every plain consumer read the previous value.
+    /// The body returned; waits until every plain consumer read the previous value (lockstep).
+    /// Left for `Ready(Publish)` when the last read is counted.
     Publishing,
-    /// The body failed (or its inputs could not be gathered); it does not run again in this
-    /// run.
+    /// The body failed, panicked, or its inputs could not be gathered; or it belongs to a
+    /// cycle without usable defaults. Its body is dropped (a panic in that `Drop` is reported
+    /// too) and it does not run again in this run; its dependants wait. The next run resets it
+    /// to `Idle`; a streaming node that failed after some chunks then keeps counting chunks in
+    /// the same run, so its generation never goes backwards.
     Failed,
 }
 
-/// What a `Ready` node does when the driver reaches it.
+/// What a `Ready` node does when the scheduler reaches it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Action {
     /// Gather inputs and start a run.
@@ -132,12 +164,17 @@ pub(crate) struct Graph {
     pub(crate) cursor: usize,
 }
 
-/// The flow shared by the driver, node handles (emitters, streams) and the `Flow` owner.
+/// The flow shared by the scheduler, node handles (emitters, streams) and the `Flow` owner.
 pub(crate) struct FlowState {
     pub(crate) graph: RefCell<Graph>,
     pub(crate) runners: Vec<RefCell<Pin<Box<dyn Runner>>>>,
     pub(crate) running: std::cell::Cell<bool>,
     pub(crate) last_run: std::cell::Cell<Duration>,
+    /// The nodes whose bodies waited outside the flow (timer, socket, task, ...) when the run
+    /// last handed control back to the loop: the culprits if the loop reports a stall.
+    pub(crate) outside: RefCell<Vec<u32>>,
+    /// The caller's context for the run in progress.
+    pub(crate) context: RefCell<super::current::RunContext>,
 }
 
 impl std::fmt::Debug for FlowState {
@@ -201,21 +238,28 @@ impl Graph {
         self.ready.push_back(n);
     }
 
-    /// Checks the generation limit after a publication.
-    pub(crate) fn check_limit(&mut self, n: u32) -> bool {
+    /// Whether `n` has reached its generation limit.
+    pub(crate) fn limit_reached(&self, n: u32) -> bool {
         let node = &self.nodes[n as usize];
-        match (node.limit, node.generation) {
-            (Some(limit), Some(g)) if g >= limit => {
-                if self.stop.is_none() {
-                    self.stop = Some(Stop::Limit { node: n, generation: g });
-                    if self.instrumented {
-                        super::instrument::limit_reached(self, n);
-                    }
-                }
-                true
-            }
-            _ => false,
+        matches!((node.limit, node.generation), (Some(limit), Some(g)) if g >= limit)
+    }
+
+    /// Checks the generation limit after a publication (and at the start of a run); the first
+    /// node to reach its limit stops the run.
+    pub(crate) fn check_limit(&mut self, n: u32) -> bool {
+        if !self.limit_reached(n) {
+            return false;
         }
+        if self.stop.is_none() {
+            let generation = self.nodes[n as usize]
+                .generation
+                .expect("a reached limit implies a generation");
+            self.stop = Some(Stop::Limit { node: n, generation });
+            if self.instrumented {
+                super::instrument::limit_reached(self, n);
+            }
+        }
+        true
     }
 
     /// Number of stream consumer ports of `n` still attached to run `run`.
@@ -230,6 +274,40 @@ impl Graph {
             }
         }
         count
+    }
+
+    /// A stream consumer port of `p` took (or gave up on) the latest chunk. Once every attached
+    /// port has, the producer waits to be pulled again — or, when a consumer cancelled the
+    /// stream meanwhile, is resumed so that its pending emit reports the cancellation. The
+    /// cancellation waits for this moment so that siblings receive every chunk emitted before
+    /// it (FLOW_SEMANTICS §5).
+    pub(crate) fn chunk_taken(&mut self, p: u32) {
+        let prod = &mut self.nodes[p as usize];
+        if prod.chunk_left == 0 {
+            return;
+        }
+        prod.chunk_left -= 1;
+        if prod.chunk_left == 0 && prod.status == Status::EmitTaken {
+            if prod.cancelled_at.is_some() {
+                self.make_ready(p, Action::Resume);
+            } else {
+                prod.status = Status::EmitPull;
+            }
+        }
+    }
+
+    /// Marks the current streaming run of `p` as cancelled by a consumer. A producer whose
+    /// chunk was taken by every attached consumer is resumed at once; one whose chunk some
+    /// sibling still has to take is resumed by [`chunk_taken`](Graph::chunk_taken).
+    pub(crate) fn cancel_stream(&mut self, p: u32) {
+        let prod = &mut self.nodes[p as usize];
+        if !prod.generation.is_some_and(|gn| !gn.is_finished()) || prod.cancelled_at.is_some() {
+            return;
+        }
+        prod.cancelled_at = Some(prod.chunks);
+        if prod.status == Status::EmitPull || (prod.status == Status::EmitTaken && prod.chunk_left == 0) {
+            self.make_ready(p, Action::Resume);
+        }
     }
 
     /// A consumer read the latest final value of `p` through a plain port.

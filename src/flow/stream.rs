@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 use super::error::StreamCancelled;
 use super::generation::Generation;
 use super::instrument;
-use super::state::{Action, FlowState, Graph, Status};
+use super::state::{FlowState, Graph, Status};
 use crate::sync::AsyncIterator;
 
 /// The handle a streaming node emits chunks through (its first parameter).
@@ -170,19 +170,67 @@ impl<C: Clone, A, F: FnMut(A, &C) -> A> Fold<'_, C, A, F> {
 /// finished (or the stream was cancelled). It implements [`AsyncIterator`], so it works with
 /// [`azip`](crate::sync::azip). Dropping an unfinished stream detaches this input from the
 /// hand-offs of the run; [`cancel`](Stream::cancel) also stops the producer.
+///
+/// A stream input may have a default (used when the port is stale or unconnected, for example
+/// to break a cycle): [`Output::or_empty`](super::Output::or_empty) or
+/// [`Output::or_chunks`](super::Output::or_chunks); such a default stream yields its given
+/// chunks and ends.
 pub struct Stream<C> {
-    shared: Rc<FlowState>,
-    port: u32,
-    chunk: Rc<RefCell<Option<C>>>,
-    done: bool,
+    source: Source<C>,
+}
+
+enum Source<C> {
+    /// Chunks of a producer node, handed off through the flow.
+    Live {
+        shared: Rc<FlowState>,
+        port: u32,
+        chunk: Rc<RefCell<Option<C>>>,
+        done: bool,
+    },
+    /// A default stream: fixed chunks, then the end.
+    Given { chunks: Rc<[C]>, next: usize },
 }
 
 impl<C> fmt::Debug for Stream<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Stream")
-            .field("port", &self.port)
-            .field("done", &self.done)
-            .finish()
+        match &self.source {
+            Source::Live { port, done, .. } => f
+                .debug_struct("Stream")
+                .field("port", port)
+                .field("done", done)
+                .finish(),
+            Source::Given { chunks, next } => f
+                .debug_struct("Stream")
+                .field("given", &chunks.len())
+                .field("next", next)
+                .finish(),
+        }
+    }
+}
+
+impl<C> Stream<C> {
+    /// A stream that yields `chunks` and ends (what a stream-input default hands the body).
+    pub fn from_chunks(chunks: impl IntoIterator<Item = C>) -> Stream<C> {
+        Stream {
+            source: Source::Given {
+                chunks: chunks.into_iter().collect(),
+                next: 0,
+            },
+        }
+    }
+
+    /// The same given chunks from the start (each run that takes the default gets a fresh
+    /// copy). Live streams are never defaults; they restart empty.
+    pub(crate) fn restart(&self) -> Stream<C> {
+        match &self.source {
+            Source::Given { chunks, .. } => Stream {
+                source: Source::Given {
+                    chunks: Rc::clone(chunks),
+                    next: 0,
+                },
+            },
+            Source::Live { .. } => Stream::from_chunks(Vec::new()),
+        }
     }
 }
 
@@ -203,10 +251,12 @@ impl<C: Clone> Stream<C> {
         port_state.detached = false;
         drop(g);
         Stream {
-            shared: Rc::clone(shared),
-            port,
-            chunk,
-            done: false,
+            source: Source::Live {
+                shared: Rc::clone(shared),
+                port,
+                chunk,
+                done: false,
+            },
         }
     }
 
@@ -217,84 +267,98 @@ impl<C: Clone> Stream<C> {
     }
 
     /// Cancels the stream: this input ends now, the producer's pending
-    /// [`emit`](Emitter::emit) fails with [`StreamCancelled`], and sibling consumers end after
-    /// the chunks already emitted.
+    /// [`emit`](Emitter::emit) fails with [`StreamCancelled`] once every sibling consumer took
+    /// the chunk it is on, and siblings end after the chunks already emitted.
     pub async fn cancel(&mut self) {
-        if self.done {
-            return;
-        }
-        self.done = true;
-        let mut g = self.shared.graph.borrow_mut();
-        detach(&mut g, self.port);
-        let p = g.ports[self.port as usize]
-            .producer
-            .expect("stream ports are connected");
-        let prod = &mut g.nodes[p as usize];
-        if prod.generation.is_some_and(|gn| !gn.is_finished()) && prod.cancelled_at.is_none() {
-            prod.cancelled_at = Some(prod.chunks);
-            if matches!(prod.status, Status::EmitTaken | Status::EmitPull) {
-                g.make_ready(p, Action::Resume);
+        match &mut self.source {
+            Source::Given { chunks, next } => *next = chunks.len(),
+            Source::Live { shared, port, done, .. } => {
+                if *done {
+                    return;
+                }
+                *done = true;
+                let mut g = shared.graph.borrow_mut();
+                detach(&mut g, *port);
+                let p = g.ports[*port as usize].producer.expect("stream ports are connected");
+                g.cancel_stream(p);
             }
         }
     }
 
     fn poll_next(&mut self) -> Poll<Option<C>> {
-        if self.done {
-            return Poll::Ready(None);
-        }
-        let mut g = self.shared.graph.borrow_mut();
-        let pi = self.port as usize;
-        let p = g.ports[pi].producer.expect("stream ports are connected") as usize;
-        let Some(gn) = g.nodes[p].generation else {
-            return self.stall(&mut g);
-        };
-        if gn.run() > g.ports[pi].run {
-            let port = &mut g.ports[pi];
-            port.run = gn.run();
-            port.taken = None;
-            port.detached = false;
-        } else if gn.run() < g.ports[pi].run {
-            return self.stall(&mut g);
-        }
-        match gn.chunk_index() {
-            Some(j) if g.ports[pi].taken.is_none_or(|t| j > t) => {
-                g.ports[pi].taken = Some(j);
-                if !g.ports[pi].detached {
-                    let prod = &mut g.nodes[p];
-                    prod.chunk_left = prod.chunk_left.saturating_sub(1);
-                    if prod.chunk_left == 0 && prod.status == Status::EmitTaken {
-                        prod.status = Status::EmitPull;
-                    }
+        match &mut self.source {
+            Source::Given { chunks, next } => {
+                let item = chunks.get(*next).cloned();
+                *next += usize::from(item.is_some());
+                Poll::Ready(item)
+            }
+            Source::Live {
+                shared,
+                port,
+                chunk,
+                done,
+            } => {
+                if *done {
+                    return Poll::Ready(None);
                 }
-                self.resume_self(&mut g);
-                Poll::Ready(self.chunk.borrow().clone())
-            }
-            Some(_) if g.nodes[p].cancelled_at.is_none() => self.stall(&mut g),
-            _ => {
-                self.done = true;
-                self.resume_self(&mut g);
-                Poll::Ready(None)
+                let mut g = shared.graph.borrow_mut();
+                poll_live(&mut g, *port, chunk, done)
             }
         }
     }
+}
 
-    fn resume_self(&self, g: &mut Graph) {
-        let node = g.ports[self.port as usize].node as usize;
-        if g.nodes[node].status == Status::Stalled(self.port) {
-            g.nodes[node].status = Status::Running;
+/// One `next` on a live stream input (FLOW_SEMANTICS §8, "a stream input's next()").
+fn poll_live<C: Clone>(g: &mut Graph, port: u32, chunk: &RefCell<Option<C>>, done: &mut bool) -> Poll<Option<C>> {
+    let pi = port as usize;
+    let p = g.ports[pi].producer.expect("stream ports are connected") as usize;
+    let Some(gn) = g.nodes[p].generation else {
+        return stall(g, port);
+    };
+    if gn.run() > g.ports[pi].run {
+        let port = &mut g.ports[pi];
+        port.run = gn.run();
+        port.taken = None;
+        port.detached = false;
+    } else if gn.run() < g.ports[pi].run {
+        return stall(g, port);
+    }
+    match gn.chunk_index() {
+        Some(j) if g.ports[pi].taken.is_none_or(|t| j > t) => {
+            g.ports[pi].taken = Some(j);
+            if !g.ports[pi].detached {
+                g.chunk_taken(p as u32);
+            }
+            resume_consumer(g, port);
+            Poll::Ready(chunk.borrow().clone())
+        }
+        Some(_) if g.nodes[p].cancelled_at.is_none() => stall(g, port),
+        _ => {
+            *done = true;
+            resume_consumer(g, port);
+            Poll::Ready(None)
         }
     }
+}
 
-    fn stall(&self, g: &mut Graph) -> Poll<Option<C>> {
-        let port = &g.ports[self.port as usize];
-        let (node, producer) = (port.node, port.producer.expect("stream ports are connected"));
-        g.nodes[node as usize].status = Status::Stalled(self.port);
-        if g.instrumented {
-            instrument::stalled(g, node, self.port);
-        }
-        g.enqueue(producer);
-        Poll::Pending
+/// The consumer owning `port` got something: it is running again.
+fn resume_consumer(g: &mut Graph, port: u32) {
+    let node = g.ports[port as usize].node as usize;
+    if g.nodes[node].status == Status::Stalled(port) {
+        g.nodes[node].status = Status::Running;
     }
+}
+
+/// No chunk yet: the consumer stalls on `port` and its producer is queued.
+fn stall<C>(g: &mut Graph, port: u32) -> Poll<Option<C>> {
+    let p = &g.ports[port as usize];
+    let (node, producer) = (p.node, p.producer.expect("stream ports are connected"));
+    g.nodes[node as usize].status = Status::Stalled(port);
+    if g.instrumented {
+        instrument::stalled(g, node, port);
+    }
+    g.enqueue(producer);
+    Poll::Pending
 }
 
 /// Leaves the hand-offs of the current run: the producer no longer waits for this port.
@@ -310,22 +374,21 @@ fn detach(g: &mut Graph, port: u32) {
         Some(j) => gn.run() == g.ports[pi].run && g.ports[pi].taken.is_none_or(|t| j > t),
         None => false,
     };
-    let prod = &mut g.nodes[p];
-    if owes_take && prod.chunk_left > 0 {
-        prod.chunk_left -= 1;
-        if prod.chunk_left == 0 && prod.status == Status::EmitTaken {
-            prod.status = Status::EmitPull;
-        }
+    if owes_take {
+        g.chunk_taken(p as u32);
     }
 }
 
 impl<C> Drop for Stream<C> {
     fn drop(&mut self) {
-        if self.done {
+        let Source::Live { shared, port, done, .. } = &self.source else {
+            return;
+        };
+        if *done {
             return;
         }
-        if let Ok(mut g) = self.shared.graph.try_borrow_mut() {
-            detach(&mut g, self.port);
+        if let Ok(mut g) = shared.graph.try_borrow_mut() {
+            detach(&mut g, *port);
         }
     }
 }
@@ -338,7 +401,7 @@ pub struct Next<'s, C> {
 
 impl<C> fmt::Debug for Next<'_, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Next").field("port", &self.stream.port).finish()
+        f.debug_struct("Next").field("stream", &self.stream).finish()
     }
 }
 

@@ -105,6 +105,11 @@ impl Builder {
     pub fn build(self) -> std::io::Result<EventLoop> {
         let mut core = Core::new(Driver::new()?, BlockingPool::new(self.offload_threads));
         core.instrument = self.instrument;
+        // `FLOWLOOP_LOG` alone is enough to see output (see `runtime::init_tracing`).
+        #[cfg(feature = "tracing")]
+        if super::trace::init_from_env() && core.instrument.is_none() {
+            core.instrument = Some(Box::new(super::trace::TracingInstrument));
+        }
         core.time_polls = self.time_polls;
         core.slow_poll = self.slow_poll;
         Ok(EventLoop {
@@ -400,10 +405,16 @@ fn record_poll(core: &mut Core, id: TaskId, elapsed: Option<Duration>) {
         if let Some(slot) = core.slot_mut(id) {
             slot.poll_ns += e.as_nanos() as u64;
         }
+        let _label = super::poll_label::take();
         if core.slow_poll.is_some_and(|t| e > t) {
             core.stats.slow_polls += 1;
             #[cfg(feature = "tracing")]
-            tracing::warn!(task = %id, elapsed_us = e.as_micros() as u64, "slow poll");
+            match &_label {
+                Some(node) => {
+                    tracing::warn!(target: "flowloop", task = %id, %node, elapsed_us = e.as_micros() as u64, "slow poll in node {node}")
+                }
+                None => tracing::warn!(target: "flowloop", task = %id, elapsed_us = e.as_micros() as u64, "slow poll"),
+            }
             if let Some(i) = core.instrument.as_mut() {
                 i.slow_poll(id, e);
             }

@@ -12,6 +12,7 @@ mod event_loop;
 mod handle;
 mod instrument;
 mod ops;
+pub(crate) mod poll_label;
 mod remote;
 pub(crate) mod task;
 mod time;

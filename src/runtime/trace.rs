@@ -11,8 +11,10 @@ use super::instrument::{Instrument, SocketEvent};
 pub const LOG_ENV: &str = "FLOWLOOP_LOG";
 
 /// An [`Instrument`] that turns every loop event into a `tracing` event with target
-/// `flowloop`: task lifecycle at `debug`, commands and polls at `trace`, failures and slow polls
-/// at `warn`.
+/// `flowloop`: task lifecycle at `debug`, commands and polls at `trace`, failures at `warn`.
+/// Slow polls and flow events (target `flowloop::flow`) are emitted directly, with or without
+/// this instrument. A loop built while `FLOWLOOP_LOG` is set and without an instrument of its
+/// own gets this one automatically.
 ///
 /// # Examples
 /// ```
@@ -48,9 +50,9 @@ impl Instrument for TracingInstrument {
     fn command_completed(&mut self, task: TaskId, kind: CommandKind) {
         tracing::trace!(target: "flowloop", %task, ?kind, "command completed");
     }
-    fn slow_poll(&mut self, task: TaskId, elapsed: Duration) {
-        tracing::warn!(target: "flowloop", %task, elapsed_us = elapsed.as_micros() as u64, "slow poll");
-    }
+    /// The loop itself emits the `slow poll` warning (naming the flow node that was polled, if
+    /// any), so this does nothing: one warning per slow poll.
+    fn slow_poll(&mut self, _task: TaskId, _elapsed: Duration) {}
     fn socket_event(&mut self, event: SocketEvent<'_>) {
         tracing::debug!(target: "flowloop", ?event, "socket event");
     }
@@ -59,11 +61,47 @@ impl Instrument for TracingInstrument {
 /// Installs a `tracing-subscriber` formatter that prints to stderr, filtered by the
 /// [`FLOWLOOP_LOG`](LOG_ENV) environment variable (nothing is printed when it is unset).
 /// Does nothing if a global subscriber is already installed.
+///
+/// Calling it is optional: with the `tracing` feature on, creating an [`EventLoop`] (which
+/// every [`Flow::run_until_complete`](crate::flow::Flow::run_until_complete) does) installs
+/// the same subscriber by itself when `FLOWLOOP_LOG` is set and no global subscriber exists.
+///
+/// [`EventLoop`]: crate::EventLoop
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env(LOG_ENV)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off"));
+    install(filter);
+}
+
+fn install(filter: tracing_subscriber::EnvFilter) {
+    use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+/// Whether `FLOWLOOP_LOG` asks for output.
+fn env_wants_logs() -> bool {
+    std::env::var_os(LOG_ENV).is_some_and(|v| !v.is_empty())
+}
+
+/// Called whenever a loop is built: with `FLOWLOOP_LOG` set and no global subscriber yet,
+/// installs the stderr formatter (once per process) and returns `true`, so that the loop also
+/// reports its own events through [`TracingInstrument`]. The variable alone is enough to see
+/// output; a program that installs its own subscriber keeps it.
+pub(crate) fn init_from_env() -> bool {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    if !env_wants_logs() {
+        return false;
+    }
+    INIT.call_once(|| {
+        if !tracing::dispatcher::has_been_set() {
+            if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env(LOG_ENV) {
+                install(filter);
+            }
+        }
+    });
+    true
 }

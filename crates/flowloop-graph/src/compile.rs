@@ -76,7 +76,7 @@ pub(crate) fn compile(graph: &Graph, plan: &Plan<'_>) -> Result<Compiled, GraphE
     let flow_ids = d.install(&mut b).map_err(|e| internal(&e.to_string()))?;
     let flow = b.build().map_err(|e| match e {
         flowloop::flow::BuildError::Unconnected { node, input } => GraphError::Unconnected { node, input },
-        other => internal(&other.to_string()),
+        other => GraphError::Build(other.to_string()),
     })?;
     let ids = members
         .iter()

@@ -151,6 +151,9 @@ pub enum GraphError {
         /// What is wrong.
         problem: String,
     },
+    /// The executor refused the compiled graph (a cycle whose members all lack defaults, ...).
+    #[error("the graph cannot run: {0}")]
+    Build(String),
     /// A composite kind includes itself.
     #[error("composite kind `{name}` includes itself (through {path})")]
     SelfInclusion {

@@ -1,8 +1,8 @@
-//! The flow driver: one loop task that runs the resolution queue and polls node bodies
-//! directly (no task per node, no task switch per hop).
+//! The flow scheduler: the future of one run, polled as one loop task. It works the
+//! resolution queue and polls node bodies directly (no task per node, no task switch per hop).
 //!
-//! Node bodies are polled inside the driver's own poll, so a timer or socket a body waits on
-//! wakes the driver's task; the driver then polls every body that waits outside the flow.
+//! Node bodies are polled inside the scheduler's own poll, so a timer or socket a body waits on
+//! wakes the scheduler's task; the scheduler then polls every body that waits outside the flow.
 //! Flow-internal waits (stream hand-offs, emits, lockstep publication) never involve the loop.
 
 use std::future::Future;
@@ -13,22 +13,23 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::args::StartCx;
+use super::current::{self, FlowScope};
 use super::error::{BoxError, Failure, FlowError, NodeFault, StreamCancelled};
 use super::generation::Generation;
 use super::handles::NodeId;
 use super::instrument;
-use super::resolve::{Decision, Resolver, input_name};
-use super::run::{Outcome, RunOptions};
+use super::resolve::{Resolver, input_name};
+use super::run::{Outcome, RunOptions, Suspended, Waiting};
 use super::state::{Action, FlowState, Graph, Mode, Status, Stop};
 use crate::runtime::command::Command;
-use crate::runtime::context;
+use crate::runtime::{context, poll_label};
 
-/// Node steps per poll of the driver before it yields to the loop (timers, sockets, other
+/// Node steps per poll of the scheduler before it yields to the loop (timers, sockets, other
 /// tasks).
 const BUDGET: u32 = 1024;
 
 /// The future behind [`Flow::run`](super::Flow::run).
-pub(crate) struct Driver {
+pub(crate) struct Scheduler {
     state: Rc<FlowState>,
     options: Option<RunOptions>,
     resolver: Resolver,
@@ -37,13 +38,15 @@ pub(crate) struct Driver {
     modes: Vec<Mode>,
     defaulted: Vec<usize>,
     time_nodes: bool,
+    /// The loop's slow-poll threshold: body polls are timed against it.
+    slow_poll: Option<Duration>,
     started: Option<Instant>,
     finished: bool,
 }
 
-impl Driver {
-    pub(crate) fn new(state: Rc<FlowState>, options: RunOptions) -> Driver {
-        Driver {
+impl Scheduler {
+    pub(crate) fn new(state: Rc<FlowState>, options: RunOptions) -> Scheduler {
+        Scheduler {
             state,
             options: Some(options),
             resolver: Resolver::default(),
@@ -52,6 +55,7 @@ impl Driver {
             modes: Vec::new(),
             defaulted: Vec::new(),
             time_nodes: false,
+            slow_poll: None,
             started: None,
             finished: false,
         }
@@ -64,6 +68,8 @@ impl Driver {
             return Err(FlowError::AlreadyRunning);
         }
         self.time_nodes = options.time_nodes;
+        self.slow_poll = context::try_with_core(|c| c.slow_poll).flatten();
+        self.state.context.borrow_mut().reset(options.context.clone());
         self.started = Some(Instant::now());
         let mut g = self.state.graph.borrow_mut();
         g.epoch = g.epoch.wrapping_add(1);
@@ -77,6 +83,10 @@ impl Driver {
             if node.status == Status::Failed {
                 node.status = Status::Idle;
             }
+        }
+        // A limit that is already reached ends the run before anything runs.
+        if let Some(n) = (0..g.nodes.len() as u32).find(|&n| g.limit_reached(n)) {
+            g.check_limit(n);
         }
         Ok(())
     }
@@ -93,13 +103,15 @@ impl Driver {
         if !failures.is_empty() {
             return Err(FlowError::Failed(failures));
         }
+        let suspended = suspended_nodes(&g);
         match g.stop {
             Some(Stop::Limit { node, generation }) => Ok(Outcome::LimitReached {
                 node: NodeId(node),
                 name: g.nodes[node as usize].name.clone(),
                 generation,
+                suspended,
             }),
-            _ => Ok(Outcome::Completed),
+            _ => Ok(Outcome::Completed { suspended }),
         }
     }
 
@@ -107,7 +119,7 @@ impl Driver {
     /// this run's task); the node starts over on the next run.
     fn abandon_externals(&mut self) {
         for n in std::mem::take(&mut self.externals) {
-            self.state.runners[n as usize].borrow_mut().as_mut().abort();
+            self.drop_body(n);
             let mut g = self.state.graph.borrow_mut();
             if g.nodes[n as usize].status == Status::Running {
                 g.nodes[n as usize].status = Status::Idle;
@@ -143,7 +155,9 @@ impl Driver {
 
     fn resolve(&mut self, n: u32) {
         let mut g = self.state.graph.borrow_mut();
-        if let Decision::MissingDefault(failure) = self.resolver.resolve(&mut g, n) {
+        let mut failures = Vec::new();
+        self.resolver.resolve(&mut g, n, &mut failures);
+        for failure in failures {
             record_failure(&mut g, failure);
         }
     }
@@ -181,7 +195,15 @@ impl Driver {
             let node = &mut g.nodes[n as usize];
             node.visited = epoch;
             node.runs += 1;
-            node.chunks = 0;
+            // A streaming run that failed after some chunks is retried under the same run
+            // index with the chunk count going on, so the generation never goes backwards and
+            // its stream consumers keep reading the same run (issue 7).
+            if !node
+                .generation
+                .is_some_and(|gn| gn.run() == node.run && !gn.is_finished())
+            {
+                node.chunks = 0;
+            }
             let first = node.ports.0;
             if g.instrumented {
                 instrument::started(&g, n);
@@ -196,10 +218,13 @@ impl Driver {
             node: n,
             first_port,
         };
-        let started = self.state.runners[n as usize]
-            .borrow_mut()
-            .as_mut()
-            .start(&self.modes, &cx);
+        let started = {
+            let _polling = current::polling(n);
+            self.state.runners[n as usize]
+                .borrow_mut()
+                .as_mut()
+                .start(&self.modes, &cx)
+        };
         match started {
             Ok(()) => true,
             Err(fault) => {
@@ -243,13 +268,14 @@ impl Driver {
     }
 
     fn poll_node(&mut self, n: u32, cx: &mut Context<'_>) {
-        let t0 = self.time_nodes.then(Instant::now);
+        let t0 = (self.time_nodes || self.slow_poll.is_some()).then(Instant::now);
         let polled = {
+            let _polling = current::polling(n);
             let mut runner = self.state.runners[n as usize].borrow_mut();
             catch_unwind(AssertUnwindSafe(|| runner.as_mut().poll_body(cx)))
         };
         if let Some(t0) = t0 {
-            self.state.graph.borrow_mut().nodes[n as usize].run_time += t0.elapsed();
+            self.timed(n, t0.elapsed());
         }
         match polled {
             Ok(Poll::Pending) => {
@@ -260,10 +286,45 @@ impl Driver {
             Ok(Poll::Ready(Ok(()))) => self.body_done(n),
             Ok(Poll::Ready(Err(e))) => self.body_failed(n, e),
             Err(payload) => {
-                self.state.runners[n as usize].borrow_mut().as_mut().abort();
                 let msg = crate::runtime::panic_message(&*payload);
                 self.fail(n, NodeFault::Panicked(msg));
+                self.drop_body(n);
             }
+        }
+    }
+
+    /// Drops the body future of `n`. A panic in its `Drop` is contained and reported as a
+    /// failure of `n` beside any earlier failure, so neither the first error nor the flow is
+    /// lost (issue 7).
+    fn drop_body(&mut self, n: u32) {
+        let dropped = catch_unwind(AssertUnwindSafe(|| {
+            self.state.runners[n as usize].borrow_mut().as_mut().abort();
+        }));
+        if let Err(payload) = dropped {
+            let msg = crate::runtime::panic_message(&*payload);
+            let mut g = self.state.graph.borrow_mut();
+            let name = g.nodes[n as usize].name.clone();
+            record_failure(
+                &mut g,
+                Failure::Node {
+                    node: NodeId(n),
+                    name,
+                    fault: NodeFault::DropPanicked(msg),
+                },
+            );
+        }
+    }
+
+    /// Accounts one timed body poll: body time, and the node's name for the loop's slow-poll
+    /// warning when this poll alone exceeded the threshold.
+    fn timed(&mut self, n: u32, elapsed: Duration) {
+        let mut g = self.state.graph.borrow_mut();
+        let node = &mut g.nodes[n as usize];
+        if self.time_nodes {
+            node.run_time += elapsed;
+        }
+        if self.slow_poll.is_some_and(|t| elapsed > t) {
+            poll_label::set(|| node.name.clone());
         }
     }
 
@@ -281,7 +342,10 @@ impl Driver {
     fn publish(&mut self, n: u32) {
         self.state.runners[n as usize].borrow_mut().as_mut().publish();
         let mut g = self.state.graph.borrow_mut();
+        let epoch = g.epoch;
         let node = &mut g.nodes[n as usize];
+        // Finishing a body started in an earlier run counts as running in this one.
+        node.visited = epoch;
         node.generation = Some(Generation::finished(node.run));
         node.run += 1;
         node.cancelled_at = None;
@@ -312,13 +376,7 @@ impl Driver {
             let Some(p) = port.producer.filter(|_| port.level == 1) else {
                 continue;
             };
-            let prod = &mut g.nodes[p as usize];
-            if prod.generation.is_some_and(|gn| !gn.is_finished()) && prod.cancelled_at.is_none() {
-                prod.cancelled_at = Some(prod.chunks);
-                if matches!(prod.status, Status::EmitTaken | Status::EmitPull) {
-                    g.make_ready(p, Action::Resume);
-                }
-            }
+            g.cancel_stream(p);
         }
         let node = &mut g.nodes[n as usize];
         node.status = Status::Idle;
@@ -330,7 +388,9 @@ impl Driver {
 
     fn fail(&mut self, n: u32, fault: NodeFault) {
         let mut g = self.state.graph.borrow_mut();
-        g.nodes[n as usize].status = Status::Failed;
+        let node = &mut g.nodes[n as usize];
+        node.status = Status::Failed;
+        node.cancelled_at = None;
         if g.instrumented {
             instrument::errored(&g, n, &fault.to_string());
         }
@@ -361,6 +421,26 @@ impl Driver {
     }
 }
 
+/// The nodes a run left inside their bodies, in creation order.
+fn suspended_nodes(g: &Graph) -> Vec<Suspended> {
+    let mut out = Vec::new();
+    for (i, node) in g.nodes.iter().enumerate() {
+        let waiting = match node.status {
+            Status::EmitTaken | Status::EmitPull => Waiting::Pull {
+                generation: node.generation.unwrap_or(Generation::chunk(node.run, 0)),
+            },
+            Status::Stalled(pi) => Waiting::Chunk {
+                input: input_name(g, i as u32, (pi - node.ports.0) as usize),
+            },
+            Status::Publishing | Status::Ready(Action::Publish) => Waiting::Read,
+            Status::Ready(Action::Resume) => Waiting::Resume,
+            _ => continue,
+        };
+        out.push(Suspended::new(NodeId(i as u32), node.name.clone(), waiting));
+    }
+    out
+}
+
 fn record_failure(g: &mut Graph, failure: Failure) {
     g.failures.push(failure);
     if g.terminate_on_error && g.stop.is_none() {
@@ -374,11 +454,12 @@ enum Work {
     Seeded,
 }
 
-impl Future for Driver {
+impl Future for Scheduler {
     type Output = Result<Outcome, FlowError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        let _scope = FlowScope::enter(&this.state);
         if let Some(options) = this.options.take() {
             if let Err(e) = this.begin(options) {
                 return Poll::Ready(Err(e));
@@ -400,13 +481,16 @@ impl Future for Driver {
                 Some(Work::Resolve(n)) => this.resolve(n),
                 Some(Work::Seeded) => {}
                 None if this.externals.is_empty() => return Poll::Ready(this.end()),
-                None => return Poll::Pending,
+                None => {
+                    this.state.outside.borrow_mut().clone_from(&this.externals);
+                    return Poll::Pending;
+                }
             }
         }
     }
 }
 
-impl Drop for Driver {
+impl Drop for Scheduler {
     fn drop(&mut self) {
         if self.options.is_none() && !self.finished {
             self.abandon_externals();
