@@ -235,6 +235,9 @@ fn transaction_batch(conn: &mut Connection, statements: &[Value]) -> Result<Valu
 /// returns its connection; `init` (SQL, several statements allowed) runs on the first open.
 #[flowloop_graph::kind(name = "db.open")]
 pub async fn open_node(path: String, #[default("")] init: String) -> Result<Value, DbError> {
+    if connections().contains_key(&path) {
+        return open(&path, &init); // already open: a map lookup, no need for the pool
+    }
     offloaded(move || open(&path, &init)).await
 }
 
