@@ -4,7 +4,7 @@
 
 use std::io;
 
-use flowloop::net::{TcpListener, TcpStream};
+use flowloop::net::{BufReader, ByteSink, TcpListener, TcpStream};
 use flowloop::spawn;
 
 /// Echoes everything a client sends until it closes its side.
@@ -22,23 +22,18 @@ async fn serve(mut conn: TcpStream) -> io::Result<usize> {
 }
 
 async fn client(id: usize, addr: std::net::SocketAddr) -> io::Result<()> {
-    let mut conn = TcpStream::connect(addr).await?;
+    let conn = TcpStream::connect(addr).await?;
     conn.set_nodelay(true)?;
+    // Reads go through a buffer; `send_all` passes straight through to the stream.
+    let mut conn = BufReader::new(conn);
     for round in 0..3 {
         let msg = format!("client {id} round {round}");
         conn.send_all(msg.as_bytes()).await?;
-        let mut buf = vec![0u8; msg.len()];
-        let mut got = 0;
-        while got < buf.len() {
-            let n = conn.recv(&mut buf[got..]).await?;
-            if n == 0 {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "server closed early"));
-            }
-            got += n;
-        }
+        let mut back = vec![0u8; msg.len()];
+        conn.read_exact(&mut back).await?;
         println!(
             "client {id}: sent {msg:?}, got back {:?}",
-            String::from_utf8_lossy(&buf)
+            String::from_utf8_lossy(&back)
         );
     }
     Ok(())

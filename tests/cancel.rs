@@ -579,3 +579,95 @@ fn cancelled_task_never_resumes() {
     });
     assert_eq!(log, "");
 }
+
+/// Cancellation is iterative: a chain of 20,000 tasks, each holding an aborting handle to the
+/// next, is unwound without recursion (a recursive drop overflows the test thread's stack).
+#[test]
+fn cancelling_a_long_abort_chain_does_not_overflow_the_stack() {
+    const CHAIN: usize = 20_000;
+    let (first, cancelled) = with_watchdog(|| {
+        let mut lp = EventLoop::new().expect("loop");
+        let first = lp
+            .run_until_complete(async {
+                let mut next: Option<TaskHandle<()>> = None;
+                for _ in 0..CHAIN {
+                    let held = next.take();
+                    let h = spawn(async move {
+                        let _held = held;
+                        std::future::pending::<()>().await;
+                    })
+                    .await;
+                    next = Some(h.on_drop(flowloop::DropPolicy::Abort));
+                }
+                yield_now().await;
+                let head = next.expect("chain is not empty");
+                head.cancel().await;
+                head.join().await
+            })
+            .expect("run");
+        (first, lp.stats().tasks_cancelled)
+    });
+    assert_eq!(first, Err(TaskError::Cancelled));
+    assert_eq!(cancelled, CHAIN as u64, "every task of the chain was cancelled");
+}
+
+/// Cancelling many waiters of one queue, event or lock removes each in O(1): 200,000 waiters
+/// per primitive, cancelled newest first (the worst order for a list searched from the
+/// front), leave the primitive working for the one survivor. Only a generous time bound: a
+/// quadratic removal takes tens of seconds here.
+#[test]
+fn mass_cancel_of_waiters_is_linear() {
+    const WAITERS: usize = 200_000;
+    let (got, took) = run_timed(|| async {
+        let q: AsyncQueue<usize> = AsyncQueue::new();
+        let ev = Event::new();
+        let lock = Lock::new();
+        let mut held = Some(lock.lock().await);
+        let mut got = Vec::new();
+        for kind in 0..3 {
+            let mut hs = Vec::with_capacity(WAITERS);
+            for _ in 0..WAITERS {
+                let (q, ev, lock) = (q.clone(), ev.clone(), lock.clone());
+                hs.push(
+                    spawn(async move {
+                        match kind {
+                            0 => q.get().await.unwrap_or(0),
+                            1 => {
+                                ev.wait().await;
+                                1
+                            }
+                            _ => {
+                                drop(lock.lock().await);
+                                2
+                            }
+                        }
+                    })
+                    .await,
+                );
+            }
+            yield_now().await;
+            let survivor = hs.remove(0);
+            for h in hs.iter().rev() {
+                h.cancel().await;
+            }
+            match kind {
+                0 => q.put(7).await.unwrap(),
+                1 => ev.set(),
+                _ => drop(held.take()),
+            }
+            got.push(survivor.join().await.unwrap());
+            let mut cancelled = 0;
+            for h in hs {
+                assert_eq!(h.join().await, Err(TaskError::Cancelled));
+                cancelled += 1;
+            }
+            assert_eq!(cancelled, WAITERS - 1);
+        }
+        (got, q.len(), lock.is_locked())
+    });
+    assert_eq!(got, (vec![7, 1, 2], 0, false));
+    assert!(
+        took < Duration::from_secs(10),
+        "{WAITERS} cancels per primitive took {took:?}"
+    );
+}

@@ -313,3 +313,20 @@ fn panicking_lock_holder_releases_the_lock() {
     });
     assert_eq!(v, (true, Ok("waiter got the lock"), false));
 }
+
+/// The runtime's and primitives' public errors cross threads and box into
+/// `Box<dyn Error + Send + Sync>` / `anyhow` with `?`.
+#[test]
+fn public_errors_are_send_sync_static() {
+    fn assert_error<E: std::error::Error + Send + Sync + 'static>() {}
+    assert_error::<flowloop::RunError>();
+    assert_error::<TaskError>();
+    assert_error::<flowloop::Elapsed>();
+    assert_error::<flowloop::sync::Closed<String>>();
+    assert_error::<flowloop::sync::TryPutError<String>>();
+    assert_error::<flowloop::sync::TryGetError>();
+    fn boxed() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        Err(flowloop::RunError::Root(TaskError::Cancelled))?
+    }
+    assert!(boxed().unwrap_err().to_string().contains("cancelled"));
+}

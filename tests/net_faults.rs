@@ -10,7 +10,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use common::{listener, pattern, run};
-use flowloop::net::{TcpListener, TcpStream};
+use flowloop::net::{BufReader, Line, LineTooLong, ReplyError, TcpListener, TcpStream, TlsError};
 use flowloop::runtime::CommandKind;
 use flowloop::{EventLoop, TaskError, sleep, spawn, timeout};
 
@@ -258,4 +258,74 @@ fn cancelled_send_sent_exactly_what_it_reported() {
         }
         assert_eq!(total, sent, "received {total}, reported sent {sent}");
     });
+}
+
+// ---- Buffered reading under faults ---------------------------------------------------------
+
+#[test]
+fn peer_reset_mid_line_is_an_io_error_not_a_partial_line() {
+    let err = run(async {
+        let (mut l, addr) = listener();
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        let (s, _) = l.accept().await.unwrap();
+        let mut r = BufReader::new(s);
+        c.send_all(b"half a li").await.unwrap();
+        let mut line = String::new();
+        // The partial line is buffered while read_line waits for the rest...
+        let reader = spawn(async move { r.read_line(&mut line).await.map(|l| (l, line)) }).await;
+        // ...then the peer resets the connection.
+        c.set_linger(Some(Duration::ZERO)).unwrap();
+        drop(c);
+        reader.join().await.unwrap().unwrap_err()
+    });
+    assert_eq!(err.kind(), ErrorKind::ConnectionReset, "{err}");
+}
+
+#[test]
+fn cancelled_read_line_loses_no_bytes() {
+    run(async {
+        let (mut l, addr) = listener();
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        let (s, _) = l.accept().await.unwrap();
+        let mut r = BufReader::new(s.into_split().0);
+        c.send_all(b"first ha").await.unwrap();
+        let mut line = String::new();
+        // Cancelled (timed out) while the line is incomplete: nothing is consumed.
+        for _ in 0..3 {
+            assert!(timeout(Duration::from_millis(5), r.read_line(&mut line)).await.is_err());
+            assert!(line.is_empty());
+        }
+        c.send_all(b"lf\nsecond\n").await.unwrap();
+        assert_eq!(r.read_line(&mut line).await.unwrap(), Line::Complete(11));
+        assert_eq!(line, "first half\n");
+        let mut rec = Vec::new();
+        assert!(
+            timeout(Duration::from_millis(5), r.read_until(b'!', &mut rec))
+                .await
+                .is_err()
+        );
+        assert!(rec.is_empty(), "a cancelled read_until appends nothing");
+        line.clear();
+        r.read_line(&mut line).await.unwrap();
+        assert_eq!(line, "second\n");
+    });
+}
+
+#[test]
+fn socket_errors_are_send_sync_static_for_boxing_and_anyhow() {
+    fn send_sync_static<E: std::error::Error + Send + Sync + 'static>() {}
+    send_sync_static::<std::io::Error>();
+    send_sync_static::<TlsError>();
+    send_sync_static::<LineTooLong>();
+    send_sync_static::<ReplyError>();
+    // `?` into a boxed error, the anyhow-style use, keeps the inner TLS error reachable.
+    fn boxed(e: std::io::Error) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        Err(e)?
+    }
+    let peer = "127.0.0.1:1".parse().unwrap();
+    let err = boxed(TlsError::HandshakeEof { peer }.into()).unwrap_err();
+    let io = err.downcast_ref::<std::io::Error>().expect("an io::Error");
+    assert!(io.get_ref().and_then(|e| e.downcast_ref::<TlsError>()).is_some());
+    let moved = std::thread::spawn(move || err.to_string()).join().unwrap();
+    assert!(moved.contains("127.0.0.1:1"), "{moved}");
 }

@@ -141,3 +141,30 @@ fn offload_moves_owned_data_both_ways() {
     });
     assert_eq!(v.as_deref(), Ok("w4,w3,w2,w1,w0"));
 }
+
+/// When no offload thread can be started (here: a stack no OS can map), `offload` returns an
+/// error instead of waiting for ever, the closure does not run, and the loop goes on.
+#[test]
+fn offload_without_a_startable_thread_is_an_error() {
+    let (err, ran, after) = with_watchdog(|| {
+        let mut lp = EventLoop::builder().offload_stack_size(1 << 50).build().expect("loop");
+        let ran = Arc::new(AtomicUsize::new(0));
+        let r = ran.clone();
+        let (err, after) = lp
+            .run_until_complete(async move {
+                let err = offload(move || r.fetch_add(1, Ordering::SeqCst)).await;
+                sleep(ms(1)).await;
+                (err, "loop still runs")
+            })
+            .expect("run");
+        (err, ran.load(Ordering::SeqCst), after)
+    });
+    match err {
+        Err(TaskError::NoOffloadThread(reason)) => assert!(!reason.is_empty()),
+        other => panic!("expected NoOffloadThread, got {other:?}"),
+    }
+    assert_eq!(ran, 0, "the closure must not run");
+    assert_eq!(after, "loop still runs");
+    let msg = TaskError::NoOffloadThread("x".into()).to_string();
+    assert!(msg.contains("offload") && msg.contains("thread"), "{msg}");
+}

@@ -461,3 +461,29 @@ fn closed_error_message() {
     assert_eq!(TryGetError::Empty.to_string(), "queue is empty");
     assert_eq!(TryPutError::Full(1).to_string(), "queue is full");
 }
+
+/// A producer cannot run arbitrarily far ahead on an unbounded queue: every 128th put yields
+/// once, so a consumer that is ready keeps the backlog small.
+#[test]
+fn unbounded_producer_yields_to_its_consumer() {
+    let (sum, max_backlog) = run_ok(|| async {
+        let q = AsyncQueue::new();
+        let rx = q.clone();
+        let consumer = spawn(async move {
+            let (mut sum, mut max_backlog) = (0u64, 0usize);
+            while let Ok(x) = rx.get().await {
+                sum += x;
+                max_backlog = max_backlog.max(rx.len());
+            }
+            (sum, max_backlog)
+        })
+        .await;
+        for i in 0..10_000u64 {
+            q.put(i).await.unwrap();
+        }
+        q.close();
+        consumer.join().await.unwrap()
+    });
+    assert_eq!(sum, 10_000 * 9_999 / 2);
+    assert!(max_backlog <= 256, "the consumer saw {max_backlog} items queued");
+}

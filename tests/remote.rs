@@ -224,3 +224,70 @@ fn self_wake_on_the_loop_thread_repolls_the_task() {
     let v = run_ok(|| WakeOnce(false));
     assert_eq!(v, "repolled");
 }
+
+/// Captures its task's waker on the first poll, then completes once `done` is set.
+struct CaptureWaker {
+    slot: Arc<Mutex<Option<Waker>>>,
+    done: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Future for CaptureWaker {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.done.load(std::sync::atomic::Ordering::SeqCst) {
+            return Poll::Ready(());
+        }
+        *self.slot.lock().unwrap() = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+/// Wakes from another thread while the loop is busy are merged: a task whose wake-up is
+/// already on its way is not queued again, so 100,000 wakes reach the loop as a handful.
+#[test]
+fn remote_wakes_of_a_queued_task_are_merged() {
+    const WAKES: usize = 100_000;
+    let (polls, stats) = with_watchdog(|| {
+        let mut lp = EventLoop::new().unwrap();
+        let polls = lp
+            .run_until_complete(async {
+                let slot = Arc::new(Mutex::new(None::<Waker>));
+                let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+                let waiter = flowloop::spawn(CaptureWaker {
+                    slot: slot.clone(),
+                    done: done.clone(),
+                })
+                .await;
+                yield_now().await;
+                let waker = slot.lock().unwrap().take().expect("the task was polled");
+                let finished = Arc::new(std::sync::atomic::AtomicBool::new(false));
+                let f = finished.clone();
+                let d = done.clone();
+                let thread = thread::spawn(move || {
+                    for _ in 0..WAKES {
+                        waker.wake_by_ref();
+                    }
+                    d.store(true, std::sync::atomic::Ordering::SeqCst);
+                    waker.wake();
+                    f.store(true, std::sync::atomic::Ordering::SeqCst);
+                });
+                // Keep the loop busy (no await) until every wake was sent.
+                let start = Instant::now();
+                while !finished.load(std::sync::atomic::Ordering::SeqCst) && start.elapsed() < Duration::from_secs(30) {
+                    std::hint::spin_loop();
+                }
+                thread.join().unwrap();
+                let stats = waiter.stats();
+                waiter.join().await.unwrap();
+                stats.polls
+            })
+            .unwrap();
+        (polls, lp.stats())
+    });
+    assert_eq!(polls, 1, "the task was polled once before the wakes");
+    assert!(
+        stats.remote_wakes <= 2,
+        "{} wake messages reached the loop for {WAKES} wakes of one task",
+        stats.remote_wakes
+    );
+}

@@ -6,9 +6,12 @@ mod common;
 use std::cell::RefCell;
 use std::net::Shutdown;
 use std::rc::Rc;
+use std::time::Duration;
 
-use common::{echo_until_eof, listener, pattern, run};
-use flowloop::net::{TcpListener, TcpStream};
+use common::{echo_until_eof, join2, listener, pattern, read_all, run};
+use flowloop::net::{
+    BufReader, BufWriter, ByteSink, Line, LineServer, LineTooLong, ReplyError, TcpListener, TcpStream,
+};
 use flowloop::runtime::{CommandKind, Instrument, SocketEvent};
 use flowloop::sync::CountdownLatch;
 use flowloop::{EventLoop, spawn};
@@ -309,4 +312,383 @@ fn echo_round_trip_costs_one_recv_wait_per_message() {
         "at most one wait per message per side: {recv_waits}"
     );
     assert_eq!(lp.stats().commands_of(CommandKind::Send), 0, "64-byte sends never wait");
+}
+
+// ---- Split halves -------------------------------------------------------------------------
+
+/// Both peers send `LEN` bytes and read `LEN` bytes at the same time, each with a reader task
+/// and a writer task on owned halves. Sending everything before reading would deadlock once
+/// both send buffers are full, so this only finishes if a read and a write are pending at once.
+#[test]
+fn owned_halves_read_and_write_from_two_tasks_at_once() {
+    const LEN: usize = 8 << 20;
+    run(async {
+        let (mut l, addr) = listener();
+        let client = TcpStream::connect(addr).await.unwrap();
+        let (server, _) = l.accept().await.unwrap();
+        let (mut readers, mut writers) = (Vec::new(), Vec::new());
+        for stream in [client, server] {
+            let (mut rx, mut tx) = stream.into_split();
+            readers.push(spawn(async move { read_all(&mut rx).await }).await);
+            writers.push(
+                spawn(async move {
+                    tx.send_all(&pattern(LEN)).await?;
+                    tx.shutdown()
+                })
+                .await,
+            );
+        }
+        for w in writers {
+            w.join().await.unwrap().unwrap();
+        }
+        for r in readers {
+            let data = r.join().await.unwrap().unwrap();
+            assert!(data == pattern(LEN), "{} bytes arrived, in order", data.len());
+        }
+    });
+}
+
+#[test]
+fn borrowed_halves_poll_a_read_and_a_write_together() {
+    const LEN: usize = 4 << 20;
+    run(async {
+        let (mut l, addr) = listener();
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        let (mut server, _) = l.accept().await.unwrap();
+        let peer = spawn(async move {
+            let (mut rx, mut tx) = server.split();
+            let (sent, got) = join2(
+                async { tx.send_all(&pattern(LEN)).await.and_then(|()| tx.shutdown()) },
+                read_all(&mut rx),
+            )
+            .await;
+            sent.and(got)
+        })
+        .await;
+        let (mut rx, mut tx) = client.split();
+        assert_eq!(rx.peer_addr(), addr);
+        let (sent, got) = join2(
+            async { tx.send_all(&pattern(LEN)).await.and_then(|()| tx.shutdown()) },
+            read_all(&mut rx),
+        )
+        .await;
+        sent.unwrap();
+        assert!(got.unwrap() == pattern(LEN));
+        assert!(peer.join().await.unwrap().unwrap() == pattern(LEN));
+    });
+}
+
+#[test]
+fn write_half_shutdown_half_closes_and_reading_goes_on() {
+    run(async {
+        let (mut l, addr) = listener();
+        let client = TcpStream::connect(addr).await.unwrap();
+        let (mut server, _) = l.accept().await.unwrap();
+        let (mut rx, mut tx) = client.into_split();
+        tx.send_all(b"last words").await.unwrap();
+        tx.shutdown().unwrap();
+        // The server sees end of stream, then answers; the client's read half still works.
+        assert_eq!(read_all(&mut server).await.unwrap(), b"last words");
+        server.send_all(b"reply after your FIN").await.unwrap();
+        drop(server);
+        assert_eq!(read_all(&mut rx).await.unwrap(), b"reply after your FIN");
+        // Sending after the half-close fails.
+        let err = tx.send_all(b"more").await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe, "{err}");
+    });
+}
+
+#[test]
+fn reunite_gives_the_stream_back_and_refuses_foreign_halves() {
+    run(async {
+        let (mut l, addr) = listener();
+        let a = TcpStream::connect(addr).await.unwrap();
+        let b = TcpStream::connect(addr).await.unwrap();
+        let (mut sa, _) = l.accept().await.unwrap();
+        let (a_rx, a_tx) = a.into_split();
+        let (b_rx, b_tx) = b.into_split();
+        let err = a_rx.reunite(b_tx).unwrap_err();
+        assert!(err.to_string().contains("two different streams"), "{err}");
+        let (a_rx, b_tx) = (err.read, err.write);
+        let mut a = a_rx.reunite(a_tx).unwrap();
+        let _b = b_rx.reunite(b_tx).unwrap();
+        a.send_all(b"whole again").await.unwrap();
+        a.shutdown(Shutdown::Write).unwrap();
+        assert_eq!(read_all(&mut sa).await.unwrap(), b"whole again");
+    });
+}
+
+// ---- Buffered reader and writer -----------------------------------------------------------
+
+/// Connects a client to a fresh listener; returns (client, server side).
+async fn pair() -> (TcpStream, TcpStream) {
+    let (mut l, addr) = listener();
+    let c = TcpStream::connect(addr).await.unwrap();
+    let (s, _) = l.accept().await.unwrap();
+    (c, s)
+}
+
+#[test]
+fn read_line_read_until_and_read_exact_mix_on_one_reader() {
+    run(async {
+        let (mut c, s) = pair().await;
+        let mut r = BufReader::with_capacity(16, s);
+        // Pieces arrive one send at a time while the reader waits.
+        let writer = spawn(async move {
+            for piece in [
+                &b"GET / HTTP/1.1\r\nHost: "[..],
+                b"x\r\n\r\n",
+                b"\x00\x05hello",
+                b"k1=v1;k2=v2;tail",
+            ] {
+                c.send_all(piece).await.unwrap();
+                flowloop::yield_now().await;
+            }
+            c.shutdown(Shutdown::Write).unwrap();
+        })
+        .await;
+        let mut line = String::new();
+        assert_eq!(r.read_line(&mut line).await.unwrap(), Line::Complete(16));
+        assert_eq!(line, "GET / HTTP/1.1\r\n");
+        line.clear();
+        r.read_line(&mut line).await.unwrap();
+        assert_eq!(line, "Host: x\r\n");
+        line.clear();
+        assert_eq!(r.read_line(&mut line).await.unwrap(), Line::Complete(2));
+        let mut len = [0u8; 2];
+        r.read_exact(&mut len).await.unwrap();
+        let mut body = vec![0u8; u16::from_be_bytes(len) as usize];
+        r.read_exact(&mut body).await.unwrap();
+        assert_eq!(body, b"hello");
+        let mut rec = Vec::new();
+        assert_eq!(r.read_until(b';', &mut rec).await.unwrap(), Line::Complete(6));
+        assert_eq!(r.read_until(b';', &mut rec).await.unwrap(), Line::Complete(6));
+        assert_eq!(rec, b"k1=v1;k2=v2;");
+        rec.clear();
+        let end = r.read_until(b';', &mut rec).await.unwrap();
+        assert_eq!((end, end.is_complete(), end.bytes()), (Line::Unterminated(4), false, 4));
+        assert_eq!(rec, b"tail");
+        assert_eq!(r.read_until(b';', &mut rec).await.unwrap(), Line::Eof);
+        writer.join().await.unwrap();
+    });
+}
+
+#[test]
+fn a_line_longer_than_the_limit_is_an_error_naming_the_limit() {
+    run(async {
+        let (mut c, s) = pair().await;
+        let mut r = BufReader::with_capacity(8, s);
+        r.set_line_limit(100);
+        assert_eq!(r.line_limit(), 100);
+        let mut ok = vec![b'a'; 99];
+        ok.push(b'\n');
+        c.send_all(&ok).await.unwrap();
+        let mut long = vec![b'b'; 5_000];
+        long.push(b'\n');
+        c.send_all(&long).await.unwrap();
+        let mut line = String::new();
+        assert_eq!(
+            r.read_line(&mut line).await.unwrap(),
+            Line::Complete(100),
+            "exactly the limit is fine"
+        );
+        line.clear();
+        let err = r.read_line(&mut line).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
+        let inner = err
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<LineTooLong>())
+            .expect("a LineTooLong inside");
+        assert_eq!((inner.limit, inner.delimiter), (100, b'\n'));
+        assert!(err.to_string().contains("100 bytes"), "{err}");
+        assert!(line.is_empty(), "nothing of the long line was appended");
+        assert!(
+            r.buffer().len() <= 101,
+            "the reader buffered at most the limit plus one byte"
+        );
+    });
+}
+
+#[test]
+fn read_line_rejects_invalid_utf8_and_read_exact_reports_a_short_stream() {
+    run(async {
+        let (mut c, s) = pair().await;
+        c.send_all(b"\xff\xfe\n12345").await.unwrap();
+        c.shutdown(Shutdown::Write).unwrap();
+        let mut r = BufReader::new(s);
+        let mut line = String::new();
+        let err = r.read_line(&mut line).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
+        assert!(err.to_string().contains("UTF-8"), "{err}");
+        let mut buf = [0u8; 8];
+        let err = r.read_exact(&mut buf).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
+        assert!(err.to_string().contains("after 5 of the 8 bytes"), "{err}");
+    });
+}
+
+#[test]
+fn buffered_reader_over_a_read_half_gives_back_its_buffer() {
+    run(async {
+        let (mut c, s) = pair().await;
+        c.send_all(b"header\nrest of the bytes").await.unwrap();
+        c.shutdown(Shutdown::Write).unwrap();
+        let (rx, tx) = s.into_split();
+        let mut r = BufReader::new(rx);
+        let mut line = Vec::new();
+        assert_eq!(r.read_until(b'\n', &mut line).await.unwrap(), Line::Complete(7));
+        assert_eq!(r.get_ref().peer_addr(), tx.peer_addr());
+        let buffered = r.buffer().to_vec();
+        let (mut rx, mut rest) = r.into_parts();
+        assert_eq!(
+            rest, buffered,
+            "into_parts hands back exactly the unread buffered bytes"
+        );
+        rest.extend(read_all(&mut rx).await.unwrap());
+        assert_eq!(rest, b"rest of the bytes");
+        rx.reunite(tx).expect("halves of one stream");
+    });
+}
+
+#[test]
+fn buffered_writer_holds_small_writes_until_flush() {
+    run(async {
+        let (c, mut s) = pair().await;
+        let mut w = BufWriter::with_capacity(64, c);
+        w.write_all(b"one ").await.unwrap();
+        w.write_all(b"two ").await.unwrap();
+        assert_eq!(w.buffer(), b"one two ", "small writes wait in the buffer");
+        w.flush().await.unwrap();
+        assert!(w.buffer().is_empty());
+        // A write larger than the buffer goes out directly, after what was buffered.
+        w.write_all(b"three ").await.unwrap();
+        w.write_all(&[b'x'; 100]).await.unwrap();
+        assert!(w.buffer().is_empty());
+        // `send` through the ByteSink trait buffers too.
+        assert_eq!(ByteSink::send(&mut w, b" end").await.unwrap(), 4);
+        let (mut c, unsent) = w.into_parts();
+        assert_eq!(unsent, b" end");
+        c.send_all(&unsent).await.unwrap();
+        c.shutdown(Shutdown::Write).unwrap();
+        let mut want = b"one two three ".to_vec();
+        want.extend_from_slice(&[b'x'; 100]);
+        want.extend_from_slice(b" end");
+        assert_eq!(read_all(&mut s).await.unwrap(), want);
+    });
+}
+
+// ---- Request -> flow -> reply helper --------------------------------------------------------
+
+#[test]
+fn line_server_replies_go_back_to_their_connection_in_request_order() {
+    const CLIENTS: usize = 20;
+    run(async {
+        let (l, addr) = listener();
+        let requests = LineServer::new(l).max_connections(CLIENTS).start().await;
+        let mut clients = Vec::new();
+        for c in 0..CLIENTS {
+            clients.push(
+                spawn(async move {
+                    let mut s = TcpStream::connect(addr).await.unwrap();
+                    let body: String = (0..5).map(|i| format!("c{c} r{i}\r\n")).collect();
+                    s.send_all(body.as_bytes()).await.unwrap();
+                    s.shutdown(Shutdown::Write).unwrap();
+                    String::from_utf8(read_all(&mut s).await.unwrap()).unwrap()
+                })
+                .await,
+            );
+        }
+        // Take every request first, then answer them newest first: each connection still gets
+        // its replies in request order.
+        let mut all = Vec::new();
+        while let Some(r) = requests.next().await {
+            all.push(r);
+        }
+        assert_eq!(all.len(), CLIENTS * 5);
+        for r in all.iter().rev() {
+            r.reply
+                .send(format!("{} from {}\n", r.body.to_uppercase(), r.reply.seq()))
+                .unwrap();
+        }
+        let again = all[0].reply.send("twice").unwrap_err();
+        assert!(matches!(again, ReplyError::AlreadyAnswered { seq: 0, .. }), "{again}");
+        for (c, client) in clients.into_iter().enumerate() {
+            let want: String = (0..5).map(|i| format!("C{c} R{i} from {i}\n")).collect();
+            assert_eq!(client.join().await.unwrap(), want);
+        }
+        assert!(requests.connection_errors().is_empty());
+    });
+}
+
+#[test]
+fn line_server_ends_a_connection_with_a_too_long_line_after_its_earlier_replies() {
+    run(async {
+        let (l, addr) = listener();
+        let requests = LineServer::new(l).max_connections(1).line_limit(16).start().await;
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        c.send_all(b"short\n").await.unwrap();
+        c.send_all(&[b'x'; 100]).await.unwrap();
+        let first = requests.next().await.expect("the short line");
+        assert_eq!(first.body, "short");
+        assert!(
+            requests.next().await.is_none(),
+            "the long line is not a request; the stream ends"
+        );
+        first.reply.send("ok\n").unwrap();
+        assert_eq!(
+            read_all(&mut c).await.unwrap(),
+            b"ok\n",
+            "the earlier reply, then end of stream"
+        );
+        let errors = requests.connection_errors();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].peer, c.local_addr().unwrap());
+        assert!(
+            errors[0].error.get_ref().is_some_and(|e| e.is::<LineTooLong>()),
+            "{}",
+            errors[0].error
+        );
+    });
+}
+
+#[test]
+fn replying_to_a_reset_connection_reports_it_closed() {
+    run(async {
+        let (l, addr) = listener();
+        let requests = LineServer::new(l).max_connections(1).start().await;
+        let c = TcpStream::connect(addr).await.unwrap();
+        let mut c = BufWriter::new(c);
+        c.write_all(b"a\nb\nc\n").await.unwrap();
+        c.flush().await.unwrap();
+        let reqs = [(); 3].map(|()| requests.next());
+        let mut got = Vec::new();
+        for r in reqs {
+            got.push(r.await.expect("three requests"));
+        }
+        let (c, _) = c.into_parts();
+        c.set_linger(Some(Duration::ZERO)).unwrap();
+        drop(c);
+        // The first reply is queued; writing it fails on the reset connection, after which
+        // replies are refused with a clear error.
+        got[0].reply.send("first\n").unwrap();
+        let mut errors = Vec::new();
+        for _ in 0..1_000 {
+            flowloop::yield_now().await;
+            errors = requests.connection_errors();
+            if !errors.is_empty() {
+                break;
+            }
+        }
+        let write_err = &errors.first().expect("the failed write was recorded").error;
+        assert!(
+            matches!(
+                write_err.kind(),
+                std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
+            ),
+            "{write_err}"
+        );
+        let err = got[1].reply.send("late\n").unwrap_err();
+        assert!(matches!(err, ReplyError::ConnectionClosed { seq: 1, .. }), "{err}");
+        assert!(err.to_string().contains("is closed"), "{err}");
+    });
 }

@@ -247,8 +247,10 @@ fn timers_fire_while_tasks_stay_ready() {
             spins += 1;
             yield_now().await;
         }
-        sleeper.join().await.unwrap();
-        (spins, flag.get())
+        // Read the flag before joining: the join itself would let the timer fire.
+        let fired = flag.get();
+        sleeper.cancel().await;
+        (spins, fired)
     });
     assert!(
         fired,
@@ -306,4 +308,89 @@ fn fired_timers_are_counted() {
         3,
         "a ready future under timeout issues no timer"
     );
+}
+
+/// `sleep(Duration::MAX)` and `timeout(Duration::MAX, ..)` do not panic; such a sleep never
+/// fires, and it does not keep a loop with nothing else to do waiting: that is a stall.
+#[test]
+fn duration_max_saturates_and_means_never() {
+    let (quick, sleeper_done, stalled) = with_watchdog(|| {
+        let mut lp = EventLoop::new().expect("loop");
+        let (quick, sleeper_done) = lp
+            .run_until_complete(async {
+                let quick = timeout(Duration::MAX, async { 5 }).await;
+                let sleeper = spawn(sleep(Duration::MAX)).await;
+                let waited = timeout(Duration::MAX, sleep(ms(2))).await;
+                assert_eq!(waited, Ok(()));
+                let done = sleeper.is_finished();
+                sleeper.cancel().await;
+                (quick, done)
+            })
+            .expect("run");
+        let stalled = lp.run_until_complete(sleep(Duration::MAX));
+        (quick, sleeper_done, stalled)
+    });
+    assert_eq!(quick, Ok(5));
+    assert!(!sleeper_done, "sleep(Duration::MAX) fired");
+    assert!(
+        matches!(stalled, Err(flowloop::RunError::Stalled { waiting: 1 })),
+        "a root that sleeps for ever with nothing else to wake it is a stall: {stalled:?}"
+    );
+}
+
+/// A deadline more than 2^64 ns away must not wrap around and fire early.
+#[test]
+fn sleep_past_two_to_the_64_nanoseconds_does_not_fire_early() {
+    let fired = run_ok(|| async {
+        let far = Instant::now() + Duration::from_nanos(u64::MAX) + ms(20);
+        let sleeper = spawn(sleep_until(far)).await;
+        sleep(ms(200)).await;
+        let fired = sleeper.is_finished();
+        sleeper.cancel().await;
+        fired
+    });
+    assert!(!fired, "a sleep 584 years away fired after 200 ms");
+}
+
+/// A timer whose wait ends early (the timed-out future finished first, or its task was
+/// cancelled) leaves the wheel at once instead of lingering until its deadline.
+#[test]
+fn finished_timeouts_and_cancelled_sleeps_free_their_wheel_entries() {
+    const N: usize = 100_000;
+    let (done, stats) = with_watchdog(|| {
+        let mut lp = EventLoop::new().expect("loop");
+        let done = lp
+            .run_until_complete(async {
+                let q = AsyncQueue::new();
+                let mut done = 0;
+                for i in 0..N {
+                    // The get parks (so the timer is set), then the item arrives at once.
+                    let feeder = {
+                        let q = q.clone();
+                        spawn(async move { q.put(i).await.expect("open queue") }).await
+                    };
+                    if timeout(Duration::from_secs(60), q.get()).await.is_ok() {
+                        done += 1;
+                    }
+                    feeder.join().await.expect("feeder");
+                }
+                let sleepers: Vec<_> = {
+                    let mut v = Vec::new();
+                    for _ in 0..1000 {
+                        v.push(spawn(sleep(Duration::from_secs(60))).await);
+                    }
+                    v
+                };
+                yield_now().await;
+                for s in &sleepers {
+                    s.cancel().await;
+                }
+                done
+            })
+            .expect("run");
+        (done, lp.stats())
+    });
+    assert_eq!(done, N);
+    assert_eq!(stats.timer_entries, 0, "cancelled timers still held in the wheel");
+    assert!(stats.commands_of(CommandKind::Sleep) >= 1000);
 }

@@ -9,10 +9,10 @@ use std::io::ErrorKind;
 use std::rc::Rc;
 use std::time::Duration;
 
-use common::{TestCert, listener, pattern, run, tls_error};
-use flowloop::net::{TcpStream, TlsAcceptor, TlsConnector, TlsError, TlsStream};
+use common::{RawTlsClient, TestCert, listener, pattern, read_all, run, tls_error};
+use flowloop::net::{BufReader, BufWriter, Line, Requests, TcpStream, TlsAcceptor, TlsConnector, TlsError, TlsStream};
 use flowloop::runtime::{Instrument, SocketEvent};
-use flowloop::{EventLoop, spawn, timeout};
+use flowloop::{EventLoop, sleep, spawn, timeout};
 
 async fn read_to_end(s: &mut TlsStream) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
@@ -330,4 +330,322 @@ fn handshakes_reach_the_instrument() {
     .unwrap();
     let got = names.0.borrow().clone();
     assert_eq!(got, vec![Some("localhost".to_string()), Some("localhost".to_string())]);
+}
+
+// ---- Early FIN: the loop has already seen it when the TLS code reads ---------------------
+
+/// Lets the loop block in one OS poll, so every event already queued for our sockets (here:
+/// data followed by FIN) has been recorded before the next operation runs.
+async fn one_os_poll() {
+    sleep(Duration::from_millis(2)).await;
+}
+
+#[test]
+fn half_a_client_hello_then_fin_is_handshake_eof_even_when_the_fin_was_seen_first() {
+    let cert = TestCert::new(&["localhost"]);
+    let (server_cfg, client_cfg) = (cert.server_config(), cert.client_config());
+    let err = run(async move {
+        let (mut l, addr) = listener();
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        let mut raw = RawTlsClient::new(client_cfg, "localhost", tcp);
+        let hello = raw.pending_tls();
+        assert!(hello.len() > 20, "a real ClientHello");
+        raw.tcp.send_all(&hello[..hello.len() / 2]).await.unwrap();
+        raw.tcp.shutdown(std::net::Shutdown::Write).unwrap();
+        let (tcp, _) = l.accept().await.unwrap();
+        one_os_poll().await;
+        TlsAcceptor::new(server_cfg).accept(tcp).await.unwrap_err()
+    });
+    assert_eq!(err.kind(), ErrorKind::UnexpectedEof, "{err}");
+    assert!(matches!(tls_error(&err), Some(TlsError::HandshakeEof { .. })), "{err}");
+}
+
+#[test]
+fn half_a_record_then_fin_is_truncated_even_when_the_fin_was_seen_first() {
+    let cert = TestCert::new(&["localhost"]);
+    let (server_cfg, client_cfg) = (cert.server_config(), cert.client_config());
+    let err = run(async move {
+        let (mut l, addr) = listener();
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        // The cut record goes out only after the server finished its handshake, so the server
+        // reads it (and the FIN) in `recv`, not together with the client's Finished.
+        let go = Rc::new(flowloop::sync::Event::new());
+        let go2 = go.clone();
+        let client = spawn(async move {
+            let mut raw = RawTlsClient::new(client_cfg, "localhost", tcp);
+            raw.handshake().await.unwrap();
+            go2.wait().await;
+            let record = raw.seal(b"this record is cut in half");
+            raw.tcp.send_all(&record[..record.len() / 2]).await.unwrap();
+            raw.tcp.shutdown(std::net::Shutdown::Write).unwrap();
+            raw
+        })
+        .await;
+        let (tcp, _) = l.accept().await.unwrap();
+        let mut tls = TlsAcceptor::new(server_cfg).accept(tcp).await.unwrap();
+        go.set();
+        let _raw = client.join().await.unwrap();
+        one_os_poll().await;
+        let mut buf = [0u8; 64];
+        tls.recv(&mut buf).await.unwrap_err()
+    });
+    assert_eq!(err.kind(), ErrorKind::UnexpectedEof, "{err}");
+    assert!(matches!(tls_error(&err), Some(TlsError::Truncated { .. })), "{err}");
+}
+
+// ---- Handshake timeout and task per connection --------------------------------------------
+
+/// The server of the docs: an accept loop that spawns one task per connection; each task
+/// handshakes and echoes until the client ends the session.
+async fn serve_tls_echo(
+    mut l: flowloop::net::TcpListener,
+    acceptor: TlsAcceptor,
+    conns: usize,
+) -> Vec<std::io::Result<()>> {
+    let mut tasks = Vec::new();
+    for _ in 0..conns {
+        let (tcp, _) = l.accept().await.unwrap();
+        let acceptor = acceptor.clone();
+        tasks.push(
+            spawn(async move {
+                let mut tls = acceptor.accept(tcp).await?;
+                let data = read_all(&mut tls).await?;
+                tls.send_all(&data).await?;
+                tls.shutdown().await
+            })
+            .await,
+        );
+    }
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.join().await.unwrap());
+    }
+    results
+}
+
+#[test]
+fn a_client_that_never_finishes_its_handshake_does_not_block_the_others() {
+    let cert = TestCert::new(&["localhost"]);
+    let (server_cfg, client_cfg) = (cert.server_config(), cert.client_config());
+    let results = run(async move {
+        let (l, addr) = listener();
+        // Long enough that it cannot fire while the good clients are served.
+        let acceptor = TlsAcceptor::new(server_cfg).with_handshake_timeout(Duration::from_secs(3));
+        assert_eq!(acceptor.handshake_timeout(), Some(Duration::from_secs(3)));
+        let server = spawn(serve_tls_echo(l, acceptor, 4)).await;
+        // The first client connects and never says a word.
+        let stalled = TcpStream::connect(addr).await.unwrap();
+        let connector = TlsConnector::new(client_cfg);
+        for i in 0..3 {
+            let tcp = TcpStream::connect(addr).await.unwrap();
+            let mut tls = connector.connect("localhost", tcp).await.unwrap();
+            let msg = format!("client {i}");
+            tls.send_all(msg.as_bytes()).await.unwrap();
+            tls.shutdown().await.unwrap();
+            assert_eq!(read_all(&mut tls).await.unwrap(), msg.as_bytes());
+        }
+        assert!(!server.is_finished(), "the stalled handshake is still pending");
+        let results = server.join().await.unwrap();
+        drop(stalled);
+        results
+    });
+    let (timed_out, served): (Vec<_>, Vec<_>) = results.into_iter().partition(|r| r.is_err());
+    assert_eq!(served.len(), 3, "every good client was served");
+    let err = timed_out.into_iter().next().expect("one result").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
+    assert!(
+        matches!(tls_error(&err), Some(TlsError::HandshakeTimeout { limit, .. }) if *limit == Duration::from_secs(3)),
+        "{err}"
+    );
+}
+
+#[test]
+fn handshake_timeout_closes_the_stalled_connection_on_both_sides() {
+    let cert = TestCert::new(&["localhost"]);
+    let (server_cfg, client_cfg) = (cert.server_config(), cert.client_config());
+    run(async move {
+        // Server side: a client that sends nothing.
+        let (mut l, addr) = listener();
+        let mut stalled = TcpStream::connect(addr).await.unwrap();
+        let (tcp, _) = l.accept().await.unwrap();
+        let limit = Duration::from_millis(100);
+        let started = std::time::Instant::now();
+        let err = TlsAcceptor::new(server_cfg)
+            .with_handshake_timeout(limit)
+            .accept(tcp)
+            .await
+            .unwrap_err();
+        assert!(started.elapsed() >= limit, "not before the limit");
+        assert!(
+            matches!(tls_error(&err), Some(TlsError::HandshakeTimeout { .. })),
+            "{err}"
+        );
+        assert!(err.to_string().contains("handshake timeout"), "{err}");
+        let mut buf = [0u8; 16];
+        assert_eq!(
+            stalled.recv(&mut buf).await.unwrap(),
+            0,
+            "the server closed the stalled socket"
+        );
+
+        // Client side: a server that accepts and never answers.
+        let (mut l, addr) = listener();
+        let silent = spawn(async move {
+            let (mut s, _) = l.accept().await.unwrap();
+            read_all(&mut s).await
+        })
+        .await;
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        let connector = TlsConnector::new(client_cfg).with_handshake_timeout(limit);
+        assert_eq!(connector.handshake_timeout(), Some(limit));
+        let err = connector.connect("localhost", tcp).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
+        let hello = silent.join().await.unwrap().unwrap();
+        assert!(
+            !hello.is_empty(),
+            "the silent server got the ClientHello, then end of stream"
+        );
+    });
+}
+
+// ---- Split halves and buffered IO over TLS ------------------------------------------------
+
+/// A connected TLS pair: (client, server).
+async fn tls_pair(cert: &TestCert) -> (TlsStream, TlsStream) {
+    let (mut l, addr) = listener();
+    let acceptor = TlsAcceptor::new(cert.server_config());
+    let server = spawn(async move {
+        let (tcp, _) = l.accept().await.unwrap();
+        acceptor.accept(tcp).await.unwrap()
+    })
+    .await;
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let client = TlsConnector::new(cert.client_config())
+        .connect("localhost", tcp)
+        .await
+        .unwrap();
+    (client, server.join().await.unwrap())
+}
+
+#[test]
+fn tls_owned_halves_read_and_write_from_two_tasks_at_once() {
+    const LEN: usize = 4 << 20;
+    let cert = TestCert::new(&["localhost"]);
+    run(async move {
+        let (client, server) = tls_pair(&cert).await;
+        let (mut readers, mut writers) = (Vec::new(), Vec::new());
+        for stream in [client, server] {
+            let (mut rx, mut tx) = stream.into_split();
+            readers.push(spawn(async move { read_all(&mut rx).await.map(|v| (v, rx)) }).await);
+            writers.push(
+                spawn(async move {
+                    tx.send_all(&pattern(LEN)).await?;
+                    tx.shutdown().await.map(|()| tx)
+                })
+                .await,
+            );
+        }
+        let mut halves = Vec::new();
+        for (r, w) in readers.into_iter().zip(writers) {
+            let tx = w.join().await.unwrap().unwrap();
+            let (data, rx) = r.join().await.unwrap().unwrap();
+            assert!(data == pattern(LEN), "{} bytes arrived, in order", data.len());
+            halves.push((rx, tx));
+        }
+        let (rx, tx) = halves.pop().expect("two pairs");
+        let whole = rx.reunite(tx).unwrap();
+        assert_eq!(
+            whole.server_name(),
+            Some("localhost"),
+            "the server side, reunited, keeps the SNI name"
+        );
+    });
+}
+
+#[test]
+fn tls_lines_through_buffered_borrowed_halves() {
+    let cert = TestCert::new(&["localhost"]);
+    run(async move {
+        let (mut client, mut server) = tls_pair(&cert).await;
+        let peer = spawn(async move {
+            let (rx, tx) = server.split();
+            let (mut lines, mut out) = (BufReader::new(rx), BufWriter::new(tx));
+            let mut line = String::new();
+            let mut n = 0;
+            while lines.read_line(&mut line).await?.is_complete() {
+                out.write_all(format!("{n}: {line}").as_bytes()).await?;
+                line.clear();
+                n += 1;
+            }
+            out.flush().await?;
+            out.get_mut().shutdown().await?;
+            Ok::<_, std::io::Error>(n)
+        })
+        .await;
+        client.send_all(b"alpha\nbeta\ngamma\n").await.unwrap();
+        client.shutdown().await.unwrap();
+        let mut r = BufReader::new(&mut client);
+        let mut got = String::new();
+        while r.read_line(&mut got).await.unwrap() != Line::Eof {}
+        assert_eq!(got, "0: alpha\n1: beta\n2: gamma\n");
+        assert_eq!(peer.join().await.unwrap().unwrap(), 3);
+    });
+}
+
+#[test]
+fn tls_connections_feed_a_request_stream_and_replies_end_with_close_notify() {
+    let cert = TestCert::new(&["localhost"]);
+    let (server_cfg, client_cfg) = (cert.server_config(), cert.client_config());
+    run(async move {
+        let (mut l, addr) = listener();
+        let acceptor = TlsAcceptor::new(server_cfg).with_handshake_timeout(Duration::from_secs(10));
+        let requests: Requests<String> = Requests::new();
+        let feed = requests.clone();
+        let server = spawn(async move {
+            let mut handshakes = Vec::new();
+            for _ in 0..2 {
+                let (tcp, peer) = l.accept().await.unwrap();
+                let (acceptor, feed) = (acceptor.clone(), feed.clone());
+                handshakes.push(
+                    spawn(async move {
+                        let (rx, tx) = acceptor.accept(tcp).await.unwrap().into_split();
+                        feed.serve_lines(peer, rx, tx, 1024).await;
+                    })
+                    .await,
+                );
+            }
+            for h in handshakes {
+                h.join().await.unwrap();
+            }
+            feed.stop_accepting();
+            feed.stop_accepting();
+        })
+        .await;
+        let mut clients = Vec::new();
+        for i in 0..2 {
+            let connector = TlsConnector::new(client_cfg.clone());
+            clients.push(
+                spawn(async move {
+                    let tcp = TcpStream::connect(addr).await.unwrap();
+                    let mut tls = connector.connect("localhost", tcp).await.unwrap();
+                    tls.send_all(format!("hi {i}\nbye {i}\n").as_bytes()).await.unwrap();
+                    tls.shutdown().await.unwrap();
+                    // Ok only if the server ended with close_notify (else: Truncated).
+                    String::from_utf8(read_all(&mut tls).await.unwrap()).unwrap()
+                })
+                .await,
+            );
+        }
+        let mut answered = 0;
+        while let Some(r) = requests.next().await {
+            r.reply.send(format!("{}\n", r.body.to_uppercase())).unwrap();
+            answered += 1;
+        }
+        assert_eq!(answered, 4, "the stream ended after both connections were read");
+        for (i, c) in clients.into_iter().enumerate() {
+            assert_eq!(c.join().await.unwrap(), format!("HI {i}\nBYE {i}\n"));
+        }
+        server.join().await.unwrap();
+        assert!(requests.connection_errors().is_empty());
+    });
 }

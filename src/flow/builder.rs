@@ -105,6 +105,21 @@ impl FlowBuilder {
         id
     }
 
+    /// Adds a node with a ready-made runner, named exactly `name` (runtime-arity nodes, see
+    /// `dynamic.rs`).
+    pub(crate) fn push_runner(
+        &mut self,
+        name: String,
+        runner: Pin<Box<dyn Runner>>,
+        ports: Vec<PortSpec>,
+        value: Rc<dyn Any>,
+        chunk: Option<Rc<dyn Any>>,
+    ) -> super::NodeId {
+        let id = self.push(String::new(), runner, ports, value, chunk);
+        self.drafts[id as usize].name = name;
+        super::NodeId(id)
+    }
+
     /// A node whose body is the `async fn` (or closure returning a future) `f`, called with
     /// `args`: a tuple with one argument per parameter (constants, outputs, forward references,
     /// defaults; see [`IntoInput`](super::IntoInput)).

@@ -39,6 +39,7 @@
 mod args;
 mod builder;
 mod current;
+mod dynamic;
 mod error;
 mod export;
 mod generation;
@@ -55,6 +56,10 @@ mod stream;
 pub use args::{ArgList, IntoArgs, NodeFn, StateFn, StreamFn};
 pub use builder::FlowBuilder;
 pub use current::{NodeInfo, context, current_node};
+pub use dynamic::{
+    DynArg, DynArgs, DynBody, DynBuildError, DynCall, DynFuture, DynId, DynInput, DynNode, DynSource, DynamicBuilder,
+    InputCell, Outputs,
+};
 pub use error::{BoxError, BuildError, CycleMember, Failure, FlowError, NodeFault, StreamCancelled};
 pub use generation::{Generation, clip, inc, stitch};
 pub use handles::{

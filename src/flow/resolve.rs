@@ -77,6 +77,12 @@ impl Resolver {
 
     /// Iterative Tarjan from `root` over stale edges.
     fn tarjan(&mut self, g: &Graph, root: u32) {
+        self.start_epoch(g);
+        self.explore(g, root, &mut 0);
+    }
+
+    /// Forgets the previous search (O(1): nodes are marked with an epoch).
+    fn start_epoch(&mut self, g: &Graph) {
         self.grow(g.nodes.len());
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
@@ -87,14 +93,17 @@ impl Resolver {
         self.members.clear();
         self.stack.clear();
         self.frames.clear();
-        let mut counter = 0u32;
-        self.visit(root, &mut counter);
+    }
+
+    /// Tarjan's depth-first search from `root`, adding the components it closes to `comps`.
+    fn explore(&mut self, g: &Graph, root: u32, counter: &mut u32) {
+        self.visit(root, counter);
         while let Some(&(x, pos)) = self.frames.last() {
             match nth_edge(g, x, pos) {
                 Some((next_pos, y)) => {
                     self.frames.last_mut().expect("frame").1 = next_pos;
                     if !self.seen(y) {
-                        self.visit(y, &mut counter);
+                        self.visit(y, counter);
                     } else if self.on_stack[y as usize] {
                         self.low[x as usize] = self.low[x as usize].min(self.index[y as usize]);
                     }
@@ -197,24 +206,21 @@ impl Resolver {
     /// Every cycle of a freshly built graph (all nodes idle, every connected input stale) that
     /// no member can start: the resolver would report each of them on the first run.
     pub(crate) fn unstartable_cycles(&mut self, g: &Graph) -> Vec<Vec<CycleMember>> {
-        let mut done = vec![false; g.nodes.len()];
-        let mut cycles = Vec::new();
+        // One search over the whole graph: O(nodes + edges), also for a million-node chain.
+        self.start_epoch(g);
+        let mut counter = 0;
         for root in 0..g.nodes.len() as u32 {
-            if done[root as usize] {
-                continue;
+            if !self.seen(root) {
+                self.explore(g, root, &mut counter);
             }
-            self.tarjan(g, root);
-            for c in 0..self.comps.len() {
-                let (a, b) = self.comps[c];
-                let first = self.members[a as usize];
-                if done[first as usize] {
-                    continue;
-                }
-                (a..b).for_each(|m| done[self.members[m as usize] as usize] = true);
-                let is_cycle = b - a > 1 || has_edge_to(g, first, first);
-                if is_cycle && !(a..b).any(|m| self.defaults_cover(g, self.members[m as usize], c as u32)) {
-                    cycles.push(self.cycle_members(g, a, b, c as u32));
-                }
+        }
+        let mut cycles = Vec::new();
+        for c in 0..self.comps.len() {
+            let (a, b) = self.comps[c];
+            let first = self.members[a as usize];
+            let is_cycle = b - a > 1 || has_edge_to(g, first, first);
+            if is_cycle && !(a..b).any(|m| self.defaults_cover(g, self.members[m as usize], c as u32)) {
+                cycles.push(self.cycle_members(g, a, b, c as u32));
             }
         }
         cycles

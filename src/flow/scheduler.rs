@@ -71,7 +71,7 @@ impl Scheduler {
         }
         self.time_nodes = options.time_nodes;
         self.beacon = options.beacon.clone();
-        self.slow_poll = context::try_with_core(|c| c.slow_poll).flatten();
+        self.slow_poll = context::try_with_core(|c| c.slow_poll()).flatten();
         self.state.context.borrow_mut().reset(options.context.clone());
         self.started = Some(Instant::now());
         let mut g = self.state.graph.borrow_mut();

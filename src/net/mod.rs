@@ -16,6 +16,22 @@
 //! * Sockets belong to the loop they were created in; using one in another loop fails with
 //!   an error.
 //!
+//! # Reading and writing from two tasks
+//! [`TcpStream::into_split`] and [`TlsStream::into_split`] give a read half and a write half
+//! that can move into two tasks: one pending read and one pending write may run at once (see
+//! [`split`] for exactly what may be pending together). [`BufReader`] and [`BufWriter`] add
+//! line, record and exact reads and coalesced writes over any [`ByteSource`] / [`ByteSink`]:
+//! streams, halves, or your own types.
+//!
+//! # Serving many clients
+//! Accept in a loop and spawn one task per connection; run a TLS handshake inside that task
+//! (with [`TlsAcceptor::with_handshake_timeout`]), never inline in the accept loop, or one
+//! client that never finishes its handshake blocks all others (see [`TlsAcceptor`]). To feed
+//! connections' requests into a flow and send each reply back to its connection, use
+//! [`LineServer`] (or [`Requests::serve_lines`] for TLS or other halves): a source node takes
+//! [`Request`]s from [`Requests::next`], and whichever node answers calls
+//! [`ReplyTo::send`] — replies are written in request order per connection.
+//!
 //! # Examples
 //! ```
 //! use flowloop::net::{TcpListener, TcpStream};
@@ -43,10 +59,21 @@
 //! [`CommandKind::Accept`]: crate::runtime::CommandKind::Accept
 //! [`CommandKind`]: crate::runtime::CommandKind
 
+mod buffered;
+mod io;
 mod registration;
+mod serve;
+pub mod split;
 mod tcp;
 mod tls;
 
 pub use crate::runtime::driver::tls::{TlsError, rustls};
+pub use buffered::{BufReader, BufWriter, DEFAULT_BUF_SIZE, DEFAULT_LINE_LIMIT, Line, LineTooLong};
+pub use io::{ByteSink, ByteSource};
+pub use serve::{ConnectionError, LineServer, ReplyError, ReplyTo, Request, Requests};
+pub use split::{
+    OwnedTcpReadHalf, OwnedTcpWriteHalf, OwnedTlsReadHalf, OwnedTlsWriteHalf, ReuniteError, TcpReadHalf, TcpWriteHalf,
+    TlsReadHalf, TlsWriteHalf,
+};
 pub use tcp::{DEFAULT_BACKLOG, TcpListener, TcpStream};
 pub use tls::{TlsAcceptor, TlsConnector, TlsStream};

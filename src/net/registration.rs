@@ -24,6 +24,16 @@ pub(crate) enum OpKind {
     Connect,
 }
 
+/// What the first operation on a newly registered socket does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FirstUse {
+    /// Try the syscall at once (an accepted stream or a listener: their state is unknown, and
+    /// data may already be waiting).
+    TrySyscall,
+    /// Wait for the OS to report readiness (a connect in progress).
+    WaitForEvent,
+}
+
 fn command(kind: OpKind, dir: Direction, io: IoKey, wait: Ticket) -> Command {
     match (kind, dir) {
         (OpKind::Accept, _) => Command::Accept { io, wait },
@@ -66,13 +76,13 @@ impl<S: SysSocket> std::fmt::Debug for Registered<S> {
 }
 
 impl<S: SysSocket> Registered<S> {
-    /// Registers `sys` with the running loop. With `assume_ready`, the first operation in each
-    /// direction tries the syscall instead of waiting for an event.
-    pub(crate) fn new(mut sys: S, assume_ready: bool) -> io::Result<Registered<S>> {
+    /// Registers `sys` with the running loop; `first` says whether its first operation in each
+    /// direction tries the syscall or waits for an event.
+    pub(crate) fn new(mut sys: S, first: FirstUse) -> io::Result<Registered<S>> {
         let shared = context::shared().ok_or_else(outside_loop)?;
         let mut core = shared.core.try_borrow_mut().map_err(|_| outside_loop())?;
         let io = sys.register(&mut core.driver)?;
-        if assume_ready {
+        if first == FirstUse::TrySyscall {
             core.driver.assume_ready(io);
         }
         let instrumented = core.instrument.is_some();
@@ -113,13 +123,16 @@ impl<S: SysSocket> Registered<S> {
     }
 
     /// One poll of a socket operation. If `wait` holds a ticket that has not completed, stays
-    /// pending. Otherwise runs `op` with the known readiness; writes back the directions it
-    /// drained; on [`Step::Blocked`] issues the matching command and stays pending.
+    /// pending. Otherwise runs `op` with the known readiness, writes back the directions it
+    /// drained, and on [`Step::Blocked`] issues the matching command and stays pending.
+    ///
+    /// Takes `&self`: the two halves of a split stream run operations on one registration, a
+    /// reader in the read direction and a writer in the write direction.
     pub(crate) fn poll_op<R>(
-        &mut self,
+        &self,
         wait: &mut IoWait,
         kind: OpKind,
-        op: impl FnOnce(&mut S, &mut Readiness) -> io::Result<Step<R>>,
+        mut op: impl FnMut(&S, &mut Readiness) -> io::Result<Step<R>>,
     ) -> Poll<io::Result<R>> {
         if let Some((t, _)) = wait.pending {
             if context::take(t).is_none() {
@@ -127,43 +140,20 @@ impl<S: SysSocket> Registered<S> {
             }
             wait.pending = None;
         }
-        let before = match self.readiness() {
-            Ok(r) => r,
-            Err(e) => return Poll::Ready(Err(e)),
-        };
-        let mut ready = before;
-        let result = op(&mut self.sys, &mut ready);
-        if let Ok(Step::Blocked(dir)) = result {
-            // The op reports blocked only after seeing (or knowing) the direction drained.
-            match dir {
-                Direction::Read => ready.read = false,
-                Direction::Write => ready.write = false,
+        let mut result = self.attempt(&mut op);
+        if let Ok((Step::Blocked(dir), Some(still))) = result {
+            if still.allows(dir) {
+                // The OS already reported this direction closed (for example the FIN came with
+                // the data the op just read): no edge will follow, so one more attempt sees the
+                // end of stream or the error.
+                result = self.attempt(&mut op);
             }
         }
-        let still_ready = if ready != before {
-            context::with_core(|c| {
-                if before.read && !ready.read {
-                    c.driver.clear_ready(self.io, Direction::Read);
-                }
-                if before.write && !ready.write {
-                    c.driver.clear_ready(self.io, Direction::Write);
-                }
-                c.driver.readiness(self.io)
-            })
-        } else {
-            Some(ready)
-        };
         match result {
-            Ok(Step::Ready(r)) => Poll::Ready(Ok(r)),
+            Ok((Step::Ready(r), _)) => Poll::Ready(Ok(r)),
             Err(e) => Poll::Ready(Err(e)),
-            Ok(Step::Blocked(dir)) => {
-                // A direction the OS reported closed stays ready; waiting on it would complete
-                // at once, forever. Only a connect can get here (closed without an error).
-                let stuck = still_ready.is_some_and(|r| match dir {
-                    Direction::Read => r.read,
-                    Direction::Write => r.write,
-                });
-                if stuck {
+            Ok((Step::Blocked(dir), still)) => {
+                if still.is_some_and(|r| r.allows(dir)) {
                     return Poll::Ready(Err(io::Error::new(
                         io::ErrorKind::NotConnected,
                         "socket was closed by the OS before the operation could complete",
@@ -175,6 +165,35 @@ impl<S: SysSocket> Registered<S> {
                 Poll::Pending
             }
         }
+    }
+
+    /// Runs `op` once with the known readiness and writes back what it drained.
+    // Inlined: this is the per-message path of every socket operation. Returns the
+    /// step and the readiness left afterwards (`None` if the socket is gone).
+    #[inline(always)]
+    fn attempt<R>(
+        &self,
+        op: &mut impl FnMut(&S, &mut Readiness) -> io::Result<Step<R>>,
+    ) -> io::Result<(Step<R>, Option<Readiness>)> {
+        let before = self.readiness()?;
+        let mut ready = before;
+        let step = op(&self.sys, &mut ready);
+        if let Ok(Step::Blocked(dir)) = step {
+            // The op reports blocked only after seeing (or knowing) the direction drained.
+            ready.clear(dir);
+        }
+        let still = match ready == before {
+            true => Some(ready),
+            false => context::with_core(|c| {
+                for dir in [Direction::Read, Direction::Write] {
+                    if before.allows(dir) && !ready.allows(dir) {
+                        c.driver.clear_ready(self.io, dir);
+                    }
+                }
+                c.driver.readiness(self.io)
+            }),
+        };
+        step.map(|step| (step, still))
     }
 
     /// The driver key of this socket.

@@ -24,10 +24,10 @@ pub(crate) enum Command {
     /// to release.
     Yield,
     /// Wake the task at `deadline`. Owns a timer-wheel entry; completes when the deadline has
-    /// passed (never early; resolution is the OS poll's 1 ms). Cancellation: the ticket goes
-    /// stale and the wheel entry is discarded when its tick comes (lazy removal); it no
-    /// longer counts as a live timer for the idle timeout or the stall check.
-    Sleep { deadline: Instant, wait: Ticket },
+    /// passed (never early; resolution is the OS poll's 1 ms). A deadline of `None` (or one
+    /// more than `u64::MAX` ns away) never comes: no wheel entry, and the wait does not count
+    /// as a live timer for the stall check. Cancellation: the wheel entry is removed at once.
+    Sleep { deadline: Option<Instant>, wait: Ticket },
     /// Start a new task. The leaf future has already placed the child's future in the task slab
     /// (so it knows the child's id without a round trip); the loop queues the child and then
     /// re-queues the parent behind it, so the child runs first. Owns nothing; completes at once.

@@ -70,7 +70,7 @@ impl Drop for EnterGuard {
 
 /// The task being polled.
 pub(crate) fn current_task() -> TaskId {
-    with_core(|c| c.current.expect("no task is being polled"))
+    with_core(|c| c.current().expect("no task is being polled"))
 }
 
 /// Takes a ticket for the current task and writes the command built from it into the
@@ -79,8 +79,8 @@ pub(crate) fn issue(kind: CommandKind, make: impl FnOnce(Ticket) -> Command) -> 
     with(|s| {
         let (task, ticket) = {
             let mut core = s.core.borrow_mut();
-            let task = core.current.expect("no task is being polled").key;
-            (task, core.waits.insert(task, kind))
+            let task = core.current().expect("no task is being polled").key;
+            (task, core.new_wait(task, kind))
         };
         s.commands.borrow_mut().push((task, make(ticket)));
         ticket
@@ -90,9 +90,15 @@ pub(crate) fn issue(kind: CommandKind, make: impl FnOnce(Ticket) -> Command) -> 
 /// Writes a command that needs no ticket (yield, exit) into the per-step slot.
 pub(crate) fn issue_plain(cmd: Command) {
     with(|s| {
-        let task = s.core.borrow().current.expect("no task is being polled").key;
+        let task = s.core.borrow().current().expect("no task is being polled").key;
         s.commands.borrow_mut().push((task, cmd));
     })
+}
+
+/// Makes the running task go to the back of the ready queue (`Command::Yield`); the caller
+/// returns `Pending` and is polled again once every task ready before it has run.
+pub(crate) fn yield_task() {
+    issue_plain(Command::Yield);
 }
 
 /// Takes a ticket whose completion a primitive will deliver (`Command::Park`).
@@ -102,7 +108,7 @@ pub(crate) fn park() -> Ticket {
 
 /// Takes the completion if the command has completed (and frees the ticket).
 pub(crate) fn take(t: Ticket) -> Option<Completion> {
-    with_core(|c| c.waits.take(t))
+    with_core(|c| c.take_completion(t))
 }
 
 /// Completes a parked ticket and wakes its task; `false` if the ticket was stale or done.
@@ -112,5 +118,5 @@ pub(crate) fn complete(t: Ticket) -> bool {
 
 /// Frees a ticket from a `Drop` impl; returns whether it had completed without being taken.
 pub(crate) fn release(t: Ticket) -> bool {
-    try_with_core(|c| c.waits.cancel(t).is_some()).unwrap_or(false)
+    try_with_core(|c| c.release(t)).unwrap_or(false)
 }

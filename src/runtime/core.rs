@@ -4,7 +4,7 @@ use std::any::Any;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
@@ -13,29 +13,37 @@ use slab::Slab;
 
 use super::blocking::BlockingPool;
 use super::command::{Command, CommandKind};
-use super::driver::{Direction, Driver};
+use super::driver::{Direction, Driver, LoopWaker};
 use super::error::{TaskError, TaskId};
 use super::instrument::{Instrument, LoopStats};
-use super::task::{TaskBox, TaskSlot, TaskState};
-use super::timer::TimerHeap;
+use super::task::{CellPool, TaskBox, TaskSlot, TaskState};
+use super::timer::TimerWheel;
 use super::wait::{Completion, Ticket, WaitTable};
+
+mod run;
 
 /// Messages from other threads: spawned futures, wakes, finished offload jobs.
 pub(crate) enum RemoteMsg {
     Spawn(Box<dyn FnOnce() -> TaskBox + Send>),
-    Wake(u32),
-    Offloaded(Ticket, Result<Box<dyn Any + Send>, String>),
+    /// At most one per slot is on its way at any time (see [`SlotWaker`]).
+    Wake(Arc<SlotWaker>),
+    Offloaded(Ticket, Result<Box<dyn Any + Send>, TaskError>),
 }
 
 static NEXT_LOOP_ID: AtomicU64 = AtomicU64::new(1);
 
 /// The waker of one task slot. A wake of a slot whose task has since changed only causes a
 /// spurious poll, which every leaf future tolerates.
+///
+/// Wakes are merged: on the loop's thread a wake queues the task directly (a task already
+/// queued is not queued again); from another thread, a wake sends one message and sets `sent`
+/// until the loop receives it, so further wakes meanwhile send nothing.
 pub(crate) struct SlotWaker {
     key: u32,
     loop_id: u64,
+    sent: AtomicBool,
     tx: Sender<RemoteMsg>,
-    mio_waker: Arc<mio::Waker>,
+    loop_waker: LoopWaker,
 }
 
 impl Wake for SlotWaker {
@@ -45,15 +53,20 @@ impl Wake for SlotWaker {
 
     fn wake_by_ref(self: &Arc<Self>) {
         let local = super::context::try_with(|s| {
-            if s.loop_id == self.loop_id {
-                s.woken.borrow_mut().push(self.key);
-                true
-            } else {
-                false
+            if s.loop_id != self.loop_id {
+                return false;
             }
+            match s.core.try_borrow_mut() {
+                Ok(mut core) => core.wake_key(self.key),
+                Err(_) => s.woken.borrow_mut().push(self.key),
+            }
+            true
         });
-        if local != Some(true) && self.tx.send(RemoteMsg::Wake(self.key)).is_ok() {
-            let _ = self.mio_waker.wake();
+        if local == Some(true) || self.sent.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if self.tx.send(RemoteMsg::Wake(self.clone())).is_ok() {
+            self.loop_waker.wake();
         }
     }
 }
@@ -75,39 +88,47 @@ pub(crate) struct Shared {
 pub(crate) type ReadyQueue = VecDeque<TaskId>;
 
 /// Everything the loop owns except the per-step slot.
+///
+/// Its state is private to this module and its `run` child, which give the run loop, the
+/// leaf futures and the task handles narrow methods. Two fields stay open to the layers
+/// above the loop: `driver` (socket registrations, used by `net`) and `instrument` (socket and
+/// flow events, used by `net` and `flow`).
 pub(crate) struct Core {
-    pub(crate) tasks: Slab<TaskSlot>,
-    pub(crate) ready: ReadyQueue,
-    pub(crate) waits: WaitTable,
-    pub(crate) timers: TimerHeap,
+    tasks: Slab<TaskSlot>,
+    ready: ReadyQueue,
+    waits: WaitTable,
+    timers: TimerWheel,
     pub(crate) driver: Driver,
-    pub(crate) blocking: BlockingPool,
-    pub(crate) remote_tx: Sender<RemoteMsg>,
-    pub(crate) remote_rx: Receiver<RemoteMsg>,
+    blocking: BlockingPool,
+    remote_tx: Sender<RemoteMsg>,
+    remote_rx: Receiver<RemoteMsg>,
     /// Alive while a `LoopHandle` exists outside the loop.
-    pub(crate) handle_token: Arc<()>,
-    pub(crate) stats: LoopStats,
+    handle_token: Arc<()>,
+    stats: LoopStats,
     pub(crate) instrument: Option<Box<dyn Instrument>>,
-    pub(crate) time_polls: bool,
-    pub(crate) slow_poll: Option<Duration>,
+    time_polls: bool,
+    slow_poll: Option<Duration>,
     /// The root task of the current run, and whether it has finished.
-    pub(crate) root: Option<(TaskId, bool)>,
+    root: Option<(TaskId, bool)>,
     /// Whether the current run waits for every task, not just the root.
-    pub(crate) wait_all: bool,
+    wait_all: bool,
     /// The task being polled right now.
-    pub(crate) current: Option<TaskId>,
-    pub(crate) exit: Option<Box<dyn Any>>,
+    current: Option<TaskId>,
+    exit: Option<Box<dyn Any>>,
     next_gen: u32,
     /// Tasks inserted and not yet finished.
-    pub(crate) live: usize,
-    /// Futures whose drop was deferred until no borrow of the core is held.
-    pub(crate) graveyard: Vec<TaskBox>,
+    live: usize,
+    /// Futures whose drop was deferred until no borrow of the core is held, with the task
+    /// each belonged to (a panic in its `Drop` is reported on that task).
+    graveyard: Vec<(TaskId, TaskBox)>,
     /// An empty buffer swapped in while the graveyard is being emptied (avoids reallocating).
-    pub(crate) spare_graveyard: Vec<TaskBox>,
+    spare_graveyard: Vec<(TaskId, TaskBox)>,
+    /// Finished task cells kept for reuse.
+    cells: CellPool,
     /// Reused buffer for due timers.
     due_buf: Vec<Ticket>,
     /// Reused buffer for the waits a socket event completes.
-    pub(crate) io_buf: Vec<Ticket>,
+    io_buf: Vec<Ticket>,
 }
 
 impl Shared {
@@ -129,7 +150,7 @@ impl Core {
             tasks: Slab::new(),
             ready: VecDeque::new(),
             waits: WaitTable::default(),
-            timers: TimerHeap::default(),
+            timers: TimerWheel::default(),
             driver,
             blocking,
             remote_tx,
@@ -147,6 +168,7 @@ impl Core {
             live: 0,
             graveyard: Vec::new(),
             spare_graveyard: Vec::new(),
+            cells: CellPool::default(),
             due_buf: Vec::new(),
             io_buf: Vec::new(),
         }
@@ -190,8 +212,9 @@ impl Core {
         let w = Arc::new(SlotWaker {
             key,
             loop_id,
+            sent: AtomicBool::new(false),
             tx: self.remote_tx.clone(),
-            mio_waker: self.driver.waker(),
+            loop_waker: self.driver.waker(),
         });
         (w.clone(), Waker::from(w))
     }
@@ -270,7 +293,7 @@ impl Core {
     /// Removes a finished task's slot; its (already finished) cell is dropped later.
     pub(crate) fn free_slot(&mut self, id: TaskId) {
         if let Some(fut) = self.remove_slot(id) {
-            self.graveyard.push(fut);
+            self.graveyard.push((id, fut));
         }
     }
 
@@ -279,6 +302,14 @@ impl Core {
     pub(crate) fn remove_slot(&mut self, id: TaskId) -> Option<TaskBox> {
         self.slot(id)?;
         self.tasks.remove(id.key as usize).future
+    }
+
+    /// Removes a joined task's slot; its cell is kept for reuse if it is empty, else handed
+    /// back for the caller to drop outside the borrow.
+    pub(crate) fn recycle_slot(&mut self, id: TaskId) -> Option<TaskBox> {
+        let cell = self.remove_slot(id)?;
+        let limit = self.tasks.capacity();
+        self.cells.give(cell, limit)
     }
 
     /// Tells the instrument that a command without a ticket (it completes at once) completed.
@@ -324,7 +355,7 @@ impl Core {
     /// finished with its value, its panic, or a cancellation that arrived during the poll.
     pub(crate) fn after_poll(&mut self, id: TaskId, fut: TaskBox, polled: Result<Poll<()>, String>) {
         let Some(slot) = self.slot_mut(id) else {
-            self.graveyard.push(fut);
+            self.graveyard.push((id, fut));
             return;
         };
         let outcome = match polled {
@@ -338,7 +369,7 @@ impl Core {
                 return;
             }
             Ok(Poll::Pending) => {
-                self.graveyard.push(fut);
+                self.graveyard.push((id, fut));
                 Err(TaskError::Cancelled)
             }
             Ok(Poll::Ready(())) => {
@@ -346,29 +377,46 @@ impl Core {
                 Ok(())
             }
             Err(msg) => {
-                self.graveyard.push(fut);
+                self.graveyard.push((id, fut));
                 Err(TaskError::Panicked(msg))
             }
         };
         self.finish(id, outcome);
     }
 
-    /// Takes the future of a task that is being cancelled; the caller drops it outside the
-    /// borrow. Returns `None` if the task is unknown, finished or running (a running task is
-    /// flagged and dropped when its poll returns).
-    pub(crate) fn cancel_task(&mut self, id: TaskId) -> Option<TaskBox> {
-        let slot = self.slot_mut(id)?;
+    /// Cancels a task: it is finished as cancelled at once and its future goes to the
+    /// graveyard, dropped by the loop outside any borrow (so a chain of tasks that cancel each
+    /// other from `Drop` is unwound one by one, never recursively). Unknown and finished tasks
+    /// are left alone; a running task is flagged and dropped when its poll returns.
+    pub(crate) fn cancel_task(&mut self, id: TaskId) {
+        let Some(slot) = self.slot_mut(id) else { return };
         match slot.state {
-            TaskState::Completed | TaskState::Panicked | TaskState::Cancelled => None,
-            TaskState::Running => {
-                slot.cancel_requested = true;
-                None
-            }
+            TaskState::Completed | TaskState::Panicked | TaskState::Cancelled => {}
+            TaskState::Running => slot.cancel_requested = true,
             TaskState::Idle | TaskState::Queued => {
                 let fut = slot.future.take();
                 self.finish(id, Err(TaskError::Cancelled));
-                fut
+                if let Some(fut) = fut {
+                    self.graveyard.push((id, fut));
+                }
             }
+        }
+    }
+
+    /// Records that dropping the future of task `id` panicked with `msg`. A task that was
+    /// cancelled (and whose outcome nobody has taken yet) now reports the panic instead.
+    pub(crate) fn drop_panicked(&mut self, id: TaskId, msg: String) {
+        self.stats.drop_panics += 1;
+        let Some(slot) = self.slot_mut(id) else { return };
+        if slot.state != TaskState::Cancelled {
+            return;
+        }
+        let error = TaskError::Panicked(msg);
+        slot.set_outcome(Err(error.clone()));
+        self.stats.tasks_cancelled -= 1;
+        self.stats.tasks_failed += 1;
+        if let Some(i) = self.instrument.as_mut() {
+            i.task_failed(id, &error);
         }
     }
 
@@ -391,7 +439,7 @@ impl Core {
                 self.wake_key(key);
                 self.report_completed(key, CommandKind::Yield);
             }
-            Command::Sleep { deadline, wait } => self.timers.push(deadline, wait),
+            Command::Sleep { deadline, wait } => self.start_timer(deadline, wait),
             Command::Spawn { child } => {
                 if self.slot(child).is_some_and(|s| s.state == TaskState::Queued) {
                     self.ready.push_back(child);
@@ -406,22 +454,23 @@ impl Core {
                 }
             },
             Command::Cancel { target, wait } => {
-                if let Some(fut) = self.cancel_task(target) {
-                    self.graveyard.push(fut);
-                }
+                self.cancel_task(target);
                 self.complete(wait, Completion::Done);
             }
             // Nothing to do: the primitive holds the ticket. It may already be completed or
             // released, if the same poll woke it or dropped the waiting future.
             Command::Park => {}
-            Command::Offload { job, wait } => self.blocking.submit(job, wait, &self.remote_tx, self.driver.waker()),
+            Command::Offload { job, wait } => {
+                if let Err(e) = self.blocking.submit(job, wait, &self.remote_tx, self.driver.waker()) {
+                    self.complete(wait, Completion::Offloaded(Err(e)));
+                }
+            }
             Command::Exit { value } => {
                 self.exit = Some(value);
                 // The exiting task can never resume: drop it now, or a later run would wait
                 // for it forever (and report `Stalled`).
-                let generation = self.tasks.get(key as usize).map(|s| s.generation);
-                if let Some(fut) = generation.and_then(|generation| self.cancel_task(TaskId { key, generation })) {
-                    self.graveyard.push(fut);
+                if let Some(generation) = self.tasks.get(key as usize).map(|s| s.generation) {
+                    self.cancel_task(TaskId { key, generation });
                 }
             }
             Command::Accept { io, wait } | Command::Recv { io, wait } => {
@@ -435,6 +484,28 @@ impl Core {
                 }
             }
         }
+    }
+
+    /// Puts a timer wait on the wheel (unless it was released during the poll that issued
+    /// it); a deadline that can never come leaves the wait parked for good.
+    fn start_timer(&mut self, deadline: Option<Instant>, wait: Ticket) {
+        if !self.waits.is_pending(wait) {
+            return;
+        }
+        match deadline.and_then(|d| self.timers.push(d, wait)) {
+            Some(key) => self.waits.set_timer(wait, key),
+            None => self.waits.never(wait),
+        }
+    }
+
+    /// Frees a ticket whose leaf future no longer waits (dropped, cancelled), removing its
+    /// timer from the wheel; returns whether it had completed without being taken.
+    pub(crate) fn release(&mut self, t: Ticket) -> bool {
+        let (result, timer) = self.waits.cancel(t);
+        if let Some(key) = timer {
+            self.timers.remove(key, t);
+        }
+        result.is_some()
     }
 
     /// Fires every timer that is due; returns how many woke a task.
@@ -465,7 +536,12 @@ impl Core {
                         s.detached = true;
                     }
                 }
-                RemoteMsg::Wake(key) => self.wake_key(key),
+                RemoteMsg::Wake(waker) => {
+                    // Cleared first: a wake from now on sends a new message.
+                    waker.sent.store(false, Ordering::Release);
+                    self.stats.remote_wakes += 1;
+                    self.wake_key(waker.key);
+                }
                 RemoteMsg::Offloaded(t, r) => {
                     self.blocking.job_done();
                     self.complete(t, Completion::Offloaded(r));

@@ -15,6 +15,12 @@ pub enum TaskError {
     /// The task (or the offloaded closure) panicked; the payload message is kept.
     #[error("task panicked: {0}")]
     Panicked(String),
+    /// [`offload`](crate::runtime::offload) found no worker thread running and could not start
+    /// one (the OS error is kept); the closure was dropped without running.
+    #[error(
+        "offload: no worker thread could be started ({0}); the process may be at its thread limit,          or the offload stack size is too large"
+    )]
+    NoOffloadThread(String),
 }
 
 /// Why [`EventLoop::run_until_complete`](crate::runtime::EventLoop::run_until_complete)

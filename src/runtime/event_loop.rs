@@ -15,7 +15,7 @@ use super::driver::Driver;
 use super::error::{RunError, TaskError, TaskId, panic_message};
 use super::instrument::{Instrument, LoopStats};
 use super::remote::LoopHandle;
-use super::task::TaskCell;
+use super::task::{TaskBox, TaskCell};
 
 /// After this many task steps without an OS poll the loop checks timers and the OS anyway, so
 /// busy tasks cannot starve sockets and timers.
@@ -36,6 +36,7 @@ const DEFAULT_FAIRNESS: u32 = 61;
 #[must_use]
 pub struct Builder {
     offload_threads: usize,
+    offload_stack_size: Option<usize>,
     fairness: u32,
     time_polls: bool,
     slow_poll: Option<Duration>,
@@ -46,6 +47,7 @@ impl std::fmt::Debug for Builder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Builder")
             .field("offload_threads", &self.offload_threads)
+            .field("offload_stack_size", &self.offload_stack_size)
             .field("fairness", &self.fairness)
             .field("time_polls", &self.time_polls)
             .field("slow_poll", &self.slow_poll)
@@ -58,6 +60,7 @@ impl Default for Builder {
     fn default() -> Self {
         Builder {
             offload_threads: 4,
+            offload_stack_size: None,
             fairness: DEFAULT_FAIRNESS,
             time_polls: false,
             slow_poll: None,
@@ -71,6 +74,14 @@ impl Builder {
     /// demand).
     pub fn offload_threads(mut self, n: usize) -> Self {
         self.offload_threads = n.max(1);
+        self
+    }
+
+    /// Stack size in bytes of each offload thread (default: the platform's). If no offload
+    /// thread can be started, [`offload`](super::offload) fails with
+    /// [`TaskError::NoOffloadThread`].
+    pub fn offload_stack_size(mut self, bytes: usize) -> Self {
+        self.offload_stack_size = Some(bytes);
         self
     }
 
@@ -103,15 +114,16 @@ impl Builder {
 
     /// Creates the loop (opens the OS event queue).
     pub fn build(self) -> std::io::Result<EventLoop> {
-        let mut core = Core::new(Driver::new()?, BlockingPool::new(self.offload_threads));
-        core.instrument = self.instrument;
+        let blocking = BlockingPool::new(self.offload_threads, self.offload_stack_size);
+        let mut core = Core::new(Driver::new()?, blocking);
+        #[allow(unused_mut)]
+        let mut instrument = self.instrument;
         // `FLOWLOOP_LOG` alone is enough to see output (see `runtime::init_tracing`).
         #[cfg(feature = "tracing")]
-        if super::trace::init_from_env() && core.instrument.is_none() {
-            core.instrument = Some(Box::new(super::trace::TracingInstrument));
+        if super::trace::init_from_env() && instrument.is_none() {
+            instrument = Some(Box::new(super::trace::TracingInstrument));
         }
-        core.time_polls = self.time_polls;
-        core.slow_poll = self.slow_poll;
+        core.configure(instrument, self.time_polls, self.slow_poll);
         Ok(EventLoop {
             shared: Rc::new(Shared::new(core)),
             fairness: self.fairness,
@@ -179,13 +191,12 @@ impl EventLoop {
 
     /// A `Send + Clone` handle for other threads: spawn `Send` futures, wake the loop.
     pub fn handle(&self) -> LoopHandle {
-        let core = self.shared.core.borrow();
-        LoopHandle::new(core.remote_tx.clone(), core.driver.waker(), core.handle_token.clone())
+        self.shared.core.borrow().loop_handle()
     }
 
     /// Counters of every run so far.
     pub fn stats(&self) -> LoopStats {
-        self.shared.core.borrow().stats.clone()
+        self.shared.core.borrow().stats_snapshot()
     }
 
     /// Runs `root` as a task and drives the loop until it finishes (and, by default, until every
@@ -204,18 +215,15 @@ impl EventLoop {
             return Err(RunError::Nested);
         }
         let _guard = context::enter(self.shared.clone());
-        let root_id = {
-            let mut core = self.shared.core.borrow_mut();
-            core.exit = None;
-            core.wait_all = self.wait_for_spawned;
-            let id = core.insert_task(Box::pin(TaskCell::new(root)));
-            core.root = Some((id, false));
-            id
-        };
+        let root_id = self
+            .shared
+            .core
+            .borrow_mut()
+            .start_run(Box::pin(TaskCell::new(root)), self.wait_for_spawned);
         let result = self.drive();
         self.bury();
         let core = &mut *self.shared.core.borrow_mut();
-        if let Some(value) = core.exit.take() {
+        if let Some(value) = core.take_exit() {
             match core.slot_mut(root_id) {
                 // The root itself called `exit` (and was dropped).
                 Some(s) if s.is_finished() => core.free_slot(root_id),
@@ -261,19 +269,13 @@ impl EventLoop {
             drop(core);
             self.drain_woken();
             let core = self.shared.core.borrow();
-            if !core.ready.is_empty() {
+            if core.has_ready() {
                 return Ok(());
             }
             if !core.may_wake() && !self.waker_held_elsewhere() {
-                return Err(RunError::Stalled { waiting: core.live });
+                return Err(RunError::Stalled { waiting: core.live() });
             }
-            // Only live timers count: a cancelled one must neither keep a stalled loop waiting
-            // nor make it block until its dead deadline.
-            if core.waits.pending_sleeps() == 0 {
-                None
-            } else {
-                core.timers.next_deadline().map(|d| d.saturating_duration_since(now))
-            }
+            core.idle_timeout(now)
         };
         self.poll_os(timeout)
     }
@@ -281,24 +283,7 @@ impl EventLoop {
     /// One OS poll (after firing due timers); completes socket waits and remote messages.
     fn poll_os(&mut self, timeout: Option<Duration>) -> Result<(), RunError> {
         self.drain_woken();
-        let mut core = self.shared.core.borrow_mut();
-        let core = &mut *core;
-        core.fire_timers(Instant::now());
-        let timeout = if core.ready.is_empty() {
-            timeout
-        } else {
-            Some(Duration::ZERO)
-        };
-        let mut ready = std::mem::take(&mut core.io_buf);
-        core.stats.os_polls += 1;
-        let polled = core.driver.poll(timeout, &mut ready);
-        for t in ready.drain(..) {
-            core.complete(t, super::wait::Completion::Done);
-        }
-        core.io_buf = ready;
-        polled?;
-        core.drain_remote();
-        core.fire_timers(Instant::now());
+        self.shared.core.borrow_mut().poll_os(timeout)?;
         Ok(())
     }
 
@@ -326,14 +311,13 @@ impl EventLoop {
         let (id, mut fut, timed) = {
             let mut core = shared.core.borrow_mut();
             let (id, fut) = core.pop_runnable()?;
-            core.current = Some(id);
-            core.stats.polls += 1;
+            let timed = core.set_current(Some(id));
             let mut wakers = shared.wakers.borrow_mut();
             while wakers.len() <= id.key as usize {
                 let key = wakers.len() as u32;
                 wakers.push(core.make_waker(key, shared.loop_id));
             }
-            (id, fut, core.time_polls)
+            (id, fut, timed)
         };
         let start = timed.then(Instant::now);
         let polled = {
@@ -345,8 +329,8 @@ impl EventLoop {
         let (stop, dead) = {
             let mut core = shared.core.borrow_mut();
             let core = &mut *core;
-            core.current = None;
-            if elapsed.is_some() || core.instrument.is_some() {
+            core.set_current(None);
+            if core.wants_poll_report(elapsed.is_some()) {
                 record_poll(core, id, elapsed);
             }
             core.after_poll(id, fut, polled.map_err(|p| panic_message(&*p)));
@@ -360,7 +344,7 @@ impl EventLoop {
                 }
                 _ => commands.drain(..).for_each(|(key, cmd)| core.execute(key, cmd)),
             }
-            (core.should_stop(), !core.graveyard.is_empty())
+            (core.should_stop(), core.has_dead())
         };
         if dead {
             self.bury();
@@ -382,32 +366,24 @@ impl EventLoop {
     /// `Drop` impls release tickets and registrations through the context).
     fn bury(&self) {
         loop {
-            let mut dead = {
-                let mut core = self.shared.core.borrow_mut();
-                if core.graveyard.is_empty() {
-                    return;
-                }
-                let spare = std::mem::take(&mut core.spare_graveyard);
-                std::mem::replace(&mut core.graveyard, spare)
-            };
-            dead.clear();
-            let mut core = self.shared.core.borrow_mut();
-            if core.spare_graveyard.capacity() == 0 {
-                core.spare_graveyard = dead;
+            let mut dead = self.shared.core.borrow_mut().take_dead();
+            if dead.is_empty() {
+                return;
             }
+            for (id, fut) in dead.drain(..) {
+                if let Err(msg) = drop_contained(fut) {
+                    self.shared.core.borrow_mut().drop_panicked(id, msg);
+                }
+            }
+            self.shared.core.borrow_mut().return_dead_buffer(dead);
         }
     }
 }
 
 fn record_poll(core: &mut Core, id: TaskId, elapsed: Option<Duration>) {
     if let Some(e) = elapsed {
-        core.stats.poll_time += e;
-        if let Some(slot) = core.slot_mut(id) {
-            slot.poll_ns += e.as_nanos() as u64;
-        }
         let _label = super::poll_label::take();
-        if core.slow_poll.is_some_and(|t| e > t) {
-            core.stats.slow_polls += 1;
+        if core.add_poll_time(id, e) {
             #[cfg(feature = "tracing")]
             match &_label {
                 Some(node) => {
@@ -457,11 +433,15 @@ impl Drop for EventLoop {
             return;
         }
         let _guard = context::enter(self.shared.clone());
-        let futures: Vec<_> = {
-            let mut core = self.shared.core.borrow_mut();
-            core.tasks.iter_mut().filter_map(|(_, s)| s.future.take()).collect()
-        };
-        drop(futures);
+        let futures = self.shared.core.borrow_mut().take_all_futures();
+        for fut in futures {
+            let _ = drop_contained(fut);
+        }
         self.bury();
     }
+}
+
+/// Drops a task's future, catching a panic from its `Drop` (returned as the panic message).
+fn drop_contained(fut: TaskBox) -> Result<(), String> {
+    catch_unwind(AssertUnwindSafe(move || drop(fut))).map_err(|p| panic_message(&*p))
 }

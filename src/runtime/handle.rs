@@ -11,7 +11,7 @@ use super::context;
 use super::core::Core;
 use super::error::{TaskError, TaskId};
 use super::instrument::TaskStats;
-use super::task::{TaskBox, TaskCell, TaskState};
+use super::task::{TaskBox, TaskState};
 use super::wait::Ticket;
 
 /// Spawns `future` as a new task of the running loop and returns its [`TaskHandle`] once the
@@ -57,17 +57,19 @@ impl<F: Future + 'static> Future for Spawn<F> {
     type Output = TaskHandle<F::Output>;
 
     fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Some(fut) = self.future.take() {
-            let task = Box::pin(TaskCell::new(fut));
-            self.child = Some(context::with(|s| {
+        if self.future.is_some() {
+            let future = &mut self.future;
+            let child = context::with(|s| {
                 let (parent, child) = {
                     let mut core = s.core.borrow_mut();
-                    let parent = core.current.expect("no task is being polled").key;
+                    let parent = core.current().expect("no task is being polled").key;
+                    let task = core.new_cell(future).expect("the future is present: checked above");
                     (parent, core.add_task(task))
                 };
                 s.commands.borrow_mut().push((parent, Command::Spawn { child }));
                 child
-            }));
+            });
+            self.child = Some(child);
             return Poll::Pending;
         }
         match self.child.take() {
@@ -88,6 +90,7 @@ impl<F: Future> Drop for Spawn<F> {
 
 /// What happens to a task when its [`TaskHandle`] is dropped without being joined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum DropPolicy {
     /// The task keeps running; its value is discarded when it finishes (the default).
     #[default]
@@ -190,16 +193,14 @@ impl<T> Drop for TaskHandle<T> {
         }
         let id = self.id;
         let policy = self.policy;
-        let dead = context::try_with_core(|c| {
-            let fut = if policy == DropPolicy::Abort {
-                c.cancel_task(id)
-            } else {
-                None
-            };
+        // An aborted task's future is dropped by the loop after this poll (not here), so
+        // handles that abort each other from `Drop` never recurse.
+        let _ = context::try_with_core(|c| {
+            if policy == DropPolicy::Abort {
+                c.cancel_task(id);
+            }
             detach(c, id);
-            fut
         });
-        drop(dead);
     }
 }
 
@@ -277,7 +278,7 @@ fn take_outcome<T: 'static>(core: &mut Core, id: TaskId) -> Option<(Result<T, Ta
     if let Some(fut) = slot.future.as_mut() {
         fut.as_mut().take_output(&mut out);
     }
-    let cell = core.remove_slot(id);
+    let cell = core.recycle_slot(id);
     Some((outcome.and_then(|()| out.ok_or(TaskError::Cancelled)), cell))
 }
 

@@ -129,6 +129,14 @@ pub struct LoopStats {
     pub poll_time: Duration,
     /// Polls that exceeded the slow-poll threshold.
     pub slow_polls: u64,
+    /// Task futures whose `Drop` panicked (contained; a cancelled task then reports the panic).
+    pub drop_panics: u64,
+    /// Wake-ups received from other threads (merged: while one is on its way for a task,
+    /// further wakes of that task from other threads send nothing).
+    pub remote_wakes: u64,
+    /// Timers held in the timer wheel when the stats were read (a cancelled or dropped timer
+    /// is removed at once, so these are the pending ones).
+    pub timer_entries: u64,
 }
 
 impl LoopStats {

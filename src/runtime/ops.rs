@@ -18,7 +18,8 @@ use super::wait::{Completion, Ticket};
 /// the end and its value is discarded.
 ///
 /// # Errors
-/// [`TaskError::Panicked`] if the closure panicked.
+/// [`TaskError::Panicked`] if the closure panicked; [`TaskError::NoOffloadThread`] if no
+/// offload thread runs and none could be started (the closure is then dropped unrun).
 ///
 /// # Examples
 /// ```
@@ -76,7 +77,7 @@ impl<R: 'static> Future for Offload<R> {
                         .downcast::<R>()
                         .map(|b| *b)
                         .map_err(|_| TaskError::Panicked("offload result type".into())),
-                    Err(msg) => Err(TaskError::Panicked(msg)),
+                    Err(e) => Err(e),
                 })
             }
             _ => Poll::Pending,

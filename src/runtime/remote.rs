@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crossbeam_channel::Sender;
 
 use super::core::RemoteMsg;
+use super::driver::LoopWaker;
 use super::error::TaskError;
 use super::task::{TaskBox, TaskCell};
 
@@ -27,7 +28,7 @@ use super::task::{TaskBox, TaskCell};
 #[derive(Clone)]
 pub struct LoopHandle {
     tx: Sender<RemoteMsg>,
-    waker: Arc<mio::Waker>,
+    waker: LoopWaker,
     _token: Arc<()>,
 }
 
@@ -38,7 +39,7 @@ impl std::fmt::Debug for LoopHandle {
 }
 
 impl LoopHandle {
-    pub(crate) fn new(tx: Sender<RemoteMsg>, waker: Arc<mio::Waker>, token: Arc<()>) -> LoopHandle {
+    pub(crate) fn new(tx: Sender<RemoteMsg>, waker: LoopWaker, token: Arc<()>) -> LoopHandle {
         LoopHandle {
             tx,
             waker,
@@ -70,7 +71,7 @@ impl LoopHandle {
 
     /// Interrupts the loop's OS poll (harmless if it is busy or not running).
     pub fn wake(&self) {
-        let _ = self.waker.wake();
+        self.waker.wake();
     }
 }
 

@@ -1,6 +1,6 @@
 //! Task storage: the type-erased task cell and the slab slot around it.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -10,16 +10,22 @@ use super::wait::Ticket;
 
 pin_project_lite::pin_project! {
     /// A task's future together with the place its output is kept until joined.
+    ///
+    /// The future is dropped in place as soon as it returns its value, inside the same
+    /// guarded poll: a panic in its `Drop` then becomes the task's panic.
     pub(crate) struct TaskCell<F: Future> {
         #[pin]
-        future: F,
+        future: Option<F>,
         output: Option<F::Output>,
     }
 }
 
 impl<F: Future> TaskCell<F> {
     pub(crate) fn new(future: F) -> Self {
-        TaskCell { future, output: None }
+        TaskCell {
+            future: Some(future),
+            output: None,
+        }
     }
 }
 
@@ -28,14 +34,25 @@ pub(crate) trait ErasedTask {
     fn poll_task(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()>;
     /// `out` must be a `&mut Option<F::Output>`; anything else leaves it untouched.
     fn take_output(self: Pin<&mut Self>, out: &mut dyn Any);
+    /// Puts a new future into a finished, empty cell. `future` must be a `&mut Option<F>`
+    /// (it is taken); anything else leaves both untouched.
+    fn refill(self: Pin<&mut Self>, future: &mut dyn Any);
+    /// Whether the cell holds neither a future nor an output (dropping it runs no user code).
+    fn is_empty(&self) -> bool;
+    /// `TypeId` and size of the concrete cell.
+    fn cell_type(&self) -> (TypeId, usize);
 }
 
 impl<F: Future + 'static> ErasedTask for TaskCell<F> {
     fn poll_task(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.project();
-        match this.future.poll(cx) {
+        let mut this = self.project();
+        let Some(future) = this.future.as_mut().as_pin_mut() else {
+            return Poll::Ready(());
+        };
+        match future.poll(cx) {
             Poll::Ready(v) => {
                 *this.output = Some(v);
+                this.future.set(None);
                 Poll::Ready(())
             }
             Poll::Pending => Poll::Pending,
@@ -46,6 +63,71 @@ impl<F: Future + 'static> ErasedTask for TaskCell<F> {
         if let Some(slot) = out.downcast_mut::<Option<F::Output>>() {
             *slot = self.project().output.take();
         }
+    }
+
+    fn refill(self: Pin<&mut Self>, future: &mut dyn Any) {
+        if let Some(f) = future.downcast_mut::<Option<F>>() {
+            self.project().future.set(f.take());
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.future.is_none() && self.output.is_none()
+    }
+
+    fn cell_type(&self) -> (TypeId, usize) {
+        (TypeId::of::<Self>(), std::mem::size_of::<Self>())
+    }
+}
+
+/// Cells up to this size are kept for reuse.
+const MAX_POOLED_CELL: usize = 128;
+
+/// How many distinct task types the pool keeps cells for (later types are not pooled).
+const MAX_POOLED_TYPES: usize = 8;
+
+/// Finished, empty task cells of small futures, kept by type so that later tasks of the same
+/// type reuse them instead of allocating (a spawn/join cycle then costs no allocator call).
+/// Holds at most as many cells as the task slab has room for, so its memory is bounded by the
+/// peak number of tasks, like the slab's. Few types are expected (one per hot spawn site), so
+/// they are found by a linear scan.
+#[derive(Default)]
+pub(crate) struct CellPool {
+    by_type: Vec<(TypeId, Vec<TaskBox>)>,
+    held: usize,
+}
+
+impl CellPool {
+    fn list(&mut self, ty: TypeId) -> Option<&mut Vec<TaskBox>> {
+        self.by_type.iter_mut().find(|(t, _)| *t == ty).map(|(_, v)| v)
+    }
+
+    /// A pooled cell of `TaskCell<F>`, refilled with the future taken from `future`.
+    pub(crate) fn take<F: Future + 'static>(&mut self, future: &mut Option<F>) -> Option<TaskBox> {
+        if self.held == 0 {
+            return None;
+        }
+        let mut cell = self.list(TypeId::of::<TaskCell<F>>())?.pop()?;
+        self.held -= 1;
+        cell.as_mut().refill(future);
+        Some(cell)
+    }
+
+    /// Keeps an empty cell for reuse if there is room (at most `limit` cells); otherwise hands
+    /// it back (a cell that is not empty is always handed back, for dropping outside the loop's
+    /// borrow).
+    pub(crate) fn give(&mut self, cell: TaskBox, limit: usize) -> Option<TaskBox> {
+        let (ty, size) = cell.cell_type();
+        if self.held >= limit || size > MAX_POOLED_CELL || !cell.is_empty() {
+            return Some(cell);
+        }
+        match self.by_type.iter().position(|(t, _)| *t == ty) {
+            Some(i) => self.by_type[i].1.push(cell),
+            None if self.by_type.len() < MAX_POOLED_TYPES => self.by_type.push((ty, vec![cell])),
+            None => return Some(cell),
+        }
+        self.held += 1;
+        None
     }
 }
 
@@ -137,12 +219,49 @@ impl TaskSlot {
                 self.panic = Some(Box::new(msg));
                 TaskState::Panicked
             }
+            // Not a task outcome; kept as a failure with its message should it ever arrive.
+            Err(e @ TaskError::NoOffloadThread(_)) => {
+                self.panic = Some(Box::new(e.to_string()));
+                TaskState::Panicked
+            }
         };
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn finished_cell<F: Future<Output = u8> + 'static>(f: F) -> TaskBox {
+        let mut cell: TaskBox = Box::pin(TaskCell::new(f));
+        let waker = std::task::Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        assert_eq!(cell.as_mut().poll_task(&mut cx), Poll::Ready(()));
+        let mut out = None::<u8>;
+        cell.as_mut().take_output(&mut out);
+        assert!(out.is_some() && cell.is_empty());
+        cell
+    }
+
+    #[test]
+    fn pool_reuses_cells_by_type_and_within_its_limit() {
+        let make = |v: u8| async move { v };
+        let mut pool = CellPool::default();
+        assert!(pool.give(finished_cell(make(1)), 1).is_none());
+        assert!(pool.give(finished_cell(make(2)), 1).is_some(), "over the limit");
+        let mut other = Some(async { 9u16 });
+        assert!(pool.take(&mut other).is_none(), "another type gets no cell");
+        let mut next = Some(make(7));
+        let mut cell = pool.take(&mut next).expect("a pooled cell");
+        assert!(next.is_none(), "the future moved into the cell");
+        let waker = std::task::Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        assert_eq!(cell.as_mut().poll_task(&mut cx), Poll::Ready(()));
+        let mut out = None::<u8>;
+        cell.as_mut().take_output(&mut out);
+        assert_eq!(out, Some(7));
+    }
+
     #[test]
     fn slot_stays_small() {
         assert!(

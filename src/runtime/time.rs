@@ -14,7 +14,9 @@ use super::wait::Ticket;
 /// back of the ready queue.
 ///
 /// Resolution is 1 ms (the OS poll's); a timer never fires early, and due timers fire before
-/// the loop asks the OS for events.
+/// the loop asks the OS for events. A duration too long to be represented (e.g.
+/// `Duration::MAX`) sleeps for ever: the sleep never fires, and a loop with nothing else left
+/// to wake its tasks reports [`RunError::Stalled`](super::RunError::Stalled).
 pub fn sleep(duration: Duration) -> Sleep {
     if duration.is_zero() {
         Sleep {
@@ -23,7 +25,7 @@ pub fn sleep(duration: Duration) -> Sleep {
     } else {
         Sleep {
             state: SleepState::Timer {
-                deadline: Instant::now() + duration,
+                deadline: Instant::now().checked_add(duration),
                 wait: None,
             },
         }
@@ -31,10 +33,13 @@ pub fn sleep(duration: Duration) -> Sleep {
 }
 
 /// Suspends the task until `deadline` (a deadline in the past completes on the next timer
-/// check).
+/// check; one more than about 584 years away never comes, as for [`sleep`]).
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
-        state: SleepState::Timer { deadline, wait: None },
+        state: SleepState::Timer {
+            deadline: Some(deadline),
+            wait: None,
+        },
     }
 }
 
@@ -53,8 +58,14 @@ pub struct Sleep {
 
 #[derive(Debug)]
 enum SleepState {
-    Yield { issued: bool },
-    Timer { deadline: Instant, wait: Option<Ticket> },
+    Yield {
+        issued: bool,
+    },
+    /// `deadline: None` never comes.
+    Timer {
+        deadline: Option<Instant>,
+        wait: Option<Ticket>,
+    },
 }
 
 impl Future for Sleep {
@@ -97,7 +108,8 @@ impl Drop for Sleep {
 }
 
 /// Runs `future`, giving up after `duration`: `Err(Elapsed)` if the deadline passed first (the
-/// future is then dropped, which releases whatever it waited on).
+/// future is then dropped, which releases whatever it waited on). A `duration` too long to be
+/// represented (e.g. `Duration::MAX`) never elapses.
 ///
 /// # Examples
 /// ```
@@ -110,7 +122,7 @@ impl Drop for Sleep {
 /// ```
 pub async fn timeout<F: Future>(duration: Duration, future: F) -> Result<F::Output, Elapsed> {
     let mut future = pin!(future);
-    let mut timer = sleep_until(Instant::now() + duration);
+    let mut timer = sleep(duration);
     poll_fn(|cx| {
         if let Poll::Ready(v) = future.as_mut().poll(cx) {
             return Poll::Ready(Ok(v));

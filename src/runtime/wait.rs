@@ -14,6 +14,8 @@ use std::any::Any;
 use slab::Slab;
 
 use super::command::CommandKind;
+use super::error::TaskError;
+use super::timer::TimerKey;
 
 /// Names one pending command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -26,8 +28,8 @@ pub(crate) struct Ticket {
 pub(crate) enum Completion {
     /// The awaited thing happened (timer fired, task finished, queue or socket ready, ...).
     Done,
-    /// An offloaded closure returned (or panicked with this message).
-    Offloaded(Result<Box<dyn Any + Send>, String>),
+    /// An offloaded closure returned (or panicked, or could not be started).
+    Offloaded(Result<Box<dyn Any + Send>, TaskError>),
 }
 
 pub(crate) struct WaitEntry {
@@ -36,6 +38,9 @@ pub(crate) struct WaitEntry {
     pub(crate) task: u32,
     pub(crate) kind: CommandKind,
     result: Option<Completion>,
+    /// The wheel entry of a pending timer wait (removed from the wheel when the wait is
+    /// released early).
+    timer: Option<TimerKey>,
 }
 
 /// Slab of pending waits.
@@ -43,8 +48,8 @@ pub(crate) struct WaitEntry {
 pub(crate) struct WaitTable {
     entries: Slab<WaitEntry>,
     next_gen: u32,
-    /// Timer waits still pending: the stall check and the idle timeout consider only these
-    /// (cancelled timers linger in the wheel until they would have fired).
+    /// Timer waits still pending (a timer that can never fire is not counted): the stall
+    /// check considers only these.
     pending_sleeps: usize,
 }
 
@@ -60,6 +65,7 @@ impl WaitTable {
             task,
             kind,
             result: None,
+            timer: None,
         });
         Ticket {
             key: key as u32,
@@ -81,6 +87,7 @@ impl WaitTable {
             return None;
         }
         e.result = Some(c);
+        e.timer = None;
         let (task, kind) = (e.task, e.kind);
         if kind == CommandKind::Sleep {
             self.pending_sleeps -= 1;
@@ -96,14 +103,42 @@ impl WaitTable {
         Some(c)
     }
 
-    /// Frees the ticket whatever its state; returns its unconsumed result, if any.
-    pub(crate) fn cancel(&mut self, t: Ticket) -> Option<Completion> {
-        self.entry_mut(t)?;
+    /// Frees the ticket whatever its state; returns its unconsumed result, if any, and the
+    /// wheel entry of a timer that had not fired (for the caller to remove).
+    pub(crate) fn cancel(&mut self, t: Ticket) -> (Option<Completion>, Option<TimerKey>) {
+        if self.entry_mut(t).is_none() {
+            return (None, None);
+        }
         let e = self.entries.remove(t.key as usize);
         if e.kind == CommandKind::Sleep && e.result.is_none() {
             self.pending_sleeps -= 1;
         }
-        e.result
+        (e.result, e.timer)
+    }
+
+    /// Whether `t` names a wait that is still pending (not completed, not released).
+    pub(crate) fn is_pending(&self, t: Ticket) -> bool {
+        self.entries
+            .get(t.key as usize)
+            .is_some_and(|e| e.generation == t.generation && e.result.is_none())
+    }
+
+    /// Remembers the wheel entry of a timer wait.
+    pub(crate) fn set_timer(&mut self, t: Ticket, key: TimerKey) {
+        if let Some(e) = self.entry_mut(t) {
+            e.timer = Some(key);
+        }
+    }
+
+    /// Marks a timer wait whose deadline can never come: it no longer counts as a pending
+    /// timer, so a loop with nothing else to wake it reports a stall instead of hanging.
+    pub(crate) fn never(&mut self, t: Ticket) {
+        if let Some(e) = self.entry_mut(t) {
+            if e.kind == CommandKind::Sleep && e.result.is_none() {
+                e.kind = CommandKind::Park;
+                self.pending_sleeps -= 1;
+            }
+        }
     }
 
     /// Number of timer waits that have neither fired nor been cancelled.

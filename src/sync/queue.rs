@@ -12,6 +12,10 @@ use std::task::{Context, Poll};
 
 use super::iter::AsyncIterator;
 use super::waiter::{WaitList, Waiter};
+use crate::runtime::context;
+
+/// Puts into an unbounded queue in a row before one of them yields to the other ready tasks.
+const PUT_BUDGET: u32 = 128;
 
 /// A put or get on a closed queue. For a put it carries the item back, so nothing is lost.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -157,6 +161,8 @@ struct State<S> {
     store: S,
     capacity: Option<usize>,
     closed: bool,
+    /// Puts into an unbounded queue since the last cooperative yield.
+    puts_since_yield: u32,
     getters: WaitList,
     putters: WaitList,
 }
@@ -258,6 +264,7 @@ impl<T, S: Store<T>> AsyncQueue<T, S> {
             store: S::default(),
             capacity,
             closed: false,
+            puts_since_yield: 0,
             getters: WaitList::default(),
             putters: WaitList::default(),
         };
@@ -269,6 +276,10 @@ impl<T, S: Store<T>> AsyncQueue<T, S> {
 
     /// Appends `item`, waiting while the queue is full.
     ///
+    /// An unbounded queue never makes a put wait for room, but every 128th put yields once to
+    /// the other ready tasks before it stores its item, so a producer cannot run arbitrarily far
+    /// ahead of its consumers (the queue's memory and cache footprint stay small).
+    ///
     /// # Errors
     /// [`Closed`] carrying the item back if the queue is (or becomes, while waiting) closed.
     pub fn put(&self, item: T) -> Put<'_, T, S> {
@@ -276,6 +287,7 @@ impl<T, S: Store<T>> AsyncQueue<T, S> {
             queue: self,
             item: Some(item),
             waiter: Waiter::default(),
+            yielded: false,
         }
     }
 
@@ -390,6 +402,8 @@ pub struct Put<'a, T, S: Store<T>> {
     queue: &'a AsyncQueue<T, S>,
     item: Option<T>,
     waiter: Waiter,
+    /// Already yielded for the unbounded queue's put budget.
+    yielded: bool,
 }
 
 impl<T, S: Store<T>> Unpin for Put<'_, T, S> {}
@@ -420,6 +434,16 @@ impl<T, S: Store<T>> Future for Put<'_, T, S> {
             this.item = Some(item);
             this.waiter.park(&mut st.putters);
             return Poll::Pending;
+        }
+        if st.capacity.is_none() && !this.yielded {
+            st.puts_since_yield += 1;
+            if st.puts_since_yield >= PUT_BUDGET {
+                st.puts_since_yield = 0;
+                this.yielded = true;
+                this.item = Some(item);
+                context::yield_task();
+                return Poll::Pending;
+            }
         }
         st.store.push(item);
         st.getters.wake_one();

@@ -2,7 +2,8 @@
 //! timing assertions.
 //!
 //! Every test runs its loop on a fresh thread guarded by a watchdog, so a hang fails the test
-//! (naming the limit) instead of blocking the whole suite.
+//! (naming the limit) instead of blocking the whole suite. Roots that are not `Send` use
+//! [`run_here`] (an in-loop watchdog); the socket helpers in `net.rs` build on this file.
 #![allow(dead_code)]
 
 use std::cell::RefCell;
@@ -98,6 +99,18 @@ where
     M: FnOnce() -> F + Send + 'static,
 {
     with_watchdog(move || flowloop::run(make()))
+}
+
+/// Runs `root` on a fresh loop on this thread (for roots that are not `Send`, such as socket
+/// tests): the watchdog is a timer inside the loop, so a hang fails the test after `limit`.
+/// Unwraps the result, naming the error if there is one.
+pub fn run_here<F: Future + 'static>(limit: Duration, root: F) -> F::Output {
+    let bounded = async move {
+        flowloop::timeout(limit, root)
+            .await
+            .unwrap_or_else(|_| panic!("watchdog: the test body did not finish within {limit:?}"))
+    };
+    flowloop::run(bounded).unwrap_or_else(|e| panic!("run failed: {e}"))
 }
 
 /// Like [`run`], but unwraps the result, naming the error if there is one.

@@ -29,6 +29,7 @@ mod core_workloads;
 // To add one (net_rows, flow_rows, ...): declare its module here and append its `rows` below.
 mod core_rows;
 mod flow_rows;
+mod graph_rows;
 mod net_rows;
 
 /// Every row provider with the workloads it produces, in print order (a provider none of whose
@@ -152,6 +153,14 @@ fn main() -> ExitCode {
                 printed += 1;
             }
         }
+    }
+    // Graph rows name their own reference (typed flow, batch run, or a target).
+    for (name, flowloop_ns, reference, reference_ns) in graph_rows::rows(quick, &selected) {
+        println!(
+            "{name} flowloop_ns={flowloop_ns:.1} {reference}_ns={reference_ns:.1} ratio={:.3}",
+            flowloop_ns / reference_ns
+        );
+        printed += 1;
     }
     if printed == 0 {
         eprintln!(

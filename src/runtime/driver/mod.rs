@@ -63,11 +63,23 @@ struct Registration {
     write_waiter: Option<Ticket>,
 }
 
+/// Interrupts the loop's blocking OS poll from any thread. The only way to the `mio::Waker`
+/// outside the driver.
+#[derive(Clone)]
+pub(crate) struct LoopWaker(Arc<mio::Waker>);
+
+impl LoopWaker {
+    /// Wakes the OS poll (harmless if the loop is busy or gone).
+    pub(crate) fn wake(&self) {
+        let _ = self.0.wake();
+    }
+}
+
 /// OS event queue plus socket registration table.
 pub(crate) struct Driver {
     poll: Poll,
     events: Events,
-    waker: Arc<mio::Waker>,
+    waker: LoopWaker,
     regs: Slab<Registration>,
     next_gen: u32,
 }
@@ -75,7 +87,7 @@ pub(crate) struct Driver {
 impl Driver {
     pub(crate) fn new() -> io::Result<Driver> {
         let poll = Poll::new()?;
-        let waker = Arc::new(mio::Waker::new(poll.registry(), WAKER_TOKEN)?);
+        let waker = LoopWaker(Arc::new(mio::Waker::new(poll.registry(), WAKER_TOKEN)?));
         Ok(Driver {
             poll,
             events: Events::with_capacity(1024),
@@ -86,7 +98,7 @@ impl Driver {
     }
 
     /// The waker other threads use to interrupt a blocking poll.
-    pub(crate) fn waker(&self) -> Arc<mio::Waker> {
+    pub(crate) fn waker(&self) -> LoopWaker {
         self.waker.clone()
     }
 

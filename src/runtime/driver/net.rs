@@ -25,6 +25,24 @@ pub(crate) struct Readiness {
     pub(crate) write: bool,
 }
 
+impl Readiness {
+    /// Whether an operation in `dir` may make progress.
+    pub(crate) fn allows(self, dir: Direction) -> bool {
+        match dir {
+            Direction::Read => self.read,
+            Direction::Write => self.write,
+        }
+    }
+
+    /// Marks `dir` drained.
+    pub(crate) fn clear(&mut self, dir: Direction) {
+        match dir {
+            Direction::Read => self.read = false,
+            Direction::Write => self.write = false,
+        }
+    }
+}
+
 /// Result of one non-blocking step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Step<T> {
@@ -72,7 +90,7 @@ impl ListenerSys {
     }
 
     /// Accepts one pending connection (non-blocking).
-    pub(crate) fn accept(&mut self, ready: &mut Readiness) -> io::Result<(StreamSys, SocketAddr)> {
+    pub(crate) fn accept(&self, ready: &mut Readiness) -> io::Result<(StreamSys, SocketAddr)> {
         if !ready.read {
             return Err(io::ErrorKind::WouldBlock.into());
         }
@@ -126,10 +144,11 @@ impl StreamSys {
         }
     }
 
-    /// Reads through the readiness guard.
-    pub(crate) fn guarded<'a>(&'a mut self, ready: &'a mut Readiness) -> GuardedIo<'a> {
+    /// Reads and writes through the readiness guard. Takes `&self`: the read and write halves
+    /// of a split stream share the socket (each direction has its own waiter slot).
+    pub(crate) fn guarded<'a>(&'a self, ready: &'a mut Readiness) -> GuardedIo<'a> {
         GuardedIo {
-            sock: &mut self.inner,
+            sock: &self.inner,
             ready,
         }
     }
@@ -181,7 +200,7 @@ impl SysSocket for StreamSys {
 /// buffer is empty; edge-triggered polling reports the next arrival).
 #[derive(Debug)]
 pub(crate) struct GuardedIo<'a> {
-    sock: &'a mut mio::net::TcpStream,
+    sock: &'a mio::net::TcpStream,
     ready: &'a mut Readiness,
 }
 
@@ -201,7 +220,7 @@ impl Read for GuardedIo<'_> {
             return Err(io::ErrorKind::WouldBlock.into());
         }
         loop {
-            let r = self.sock.read(buf);
+            let r = (&mut &*self.sock).read(buf);
             if matches!(&r, Err(e) if e.kind() == io::ErrorKind::Interrupted) {
                 continue;
             }
@@ -218,7 +237,7 @@ impl Write for GuardedIo<'_> {
         }
         loop {
             // `send(2)` (with MSG_NOSIGNAL) is cheaper than `writev(2)` for one buffer.
-            let r = self.sock.write(buf);
+            let r = (&mut &*self.sock).write(buf);
             if matches!(&r, Err(e) if e.kind() == io::ErrorKind::Interrupted) {
                 continue;
             }
@@ -239,7 +258,7 @@ impl Write for GuardedIo<'_> {
         }
         let want: usize = bufs.iter().map(|b| b.len()).sum();
         loop {
-            let r = self.sock.write_vectored(bufs);
+            let r = (&mut &*self.sock).write_vectored(bufs);
             if matches!(&r, Err(e) if e.kind() == io::ErrorKind::Interrupted) {
                 continue;
             }

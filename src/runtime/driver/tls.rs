@@ -16,8 +16,8 @@ use rustls::{CertificateError, ClientConfig, ClientConnection, Connection, Serve
 use super::Direction;
 use super::net::{GuardedIo, Readiness, Step, StreamSys};
 
-/// A TLS failure on one connection. Converted into an [`io::Error`] (kind `InvalidData`, or
-/// `UnexpectedEof` for the two early-close cases) whose inner error is this value, so it can be
+/// A TLS failure on one connection. Converted into an [`io::Error`] (kind `InvalidData`,
+/// `UnexpectedEof` for the two early-close cases, `TimedOut` for a handshake timeout) whose inner error is this value, so it can be
 /// recovered with `err.get_ref().and_then(|e| e.downcast_ref::<TlsError>())`.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -64,6 +64,17 @@ pub enum TlsError {
         /// The peer.
         peer: SocketAddr,
     },
+    /// The handshake did not finish within the acceptor's or connector's handshake timeout
+    /// (a slow or stalled peer); its connection was closed.
+    #[error(
+        "TLS handshake with {peer}: not finished after {limit:?} (handshake timeout); the peer is too slow or stalled"
+    )]
+    HandshakeTimeout {
+        /// The peer.
+        peer: SocketAddr,
+        /// The time limit that expired.
+        limit: std::time::Duration,
+    },
     /// The peer closed the TCP connection without sending `close_notify`; data may have been
     /// cut off.
     #[error("TLS with {peer}: the peer closed the connection without close_notify (possible truncation)")]
@@ -95,6 +106,7 @@ impl From<TlsError> for io::Error {
         let kind = match e {
             TlsError::HandshakeEof { .. } | TlsError::Truncated { .. } => io::ErrorKind::UnexpectedEof,
             TlsError::InvalidServerName { .. } => io::ErrorKind::InvalidInput,
+            TlsError::HandshakeTimeout { .. } => io::ErrorKind::TimedOut,
             _ => io::ErrorKind::InvalidData,
         };
         io::Error::new(kind, e)
@@ -149,7 +161,7 @@ impl TlsSession {
     }
 
     /// Runs the handshake as far as the socket allows.
-    pub(crate) fn handshake(&mut self, sock: &mut StreamSys, ready: &mut Readiness) -> io::Result<Step<()>> {
+    pub(crate) fn handshake(&mut self, sock: &StreamSys, ready: &mut Readiness) -> io::Result<Step<()>> {
         let mut io = sock.guarded(ready);
         loop {
             if let Step::Blocked(d) = self.flush_io(&mut io)? {
@@ -169,12 +181,7 @@ impl TlsSession {
 
     /// Reads decrypted bytes into `buf`. `Ready(0)` means the peer closed the session with
     /// `close_notify` (or `buf` is empty).
-    pub(crate) fn read(
-        &mut self,
-        sock: &mut StreamSys,
-        ready: &mut Readiness,
-        buf: &mut [u8],
-    ) -> io::Result<Step<usize>> {
+    pub(crate) fn read(&mut self, sock: &StreamSys, ready: &mut Readiness, buf: &mut [u8]) -> io::Result<Step<usize>> {
         if buf.is_empty() {
             return Ok(Step::Ready(0));
         }
@@ -206,7 +213,7 @@ impl TlsSession {
     }
 
     /// Writes pending TLS records to the socket until none is left.
-    pub(crate) fn flush(&mut self, sock: &mut StreamSys, ready: &mut Readiness) -> io::Result<Step<()>> {
+    pub(crate) fn flush(&mut self, sock: &StreamSys, ready: &mut Readiness) -> io::Result<Step<()>> {
         self.flush_io(&mut sock.guarded(ready))
     }
 

@@ -1,0 +1,268 @@
+//! Compiling a [`Graph`] (or part of it) onto the flow executor, and batch runs.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::rc::Rc;
+
+use flowloop::flow::{
+    DynArgs, DynId, DynInput, DynNode, DynSource, DynamicBuilder, Flow, FlowBuilder, FlowError, Generation, InputCell,
+    NodeId, Outcome, Outputs, RunOptions,
+};
+
+use crate::Value;
+use crate::graph::{Graph, GraphError, GraphNode, PortRef};
+use crate::kind::{Inputs, Instance};
+
+/// A node's instance, shared between the flows a live graph rebuilds.
+pub(crate) type SharedInstance = Rc<RefCell<Box<dyn Instance>>>;
+
+/// A graph (or a part of it) installed in a flow.
+pub(crate) struct Compiled {
+    pub(crate) flow: Flow,
+    /// Flow node id of each member, by graph node id.
+    pub(crate) ids: HashMap<String, NodeId>,
+    /// The cells of unconnected inputs, by `node.input`.
+    pub(crate) cells: HashMap<PortRef, InputCell<Value>>,
+    pub(crate) instances: HashMap<String, SharedInstance>,
+}
+
+/// What to compile: which nodes, and the known outputs of nodes left out.
+pub(crate) struct Plan<'a> {
+    pub(crate) members: Option<&'a [usize]>,
+    pub(crate) boundary: &'a HashMap<String, Outputs<Value>>,
+    pub(crate) reuse: &'a HashMap<String, SharedInstance>,
+}
+
+impl Plan<'_> {
+    fn member_list(&self, graph: &Graph) -> Vec<usize> {
+        match self.members {
+            Some(m) => m.to_vec(),
+            None => (0..graph.len()).collect(),
+        }
+    }
+}
+
+pub(crate) fn compile(graph: &Graph, plan: &Plan<'_>) -> Result<Compiled, GraphError> {
+    if plan.members.is_none() {
+        graph.validate()?;
+    }
+    let members = plan.member_list(graph);
+    let nodes = graph.nodes_slice();
+    let local: HashMap<&str, DynId> = members
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| (nodes[i].id(), DynId::from(k)))
+        .collect();
+    let mut d = DynamicBuilder::new();
+    let mut cells = HashMap::new();
+    let mut instances = HashMap::new();
+    for &i in &members {
+        let n = &nodes[i];
+        let inst = plan
+            .reuse
+            .get(n.id())
+            .cloned()
+            .unwrap_or_else(|| Rc::new(RefCell::new(n.kind().instance())));
+        instances.insert(n.id().to_string(), Rc::clone(&inst));
+        let mut node = dyn_node(n, inst);
+        for (p, port) in n.spec().inputs.iter().enumerate() {
+            node = node.input(input_for(graph, n, p, &port.name, &local, plan, &mut cells)?);
+        }
+        d.add(node);
+    }
+    let mut b = FlowBuilder::new();
+    let flow_ids = d.install(&mut b).map_err(|e| internal(&e.to_string()))?;
+    let flow = b.build().map_err(|e| match e {
+        flowloop::flow::BuildError::Unconnected { node, input } => GraphError::Unconnected { node, input },
+        other => GraphError::Build(other.to_string()),
+    })?;
+    let ids = members
+        .iter()
+        .zip(flow_ids)
+        .map(|(&i, id)| (nodes[i].id().to_string(), id))
+        .collect();
+    Ok(Compiled {
+        flow,
+        ids,
+        cells,
+        instances,
+    })
+}
+
+/// A check the graph's own edits guarantee failed: report it as a declaration problem rather
+/// than panic.
+fn internal(problem: &str) -> GraphError {
+    GraphError::BadDeclaration {
+        what: "edge",
+        name: String::new(),
+        problem: problem.to_string(),
+    }
+}
+
+fn dyn_node(n: &GraphNode, inst: SharedInstance) -> DynNode<Value> {
+    let body = move |args: DynArgs<Value>| inst.borrow_mut().call(Inputs::new(args));
+    let spec = n.spec();
+    let mut node = DynNode::new(n.id(), body).outputs(spec.outputs.len());
+    if spec.stream.is_some() {
+        node = node.streaming();
+    }
+    node
+}
+
+fn input_for(
+    graph: &Graph,
+    n: &GraphNode,
+    p: usize,
+    name: &str,
+    local: &HashMap<&str, DynId>,
+    plan: &Plan<'_>,
+    cells: &mut HashMap<PortRef, InputCell<Value>>,
+) -> Result<DynInput<Value>, GraphError> {
+    let value = n.input_value(p).cloned();
+    let Some(src) = graph.source_of(n.id(), name) else {
+        let cell = InputCell::new(value);
+        cells.insert(PortRef::new(n.id(), name), cell.clone());
+        return Ok(DynInput::cell(name, cell));
+    };
+    let producer = graph
+        .node(&src.node)
+        .ok_or_else(|| GraphError::UnknownNode { node: src.node.clone() })?;
+    let out = crate::graph::ports_output(producer, &src.port)?;
+    match local.get(src.node.as_str()) {
+        Some(&id) => {
+            let source = match out {
+                Some(i) => DynSource::output(id, i),
+                None => DynSource::stream(id),
+            };
+            let input = DynInput::connect(name, source);
+            Ok(match value {
+                Some(v) => input.or(v),
+                None => input,
+            })
+        }
+        None => {
+            let known = out.and_then(|i| plan.boundary.get(&src.node).and_then(|o| o.get(i)).cloned());
+            Ok(DynInput::constant(name, known.or(value).unwrap_or(Value::Null)))
+        }
+    }
+}
+
+/// A graph compiled for batch runs on the flow executor.
+///
+/// Runs continue from the generations the previous run reached, as typed flows do.
+pub struct Batch {
+    compiled: Compiled,
+    limits: Vec<(NodeId, Generation)>,
+    outputs: HashMap<String, Vec<String>>,
+}
+
+impl fmt::Debug for Batch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Batch").field("flow", &self.compiled.flow).finish()
+    }
+}
+
+impl Graph {
+    /// Compiles the whole graph onto the flow executor for batch runs.
+    ///
+    /// # Errors
+    /// An input with neither edge nor value ([`GraphError::Unconnected`]).
+    pub fn batch(&self) -> Result<Batch, GraphError> {
+        let empty = HashMap::new();
+        let reuse = HashMap::new();
+        let compiled = compile(
+            self,
+            &Plan {
+                members: None,
+                boundary: &empty,
+                reuse: &reuse,
+            },
+        )?;
+        let limits = self
+            .meta
+            .limits
+            .iter()
+            .filter_map(|(node, g)| compiled.ids.get(node).map(|&id| (id, *g)))
+            .collect();
+        let outputs = self
+            .nodes()
+            .map(|n| {
+                (
+                    n.id().to_string(),
+                    n.spec().outputs.iter().map(|o| o.name.clone()).collect(),
+                )
+            })
+            .collect();
+        Ok(Batch {
+            compiled,
+            limits,
+            outputs,
+        })
+    }
+}
+
+impl Batch {
+    /// Run options with the graph's limits (add more with [`RunOptions::limit`] and
+    /// [`node_id`](Batch::node_id)).
+    pub fn options(&self) -> RunOptions {
+        self.limits
+            .iter()
+            .fold(RunOptions::new(), |o, &(node, g)| o.limit(node, g))
+    }
+
+    /// Runs on a new event loop with the graph's limits until nothing is left to do, a limit
+    /// is reached or a node fails.
+    ///
+    /// # Errors
+    /// [`FlowError`] listing every failure, each naming its node (and input).
+    pub fn run(&mut self) -> Result<Outcome, FlowError> {
+        let options = self.options();
+        self.compiled.flow.run_until_complete(options)
+    }
+
+    /// Runs with explicit options on a new event loop.
+    ///
+    /// # Errors
+    /// As [`run`](Batch::run).
+    pub fn run_with(&mut self, options: RunOptions) -> Result<Outcome, FlowError> {
+        self.compiled.flow.run_until_complete(options)
+    }
+
+    /// The run as a future, to await inside a running loop.
+    pub fn run_async(&mut self, options: RunOptions) -> impl Future<Output = Result<Outcome, FlowError>> + 'static {
+        self.compiled.flow.run(options)
+    }
+
+    /// The flow node of graph node `node`, for limits and statistics.
+    pub fn node_id(&self, node: &str) -> Option<NodeId> {
+        self.compiled.ids.get(node).copied()
+    }
+
+    /// The latest value of output `output` of `node` (`None` before it produced one).
+    pub fn value(&self, node: &str, output: &str) -> Option<Value> {
+        let id = self.node_id(node)?;
+        let i = self.output_index(node, output)?;
+        self.compiled.flow.dyn_value::<Value>(id, i)
+    }
+
+    fn output_index(&self, node: &str, output: &str) -> Option<usize> {
+        self.outputs.get(node)?.iter().position(|o| o == output)
+    }
+
+    /// A node's generation (`None` if it never produced anything).
+    pub fn generation(&self, node: &str) -> Option<Generation> {
+        self.node_id(node).and_then(|id| self.compiled.flow.generation(id))
+    }
+
+    /// How many times a node ran, over all runs.
+    pub fn runs(&self, node: &str) -> u64 {
+        self.node_id(node).map_or(0, |id| self.compiled.flow.stats(id).runs)
+    }
+
+    /// The underlying flow.
+    pub fn flow(&self) -> &Flow {
+        &self.compiled.flow
+    }
+}

@@ -1,0 +1,450 @@
+//! Push evaluation: a live graph. Setting an input re-runs the graph on the flow executor;
+//! sets in the same tick coalesce into one run, a run that sees new input is followed by one
+//! more, errors reach whoever awaits [`idle`](LiveGraph::idle) (and the event listeners) and
+//! stay visible on the node, and edits are validated as a whole and applied between runs.
+//!
+//! # Ticks
+//! A tick is one run of the flow (every node runs once per generation, as in a batch run),
+//! reading the latest input values. Ticks are driven by [`idle`](LiveGraph::idle) (and
+//! [`inject`](LiveGraph::inject)) when the graph has unprocessed input, or by
+//! [`serve`](LiveGraph::serve) spawned as a task, which ticks as soon as an input is set.
+//!
+//! State machine of the ticker: `Idle` (nothing pending) → `Dirty` (an input or edit arrived)
+//! → `Ticking` (a run in progress; new input makes it `Ticking + Dirty`, so one more tick
+//! follows) → `Idle`. [`close`](LiveGraph::close) ends `serve`.
+
+mod edit;
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::future::Future;
+use std::rc::Rc;
+
+use flowloop::flow::{Failure, FlowError, Outputs, RunOptions};
+use flowloop::sync::Event;
+
+pub use edit::Edit;
+
+use crate::Value;
+use crate::compile::{Compiled, Plan, SharedInstance, compile};
+use crate::graph::{Graph, GraphError, PortRef, ports_output};
+
+/// One failure of a tick.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveFailure {
+    /// The failed node (`None` for a failure of the loop itself).
+    pub node: Option<String>,
+    /// What happened.
+    pub message: String,
+}
+
+impl fmt::Display for LiveFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// What listeners ([`LiveGraph::on_event`]) hear.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LiveEvent {
+    /// A tick finished.
+    Ticked {
+        /// How many ticks so far.
+        tick: u64,
+    },
+    /// A node failed in a tick.
+    Failed(LiveFailure),
+}
+
+/// Why [`LiveGraph::idle`] or [`LiveGraph::inject`] reports a problem.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LiveError {
+    /// Nodes failed since the last `idle` (every failure, each naming its node).
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Failed(Vec<LiveFailure>),
+    /// The input could not be set.
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+}
+
+type Listener = Rc<dyn Fn(&LiveEvent)>;
+
+struct State {
+    graph: Graph,
+    compiled: Compiled,
+    /// An edit batch waiting for the running tick to end.
+    next: Option<(Graph, Compiled)>,
+    dirty: bool,
+    ticking: bool,
+    closed: bool,
+    failures: Vec<LiveFailure>,
+    /// Visible error state: message, and the node's run count (in the current flow) when it
+    /// failed; cleared once it ran again.
+    errors: BTreeMap<String, (String, u64)>,
+    /// Values and run counts carried over from flows replaced by edits.
+    values: HashMap<String, Outputs<Value>>,
+    runs: HashMap<String, u64>,
+    listeners: Vec<Listener>,
+    ticks: u64,
+}
+
+struct Inner {
+    state: RefCell<State>,
+    /// Set when input arrives (wakes `serve`).
+    wake: Event,
+    /// Cleared when a tick starts, set when it ends.
+    tick_done: Event,
+}
+
+/// A live graph; clones share it. See the [module docs](self).
+///
+/// # Examples
+/// ```
+/// use flowloop_graph::live::LiveGraph;
+/// use flowloop_graph::{Graph, Registry, Value};
+/// let mut g = Graph::new(Registry::with_std());
+/// g.add("math.mul", Some("double")).unwrap();
+/// g.set_constant("double", "a", Value::Int(1)).unwrap();
+/// g.set_constant("double", "b", Value::Int(2)).unwrap();
+/// let live = LiveGraph::new(g).unwrap();
+/// flowloop::run(async move {
+///     live.inject("double", "a", Value::Int(21)).await.unwrap();
+///     assert_eq!(live.value("double", "out"), Some(Value::Int(42)));
+/// })
+/// .unwrap();
+/// ```
+#[derive(Clone)]
+pub struct LiveGraph {
+    inner: Rc<Inner>,
+}
+
+impl fmt::Debug for LiveGraph {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = self.inner.state.borrow();
+        f.debug_struct("LiveGraph")
+            .field("nodes", &st.graph.len())
+            .field("ticks", &st.ticks)
+            .field("dirty", &st.dirty)
+            .finish()
+    }
+}
+
+fn compile_all(graph: &Graph, reuse: &HashMap<String, SharedInstance>) -> Result<Compiled, GraphError> {
+    let empty = HashMap::new();
+    compile(
+        graph,
+        &Plan {
+            members: None,
+            boundary: &empty,
+            reuse,
+        },
+    )
+}
+
+impl LiveGraph {
+    /// A live graph; the first tick (on the first `idle`, or at once under `serve`) runs
+    /// every node.
+    ///
+    /// # Errors
+    /// An input with neither edge nor value.
+    pub fn new(graph: Graph) -> Result<LiveGraph, GraphError> {
+        let compiled = compile_all(&graph, &HashMap::new())?;
+        let state = State {
+            graph,
+            compiled,
+            next: None,
+            dirty: true,
+            ticking: false,
+            closed: false,
+            failures: Vec::new(),
+            errors: BTreeMap::new(),
+            values: HashMap::new(),
+            runs: HashMap::new(),
+            listeners: Vec::new(),
+            ticks: 0,
+        };
+        let inner = Inner {
+            state: RefCell::new(state),
+            wake: Event::new(),
+            tick_done: Event::new(),
+        };
+        inner.wake.set();
+        Ok(LiveGraph { inner: Rc::new(inner) })
+    }
+
+    /// A copy of the current graph (with the latest set inputs as constants).
+    pub fn graph(&self) -> Graph {
+        let st = self.inner.state.borrow();
+        st.next.as_ref().map_or_else(|| st.graph.clone(), |(g, _)| g.clone())
+    }
+
+    /// Sets an unconnected input; the next tick reads it. Sets before that tick coalesce.
+    ///
+    /// # Errors
+    /// Unknown node or input, a value of the wrong type, or a connected input.
+    pub fn set_input(&self, node: &str, input: &str, value: Value) -> Result<(), GraphError> {
+        let mut st = self.inner.state.borrow_mut();
+        let st = &mut *st;
+        set_in(&mut st.graph, &st.compiled, node, input, &value)?;
+        if let Some((g, c)) = st.next.as_mut() {
+            set_in(g, c, node, input, &value)?;
+        }
+        st.dirty = true;
+        self.inner.wake.set();
+        Ok(())
+    }
+
+    /// Resolves once no input is left unprocessed and no tick is running; drives the ticks
+    /// itself when no [`serve`](LiveGraph::serve) task does.
+    ///
+    /// # Errors
+    /// [`LiveError::Failed`] with every node failure since the previous `idle`.
+    pub fn idle(&self) -> impl Future<Output = Result<(), LiveError>> + 'static {
+        let inner = Rc::clone(&self.inner);
+        async move {
+            loop {
+                let (dirty, ticking) = {
+                    let st = inner.state.borrow();
+                    (st.dirty, st.ticking)
+                };
+                if ticking {
+                    inner.tick_done.wait().await;
+                } else if dirty {
+                    tick(&inner).await;
+                } else {
+                    break;
+                }
+            }
+            let failures = std::mem::take(&mut inner.state.borrow_mut().failures);
+            if failures.is_empty() {
+                Ok(())
+            } else {
+                Err(LiveError::Failed(failures))
+            }
+        }
+    }
+
+    /// Sets an input and resolves once everything derived from it has settled.
+    pub fn inject(
+        &self,
+        node: &str,
+        input: &str,
+        value: Value,
+    ) -> impl Future<Output = Result<(), LiveError>> + 'static {
+        let set = self.set_input(node, input, value);
+        let idle = self.idle();
+        async move {
+            set?;
+            idle.await
+        }
+    }
+
+    /// Ticks whenever input arrives, until [`close`](LiveGraph::close); spawn it as a task.
+    pub fn serve(&self) -> impl Future<Output = ()> + 'static {
+        let inner = Rc::clone(&self.inner);
+        async move {
+            loop {
+                inner.wake.wait().await;
+                inner.wake.clear();
+                let (closed, go) = {
+                    let st = inner.state.borrow();
+                    (st.closed, st.dirty && !st.ticking)
+                };
+                if closed {
+                    break;
+                }
+                if go {
+                    tick(&inner).await;
+                }
+            }
+        }
+    }
+
+    /// Ends [`serve`](LiveGraph::serve) (after its current tick).
+    pub fn close(&self) {
+        self.inner.state.borrow_mut().closed = true;
+        self.inner.wake.set();
+    }
+
+    /// The latest value of an output (kept across edits for untouched nodes).
+    pub fn value(&self, node: &str, output: &str) -> Option<Value> {
+        let st = self.inner.state.borrow();
+        let n = st.graph.node(node)?;
+        let i = ports_output(n, output).ok()??;
+        let current = st
+            .compiled
+            .ids
+            .get(node)
+            .and_then(|&id| st.compiled.flow.dyn_value::<Value>(id, i));
+        current.or_else(|| st.values.get(node)?.get(i).cloned())
+    }
+
+    /// The node's visible error state: the message of its latest failure, until it runs
+    /// successfully again.
+    pub fn error(&self, node: &str) -> Option<String> {
+        self.inner.state.borrow().errors.get(node).map(|(m, _)| m.clone())
+    }
+
+    /// How many times `node` ran (over all ticks).
+    pub fn runs(&self, node: &str) -> u64 {
+        let st = self.inner.state.borrow();
+        let current = st
+            .compiled
+            .ids
+            .get(node)
+            .map_or(0, |&id| st.compiled.flow.stats(id).runs);
+        st.runs.get(node).copied().unwrap_or(0) + current
+    }
+
+    /// Ticks so far.
+    pub fn ticks(&self) -> u64 {
+        self.inner.state.borrow().ticks
+    }
+
+    /// Calls `listener` on every event (tick finished, node failed).
+    pub fn on_event(&self, listener: impl Fn(&LiveEvent) + 'static) {
+        self.inner.state.borrow_mut().listeners.push(Rc::new(listener));
+    }
+
+    /// Applies a batch of edits: all are checked together on a copy of the graph; an invalid
+    /// batch changes nothing. A valid one takes effect at the next tick (after the running
+    /// one); untouched nodes keep their state and their set inputs.
+    ///
+    /// # Errors
+    /// The first edit that is refused, or an input left without value.
+    pub fn apply(&self, edits: &[Edit]) -> Result<(), GraphError> {
+        let mut st = self.inner.state.borrow_mut();
+        let (base, base_compiled) = match &st.next {
+            Some((g, c)) => (g, c),
+            None => (&st.graph, &st.compiled),
+        };
+        let mut g = base.clone();
+        for e in edits {
+            e.apply_to(&mut g)?;
+        }
+        g.validate()?;
+        let reuse = base_compiled
+            .instances
+            .iter()
+            .filter(|(id, _)| match (g.node(id), base.node(id)) {
+                (Some(new), Some(old)) => new.spec().name == old.spec().name,
+                _ => false,
+            })
+            .map(|(id, inst)| (id.clone(), Rc::clone(inst)))
+            .collect();
+        let compiled = compile_all(&g, &reuse)?;
+        st.errors.retain(|id, _| g.node(id).is_some());
+        if st.ticking {
+            st.next = Some((g, compiled));
+        } else {
+            swap_flow(&mut st, g, compiled);
+        }
+        st.dirty = true;
+        self.inner.wake.set();
+        Ok(())
+    }
+}
+
+fn set_in(graph: &mut Graph, compiled: &Compiled, node: &str, input: &str, value: &Value) -> Result<(), GraphError> {
+    if let Some(src) = graph.source_of(node, input) {
+        return Err(GraphError::AlreadyConnected {
+            node: node.to_string(),
+            input: input.to_string(),
+            from: src.to_string(),
+        });
+    }
+    graph.set_constant(node, input, value.clone())?;
+    if let Some(cell) = compiled.cells.get(&PortRef::new(node, input)) {
+        cell.set(Some(value.clone()));
+    }
+    Ok(())
+}
+
+/// One run of the flow with the latest inputs.
+async fn tick(inner: &Rc<Inner>) {
+    let run = {
+        let mut st = inner.state.borrow_mut();
+        if let Some((g, c)) = st.next.take() {
+            swap_flow(&mut st, g, c);
+        }
+        st.ticking = true;
+        st.dirty = false;
+        inner.tick_done.clear();
+        st.compiled.flow.run(RunOptions::new().terminate_on_error(false))
+    };
+    let result = run.await;
+    let (events, listeners) = finish_tick(&mut inner.state.borrow_mut(), result);
+    inner.tick_done.set();
+    for e in &events {
+        for l in &listeners {
+            l(e);
+        }
+    }
+}
+
+fn failures_of(result: Result<flowloop::flow::Outcome, FlowError>) -> Vec<LiveFailure> {
+    match result {
+        Ok(_) => Vec::new(),
+        Err(FlowError::Failed(fs)) => fs
+            .iter()
+            .map(|f| LiveFailure {
+                node: match f {
+                    Failure::Node { name, .. } => Some(name.clone()),
+                    Failure::MissingDefault { cycle } => cycle.first().map(|m| m.name.clone()),
+                    _ => None,
+                },
+                message: f.to_string(),
+            })
+            .collect(),
+        Err(other) => vec![LiveFailure {
+            node: None,
+            message: other.to_string(),
+        }],
+    }
+}
+
+/// Replaces the flow after an edit, keeping the latest values and run counts of the old one
+/// (read from the new flow once it ran).
+fn swap_flow(st: &mut State, graph: Graph, compiled: Compiled) {
+    for (node, &id) in &st.compiled.ids {
+        if graph.node(node).is_none() {
+            st.runs.remove(node);
+            continue;
+        }
+        *st.runs.entry(node.clone()).or_default() += st.compiled.flow.stats(id).runs;
+        if let Some(out) = st.compiled.flow.dyn_outputs::<Value>(id) {
+            st.values.insert(node.clone(), out);
+        }
+    }
+    st.values.retain(|id, _| graph.node(id).is_some());
+    for (_, at) in st.errors.values_mut() {
+        *at = 0;
+    }
+    st.graph = graph;
+    st.compiled = compiled;
+}
+
+/// Records a finished tick: failures, error states (a node that ran since its failure is
+/// cleared), events. Costs nothing per node when nothing failed.
+fn finish_tick(st: &mut State, result: Result<flowloop::flow::Outcome, FlowError>) -> (Vec<LiveEvent>, Vec<Listener>) {
+    let failures = failures_of(result);
+    let compiled = &st.compiled;
+    let runs_now = |node: &str| compiled.ids.get(node).map_or(0, |&id| compiled.flow.stats(id).runs);
+    st.errors.retain(|node, (_, at)| runs_now(node) <= *at);
+    let mut events = Vec::new();
+    for f in &failures {
+        if let Some(n) = &f.node {
+            let at = runs_now(n);
+            st.errors.insert(n.clone(), (f.message.clone(), at));
+        }
+        events.push(LiveEvent::Failed(f.clone()));
+    }
+    st.failures.extend(failures);
+    st.ticking = false;
+    st.ticks += 1;
+    events.push(LiveEvent::Ticked { tick: st.ticks });
+    (events, st.listeners.clone())
+}

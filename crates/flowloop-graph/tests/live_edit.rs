@@ -1,0 +1,194 @@
+//! Live edits: a batch is validated as a whole (an invalid one changes nothing), applied
+//! between ticks, and untouched nodes keep their state and their set inputs.
+
+use std::time::Duration;
+
+use flowloop::flow::Outputs;
+use flowloop_graph::kind::{Inputs, Instance, Kind, KindSpec, PortSpec, ready};
+use flowloop_graph::live::{Edit, LiveGraph};
+use flowloop_graph::{Graph, GraphError, Layout, OnConnected, PortRef, Registry, Shelf, Type, Value};
+
+/// `test.count`: how many times this node ran (state kept by the instance), plus its input.
+struct Count(KindSpec);
+
+struct CountInstance {
+    runs: i64,
+}
+
+impl Instance for CountInstance {
+    fn call(&mut self, mut inputs: Inputs) -> flowloop_graph::kind::Call {
+        self.runs += 1;
+        let step = inputs.take::<i64>(0);
+        let runs = self.runs;
+        ready(step.map(|s| Outputs::One(Value::Int(runs * s))).map_err(Into::into))
+    }
+}
+
+impl Kind for Count {
+    fn spec(&self) -> &KindSpec {
+        &self.0
+    }
+
+    fn instance(&self) -> Box<dyn Instance> {
+        Box::new(CountInstance { runs: 0 })
+    }
+}
+
+fn registry() -> Registry {
+    let mut reg = Registry::with_std();
+    let spec = KindSpec::new("test.count")
+        .input(PortSpec::new("step", Type::Int).default(1))
+        .output("out", Type::Int);
+    reg.register(Shelf::new("test", "").with(Count(spec))).unwrap();
+    reg
+}
+
+fn base() -> Graph {
+    let mut g = Graph::new(registry());
+    g.add("test.count", Some("counter")).unwrap();
+    g.add("math.add", Some("plus")).unwrap();
+    g.set_constant("plus", "a", Value::Int(100)).unwrap();
+    g
+}
+
+fn run<F: std::future::Future + 'static>(f: F) -> F::Output {
+    flowloop::run(async move { flowloop::timeout(Duration::from_secs(20), f).await.expect("watchdog") }).unwrap()
+}
+
+fn port(node: &str, p: &str) -> PortRef {
+    PortRef::new(node, p)
+}
+
+#[test]
+fn a_valid_batch_applies_and_untouched_nodes_keep_their_state() {
+    let live = LiveGraph::new(base()).unwrap();
+    run(async move {
+        live.idle().await.unwrap();
+        live.inject("counter", "step", Value::Int(10)).await.unwrap();
+        assert_eq!(
+            live.value("counter", "out"),
+            Some(Value::Int(20)),
+            "second run, step 10"
+        );
+        live.apply(&[
+            Edit::Add {
+                kind: "flow.passthrough".into(),
+                id: "show".into(),
+            },
+            Edit::Connect {
+                from: port("counter", "out"),
+                to: port("show", "value"),
+                on_connected: OnConnected::Refuse,
+            },
+            Edit::Layout {
+                id: "show".into(),
+                layout: Layout::default(),
+            },
+        ])
+        .unwrap();
+        assert_eq!(
+            live.value("counter", "out"),
+            Some(Value::Int(20)),
+            "values survive the edit"
+        );
+        live.idle().await.unwrap();
+        assert_eq!(
+            live.value("counter", "out"),
+            Some(Value::Int(30)),
+            "the counter kept its state and its step"
+        );
+        assert_eq!(live.value("show", "out"), Some(Value::Int(30)));
+    });
+}
+
+#[test]
+fn an_invalid_batch_changes_nothing() {
+    let live = LiveGraph::new(base()).unwrap();
+    run(async move {
+        live.idle().await.unwrap();
+        let before = live.graph().to_json();
+        let err = live
+            .apply(&[
+                Edit::Add {
+                    kind: "flow.passthrough".into(),
+                    id: "show".into(),
+                },
+                Edit::Connect {
+                    from: port("counter", "out"),
+                    to: port("show", "nope"),
+                    on_connected: OnConnected::Refuse,
+                },
+            ])
+            .unwrap_err();
+        assert!(matches!(err, GraphError::UnknownInput { .. }), "{err}");
+        let err = live
+            .apply(&[Edit::Add {
+                kind: "math.div".into(),
+                id: "d".into(),
+            }])
+            .unwrap_err();
+        assert_eq!(
+            err,
+            GraphError::Unconnected {
+                node: "d".into(),
+                input: "a".into()
+            },
+            "checked as a whole"
+        );
+        assert_eq!(live.graph().to_json(), before);
+        live.idle().await.unwrap();
+        assert_eq!(live.ticks(), 1, "nothing to do after refused batches");
+    });
+}
+
+#[test]
+fn removed_nodes_disappear_and_edges_can_be_rewired() {
+    let live = LiveGraph::new(base()).unwrap();
+    run(async move {
+        live.idle().await.unwrap();
+        live.apply(&[Edit::Connect {
+            from: port("counter", "out"),
+            to: port("plus", "b"),
+            on_connected: OnConnected::Refuse,
+        }])
+        .unwrap();
+        live.idle().await.unwrap();
+        assert_eq!(live.value("plus", "out"), Some(Value::Int(102)));
+        live.apply(&[
+            Edit::Disconnect { to: port("plus", "b") },
+            Edit::Set {
+                to: port("plus", "b"),
+                value: Value::Int(5),
+            },
+            Edit::Remove { id: "counter".into() },
+        ])
+        .unwrap();
+        assert_eq!(live.value("counter", "out"), None);
+        live.idle().await.unwrap();
+        assert_eq!(live.value("plus", "out"), Some(Value::Int(105)));
+    });
+}
+
+#[test]
+fn an_edit_during_a_tick_waits_for_the_tick_to_end() {
+    let mut g = base();
+    g.add("streams.range", Some("numbers")).unwrap();
+    g.set_constant("numbers", "stop", Value::Int(3)).unwrap();
+    g.add("streams.sum", Some("total")).unwrap();
+    g.connect("numbers", "stream", "total", "items").unwrap();
+    let live = LiveGraph::new(g).unwrap();
+    run(async move {
+        let server = flowloop::spawn(live.serve()).await;
+        flowloop::yield_now().await;
+        // The first tick may be running now; the edit is queued or applied, never mixed in.
+        live.apply(&[Edit::Set {
+            to: port("numbers", "stop"),
+            value: Value::Int(5),
+        }])
+        .unwrap();
+        live.idle().await.unwrap();
+        assert_eq!(live.value("total", "out"), Some(Value::Int(10)));
+        live.close();
+        server.join().await.unwrap();
+    });
+}

@@ -1,0 +1,201 @@
+//! Push evaluation (a live graph): setting inputs re-runs the graph; same-tick sets run once
+//! (Funcnodes' trigger coalescing); a node busy when new input arrives runs once more with the
+//! latest inputs; errors reach the awaiter and stay visible on the node.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use flowloop::flow::Outputs;
+use flowloop_graph::kind::{FnKind, Inputs, KindSpec, PortSpec, pending};
+use flowloop_graph::live::{LiveError, LiveEvent, LiveGraph};
+use flowloop_graph::{Graph, GraphError, Registry, Shelf, Type, Value};
+
+/// `double = x * 2`, `plus = double + 1`, `ratio = 10 / plus`.
+fn chain() -> Graph {
+    let mut g = Graph::new(Registry::with_std());
+    g.add("math.mul", Some("double")).unwrap();
+    g.set_constant("double", "a", Value::Int(1)).unwrap();
+    g.set_constant("double", "b", Value::Int(2)).unwrap();
+    g.add("math.add", Some("plus")).unwrap();
+    g.connect("double", "out", "plus", "a").unwrap();
+    g.set_constant("plus", "b", Value::Int(1)).unwrap();
+    g.add("math.div", Some("ratio")).unwrap();
+    g.set_constant("ratio", "a", Value::Int(30)).unwrap();
+    g.connect("plus", "out", "ratio", "b").unwrap();
+    g
+}
+
+fn run<F: std::future::Future + 'static>(f: F) -> F::Output {
+    flowloop::run(async move { flowloop::timeout(Duration::from_secs(20), f).await.expect("watchdog") }).unwrap()
+}
+
+#[test]
+fn setting_an_input_propagates_to_everything_downstream() {
+    let live = LiveGraph::new(chain()).unwrap();
+    run(async move {
+        live.idle().await.unwrap();
+        assert_eq!(live.value("ratio", "out"), Some(Value::Float(10.0)));
+        live.inject("double", "a", Value::Int(7)).await.unwrap();
+        assert_eq!(live.value("plus", "out"), Some(Value::Int(15)));
+        assert_eq!(live.value("ratio", "out"), Some(Value::Float(2.0)));
+    });
+}
+
+#[test]
+fn sets_in_the_same_tick_run_once() {
+    let live = LiveGraph::new(chain()).unwrap();
+    run(async move {
+        live.idle().await.unwrap();
+        assert_eq!((live.runs("plus"), live.ticks()), (1, 1));
+        for x in 2..=5 {
+            live.set_input("double", "a", Value::Int(x)).unwrap();
+        }
+        live.set_input("plus", "b", Value::Int(0)).unwrap();
+        live.idle().await.unwrap();
+        assert_eq!(live.ticks(), 2, "five sets, one tick");
+        assert_eq!(live.runs("plus"), 2, "each node ran once more");
+        assert_eq!(
+            live.value("plus", "out"),
+            Some(Value::Int(10)),
+            "with the latest values"
+        );
+    });
+}
+
+#[test]
+fn a_serving_task_ticks_on_input_without_timers() {
+    let live = LiveGraph::new(chain()).unwrap();
+    run(async move {
+        let server = flowloop::spawn(live.serve()).await;
+        live.idle().await.unwrap();
+        let ticks = live.ticks();
+        live.set_input("double", "a", Value::Int(3)).unwrap();
+        live.set_input("double", "a", Value::Int(4)).unwrap();
+        for _ in 0..100 {
+            if live.ticks() > ticks {
+                break;
+            }
+            flowloop::yield_now().await;
+        }
+        assert_eq!(live.ticks(), ticks + 1, "the server ticked once for both sets");
+        assert_eq!(live.value("plus", "out"), Some(Value::Int(9)));
+        live.close();
+        server.join().await.unwrap();
+    });
+}
+
+#[test]
+fn errors_reach_the_awaiter_and_stay_visible_on_the_node() {
+    let live = LiveGraph::new(chain()).unwrap();
+    let events = Rc::new(RefCell::new(Vec::new()));
+    let log = Rc::clone(&events);
+    live.on_event(move |e| log.borrow_mut().push(e.clone()));
+    run(async move {
+        live.idle().await.unwrap();
+        let err = live.inject("plus", "b", Value::Int(-2)).await.unwrap_err();
+        let LiveError::Failed(failures) = &err else {
+            panic!("expected failures, got {err}")
+        };
+        assert_eq!(failures.len(), 1);
+        assert_eq!(failures[0].node.as_deref(), Some("ratio"));
+        assert_eq!(err.to_string(), "node `ratio` failed: input `b`: division by zero");
+        assert_eq!(
+            live.error("ratio").as_deref(),
+            Some("node `ratio` failed: input `b`: division by zero")
+        );
+        assert_eq!(live.error("plus"), None);
+        live.idle().await.unwrap();
+        live.inject("plus", "b", Value::Int(1)).await.unwrap();
+        assert_eq!(live.error("ratio"), None, "a successful run clears the error state");
+        assert!(
+            events
+                .borrow()
+                .iter()
+                .any(|e| matches!(e, LiveEvent::Failed(f) if f.node.as_deref() == Some("ratio")))
+        );
+        assert!(
+            events
+                .borrow()
+                .iter()
+                .any(|e| matches!(e, LiveEvent::Ticked { tick: 3 }))
+        );
+    });
+}
+
+#[test]
+fn bad_sets_are_refused_at_once() {
+    let live = LiveGraph::new(chain()).unwrap();
+    assert!(matches!(
+        live.set_input("ghost", "a", Value::Int(1)),
+        Err(GraphError::UnknownNode { .. })
+    ));
+    assert!(matches!(
+        live.set_input("plus", "a", Value::Int(1)),
+        Err(GraphError::AlreadyConnected { .. })
+    ));
+    assert!(matches!(
+        live.set_input("plus", "b", Value::str("x")),
+        Err(GraphError::BadConstant { .. })
+    ));
+    run(async move {
+        let err = live.inject("plus", "zz", Value::Int(1)).await.unwrap_err();
+        assert!(
+            matches!(err, LiveError::Graph(GraphError::UnknownInput { .. })),
+            "{err}"
+        );
+    });
+}
+
+/// A kind that logs each start with its input and then sleeps a little (so a tick is in
+/// progress while the test sets new input).
+fn slow_shelf(log: Arc<Mutex<Vec<i64>>>) -> Shelf {
+    let spec = KindSpec::new("test.slow")
+        .input(PortSpec::new("x", Type::Int))
+        .output("out", Type::Int);
+    let kind = FnKind::new(spec, move |mut inputs: Inputs| {
+        let x = inputs.take::<i64>(0);
+        let log = Arc::clone(&log);
+        pending(async move {
+            let x = x?;
+            log.lock().expect("log lock").push(x);
+            flowloop::sleep(Duration::from_millis(5)).await;
+            Ok(Outputs::One(Value::Int(x)))
+        })
+    });
+    Shelf::new("test", "").with(kind)
+}
+
+#[test]
+fn a_node_busy_when_input_arrives_runs_once_more_with_the_latest_input() {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut reg = Registry::with_std();
+    reg.register(slow_shelf(Arc::clone(&log))).unwrap();
+    let mut g = Graph::new(reg);
+    g.add("test.slow", Some("slow")).unwrap();
+    g.set_constant("slow", "x", Value::Int(1)).unwrap();
+    let live = LiveGraph::new(g).unwrap();
+    let started = Arc::clone(&log);
+    run(async move {
+        let server = flowloop::spawn(live.serve()).await;
+        for _ in 0..1000 {
+            if !started.lock().expect("log lock").is_empty() {
+                break;
+            }
+            flowloop::yield_now().await;
+        }
+        assert_eq!(*started.lock().expect("log lock"), [1], "the first tick is running");
+        live.set_input("slow", "x", Value::Int(2)).unwrap();
+        live.set_input("slow", "x", Value::Int(3)).unwrap();
+        live.idle().await.unwrap();
+        assert_eq!(
+            *started.lock().expect("log lock"),
+            [1, 3],
+            "one more run, with the latest input"
+        );
+        assert_eq!(live.value("slow", "out"), Some(Value::Int(3)));
+        live.close();
+        server.join().await.unwrap();
+    });
+}

@@ -1,0 +1,112 @@
+//! The Redis protocol: key layout and Lua scripts.
+//!
+//! Every key of run `R` carries the hash tag `{R}`, so a run lives in one cluster slot and
+//! every script touches one slot:
+//!
+//! | key | type | holds |
+//! |---|---|---|
+//! | `fl:{R}:meta` | hash | flow name, state, per-stream groups/cap/added/eos, per-group acked, producer ids, `done:<processor>` |
+//! | `fl:{R}:s:<stream>` | stream | entries `d=<json>`; the end-of-stream marker is `eos=<producer>` |
+//! | `fl:{R}:dlq` | stream | dead letters: processor, stream, id, error, deliveries, d |
+//! | `fl:{R}:lease:<consumer>` | string with TTL | a live worker's (or producer's) lease |
+//! | `fl:{R}:plock:<processor>` | string with TTL | the lock of a `wait` processor's partition |
+//! | `flowloop:runs` | stream | one entry per started run (`run`, `flow`), for workers to find |
+//!
+//! One consumer group per consuming processor on each of its input streams (the group is the
+//! processor's name, each worker a consumer named by its id). The scripts:
+//!
+//! - `push`: bounded, de-duplicated append for flow inputs (refuses at lag + pending ≥ cap;
+//!   trims with `MINID` below the oldest entry any group still needs; never `MAXLEN`).
+//! - `commit`: the fenced commit — for each handled entry still pending for this consumer,
+//!   write its outputs and `XACK` it, all in one script; reclaimed entries are skipped.
+//! - `eos`: a consumer reached an input's end marker; when nothing else of that input is
+//!   pending it is acked, and when all inputs ended the processor's outputs get their markers.
+//! - `fail`: a handler error; re-claim (counting the delivery) or, after the limit, move the
+//!   entry to the dead-letter stream.
+//! - `reclaim`: take over the pending entries of consumers whose lease key expired.
+//! - `renew`: refresh a worker's lease and partition locks.
+//! - `partition`: the fenced commit of a `wait` processor.
+//!
+//! A run is complete when every processor is `done` (which implies every end marker was
+//! acknowledged after everything before it: pending and lag are zero). Then every key of the
+//! run gets a TTL.
+
+mod entry;
+
+pub(crate) use entry::{Body, Entry, parse_read};
+
+use crate::resp::Script;
+
+macro_rules! script {
+    ($name:literal) => {
+        Script {
+            name: $name,
+            source: concat!(include_str!("prelude.lua"), include_str!(concat!($name, ".lua"))),
+        }
+    };
+}
+
+/// Bounded, de-duplicated append (see the module docs).
+pub const PUSH: Script = script!("push");
+/// End of a flow input stream.
+pub const END: Script = script!("end");
+/// Fenced commit of handled entries.
+pub const COMMIT: Script = script!("commit");
+/// End-of-stream marker handling.
+pub const EOS: Script = script!("eos");
+/// Handler failure: retry or dead-letter.
+pub const FAIL: Script = script!("fail");
+/// Lease-based reclaim of a dead worker's entries.
+pub const RECLAIM: Script = script!("reclaim");
+/// Lease renewal.
+pub const RENEW: Script = script!("renew");
+/// Fenced commit of a partition.
+pub const PARTITION: Script = script!("partition");
+
+/// The stream where runs are announced to workers.
+pub const RUNS: &str = "flowloop:runs";
+
+/// Key names of one run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    /// Keys for run `run`.
+    pub fn new(run: &str) -> Keys {
+        Keys {
+            prefix: format!("fl:{{{run}}}:"),
+        }
+    }
+
+    /// The run's meta hash.
+    pub fn meta(&self) -> String {
+        format!("{}meta", self.prefix)
+    }
+
+    /// The Redis stream of flow stream `stream`.
+    pub fn stream(&self, stream: &str) -> String {
+        format!("{}s:{stream}", self.prefix)
+    }
+
+    /// The dead-letter stream.
+    pub fn dlq(&self) -> String {
+        format!("{}dlq", self.prefix)
+    }
+
+    /// The prefix of lease keys (append a consumer id).
+    pub fn lease_prefix(&self) -> String {
+        format!("{}lease:", self.prefix)
+    }
+
+    /// The lease key of consumer `id`.
+    pub fn lease(&self, id: &str) -> String {
+        format!("{}lease:{id}", self.prefix)
+    }
+
+    /// The partition lock of processor `processor`.
+    pub fn plock(&self, processor: &str) -> String {
+        format!("{}plock:{processor}", self.prefix)
+    }
+}
