@@ -56,7 +56,9 @@
 
 mod config;
 mod dashboard;
+mod editor;
 mod error;
+mod graph_editor;
 mod http;
 mod layout;
 mod model;
@@ -67,5 +69,6 @@ mod sse;
 pub use config::{Access, Limits, ServerConfig};
 pub use dashboard::{FlowDashboard, RunEnd, Stopper};
 pub use error::WebError;
+pub use graph_editor::GraphEditor;
 pub use model::{EdgeSnapshot, NodeSnapshot, NodeState, RunState, Snapshot, Topology, TopologyEdge, TopologyNode};
 pub use server::WebServer;
