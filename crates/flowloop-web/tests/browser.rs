@@ -216,7 +216,19 @@ fn the_editor_adds_connects_sets_runs_and_refuses_a_type_mismatch() {
     assert!(stdout.contains("\"first\":\"-5\""), "{stdout}");
     assert!(shot.exists(), "screenshot at {}", shot.display());
     let saved = std::fs::read_to_string(&file).expect("Save wrote the spec");
-    let loaded = Graph::from_json(&saved, Registry::with_std()).expect("the saved spec loads");
-    assert!(loaded.node("neg1").is_some() && loaded.node("collect1").is_some());
+    // (collect1's input is still unconnected, so the spec is saved but `Graph::from_json`
+    // would refuse to load it until that input is wired.)
+    let saved: serde_json::Value = serde_json::from_str(&saved).expect("the saved spec is JSON");
+    let ids: Vec<&str> = saved["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter_map(|n| n["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["src", "neg1", "collect1"]);
+    assert_eq!(
+        saved["nodes"][0]["inputs"]["b"], 10,
+        "the value set in the panel was saved"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
