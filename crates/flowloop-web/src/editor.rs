@@ -295,41 +295,48 @@ fn run_batch(graph: &Graph) -> RunResult {
     let error = batch.run().err().map(|e| e.to_string());
     let nodes = graph
         .nodes()
-        .map(|n| {
-            let id = n.id().to_string();
-            let outs: serde_json::Map<String, serde_json::Value> = n
-                .spec()
-                .outputs
-                .iter()
-                .filter_map(|o| {
-                    batch
-                        .value(&id, &o.name)
-                        .map(|v| (o.name.clone(), serde_json::Value::String(v.to_string())))
-                })
-                .collect();
-            let runs = batch.runs(&id);
-            let failed = error.as_ref().filter(|e| e.contains(&format!("`{id}`")));
-            let node_state = match (failed, outs.is_empty()) {
-                (Some(_), _) => NodeState::Error,
-                (None, false) => NodeState::Done,
-                (None, true) => NodeState::Idle,
-            };
-            let snap = NodeSnapshot {
-                state: node_state,
-                generation: batch.generation(&id),
-                runs,
-                value: outs
-                    .values()
-                    .next()
-                    .and_then(|v| v.as_str())
-                    .map(|s| crate::model::truncate(s.to_string(), 80)),
-                error: failed.cloned(),
-                poll_total_us: None,
-                poll_recent_us: None,
-                slow: false,
-            };
-            (id, snap, outs)
-        })
+        .map(|n| node_result(&batch, n, error.as_deref()))
         .collect();
     RunResult { nodes, error }
+}
+
+/// One node's snapshot and output values after a batch run.
+fn node_result(
+    batch: &flowloop_graph::Batch,
+    n: &flowloop_graph::GraphNode,
+    error: Option<&str>,
+) -> (String, NodeSnapshot, serde_json::Map<String, serde_json::Value>) {
+    let id = n.id().to_string();
+    let outs: serde_json::Map<String, serde_json::Value> = n
+        .spec()
+        .outputs
+        .iter()
+        .filter_map(|o| {
+            batch
+                .value(&id, &o.name)
+                .map(|v| (o.name.clone(), serde_json::Value::String(v.to_string())))
+        })
+        .collect();
+    let failed = error.filter(|e| e.contains(&format!("`{id}`"))).map(str::to_string);
+    let state = match (&failed, outs.is_empty()) {
+        (Some(_), _) => NodeState::Error,
+        (None, false) => NodeState::Done,
+        (None, true) => NodeState::Idle,
+    };
+    let value = outs
+        .values()
+        .next()
+        .and_then(|v| v.as_str())
+        .map(|s| crate::model::truncate(s.to_string(), 80));
+    let snap = NodeSnapshot {
+        state,
+        generation: batch.generation(&id),
+        runs: batch.runs(&id),
+        value,
+        error: failed,
+        poll_total_us: None,
+        poll_recent_us: None,
+        slow: false,
+    };
+    (id, snap, outs)
 }

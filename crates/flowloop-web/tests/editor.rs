@@ -197,3 +197,50 @@ fn save_writes_the_spec_only_when_asked_and_read_only_refuses() {
     assert_eq!(edits(ro.addr(), 0, json!([])).status, 403);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_run_with_an_unconnected_input_fails_naming_it_and_the_event_stream_carries_the_result() {
+    let ed = editor();
+    let mut events = open_events(ed.addr(), "");
+    let _first = next_event(&mut events);
+    let r = edits(ed.addr(), 0, json!([{"op": "add", "kind": "math.neg", "id": "lonely"}]));
+    assert_eq!(r.status, 200, "an edit batch may leave inputs unconnected");
+    let run = post(ed.addr(), "/api/run", "{}").json();
+    assert_eq!(run["state"], "failed");
+    assert!(run["error"].as_str().unwrap_or("").contains("lonely"), "{run}");
+    add_sum_at(ed.addr(), 1);
+    let run = post(ed.addr(), "/api/run", "{}").json();
+    assert_eq!(run["state"], "failed", "lonely is still unconnected: {run}");
+    let r = edits(
+        ed.addr(),
+        2,
+        json!([{"op": "connect", "from": {"node": "sum", "port": "out"}, "to": {"node": "lonely", "port": "x"}}]),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        post(ed.addr(), "/api/run", "{}").json()["nodes"]["lonely"]["outputs"]["out"],
+        "-5"
+    );
+    let mut seen_completed = false;
+    for _ in 0..20 {
+        let (_, frame) = next_event(&mut events);
+        if frame["snapshot"]["state"] == "completed" {
+            seen_completed = frame["snapshot"]["nodes"].to_string().contains("-5");
+            break;
+        }
+    }
+    assert!(seen_completed, "the completed run's values reach the event stream");
+}
+
+fn add_sum_at(addr: SocketAddr, revision: u64) {
+    let r = edits(
+        addr,
+        revision,
+        json!([
+            {"op": "add", "kind": "math.add", "id": "sum"},
+            {"op": "set", "to": {"node": "sum", "port": "a"}, "value": 2},
+            {"op": "set", "to": {"node": "sum", "port": "b"}, "value": 3},
+        ]),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+}
