@@ -50,6 +50,14 @@
 //! reading an event stream holds at most one frame and is dropped after the write timeout.
 //! Binding anything but loopback requires a [`ServerConfig::token`]; [`Access::ReadOnly`]
 //! refuses every `POST`.
+//!
+//! ## 4. Edit a dynamic graph
+//!
+//! [`GraphEditor::start`] serves a `flowloop_graph::Graph` with the same page, which then
+//! shows a palette, the graph with draggable nodes and ports, a panel for constant inputs, and
+//! Run / Undo / Save / Delete. Edits arrive as one batch with the revision they were made
+//! against (`POST /api/edits`); a stale revision is refused with 409, a refused edit with 422
+//! naming the node and port, and in both cases nothing changes.
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 #![doc(test(attr(deny(warnings))))]
