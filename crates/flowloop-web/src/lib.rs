@@ -50,13 +50,23 @@
 //! reading an event stream holds at most one frame and is dropped after the write timeout.
 //! Binding anything but loopback requires a [`ServerConfig::token`]; [`Access::ReadOnly`]
 //! refuses every `POST`.
+//!
+//! ## 4. Edit a dynamic graph
+//!
+//! [`GraphEditor::start`] serves a `flowloop_graph::Graph` with the same page, which then
+//! shows a palette, the graph with draggable nodes and ports, a panel for constant inputs, and
+//! Run / Undo / Save / Delete. Edits arrive as one batch with the revision they were made
+//! against (`POST /api/edits`); a stale revision is refused with 409, a refused edit with 422
+//! naming the node and port, and in both cases nothing changes.
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 #![doc(test(attr(deny(warnings))))]
 
 mod config;
 mod dashboard;
+mod editor;
 mod error;
+mod graph_editor;
 mod http;
 mod layout;
 mod model;
@@ -67,5 +77,6 @@ mod sse;
 pub use config::{Access, Limits, ServerConfig};
 pub use dashboard::{FlowDashboard, RunEnd, Stopper};
 pub use error::WebError;
+pub use graph_editor::GraphEditor;
 pub use model::{EdgeSnapshot, NodeSnapshot, NodeState, RunState, Snapshot, Topology, TopologyEdge, TopologyNode};
 pub use server::WebServer;

@@ -15,6 +15,7 @@ use flowloop::{EventLoop, LoopHandle};
 
 use crate::WebError;
 use crate::config::{Access, ServerConfig};
+use crate::editor::Editor;
 use crate::http::{Method, Reply, Request, Response, Status};
 use crate::model::{RunState, Snapshot, Topology};
 use crate::sse::Hub;
@@ -76,11 +77,22 @@ impl WebServer {
         beacon: Option<Arc<RunBeacon>>,
         control: Option<Box<dyn Control>>,
     ) -> Result<WebServer, WebError> {
+        WebServer::start_with(config, topology, beacon, control, None)
+    }
+
+    /// Starts the server thread, with an editor when `editor` is given.
+    pub(crate) fn start_with(
+        config: ServerConfig,
+        topology: Topology,
+        beacon: Option<Arc<RunBeacon>>,
+        control: Option<Box<dyn Control>>,
+        editor: Option<EditorSeed>,
+    ) -> Result<WebServer, WebError> {
         config.check()?;
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("flowloop-web".into())
-            .spawn(move || server_thread(config, topology, beacon, control, tx))
+            .spawn(move || server_thread(config, topology, beacon, control, editor, tx))
             .map_err(|e| WebError::Start(e.to_string()))?;
         match rx.recv() {
             Ok(Ok((addr, handle))) => Ok(WebServer {
@@ -128,6 +140,9 @@ impl Drop for WebServer {
     }
 }
 
+/// The graph and the file to save it to, handed to the server thread.
+pub(crate) type EditorSeed = (flowloop_graph::Graph, Option<std::path::PathBuf>);
+
 type Ready = std::sync::mpsc::Sender<Result<(SocketAddr, LoopHandle), WebError>>;
 
 fn server_thread(
@@ -135,6 +150,7 @@ fn server_thread(
     topology: Topology,
     beacon: Option<Arc<RunBeacon>>,
     control: Option<Box<dyn Control>>,
+    editor: Option<EditorSeed>,
     ready: Ready,
 ) {
     let mut lp = match EventLoop::builder().offload_threads(2).build() {
@@ -146,7 +162,9 @@ fn server_thread(
     };
     lp.wait_for_spawned(false);
     let handle = lp.handle();
-    let app = Rc::new(App::new(config, topology, beacon, control));
+    let mut app = App::new(config, topology, beacon, control);
+    app.editor = editor.map(|(g, path)| Editor::new(g, path));
+    let app = Rc::new(app);
     APP.with(|a| *a.borrow_mut() = Some(Rc::clone(&app)));
     let _ = lp.run_until_complete(serve(Rc::clone(&app), handle, ready));
     APP.with(|a| a.borrow_mut().take());
@@ -225,6 +243,7 @@ pub(crate) struct App {
     mark: Cell<(Option<BeaconMark>, Instant)>,
     stall: RefCell<Option<Stall>>,
     control: Option<Box<dyn Control>>,
+    editor: Option<Editor>,
     instance: u64,
     connections: Cell<usize>,
     stop: Event,
@@ -263,6 +282,7 @@ impl App {
             mark: Cell::new((None, now)),
             stall: RefCell::new(None),
             control,
+            editor: None,
             instance: instance & ((1 << 53) - 1),
             connections: Cell::new(0),
             stop: Event::new(),
@@ -338,6 +358,12 @@ impl App {
         if let Some(denied) = self.authorize(req) {
             return Reply::Plain(denied);
         }
+        if let Some(editor) = &self.editor {
+            let publish = |s: Snapshot| self.receive(Publication::Snapshot(s));
+            if let Some(r) = editor.route(req, &publish).await {
+                return Reply::Plain(r);
+            }
+        }
         let get = matches!(req.method, Method::Get | Method::Head);
         match (req.path.as_str(), get) {
             ("/" | "/index.html", true) => Reply::Plain(Response::fixed("text/html; charset=utf-8", PAGE.as_bytes())),
@@ -379,6 +405,7 @@ impl App {
         let info = serde_json::json!({
             "read_only": self.config.access == Access::ReadOnly,
             "commands": self.control.is_some(),
+            "editor": self.editor.is_some(),
             "instance": self.instance,
             "clients": self.hub.clients(),
             "sample_ms": self.config.sample_every.as_millis() as u64,
