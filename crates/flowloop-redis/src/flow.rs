@@ -40,7 +40,8 @@ pub struct StreamInfo {
     /// Who reads it, in declaration order.
     pub consumers: Vec<ProcIndex>,
     /// Most entries a consumer group may have unacknowledged (lag + pending) before producers
-    /// wait; `None` when unbounded (always for inputs of `wait` processors and flow outputs).
+    /// wait; `None` when unbounded (always for inputs of `wait` and stream processors and
+    /// for flow outputs).
     pub cap: Option<usize>,
     /// Declared as a flow output.
     pub is_output: bool,
@@ -59,7 +60,7 @@ pub enum FlowError {
         processor: ProcessorName,
     },
     /// A processor has no handler.
-    #[error("flow `{flow}`: processor `{processor}` has no handler; call .each(..) or .wait(..)")]
+    #[error("flow `{flow}`: processor `{processor}` has no handler; call .each(..), .wait(..), .stream(..) or .flow(..)")]
     NoHandler {
         /// The flow.
         flow: String,
@@ -296,8 +297,10 @@ impl FlowBuilder {
 
     fn apply_caps(&self, streams: &mut BTreeMap<StreamName, StreamInfo>) {
         for (name, info) in streams.iter_mut() {
-            let feeds_wait = info.consumers.iter().any(|c| self.processors[c.0].is_wait());
-            let bounded = !feeds_wait && !info.is_output;
+            // Only consumers that acknowledge entry by entry let a bounded stream drain; `wait`
+            // and stream processors read the stream whole (and replay it after a crash).
+            let feeds_reader = info.consumers.iter().any(|c| !self.processors[c.0].acks_entries());
+            let bounded = !feeds_reader && !info.is_output;
             info.cap = if bounded {
                 self.caps.get(name).copied().or(self.default_cap)
             } else {

@@ -11,7 +11,9 @@ use crate::error::RunError;
 use crate::flow::{Flow, ProcIndex};
 use crate::io::{DeadLetter, FlowInputs, RunOutputs};
 use crate::names::{ProcessorName, StreamName};
-use crate::processor::{Context, Handler, Inputs, Item, Outputs, Processor, Provided};
+use crate::processor::{Context, Handler, Inputs, Item, Outputs, ProcessError, Processor, Provided, StreamFn};
+use crate::run::StreamStats;
+use crate::stream_io::{self, StreamIo};
 
 #[derive(Debug, Clone)]
 enum Message {
@@ -23,6 +25,53 @@ type Queue = AsyncQueue<Message>;
 
 /// The entries of every flow output stream, shared by the tasks that write them.
 type Collected = Rc<RefCell<BTreeMap<StreamName, Vec<Rc<[u8]>>>>>;
+
+/// What happened to the entries of one stream for one consumer so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Counts {
+    /// Entries put in the consumer's queue.
+    added: u64,
+    /// Entries the consumer took from its queue.
+    taken: u64,
+    /// Entries the consumer finished with (handled and their outputs sent).
+    done: u64,
+}
+
+/// Counts per stream and consumer, shared by the tasks of a run and the executor's
+/// [`InProcess::stats`].
+#[derive(Debug, Clone, Default)]
+struct Counters(Rc<RefCell<BTreeMap<(StreamName, ProcIndex), Counts>>>);
+
+impl Counters {
+    fn reset(&self, flow: &Flow) {
+        let mut map = self.0.borrow_mut();
+        map.clear();
+        for (name, info) in flow.streams() {
+            for c in &info.consumers {
+                map.insert((name.clone(), *c), Counts::default());
+            }
+        }
+    }
+
+    fn bump(&self, stream: &StreamName, consumer: ProcIndex, f: impl FnOnce(&mut Counts)) {
+        if let Some(c) = self.0.borrow_mut().get_mut(&(stream.clone(), consumer)) {
+            f(c);
+        }
+    }
+
+    fn snapshot(&self, flow: &Flow) -> Vec<StreamStats> {
+        let map = self.0.borrow();
+        map.iter()
+            .map(|((stream, consumer), c)| StreamStats {
+                stream: stream.clone(),
+                length: c.added - c.done,
+                group: flow.processor(*consumer).name().to_string(),
+                lag: Some(c.added - c.taken),
+                pending: c.taken - c.done,
+            })
+            .collect()
+    }
+}
 
 /// Runs a [`Flow`] on the current loop; nothing to install. The same flow runs unchanged on
 /// Redis workers ([`crate::RedisRun`]).
@@ -50,6 +99,7 @@ pub struct InProcess {
     flow: Flow,
     provided: Rc<Provided>,
     capacity: usize,
+    counters: Counters,
 }
 
 struct Wiring {
@@ -57,6 +107,17 @@ struct Wiring {
     queues: BTreeMap<StreamName, Vec<(ProcIndex, Queue)>>,
     outputs: Collected,
     dead: Rc<RefCell<Vec<DeadLetter>>>,
+    counters: Counters,
+}
+
+impl Wiring {
+    fn sink(&self) -> Sink {
+        Sink {
+            queues: self.queues.clone(),
+            outputs: self.outputs.clone(),
+            counters: self.counters.clone(),
+        }
+    }
 }
 
 impl InProcess {
@@ -66,7 +127,18 @@ impl InProcess {
             flow: flow.clone(),
             provided: Rc::new(Provided::new()),
             capacity: 64,
+            counters: Counters::default(),
         }
+    }
+
+    /// Lag and pending counts of every consumer of every stream, readable while
+    /// [`InProcess::run`] is running (from another task holding a clone of this executor:
+    /// clones share their counters). The same [`StreamStats`] as [`crate::RedisRun::stats`]:
+    /// `group` is the consuming processor, `lag` the entries queued for it and not yet taken,
+    /// `pending` the entries it took and has not finished, `length` their sum. After a run
+    /// they show its final state (all zero once every processor finished).
+    pub fn stats(&self) -> Vec<StreamStats> {
+        self.counters.snapshot(&self.flow)
     }
 
     /// The values processors can ask their [`Context`] for.
@@ -89,6 +161,7 @@ impl InProcess {
     pub async fn run(&self, inputs: FlowInputs) -> Result<RunOutputs, RunError> {
         inputs.check(&self.flow)?;
         check_dependencies(&self.flow, self.flow.processors().iter(), &self.provided)?;
+        self.counters.reset(&self.flow);
         let wiring = self.wire();
         let mut tasks = Vec::new();
         for (i, p) in self.flow.processors().iter().enumerate() {
@@ -138,6 +211,7 @@ impl InProcess {
             queues,
             outputs: Rc::new(RefCell::new(outputs)),
             dead: Rc::new(RefCell::new(Vec::new())),
+            counters: self.counters.clone(),
         }
     }
 
@@ -147,10 +221,7 @@ impl InProcess {
         p: &Processor,
         wiring: &Wiring,
     ) -> impl std::future::Future<Output = Result<(), RunError>> + 'static {
-        let sink = Sink {
-            queues: wiring.queues.clone(),
-            outputs: wiring.outputs.clone(),
-        };
+        let sink = wiring.sink();
         let inputs: Vec<(StreamName, Queue)> = p
             .inputs
             .iter()
@@ -160,6 +231,7 @@ impl InProcess {
             })
             .collect();
         let job = Job {
+            me,
             processor: p.clone(),
             ctx: Context::new(p.name.clone(), self.provided.clone()),
             max_deliveries: self.flow.max_deliveries(),
@@ -171,6 +243,7 @@ impl InProcess {
             let result = match job.processor.handler.clone() {
                 Some(Handler::Each(f)) => job.run_each(inputs, f).await,
                 Some(Handler::Wait(f)) => job.run_wait(inputs, f).await,
+                Some(Handler::Stream(f)) => job.run_stream(inputs, f).await,
                 None => Ok(()),
             };
             if result.is_err() {
@@ -201,10 +274,7 @@ pub(crate) fn check_dependencies<'a>(
 }
 
 async fn publish_all(wiring: &Wiring, stream: &StreamName, values: Vec<Rc<[u8]>>) {
-    let sink = Sink {
-        queues: wiring.queues.clone(),
-        outputs: wiring.outputs.clone(),
-    };
+    let sink = wiring.sink();
     for v in values {
         sink.send(stream, Message::Data(v)).await;
     }
@@ -215,21 +285,62 @@ async fn publish_all(wiring: &Wiring, stream: &StreamName, values: Vec<Rc<[u8]>>
 struct Sink {
     queues: BTreeMap<StreamName, Vec<(ProcIndex, Queue)>>,
     outputs: Collected,
+    counters: Counters,
 }
 
 impl Sink {
     async fn send(&self, stream: &StreamName, message: Message) {
+        let data = matches!(message, Message::Data(_));
         if let (Message::Data(d), Some(out)) = (&message, self.outputs.borrow_mut().get_mut(stream)) {
             out.push(d.clone());
         }
-        for (_, q) in &self.queues[stream] {
-            // A consumer that finished early closed nothing; put only fails on a closed queue.
-            let _ = q.put(message.clone()).await;
+        for (consumer, q) in &self.queues[stream] {
+            // put only fails on a queue closed by a consumer that stopped; drop the entry.
+            if q.put(message.clone()).await.is_ok() && data {
+                self.counters.bump(stream, *consumer, |c| c.added += 1);
+            }
         }
     }
 }
 
+/// The in-process source of a stream processor's [`crate::InputStream`]: its queue.
+pub(crate) struct LocalInput {
+    stream: StreamName,
+    me: ProcIndex,
+    queue: Queue,
+    counters: Counters,
+}
+
+impl LocalInput {
+    /// The next payload; `None` at the end marker (or when the queue was closed).
+    pub(crate) async fn next(&mut self) -> Option<Rc<[u8]>> {
+        // The entry handed out last is finished once the processor asks for the next one.
+        self.counters.bump(&self.stream, self.me, |c| c.done = c.taken);
+        match self.queue.get().await {
+            Ok(Message::Data(d)) => {
+                self.counters.bump(&self.stream, self.me, |c| c.taken += 1);
+                Some(d)
+            }
+            Ok(Message::End) | Err(_) => None,
+        }
+    }
+}
+
+/// The in-process sink of a stream processor's [`crate::OutputStream`].
+pub(crate) struct LocalOutput {
+    stream: StreamName,
+    sink: Sink,
+}
+
+impl LocalOutput {
+    pub(crate) async fn emit(&mut self, payload: Rc<[u8]>) -> Result<(), ProcessError> {
+        self.sink.send(&self.stream, Message::Data(payload)).await;
+        Ok(())
+    }
+}
+
 struct Job {
+    me: ProcIndex,
     processor: Processor,
     ctx: Context,
     max_deliveries: u32,
@@ -263,7 +374,11 @@ impl Job {
             };
             match message {
                 Message::End => open -= 1,
-                Message::Data(payload) => self.handle_one(f, stream, payload).await?,
+                Message::Data(payload) => {
+                    self.counters().bump(&stream, self.me, |c| c.taken += 1);
+                    self.handle_one(f, stream.clone(), payload).await?;
+                    self.counters().bump(&stream, self.me, |c| c.done += 1);
+                }
             }
         }
         Ok(())
@@ -299,13 +414,22 @@ impl Job {
         f: crate::processor::PartitionFn,
     ) -> Result<(), RunError> {
         let mut all = Inputs::default();
-        for (stream, q) in inputs {
+        for (stream, q) in &inputs {
             let mut entries = Vec::new();
             while let Ok(Message::Data(d)) = q.get().await {
+                self.counters().bump(stream, self.me, |c| c.taken += 1);
                 entries.push(d);
             }
-            all.insert(stream, entries);
+            all.insert(stream.clone(), entries);
         }
+        let result = self.partition(all, f).await;
+        for (stream, _) in &inputs {
+            self.counters().bump(stream, self.me, |c| c.done = c.taken);
+        }
+        result
+    }
+
+    async fn partition(&self, all: Inputs, f: crate::processor::PartitionFn) -> Result<(), RunError> {
         let mut last_error = String::new();
         for _ in 0..self.max_deliveries {
             match f(all.clone(), self.ctx.clone()).await {
@@ -316,13 +440,44 @@ impl Job {
                 Err(e) => last_error = e.0,
             }
         }
-        self.dead.borrow_mut().push(DeadLetter {
-            processor: self.processor.name.clone(),
-            stream: StreamName::from(""),
-            payload: Vec::new(),
-            error: last_error,
-            deliveries: self.max_deliveries,
-        });
+        let letter = partition_letter(&self.processor.name, last_error, self.max_deliveries);
+        self.dead.borrow_mut().push(letter);
+        self.finish().await
+    }
+
+    fn counters(&self) -> &Counters {
+        &self.sink.counters
+    }
+
+    /// Runs a stream processor once over its queues; an error is a dead letter (the stream
+    /// processor is not retried) and its outputs end either way.
+    async fn run_stream(&self, inputs: Vec<(StreamName, Queue)>, f: StreamFn) -> Result<(), RunError> {
+        let mut io = StreamIo::new(self.processor.name.clone());
+        for (stream, queue) in &inputs {
+            let source = LocalInput {
+                stream: stream.clone(),
+                me: self.me,
+                queue: queue.clone(),
+                counters: self.counters().clone(),
+            };
+            io.add_input(stream.clone(), stream_io::Source::Local(source));
+        }
+        for stream in &self.processor.outputs {
+            let sink = LocalOutput {
+                stream: stream.clone(),
+                sink: self.sink.clone(),
+            };
+            io.add_output(stream.clone(), stream_io::Sink::Local(sink));
+        }
+        let result = f(io, self.ctx.clone()).await;
+        // Entries the function never read are dropped: close the queues so producers go on.
+        for (stream, queue) in &inputs {
+            queue.close();
+            self.counters().bump(stream, self.me, |c| c.done = c.taken);
+        }
+        if let Err(e) = result {
+            self.dead.borrow_mut().push(partition_letter(&self.processor.name, e.0, 1));
+        }
         self.finish().await
     }
 
@@ -339,6 +494,17 @@ impl Job {
             self.sink.send(stream, Message::End).await;
         }
         Ok(())
+    }
+}
+
+/// The dead letter of a processor that failed as a whole (a `wait` or stream processor).
+fn partition_letter(processor: &ProcessorName, error: String, deliveries: u32) -> DeadLetter {
+    DeadLetter {
+        processor: processor.clone(),
+        stream: StreamName::from(""),
+        payload: Vec::new(),
+        error,
+        deliveries,
     }
 }
 

@@ -87,6 +87,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
+mod bound;
 mod error;
 mod flow;
 mod inproc;
@@ -97,8 +98,10 @@ pub mod protocol;
 mod render;
 pub mod resp;
 mod run;
+mod stream_io;
 mod worker;
 
+pub use bound::FlowIo;
 pub use error::RunError;
 pub use flow::{Flow, FlowBuilder, FlowError, ProcIndex, Producer, StreamInfo};
 /// The dynamic payload type shared with `flowloop-graph`: any processor can read and emit it.
@@ -108,4 +111,5 @@ pub use io::{DeadLetter, FlowInputs, RunOutputs};
 pub use names::{ProcessorName, StreamName};
 pub use processor::{Context, Inputs, Item, Outputs, ProcessError, Processor, Provided};
 pub use run::{OutputReader, RedisRun, RunSettings, StreamStats};
+pub use stream_io::{InputStream, OutputStream, StreamIo};
 pub use worker::{ShutdownSignal, Worker, WorkerOptions, WorkerReport};

@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::names::{ProcessorName, StreamName};
+use crate::stream_io::StreamIo;
 
 /// An error from a processor's handler. The entry is retried; after the flow's delivery limit
 /// it goes to the dead-letter stream with this message.
@@ -213,6 +214,7 @@ impl Context {
 type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 pub(crate) type EachFn = Rc<dyn Fn(Item, Context) -> LocalFuture<Result<Outputs, ProcessError>>>;
 pub(crate) type PartitionFn = Rc<dyn Fn(Inputs, Context) -> LocalFuture<Result<Outputs, ProcessError>>>;
+pub(crate) type StreamFn = Rc<dyn Fn(StreamIo, Context) -> LocalFuture<Result<(), ProcessError>>>;
 
 /// How a processor consumes its inputs.
 #[derive(Clone)]
@@ -221,6 +223,9 @@ pub(crate) enum Handler {
     Each(EachFn),
     /// Once, when every input is complete (a partition); one worker runs it.
     Wait(PartitionFn),
+    /// Once, as a plain async fn iterating its inputs and emitting outputs; one worker runs
+    /// it at a time (a new owner replays it from the start after a crash).
+    Stream(StreamFn),
 }
 
 /// A named processor: input streams, output streams, needed context types, and a handler.
@@ -288,6 +293,18 @@ impl Processor {
         matches!(self.handler, Some(Handler::Wait(_)))
     }
 
+    /// True for a processor written as a plain async fn over its streams
+    /// ([`Processor::stream`] or [`Processor::flow`]).
+    pub fn is_stream(&self) -> bool {
+        matches!(self.handler, Some(Handler::Stream(_)))
+    }
+
+    /// True when the processor consumes its inputs entry by entry through consumer groups
+    /// (acknowledging each), so its inputs can be bounded and trimmed.
+    pub(crate) fn acks_entries(&self) -> bool {
+        matches!(self.handler, Some(Handler::Each(_)))
+    }
+
     /// Adds an input stream.
     pub fn reads(mut self, stream: &str) -> Processor {
         self.inputs.push(stream.into());
@@ -325,6 +342,40 @@ impl Processor {
         Fut: Future<Output = Result<Outputs, ProcessError>> + 'static,
     {
         self.handler = Some(Handler::Wait(Rc::new(move |inputs, ctx| Box::pin(f(inputs, ctx)))));
+        self
+    }
+
+    /// A processor written as a plain async fn over its streams: it takes its declared inputs
+    /// and outputs from the [`StreamIo`], iterates the inputs and emits on the outputs, and
+    /// returns when it is done (its outputs are then ended).
+    ///
+    /// It runs once per run. On Redis one worker at a time runs it, holding a lock renewed
+    /// with its lease; when that worker dies another one runs it again from the start and
+    /// the outputs it already wrote are skipped (by sequence number), so outputs are
+    /// exactly-once as long as the function is deterministic. An error ends its outputs and
+    /// goes to the dead-letter stream (it is not retried: what it emitted stays emitted).
+    ///
+    /// ```
+    /// use flowloop_redis::{Processor, ProcessError};
+    ///
+    /// let sums = Processor::new("running_sum").reads("numbers").writes("sums").stream(|mut io, _ctx| async move {
+    ///     let mut numbers = io.input("numbers")?;
+    ///     let mut sums = io.output("sums")?;
+    ///     let mut total = 0i64;
+    ///     while let Some(item) = numbers.next().await? {
+    ///         total += item.decode::<i64>()?;
+    ///         sums.emit(&total).await?;
+    ///     }
+    ///     Ok::<(), ProcessError>(())
+    /// });
+    /// assert!(sums.is_stream());
+    /// ```
+    pub fn stream<F, Fut>(mut self, f: F) -> Processor
+    where
+        F: Fn(StreamIo, Context) -> Fut + 'static,
+        Fut: Future<Output = Result<(), ProcessError>> + 'static,
+    {
+        self.handler = Some(Handler::Stream(Rc::new(move |io, ctx| Box::pin(f(io, ctx)))));
         self
     }
 

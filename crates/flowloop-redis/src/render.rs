@@ -7,16 +7,16 @@ use crate::flow::{Flow, Producer};
 
 impl Flow {
     /// The flow as a Mermaid `flowchart LR`. Processor `p` is node `p_p`; a flow input or
-    /// output stream `s` is node `s_s`; `wait` processors are drawn as hexagons.
+    /// output stream `s` is node `s_s`; `wait` processors are drawn as hexagons, stream processors are labelled `(stream)`.
     pub fn to_mermaid(&self) -> String {
         let mut out = String::from("flowchart LR\n");
         for p in self.processors() {
             let id = node_id("p", p.name().as_str());
             let shape = if p.is_wait() { ("{{", "}}") } else { ("[", "]") };
-            let label = if p.is_wait() {
-                format!("{} (wait)", p.name())
-            } else {
-                p.name().to_string()
+            let label = match (p.is_wait(), p.is_stream()) {
+                (true, _) => format!("{} (wait)", p.name()),
+                (_, true) => format!("{} (stream)", p.name()),
+                _ => p.name().to_string(),
             };
             let _ = writeln!(out, "    {id}{}\"{}\"{}", shape.0, escape(&label), shape.1);
         }

@@ -143,7 +143,7 @@ impl RedisRun {
                 .consumers
                 .iter()
                 .map(|c| self.flow.processor(*c))
-                .filter(|p| !p.is_wait())
+                .filter(|p| p.acks_entries())
                 .map(|p| p.name().as_str())
                 .collect();
             hset = hset.arg(format!("groups:{name}")).arg(groups.join(","));

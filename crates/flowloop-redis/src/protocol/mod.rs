@@ -9,7 +9,7 @@
 //! | `fl:{R}:s:<stream>` | stream | entries `d=<json>`; the end-of-stream marker is `eos=<producer>` |
 //! | `fl:{R}:dlq` | stream | dead letters: processor, stream, id, error, deliveries, d |
 //! | `fl:{R}:lease:<consumer>` | string with TTL | a live worker's (or producer's) lease |
-//! | `fl:{R}:plock:<processor>` | string with TTL | the lock of a `wait` processor's partition |
+//! | `fl:{R}:plock:<processor>` | string with TTL | the lock of a `wait` or stream processor |
 //! | `flowloop:runs` | stream | one entry per started run (`run`, `flow`), for workers to find |
 //!
 //! One consumer group per consuming processor on each of its input streams (the group is the
@@ -23,9 +23,19 @@
 //!   pending it is acked, and when all inputs ended the processor's outputs get their markers.
 //! - `fail`: a handler error; re-claim (counting the delivery) or, after the limit, move the
 //!   entry to the dead-letter stream.
-//! - `reclaim`: take over the pending entries of consumers whose lease key expired.
+//! - `reclaim`: take over the pending entries of consumers whose lease key expired; an entry
+//!   already delivered `max_deliveries` times (its workers kept dying: a crash poison) goes
+//!   to the dead-letter stream instead.
 //! - `renew`: refresh a worker's lease and partition locks.
-//! - `partition`: the fenced commit of a `wait` processor.
+//! - `partition`: the fenced commit of a `wait` or stream processor — its outputs or its dead
+//!   letter, and its end markers, in one script with the check that it still holds the lock.
+//! - `emit`: a stream processor's outputs as it produces them: checks the lock, then appends
+//!   like `push` (bounded, de-duplicated by sequence number, so a new owner replaying the
+//!   processor from the start after a crash adds nothing twice).
+//!
+//! `wait` and stream processors have no consumer group: they hold the lock
+//! `fl:{R}:plock:<processor>` (renewed with the lease) and read their inputs whole, so their
+//! inputs are never bounded or trimmed.
 //!
 //! A run is complete when every processor is `done` (which implies every end marker was
 //! acknowledged after everything before it: pending and lag are zero). Then every key of the
@@ -60,8 +70,10 @@ pub const FAIL: Script = script!("fail");
 pub const RECLAIM: Script = script!("reclaim");
 /// Lease renewal.
 pub const RENEW: Script = script!("renew");
-/// Fenced commit of a partition.
+/// Fenced commit of a partition or a stream processor (outputs or dead letter, end markers).
 pub const PARTITION: Script = script!("partition");
+/// Fenced, de-duplicated append of a stream processor's outputs.
+pub const EMIT: Script = script!("emit");
 
 /// The stream where runs are announced to workers.
 pub const RUNS: &str = "flowloop:runs";

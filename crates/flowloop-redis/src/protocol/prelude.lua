@@ -70,3 +70,34 @@ local function owner_of(key, group, id)
   if p[1] then return p[1][2], p[1][4] end
   return nil, 0
 end
+
+-- Bounded, de-duplicated append of a producer's payloads ARGV[first..] to stream `key` (flow
+-- stream `name`), the first with sequence number `seq0`. Returns how many payloads are now in
+-- the stream (a prefix); fewer than given when the stream is at its cap (the caller waits and
+-- sends the rest again). Payloads whose sequence number was already appended are skipped, so
+-- a retry after a lost reply (or a replay after a crash) adds nothing twice.
+local function append(key, name, seq0, first)
+  if redis.call('HEXISTS', meta, 'eos:' .. name) == 1 then
+    return redis.error_reply('ENDED stream ' .. name .. ' was already ended; start a new run')
+  end
+  local cap = cap_of(name)
+  local last = tonumber(redis.call('HGET', meta, 'seq:' .. name) or '0')
+  local room = cap - backlog(name)
+  local done, added = 0, 0
+  for i = first, #ARGV do
+    local seq = seq0 + i - first
+    if seq > last then
+      -- Only the next sequence number may be appended, so pipelined calls never leave a gap.
+      if seq > last + 1 or (cap > 0 and room <= 0) then break end
+      redis.call('XADD', key, '*', 'd', ARGV[i])
+      added, last, room = added + 1, seq, room - 1
+    end
+    done = done + 1
+  end
+  if added > 0 then
+    redis.call('HINCRBY', meta, 'added:' .. name, added)
+    redis.call('HSET', meta, 'seq:' .. name, last)
+  end
+  if cap > 0 and redis.call('XLEN', key) >= cap then trim(key, name) end
+  return done
+end

@@ -142,12 +142,18 @@ impl Consumer {
     async fn reclaim(&mut self) -> Result<Vec<(usize, Entry)>, RunError> {
         let mut out = Vec::new();
         for (i, input) in self.inputs.iter().enumerate() {
-            let keys = vec![self.ctx.keys.meta(), self.ctx.keys.stream(input.as_str())];
+            let keys = vec![
+                self.ctx.keys.meta(),
+                self.ctx.keys.stream(input.as_str()),
+                self.ctx.keys.dlq(),
+            ];
             let args = vec![
                 self.group().as_bytes().to_vec(),
                 self.ctx.me.as_bytes().to_vec(),
                 self.ctx.keys.lease_prefix().into_bytes(),
                 b"1000".to_vec(),
+                self.ctx.flow.max_deliveries().to_string().into_bytes(),
+                input.as_str().as_bytes().to_vec(),
             ];
             for raw in self.client.eval(&protocol::RECLAIM, &keys, &args).await?.into_items() {
                 let deliveries = raw.items().get(2).and_then(Reply::as_int).unwrap_or(1) as u32;

@@ -3,6 +3,9 @@
 mod consume;
 mod partition;
 mod shared;
+mod streaming;
+
+pub(crate) use streaming::{RedisInput, RedisOutput};
 
 use std::cell::Cell;
 use std::collections::HashSet;

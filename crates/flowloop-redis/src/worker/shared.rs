@@ -77,6 +77,7 @@ impl RunContext {
                 match p.handler.clone() {
                     Some(Handler::Each(f)) => super::consume::Consumer::new(me, &p, f).run().await,
                     Some(Handler::Wait(f)) => super::partition::serve(me, &p, f).await,
+                    Some(Handler::Stream(f)) => super::streaming::serve(me, &p, f).await,
                     None => Ok(()),
                 }
             };
@@ -131,7 +132,7 @@ impl RunContext {
     /// this worker's consumers that have nothing pending.
     async fn leave(&self, client: &mut Client) {
         let _ = client.call(&Cmd::new("DEL").arg(self.keys.lease(&self.me))).await;
-        for p in self.flow.processors().iter().filter(|p| !p.is_wait()) {
+        for p in self.flow.processors().iter().filter(|p| p.acks_entries()) {
             for input in p.inputs() {
                 let key = self.keys.stream(input.as_str());
                 let cmd = Cmd::new("XPENDING")
