@@ -85,7 +85,10 @@ async fn pump_in<T: DeserializeOwned + Clone>(
     Ok(count)
 }
 
-async fn pump_out<T: Serialize + Clone>(mut chunks: Stream<T>, sink: Option<OutputStream>) -> Result<u64, ProcessError> {
+async fn pump_out<T: Serialize + Clone>(
+    mut chunks: Stream<T>,
+    sink: Option<OutputStream>,
+) -> Result<u64, ProcessError> {
     let Some(mut sink) = sink else {
         return Ok(0);
     };
@@ -152,9 +155,11 @@ async fn run_bound(
     let processor = ctx.processor().clone();
     let mut b = FlowBuilder::new();
     build(&mut b, &mut FlowIo { io })?;
-    let mut flow = b
-        .build()
-        .map_err(|e| ProcessError(format!("processor `{processor}`: its flowloop flow does not build: {e}")))?;
+    let mut flow = b.build().map_err(|e| {
+        ProcessError(format!(
+            "processor `{processor}`: its flowloop flow does not build: {e}"
+        ))
+    })?;
     flow.run(RunOptions::new().context(ctx))
         .await
         .map_err(|e| ProcessError(format!("processor `{processor}`: its flowloop flow failed: {e}")))?;

@@ -60,7 +60,9 @@ pub enum FlowError {
         processor: ProcessorName,
     },
     /// A processor has no handler.
-    #[error("flow `{flow}`: processor `{processor}` has no handler; call .each(..), .wait(..), .stream(..) or .flow(..)")]
+    #[error(
+        "flow `{flow}`: processor `{processor}` has no handler; call .each(..), .wait(..), .stream(..) or .flow(..)"
+    )]
     NoHandler {
         /// The flow.
         flow: String,

@@ -476,7 +476,9 @@ impl Job {
             self.counters().bump(stream, self.me, |c| c.done = c.taken);
         }
         if let Err(e) = result {
-            self.dead.borrow_mut().push(partition_letter(&self.processor.name, e.0, 1));
+            self.dead
+                .borrow_mut()
+                .push(partition_letter(&self.processor.name, e.0, 1));
         }
         self.finish().await
     }

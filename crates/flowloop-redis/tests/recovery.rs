@@ -7,9 +7,61 @@ use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::time::{Duration, Instant};
 
-use common::{Children, RedisServer, worker};
+use common::{Children, RedisServer, settings, wait_exit, worker};
 use flowloop_redis::resp::{Client, Cmd};
-use flowloop_redis::{RedisRun, RunError, RunSettings};
+use flowloop_redis::{FlowInputs, RedisRun, RunError, RunSettings};
+
+/// `n` worker processes with ids `w0`, `w1`, ... and `args`.
+fn workers(server: &RedisServer, n: usize, args: &[&str]) -> Children {
+    let mut children = Children::default();
+    for i in 0..n {
+        let id = format!("w{i}");
+        let mut all = vec!["--id", id.as_str()];
+        all.extend_from_slice(args);
+        children.0.push(worker(&server.url(), &all));
+    }
+    children
+}
+
+#[test]
+fn a_crash_poison_goes_to_the_dead_letter_stream_after_max_deliveries() {
+    let Some(server) = RedisServer::start("crash_poison") else {
+        return;
+    };
+    // Each delivery of 7 kills its worker: w_a dies, w_b reclaims it and dies, the third
+    // worker finds it delivered max_deliveries (2) times and buries it instead of dying too.
+    let mut children = workers(&server, 3, &["--runs", "1", "--batch", "1", "--lease-ms", "400"]);
+    let config = server.config();
+    let outputs = flowloop::run(async move {
+        let mut run = RedisRun::start(config, &flows::crash(), settings("crash")).await?;
+        let values: Vec<i64> = (0..20).collect();
+        run.feed_all(&FlowInputs::new().feed("in", &values).expect("serialize"))
+            .await?;
+        run.wait(Some(Duration::from_secs(60))).await?;
+        run.collect().await
+    })
+    .expect("loop runs")
+    .expect("the run completes with the survivor");
+    let mut out: Vec<i64> = outputs.get("out").expect("out");
+    out.sort_unstable();
+    assert_eq!(out, (0..20).filter(|n| *n != 7).collect::<Vec<_>>());
+    let dead = outputs.dead_letters();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!((dead[0].payload.as_slice(), dead[0].deliveries), (&b"7"[..], 2));
+    assert_eq!((dead[0].processor.as_str(), dead[0].stream.as_str()), ("check", "in"));
+    assert!(dead[0].error.contains("never finished"), "{}", dead[0].error);
+    let statuses: Vec<bool> = children
+        .0
+        .iter_mut()
+        .enumerate()
+        .map(|(i, c)| wait_exit(c, &format!("worker {i}"), Duration::from_secs(20)).success())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|ok| !**ok).count(),
+        2,
+        "two workers died: {statuses:?}"
+    );
+}
 
 #[test]
 fn a_producer_killed_before_end_of_stream_is_reported() {
@@ -49,15 +101,11 @@ fn a_producer_killed_before_end_of_stream_is_reported() {
     .to_string();
     assert!(message.contains("stream `in`"), "{message}");
     // The run is marked failed, so its worker leaves instead of waiting forever.
-    let w = &mut children.0[1];
-    let start = Instant::now();
-    while w.try_wait().expect("try_wait").is_none() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "the worker did not leave the failed run"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_exit(
+        &mut children.0[1],
+        "the worker of the failed run",
+        Duration::from_secs(20),
+    );
 }
 
 #[test]
@@ -67,25 +115,14 @@ fn workers_reconnect_after_a_redis_restart_and_lose_nothing() {
     let Some(mut server) = RedisServer::start_with(test, &aof) else {
         return;
     };
-    let mut children = Children::default();
-    for i in 0..2 {
-        let id = format!("w{i}");
-        children.0.push(worker(
-            &server.url(),
-            &["--id", &id, "--runs", "1", "--batch", "8", "--delay-ms", "2"],
-        ));
-    }
+    let mut children = workers(&server, 2, &["--runs", "1", "--batch", "8", "--delay-ms", "2"]);
     const N: u64 = 300;
     let config = server.config();
     let (restart_tx, restart_rx) = std::sync::mpsc::channel::<()>();
     let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
     let driver = std::thread::spawn(move || {
         flowloop::run(async move {
-            let settings = RunSettings {
-                run_id: Some("restart".into()),
-                ..RunSettings::default()
-            };
-            let mut run = RedisRun::start(config.clone(), &flows::echo(64), settings)
+            let mut run = RedisRun::start(config.clone(), &flows::echo(64), settings("restart"))
                 .await
                 .expect("start");
             let out = run.keys().stream("out");
@@ -137,15 +174,8 @@ fn workers_reconnect_after_a_redis_restart_and_lose_nothing() {
     assert_eq!(distinct, (0..N).collect::<BTreeSet<_>>());
     assert_eq!(dead, 0);
     for (i, w) in children.0.iter_mut().enumerate() {
-        let start = Instant::now();
-        while w.try_wait().expect("try_wait").is_none() {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "worker {i} did not finish after the restart"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        assert!(w.wait().expect("exit status").success(), "worker {i} failed");
+        let status = wait_exit(w, &format!("worker {i} (after the restart)"), Duration::from_secs(20));
+        assert!(status.success(), "worker {i} failed: {status}");
     }
 }
 
@@ -154,23 +184,12 @@ fn sigterm_makes_a_worker_finish_its_batch_ack_and_leave() {
     let Some(server) = RedisServer::start("sigterm") else {
         return;
     };
-    let mut children = Children::default();
-    for i in 0..2 {
-        let id = format!("w{i}");
-        children.0.push(worker(
-            &server.url(),
-            &["--id", &id, "--runs", "1", "--batch", "8", "--delay-ms", "3"],
-        ));
-    }
+    let mut children = workers(&server, 2, &["--runs", "1", "--batch", "8", "--delay-ms", "3"]);
     const N: u64 = 200;
     let config = server.config();
     let mut terminated = children.0.remove(0);
     let (values, status, leftovers) = flowloop::run(async move {
-        let settings = RunSettings {
-            run_id: Some("term".into()),
-            ..RunSettings::default()
-        };
-        let mut run = RedisRun::start(config.clone(), &flows::echo(64), settings)
+        let mut run = RedisRun::start(config.clone(), &flows::echo(64), settings("term"))
             .await
             .expect("start");
         let keys = run.keys().clone();
@@ -194,17 +213,7 @@ fn sigterm_makes_a_worker_finish_its_batch_ack_and_leave() {
             flowloop::sleep(Duration::from_millis(1)).await;
         }
         common::signal(terminated.id(), "TERM");
-        let start = Instant::now();
-        let status = loop {
-            if let Some(status) = terminated.try_wait().expect("try_wait") {
-                break status;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "w0 did not leave after SIGTERM"
-            );
-            flowloop::sleep(Duration::from_millis(5)).await;
-        };
+        let status = wait_exit(&mut terminated, "w0 (after SIGTERM)", Duration::from_secs(20));
         // Left cleanly: nothing pending under its name, its lease given up, its consumer gone.
         let pending = probe.call(&pending_w0).await.expect("XPENDING").items().len();
         let lease = probe

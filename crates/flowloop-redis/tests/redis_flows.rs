@@ -7,7 +7,7 @@ mod flows;
 use std::time::Duration;
 
 use common::RedisServer;
-use flowloop_redis::resp::{Client, Cmd};
+use flowloop_redis::resp::{Client, Cmd, Config};
 use flowloop_redis::{
     Flow, FlowInputs, InProcess, Provided, RedisRun, RunOutputs, RunSettings, ShutdownSignal, Worker, WorkerOptions,
 };
@@ -17,31 +17,8 @@ fn provided() -> Provided {
 }
 
 /// Runs `flow` on Redis with `workers` workers on the current loop.
-async fn run_on_redis(
-    config: flowloop_redis::resp::Config,
-    flow: &Flow,
-    workers: usize,
-    inputs: FlowInputs,
-) -> RunOutputs {
-    let stop = ShutdownSignal::new();
-    let mut handles = Vec::new();
-    for i in 0..workers {
-        let mut options = WorkerOptions::new(config.clone());
-        options.id = Some(format!("w{i}"));
-        options.block = Duration::from_millis(20);
-        let worker = Worker::new(options).host(flow).provide(provided());
-        handles.push(flowloop::spawn(worker.run(stop.clone())).await);
-    }
-    let mut run = RedisRun::start(config, flow, RunSettings::default())
-        .await
-        .expect("run starts");
-    run.feed_all(&inputs).await.expect("inputs are fed");
-    let outputs = run.collect().await.expect("run completes");
-    stop.trigger();
-    for h in handles {
-        h.join().await.expect("worker task ends").expect("worker succeeds");
-    }
-    outputs
+async fn run_on_redis(config: Config, flow: &Flow, workers: usize, inputs: FlowInputs) -> RunOutputs {
+    common::run_on_redis(config, flow, workers, inputs, provided()).await
 }
 
 fn lines() -> Vec<String> {

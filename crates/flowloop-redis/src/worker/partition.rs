@@ -15,8 +15,7 @@ use crate::run::read_all;
 pub(crate) async fn serve(ctx: RunContext, p: &Processor, f: PartitionFn) -> Result<(), RunError> {
     let shared = ctx.clone();
     let job = |mut client: Client| async move { run_once(&shared, &mut client, p, &f).await };
-    with_lock(&ctx, p, Start::WhenInputsEnded, job)
-    .await
+    with_lock(&ctx, p, Start::WhenInputsEnded, job).await
 }
 
 /// When a processor that runs once may take its lock.
@@ -126,7 +125,12 @@ async fn handle(ctx: &RunContext, p: &Processor, f: &PartitionFn, inputs: Inputs
 
 /// The fenced commit (the `partition` script): outputs or the dead letter, end markers and
 /// the `done` flag, only while this worker holds the processor's lock.
-pub(crate) async fn commit(ctx: &RunContext, client: &mut Client, p: &Processor, ending: Ending) -> Result<(), RunError> {
+pub(crate) async fn commit(
+    ctx: &RunContext,
+    client: &mut Client,
+    p: &Processor,
+    ending: Ending,
+) -> Result<(), RunError> {
     let mut keys = vec![ctx.keys.meta(), ctx.keys.plock(p.name().as_str()), ctx.keys.dlq()];
     keys.extend(p.outputs().iter().map(|o| ctx.keys.stream(o.as_str())));
     let (error, deliveries, out) = match ending {

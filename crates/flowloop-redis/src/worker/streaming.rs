@@ -35,8 +35,7 @@ const QUEUED: usize = 4096;
 pub(crate) async fn serve(ctx: RunContext, p: &Processor, f: StreamFn) -> Result<(), RunError> {
     let shared = ctx.clone();
     let job = |mut client: Client| async move { run_once(&shared, &mut client, p, &f).await };
-    partition::with_lock(&ctx, p, Start::AtOnce, job)
-    .await
+    partition::with_lock(&ctx, p, Start::AtOnce, job).await
 }
 
 /// Why the flusher stopped before the function finished.
@@ -123,7 +122,9 @@ impl RedisInput {
                 return Ok(entry);
             }
             if self.ctx.leaving() {
-                return Err(ProcessError::new("the worker is leaving the run; the next owner replays it"));
+                return Err(ProcessError::new(
+                    "the worker is leaving the run; the next owner replays it",
+                ));
             }
             self.fill().await?;
         }
@@ -132,7 +133,12 @@ impl RedisInput {
     async fn fill(&mut self) -> Result<(), ProcessError> {
         let block = self.ctx.options.block.as_millis().max(1) as i64;
         let cmd = Cmd::new("XREAD").arg("COUNT").int(self.ctx.options.batch as i64);
-        let cmd = cmd.arg("BLOCK").int(block).arg("STREAMS").arg(&self.key).arg(&self.last);
+        let cmd = cmd
+            .arg("BLOCK")
+            .int(block)
+            .arg("STREAMS")
+            .arg(&self.key)
+            .arg(&self.last);
         let reply = self.client.call_retrying(&cmd).await;
         let reply = reply
             .and_then(|r| r.check("XREAD"))
@@ -165,7 +171,9 @@ impl RedisOutput {
             return Ok(());
         }
         let why = self.stopped.borrow().clone();
-        Err(ProcessError(why.unwrap_or_else(|| "the stream processor already returned".to_string())))
+        Err(ProcessError(
+            why.unwrap_or_else(|| "the stream processor already returned".to_string()),
+        ))
     }
 }
 
@@ -208,7 +216,9 @@ impl Flusher {
             }
             if let Err(stop) = self.write(per_output).await {
                 let why = match &stop {
-                    Stop::Fenced => "another worker took this stream processor over (this one stalled past its lease)".to_string(),
+                    Stop::Fenced => {
+                        "another worker took this stream processor over (this one stalled past its lease)".to_string()
+                    }
                     Stop::Failed(e) => e.to_string(),
                 };
                 *self.stopped.borrow_mut() = Some(why);

@@ -7,6 +7,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use flowloop_redis::resp::Config;
+use flowloop_redis::{
+    Flow, FlowInputs, Provided, RedisRun, RunOutputs, RunSettings, ShutdownSignal, Worker, WorkerOptions,
+};
 
 /// A redis-server child process.
 pub struct RedisServer {
@@ -181,4 +184,54 @@ pub fn worker(url: &str, args: &[&str]) -> Child {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("the worker binary starts")
+}
+
+/// Waits (at most `limit`) for `child` to exit; panics naming `what` when it does not.
+pub fn wait_exit(child: &mut Child, what: &str, limit: Duration) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        assert!(start.elapsed() < limit, "{what} did not exit within {limit:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Run settings with a fixed run id.
+pub fn settings(run: &str) -> RunSettings {
+    RunSettings {
+        run_id: Some(run.to_string()),
+        ..RunSettings::default()
+    }
+}
+
+/// Runs `flow` on Redis with `workers` workers (ids `w0`, `w1`, ...) on the current loop,
+/// feeding `inputs` and collecting every output.
+pub async fn run_on_redis(
+    config: Config,
+    flow: &Flow,
+    workers: usize,
+    inputs: FlowInputs,
+    provided: Provided,
+) -> RunOutputs {
+    let stop = ShutdownSignal::new();
+    let mut handles = Vec::new();
+    for i in 0..workers {
+        let mut options = WorkerOptions::new(config.clone());
+        options.id = Some(format!("w{i}"));
+        options.block = Duration::from_millis(20);
+        let worker = Worker::new(options).host(flow).provide(provided.clone());
+        handles.push(flowloop::spawn(worker.run(stop.clone())).await);
+    }
+    let mut run = RedisRun::start(config, flow, RunSettings::default())
+        .await
+        .expect("run starts");
+    run.feed_all(&inputs).await.expect("inputs are fed");
+    let outputs = run.collect().await.expect("run completes");
+    stop.trigger();
+    for h in handles {
+        h.join().await.expect("worker task ends").expect("worker succeeds");
+    }
+    outputs
 }
