@@ -236,3 +236,82 @@ fn in_process_reports_an_undeclared_output_and_dead_letters() {
     let decode = out.get::<String>("y").unwrap_err();
     assert!(matches!(decode, RunError::Decode { .. }), "{decode:?}");
 }
+
+/// Reads `executor.stats()` until `ready` holds for the stats of `stream` (at most 2,000 yields).
+async fn stats_when(
+    executor: &InProcess,
+    stream: &str,
+    ready: impl Fn(&flowloop_redis::StreamStats) -> bool,
+) -> flowloop_redis::StreamStats {
+    for _ in 0..2000 {
+        let stats = executor.stats();
+        if let Some(s) = stats.iter().find(|s| s.stream.as_str() == stream && ready(s)) {
+            return s.clone();
+        }
+        flowloop::yield_now().await;
+    }
+    panic!("stats of `{stream}` never matched: {:?}", executor.stats());
+}
+
+#[test]
+fn in_process_stats_show_lag_and_pending_while_running() {
+    use flowloop::sync::Event;
+    use std::rc::Rc;
+    struct Gate(Event);
+    let gated = Processor::new("gated")
+        .reads("in")
+        .writes("out")
+        .needs::<Gate>()
+        .each(|item, ctx| async move {
+            ctx.get::<Gate>()?.0.wait().await;
+            let mut out = Outputs::new();
+            out.emit("out", &item.decode::<i64>()?)?;
+            Ok(out)
+        });
+    let sum = Processor::new("sum")
+        .reads("out")
+        .writes("total")
+        .stream(|mut io, _ctx| async move {
+            let (mut input, mut total) = (io.input("out")?, io.output("total")?);
+            let mut sum = 0i64;
+            while let Some(item) = input.next().await? {
+                sum += item.decode::<i64>()?;
+            }
+            total.emit(&sum).await
+        });
+    let flow = FlowBuilder::new("gated")
+        .input("in")
+        .processor(gated)
+        .processor(sum)
+        .output("total")
+        .build()
+        .expect("valid");
+    let gate = Rc::new(Gate(Event::new()));
+    let executor = InProcess::new(&flow).provide(Provided::new().with(Gate(gate.0.clone())));
+    assert!(executor.stats().is_empty(), "no run yet: {:?}", executor.stats());
+    let watcher = executor.clone();
+    let total = flowloop::run(async move {
+        let inputs = FlowInputs::new().feed("in", &[1i64, 2, 3, 4, 5]).expect("serialize");
+        let run = flowloop::spawn(async move { executor.run(inputs).await }).await;
+        // The first entry is in the handler, four wait behind it.
+        let held = stats_when(&watcher, "in", |s| s.pending == 1).await;
+        assert_eq!((held.group.as_str(), held.lag, held.length), ("gated", Some(4), 5));
+        let downstream = watcher
+            .stats()
+            .into_iter()
+            .find(|s| s.stream.as_str() == "out")
+            .expect("out");
+        assert_eq!(
+            (downstream.group.as_str(), downstream.lag, downstream.pending),
+            ("sum", Some(0), 0)
+        );
+        gate.0.set();
+        let outputs = run.join().await.expect("run task").expect("run");
+        for s in watcher.stats() {
+            assert_eq!((s.lag, s.pending, s.length), (Some(0), 0, 0), "{s:?}");
+        }
+        outputs.get::<i64>("total").expect("total")
+    })
+    .expect("loop runs");
+    assert_eq!(total, [15]);
+}
