@@ -2,10 +2,12 @@
 //! reconnects, scripts, bad input.
 
 mod common;
+mod flows;
 
 use std::time::Duration;
 
 use common::RedisServer;
+use common::proxy::HelloRefusingProxy;
 use flowloop_redis::resp::{Client, Cmd, Config, Connection, Protocol, Reply, RespError, Script};
 
 #[test]
@@ -171,4 +173,67 @@ fn reconnecting_gives_up_after_the_deadline() {
         "{err:?}"
     );
     assert!(err.to_string().contains(&port.to_string()), "{err}");
+}
+
+#[test]
+fn a_server_refusing_hello_is_spoken_to_in_resp2_with_auth() {
+    let Some(server) = RedisServer::start_with(
+        "resp2_fallback",
+        &["--save", "", "--appendonly", "no", "--requirepass", "s3cret"],
+    ) else {
+        return;
+    };
+    let proxy = HelloRefusingProxy::start(server.port);
+    let url = |auth: &str| format!("redis://{auth}@127.0.0.1:{}", proxy.port);
+    let password_only = Config::from_url(&url(":s3cret")).expect("url");
+    let with_user = Config::from_url(&url("default:s3cret")).expect("url");
+    let wrong = Config::from_url(&url(":wrong")).expect("url");
+    let hellos = flowloop::run(async move {
+        for config in [password_only, with_user] {
+            let mut conn = Connection::connect(&config)
+                .await
+                .expect("falls back to RESP2 and authenticates");
+            assert_eq!(conn.protocol(), Protocol::Resp2);
+            conn.call(&Cmd::new("HSET").arg("h").arg("k").arg("v"))
+                .await
+                .expect("HSET");
+            let pairs = conn.call(&Cmd::new("HGETALL").arg("h")).await.expect("HGETALL").pairs();
+            assert_eq!(pairs, [(Reply::Bytes(b"k".to_vec()), Reply::Bytes(b"v".to_vec()))]);
+        }
+        // The refused HELLO quotes `AUTH`; the failure must come from AUTH itself.
+        let err = Connection::connect(&wrong).await.expect_err("wrong password");
+        assert!(
+            matches!(&err, RespError::Auth { message, .. } if message.starts_with("WRONGPASS")),
+            "{err:?}"
+        );
+        proxy.hellos()
+    })
+    .expect("loop runs");
+    assert_eq!(hellos, 3, "every handshake tried HELLO 3 first");
+}
+
+#[test]
+fn a_flow_runs_on_redis_through_a_server_that_only_speaks_resp2() {
+    let Some(server) = RedisServer::start("resp2_flow") else {
+        return;
+    };
+    let proxy = HelloRefusingProxy::start(server.port);
+    let config = Config::local(proxy.port);
+    let flow = flows::word_count();
+    let lines = ["a b a", "c a b"];
+    let inputs = flowloop_redis::FlowInputs::new()
+        .feed("lines", &lines)
+        .expect("serialize");
+    let provided = flowloop_redis::Provided::new().with(flows::Delay(Duration::ZERO));
+    let outputs = flowloop::run(async move { common::run_on_redis(config, &flow, 2, inputs, provided).await })
+        .expect("loop runs");
+    let counts: Vec<(String, u64)> = outputs.get("counts").expect("counts");
+    assert_eq!(
+        counts,
+        [("a".to_string(), 3), ("b".to_string(), 2), ("c".to_string(), 1)]
+    );
+    assert!(
+        proxy.hellos() >= 4,
+        "workers and the run all connected through the proxy"
+    );
 }

@@ -202,7 +202,13 @@ impl Connection {
     }
 }
 
+/// True when a `HELLO` error refuses the credentials (rather than `HELLO` itself: a Redis
+/// before 6 answers "unknown command `HELLO`, with args beginning with: `3`, `AUTH`, ...",
+/// which quotes `AUTH` but is a reason to fall back, not an authentication failure).
 fn is_auth_error(message: &str) -> bool {
+    if message.contains("unknown command") || message.starts_with("NOPROTO") {
+        return false;
+    }
     message.starts_with("WRONGPASS") || message.starts_with("NOAUTH") || message.contains("AUTH")
 }
 

@@ -1,6 +1,8 @@
 //! A real redis-server per test, on a free port, killed on drop.
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
