@@ -58,15 +58,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let workers: usize = arg("--workers").and_then(|w| w.parse().ok()).unwrap_or(4);
     let items: u64 = arg("--items").and_then(|w| w.parse().ok()).unwrap_or(100_000);
     let config = Config::from_url(&url)?;
+    let cpu0 = flowloop::run(server_cpu_us(config.clone()))??;
     let ceiling = flowloop::run(ceiling_ns(config.clone(), items))??;
+    let cpu1 = flowloop::run(server_cpu_us(config.clone()))??;
     let exe = std::env::current_exe()?;
     let mut children: Vec<Child> = (0..workers)
         .map(|_| Command::new(&exe).args(["--worker", &url]).spawn())
         .collect::<Result<_, _>>()?;
-    let (per_item, mut latencies) = flowloop::run(pipeline(config, items))??;
+    let (per_item, mut latencies) = flowloop::run(pipeline(config.clone(), items))??;
     for c in &mut children {
         c.wait()?;
     }
+    let cpu2 = flowloop::run(server_cpu_us(config.clone()))??;
+    let (cpu_ceiling, cpu_flow) = ((cpu1 - cpu0) / items as f64, (cpu2 - cpu1) / items as f64);
     latencies.sort_unstable();
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)] as f64 / 1e6;
     println!(
@@ -75,7 +79,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         pct(0.50),
         pct(0.99)
     );
+    // Server CPU time per item (user + sys, not wall clock, so other load on the machine
+    // hardly moves it): what the pipeline costs Redis beside one pipelined XADD.
+    println!(
+        "redis_pipeline_{workers}w_server_cpu flowloop_ns={:.0} ceiling_ns={:.0} ratio={:.2}",
+        cpu_flow * 1e3,
+        cpu_ceiling * 1e3,
+        cpu_flow / cpu_ceiling
+    );
     Ok(())
+}
+
+/// The server's CPU time so far (user + sys), in microseconds, from `INFO cpu`.
+async fn server_cpu_us(config: Config) -> Result<f64, Box<dyn std::error::Error>> {
+    let info = Client::new(config).call(&Cmd::new("INFO").arg("cpu")).await?;
+    let text = info.as_str().unwrap_or_default().to_string();
+    let field = |name: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0.0)
+    };
+    Ok((field("used_cpu_user:") + field("used_cpu_sys:")) * 1e6)
 }
 
 /// ns per XADD when `items` XADDs go in pipelines of 1000 on one connection.

@@ -5,13 +5,23 @@
 -- Entries no longer pending for this consumer (reclaimed by another worker) are skipped with
 -- their outputs: that is the fence. When an output stream is at its cap nothing is written.
 -- Returns {'OK', committed, fenced} or {'FULL', stream}.
+--
+-- Entries change owner only in `reclaim`, which flags the consumer it took them from
+-- (`fenced:<group>:<consumer>`). So for an unflagged consumer that still has pending entries in
+-- the batch's range every entry of the batch is its own (the fast path); otherwise one look at
+-- its pending entries in that range decides, entry by entry.
 local input, group, me, inname = KEYS[2], ARGV[1], ARGV[2], ARGV[3]
 local nout = tonumber(ARGV[6])
 local outs = {}
 for j = 1, nout do outs[j] = ARGV[6 + j] end
--- One look at this consumer's pending entries in the batch's id range decides ownership.
-local mine = {}
-for _, p in ipairs(redis.call('XPENDING', input, group, ARGV[4], ARGV[5], 100000, me)) do mine[p[1]] = true end
+local mine
+local flagged = redis.call('HEXISTS', meta, 'fenced:' .. group .. ':' .. me) == 1
+if flagged or #redis.call('XPENDING', input, group, ARGV[4], ARGV[5], 1, me) == 0 then
+  mine = {}
+  for _, p in ipairs(redis.call('XPENDING', input, group, ARGV[4], ARGV[5], 100000, me)) do mine[p[1]] = true end
+else
+  mine = setmetatable({}, { __index = function() return true end })
+end
 local first, last = 7 + nout, #ARGV
 local need, ids, fenced = {}, {}, 0
 local i = first

@@ -25,6 +25,8 @@ end
 for _, c in ipairs(summary[4]) do
   local name = c[1]
   if name ~= me and redis.call('EXISTS', prefix .. name) == 0 then
+    -- From now on `commit` checks this consumer's entries one by one (see commit.lua).
+    redis.call('HSET', meta, 'fenced:' .. group .. ':' .. name, 1)
     local counts, ids = {}, {}
     for _, p in ipairs(redis.call('XPENDING', input, group, '-', '+', tonumber(ARGV[4]), name)) do
       if p[4] >= max then
