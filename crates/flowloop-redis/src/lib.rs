@@ -62,6 +62,31 @@
 //! Payloads are JSON through serde: typed processors use their own types, dynamic ones use
 //! [`Value`] from `flowloop-graph` (see [`Item::value`]).
 //!
+//! A processor can also be a plain async fn over its streams ([`Processor::stream`]: take the
+//! [`InputStream`]s and [`OutputStream`]s from its [`StreamIo`], iterate, emit) or a flowloop
+//! flow whose stream nodes are bound to its named streams ([`Processor::flow`] with
+//! [`FlowIo`]). While a run is going, [`InProcess::stats`] (like [`RedisRun::stats`]) reads
+//! each stream's lag and pending counts per consumer.
+//!
+//! ```
+//! use flowloop_redis::{FlowBuilder, FlowInputs, InProcess, Processor};
+//!
+//! let total = Processor::new("total").reads("n").writes("sum").stream(|mut io, _ctx| async move {
+//!     let (mut n, mut sum) = (io.input("n")?, io.output("sum")?);
+//!     let mut acc = 0i64;
+//!     while let Some(item) = n.next().await? {
+//!         acc += item.decode::<i64>()?;
+//!     }
+//!     sum.emit(&acc).await
+//! });
+//! let flow = FlowBuilder::new("t").input("n").processor(total).output("sum").build().unwrap();
+//! let out = flowloop::run(async move {
+//!     InProcess::new(&flow).run(FlowInputs::new().feed("n", &[1, 2, 3]).unwrap()).await.unwrap()
+//! })
+//! .unwrap();
+//! assert_eq!(out.get::<i64>("sum").unwrap(), [6]);
+//! ```
+//!
 //! ## 3. Run it on Redis
 //!
 //! Start workers that host the flow ([`Worker`], `flowloop worker --redis URL` in the CLI),
@@ -70,8 +95,10 @@
 //! timer; a live worker reclaims the pending entries of a worker whose lease expired; every
 //! commit is one Lua script that checks the entries are still owned, writes the outputs and
 //! acknowledges. Streams are bounded (a producer waits while a consumer group has `cap`
-//! entries unacknowledged); an entry that fails `max_deliveries` times goes to the run's
-//! dead-letter stream. See [`protocol`] for the keys and scripts.
+//! entries unacknowledged); an entry that fails `max_deliveries` times (or whose workers died
+//! that many times while handling it) goes to the run's dead-letter stream. `wait` and stream
+//! processors run on one worker at a time under a leased lock. See [`protocol`] for the keys and
+//! scripts.
 //!
 //! ```no_run
 //! # use flowloop_redis::*;

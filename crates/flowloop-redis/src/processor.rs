@@ -388,19 +388,10 @@ impl Processor {
         Fut: Future<Output = Result<O, ProcessError>> + 'static,
     {
         let f = Rc::new(f);
-        let out_name = output.to_string();
-        Processor::new(name)
-            .reads(input)
-            .writes(output)
-            .each(move |item, _ctx| {
-                let (f, out_name) = (f.clone(), out_name.clone());
-                async move {
-                    let value = f(item.decode::<I>()?).await?;
-                    let mut out = Outputs::new();
-                    out.emit(&out_name, &value)?;
-                    Ok(out)
-                }
-            })
+        Processor::flat_map(name, input, output, move |value: I| {
+            let f = f.clone();
+            async move { f(value).await.map(|o| vec![o]) }
+        })
     }
 
     /// Like [`Processor::map`] with any number of outputs per input.

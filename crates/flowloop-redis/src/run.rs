@@ -447,7 +447,9 @@ impl RedisRun {
         Ok(raw.into_iter().map(|(_, fields)| dead_letter(fields)).collect())
     }
 
-    /// Lag and pending counts of every consumer group of every stream of the run.
+    /// Lag and pending counts of every consumer group of every stream of the run (the same
+    /// [`StreamStats`] as [`crate::InProcess::stats`]). `wait` and stream processors read
+    /// their inputs whole under a lock, without a consumer group, so they are not listed.
     ///
     /// # Errors
     /// Redis errors.

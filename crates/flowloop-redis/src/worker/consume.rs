@@ -15,7 +15,7 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::shared::{Backoff, Every, RunContext};
+use super::shared::{Backoff, Every, RunContext, push_outputs};
 use crate::error::RunError;
 use crate::inproc::check_outputs;
 use crate::names::{ProcessorName, StreamName};
@@ -250,16 +250,7 @@ impl Consumer {
         for (id, out) in h.entries {
             args.push(id.into_bytes());
             args.push(out.items.len().to_string().into_bytes());
-            for (stream, payload) in out.items {
-                let index = self
-                    .outputs
-                    .iter()
-                    .position(|o| *o == stream)
-                    .expect("outputs were checked")
-                    + 1;
-                args.push(index.to_string().into_bytes());
-                args.push(payload);
-            }
+            push_outputs(&self.outputs, out, &mut args);
         }
         let mut backoff = Backoff::new(Duration::from_micros(500), Duration::from_millis(20));
         loop {

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::shared::RunContext;
+use super::shared::{RunContext, push_outputs};
 use crate::error::RunError;
 use crate::inproc::check_outputs;
 use crate::processor::{Inputs, Outputs, PartitionFn, Processor};
@@ -141,16 +141,7 @@ pub(crate) async fn commit(
     args.extend([error.into_bytes(), deliveries.to_string().into_bytes()]);
     args.push(p.outputs().len().to_string().into_bytes());
     args.extend(p.outputs().iter().map(|o| o.as_str().as_bytes().to_vec()));
-    for (stream, payload) in out.items {
-        let index = p
-            .outputs()
-            .iter()
-            .position(|o| *o == stream)
-            .expect("outputs were checked")
-            + 1;
-        args.push(index.to_string().into_bytes());
-        args.push(payload);
-    }
+    push_outputs(p.outputs(), out, &mut args);
     client.eval(&protocol::PARTITION, &keys, &args).await?;
     Ok(())
 }

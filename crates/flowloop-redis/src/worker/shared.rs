@@ -196,3 +196,17 @@ impl Every {
         due
     }
 }
+
+/// Appends `(output index from 1, payload)` pairs for every value of `out` to a script's
+/// arguments (the handler's outputs were checked against `declared`).
+pub(crate) fn push_outputs(declared: &[crate::names::StreamName], out: crate::Outputs, args: &mut Vec<Vec<u8>>) {
+    for (stream, payload) in out.items {
+        let index = declared
+            .iter()
+            .position(|o| *o == stream)
+            .expect("outputs were checked against the declared ones")
+            + 1;
+        args.push(index.to_string().into_bytes());
+        args.push(payload);
+    }
+}
