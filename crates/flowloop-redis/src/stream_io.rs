@@ -18,8 +18,8 @@ use crate::worker::{RedisInput, RedisOutput};
 pub(crate) enum Source {
     /// A queue of the in-process executor.
     Local(LocalInput),
-    /// A Redis stream read from its start by one worker.
-    Redis(RedisInput),
+    /// A Redis stream read from its start by one worker (boxed: it holds a connection).
+    Redis(Box<RedisInput>),
 }
 
 /// Where an [`OutputStream`]'s entries go.

@@ -90,7 +90,7 @@ fn open(
             last: "0".to_string(),
             buffer: VecDeque::new(),
         };
-        io.add_input(input.clone(), stream_io::Source::Redis(source));
+        io.add_input(input.clone(), stream_io::Source::Redis(Box::new(source)));
     }
     for (index, output) in p.outputs().iter().enumerate() {
         let sink = RedisOutput {
