@@ -182,7 +182,10 @@ impl FlowBuilder {
         self
     }
 
-    /// Deliveries of one entry before it goes to the dead-letter stream (5 by default).
+    /// Deliveries of one entry before it goes to the dead-letter stream (5 by default): after
+    /// that many handler errors, or — on Redis — when its workers died that many times while
+    /// handling it (a crash poison; a worker that dies charges a delivery to every entry of
+    /// the batch it held, so keep this above the crashes an innocent entry may share).
     pub fn max_deliveries(mut self, n: u32) -> FlowBuilder {
         self.max_deliveries = n.max(1);
         self
