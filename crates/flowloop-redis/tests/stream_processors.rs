@@ -150,17 +150,22 @@ async fn xlen(client: &mut Client, key: &str) -> i64 {
     reply.as_int().unwrap_or(0)
 }
 
-/// The worker (of `children`, ids w0, w1) holding `lock` once `key` has `n` entries.
-async fn holder_after(config: Config, key: &str, n: i64, lock: &str) -> usize {
-    let mut client = Client::new(config);
+/// Waits until stream `key` has `n` entries (at most 30 s).
+async fn until_len(client: &mut Client, key: &str, n: i64) {
     let start = std::time::Instant::now();
-    while xlen(&mut client, key).await < n {
+    while xlen(client, key).await < n {
         assert!(
             start.elapsed() < Duration::from_secs(30),
             "{key} never reached {n} entries"
         );
         flowloop::sleep(Duration::from_millis(2)).await;
     }
+}
+
+/// The worker (of `children`, ids w0, w1) holding `lock` once `key` has `n` entries.
+async fn holder_after(config: Config, key: &str, n: i64, lock: &str) -> usize {
+    let mut client = Client::new(config);
+    until_len(&mut client, key, n).await;
     let holder = client.call(&Cmd::new("GET").arg(lock)).await.expect("GET lock");
     match holder.as_str() {
         Some("w0") => 0,
@@ -169,9 +174,20 @@ async fn holder_after(config: Config, key: &str, n: i64, lock: &str) -> usize {
     }
 }
 
-#[test]
-fn a_stream_processor_is_replayed_after_its_worker_dies_and_writes_nothing_twice() {
-    let Some(server) = RedisServer::start("stream_replay") else {
+/// How a test gets rid of the worker holding the stream processor's lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Takeover {
+    /// SIGKILL it.
+    Kill,
+    /// SIGSTOP it until its lock expired and the other worker wrote past it, then SIGCONT it:
+    /// its next writes are fenced off.
+    Stall,
+}
+
+/// Runs `running_sum` on two worker processes, takes the lock holder out once `sums` has 30
+/// entries, and checks every output came out exactly once.
+fn replay_after(test: &'static str, takeover: Takeover) {
+    let Some(server) = RedisServer::start(test) else {
         return;
     };
     let mut children = Children::default();
@@ -182,7 +198,7 @@ fn a_stream_processor_is_replayed_after_its_worker_dies_and_writes_nothing_twice
     const N: i64 = 120;
     let config = server.config();
     let (scaled, sums_len) = flowloop::run(async move {
-        let mut run = RedisRun::start(config.clone(), &flows::running_sum(), common::settings("replay"))
+        let mut run = RedisRun::start(config.clone(), &flows::running_sum(), common::settings(test))
             .await
             .expect("start");
         let keys = run.keys().clone();
@@ -193,13 +209,48 @@ fn a_stream_processor_is_replayed_after_its_worker_dies_and_writes_nothing_twice
             outputs.get::<(u64, i64)>("scaled").expect("scaled")
         })
         .await;
-        let victim = holder_after(config.clone(), &keys.stream("sums"), 30, &keys.plock("running_sum")).await;
-        children.0[victim].kill().expect("SIGKILL the lock holder");
+        let (sums, lock) = (keys.stream("sums"), keys.plock("running_sum"));
+        let victim = holder_after(config.clone(), &sums, 30, &lock).await;
+        match takeover {
+            Takeover::Kill => children.0[victim].kill().expect("SIGKILL the lock holder"),
+            Takeover::Stall => {
+                common::signal(children.0[victim].id(), "STOP");
+                let other = if victim == 0 { "w1" } else { "w0" };
+                until_held_by(config.clone(), &lock, other).await;
+                let mut client = Client::new(config.clone());
+                let now = xlen(&mut client, &sums).await;
+                until_len(&mut client, &sums, (now + 10).min(N + 1)).await;
+                common::signal(children.0[victim].id(), "CONT");
+            }
+        }
         let scaled = feeder.join().await.expect("feeder task");
         let mut client = Client::new(config);
-        (scaled, xlen(&mut client, &keys.stream("sums")).await)
+        (scaled, xlen(&mut client, &sums).await)
     })
     .expect("loop runs");
     assert_eq!(scaled, flows::running_sum_expected(N));
     assert_eq!(sums_len, N + 1, "`sums` holds every sum once plus its end marker");
+}
+
+/// Waits until `consumer` holds `lock` (at most 10 s).
+async fn until_held_by(config: Config, lock: &str, consumer: &str) {
+    let mut client = Client::new(config);
+    let start = std::time::Instant::now();
+    while client.call(&Cmd::new("GET").arg(lock)).await.expect("GET").as_str() != Some(consumer) {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{consumer} never took {lock}"
+        );
+        flowloop::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[test]
+fn a_stream_processor_is_replayed_after_its_worker_dies_and_writes_nothing_twice() {
+    replay_after("stream_replay_kill", Takeover::Kill);
+}
+
+#[test]
+fn a_stalled_stream_processor_is_fenced_off_after_another_worker_took_over() {
+    replay_after("stream_replay_stall", Takeover::Stall);
 }
