@@ -111,7 +111,7 @@ fn graphs_that_cannot_be_served_are_refused() {
     let err = Server::bind(&g, Some("127.0.0.1:0"), Limits::default()).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "route `GET /fast` (output r1 of node `router`) reaches no http.respond node; connect one so its requests get an answer"
+        "route `GET /fast` (output router.r1) reaches no http.respond node; connect one so its requests get an answer"
     );
     let mut g = graph(0);
     g.set_constant("router", "routes", Value::list(["GET todos"])).unwrap();

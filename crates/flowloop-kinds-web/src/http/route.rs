@@ -174,8 +174,8 @@ fn body_value(req: &RawRequest) -> Result<Value, String> {
 ///
 /// # Errors
 /// A message for a body that should be JSON and is not (the listener answers 400).
-pub(crate) fn request_value(id: u64, req: &RawRequest) -> Result<Value, String> {
-    let (path, query) = req.target.split_once('?').unwrap_or((&req.target, ""));
+pub(crate) fn request_value(id: u64, req: &RawRequest, params: Map) -> Result<Value, String> {
+    let (path, query) = split_target(&req.target);
     let mut headers = Map::new();
     for (k, v) in &req.headers {
         headers.insert(k, v.as_str());
@@ -184,11 +184,16 @@ pub(crate) fn request_value(id: u64, req: &RawRequest) -> Result<Value, String> 
     m.insert("id", id as i64);
     m.insert("method", req.method.as_str());
     m.insert("path", percent_decode(path));
-    m.insert("params", Map::new());
+    m.insert("params", params);
     m.insert("query", parse_query(query));
     m.insert("headers", headers);
     m.insert("body", body_value(req)?);
     Ok(Value::from(m))
+}
+
+/// The path and the query of a request target.
+pub(crate) fn split_target(target: &str) -> (&str, &str) {
+    target.split_once('?').unwrap_or((target, ""))
 }
 
 /// `request` with its `params` replaced.
