@@ -47,6 +47,7 @@
 
 pub mod db;
 pub mod http;
+pub mod load;
 
 use flowloop_graph::Registry;
 

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use flowloop::flow::{Emitter, FlowBuilder, FlowError, NodeFault, RunOptions, Stream};
 use flowloop::net::{BufReader, OwnedTcpWriteHalf, TcpListener, TcpStream};
+use flowloop::runtime::{DropPolicy, TaskHandle};
 use flowloop::sync::{AsyncQueue, Event};
 use flowloop_graph::Value;
 
@@ -112,7 +113,8 @@ impl Server {
     }
 
     /// Serves until stopped: an accept task (one task per connection) feeds the front flow,
-    /// whose listener node streams the requests into the router node.
+    /// whose listener node streams the requests into the router node. Stopping closes the
+    /// open connections (a request in flight on one is not answered) and ends the flow.
     ///
     /// # Errors
     /// The listener's accept error, or the front flow's error.
@@ -166,19 +168,24 @@ async fn accept_loop(
     result
 }
 
+/// Accepts until stopped, one task per connection. The connection tasks belong to this loop:
+/// when it ends (stopped, or the listener failed) the open connections are closed, so the
+/// event loop does not wait for idle keep-alive clients.
 async fn accept_until_stopped(
     listener: &mut TcpListener,
     stop: &StopHandle,
     shared: &Rc<Shared>,
     queue: &Rc<Queue>,
 ) -> io::Result<()> {
+    let mut connections: Vec<TaskHandle<()>> = Vec::new();
     while !stop.is_stopped() {
         let Ok(accepted) = flowloop::timeout(STOP_POLL, listener.accept()).await else {
             continue;
         };
         let (stream, _) = accepted?;
         let connection = serve_connection(Rc::clone(shared), Rc::clone(queue), stream);
-        drop(flowloop::spawn(connection).await);
+        connections.retain(|c| !c.is_finished());
+        connections.push(flowloop::spawn(connection).await.on_drop(DropPolicy::Abort));
     }
     Ok(())
 }

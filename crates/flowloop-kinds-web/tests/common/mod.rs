@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use flowloop_graph::{Graph, Registry, Value};
+use flowloop_graph::{Graph, Registry};
 use flowloop_kinds_web::http::{Limits, Server, StopHandle};
 
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(20);
@@ -36,18 +36,10 @@ pub fn registry() -> Registry {
 }
 
 /// The todo API graph with its database at a fresh path under the temp dir.
-pub fn todo_graph(reg: Registry, name: &str) -> Graph {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/graphs/todo_api.json"
-    ))
-    .expect("the example graph exists");
-    let mut g = Graph::from_json(&text, reg).expect("the example graph loads");
+pub fn todo_graph(name: &str) -> Graph {
     let path = std::env::temp_dir().join(format!("flowloop-kinds-web-{name}-{}.sqlite3", std::process::id()));
     let _ = std::fs::remove_file(&path);
-    g.set_constant("db", "path", Value::str(&path.to_string_lossy()))
-        .expect("db node exists");
-    g
+    flowloop_kinds_web::load::todo::graph(&path.to_string_lossy()).expect("the example graph loads")
 }
 
 pub fn serve(graph: Graph, limits: Limits) -> Running {
