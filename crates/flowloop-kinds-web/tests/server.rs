@@ -122,3 +122,18 @@ fn graphs_that_cannot_be_served_are_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn a_response_header_with_a_line_break_is_500_not_a_split_response() {
+    let mut g = Graph::new(reg());
+    g.add("http.listen", Some("in")).unwrap();
+    g.add("http.respond", Some("reply")).unwrap();
+    g.connect("in", "request", "reply", "request").unwrap();
+    let mut headers = flowloop_graph::Map::new();
+    headers.insert("x-note", "fine\r\nset-cookie: stolen=1");
+    g.set_constant("reply", "headers", Value::from(headers)).unwrap();
+    let server = serve(g, Limits::default());
+    let (status, body) = once(server.addr, "GET", "/", None);
+    assert_eq!(status, 500);
+    assert_eq!(body, json!({"error": "response header `x-note` holds a line break"}));
+}

@@ -307,10 +307,11 @@ async fn run_branch(shared: &Shared, id_branch: BranchId, request: Value, id: u6
                 .filter_map(|r| compiled.batch.value(r, "out"))
                 .find(|v| v.get("request").and_then(Value::as_int) == Some(id as i64));
             branch.give_back(compiled);
-            answer.map_or_else(
-                || internal(shared, id, "no http.respond node answered the request"),
-                |v| to_response(&v),
-            )
+            match answer.map(|v| to_response(&v)) {
+                Some(Ok(response)) => response,
+                Some(Err(problem)) => internal(shared, id, &problem),
+                None => internal(shared, id, "no http.respond node answered the request"),
+            }
         }
     }
 }
@@ -339,26 +340,16 @@ fn internal(shared: &Shared, id: u64, message: &str) -> RawResponse {
 
 /// A response value (from `http.respond`) as bytes: texts as they are, bytes raw, other
 /// bodies as JSON.
-fn to_response(v: &Value) -> RawResponse {
+///
+/// # Errors
+/// A header whose name or value holds a line break (it would split the response).
+fn to_response(v: &Value) -> Result<RawResponse, String> {
     let status = v
         .get("status")
         .and_then(Value::as_int)
         .and_then(|s| u16::try_from(s).ok())
         .unwrap_or(200);
-    let mut headers: Vec<(String, String)> = v
-        .get("headers")
-        .and_then(Value::as_map)
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| {
-                    (
-                        k.to_ascii_lowercase(),
-                        v.as_str().map_or_else(|| v.to_string(), str::to_string),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut headers = response_headers(v)?;
     let (body, content_type) = match v.get("body") {
         None | Some(Value::Null) => (Vec::new(), None),
         Some(Value::Str(s)) => (s.as_bytes().to_vec(), Some("text/plain; charset=utf-8")),
@@ -368,5 +359,21 @@ fn to_response(v: &Value) -> RawResponse {
     if let Some(ct) = content_type.filter(|_| !headers.iter().any(|(k, _)| k == "content-type")) {
         headers.push(("content-type".into(), ct.into()));
     }
-    RawResponse { status, headers, body }
+    Ok(RawResponse { status, headers, body })
+}
+
+/// The `headers` map of a response value as `(lowercase name, text)` pairs.
+fn response_headers(v: &Value) -> Result<Vec<(String, String)>, String> {
+    let Some(map) = v.get("headers").and_then(Value::as_map) else {
+        return Ok(Vec::new());
+    };
+    map.iter()
+        .map(|(k, v)| {
+            let value = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+            if k.contains(['\r', '\n']) || value.contains(['\r', '\n']) {
+                return Err(format!("response header `{}` holds a line break", k.escape_debug()));
+            }
+            Ok((k.to_ascii_lowercase(), value))
+        })
+        .collect()
 }
