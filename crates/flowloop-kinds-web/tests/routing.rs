@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use flowloop_graph::kind::KindError;
 use flowloop_graph::{Graph, Registry, Shelf, Value, kind};
-use flowloop_kinds_web::http::{Limits, Server, ServerError};
+use flowloop_kinds_web::http::{Limits, Route, Server, ServerError};
 use serde_json::json;
 
 /// Waits `ms` milliseconds, then passes `value` on.
@@ -155,4 +155,62 @@ fn a_graph_without_a_router_answers_every_request_with_its_one_branch() {
         (200, json!({"x": [1, 2]}))
     );
     assert_eq!(once(a, "GET", "/else", None), (200, json!(null)));
+}
+
+#[test]
+fn route_patterns_parse_and_match() {
+    let files = Route::parse("GET /files/{path*}").unwrap();
+    let as_json = |m| serde_json::to_value(Value::from(m)).unwrap();
+    assert_eq!(
+        as_json(files.matches("GET", "/files/a/b%20c").unwrap()),
+        json!({"path": "a/b c"})
+    );
+    assert_eq!(as_json(files.matches("GET", "/files").unwrap()), json!({"path": ""}));
+    assert!(files.matches("POST", "/files/a").is_none());
+    assert!(Route::parse("/{all*}").unwrap().matches("PUT", "/x/y").is_some());
+    let item = Route::parse("/items/{id:int}").unwrap();
+    assert!(item.matches("GET", "/items/1/2").is_none());
+    assert!(item.matches("GET", "/items").is_none());
+    let err = Route::parse("/{rest*}/tail").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "route `/{rest*}/tail`: a `{name*}` segment must be the last"
+    );
+    let err = Route::parse("/{bad-name}").unwrap_err();
+    assert!(err.problem.contains("is not `name`"), "{err}");
+}
+
+/// Answers the requests of `from` with their path parameters, for each of `ids`.
+fn params_replies(g: &mut Graph, router_id: &str, ids: &[&str]) {
+    for (i, id) in ids.iter().enumerate() {
+        params_reply(g, id, (router_id, &format!("r{i}")));
+    }
+}
+
+#[test]
+fn a_catch_all_route_chains_routers_past_eight_routes() {
+    let mut g = Graph::new(reg());
+    g.add("http.listen", Some("in")).unwrap();
+    let first: Vec<String> = (0..7).map(|i| format!("GET /r{i}")).collect();
+    let mut routes: Vec<&str> = first.iter().map(String::as_str).collect();
+    routes.push("/{rest*}");
+    g.add("http.route", Some("first")).unwrap();
+    g.set_constant("first", "routes", Value::list(routes)).unwrap();
+    g.connect("in", "request", "first", "request").unwrap();
+    params_replies(&mut g, "first", &["a0", "a1", "a2", "a3", "a4", "a5", "a6"]);
+    router(&mut g, "more", ["GET /r7", "GET /r8", "GET /files/{path*}"]);
+    g.connect("first", "r7", "more", "request").unwrap();
+    params_replies(&mut g, "more", &["b0", "b1", "b2"]);
+    let server = serve(g, Limits::default());
+    let a = server.addr;
+    assert_eq!(once(a, "GET", "/r3", None), (200, json!({})));
+    assert_eq!(once(a, "GET", "/r8", None), (200, json!({"rest": "r8"})));
+    assert_eq!(
+        once(a, "GET", "/files/a/b%20c", None),
+        (200, json!({"rest": "files/a/b c", "path": "a/b c"}))
+    );
+    assert_eq!(
+        once(a, "GET", "/r9", None),
+        (404, json!({"error": "no route for GET /r9"}))
+    );
 }
