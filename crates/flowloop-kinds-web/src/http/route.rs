@@ -197,14 +197,14 @@ fn body_value(req: &RawRequest) -> Result<Value, String> {
 ///
 /// # Errors
 /// A message for a body that should be JSON and is not (the listener answers 400).
-pub(crate) fn request_value(id: u64, req: &RawRequest, params: Map) -> Result<Value, String> {
+pub(crate) fn request_value(id: i64, req: &RawRequest, params: Map) -> Result<Value, String> {
     let (path, query) = split_target(&req.target);
     let mut headers = Map::new();
     for (k, v) in &req.headers {
         headers.insert(k, v.as_str());
     }
     let mut m = Map::new();
-    m.insert("id", id as i64);
+    m.insert("id", id);
     m.insert("method", req.method.as_str());
     m.insert("path", percent_decode(path));
     m.insert("params", params);

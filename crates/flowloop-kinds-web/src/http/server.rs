@@ -48,7 +48,7 @@ type LogFn = dyn Fn(&str);
 struct Shared {
     plans: Plans,
     limits: Limits,
-    next_id: Cell<u64>,
+    next_id: Cell<RequestId>,
     log: Box<LogFn>,
 }
 
@@ -81,7 +81,7 @@ impl Server {
         let shared = Shared {
             plans,
             limits,
-            next_id: Cell::new(1),
+            next_id: Cell::new(RequestId(1)),
             log: Box::new(|line| eprintln!("{line}")),
         };
         Ok(Server {
@@ -149,10 +149,32 @@ struct Pending {
     decided: Event,
 }
 
+/// The id of a request: its `id` in the request value, which responders copy into their
+/// response so the server finds the answer to that request (not by order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RequestId(u64);
+
+impl RequestId {
+    /// As it appears in request and response values.
+    fn value(self) -> i64 {
+        i64::try_from(self.0).unwrap_or(i64::MAX)
+    }
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// What the router decided for a request.
 enum Decision {
-    /// Run this branch for the request value (with this id).
-    Run(BranchId, Value, u64),
+    /// Run `branch` for `request` (the value `http.listen` hands out, carrying `id`).
+    Run {
+        branch: BranchId,
+        request: Value,
+        id: RequestId,
+    },
     /// Answer at once (404, 400).
     Answer(RawResponse),
 }
@@ -219,7 +241,7 @@ async fn route_node(mut requests: Stream<Rc<Pending>>, shared: Rc<Shared>) -> u6
 
 fn decide(shared: &Shared, raw: &RawRequest) -> Decision {
     let id = shared.next_id.get();
-    shared.next_id.set(id + 1);
+    shared.next_id.set(RequestId(id.0 + 1));
     let path = split_target(&raw.target).0;
     let (branch, params) = match shared.plans.route(&raw.method, path) {
         Routed::Branch(b, params) => (b, params),
@@ -228,8 +250,8 @@ fn decide(shared: &Shared, raw: &RawRequest) -> Decision {
             return Decision::Answer(RawResponse::error(404, &message));
         }
     };
-    match request_value(id, raw, params) {
-        Ok(request) => Decision::Run(branch, request, id),
+    match request_value(id.value(), raw, params) {
+        Ok(request) => Decision::Run { branch, request, id },
         Err(message) => Decision::Answer(RawResponse::error(400, &message)),
     }
 }
@@ -273,13 +295,13 @@ async fn answer(shared: &Shared, queue: &Queue, raw: RawRequest) -> Option<RawRe
     let decision = pending.decision.borrow_mut().take()?;
     Some(match decision {
         Decision::Answer(response) => response,
-        Decision::Run(branch, request, id) => run_branch(shared, branch, request, id).await,
+        Decision::Run { branch, request, id } => run_branch(shared, branch, request, id).await,
     })
 }
 
 /// Runs a compiled copy of `branch` for `request`; a copy whose run completed is kept for
 /// the next request, one that failed or ran out of time is dropped.
-async fn run_branch(shared: &Shared, id_branch: BranchId, request: Value, id: u64) -> RawResponse {
+async fn run_branch(shared: &Shared, id_branch: BranchId, request: Value, id: RequestId) -> RawResponse {
     let branch = shared.plans.branch(id_branch);
     let mut compiled = match branch.take() {
         Ok(c) => c,
@@ -305,7 +327,7 @@ async fn run_branch(shared: &Shared, id_branch: BranchId, request: Value, id: u6
                 .responders
                 .iter()
                 .filter_map(|r| compiled.batch.value(r, "out"))
-                .find(|v| v.get("request").and_then(Value::as_int) == Some(id as i64));
+                .find(|v| v.get("request").and_then(Value::as_int) == Some(id.value()));
             branch.give_back(compiled);
             match answer.map(|v| to_response(&v)) {
                 Some(Ok(response)) => response,
@@ -326,14 +348,14 @@ fn bad_request(e: &FlowError) -> Option<String> {
     })
 }
 
-fn failed(shared: &Shared, id: u64, e: &FlowError) -> RawResponse {
+fn failed(shared: &Shared, id: RequestId, e: &FlowError) -> RawResponse {
     match bad_request(e) {
         Some(message) => RawResponse::error(400, &message),
         None => internal(shared, id, &e.to_string()),
     }
 }
 
-fn internal(shared: &Shared, id: u64, message: &str) -> RawResponse {
+fn internal(shared: &Shared, id: RequestId, message: &str) -> RawResponse {
     (shared.log)(&format!("request {id}: 500: {message}"));
     RawResponse::error(500, message)
 }
