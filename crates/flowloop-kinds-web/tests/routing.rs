@@ -7,28 +7,14 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use common::*;
-use flowloop_graph::kind::KindError;
-use flowloop_graph::{Graph, Registry, Shelf, Value, kind};
+use flowloop_graph::{Graph, Value};
 use flowloop_kinds_web::http::{Limits, Route, Server, ServerError};
 use serde_json::json;
-
-/// Waits `ms` milliseconds, then passes `value` on.
-#[kind(name = "test.wait")]
-async fn wait(value: Value, ms: i64) -> Result<Value, KindError> {
-    flowloop::sleep(Duration::from_millis(ms as u64)).await;
-    Ok(value)
-}
-
-fn reg() -> Registry {
-    let mut r = registry();
-    r.register(Shelf::new("test", "test kinds").with(wait_kind())).unwrap();
-    r
-}
 
 /// `top` routes `GET /ping`, `/items/{id:int}` (any method, on to router `by_method`),
 /// `GET /hello/{name}` and `GET /wait`; `by_method` splits GET and DELETE.
 fn graph() -> Graph {
-    let mut g = Graph::new(reg());
+    let mut g = Graph::new(test_registry());
     g.add("http.listen", Some("in")).unwrap();
     router(
         &mut g,
@@ -142,7 +128,7 @@ fn a_router_must_be_the_only_consumer_of_its_requests() {
 
 #[test]
 fn a_graph_without_a_router_answers_every_request_with_its_one_branch() {
-    let mut g = Graph::new(reg());
+    let mut g = Graph::new(test_registry());
     g.add("http.listen", Some("in")).unwrap();
     reply(&mut g, "echo", ("in", "request"), None);
     g.add("http.body", Some("body")).unwrap();
@@ -189,7 +175,7 @@ fn params_replies(g: &mut Graph, router_id: &str, ids: &[&str]) {
 
 #[test]
 fn a_catch_all_route_chains_routers_past_eight_routes() {
-    let mut g = Graph::new(reg());
+    let mut g = Graph::new(test_registry());
     g.add("http.listen", Some("in")).unwrap();
     let first: Vec<String> = (0..7).map(|i| format!("GET /r{i}")).collect();
     let mut routes: Vec<&str> = first.iter().map(String::as_str).collect();

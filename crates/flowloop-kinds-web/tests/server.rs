@@ -6,27 +6,13 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use flowloop_graph::kind::KindError;
-use flowloop_graph::{Graph, Registry, Shelf, Value, kind};
+use flowloop_graph::{Graph, Value};
 use flowloop_kinds_web::http::{Limits, Server, ServerError};
 use serde_json::json;
 
-/// Waits `ms` milliseconds, then passes `value` on.
-#[kind(name = "test.slow")]
-async fn slow(value: Value, ms: i64) -> Result<Value, KindError> {
-    flowloop::sleep(Duration::from_millis(ms as u64)).await;
-    Ok(value)
-}
-
-fn reg() -> Registry {
-    let mut r = registry();
-    r.register(Shelf::new("test", "test kinds").with(slow_kind())).unwrap();
-    r
-}
-
-/// Routes: 0 = held by `test.slow` for `slow_ms`, 1 = answered at once, 2 = a bad SQL statement.
+/// Routes: 0 = held by `test.wait` for `slow_ms`, 1 = answered at once, 2 = a bad SQL statement.
 fn graph(slow_ms: i64) -> Graph {
-    let mut g = Graph::new(reg());
+    let mut g = Graph::new(test_registry());
     g.add("http.listen", Some("in")).unwrap();
     g.add("http.route", Some("router")).unwrap();
     g.set_constant(
@@ -36,7 +22,7 @@ fn graph(slow_ms: i64) -> Graph {
     )
     .unwrap();
     g.connect("in", "request", "router", "request").unwrap();
-    g.add("test.slow", Some("sleeper")).unwrap();
+    g.add("test.wait", Some("sleeper")).unwrap();
     g.set_constant("sleeper", "ms", Value::Int(slow_ms)).unwrap();
     g.connect("router", "r0", "sleeper", "value").unwrap();
     g.add("http.respond", Some("slow_reply")).unwrap();
@@ -103,7 +89,7 @@ fn a_slow_request_does_not_block_the_others() {
 
 #[test]
 fn graphs_that_cannot_be_served_are_refused() {
-    let no_listener = Graph::new(reg());
+    let no_listener = Graph::new(test_registry());
     let err = Server::bind(&no_listener, None, Limits::default()).unwrap_err();
     assert!(matches!(err, ServerError::Listeners { count: 0 }), "{err}");
     let mut g = graph(0);
@@ -125,7 +111,7 @@ fn graphs_that_cannot_be_served_are_refused() {
 
 #[test]
 fn a_response_header_with_a_line_break_is_500_not_a_split_response() {
-    let mut g = Graph::new(reg());
+    let mut g = Graph::new(test_registry());
     g.add("http.listen", Some("in")).unwrap();
     g.add("http.respond", Some("reply")).unwrap();
     g.connect("in", "request", "reply", "request").unwrap();

@@ -8,7 +8,7 @@
 //! server matches routes itself before a branch runs.
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 
 use flowloop_graph::{Batch, Graph, Map, PortRef, Value};
 
@@ -300,38 +300,40 @@ fn consumers(graph: &Graph, source: &PortRef) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Nodes reached from `source` (all outputs of the nodes after it).
-fn downstream_of_port(graph: &Graph, source: &PortRef) -> BTreeSet<String> {
+/// Which way [`reach`] follows edges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    /// From a node to its consumers.
+    Down,
+    /// From a node to its producers.
+    Up,
+}
+
+/// `start` and every node reached from it along edges in `direction`, not passing through
+/// (nor keeping) nodes `admit` refuses.
+fn reach(graph: &Graph, start: Vec<String>, direction: Direction, admit: impl Fn(&str) -> bool) -> BTreeSet<String> {
     let mut seen = BTreeSet::new();
-    let mut stack: Vec<String> = consumers(graph, source).into_iter().map(|(n, _)| n).collect();
+    let mut stack = start;
     while let Some(n) = stack.pop() {
-        if seen.insert(n.clone()) {
-            stack.extend(
-                graph
-                    .edges()
-                    .filter(|(from, _)| from.node == n)
-                    .map(|(_, to)| to.node.clone()),
-            );
+        if admit(&n) && seen.insert(n.clone()) {
+            stack.extend(graph.edges().filter_map(|(from, to)| match direction {
+                Direction::Down => (from.node == n).then(|| to.node.clone()),
+                Direction::Up => (to.node == n).then(|| from.node.clone()),
+            }));
         }
     }
     seen
 }
 
+/// Nodes reached from `source` (all outputs of the nodes after it).
+fn downstream_of_port(graph: &Graph, source: &PortRef) -> BTreeSet<String> {
+    let start = consumers(graph, source).into_iter().map(|(n, _)| n).collect();
+    reach(graph, start, Direction::Down, |_| true)
+}
+
 /// `targets` and every node upstream of them, except routers (they never run in a branch).
-fn upstream_closure(graph: &Graph, targets: &[String]) -> HashSet<String> {
-    let mut keep = HashSet::new();
-    let mut stack = targets.to_vec();
-    while let Some(n) = stack.pop() {
-        if kind_of(graph, &n) != ROUTE && keep.insert(n.clone()) {
-            stack.extend(
-                graph
-                    .edges()
-                    .filter(|(_, to)| to.node == n)
-                    .map(|(from, _)| from.node.clone()),
-            );
-        }
-    }
-    keep
+fn upstream_closure(graph: &Graph, targets: &[String]) -> BTreeSet<String> {
+    reach(graph, targets.to_vec(), Direction::Up, |n| kind_of(graph, n) != ROUTE)
 }
 
 /// Nodes of `graph` that produced nothing in the current run although every node feeding

@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use flowloop_graph::{Graph, Registry};
+use flowloop_graph::kind::KindError;
+use flowloop_graph::{Graph, Registry, Shelf, Value, kind};
 use flowloop_kinds_web::http::{Limits, Server, StopHandle};
 
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(20);
@@ -33,6 +34,21 @@ pub fn registry() -> Registry {
     let mut reg = Registry::with_std();
     flowloop_kinds_web::register(&mut reg);
     reg
+}
+
+/// Waits `ms` milliseconds, then passes `value` on.
+#[kind(name = "test.wait")]
+async fn wait(value: Value, ms: i64) -> Result<Value, KindError> {
+    flowloop::sleep(Duration::from_millis(ms as u64)).await;
+    Ok(value)
+}
+
+/// [`registry`] with the `test` shelf: `test.wait(value, ms)`.
+pub fn test_registry() -> Registry {
+    let mut r = registry();
+    r.register(Shelf::new("test", "test kinds").with(wait_kind()))
+        .expect("the test shelf is registered once");
+    r
 }
 
 /// The todo API graph with its database at a fresh path under the temp dir.
