@@ -100,6 +100,14 @@ fn graphs_that_cannot_be_served_are_refused() {
         "route `GET /fast` (output router.r1) reaches no http.respond node; connect one so its requests get an answer"
     );
     let mut g = graph(0);
+    g.clear_constant("bad_sql", "sql").unwrap();
+    let err = Server::bind(&g, Some("127.0.0.1:0"), Limits::default()).unwrap_err();
+    assert!(matches!(err, ServerError::Graph(_)), "{err}");
+    assert!(
+        err.to_string().contains("bad_sql") && err.to_string().contains("sql"),
+        "{err}"
+    );
+    let mut g = graph(0);
     g.set_constant("router", "routes", Value::list(["GET todos"])).unwrap();
     let err = Server::bind(&g, Some("127.0.0.1:0"), Limits::default()).unwrap_err();
     assert!(

@@ -239,10 +239,14 @@ impl Planner<'_> {
             return Err(ServerError::NoResponder { what: what.to_string() });
         }
         let graph = branch_graph(self.graph, self.listen, path, &responders)?;
+        let first = Compiled {
+            batch: graph.batch()?, // a branch that cannot compile fails here, not per request
+            runs: 0,
+        };
         self.branches.push(Branch {
             graph,
             responders,
-            idle: RefCell::new(Vec::new()),
+            idle: RefCell::new(vec![first]),
         });
         Ok(Target::Branch(BranchId(self.branches.len() - 1)))
     }

@@ -70,10 +70,12 @@ impl fmt::Debug for Server {
 }
 
 impl Server {
-    /// Binds the listener's `addr` (override it with `addr`) and plans the graph.
+    /// Binds the listener's `addr` (override it with `addr`), plans the graph and compiles
+    /// one copy of every route's branch.
     ///
     /// # Errors
-    /// [`ServerError`]: no or several listeners, a route without a responder, a bind failure.
+    /// [`ServerError`]: no or several listeners, a route without a responder, a branch that
+    /// does not compile (an input with neither edge nor value, named), a bind failure.
     pub fn bind(graph: &flowloop_graph::Graph, addr: Option<&str>, limits: Limits) -> Result<Server, ServerError> {
         let plans = Plans::new(graph)?;
         let addr = addr.map_or_else(|| plans.addr.clone(), str::to_string);
