@@ -200,3 +200,18 @@ fn a_catch_all_route_chains_routers_past_eight_routes() {
         (404, json!({"error": "no route for GET /r9"}))
     );
 }
+
+#[test]
+fn pipelined_requests_on_one_connection_are_answered_in_order() {
+    let server = serve(graph(), Limits::default());
+    let mut s = connect(server.addr);
+    let mut burst = Vec::new();
+    for path in ["/items/1", "/hello/bo", "/nope", "/items/2"] {
+        burst.extend(request_bytes("GET", path, None));
+    }
+    s.write_all(&burst).unwrap();
+    assert_eq!(read_response(&mut s), (200, r#"{"id":1}"#.to_string()));
+    assert_eq!(read_response(&mut s), (200, r#"{"name":"bo"}"#.to_string()));
+    assert_eq!(read_response(&mut s).0, 404);
+    assert_eq!(read_response(&mut s), (200, r#"{"id":2}"#.to_string()));
+}
