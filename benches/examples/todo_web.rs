@@ -173,6 +173,9 @@ fn main() {
     let (fl, hy) = (start_flowloop(), start_hyper());
     todo::seed(fl, 100).expect("seed flowloop");
     todo::seed(hy, 100).expect("seed hyper");
+    for addr in [fl, hy] {
+        measure(addr, 50, 20); // warm-up: connections, caches, compiled branch copies
+    }
     for clients in [1, 50] {
         let n = if clients == 1 {
             per_client
