@@ -131,3 +131,43 @@ fn a_response_header_with_a_line_break_is_500_not_a_split_response() {
     assert_eq!(status, 500);
     assert_eq!(body, json!({"error": "response header `x-note` holds a line break"}));
 }
+
+/// `GET /wait/{ms:int}`: held by node `waiter` for `ms` milliseconds, then answered.
+fn wait_graph() -> Graph {
+    let mut g = Graph::new(test_registry());
+    g.add("http.listen", Some("in")).unwrap();
+    g.add("http.route", Some("router")).unwrap();
+    g.set_constant("router", "routes", Value::list(["GET /wait/{ms:int}"]))
+        .unwrap();
+    g.connect("in", "request", "router", "request").unwrap();
+    g.add("http.params", Some("params")).unwrap();
+    g.connect("router", "r0", "params", "request").unwrap();
+    g.add("collections.get", Some("ms")).unwrap();
+    g.connect("params", "out", "ms", "collection").unwrap();
+    g.set_constant("ms", "key", Value::str("ms")).unwrap();
+    g.add("test.wait", Some("waiter")).unwrap();
+    g.connect("router", "r0", "waiter", "value").unwrap();
+    g.connect("ms", "out", "waiter", "ms").unwrap();
+    g.add("http.respond", Some("reply")).unwrap();
+    g.connect("waiter", "out", "reply", "request").unwrap();
+    g
+}
+
+#[test]
+fn a_504_on_a_reused_branch_names_the_node_that_held_this_request() {
+    let limits = Limits {
+        deadline: Duration::from_millis(300),
+        ..Limits::default()
+    };
+    let server = serve(wait_graph(), limits);
+    let a = server.addr;
+    let mut s = connect(a);
+    for _ in 0..3 {
+        assert_eq!(call(&mut s, "GET", "/wait/0", None).0, 200); // one compiled copy, reused
+    }
+    assert_eq!(call(&mut s, "GET", "/wait/60000", None).0, 504);
+    let log = server.log.lock().unwrap().clone();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert!(log[0].ends_with("held at node `waiter`"), "{log:?}");
+    assert_eq!(call(&mut s, "GET", "/wait/0", None).0, 200, "a fresh copy serves on");
+}
