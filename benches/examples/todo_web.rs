@@ -1,7 +1,8 @@
 //! `GET /todos/{id}` of the todo API: the flowloop graph (`examples/graphs/todo_api.json` on
 //! `flowloop-kinds-web`) beside the same API written directly on tokio (current-thread) +
 //! hyper + rusqlite (statements on `spawn_blocking`, as the graph runs them on the offload
-//! pool), with 1 and 50 keep-alive clients. Rows:
+//! pool), with 1 and 50 keep-alive clients driven by `flowloop_kinds_web::load` (the load
+//! generator the `todo_load` example uses too). Rows:
 //! `todo_get_c<clients> flowloop_rps=.. hyper_rps=.. ratio=<hyper/flowloop> flowloop_p50_us=.. ...`
 //!
 //! ```text
@@ -9,13 +10,10 @@
 //! ```
 
 use std::convert::Infallible;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, mpsc};
-use std::time::{Duration, Instant};
 
-use flowloop_graph::{Graph, Registry, Value};
-use flowloop_kinds_web::http::{Limits, Server};
+use flowloop_kinds_web::load::{Load, serve_on_thread, todo};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};
@@ -27,23 +25,8 @@ fn db_path(tag: &str) -> String {
 }
 
 fn start_flowloop() -> SocketAddr {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/graphs/todo_api.json"))
-        .expect("the example graph exists");
-    let mut registry = Registry::with_std();
-    flowloop_kinds_web::register(&mut registry);
-    let mut g = Graph::from_json(&text, registry).expect("the example graph loads");
-    g.set_constant("db", "path", Value::str(&db_path("flowloop")))
-        .expect("db node");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        flowloop::run(async move {
-            let server = Server::bind(&g, Some("127.0.0.1:0"), Limits::default()).expect("bind");
-            tx.send(server.local_addr().expect("addr")).expect("main waits");
-            server.run().await.expect("serve");
-        })
-        .expect("loop");
-    });
-    rx.recv().expect("flowloop server started")
+    let g = todo::graph(&db_path("flowloop")).expect("the example graph loads");
+    serve_on_thread(g).expect("the todo API serves")
 }
 
 type Db = Arc<Mutex<rusqlite::Connection>>;
@@ -177,77 +160,22 @@ fn start_hyper() -> SocketAddr {
     rx.recv().expect("hyper server started")
 }
 
-/// Sends one request and reads one Content-Length framed response; returns the status.
-fn call(s: &mut TcpStream, request: &[u8], buf: &mut Vec<u8>) -> u16 {
-    s.write_all(request).expect("send");
-    buf.clear();
-    let mut chunk = [0u8; 4096];
-    loop {
-        let n = s.read(&mut chunk).expect("receive");
-        assert!(n > 0, "server closed the connection");
-        buf.extend_from_slice(&chunk[..n]);
-        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-            continue;
-        };
-        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-        let len: usize = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length: ").and_then(|v| v.trim().parse().ok()))
-            .unwrap_or(0);
-        if buf.len() >= end + 4 + len {
-            return head[9..12].parse().expect("status");
-        }
-    }
-}
-
-fn seed(addr: SocketAddr) {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    let mut buf = Vec::new();
-    for i in 0..100 {
-        let body = format!(r#"{{"title":"todo {i}"}}"#);
-        let req = format!(
-            "POST /todos HTTP/1.1\r\nhost: b\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        assert_eq!(call(&mut s, req.as_bytes(), &mut buf), 201);
-    }
-}
-
-fn client(addr: SocketAddr, requests: usize, seed: usize) -> Vec<Duration> {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_nodelay(true).expect("nodelay");
-    let mut buf = Vec::new();
-    (0..requests)
-        .map(|i| {
-            let req = format!(
-                "GET /todos/{} HTTP/1.1\r\nhost: bench\r\n\r\n",
-                (seed * 7 + i) % 100 + 1
-            );
-            let start = Instant::now();
-            assert_eq!(call(&mut s, req.as_bytes(), &mut buf), 200);
-            start.elapsed()
-        })
-        .collect()
-}
-
 /// Requests/s, p50 and p99 (µs).
 fn measure(addr: SocketAddr, clients: usize, per_client: usize) -> (f64, u128, u128) {
-    let start = Instant::now();
-    let threads: Vec<_> = (0..clients)
-        .map(|c| std::thread::spawn(move || client(addr, per_client, c)))
-        .collect();
-    let mut all: Vec<Duration> = threads.into_iter().flat_map(|t| t.join().expect("client")).collect();
-    let rps = all.len() as f64 / start.elapsed().as_secs_f64();
-    all.sort_unstable();
-    let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)].as_micros();
-    (rps, pct(0.5), pct(0.99))
+    let r = Load::new(clients, per_client)
+        .run(addr, todo::get_request)
+        .expect("load run");
+    (r.rps(), r.percentile(0.5).as_micros(), r.percentile(0.99).as_micros())
 }
 
 fn main() {
     let per_client: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(2000);
     let (fl, hy) = (start_flowloop(), start_hyper());
-    seed(fl);
-    seed(hy);
+    todo::seed(fl, 100).expect("seed flowloop");
+    todo::seed(hy, 100).expect("seed hyper");
+    for addr in [fl, hy] {
+        measure(addr, 50, 20); // warm-up: connections, caches, compiled branch copies
+    }
     for clients in [1, 50] {
         let n = if clients == 1 {
             per_client

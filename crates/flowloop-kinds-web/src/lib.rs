@@ -1,5 +1,5 @@
-//! Backend logic as flowloop graphs: the `http` shelf (a server that runs a graph per
-//! request, routing, responses, and an HTTP client) and the `db` shelf (SQLite on the offload
+//! Backend logic as flowloop graphs: the `http` shelf (a server that streams requests into a
+//! graph, routing, responses, and an HTTP client) and the `db` shelf (SQLite on the offload
 //! pool).
 //!
 //! # Tutorial
@@ -7,9 +7,12 @@
 //! 1. Register the shelves beside the standard ones with [`register`].
 //! 2. Build (or load from JSON) a graph with one `http.listen` node. Feed its `request` to an
 //!    `http.route` node whose constant `routes` list patterns like `"GET /todos/{id:int}"`;
-//!    each output `r<i>` leads to the nodes for route `i`, ending in `http.respond`.
-//! 3. Serve it with [`http::Server`]: every request runs only its route's branch, as its own
-//!    flow on the loop; unknown routes get 404, failing nodes 500, slow graphs 504.
+//!    each output `r<i>` leads to the nodes for route `i` (or to another `http.route`),
+//!    ending in `http.respond`.
+//! 3. Serve it with [`http::Server`]: the listener is a streaming source feeding the router
+//!    on the flow executor; each route's branch is compiled once and runs per request, many
+//!    at once; unknown routes get 404, failing nodes 500, slow branches 504.
+//! 4. Measure it with [`load`], the load generator the `todo_load` example uses.
 //!
 //! ```
 //! use flowloop_graph::{Graph, Registry, Value};
@@ -47,6 +50,7 @@
 
 pub mod db;
 pub mod http;
+pub mod load;
 
 use flowloop_graph::Registry;
 

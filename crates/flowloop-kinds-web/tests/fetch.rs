@@ -31,7 +31,7 @@ fn run_fetch(g: &Graph) -> Result<Value, String> {
 
 #[test]
 fn the_fetch_kind_talks_to_the_todo_api() {
-    let server = serve(todo_graph(registry(), "fetch"), Limits::default());
+    let server = serve(todo_graph("fetch"), Limits::default());
     let base = format!("http://{}", server.addr);
     let mut title = Map::new();
     title.insert("title", "bread");

@@ -6,27 +6,13 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use flowloop_graph::kind::KindError;
-use flowloop_graph::{Graph, Registry, Shelf, Value, kind};
+use flowloop_graph::{Graph, Value};
 use flowloop_kinds_web::http::{Limits, Server, ServerError};
 use serde_json::json;
 
-/// Waits `ms` milliseconds, then passes `value` on.
-#[kind(name = "test.slow")]
-async fn slow(value: Value, ms: i64) -> Result<Value, KindError> {
-    flowloop::sleep(Duration::from_millis(ms as u64)).await;
-    Ok(value)
-}
-
-fn reg() -> Registry {
-    let mut r = registry();
-    r.register(Shelf::new("test", "test kinds").with(slow_kind())).unwrap();
-    r
-}
-
-/// Routes: 0 = held by `test.slow` for `slow_ms`, 1 = answered at once, 2 = a bad SQL statement.
+/// Routes: 0 = held by `test.wait` for `slow_ms`, 1 = answered at once, 2 = a bad SQL statement.
 fn graph(slow_ms: i64) -> Graph {
-    let mut g = Graph::new(reg());
+    let mut g = Graph::new(test_registry());
     g.add("http.listen", Some("in")).unwrap();
     g.add("http.route", Some("router")).unwrap();
     g.set_constant(
@@ -36,7 +22,7 @@ fn graph(slow_ms: i64) -> Graph {
     )
     .unwrap();
     g.connect("in", "request", "router", "request").unwrap();
-    g.add("test.slow", Some("sleeper")).unwrap();
+    g.add("test.wait", Some("sleeper")).unwrap();
     g.set_constant("sleeper", "ms", Value::Int(slow_ms)).unwrap();
     g.connect("router", "r0", "sleeper", "value").unwrap();
     g.add("http.respond", Some("slow_reply")).unwrap();
@@ -103,7 +89,7 @@ fn a_slow_request_does_not_block_the_others() {
 
 #[test]
 fn graphs_that_cannot_be_served_are_refused() {
-    let no_listener = Graph::new(reg());
+    let no_listener = Graph::new(test_registry());
     let err = Server::bind(&no_listener, None, Limits::default()).unwrap_err();
     assert!(matches!(err, ServerError::Listeners { count: 0 }), "{err}");
     let mut g = graph(0);
@@ -111,7 +97,15 @@ fn graphs_that_cannot_be_served_are_refused() {
     let err = Server::bind(&g, Some("127.0.0.1:0"), Limits::default()).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "route `GET /fast` (output r1 of node `router`) reaches no http.respond node; connect one so its requests get an answer"
+        "route `GET /fast` (output router.r1) reaches no http.respond node; connect one so its requests get an answer"
+    );
+    let mut g = graph(0);
+    g.clear_constant("bad_sql", "sql").unwrap();
+    let err = Server::bind(&g, Some("127.0.0.1:0"), Limits::default()).unwrap_err();
+    assert!(matches!(err, ServerError::Graph(_)), "{err}");
+    assert!(
+        err.to_string().contains("bad_sql") && err.to_string().contains("sql"),
+        "{err}"
     );
     let mut g = graph(0);
     g.set_constant("router", "routes", Value::list(["GET todos"])).unwrap();
@@ -121,4 +115,59 @@ fn graphs_that_cannot_be_served_are_refused() {
             .contains("route `GET todos`: the path must start with `/`"),
         "{err}"
     );
+}
+
+#[test]
+fn a_response_header_with_a_line_break_is_500_not_a_split_response() {
+    let mut g = Graph::new(test_registry());
+    g.add("http.listen", Some("in")).unwrap();
+    g.add("http.respond", Some("reply")).unwrap();
+    g.connect("in", "request", "reply", "request").unwrap();
+    let mut headers = flowloop_graph::Map::new();
+    headers.insert("x-note", "fine\r\nset-cookie: stolen=1");
+    g.set_constant("reply", "headers", Value::from(headers)).unwrap();
+    let server = serve(g, Limits::default());
+    let (status, body) = once(server.addr, "GET", "/", None);
+    assert_eq!(status, 500);
+    assert_eq!(body, json!({"error": "response header `x-note` holds a line break"}));
+}
+
+/// `GET /wait/{ms:int}`: held by node `waiter` for `ms` milliseconds, then answered.
+fn wait_graph() -> Graph {
+    let mut g = Graph::new(test_registry());
+    g.add("http.listen", Some("in")).unwrap();
+    g.add("http.route", Some("router")).unwrap();
+    g.set_constant("router", "routes", Value::list(["GET /wait/{ms:int}"]))
+        .unwrap();
+    g.connect("in", "request", "router", "request").unwrap();
+    g.add("http.params", Some("params")).unwrap();
+    g.connect("router", "r0", "params", "request").unwrap();
+    g.add("collections.get", Some("ms")).unwrap();
+    g.connect("params", "out", "ms", "collection").unwrap();
+    g.set_constant("ms", "key", Value::str("ms")).unwrap();
+    g.add("test.wait", Some("waiter")).unwrap();
+    g.connect("router", "r0", "waiter", "value").unwrap();
+    g.connect("ms", "out", "waiter", "ms").unwrap();
+    g.add("http.respond", Some("reply")).unwrap();
+    g.connect("waiter", "out", "reply", "request").unwrap();
+    g
+}
+
+#[test]
+fn a_504_on_a_reused_branch_names_the_node_that_held_this_request() {
+    let limits = Limits {
+        deadline: Duration::from_millis(300),
+        ..Limits::default()
+    };
+    let server = serve(wait_graph(), limits);
+    let a = server.addr;
+    let mut s = connect(a);
+    for _ in 0..3 {
+        assert_eq!(call(&mut s, "GET", "/wait/0", None).0, 200); // one compiled copy, reused
+    }
+    assert_eq!(call(&mut s, "GET", "/wait/60000", None).0, 504);
+    let log = server.log.lock().unwrap().clone();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert!(log[0].ends_with("held at node `waiter`"), "{log:?}");
+    assert_eq!(call(&mut s, "GET", "/wait/0", None).0, 200, "a fresh copy serves on");
 }

@@ -11,7 +11,7 @@ use serde_json::json;
 
 #[test]
 fn create_list_fetch_delete() {
-    let server = serve(todo_graph(registry(), "crud"), Limits::default());
+    let server = serve(todo_graph("crud"), Limits::default());
     let a = server.addr;
     assert_eq!(once(a, "GET", "/todos", None), (200, json!([])));
     let (status, milk) = once(a, "POST", "/todos", Some(r#"{"title":"milk"}"#));
@@ -37,7 +37,7 @@ fn create_list_fetch_delete() {
 
 #[test]
 fn unknown_routes_and_bad_input() {
-    let server = serve(todo_graph(registry(), "bad"), Limits::default());
+    let server = serve(todo_graph("bad"), Limits::default());
     let a = server.addr;
     assert_eq!(
         once(a, "GET", "/nope", None),
@@ -75,7 +75,7 @@ fn unknown_routes_and_bad_input() {
 
 #[test]
 fn keep_alive_and_chunked_bodies() {
-    let server = serve(todo_graph(registry(), "chunked"), Limits::default());
+    let server = serve(todo_graph("chunked"), Limits::default());
     let mut s = connect(server.addr);
     let chunked = b"POST /todos HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n6\r\n{\"titl\r\na\r\ne\":\"tea\"}\r\n0\r\n\r\n";
     s.write_all(chunked).unwrap();
@@ -97,7 +97,7 @@ fn limits_answer_413_and_431() {
         max_head: 512,
         ..Limits::default()
     };
-    let server = serve(todo_graph(registry(), "limits"), limits);
+    let server = serve(todo_graph("limits"), limits);
     let big = format!(r#"{{"title":"{}"}}"#, "x".repeat(100));
     assert_eq!(once(server.addr, "POST", "/todos", Some(&big)).0, 413);
     let mut s = connect(server.addr);
@@ -108,7 +108,7 @@ fn limits_answer_413_and_431() {
 
 #[test]
 fn two_hundred_concurrent_clients() {
-    let server = serve(todo_graph(registry(), "many"), Limits::default());
+    let server = serve(todo_graph("many"), Limits::default());
     let a = server.addr;
     let clients: Vec<_> = (0..200)
         .map(|i| {
@@ -134,7 +134,7 @@ fn a_stalled_half_request_blocks_no_one() {
         idle: Duration::from_millis(1500),
         ..Limits::default()
     };
-    let server = serve(todo_graph(registry(), "stall"), limits);
+    let server = serve(todo_graph("stall"), limits);
     let mut staller = connect(server.addr);
     staller
         .write_all(b"POST /todos HTTP/1.1\r\ncontent-type: application/json\r\ncontent-length: 40\r\n\r\n{\"ti")

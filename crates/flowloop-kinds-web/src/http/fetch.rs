@@ -9,7 +9,7 @@ use std::time::Duration;
 use flowloop::net::{BufReader, ByteSink, ByteSource, Line, TcpStream, TlsConnector};
 use flowloop_graph::{Map, Value};
 
-use super::wire::{Limits, ReadError, header, read_body};
+use super::wire::{Limits, ReadError, header, owned_headers, read_body};
 
 /// Whether [`fetch`] follows redirects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -198,16 +198,7 @@ async fn read_reply<S: ByteSource>(r: &mut BufReader<S>, url: &str, max_body: us
     let mut parsed = httparse::Response::new(&mut slots);
     parsed.parse(&head).map_err(|e| bad(e.to_string()))?;
     let status = parsed.code.ok_or_else(|| bad("no status".into()))?;
-    let headers: Vec<(String, String)> = parsed
-        .headers
-        .iter()
-        .map(|h| {
-            (
-                h.name.to_ascii_lowercase(),
-                String::from_utf8_lossy(h.value).into_owned(),
-            )
-        })
-        .collect();
+    let headers = owned_headers(parsed.headers);
     let limits = Limits {
         max_body,
         ..Limits::default()

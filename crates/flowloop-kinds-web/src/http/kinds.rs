@@ -24,8 +24,15 @@ pub const RESPONDERS: [&str; 2] = ["http.respond", "http.respond_first"];
 #[error("{0}")]
 pub struct BadRequest(pub String);
 
-/// `http.listen`: the requests of the server listening on `addr`. Outside a
-/// [`Server`](super::Server) (a plain batch run) it emits its `request` input, null unless set.
+/// The request a branch run of a [`Server`](super::Server) is for: the run's context, which
+/// the `http.listen` node of the branch hands out.
+#[derive(Debug)]
+pub(crate) struct CurrentRequest(pub(crate) Value);
+
+/// `http.listen`: the requests of the server listening on `addr`. In a
+/// [`Server`](super::Server) it is the streaming source of the server's front flow, and in each
+/// route's branch it stands for the one request the branch runs for. Outside a server (a
+/// plain batch run) it emits its `request` input, null unless set.
 pub fn listen_kind() -> FnKind {
     let spec = KindSpec::new(LISTEN)
         .doc("The requests arriving at `addr` (one graph run per request): a map with id, method, path, params, query, headers, body (JSON-decoded for a JSON content type).")
@@ -33,6 +40,9 @@ pub fn listen_kind() -> FnKind {
         .input(PortSpec::new("request", Type::Any).default(Value::Null))
         .output("request", Type::Any);
     FnKind::new(spec, |mut inputs: Inputs| {
+        if let Some(current) = flowloop::flow::context::<CurrentRequest>() {
+            return ready(Ok(Outputs::One(current.0.clone())));
+        }
         ready(inputs.value(1).map(Outputs::One).map_err(Into::into))
     })
 }

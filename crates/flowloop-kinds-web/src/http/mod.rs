@@ -1,15 +1,19 @@
-//! The `http` shelf and the [`Server`] that runs a graph per request.
+//! The `http` shelf and the [`Server`] that serves a graph.
 //!
-//! A graph serves HTTP when it has one `http.listen` node. The server reads each request
-//! (HTTP/1.1, keep-alive, `Content-Length` or chunked bodies within [`Limits`]), turns it into
-//! a request value, and runs the graph for it: if the listener feeds an `http.route` node, only
-//! the branch of the route that matched runs (an unknown route gets 404 without running
-//! anything). The request is answered by the `http.respond` (or `http.respond_first`) node
-//! whose `request` input carries it; a node failing on the way gives 500 with a JSON
-//! `{"error": ...}` naming the node (400 when the node was `http.fields` rejecting the
-//! client's body); no answer within [`Limits::deadline`] gives 504 and a log line naming the
-//! node that held it. Every request runs as its own flow on the loop, so a slow one delays no
-//! other connection.
+//! A graph serves HTTP when it has one `http.listen` node. The server runs a small front flow
+//! on the flow executor: the listener is its streaming source (connection tasks read each
+//! request — HTTP/1.1, keep-alive, `Content-Length` or chunked bodies within [`Limits`] — and
+//! the listener emits them one chunk at a time), and the node it feeds consumes that stream.
+//! When that node is an `http.route`, it switches each request through the tree of routers
+//! (a router's output may feed another router, for more than eight routes or for prefixes);
+//! an unknown route gets 404 without running anything. Every route leads to a branch: the
+//! nodes its `http.respond` (or `http.respond_first`) nodes need, compiled once when the
+//! server starts and reused, one compiled copy per request in flight, so many requests run at
+//! once and a slow one delays no other. A request is answered by the responder whose
+//! `request` input carries it (matched by the request's id, not by order); a node failing on
+//! the way gives 500 with a JSON `{"error": ...}` naming the node (400 when the node was
+//! `http.fields` rejecting the client's body); no answer within [`Limits::deadline`] gives 504
+//! and a log line naming the node that held it.
 
 mod fetch;
 mod kinds;
@@ -37,11 +41,13 @@ pub enum ServerError {
         /// How many there are.
         count: usize,
     },
-    /// More than one `http.route` node is fed by the listener.
-    #[error("listener `{listen}` feeds more than one http.route node; chain them instead")]
+    /// An output that carries requests feeds an `http.route` node and other nodes too.
+    #[error(
+        "`{output}` feeds an http.route node and other nodes; a router must be the only consumer of the requests it switches (chain routers for more routes)"
+    )]
     Routers {
-        /// The listener node.
-        listen: String,
+        /// The output (`node.port`) carrying the requests.
+        output: String,
     },
     /// The router's `routes` must be a constant so the server can plan each branch.
     #[error("node `{node}`: input `routes` must be a constant list, not an edge")]

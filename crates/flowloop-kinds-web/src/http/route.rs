@@ -11,10 +11,14 @@ enum Segment {
     Literal(String),
     /// Binds the segment to a name; `int` ones must parse as an integer.
     Param { name: String, int: bool },
+    /// Binds the rest of the path (zero or more segments, joined by `/`) to a name; last only.
+    Rest { name: String },
 }
 
 /// A route: an optional method and a path pattern whose `{name}` segments become path
-/// parameters (`{name:int}` ones must be integers and become ints).
+/// parameters (`{name:int}` ones must be integers and become ints; a last `{name*}` takes
+/// the rest of the path, so `"/{rest*}"` matches every path — a catch-all that can lead to
+/// another router).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
     method: Option<String>,
@@ -53,10 +57,17 @@ impl Route {
             .split('/')
             .filter(|s| !s.is_empty())
             .map(|s| {
-                parse_segment(s)
-                    .ok_or_else(|| err(&format!("segment `{s}` is not `name`, `{{name}}` or `{{name:int}}`")))
+                parse_segment(s).ok_or_else(|| {
+                    err(&format!(
+                        "segment `{s}` is not `name`, `{{name}}`, `{{name:int}}` or `{{name*}}`"
+                    ))
+                })
             })
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<Vec<_>, _>>()?;
+        let rest_at = segments.iter().position(|s| matches!(s, Segment::Rest { .. }));
+        if rest_at.is_some_and(|i| i + 1 != segments.len()) {
+            return Err(err("a `{name*}` segment must be the last"));
+        }
         Ok(Route {
             method,
             segments,
@@ -75,11 +86,13 @@ impl Route {
             return None;
         }
         let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-        if parts.len() != self.segments.len() {
+        let rest = matches!(self.segments.last(), Some(Segment::Rest { .. }));
+        let fixed = self.segments.len() - usize::from(rest);
+        if parts.len() < fixed || (!rest && parts.len() != fixed) {
             return None;
         }
         let mut params = Map::new();
-        for (seg, part) in self.segments.iter().zip(parts) {
+        for (seg, part) in self.segments.iter().zip(&parts) {
             match seg {
                 Segment::Literal(l) if l == part => {}
                 Segment::Literal(_) => return None,
@@ -89,7 +102,11 @@ impl Route {
                 Segment::Param { name, int: false } => {
                     params.insert(name, percent_decode(part));
                 }
+                Segment::Rest { .. } => {}
             }
+        }
+        if let Some(Segment::Rest { name }) = self.segments.last().filter(|_| rest) {
+            params.insert(name, percent_decode(&parts[fixed..].join("/")));
         }
         Some(params)
     }
@@ -100,16 +117,22 @@ fn parse_segment(s: &str) -> Option<Segment> {
         return (!s.contains(['{', '}'])).then(|| Segment::Literal(s.to_string()));
     };
     let inner = inner.strip_suffix('}')?;
+    if let Some(name) = inner.strip_suffix('*') {
+        return valid_name(name).then(|| Segment::Rest { name: name.to_string() });
+    }
     let (name, int) = match inner.split_once(':') {
         Some((n, "int")) => (n, true),
         Some(_) => return None,
         None => (inner, false),
     };
-    let ok = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    ok.then(|| Segment::Param {
+    valid_name(name).then(|| Segment::Param {
         name: name.to_string(),
         int,
     })
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Decodes `%XX` escapes (and `+` as space when `plus` says so); bad escapes stay as they are.
@@ -174,21 +197,26 @@ fn body_value(req: &RawRequest) -> Result<Value, String> {
 ///
 /// # Errors
 /// A message for a body that should be JSON and is not (the listener answers 400).
-pub(crate) fn request_value(id: u64, req: &RawRequest) -> Result<Value, String> {
-    let (path, query) = req.target.split_once('?').unwrap_or((&req.target, ""));
+pub(crate) fn request_value(id: i64, req: &RawRequest, params: Map) -> Result<Value, String> {
+    let (path, query) = split_target(&req.target);
     let mut headers = Map::new();
     for (k, v) in &req.headers {
         headers.insert(k, v.as_str());
     }
     let mut m = Map::new();
-    m.insert("id", id as i64);
+    m.insert("id", id);
     m.insert("method", req.method.as_str());
     m.insert("path", percent_decode(path));
-    m.insert("params", Map::new());
+    m.insert("params", params);
     m.insert("query", parse_query(query));
     m.insert("headers", headers);
     m.insert("body", body_value(req)?);
     Ok(Value::from(m))
+}
+
+/// The path and the query of a request target.
+pub(crate) fn split_target(target: &str) -> (&str, &str) {
+    target.split_once('?').unwrap_or((target, ""))
 }
 
 /// `request` with its `params` replaced.

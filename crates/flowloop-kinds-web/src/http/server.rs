@@ -1,6 +1,7 @@
-//! The HTTP server that runs a graph once per request.
+//! The HTTP server: a front flow (the listener streaming requests into the router) and,
+//! per request, a run of the compiled branch its route takes.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
@@ -9,19 +10,23 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use flowloop::flow::{FlowError, NodeFault};
+use flowloop::flow::{Emitter, FlowBuilder, FlowError, NodeFault, RunOptions, Stream};
 use flowloop::net::{BufReader, OwnedTcpWriteHalf, TcpListener, TcpStream};
-use flowloop_graph::{Graph, Value};
+use flowloop::runtime::{DropPolicy, TaskHandle};
+use flowloop::sync::{AsyncQueue, Event};
+use flowloop_graph::Value;
 
 use super::ServerError;
-use super::kinds::{BadRequest, match_request};
-use super::plan::{Plan, Plans, holding_nodes};
-use super::route::request_value;
+use super::kinds::{BadRequest, CurrentRequest};
+use super::plan::{BranchId, Plans, Routed, holding_nodes};
+use super::route::{request_value, split_target};
 use super::wire::{Limits, RawRequest, RawResponse, ReadError, read_request, write_response};
 
 /// How often the accept loop looks at the [`StopHandle`].
 const STOP_POLL: Duration = Duration::from_millis(50);
 
+/// Requests read but not yet taken by the listener node; a full queue holds connections back.
+const QUEUE: usize = 1024;
 /// Stops a [`Server`] from any thread (for example a Ctrl-C handler).
 #[derive(Debug, Clone, Default)]
 pub struct StopHandle(Arc<AtomicBool>);
@@ -43,7 +48,7 @@ type LogFn = dyn Fn(&str);
 struct Shared {
     plans: Plans,
     limits: Limits,
-    next_id: Cell<u64>,
+    next_id: Cell<RequestId>,
     log: Box<LogFn>,
 }
 
@@ -65,18 +70,20 @@ impl fmt::Debug for Server {
 }
 
 impl Server {
-    /// Binds the listener's `addr` (override it with `addr`) and plans the graph.
+    /// Binds the listener's `addr` (override it with `addr`), plans the graph and compiles
+    /// one copy of every route's branch.
     ///
     /// # Errors
-    /// [`ServerError`]: no or several listeners, a route without a responder, a bind failure.
-    pub fn bind(graph: &Graph, addr: Option<&str>, limits: Limits) -> Result<Server, ServerError> {
+    /// [`ServerError`]: no or several listeners, a route without a responder, a branch that
+    /// does not compile (an input with neither edge nor value, named), a bind failure.
+    pub fn bind(graph: &flowloop_graph::Graph, addr: Option<&str>, limits: Limits) -> Result<Server, ServerError> {
         let plans = Plans::new(graph)?;
         let addr = addr.map_or_else(|| plans.addr.clone(), str::to_string);
         let listener = TcpListener::bind(addr.as_str()).map_err(|source| ServerError::Bind { addr, source })?;
         let shared = Shared {
             plans,
             limits,
-            next_id: Cell::new(1),
+            next_id: Cell::new(RequestId(1)),
             log: Box::new(|line| eprintln!("{line}")),
         };
         Ok(Server {
@@ -107,23 +114,151 @@ impl Server {
         self.stop.clone()
     }
 
-    /// Accepts connections until stopped, one task per connection.
+    /// Serves until stopped: an accept task (one task per connection) feeds the front flow,
+    /// whose listener node streams the requests into the router node. Stopping closes the
+    /// open connections (a request in flight on one is not answered) and ends the flow.
     ///
     /// # Errors
-    /// The listener's accept error.
-    pub async fn run(mut self) -> io::Result<()> {
-        while !self.stop.is_stopped() {
-            let accepted = flowloop::timeout(STOP_POLL, self.listener.accept()).await;
-            let Ok(accepted) = accepted else { continue };
-            let (stream, _) = accepted?;
-            let shared = Rc::clone(&self.shared);
-            drop(flowloop::spawn(serve_connection(shared, stream)).await);
-        }
-        Ok(())
+    /// The listener's accept error, or the front flow's error.
+    pub async fn run(self) -> io::Result<()> {
+        let queue: Rc<Queue> = Rc::new(AsyncQueue::bounded(QUEUE));
+        let accepting = accept_loop(self.listener, self.stop, Rc::clone(&self.shared), Rc::clone(&queue));
+        let accepting = flowloop::spawn(accepting).await;
+        let mut b = FlowBuilder::new();
+        let listen = b.stream(listen_node, (queue,));
+        b.set_name(listen, &self.shared.plans.listen);
+        let router = b.node(route_node, (listen.stream(), Rc::clone(&self.shared)));
+        b.set_name(router, &self.shared.plans.front);
+        let mut flow = b.build().map_err(io::Error::other)?;
+        let served = flow.run(RunOptions::new()).await;
+        let accepted = accepting.join().await.map_err(io::Error::other)?;
+        served.map_err(io::Error::other)?;
+        accepted
     }
 }
 
-async fn serve_connection(shared: Rc<Shared>, stream: TcpStream) {
+type Queue = AsyncQueue<Rc<Pending>>;
+
+/// A request on its way from its connection task through the front flow, and back.
+///
+/// States: the connection task makes it with the raw request and queues it; the router node
+/// takes the raw request, stores its [`Decision`] and sets `decided`; the connection task
+/// takes the decision and carries it out. A stopped server drops it undecided, and the
+/// connection closes.
+struct Pending {
+    raw: RefCell<Option<RawRequest>>,
+    decision: RefCell<Option<Decision>>,
+    decided: Event,
+}
+
+/// The id of a request: its `id` in the request value, which responders copy into their
+/// response so the server finds the answer to that request (not by order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RequestId(u64);
+
+impl RequestId {
+    /// As it appears in request and response values.
+    fn value(self) -> i64 {
+        i64::try_from(self.0).unwrap_or(i64::MAX)
+    }
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// What the router decided for a request.
+enum Decision {
+    /// Run `branch` for `request` (the value `http.listen` hands out, carrying `id`).
+    Run {
+        branch: BranchId,
+        request: Value,
+        id: RequestId,
+    },
+    /// Answer at once (404, 400).
+    Answer(RawResponse),
+}
+
+async fn accept_loop(
+    mut listener: TcpListener,
+    stop: StopHandle,
+    shared: Rc<Shared>,
+    queue: Rc<Queue>,
+) -> io::Result<()> {
+    let result = accept_until_stopped(&mut listener, &stop, &shared, &queue).await;
+    queue.close();
+    result
+}
+
+/// Accepts until stopped, one task per connection. The connection tasks belong to this loop:
+/// when it ends (stopped, or the listener failed) the open connections are closed, so the
+/// event loop does not wait for idle keep-alive clients.
+async fn accept_until_stopped(
+    listener: &mut TcpListener,
+    stop: &StopHandle,
+    shared: &Rc<Shared>,
+    queue: &Rc<Queue>,
+) -> io::Result<()> {
+    let mut connections: Vec<TaskHandle<()>> = Vec::new();
+    while !stop.is_stopped() {
+        let Ok(accepted) = flowloop::timeout(STOP_POLL, listener.accept()).await else {
+            continue;
+        };
+        let (stream, _) = accepted?;
+        let connection = serve_connection(Rc::clone(shared), Rc::clone(queue), stream);
+        connections.retain(|c| !c.is_finished());
+        connections.push(flowloop::spawn(connection).await.on_drop(DropPolicy::Abort));
+    }
+    Ok(())
+}
+
+/// The listener node: emits every request the connections read, until the server stops.
+/// Final value: how many requests it emitted.
+async fn listen_node(out: Emitter<Rc<Pending>>, queue: Rc<Queue>) -> u64 {
+    let mut emitted = 0;
+    while let Ok(pending) = queue.get().await {
+        if out.emit(pending).await.is_err() {
+            break;
+        }
+        emitted += 1;
+    }
+    emitted
+}
+
+/// The router node: decides each request's branch (or its 404/400) as the stream brings it.
+/// Final value: how many requests it routed.
+async fn route_node(mut requests: Stream<Rc<Pending>>, shared: Rc<Shared>) -> u64 {
+    let mut routed = 0;
+    while let Some(pending) = requests.next().await {
+        if let Some(raw) = pending.raw.borrow_mut().take() {
+            *pending.decision.borrow_mut() = Some(decide(&shared, &raw));
+        }
+        pending.decided.set();
+        routed += 1;
+    }
+    routed
+}
+
+fn decide(shared: &Shared, raw: &RawRequest) -> Decision {
+    let id = shared.next_id.get();
+    shared.next_id.set(RequestId(id.0 + 1));
+    let path = split_target(&raw.target).0;
+    let (branch, params) = match shared.plans.route(&raw.method, path) {
+        Routed::Branch(b, params) => (b, params),
+        Routed::NotFound => {
+            let message = format!("no route for {} {path}", raw.method);
+            return Decision::Answer(RawResponse::error(404, &message));
+        }
+    };
+    match request_value(id.value(), raw, params) {
+        Ok(request) => Decision::Run { branch, request, id },
+        Err(message) => Decision::Answer(RawResponse::error(400, &message)),
+    }
+}
+
+async fn serve_connection(shared: Rc<Shared>, queue: Rc<Queue>, stream: TcpStream) {
     let _ = stream.set_nodelay(true);
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
@@ -136,7 +271,9 @@ async fn serve_connection(shared: Rc<Shared>, stream: TcpStream) {
             Err(_) => return reject(&mut write, 408, "no complete request within the idle timeout").await,
         };
         let keep_alive = request.keep_alive;
-        let response = answer(&shared, &request).await;
+        let Some(response) = answer(&shared, &queue, request).await else {
+            return; // the server stopped
+        };
         if write_response(&mut write, &response, keep_alive).await.is_err() || !keep_alive {
             return;
         }
@@ -147,41 +284,38 @@ async fn reject(write: &mut OwnedTcpWriteHalf, status: u16, message: &str) {
     let _ = write_response(write, &RawResponse::error(status, message), false).await;
 }
 
-/// Runs the graph for one request and turns what it produced into a response.
-async fn answer(shared: &Shared, raw: &RawRequest) -> RawResponse {
-    let id = shared.next_id.get();
-    shared.next_id.set(id + 1);
-    let request = match request_value(id, raw) {
-        Ok(r) => r,
-        Err(message) => return RawResponse::error(400, &message),
-    };
-    let plan = match &shared.plans.routes {
-        None => &shared.plans.plans[0],
-        Some(routes) => match match_request(routes, &request) {
-            Some((i, _)) => &shared.plans.plans[i],
-            None => return RawResponse::error(404, &format!("no route for {} {}", raw.method, path_of(raw))),
-        },
-    };
-    run_plan(shared, plan, request, id).await
+/// Passes the request through the front flow and carries out the router's decision; `None`
+/// when the server stopped first.
+async fn answer(shared: &Shared, queue: &Queue, raw: RawRequest) -> Option<RawResponse> {
+    let pending = Rc::new(Pending {
+        raw: RefCell::new(Some(raw)),
+        decision: RefCell::new(None),
+        decided: Event::new(),
+    });
+    queue.put(Rc::clone(&pending)).await.ok()?;
+    pending.decided.wait().await;
+    let decision = pending.decision.borrow_mut().take()?;
+    Some(match decision {
+        Decision::Answer(response) => response,
+        Decision::Run { branch, request, id } => run_branch(shared, branch, request, id).await,
+    })
 }
 
-fn path_of(raw: &RawRequest) -> &str {
-    raw.target.split('?').next().unwrap_or("")
-}
-
-async fn run_plan(shared: &Shared, plan: &Plan, request: Value, id: u64) -> RawResponse {
-    let mut graph = plan.graph.clone();
-    if let Err(e) = graph.set_constant(&shared.plans.listen, "request", request) {
-        return internal(shared, id, &e.to_string());
-    }
-    let mut batch = match graph.batch() {
-        Ok(b) => b,
+/// Runs a compiled copy of `branch` for `request`; a copy whose run completed is kept for
+/// the next request, one that failed or ran out of time is dropped.
+async fn run_branch(shared: &Shared, id_branch: BranchId, request: Value, id: RequestId) -> RawResponse {
+    let branch = shared.plans.branch(id_branch);
+    let mut compiled = match branch.take() {
+        Ok(c) => c,
         Err(e) => return internal(shared, id, &e.to_string()),
     };
-    let run = batch.run_async(batch.options());
+    let options = compiled.batch.options().context(CurrentRequest(request));
+    let run = compiled.batch.run_async(options);
     match flowloop::timeout(shared.limits.deadline, run).await {
         Err(_) => {
-            let held = holding_nodes(&graph, |n| batch.generation(n).is_some()).join("`, `");
+            let this_run = compiled.runs;
+            let produced = |n: &str| compiled.batch.generation(n).is_some_and(|g| g.run() >= this_run);
+            let held = holding_nodes(&branch.graph, produced).join("`, `");
             (shared.log)(&format!(
                 "request {id}: no answer within {:?}; held at node `{held}`",
                 shared.limits.deadline
@@ -189,15 +323,20 @@ async fn run_plan(shared: &Shared, plan: &Plan, request: Value, id: u64) -> RawR
             RawResponse::error(504, "the request was not answered in time")
         }
         Ok(Err(e)) => failed(shared, id, &e),
-        Ok(Ok(_)) => plan
-            .responders
-            .iter()
-            .filter_map(|r| batch.value(r, "out"))
-            .find(|v| v.get("request").and_then(Value::as_int) == Some(id as i64))
-            .map_or_else(
-                || internal(shared, id, "no http.respond node answered the request"),
-                |v| to_response(&v),
-            ),
+        Ok(Ok(_)) => {
+            compiled.runs += 1;
+            let answer = branch
+                .responders
+                .iter()
+                .filter_map(|r| compiled.batch.value(r, "out"))
+                .find(|v| v.get("request").and_then(Value::as_int) == Some(id.value()));
+            branch.give_back(compiled);
+            match answer.map(|v| to_response(&v)) {
+                Some(Ok(response)) => response,
+                Some(Err(problem)) => internal(shared, id, &problem),
+                None => internal(shared, id, "no http.respond node answered the request"),
+            }
+        }
     }
 }
 
@@ -211,40 +350,30 @@ fn bad_request(e: &FlowError) -> Option<String> {
     })
 }
 
-fn failed(shared: &Shared, id: u64, e: &FlowError) -> RawResponse {
+fn failed(shared: &Shared, id: RequestId, e: &FlowError) -> RawResponse {
     match bad_request(e) {
         Some(message) => RawResponse::error(400, &message),
         None => internal(shared, id, &e.to_string()),
     }
 }
 
-fn internal(shared: &Shared, id: u64, message: &str) -> RawResponse {
+fn internal(shared: &Shared, id: RequestId, message: &str) -> RawResponse {
     (shared.log)(&format!("request {id}: 500: {message}"));
     RawResponse::error(500, message)
 }
 
 /// A response value (from `http.respond`) as bytes: texts as they are, bytes raw, other
 /// bodies as JSON.
-fn to_response(v: &Value) -> RawResponse {
+///
+/// # Errors
+/// A header whose name or value holds a line break (it would split the response).
+fn to_response(v: &Value) -> Result<RawResponse, String> {
     let status = v
         .get("status")
         .and_then(Value::as_int)
         .and_then(|s| u16::try_from(s).ok())
         .unwrap_or(200);
-    let mut headers: Vec<(String, String)> = v
-        .get("headers")
-        .and_then(Value::as_map)
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| {
-                    (
-                        k.to_ascii_lowercase(),
-                        v.as_str().map_or_else(|| v.to_string(), str::to_string),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut headers = response_headers(v)?;
     let (body, content_type) = match v.get("body") {
         None | Some(Value::Null) => (Vec::new(), None),
         Some(Value::Str(s)) => (s.as_bytes().to_vec(), Some("text/plain; charset=utf-8")),
@@ -254,5 +383,21 @@ fn to_response(v: &Value) -> RawResponse {
     if let Some(ct) = content_type.filter(|_| !headers.iter().any(|(k, _)| k == "content-type")) {
         headers.push(("content-type".into(), ct.into()));
     }
-    RawResponse { status, headers, body }
+    Ok(RawResponse { status, headers, body })
+}
+
+/// The `headers` map of a response value as `(lowercase name, text)` pairs.
+fn response_headers(v: &Value) -> Result<Vec<(String, String)>, String> {
+    let Some(map) = v.get("headers").and_then(Value::as_map) else {
+        return Ok(Vec::new());
+    };
+    map.iter()
+        .map(|(k, v)| {
+            let value = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+            if k.contains(['\r', '\n']) || value.contains(['\r', '\n']) {
+                return Err(format!("response header `{}` holds a line break", k.escape_debug()));
+            }
+            Ok((k.to_ascii_lowercase(), value))
+        })
+        .collect()
 }

@@ -117,8 +117,15 @@ pub(crate) async fn read_request<R: ByteSource>(
 }
 
 fn parse_head(head: &[u8], limits: &Limits) -> Result<RawRequest, ReadError> {
-    let mut slots = vec![httparse::EMPTY_HEADER; limits.max_headers];
-    let mut parsed = httparse::Request::new(&mut slots);
+    let mut on_stack = [httparse::EMPTY_HEADER; 64];
+    let mut on_heap = Vec::new();
+    let slots = if limits.max_headers <= on_stack.len() {
+        &mut on_stack[..limits.max_headers]
+    } else {
+        on_heap.resize(limits.max_headers, httparse::EMPTY_HEADER);
+        &mut on_heap[..]
+    };
+    let mut parsed = httparse::Request::new(slots);
     match parsed.parse(head) {
         Ok(httparse::Status::Complete(_)) => {}
         Ok(httparse::Status::Partial) => return Err(ReadError::Reject(400, "incomplete request head".into())),
@@ -130,16 +137,7 @@ fn parse_head(head: &[u8], limits: &Limits) -> Result<RawRequest, ReadError> {
         }
         Err(e) => return Err(ReadError::Reject(400, format!("malformed request head: {e}"))),
     }
-    let headers: Vec<(String, String)> = parsed
-        .headers
-        .iter()
-        .map(|h| {
-            (
-                h.name.to_ascii_lowercase(),
-                String::from_utf8_lossy(h.value).into_owned(),
-            )
-        })
-        .collect();
+    let headers = owned_headers(parsed.headers);
     let version = parsed.version.unwrap_or(1);
     let connection = headers
         .iter()
@@ -157,6 +155,19 @@ fn parse_head(head: &[u8], limits: &Limits) -> Result<RawRequest, ReadError> {
         body: Vec::new(),
         keep_alive,
     })
+}
+
+/// Parsed headers as owned `(lowercase name, value)` pairs.
+pub(crate) fn owned_headers(parsed: &[httparse::Header<'_>]) -> Vec<(String, String)> {
+    parsed
+        .iter()
+        .map(|h| {
+            (
+                h.name.to_ascii_lowercase(),
+                String::from_utf8_lossy(h.value).into_owned(),
+            )
+        })
+        .collect()
 }
 
 /// The first header named `name` (lowercase) in `headers`.
@@ -278,21 +289,24 @@ impl RawResponse {
 
     /// The response's bytes (status line, headers, `Content-Length`, body).
     pub(crate) fn encode(&self, keep_alive: bool) -> Vec<u8> {
+        use std::io::Write as _;
+        const INFALLIBLE: &str = "writing into a Vec cannot fail";
         let mut out = Vec::with_capacity(128 + self.body.len());
-        out.extend_from_slice(format!("HTTP/1.1 {} {}\r\n", self.status, reason(self.status)).as_bytes());
+        write!(out, "HTTP/1.1 {} {}\r\n", self.status, reason(self.status)).expect(INFALLIBLE);
         for (k, v) in &self.headers {
             if !k.eq_ignore_ascii_case("content-length") && !k.eq_ignore_ascii_case("connection") {
-                out.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
+                for part in [k.as_bytes(), b": ", v.as_bytes(), b"\r\n"] {
+                    out.extend_from_slice(part);
+                }
             }
         }
         let connection = if keep_alive { "keep-alive" } else { "close" };
-        out.extend_from_slice(
-            format!(
-                "content-length: {}\r\nconnection: {connection}\r\n\r\n",
-                self.body.len()
-            )
-            .as_bytes(),
-        );
+        write!(
+            out,
+            "content-length: {}\r\nconnection: {connection}\r\n\r\n",
+            self.body.len()
+        )
+        .expect(INFALLIBLE);
         out.extend_from_slice(&self.body);
         out
     }

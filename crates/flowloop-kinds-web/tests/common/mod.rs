@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use flowloop_graph::{Graph, Registry, Value};
+use flowloop_graph::kind::KindError;
+use flowloop_graph::{Graph, Registry, Shelf, Value, kind};
 use flowloop_kinds_web::http::{Limits, Server, StopHandle};
 
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(20);
@@ -35,19 +36,26 @@ pub fn registry() -> Registry {
     reg
 }
 
+/// Waits `ms` milliseconds, then passes `value` on.
+#[kind(name = "test.wait")]
+async fn wait(value: Value, ms: i64) -> Result<Value, KindError> {
+    flowloop::sleep(Duration::from_millis(ms as u64)).await;
+    Ok(value)
+}
+
+/// [`registry`] with the `test` shelf: `test.wait(value, ms)`.
+pub fn test_registry() -> Registry {
+    let mut r = registry();
+    r.register(Shelf::new("test", "test kinds").with(wait_kind()))
+        .expect("the test shelf is registered once");
+    r
+}
+
 /// The todo API graph with its database at a fresh path under the temp dir.
-pub fn todo_graph(reg: Registry, name: &str) -> Graph {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/graphs/todo_api.json"
-    ))
-    .expect("the example graph exists");
-    let mut g = Graph::from_json(&text, reg).expect("the example graph loads");
+pub fn todo_graph(name: &str) -> Graph {
     let path = std::env::temp_dir().join(format!("flowloop-kinds-web-{name}-{}.sqlite3", std::process::id()));
     let _ = std::fs::remove_file(&path);
-    g.set_constant("db", "path", Value::str(&path.to_string_lossy()))
-        .expect("db node exists");
-    g
+    flowloop_kinds_web::load::todo::graph(&path.to_string_lossy()).expect("the example graph loads")
 }
 
 pub fn serve(graph: Graph, limits: Limits) -> Running {
