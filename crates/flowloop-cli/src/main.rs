@@ -18,6 +18,8 @@ mod export;
 mod input;
 mod nodes;
 mod run;
+mod serve;
+mod signal;
 mod test;
 
 use std::process::ExitCode;
@@ -32,7 +34,8 @@ Examples:
   flowloop export examples/graphs/diamond.json --format mermaid
   flowloop nodes math
   flowloop test examples/graphs/diamond.json cases.json
-  flowloop deploy examples/graphs/counter.json --out counter-app";
+  flowloop deploy examples/graphs/counter.json --out counter-app
+  flowloop serve examples/graphs/diamond.json --read-only";
 
 /// Run, check, export, test and deploy flowloop dataflow graphs (JSON graph files).
 #[derive(Debug, Parser)]
@@ -57,6 +60,8 @@ enum Command {
     Test(test::Args),
     /// Generate a Cargo project that runs the graph as a standalone typed program.
     Deploy(deploy::Args),
+    /// Serve the graph editor and dashboard in the browser; Save writes the file back.
+    Serve(serve::Args),
 }
 
 impl Command {
@@ -68,6 +73,7 @@ impl Command {
             Command::Nodes(args) => nodes::main(args),
             Command::Test(args) => test::main(args),
             Command::Deploy(args) => deploy::main(args),
+            Command::Serve(args) => serve::main(args),
         }
     }
 }
