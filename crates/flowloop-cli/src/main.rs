@@ -16,6 +16,7 @@ mod deploy;
 mod diagnose;
 mod export;
 mod input;
+mod listen;
 mod nodes;
 mod run;
 mod serve;
