@@ -87,6 +87,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
+pub mod catalog;
 mod error;
 mod flow;
 mod inproc;

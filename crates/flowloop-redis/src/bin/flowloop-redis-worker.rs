@@ -1,4 +1,4 @@
-//! A worker process hosting the test flows of this crate (used by its tests through
+//! A worker process hosting the catalog flows of this crate (used by its tests through
 //! `CARGO_BIN_EXE_flowloop-redis-worker`).
 //!
 //! ```text
@@ -9,11 +9,9 @@
 //! the stream, prints `fed` and waits to be killed (a producer lost before end-of-stream).
 #![forbid(unsafe_code)]
 
-#[path = "../../tests/flows/mod.rs"]
-mod flows;
-
 use std::time::Duration;
 
+use flowloop_redis::catalog as flows;
 use flowloop_redis::resp::Config;
 use flowloop_redis::{Provided, RedisRun, RunSettings, Worker, WorkerOptions};
 
