@@ -22,6 +22,7 @@ mod run;
 mod serve;
 mod signal;
 mod test;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -36,7 +37,8 @@ Examples:
   flowloop nodes math
   flowloop test examples/graphs/diamond.json cases.json
   flowloop deploy examples/graphs/counter.json --out counter-app
-  flowloop serve examples/graphs/diamond.json --read-only";
+  flowloop serve examples/graphs/diamond.json --read-only
+  flowloop worker --redis redis://127.0.0.1:6379 --flows word_count";
 
 /// Run, check, export, test and deploy flowloop dataflow graphs (JSON graph files).
 #[derive(Debug, Parser)]
@@ -63,6 +65,8 @@ enum Command {
     Deploy(deploy::Args),
     /// Serve the graph editor and dashboard in the browser; Save writes the file back.
     Serve(serve::Args),
+    /// Host the processors of distributed flows (Redis Streams) until Ctrl-C/SIGTERM.
+    Worker(worker::Args),
 }
 
 impl Command {
@@ -75,6 +79,7 @@ impl Command {
             Command::Test(args) => test::main(args),
             Command::Deploy(args) => deploy::main(args),
             Command::Serve(args) => serve::main(args),
+            Command::Worker(args) => worker::main(args),
         }
     }
 }
