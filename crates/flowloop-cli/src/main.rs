@@ -13,7 +13,6 @@
 
 mod check;
 mod deploy;
-mod diagnose;
 mod export;
 mod input;
 mod listen;

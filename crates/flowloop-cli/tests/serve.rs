@@ -27,7 +27,8 @@ fn serve(path: &Path, extra: &[&str]) -> (Spawned, String) {
 }
 
 fn set_b(host: &str, revision: u64, value: i64) -> (u16, String) {
-    let edits = json!({"revision": revision, "edits": [{"op": "set", "to": {"node": "sum", "port": "b"}, "value": value}]});
+    let edits =
+        json!({"revision": revision, "edits": [{"op": "set", "to": {"node": "sum", "port": "b"}, "value": value}]});
     http(host, "POST", "/api/edits", &edits.to_string())
 }
 
@@ -41,7 +42,11 @@ fn edits_reach_the_file_only_on_save_and_sigterm_exits_cleanly() {
     assert!(spec.contains("math.add"), "{spec}");
     let (status, body) = set_b(&host, 0, 40);
     assert_eq!(status, 200, "{body}");
-    assert_eq!(std::fs::read_to_string(&path).expect("readable"), before, "an edit alone writes nothing");
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("readable"),
+        before,
+        "an edit alone writes nothing"
+    );
     let (status, body) = http(&host, "POST", "/api/save", "");
     assert_eq!(status, 200, "{body}");
     let saved = std::fs::read_to_string(&path).expect("readable");
@@ -82,7 +87,12 @@ fn a_token_is_required_by_the_server_and_printed_in_the_url() {
     let mut server = Spawned::start(&args, &[]);
     let url = server.line();
     assert!(url.ends_with("/?token=t0k-en"), "{url}");
-    let host = url.trim_start_matches("http://").split('/').next().expect("a host").to_string();
+    let host = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .expect("a host")
+        .to_string();
     assert_eq!(http(&host, "GET", "/api/spec", "").0, 401);
     assert_eq!(http(&host, "GET", "/api/spec?token=t0k-en", "").0, 200);
     assert_eq!(server.stop("TERM").0, Some(0));
@@ -110,7 +120,11 @@ fn bad_input_is_refused_before_serving() {
     let (_dir, bad) = file("bad.json", "{\"format\": 1, \"nodes\": [");
     let malformed = flowloop().arg("serve").arg(&bad).output().expect("runs");
     assert_eq!(malformed.status.code(), Some(1));
-    assert!(text(&malformed.stderr).contains("bad.json:1:"), "{}", text(&malformed.stderr));
+    assert!(
+        text(&malformed.stderr).contains("bad.json:1:"),
+        "{}",
+        text(&malformed.stderr)
+    );
     let token = flowloop()
         .arg("serve")
         .arg(example("diamond.json"))

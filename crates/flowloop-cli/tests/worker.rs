@@ -24,15 +24,31 @@ struct Redis {
 impl Redis {
     /// `None` (after saying why) when redis-server is not installed.
     fn start(test: &str) -> Option<Redis> {
-        let installed = Command::new("redis-server").arg("--version").stdout(Stdio::null()).status();
+        let installed = Command::new("redis-server")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .status();
         if !installed.is_ok_and(|s| s.success()) {
             eprintln!("SKIPPED {test}: redis-server is not installed (scripts/test installs it)");
             return None;
         }
         let dir = tempfile::tempdir().expect("a temp dir");
-        let port = TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("bound").port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .expect("a free port")
+            .local_addr()
+            .expect("bound")
+            .port();
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .arg("--dir")
             .arg(dir.path())
             .stdout(Stdio::null())
@@ -40,7 +56,10 @@ impl Redis {
             .expect("redis-server starts");
         let started = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(20), "redis-server listens within 20 s");
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "redis-server listens within 20 s"
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
         Some(Redis { child, port, dir })
@@ -51,7 +70,10 @@ impl Redis {
     }
 
     fn cli(&self, args: &[&str]) -> String {
-        let out = Command::new("redis-cli").args(["-p", &self.port.to_string()]).args(args).output();
+        let out = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string()])
+            .args(args)
+            .output();
         out.map(|o| text(&o.stdout).trim().to_string()).unwrap_or_default()
     }
 }
@@ -84,7 +106,9 @@ fn a_worker_process_serves_a_word_count_run_and_leaves_on_sigterm() {
             ..RunSettings::default()
         };
         let mut run = RedisRun::start(config, &catalog::word_count(), settings).await?;
-        let inputs = FlowInputs::new().feed("lines", &["a b a", "b c", "a"]).expect("strings encode");
+        let inputs = FlowInputs::new()
+            .feed("lines", &["a b a", "b c", "a"])
+            .expect("strings encode");
         run.feed_all(&inputs).await?;
         let outputs = flowloop::timeout(Duration::from_secs(60), run.collect())
             .await
@@ -99,15 +123,26 @@ fn a_worker_process_serves_a_word_count_run_and_leaves_on_sigterm() {
     assert_eq!(code, Some(0), "{stderr}");
     let report = w.rest().join("\n");
     assert!(report.starts_with("left: 1 runs finished"), "{report}");
-    assert!(!report.contains(" 0 entries committed"), "the worker committed entries: {report}");
+    assert!(
+        !report.contains(" 0 entries committed"),
+        "the worker committed entries: {report}"
+    );
     let keys = Keys::new("cli-run");
     for stream in ["lines", "words"] {
         let groups = redis.cli(&["XINFO", "GROUPS", &keys.stream(stream)]);
         let lines: Vec<&str> = groups.lines().collect();
         let pending = lines.iter().position(|l| *l == "pending").map(|i| lines[i + 1]);
-        assert_eq!(pending, Some("0"), "every entry of `{stream}` was acknowledged: {groups}");
+        assert_eq!(
+            pending,
+            Some("0"),
+            "every entry of `{stream}` was acknowledged: {groups}"
+        );
     }
-    assert_eq!(redis.cli(&["EXISTS", &keys.lease("w1")]), "0", "the worker gave up its lease");
+    assert_eq!(
+        redis.cli(&["EXISTS", &keys.lease("w1")]),
+        "0",
+        "the worker gave up its lease"
+    );
 }
 
 #[test]
@@ -119,7 +154,10 @@ fn unknown_flows_and_bad_urls_are_usage_errors() {
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(err.contains("nope") && err.contains("word_count"), "{err}");
-    let out = flowloop().args(["worker", "--redis", "http://x"]).output().expect("runs");
+    let out = flowloop()
+        .args(["worker", "--redis", "http://x"])
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("http://x"), "{}", text(&out.stderr));
     let out = flowloop().arg("worker").output().expect("runs");

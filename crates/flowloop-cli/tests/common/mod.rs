@@ -110,7 +110,9 @@ impl Spawned {
     pub fn stop(&mut self, signal: &str) -> (Option<i32>, String) {
         let mut child = self.child.take().expect("stop is called once");
         let pid = child.id().to_string();
-        let sent = std::process::Command::new("kill").args([format!("-{signal}"), pid]).status();
+        let sent = std::process::Command::new("kill")
+            .args([format!("-{signal}"), pid])
+            .status();
         assert!(sent.expect("kill runs").success(), "kill -{signal} reached flowloop");
         let started = std::time::Instant::now();
         let status = loop {
@@ -146,7 +148,9 @@ impl Drop for Spawned {
 pub fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(addr).expect("the server accepts connections");
-    stream.set_read_timeout(Some(PATIENCE)).expect("a read timeout can be set");
+    stream
+        .set_read_timeout(Some(PATIENCE))
+        .expect("a read timeout can be set");
     let request = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\n\
          Content-Length: {}\r\n\r\n{body}",
@@ -161,6 +165,9 @@ pub fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("not an HTTP reply: {reply:?}"));
-    let body = reply.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let body = reply
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     (status, body)
 }
