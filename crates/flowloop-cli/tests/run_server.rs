@@ -6,7 +6,7 @@ mod common;
 
 use std::ffi::OsStr;
 
-use common::{Spawned, example, file, flowloop, http, text};
+use common::{Spawned, example, file, flowloop, http, output, text};
 
 #[test]
 fn the_todo_api_serves_posts_and_gets_until_sigterm() {
@@ -47,12 +47,13 @@ fn the_todo_api_serves_posts_and_gets_until_sigterm() {
 #[test]
 fn batch_options_on_a_served_graph_are_usage_errors() {
     for option in [["--limit", "in=1"], ["--limit-all", "1"]] {
-        let out = flowloop()
-            .arg("run")
-            .arg(example("todo_api.json"))
-            .args(option)
-            .output()
-            .expect("runs");
+        let graph = example("todo_api.json");
+        let out = output([
+            OsStr::new("run"),
+            graph.as_os_str(),
+            OsStr::new(option[0]),
+            OsStr::new(option[1]),
+        ]);
         assert_eq!(out.status.code(), Some(2));
         let err = text(&out.stderr);
         assert!(err.contains(option[0]) && err.contains("http.listen"), "{err}");
@@ -66,7 +67,7 @@ fn a_graph_the_server_cannot_plan_is_refused_with_the_node_named() {
         {"id": "router", "kind": "http.route"}],
       "edges": [{"from": "in.request", "to": "router.request"}]}"#;
     let (_dir, path) = file("unplanned.json", graph);
-    let out = flowloop().arg("run").arg(&path).output().expect("runs");
+    let out = output([OsStr::new("run"), path.as_os_str()]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(err.contains("unplanned.json") && err.contains("router"), "{err}");

@@ -7,7 +7,7 @@ mod common;
 use std::ffi::OsStr;
 use std::path::Path;
 
-use common::{Spawned, example, file, flowloop, http, text};
+use common::{Spawned, example, file, http, output, text};
 use serde_json::json;
 
 const SUM: &str = r#"{"format": 1, "nodes": [{"id": "sum", "kind": "math.add", "inputs": {"a": 2, "b": 3}}]}"#;
@@ -24,6 +24,14 @@ fn serve(path: &Path, extra: &[&str]) -> (Spawned, String) {
         .unwrap_or_else(|| panic!("the first line is the URL, got {url:?}"))
         .to_string();
     (server, host)
+}
+
+/// `flowloop serve examples/graphs/diamond.json EXTRA...` for options refused before serving.
+fn serve_once(extra: &[&str]) -> std::process::Output {
+    let diamond = example("diamond.json");
+    let mut args = vec![OsStr::new("serve"), diamond.as_os_str()];
+    args.extend(extra.iter().map(OsStr::new));
+    output(args)
 }
 
 fn set_b(host: &str, revision: u64, value: i64) -> (u16, String) {
@@ -100,12 +108,7 @@ fn a_token_is_required_by_the_server_and_printed_in_the_url() {
 
 #[test]
 fn a_public_address_without_a_token_is_a_usage_error_that_says_what_to_do() {
-    let out = flowloop()
-        .arg("serve")
-        .arg(example("diamond.json"))
-        .args(["--addr", "0.0.0.0:0"])
-        .output()
-        .expect("runs");
+    let out = serve_once(&["--addr", "0.0.0.0:0"]);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(err.contains("--token") && err.contains("127.0.0.1"), "{err}");
@@ -114,29 +117,17 @@ fn a_public_address_without_a_token_is_a_usage_error_that_says_what_to_do() {
 
 #[test]
 fn bad_input_is_refused_before_serving() {
-    let missing = flowloop().args(["serve", "no/such/graph.json"]).output().expect("runs");
+    let missing = output(["serve", "no/such/graph.json"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing.stderr).contains("no/such/graph.json"));
     let (_dir, bad) = file("bad.json", "{\"format\": 1, \"nodes\": [");
-    let malformed = flowloop().arg("serve").arg(&bad).output().expect("runs");
+    let malformed = output([OsStr::new("serve"), bad.as_os_str()]);
     assert_eq!(malformed.status.code(), Some(1));
     assert!(
         text(&malformed.stderr).contains("bad.json:1:"),
         "{}",
         text(&malformed.stderr)
     );
-    let token = flowloop()
-        .arg("serve")
-        .arg(example("diamond.json"))
-        .args(["--token", "has space"])
-        .output()
-        .expect("runs");
-    assert_eq!(token.status.code(), Some(2));
-    let addr = flowloop()
-        .arg("serve")
-        .arg(example("diamond.json"))
-        .args(["--addr", "nowhere"])
-        .output()
-        .expect("runs");
-    assert_eq!(addr.status.code(), Some(2));
+    assert_eq!(serve_once(&["--token", "has space"]).status.code(), Some(2));
+    assert_eq!(serve_once(&["--addr", "nowhere"]).status.code(), Some(2));
 }

@@ -171,3 +171,12 @@ pub fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
         .unwrap_or_default();
     (status, body)
 }
+
+/// Runs `flowloop ARGS...` to the end and returns what it printed and its status.
+pub fn output<I, S>(args: I) -> std::process::Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    flowloop().args(args).output().expect("the flowloop binary runs")
+}
