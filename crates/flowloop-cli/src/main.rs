@@ -1,12 +1,15 @@
-//! The `flowloop` command: run, check, export, list, test and deploy dataflow graph files.
+//! The `flowloop` command: run, check, export, list, test, serve and deploy dataflow graph
+//! files, and host distributed-flow workers.
 //!
 //! Each subcommand is one module with an `Args` struct (clap derive) and a `main` function
 //! returning the exit code; adding a subcommand is one [`Command`] variant and one module.
 //!
 //! Exit codes: 0 success; 1 the graph failed, a check found problems or a test case failed;
 //! 2 a usage error (bad option, missing file, unknown node in `--limit`, wrong type on
-//! `--set`); 130 the run was stopped with Ctrl-C. Errors go to stderr and name the file, the
-//! node and the port. `NO_COLOR` turns colours off; `FLOWLOOP_LOG` (like `RUST_LOG`, e.g.
+//! `--set`); 130 the run was stopped with Ctrl-C. `serve`, a served `run` (a graph with
+//! `http.listen`) and `worker` run until Ctrl-C or SIGTERM, print their address or name as the
+//! first stdout line, and exit with 0 after a clean stop. Errors go to stderr and name the file,
+//! the node and the port. `NO_COLOR` turns colours off; `FLOWLOOP_LOG` (like `RUST_LOG`, e.g.
 //! `FLOWLOOP_LOG=debug`) prints the event loop's tracing output on stderr.
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations, rust_2018_idioms)]
@@ -39,7 +42,8 @@ Examples:
   flowloop serve examples/graphs/diamond.json --read-only
   flowloop worker --redis redis://127.0.0.1:6379 --flows word_count";
 
-/// Run, check, export, test and deploy flowloop dataflow graphs (JSON graph files).
+/// Run, check, export, test, serve and deploy flowloop dataflow graphs (JSON graph files);
+/// host distributed-flow workers.
 #[derive(Debug, Parser)]
 #[command(name = "flowloop", version, after_help = EXAMPLES)]
 struct Cli {
