@@ -18,7 +18,8 @@ use flowloop_redis::{FlowInputs, RedisRun, RunSettings, catalog};
 struct Redis {
     child: Child,
     port: u16,
-    dir: tempfile::TempDir,
+    /// The server's working directory, removed after the server.
+    _dir: tempfile::TempDir,
 }
 
 impl Redis {
@@ -62,7 +63,7 @@ impl Redis {
             );
             std::thread::sleep(Duration::from_millis(10));
         }
-        Some(Redis { child, port, dir })
+        Some(Redis { child, port, _dir: dir })
     }
 
     fn url(&self) -> String {
