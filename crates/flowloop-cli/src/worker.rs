@@ -25,7 +25,7 @@ the entries in hand, give up its lease and print what it did (exit code 0).";
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXAMPLES)]
 pub struct Args {
-    /// The server, like redis://[:PASSWORD@]HOST[:PORT][/DB].
+    /// The server, like `redis://[:PASSWORD@]HOST[:PORT][/DB]`.
     #[arg(long, value_name = "URL", value_parser = parse_url)]
     redis: Config,
     /// The catalog flows to host (comma-separated; default: all of them).
