@@ -5,9 +5,12 @@ use std::path::Path;
 use flowloop_graph::{Graph, Registry};
 use flowloop_run::RunFailure;
 
-/// The registry every subcommand uses: the standard shelves.
+/// The registry every subcommand uses: the standard shelves, `http` and `db`
+/// (`flowloop-kinds-web`).
 pub fn registry() -> Registry {
-    Registry::with_std()
+    let mut registry = Registry::with_std();
+    flowloop_kinds_web::register(&mut registry);
+    registry
 }
 
 /// How a file is named in messages: the path as given.

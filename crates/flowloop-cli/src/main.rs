@@ -1,24 +1,30 @@
-//! The `flowloop` command: run, check, export, list, test and deploy dataflow graph files.
+//! The `flowloop` command: run, check, export, list, test, serve and deploy dataflow graph
+//! files, and host distributed-flow workers.
 //!
 //! Each subcommand is one module with an `Args` struct (clap derive) and a `main` function
 //! returning the exit code; adding a subcommand is one [`Command`] variant and one module.
 //!
 //! Exit codes: 0 success; 1 the graph failed, a check found problems or a test case failed;
 //! 2 a usage error (bad option, missing file, unknown node in `--limit`, wrong type on
-//! `--set`); 130 the run was stopped with Ctrl-C. Errors go to stderr and name the file, the
-//! node and the port. `NO_COLOR` turns colours off; `FLOWLOOP_LOG` (like `RUST_LOG`, e.g.
+//! `--set`); 130 the run was stopped with Ctrl-C. `serve`, a served `run` (a graph with
+//! `http.listen`) and `worker` run until Ctrl-C or SIGTERM, print their address or name as the
+//! first stdout line, and exit with 0 after a clean stop. Errors go to stderr and name the file,
+//! the node and the port. `NO_COLOR` turns colours off; `FLOWLOOP_LOG` (like `RUST_LOG`, e.g.
 //! `FLOWLOOP_LOG=debug`) prints the event loop's tracing output on stderr.
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
 mod check;
 mod deploy;
-mod diagnose;
 mod export;
 mod input;
+mod listen;
 mod nodes;
 mod run;
+mod serve;
+mod signal;
 mod test;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -32,9 +38,12 @@ Examples:
   flowloop export examples/graphs/diamond.json --format mermaid
   flowloop nodes math
   flowloop test examples/graphs/diamond.json cases.json
-  flowloop deploy examples/graphs/counter.json --out counter-app";
+  flowloop deploy examples/graphs/counter.json --out counter-app
+  flowloop serve examples/graphs/diamond.json --read-only
+  flowloop worker --redis redis://127.0.0.1:6379 --flows word_count";
 
-/// Run, check, export, test and deploy flowloop dataflow graphs (JSON graph files).
+/// Run, check, export, test, serve and deploy flowloop dataflow graphs (JSON graph files);
+/// host distributed-flow workers.
 #[derive(Debug, Parser)]
 #[command(name = "flowloop", version, after_help = EXAMPLES)]
 struct Cli {
@@ -57,6 +66,10 @@ enum Command {
     Test(test::Args),
     /// Generate a Cargo project that runs the graph as a standalone typed program.
     Deploy(deploy::Args),
+    /// Serve the graph editor and dashboard in the browser; Save writes the file back.
+    Serve(serve::Args),
+    /// Host the processors of distributed flows (Redis Streams) until Ctrl-C/SIGTERM.
+    Worker(worker::Args),
 }
 
 impl Command {
@@ -68,6 +81,8 @@ impl Command {
             Command::Nodes(args) => nodes::main(args),
             Command::Test(args) => test::main(args),
             Command::Deploy(args) => deploy::main(args),
+            Command::Serve(args) => serve::main(args),
+            Command::Worker(args) => worker::main(args),
         }
     }
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use flowloop_graph::Graph;
 use flowloop_run::{RunArgs, RunFailure, Target};
 
-use crate::input;
+use crate::{input, listen};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -17,7 +17,12 @@ Examples:
 
 Prints each output's value and generation: the graph's declared outputs, else the nodes whose
 outputs feed nothing, else every node. Exit code 0 when the run completed or reached a limit,
-1 when a node failed, 2 for bad options, 130 after Ctrl-C (which prints what ran so far).";
+1 when a node failed, 2 for bad options, 130 after Ctrl-C (which prints what ran so far).
+
+A graph with an http.listen node (flowloop-kinds-web) is served instead: the first stdout line
+is `listening on http://ADDR/`, every request runs its route's branch, and Ctrl-C or SIGTERM
+stops it (exit code 0):
+  flowloop run examples/graphs/todo_api.json --set in.addr='\"127.0.0.1:8080\"'";
 
 /// `flowloop run GRAPH.json [options]`.
 #[derive(Debug, clap::Args)]
@@ -41,5 +46,13 @@ pub fn main(args: Args) -> ExitCode {
         Err(e) => return input::fail(&args.graph, &e),
     };
     let file = input::display(&args.graph);
+    if let Ok(graph) = flowloop_run::load(&file, &text, input::registry()) {
+        if listen::is_server(&graph) {
+            return match listen::serve(graph, &args.run) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => input::fail(&args.graph, &e),
+            };
+        }
+    }
     flowloop_run::main_with(&file, &text, input::registry(), &args.run, Box::new(compile))
 }

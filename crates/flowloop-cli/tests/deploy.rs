@@ -175,6 +175,26 @@ fn hand_written_kinds_cannot_be_deployed() {
 }
 
 #[test]
+fn kinds_outside_the_standard_shelves_cannot_be_deployed() {
+    let spec = r#"{"format": 1, "nodes": [{"id": "db", "kind": "db.open", "inputs": {"path": ":memory:"}}]}"#;
+    let (dir, path) = file("db.json", spec);
+    let out = flowloop()
+        .arg("deploy")
+        .arg(&path)
+        .arg("--out")
+        .arg(dir.path().join("app"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("node `db`: kind `db.open` is not on a standard shelf"),
+        "{err}"
+    );
+    assert!(!dir.path().join("app").exists(), "nothing is written");
+}
+
+#[test]
 fn bad_deploy_arguments_are_usage_errors() {
     let dir = tempfile::tempdir().unwrap();
     let out = flowloop()

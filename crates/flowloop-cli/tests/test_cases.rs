@@ -2,7 +2,16 @@
 
 mod common;
 
-use common::{example, file, flowloop, text};
+use std::path::Path;
+use std::process::Output;
+
+use common::{example, file, output, text};
+
+/// `flowloop test GRAPH CASES` with `cases` written to a temporary `cases.json`.
+fn run_cases(graph: &Path, cases: &str) -> Output {
+    let (_dir, path) = file("cases.json", cases);
+    output([Path::new("test"), graph, &path])
+}
 
 const CASES: &str = r#"{
   "cases": [
@@ -15,13 +24,7 @@ const CASES: &str = r#"{
 
 #[test]
 fn cases_pass_and_fail_with_a_diff() {
-    let (_dir, cases) = file("cases.json", CASES);
-    let out = flowloop()
-        .arg("test")
-        .arg(example("diamond.json"))
-        .arg(&cases)
-        .output()
-        .unwrap();
+    let out = run_cases(&example("diamond.json"), CASES);
     assert_eq!(out.status.code(), Some(1), "one case fails");
     let t = text(&out.stdout);
     assert!(t.contains("PASS  default seed\n"), "{t}");
@@ -42,13 +45,7 @@ fn all_passing_exits_0_and_limits_and_errors_can_be_expected() {
          "expect": {"count.out": 3}, "generations": {"count": [2], "next": [2]}},
         {"name": "limit_all", "limit_all": [0], "outcome": "limit_reached", "generations": {"next": [-1]}}
     ]}"#;
-    let (_dir, path) = file("cases.json", cases);
-    let out = flowloop()
-        .arg("test")
-        .arg(example("counter.json"))
-        .arg(&path)
-        .output()
-        .unwrap();
+    let out = run_cases(&example("counter.json"), cases);
     assert_eq!(
         out.status.code(),
         Some(2),
@@ -59,13 +56,7 @@ fn all_passing_exits_0_and_limits_and_errors_can_be_expected() {
          "expect": {"count.out": 3}, "generations": {"count": [2], "next": [2]}},
         {"name": "limit_all", "limit_all": [0], "outcome": "limit_reached", "generations": {"next": null}}
     ]}"#;
-    let (_dir, path) = file("cases.json", cases);
-    let out = flowloop()
-        .arg("test")
-        .arg(example("counter.json"))
-        .arg(&path)
-        .output()
-        .unwrap();
+    let out = run_cases(&example("counter.json"), cases);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     assert!(text(&out.stdout).ends_with("2 cases: 2 passed, 0 failed\n"));
 }
@@ -80,8 +71,7 @@ fn expected_errors_match_by_text() {
         {"name": "unexpected failure", "set": {"d.b": 0}, "expect": {"d.out": 1}}
     ]}"#;
     let (_g, graph) = file("div.json", graph);
-    let (_c, cases) = file("cases.json", cases);
-    let out = flowloop().arg("test").arg(&graph).arg(&cases).output().unwrap();
+    let out = run_cases(&graph, cases);
     assert_eq!(out.status.code(), Some(1));
     let t = text(&out.stdout);
     assert!(t.contains("PASS  half\nPASS  by zero\nFAIL  wrong text\n"), "{t}");
@@ -96,13 +86,7 @@ fn expected_errors_match_by_text() {
 #[test]
 fn bad_keys_fail_the_case_naming_them() {
     let cases = r#"{"cases": [{"name": "bad", "set": {"nosuch": 1}, "expect": {"ghost.out": 1}}]}"#;
-    let (_dir, path) = file("cases.json", cases);
-    let out = flowloop()
-        .arg("test")
-        .arg(example("diamond.json"))
-        .arg(&path)
-        .output()
-        .unwrap();
+    let out = run_cases(&example("diamond.json"), cases);
     assert_eq!(out.status.code(), Some(1));
     let t = text(&out.stdout);
     assert!(
@@ -113,21 +97,14 @@ fn bad_keys_fail_the_case_naming_them() {
 
 #[test]
 fn malformed_cases_file_is_a_usage_error_with_position() {
-    let (_dir, path) = file("cases.json", "{\"cases\": [{\"nme\": \"x\"}]}");
-    let out = flowloop()
-        .arg("test")
-        .arg(example("diamond.json"))
-        .arg(&path)
-        .output()
-        .unwrap();
+    let out = run_cases(&example("diamond.json"), "{\"cases\": [{\"nme\": \"x\"}]}");
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(err.contains("cases.json:1:") && err.contains("nme"), "{err}");
-    let out = flowloop()
-        .arg("test")
-        .arg(example("diamond.json"))
-        .arg("missing-cases.json")
-        .output()
-        .unwrap();
+    let out = output([
+        Path::new("test"),
+        &example("diamond.json"),
+        Path::new("missing-cases.json"),
+    ]);
     assert_eq!(out.status.code(), Some(2));
 }

@@ -24,7 +24,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::graph::{Graph, GraphError, Layout, PortRef};
+use crate::graph::{Graph, GraphError, GraphNode, Layout, PortRef};
 use crate::{Registry, Value};
 
 /// The spec format this build reads and writes.
@@ -173,14 +173,10 @@ impl Graph {
     /// # Errors
     /// [`SpecError`] with line, column and a message naming the node and port: malformed
     /// JSON, an unknown field or format, unknown kinds, nodes or ports, duplicate ids, wrong
-    /// types, dangling edges, inputs left without value.
+    /// types, dangling edges, inputs left without value. (The first of the problems
+    /// [`check_json`] lists.)
     pub fn from_json(text: &str, registry: Registry) -> Result<Graph, SpecError> {
-        let spec: GraphSpec = serde_json::from_str(text).map_err(|e| SpecError {
-            line: e.line().max(1),
-            column: e.column().max(1),
-            message: e.to_string(),
-            graph: None,
-        })?;
+        let spec = parse(text)?;
         Graph::from_spec_located(&spec, registry, &Locator { text })
     }
 
@@ -193,26 +189,11 @@ impl Graph {
     }
 
     fn from_spec_located(spec: &GraphSpec, registry: Registry, at: &Locator<'_>) -> Result<Graph, SpecError> {
-        if spec.format != FORMAT {
-            return Err(SpecError {
-                line: 1,
-                column: 1,
-                message: format!("unsupported format {} (this build reads format {FORMAT})", spec.format),
-                graph: None,
-            });
+        let (g, problems) = load(spec, registry, at)?;
+        match problems.into_iter().next() {
+            Some(first) => Err(first),
+            None => Ok(g),
         }
-        let mut g = Graph::new(registry);
-        g.meta.name = spec.name.clone();
-        g.meta.doc = spec.doc.clone();
-        add_nodes(&mut g, spec, at)?;
-        add_edges(&mut g, spec, at)?;
-        add_declarations(&mut g, spec, at)?;
-        add_layout(&mut g, spec, at)?;
-        g.validate().map_err(|e| match &e {
-            GraphError::Unconnected { node, .. } => at.node(node, 0, e.clone()),
-            _ => at.error(None, e),
-        })?;
-        Ok(g)
     }
 
     /// The spec of this graph.
@@ -267,17 +248,88 @@ impl Graph {
     }
 }
 
-fn add_nodes(g: &mut Graph, spec: &GraphSpec, at: &Locator<'_>) -> Result<(), SpecError> {
+/// Every problem of a graph spec text, worded and placed exactly as [`Graph::from_json`]
+/// reports its first one: malformed JSON or a wrong format (then nothing else); every node,
+/// constant, edge, declaration and layout problem; every input left without a value; and,
+/// when the graph loads, what compiling it for a run refuses (such as a cycle none of whose
+/// nodes can start). Empty when the graph loads and compiles.
+///
+/// ```
+/// use flowloop_graph::{Registry, spec::check_json};
+/// let text = r#"{"format": 1, "nodes": [
+///   {"id": "a", "kind": "math.nope"},
+///   {"id": "b", "kind": "math.add", "inputs": {"a": "text"}}]}"#;
+/// let problems = check_json(text, Registry::with_std());
+/// assert_eq!(problems.len(), 2);
+/// assert_eq!((problems[0].line, problems[1].line), (2, 3));
+/// assert!(problems[1].message.contains("input `a` of node `b`"));
+/// ```
+pub fn check_json(text: &str, registry: Registry) -> Vec<SpecError> {
+    let at = Locator { text };
+    let loaded = parse(text).and_then(|spec| load(&spec, registry, &at));
+    let (g, mut problems) = match loaded {
+        Ok(loaded) => loaded,
+        Err(e) => return vec![e],
+    };
+    if problems.is_empty() {
+        if let Err(e) = g.batch() {
+            let culprit = g
+                .nodes()
+                .map(GraphNode::id)
+                .find(|id| e.to_string().contains(&format!("`{id}`")));
+            problems.push(at.error(culprit.and_then(|id| find_pair(text, "id", id, 0)), e));
+        }
+    }
+    problems
+}
+
+/// The spec value of `text`, or where the JSON is wrong.
+fn parse(text: &str) -> Result<GraphSpec, SpecError> {
+    serde_json::from_str(text).map_err(|e| SpecError {
+        line: e.line().max(1),
+        column: e.column().max(1),
+        message: e.to_string(),
+        graph: None,
+    })
+}
+
+/// Builds what can be built of `spec` and lists every problem met on the way, in the order
+/// the steps meet them. A wrong format stops at once.
+fn load(spec: &GraphSpec, registry: Registry, at: &Locator<'_>) -> Result<(Graph, Vec<SpecError>), SpecError> {
+    if spec.format != FORMAT {
+        return Err(SpecError {
+            line: 1,
+            column: 1,
+            message: format!("unsupported format {} (this build reads format {FORMAT})", spec.format),
+            graph: None,
+        });
+    }
+    let mut g = Graph::new(registry);
+    g.meta.name = spec.name.clone();
+    g.meta.doc = spec.doc.clone();
+    let mut problems = Vec::new();
+    add_nodes(&mut g, spec, at, &mut problems);
+    add_edges(&mut g, spec, at, &mut problems);
+    add_declarations(&mut g, spec, at, &mut problems);
+    add_layout(&mut g, spec, at, &mut problems);
+    unconnected(&g, spec, at, &mut problems);
+    Ok((g, problems))
+}
+
+fn add_nodes(g: &mut Graph, spec: &GraphSpec, at: &Locator<'_>, problems: &mut Vec<SpecError>) {
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     for n in &spec.nodes {
         let nth = *seen.entry(&n.id).and_modify(|c| *c += 1).or_insert(0);
-        g.add(&n.kind, Some(&n.id)).map_err(|e| at.node(&n.id, nth, e))?;
+        if let Err(e) = g.add(&n.kind, Some(&n.id)) {
+            problems.push(at.node(&n.id, nth, e));
+            continue;
+        }
         for (input, value) in &n.inputs {
-            g.set_constant(&n.id, input, value.clone())
-                .map_err(|e| at.node(&n.id, nth, e))?;
+            if let Err(e) = g.set_constant(&n.id, input, value.clone()) {
+                problems.push(at.node(&n.id, nth, e));
+            }
         }
     }
-    Ok(())
 }
 
 fn parse_ref(text: &str, what: &'static str) -> Result<PortRef, GraphError> {
@@ -288,64 +340,98 @@ fn parse_ref(text: &str, what: &'static str) -> Result<PortRef, GraphError> {
     })
 }
 
-fn add_edges(g: &mut Graph, spec: &GraphSpec, at: &Locator<'_>) -> Result<(), SpecError> {
+/// Whether `node` is in the file but was refused (its problem is listed already).
+fn refused(g: &Graph, spec: &GraphSpec, node: &str) -> bool {
+    g.node(node).is_none() && spec.nodes.iter().any(|n| n.id == node)
+}
+
+fn add_edges(g: &mut Graph, spec: &GraphSpec, at: &Locator<'_>, problems: &mut Vec<SpecError>) {
     for e in &spec.edges {
-        let from = parse_ref(&e.from, "edge source").map_err(|err| at.edge("from", &e.from, err))?;
-        let to = parse_ref(&e.to, "edge target").map_err(|err| at.edge("to", &e.to, err))?;
-        g.connect(&from.node, &from.port, &to.node, &to.port).map_err(|err| {
+        let ends = parse_ref(&e.from, "edge source")
+            .map_err(|err| at.edge("from", &e.from, err))
+            .and_then(|from| {
+                Ok((
+                    from,
+                    parse_ref(&e.to, "edge target").map_err(|err| at.edge("to", &e.to, err))?,
+                ))
+            });
+        let (from, to) = match ends {
+            Ok(ends) => ends,
+            Err(problem) => {
+                problems.push(problem);
+                continue;
+            }
+        };
+        if refused(g, spec, &from.node) || refused(g, spec, &to.node) {
+            continue;
+        }
+        if let Err(err) = g.connect(&from.node, &from.port, &to.node, &to.port) {
             let from_side = matches!(&err, GraphError::UnknownNode { node } if *node == from.node)
                 || matches!(err, GraphError::UnknownOutput { .. });
-            if from_side {
+            problems.push(if from_side {
                 at.edge("from", &e.from, err)
             } else {
                 at.edge("to", &e.to, err)
-            }
-        })?;
+            });
+        }
     }
-    Ok(())
 }
 
-fn add_declarations(g: &mut Graph, spec: &GraphSpec, at: &Locator<'_>) -> Result<(), SpecError> {
-    for (name, target) in &spec.inputs {
-        let r = parse_ref(target, "input").map_err(|e| at.error(find_pair(at.text, name, target, 0), e))?;
-        g.declare_input(name, &r.node, &r.port)
-            .map_err(|e| at.error(find_pair(at.text, name, target, 0), e))?;
-    }
-    for (name, target) in &spec.outputs {
-        let r = parse_ref(target, "output").map_err(|e| at.error(find_pair(at.text, name, target, 0), e))?;
-        g.declare_output(name, &r.node, &r.port)
-            .map_err(|e| at.error(find_pair(at.text, name, target, 0), e))?;
+fn add_declarations(g: &mut Graph, spec: &GraphSpec, at: &Locator<'_>, problems: &mut Vec<SpecError>) {
+    let declared = [("input", &spec.inputs), ("output", &spec.outputs)];
+    for (what, map) in declared {
+        for (name, target) in map {
+            let result = parse_ref(target, what).and_then(|r| match what {
+                "input" => g.declare_input(name, &r.node, &r.port),
+                _ => g.declare_output(name, &r.node, &r.port),
+            });
+            if let Err(e) = result {
+                problems.push(at.error(find_pair(at.text, name, target, 0), e));
+            }
+        }
     }
     for (node, parts) in &spec.limits {
-        let generation = match parts.as_slice() {
-            [r] => flowloop::flow::Generation::finished(*r),
-            [r, c] => flowloop::flow::Generation::chunk(*r, *c),
-            _ => {
-                let err = GraphError::BadDeclaration {
-                    what: "limit",
-                    name: node.clone(),
-                    problem: "a generation is [run] or [run, chunk]".into(),
-                };
-                return Err(at.error(at.text.find(&format!("\"{node}\"")), err));
-            }
+        let result = match parts.as_slice() {
+            [r] => g.set_limit(node, flowloop::flow::Generation::finished(*r)),
+            [r, c] => g.set_limit(node, flowloop::flow::Generation::chunk(*r, *c)),
+            _ => Err(GraphError::BadDeclaration {
+                what: "limit",
+                name: node.clone(),
+                problem: "a generation is [run] or [run, chunk]".into(),
+            }),
         };
-        g.set_limit(node, generation)
-            .map_err(|e| at.error(at.text.find(&format!("\"{node}\"")), e))?;
+        if let Err(e) = result {
+            problems.push(at.error(at.text.find(&format!("\"{node}\"")), e));
+        }
     }
-    Ok(())
 }
 
-fn add_layout(g: &mut Graph, spec: &GraphSpec, at: &Locator<'_>) -> Result<(), SpecError> {
+fn add_layout(g: &mut Graph, spec: &GraphSpec, at: &Locator<'_>, problems: &mut Vec<SpecError>) {
     for (node, l) in &spec.layout {
         let layout = Layout {
             x: l.x,
             y: l.y,
             label: l.label.clone(),
         };
-        g.set_layout(node, layout)
-            .map_err(|e| at.error(at.text.rfind(&format!("\"{node}\"")), e))?;
+        if let Err(e) = g.set_layout(node, layout) {
+            problems.push(at.error(at.text.rfind(&format!("\"{node}\"")), e));
+        }
     }
-    Ok(())
+}
+
+/// Every input without an edge or a value ([`Graph::validate`]'s rule), placed at its node;
+/// an input whose constant was refused is left out (its problem is listed already).
+fn unconnected(g: &Graph, spec: &GraphSpec, at: &Locator<'_>, problems: &mut Vec<SpecError>) {
+    for e in g.unconnected() {
+        let GraphError::Unconnected { node, input } = &e else {
+            continue;
+        };
+        let given = spec.nodes.iter().find(|n| n.id == *node);
+        if given.is_some_and(|n| n.inputs.contains_key(input)) {
+            continue;
+        }
+        problems.push(at.node(node, 0, e.clone()));
+    }
 }
 
 fn compact<T: Serialize>(v: &T) -> String {

@@ -115,6 +115,7 @@
 #![deny(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
 mod bound;
+pub mod catalog;
 mod error;
 mod flow;
 mod inproc;

@@ -1,25 +1,29 @@
 //! Driving one run on an event loop: a progress line on a terminal, and Ctrl-C that stops the
 //! run cleanly so the caller can still print what ran.
+//!
+//! Nothing polls: the driver waits for whichever comes first, the run task's completion (its
+//! join) or the stop event, which the Ctrl-C handler sets by sending a task to the loop
+//! through its [`LoopHandle`]. Only a shown progress line has a timer (its refresh).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::cell::{Cell, RefCell};
+use std::future::{Future, poll_fn};
+use std::io::IsTerminal;
+use std::pin::pin;
+use std::rc::Rc;
+use std::sync::Mutex;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use std::cell::Cell;
-use std::io::IsTerminal;
-use std::rc::Rc;
-
-use flowloop::EventLoop;
 use flowloop::flow::{FlowError, Outcome};
 use flowloop::runtime::{FlowNode, Instrument};
+use flowloop::sync::Event;
+use flowloop::{DropPolicy, EventLoop, LoopHandle};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::RunFuture;
 
-/// The slowest the watcher looks at the run (progress refresh and Ctrl-C latency).
-const MAX_TICK: Duration = Duration::from_millis(100);
-/// The first look comes this soon, so a short run is not held up by the watcher.
-const FIRST_TICK: Duration = Duration::from_millis(1);
+/// How often a shown progress line is redrawn.
+const REFRESH: Duration = Duration::from_millis(100);
 /// No progress line for runs shorter than this.
 const PROGRESS_AFTER: Duration = Duration::from_millis(300);
 
@@ -42,18 +46,70 @@ pub enum Progress {
     Off,
 }
 
-/// Set by the Ctrl-C handler; the watcher task polls it.
-fn interrupt_flag() -> Arc<AtomicBool> {
-    static FLAG: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
-    FLAG.get_or_init(|| {
-        let flag = Arc::new(AtomicBool::new(false));
-        let setter = Arc::clone(&flag);
-        // A second installation attempt (another handler already present) only loses the
-        // clean stop; the run itself is unaffected.
-        let _ = ctrlc::set_handler(move || setter.store(true, Ordering::SeqCst));
-        flag
+/// The loop of the run in progress (none between runs): where Ctrl-C sends its stop task.
+static RUNNING: Mutex<Option<LoopHandle>> = Mutex::new(None);
+
+thread_local! {
+    /// The stop event of the run in progress on this thread's loop.
+    static STOP: RefCell<Option<Event>> = const { RefCell::new(None) };
+}
+
+/// Installs the process's Ctrl-C handler once: it asks the running loop, if any, to set its
+/// stop event. A second installation attempt (another handler already present) only loses
+/// the clean stop; the run itself is unaffected.
+fn install_ctrl_c() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = ctrlc::set_handler(|| {
+            let running = RUNNING.lock().ok().and_then(|h| h.clone());
+            if let Some(handle) = running {
+                drop(handle.spawn(async {
+                    STOP.with(|s| s.borrow().as_ref().map(Event::set));
+                }));
+            }
+        });
+    });
+}
+
+/// Registers `lp`'s run for Ctrl-C until dropped.
+struct Registered;
+
+impl Registered {
+    fn new(lp: &EventLoop, stop: &Event) -> Registered {
+        install_ctrl_c();
+        STOP.with(|s| *s.borrow_mut() = Some(stop.clone()));
+        if let Ok(mut running) = RUNNING.lock() {
+            *running = Some(lp.handle());
+        }
+        Registered
+    }
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        if let Ok(mut running) = RUNNING.lock() {
+            *running = None;
+        }
+        STOP.with(|s| *s.borrow_mut() = None);
+    }
+}
+
+/// Which of two futures finished first.
+enum First<A, B> {
+    Left(A),
+    Right(B),
+}
+
+/// Waits for `a` or `b`, whichever is ready first (`a` wins a tie); the other is dropped.
+async fn first_of<A: Future, B: Future>(a: A, b: B) -> First<A::Output, B::Output> {
+    let (mut a, mut b) = (pin!(a), pin!(b));
+    poll_fn(|cx| {
+        if let Poll::Ready(v) = a.as_mut().poll(cx) {
+            return Poll::Ready(First::Left(v));
+        }
+        b.as_mut().poll(cx).map(First::Right)
     })
-    .clone()
+    .await
 }
 
 /// Counts node runs and the newest run index as the flow reports them, for the progress line;
@@ -126,43 +182,44 @@ fn progress_bar(shown: bool) -> ProgressBar {
     bar
 }
 
-/// Runs `run` (a flow run) on a new event loop, watching for Ctrl-C and, on a terminal,
-/// drawing a progress line (generations done, node runs per second) once the run takes longer
-/// than a moment.
+/// Runs `run` (a flow run) on a new event loop until it returns or Ctrl-C stops it; on a
+/// terminal, draws a progress line (generations done, node runs per second) once the run takes
+/// longer than a moment.
 ///
 /// # Errors
 /// The event loop could not be created, or failed.
 pub fn drive(run: RunFuture, progress: Progress) -> Result<Driven, DriveError> {
     let (mut lp, counts) = event_loop(progress).map_err(DriveError::Start)?;
-    let interrupted = interrupt_flag();
-    interrupted.store(false, Ordering::SeqCst);
+    let stop = Event::new();
+    let registered = Registered::new(&lp, &stop);
     let bar = progress_bar(counts.is_some());
     let shown = bar.clone();
-    let started = Instant::now();
     let watch = async move {
-        let task = flowloop::spawn(run).await;
-        let mut tick = FIRST_TICK;
-        loop {
-            if task.is_finished() {
-                return match task.join().await {
-                    Ok(result) => Driven::Finished(result),
-                    Err(e) => Driven::Finished(Err(FlowError::Loop(flowloop::RunError::Root(e)))),
-                };
-            }
-            if interrupted.load(Ordering::SeqCst) {
-                let _ = task.cancel().await;
-                return Driven::Interrupted;
-            }
-            if let Some(counts) = &counts {
-                show(&shown, counts, started);
-            }
-            flowloop::sleep(tick).await;
-            tick = (tick * 2).min(MAX_TICK);
+        let task = flowloop::spawn(run).await.on_drop(DropPolicy::Abort);
+        let _refresh = match counts {
+            Some(counts) => Some(flowloop::spawn(refresh(shown, counts)).await.on_drop(DropPolicy::Abort)),
+            None => None,
+        };
+        match first_of(task.join(), stop.wait()).await {
+            First::Left(Ok(result)) => Driven::Finished(result),
+            First::Left(Err(e)) => Driven::Finished(Err(FlowError::Loop(flowloop::RunError::Root(e)))),
+            // Dropping the join dropped the handle, which cancels the run.
+            First::Right(()) => Driven::Interrupted,
         }
     };
     let driven = lp.run_until_complete(watch).map_err(DriveError::Loop);
+    drop(registered);
     bar.finish_and_clear();
     driven
+}
+
+/// Redraws the progress line every [`REFRESH`] until cancelled.
+async fn refresh(bar: ProgressBar, counts: Rc<Counts>) {
+    let started = Instant::now();
+    loop {
+        flowloop::sleep(REFRESH).await;
+        show(&bar, &counts, started);
+    }
 }
 
 /// Why [`drive`] could not run the flow.

@@ -57,8 +57,29 @@ pub fn main(args: Args) -> ExitCode {
     }
 }
 
+/// Refuses kinds outside the standard shelves: a deployed program links `flowloop-graph` only
+/// and loads its embedded graph with the standard registry.
+fn only_std_kinds(graph: &flowloop_graph::Graph) -> Result<(), RunFailure> {
+    let std = flowloop_graph::Registry::with_std();
+    let shelves: Vec<&str> = std.shelves().collect();
+    for node in graph.nodes() {
+        let kind = &node.spec().name;
+        let shelf = kind.split('.').next().unwrap_or(kind);
+        if !shelves.contains(&shelf) {
+            return Err(RunFailure::Graph(format!(
+                "node `{}`: kind `{kind}` is not on a standard shelf ({}), and a deployed program \
+                 links only those; `flowloop run` runs it",
+                node.id(),
+                shelves.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn deploy(args: &Args) -> Result<String, RunFailure> {
     let graph = input::graph(&args.graph)?;
+    only_std_kinds(&graph)?;
     let file = args
         .graph
         .file_name()

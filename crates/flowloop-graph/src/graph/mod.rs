@@ -432,20 +432,30 @@ impl Graph {
     /// # Errors
     /// [`GraphError::Unconnected`] naming the first such node and input.
     pub fn validate(&self) -> Result<(), GraphError> {
+        match self.unconnected().into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Every input [`validate`](Graph::validate) complains about, as
+    /// [`GraphError::Unconnected`], in node order.
+    pub fn unconnected(&self) -> Vec<GraphError> {
+        let mut found = Vec::new();
         for n in &self.nodes {
             for (i, port) in n.spec().inputs.iter().enumerate() {
                 let connected = self.edges.contains_key(&PortRef::new(&n.id, &port.name));
                 let declared = || self.meta.inputs.values().any(|p| p.node == n.id && p.port == port.name);
                 let ok = connected || (port.mode != InputMode::Stream && (n.input_value(i).is_some() || declared()));
                 if !ok {
-                    return Err(GraphError::Unconnected {
+                    found.push(GraphError::Unconnected {
                         node: n.id.clone(),
                         input: port.name.clone(),
                     });
                 }
             }
         }
-        Ok(())
+        found
     }
 
     /// The ids of `start` and every node downstream of it.

@@ -1,4 +1,4 @@
-//! A worker process hosting the test flows of this crate (used by its tests through
+//! A worker process hosting the catalog and test flows of this crate (used by its tests through
 //! `CARGO_BIN_EXE_flowloop-redis-worker`).
 //!
 //! ```text

@@ -1,90 +1,11 @@
-//! Flows shared by the tests and the `flowloop-redis-worker` test binary.
-#![allow(dead_code)]
+//! Flows shared by the tests and the `flowloop-redis-worker` test binary: the library's catalog
+//! (also served by `flowloop worker`) plus test-only flows (a stream processor with a bound flow,
+//! a worker-killing crash poison).
+#![allow(dead_code, unused_imports)]
 
-use std::time::Duration;
+pub use flowloop_redis::catalog::*;
 
-use flowloop_redis::{Flow, FlowBuilder, Outputs, ProcessError, Processor};
-
-/// How long the `slow`/`echo` handlers sleep per entry (provided by each worker).
-#[derive(Debug, Clone, Copy)]
-pub struct Delay(pub Duration);
-
-/// `in` (u64) → echo (sleeps `Delay`) → `out`.
-pub fn echo(cap: usize) -> Flow {
-    let echo = Processor::new("echo")
-        .reads("in")
-        .writes("out")
-        .needs::<Delay>()
-        .each(|item, ctx| async move {
-            let n: u64 = item.decode()?;
-            let delay = ctx.get::<Delay>()?.0;
-            if !delay.is_zero() {
-                flowloop::sleep(delay).await;
-            }
-            let mut out = Outputs::new();
-            out.emit("out", &n)?;
-            Ok(out)
-        });
-    FlowBuilder::new("echo")
-        .input("in")
-        .processor(echo)
-        .output("out")
-        .cap("in", cap)
-        .build()
-        .expect("echo flow is valid")
-}
-
-/// `in` (i64) → check (fails on 13, always) → `out`.
-pub fn poison() -> Flow {
-    let check = Processor::map("check", "in", "out", |n: i64| async move {
-        if n == 13 {
-            Err(ProcessError::new("13 is unlucky"))
-        } else {
-            Ok(n)
-        }
-    });
-    FlowBuilder::new("poison")
-        .input("in")
-        .processor(check)
-        .output("out")
-        .max_deliveries(3)
-        .build()
-        .expect("valid")
-}
-
-/// `lines` → split → `words` → {count (wait) → `counts`, length → `lengths`}.
-pub fn word_count() -> Flow {
-    let split = Processor::flat_map("split", "lines", "words", |line: String| async move {
-        Ok::<_, ProcessError>(line.split_whitespace().map(|w| w.to_lowercase()).collect::<Vec<_>>())
-    });
-    let count = Processor::new("count")
-        .reads("words")
-        .writes("counts")
-        .wait(|inputs, _ctx| async move {
-            let mut counts = std::collections::BTreeMap::<String, u64>::new();
-            for w in inputs.all::<String>("words")? {
-                *counts.entry(w).or_default() += 1;
-            }
-            let mut out = Outputs::new();
-            for (word, n) in counts {
-                out.emit("counts", &(word, n))?;
-            }
-            Ok(out)
-        });
-    let length = Processor::map("length", "words", "lengths", |w: String| async move {
-        Ok::<_, ProcessError>(w.len())
-    });
-    FlowBuilder::new("word_count")
-        .input("lines")
-        .processor(split)
-        .processor(count)
-        .processor(length)
-        .output("counts")
-        .output("lengths")
-        .cap("words", 16)
-        .build()
-        .expect("word count flow is valid")
-}
+use flowloop_redis::{Flow, FlowBuilder, ProcessError, Processor};
 
 /// `in` (i64) → running_sum (a stream processor; sleeps `Delay` per entry) → `sums`, and
 /// `sums` → scaled (a flowloop flow bound to the streams: ×10, then pairs with the index)
@@ -157,7 +78,9 @@ pub fn crash() -> Flow {
         .expect("valid")
 }
 
-/// Every flow the test worker hosts.
+/// Every flow the test worker hosts: the catalog and the test-only flows.
 pub fn all() -> Vec<Flow> {
-    vec![echo(64), poison(), word_count(), running_sum(), crash()]
+    let mut flows = flowloop_redis::catalog::all();
+    flows.extend([running_sum(), crash()]);
+    flows
 }
