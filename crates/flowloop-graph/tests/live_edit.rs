@@ -192,3 +192,31 @@ fn an_edit_during_a_tick_waits_for_the_tick_to_end() {
         server.join().await.unwrap();
     });
 }
+
+#[test]
+fn node_views_count_runs_over_edits_and_name_every_node() {
+    use flowloop::flow::NodeStatus;
+    let live = LiveGraph::new(base()).unwrap();
+    run(async move {
+        let before = live.node_views();
+        let ids: Vec<&str> = before.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids, ["counter", "plus"]);
+        assert!(before.iter().all(|(_, v)| v.runs == 0 && v.generation.is_none()));
+        live.idle().await.unwrap();
+        live.inject("counter", "step", Value::Int(2)).await.unwrap();
+        let views = live.node_views();
+        assert_eq!(views[0].1.runs, 2);
+        assert_eq!(views[0].1.status, NodeStatus::Idle);
+        assert!(views[0].1.generation.is_some());
+        live.apply(&[Edit::Add {
+            kind: "math.neg".into(),
+            id: "neg".into(),
+        }])
+        .unwrap_err();
+        live.apply(&[Edit::Remove { id: "plus".into() }]).unwrap();
+        live.idle().await.unwrap();
+        let views = live.node_views();
+        assert_eq!(views.len(), 1, "the removed node is gone: {views:?}");
+        assert_eq!(views[0].1.runs, 3, "runs of the replaced flow carry over");
+    });
+}

@@ -21,7 +21,7 @@ use std::fmt;
 use std::future::Future;
 use std::rc::Rc;
 
-use flowloop::flow::{Failure, FlowError, Outputs, RunOptions};
+use flowloop::flow::{Failure, FlowError, NodeView, Outputs, RunOptions};
 use flowloop::sync::Event;
 
 pub use edit::Edit;
@@ -297,6 +297,23 @@ impl LiveGraph {
             .get(node)
             .map_or(0, |&id| st.compiled.flow.stats(id).runs);
         st.runs.get(node).copied().unwrap_or(0) + current
+    }
+
+    /// Every node's id and view (status, generation, and runs over all ticks), in graph
+    /// order, read under one borrow: what a dashboard samples a few times a second. Call it
+    /// from another task of the loop, never from inside a node body.
+    pub fn node_views(&self) -> Vec<(String, NodeView)> {
+        let st = self.inner.state.borrow();
+        let views = st.compiled.flow.node_views();
+        st.graph
+            .nodes()
+            .filter_map(|n| {
+                let id = n.id();
+                let mut view = *views.get(st.compiled.ids.get(id)?.index())?;
+                view.runs += st.runs.get(id).copied().unwrap_or(0);
+                Some((id.to_string(), view))
+            })
+            .collect()
     }
 
     /// Ticks so far.
