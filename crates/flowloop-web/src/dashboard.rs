@@ -14,18 +14,17 @@ use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use flowloop::flow::{Flow, FlowEdge, FlowError, NodeId, NodeStatus, NodeView, Outcome, Output, RunBeacon, RunOptions};
+use flowloop::flow::{Flow, FlowEdge, FlowError, NodeId, NodeView, Outcome, Output, RunBeacon, RunOptions};
 use flowloop::runtime::RemoteTask;
 use flowloop::sync::Event;
 use flowloop::{EventLoop, LoopHandle};
 
-use crate::model::{EdgeSnapshot, NodeSnapshot, NodeState, RunState, Snapshot, Topology, TopologyEdge, TopologyNode};
+use crate::model::{
+    EdgeSnapshot, NodeSnapshot, RunState, Snapshot, Topology, TopologyEdge, TopologyNode, generations_completed,
+};
 use crate::select::{Either, first};
 use crate::server::{Control, Publication, ServerLink, WebServer};
 use crate::{ServerConfig, WebError, layout};
-
-/// Longest value preview, in characters.
-const PREVIEW_CHARS: usize = 120;
 
 type PreviewFn = Box<dyn Fn(&Flow) -> Option<String>>;
 
@@ -331,6 +330,7 @@ impl Shared {
             nodes,
             edges,
             error,
+            keys: Vec::new(),
         }
     }
 
@@ -342,30 +342,14 @@ impl Shared {
         preview: Option<String>,
         last: &mut Sampler,
     ) -> NodeSnapshot {
-        let state = match v.status {
-            NodeStatus::Failed => NodeState::Error,
-            NodeStatus::Running => NodeState::Running,
-            NodeStatus::Ready | NodeStatus::Waiting => NodeState::Waiting,
-            _ if error.is_some() => NodeState::Error,
-            _ if v.generation.is_some() => NodeState::Done,
-            _ => NodeState::Idle,
-        };
-        let timed = self.time_nodes.get();
-        let recent = if timed {
-            last.recent(i, v.runs, v.run_time)
-        } else {
-            None
-        };
-        NodeSnapshot {
-            state,
-            generation: v.generation,
-            runs: v.runs,
-            value: preview.map(|p| crate::model::truncate(p, PREVIEW_CHARS)),
-            error: error.map(|e| crate::model::truncate(e.to_string(), 400)),
-            poll_total_us: timed.then_some(v.run_time.as_micros() as u64),
-            poll_recent_us: recent.map(|r| r.as_micros() as u64),
-            slow: recent.is_some_and(|r| r >= self.slow_poll.get()),
+        let mut snap = NodeSnapshot::from_view(v, error, preview);
+        if self.time_nodes.get() {
+            let recent = last.recent(i, v.runs, v.run_time);
+            snap.poll_total_us = Some(v.run_time.as_micros() as u64);
+            snap.poll_recent_us = recent.map(|r| r.as_micros() as u64);
+            snap.slow = recent.is_some_and(|r| r >= self.slow_poll.get());
         }
+        snap
     }
 }
 
@@ -410,19 +394,6 @@ fn edge_snapshot(views: &[NodeView], e: &FlowEdge) -> EdgeSnapshot {
         _ => None,
     };
     EdgeSnapshot { pending }
-}
-
-/// Generations every node has finished (0 until each has produced once).
-fn generations_completed(views: &[NodeView]) -> u64 {
-    views
-        .iter()
-        .map(|v| match v.generation {
-            Some(g) if g.is_finished() => g.run() + 1,
-            Some(g) => g.run(),
-            None => 0,
-        })
-        .min()
-        .unwrap_or(0)
 }
 
 fn topology_of(flow: &Flow, edges: &[FlowEdge]) -> Topology {

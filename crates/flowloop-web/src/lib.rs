@@ -66,13 +66,16 @@ mod config;
 mod dashboard;
 mod editor;
 mod error;
+mod flow_thread;
 mod graph_editor;
+mod graph_run;
 mod http;
 mod layout;
 mod model;
 mod select;
 mod server;
 mod sse;
+mod web_edit;
 
 pub use config::{Access, Limits, ServerConfig};
 pub use dashboard::{FlowDashboard, RunEnd, Stopper};

@@ -140,8 +140,13 @@ impl Drop for WebServer {
     }
 }
 
-/// The graph and the file to save it to, handed to the server thread.
-pub(crate) type EditorSeed = (flowloop_graph::Graph, Option<std::path::PathBuf>);
+/// The graph, the file to save it to and the flow thread it runs on, handed to the server
+/// thread.
+pub(crate) type EditorSeed = (
+    flowloop_graph::Graph,
+    Option<std::path::PathBuf>,
+    crate::flow_thread::FlowRemote,
+);
 
 type Ready = std::sync::mpsc::Sender<Result<(SocketAddr, LoopHandle), WebError>>;
 
@@ -163,7 +168,7 @@ fn server_thread(
     lp.wait_for_spawned(false);
     let handle = lp.handle();
     let mut app = App::new(config, topology, beacon, control);
-    app.editor = editor.map(|(g, path)| Editor::new(g, path));
+    app.editor = editor.map(|(g, path, flow)| Editor::new(g, path, flow));
     let app = Rc::new(app);
     APP.with(|a| *a.borrow_mut() = Some(Rc::clone(&app)));
     let _ = lp.run_until_complete(serve(Rc::clone(&app), handle, ready));
@@ -359,8 +364,7 @@ impl App {
             return Reply::Plain(denied);
         }
         if let Some(editor) = &self.editor {
-            let publish = |s: Snapshot| self.receive(Publication::Snapshot(s));
-            if let Some(r) = editor.route(req, &publish).await {
+            if let Some(r) = editor.route(req).await {
                 return Reply::Plain(r);
             }
         }
