@@ -1,4 +1,5 @@
-//! What a finished run leaves on the page: node errors, the run's error, value previews.
+//! What the page is told about a run: node errors, the run's error, value previews, and edges
+//! whose consumer has not caught up with its producer.
 
 mod common;
 
@@ -50,4 +51,50 @@ fn a_failed_node_shows_its_error_and_long_values_are_truncated() {
     assert_eq!(snap["nodes"][0]["state"], "done");
     assert_eq!(snap["nodes"][0]["generation"], serde_json::json!([0]));
     assert_eq!(snap["generations"], 0, "the failed node never finished a generation");
+}
+
+async fn quick() -> i64 {
+    7
+}
+
+async fn slow(x: i64) -> i64 {
+    flowloop::sleep(Duration::from_millis(300)).await;
+    x * 2
+}
+
+#[test]
+fn an_edge_shows_the_pending_generation_until_its_consumer_caught_up() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let runner = std::thread::spawn(move || {
+        let mut b = FlowBuilder::new();
+        let q = b.node(quick, ());
+        b.node(slow, (q,));
+        let mut lp = EventLoop::new().expect("loop");
+        let dash = FlowDashboard::start(
+            b.build().expect("builds"),
+            &lp,
+            ServerConfig::new().sample_every(Duration::from_millis(20)),
+        )
+        .expect("starts");
+        tx.send(dash.addr()).expect("test alive");
+        go_rx.recv().expect("go");
+        dash.run_on(&mut lp, RunOptions::new()).expect("runs")
+    });
+    let addr = rx.recv().expect("dashboard address");
+    let mut events = open_events(addr, "");
+    go_tx.send(()).expect("runner alive");
+    let pending = wait_frame(&mut events, "a pending edge", |f| {
+        f["snapshot"]["nodes"][1]["state"] == "running"
+            && f["snapshot"]["edges"][0]["pending"] == serde_json::json!([0])
+    });
+    assert_eq!(pending["snapshot"]["nodes"][0]["state"], "done", "{pending}");
+    let done = wait_frame(&mut events, "the completed run", |f| {
+        f["snapshot"]["state"] == "completed"
+    });
+    assert!(done["snapshot"]["edges"][0]["pending"].is_null(), "caught up: {done}");
+    assert!(matches!(
+        runner.join().expect("runner"),
+        flowloop_web::RunEnd::Finished(_)
+    ));
 }
