@@ -10,8 +10,10 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
+use flowloop::flow::RunBeacon;
 use flowloop::sync::AsyncQueue;
 use flowloop::{EventLoop, LoopHandle};
 
@@ -70,11 +72,11 @@ pub(crate) struct FlowThread {
 
 impl FlowThread {
     /// Starts the thread and its loop; runs publish a snapshot every `sample_every`.
-    pub(crate) fn start(sample_every: Duration) -> Result<FlowThread, WebError> {
+    pub(crate) fn start(sample_every: Duration, beacon: Arc<RunBeacon>) -> Result<FlowThread, WebError> {
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("flowloop-web-flow".into())
-            .spawn(move || flow_thread(sample_every, tx))
+            .spawn(move || flow_thread(sample_every, beacon, tx))
             .map_err(|e| WebError::Start(e.to_string()))?;
         match rx.recv() {
             Ok(Ok(handle)) => Ok(FlowThread {
@@ -107,7 +109,11 @@ impl Drop for FlowThread {
     }
 }
 
-fn flow_thread(sample_every: Duration, ready: std::sync::mpsc::Sender<std::io::Result<LoopHandle>>) {
+fn flow_thread(
+    sample_every: Duration,
+    beacon: Arc<RunBeacon>,
+    ready: std::sync::mpsc::Sender<std::io::Result<LoopHandle>>,
+) {
     let mut lp = match EventLoop::new() {
         Ok(lp) => lp,
         Err(e) => {
@@ -121,7 +127,7 @@ fn flow_thread(sample_every: Duration, ready: std::sync::mpsc::Sender<std::io::R
     if ready.send(Ok(lp.handle())).is_err() {
         return;
     }
-    let runner = Rc::new(GraphRunner::new(sample_every));
+    let runner = Rc::new(GraphRunner::new(sample_every, beacon));
     let _ = lp.run_until_complete(async move {
         while let Ok(job) = queue.get().await {
             flowloop::spawn(job(Rc::clone(&runner))).await.detach();

@@ -56,9 +56,11 @@ impl GraphEditor {
             height: 0.0,
             node_width: 0.0,
         };
-        let flow = FlowThread::start(config.sample_every)?;
+        let beacon = flowloop::flow::RunBeacon::new();
+        let flow = FlowThread::start(config.sample_every, std::sync::Arc::clone(&beacon))?;
         let remote = flow.remote();
-        let server = WebServer::start_with(config, topology, None, None, Some((graph, save_to, remote.clone())))?;
+        let seed = Some((graph, save_to, remote.clone()));
+        let server = WebServer::start_with(config, topology, Some(beacon), None, seed)?;
         let link = server.link();
         drop(remote.call(move |r| async move { r.set_link(link) }));
         Ok(GraphEditor { server, _flow: flow })

@@ -8,9 +8,10 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use flowloop::flow::{FlowError, NodeId};
+use flowloop::flow::{FlowError, NodeId, RunBeacon};
 use flowloop::sync::Event;
 use flowloop_graph::live::{Edit, LiveGraph};
 use flowloop_graph::{Batch, Graph, PortRef, Value};
@@ -91,15 +92,18 @@ pub(crate) enum LiveChange {
 pub(crate) struct GraphRunner {
     link: RefCell<Option<ServerLink>>,
     sample_every: Duration,
+    /// Names the node whose run started last, for the server's stall report.
+    beacon: Arc<RunBeacon>,
     current: RefCell<Option<Current>>,
     next_id: Cell<u64>,
 }
 
 impl GraphRunner {
-    pub(crate) fn new(sample_every: Duration) -> GraphRunner {
+    pub(crate) fn new(sample_every: Duration, beacon: Arc<RunBeacon>) -> GraphRunner {
         GraphRunner {
             link: RefCell::new(None),
             sample_every,
+            beacon,
             current: RefCell::new(None),
             next_id: Cell::new(1),
         }
@@ -111,8 +115,12 @@ impl GraphRunner {
     }
 
     fn publish(&self, snapshot: Snapshot) {
+        self.send(Publication::Snapshot(snapshot));
+    }
+
+    fn send(&self, p: Publication) {
         if let Some(link) = self.link.borrow().as_ref() {
-            link.publish(Publication::Snapshot(snapshot));
+            link.publish(p);
         }
     }
 
@@ -172,9 +180,10 @@ impl GraphRunner {
         };
         let batch = Rc::new(RefCell::new(batch));
         let (id, stop) = self.begin(None)?;
+        self.send(Publication::Keys(flow_keys(&batch.borrow(), &nodes)));
         let run = {
             let mut b = batch.borrow_mut();
-            let options = b.options();
+            let options = b.options().beacon(Arc::clone(&self.beacon));
             b.run_async(options)
         };
         self.publish(batch_snapshot(
@@ -283,6 +292,17 @@ impl GraphRunner {
             self.publish(idle_snapshot(&nodes, RunState::Failed, Some(e.to_string())));
         }
     }
+}
+
+/// Every flow node's graph id, by flow index.
+fn flow_keys(batch: &Batch, nodes: &Nodes) -> Vec<String> {
+    let mut keys = vec![String::new(); batch.flow().len()];
+    for id in &nodes.ids {
+        if let Some(slot) = batch.node_id(id).and_then(|n| keys.get_mut(n.index())) {
+            slot.clone_from(id);
+        }
+    }
+    keys
 }
 
 /// A snapshot of a graph that did not start (every node idle).

@@ -30,6 +30,9 @@ pub(crate) enum Publication {
     State(RunState),
     /// A full snapshot.
     Snapshot(Snapshot),
+    /// The key of every flow node, by flow index, for a run whose nodes are not in the
+    /// [`Topology`] (the editor's graph): lets a stall report name the node.
+    Keys(Vec<String>),
 }
 
 /// Answers commands posted to `/api/command`, on the flow's loop.
@@ -241,6 +244,8 @@ pub(crate) struct App {
     hub: Hub,
     topology: RefCell<Topology>,
     topology_json: RefCell<String>,
+    /// Node keys by flow index when the topology has none (the editor's runs).
+    flow_keys: RefCell<Vec<String>>,
     snapshot_json: RefCell<String>,
     state: Cell<RunState>,
     last_snapshot: Cell<Instant>,
@@ -280,6 +285,7 @@ impl App {
             hub: Hub::new(String::new()),
             topology: RefCell::new(topology),
             topology_json: RefCell::new(topology_json),
+            flow_keys: RefCell::new(Vec::new()),
             snapshot_json: RefCell::new("null".into()),
             state: Cell::new(RunState::Idle),
             last_snapshot: Cell::new(now),
@@ -306,6 +312,10 @@ impl App {
 
     fn receive(&self, p: Publication) {
         match p {
+            Publication::Keys(keys) => {
+                *self.flow_keys.borrow_mut() = keys;
+                return;
+            }
             Publication::State(state) => {
                 self.state.set(state);
                 self.last_snapshot.set(Instant::now());
@@ -348,7 +358,10 @@ impl App {
         }
         let since = if seen == mark { since } else { now };
         let node = mark.map(|m| m.node.index());
-        let key = node.and_then(|i| self.topology.borrow().nodes.get(i).map(|n| n.key.clone()));
+        let key = node.and_then(|i| {
+            let from_topology = self.topology.borrow().nodes.get(i).map(|n| n.key.clone());
+            from_topology.or_else(|| self.flow_keys.borrow().get(i).cloned())
+        });
         *self.stall.borrow_mut() = Some(Stall {
             node,
             key,

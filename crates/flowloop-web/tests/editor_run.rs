@@ -152,3 +152,37 @@ fn a_graph_that_cannot_run_live_is_refused_naming_the_input() {
     );
     assert_eq!(post(ed.addr(), "/api/stop", "{}").status, 409);
 }
+
+/// Spins on the flow thread for `ms` milliseconds (never yields): a node that hogs the CPU.
+#[flowloop_graph::kind(name = "test.spin")]
+async fn spin(ms: f64) -> f64 {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs_f64(ms / 1000.0);
+    while std::time::Instant::now() < until {
+        std::hint::spin_loop();
+    }
+    ms
+}
+
+#[test]
+fn a_node_hogging_the_flow_thread_is_named_while_the_server_answers() {
+    let mut reg = Registry::with_std();
+    reg.register(flowloop_graph::Shelf::new("test", "test kinds").with(spin_kind()))
+        .expect("registers");
+    let mut g = Graph::new(reg);
+    g.add("test.spin", Some("hog")).expect("adds");
+    g.set_constant("hog", "ms", Value::Float(2500.0)).expect("sets ms");
+    let config = ServerConfig::new().stall_after(std::time::Duration::from_millis(300));
+    let ed = GraphEditor::start(g, None, config).expect("editor starts");
+    let addr = ed.addr();
+    let mut events = open_events(addr, "");
+    let run = std::thread::spawn(move || post(addr, "/api/run", "{}"));
+    let frame = wait_frame(&mut events, "a stall naming hog", |f| {
+        f["stall"]["key"] == "hog" && f["stall"]["running_ms"].as_u64() >= Some(300)
+    });
+    assert!(frame["stall"]["silent_ms"].as_u64() >= Some(300), "{frame}");
+    assert_eq!(get(addr, "/api/info").status, 200, "the server answers meanwhile");
+    let reply = run.join().expect("run request");
+    assert_eq!(reply.json()["state"], "completed");
+    let after = wait_frame(&mut events, "the stall cleared", |f| f["stall"].is_null());
+    assert_eq!(after["snapshot"]["state"], "completed", "{after}");
+}
