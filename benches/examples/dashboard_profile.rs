@@ -99,13 +99,19 @@ fn cycle() -> (Flow, Node<i64>) {
 }
 
 /// Reads the dashboard's event stream on a thread until the server closes it, as a page would.
+/// Returns once the first frame has arrived, so the connection's set-up (accept, request,
+/// first frame) is not inside the timed run.
 fn reader(addr: std::net::SocketAddr) -> std::thread::JoinHandle<()> {
     let mut s = std::net::TcpStream::connect(addr).expect("connect to the dashboard");
     s.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
     s.write_all(b"GET /events HTTP/1.1\r\nHost: bench\r\n\r\n")
         .expect("request");
+    let mut r = BufReader::new(s);
+    let mut line = String::new();
+    while matches!(r.read_line(&mut line), Ok(n) if n > 0) && !line.starts_with("data:") {
+        line.clear();
+    }
     std::thread::spawn(move || {
-        let mut r = BufReader::new(s);
         let mut line = String::new();
         while matches!(r.read_line(&mut line), Ok(n) if n > 0) {
             line.clear();

@@ -75,6 +75,7 @@ mod graph_run;
 mod http;
 mod layout;
 mod model;
+mod sample;
 mod select;
 mod server;
 mod sse;

@@ -30,6 +30,8 @@ pub(crate) enum Publication {
     State(RunState),
     /// A full snapshot.
     Snapshot(Snapshot),
+    /// A typed flow's raw sample (the server makes the snapshot).
+    Sample(crate::sample::Sample),
     /// The key of every flow node, by flow index, for a run whose nodes are not in the
     /// [`Topology`] (the editor's graph): lets a stall report name the node.
     Keys(Vec<String>),
@@ -246,6 +248,8 @@ pub(crate) struct App {
     topology_json: RefCell<String>,
     /// Node keys by flow index when the topology has none (the editor's runs).
     flow_keys: RefCell<Vec<String>>,
+    /// Poll times at the previous sample of the typed flow's run in progress.
+    polls: RefCell<Option<crate::sample::PollHistory>>,
     snapshot_json: RefCell<String>,
     state: Cell<RunState>,
     last_snapshot: Cell<Instant>,
@@ -286,6 +290,7 @@ impl App {
             topology: RefCell::new(topology),
             topology_json: RefCell::new(topology_json),
             flow_keys: RefCell::new(Vec::new()),
+            polls: RefCell::new(None),
             snapshot_json: RefCell::new("null".into()),
             state: Cell::new(RunState::Idle),
             last_snapshot: Cell::new(now),
@@ -317,9 +322,25 @@ impl App {
                 return;
             }
             Publication::State(state) => {
+                if state == RunState::Running {
+                    self.polls.borrow_mut().take();
+                }
                 self.state.set(state);
                 self.last_snapshot.set(Instant::now());
                 return;
+            }
+            Publication::Sample(sample) => {
+                let running = sample.state == RunState::Running;
+                let mut polls = self.polls.borrow_mut();
+                let mut fresh = crate::sample::PollHistory::default();
+                let history = if running {
+                    polls.get_or_insert_with(Default::default)
+                } else {
+                    &mut fresh
+                };
+                let snapshot = sample.into_snapshot(&self.topology.borrow().edges, history);
+                drop(polls);
+                return self.receive(Publication::Snapshot(snapshot));
             }
             Publication::Snapshot(s) => {
                 self.state.set(s.state);
