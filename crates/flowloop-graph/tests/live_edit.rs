@@ -220,3 +220,22 @@ fn node_views_count_runs_over_edits_and_name_every_node() {
         assert_eq!(views[0].1.runs, 3, "runs of the replaced flow carry over");
     });
 }
+
+#[test]
+fn a_beacon_names_the_node_a_tick_started_last_through_flow_keys() {
+    let live = LiveGraph::new(base()).unwrap();
+    let beacon = flowloop::flow::RunBeacon::new();
+    live.beacon(std::sync::Arc::clone(&beacon));
+    assert!(beacon.last().is_none());
+    run(async move {
+        live.idle().await.unwrap();
+        let mark = beacon.last().expect("the tick marked its node starts");
+        let keys = live.flow_keys();
+        let named = &keys[mark.node.index()];
+        assert!(["counter", "plus"].contains(&named.as_str()), "{keys:?}");
+        live.apply(&[Edit::Remove { id: "plus".into() }]).unwrap();
+        live.idle().await.unwrap();
+        assert_eq!(live.flow_keys(), ["counter"], "the keys follow the edit");
+        assert_eq!(beacon.last().map(|m| m.node.index()), Some(0));
+    });
+}
