@@ -224,6 +224,7 @@ impl GraphRunner {
     /// edited) and returns at once.
     pub(crate) async fn start_live(self: Rc<Self>, graph: Graph) -> Result<(), Refusal> {
         let live = LiveGraph::new(graph).map_err(|e| Refusal::Invalid(e.to_string()))?;
+        live.beacon(Arc::clone(&self.beacon));
         let (id, stop) = self.begin(Some(live.clone()))?;
         let started = Instant::now();
         let me = Rc::clone(&self);
@@ -232,6 +233,8 @@ impl GraphRunner {
                 let (me, live) = (Rc::clone(&me), live.clone());
                 flowloop::spawn(async move {
                     loop {
+                        // (The flow behind a live graph changes with edits: its keys go along.)
+                        me.send(Publication::Keys(live.flow_keys()));
                         me.publish(live_snapshot(&live, RunState::Running, started.elapsed()));
                         flowloop::sleep(me.sample_every).await;
                     }
