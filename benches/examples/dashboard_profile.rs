@@ -2,8 +2,10 @@
 //! server thread running, one event-stream client reading) beside the same workloads detached.
 //!
 //! ```text
-//! cargo run --release -p flowloop-benches --example dashboard_profile -- [--quick]
+//! cargo run --release -p flowloop-benches --example dashboard_profile -- [--quick] [FILTER]
 //! ```
+//!
+//! With FILTER, only the rows whose name contains it run.
 //!
 //! Prints `<workload> attached_ns=<ns per node run> detached_ns=<ns per node run> ratio=<r>`
 //! (medians, runs interleaved). Target: ratio ≤ 1.05.
@@ -12,6 +14,11 @@
 //! - `flow_chain_live_dashboard`: a 100-node chain behind a counter cycle, run for 100 generations
 //!   (ns per node run): the steady state of a flow that keeps running.
 //! - `flow_cycle_dashboard`: a 2-node cycle run for 100,000 generations (ns per generation).
+//! - `flow_work_dashboard`: a 50-node chain behind a counter cycle where every node does about
+//!   3 µs of arithmetic (a realistic small node), run for about a second so the sampler
+//!   publishes some ten snapshots to the server thread and its reader (ns per node run).
+//! - `flow_work_dashboard_timed`: the same with poll timing on (`FlowDashboard::time_nodes`,
+//!   the slow-poll badge): two clock reads per poll on top.
 
 use std::io::{BufRead, BufReader, Write};
 use std::time::{Duration, Instant};
@@ -26,6 +33,38 @@ async fn inc(x: i64) -> i64 {
 
 async fn id(x: i64) -> i64 {
     x
+}
+
+/// About 3 µs of arithmetic the optimiser cannot drop.
+async fn work(x: i64) -> i64 {
+    let mut h = std::hint::black_box(x as u64) | 1;
+    for _ in 0..WORK_STEPS {
+        h = std::hint::black_box(h.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(17) ^ h);
+    }
+    x + (h & 1) as i64
+}
+
+const WORK_STEPS: u32 = 1500;
+const WORK_NODES: usize = 50;
+
+/// A `WORK_NODES`-node chain of [`work`] behind a counter cycle.
+fn work_chain() -> (Flow, Node<i64>) {
+    let mut b = FlowBuilder::new();
+    let fb = b.forward::<i64>("head");
+    let head = b.node(inc, (fb.or(0),));
+    b.define(fb, head);
+    let mut last = b.node(work, (head,));
+    for _ in 2..WORK_NODES {
+        last = b.node(work, (last,));
+    }
+    (b.build().expect("work chain builds"), last)
+}
+
+/// Whether the attached run measures poll time per node.
+#[derive(Debug, Clone, Copy)]
+enum Timing {
+    Off,
+    On,
 }
 
 fn chain(n: usize) -> (Flow, Node<i64>) {
@@ -60,13 +99,19 @@ fn cycle() -> (Flow, Node<i64>) {
 }
 
 /// Reads the dashboard's event stream on a thread until the server closes it, as a page would.
+/// Returns once the first frame has arrived, so the connection's set-up (accept, request,
+/// first frame) is not inside the timed run.
 fn reader(addr: std::net::SocketAddr) -> std::thread::JoinHandle<()> {
     let mut s = std::net::TcpStream::connect(addr).expect("connect to the dashboard");
     s.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
     s.write_all(b"GET /events HTTP/1.1\r\nHost: bench\r\n\r\n")
         .expect("request");
+    let mut r = BufReader::new(s);
+    let mut line = String::new();
+    while matches!(r.read_line(&mut line), Ok(n) if n > 0) && !line.starts_with("data:") {
+        line.clear();
+    }
     std::thread::spawn(move || {
-        let mut r = BufReader::new(s);
         let mut line = String::new();
         while matches!(r.read_line(&mut line), Ok(n) if n > 0) {
             line.clear();
@@ -82,11 +127,14 @@ fn detached(make: fn() -> (Flow, Node<i64>), options: RunOptions) -> Duration {
     t.elapsed()
 }
 
-fn attached(make: fn() -> (Flow, Node<i64>), options: RunOptions) -> Duration {
+fn attached(make: fn() -> (Flow, Node<i64>), options: RunOptions, timing: Timing) -> Duration {
     let (flow, last) = make();
     let mut lp = EventLoop::new().expect("loop");
     let dash = FlowDashboard::start(flow, &lp, ServerConfig::new()).expect("dashboard");
     dash.watch(last);
+    if let Timing::On = timing {
+        dash.time_nodes(Duration::from_millis(20));
+    }
     let client = reader(dash.addr());
     let t = Instant::now();
     dash.run_on(&mut lp, options).expect("runs");
@@ -102,11 +150,22 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn row(name: &str, reps: usize, ops: u64, make: fn() -> (Flow, Node<i64>), options: impl Fn() -> RunOptions) {
+    timed_row(name, reps, ops, make, options, Timing::Off);
+}
+
+fn timed_row(
+    name: &str,
+    reps: usize,
+    ops: u64,
+    make: fn() -> (Flow, Node<i64>),
+    options: impl Fn() -> RunOptions,
+    timing: Timing,
+) {
     let (mut a, mut d) = (Vec::new(), Vec::new());
-    attached(make, options());
+    attached(make, options(), timing);
     detached(make, options());
     for _ in 0..reps {
-        a.push(attached(make, options()).as_nanos() as f64 / ops as f64);
+        a.push(attached(make, options(), timing).as_nanos() as f64 / ops as f64);
         d.push(detached(make, options()).as_nanos() as f64 / ops as f64);
     }
     let (a, d) = (median(a), median(d));
@@ -115,17 +174,39 @@ fn row(name: &str, reps: usize, ops: u64, make: fn() -> (Flow, Node<i64>), optio
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with("--"));
+    let wanted = |name: &str| filter.as_deref().is_none_or(|f| name.contains(f));
     let reps = if quick { 15 } else { 41 };
     let gens: u64 = if quick { 20_000 } else { 100_000 };
-    row("flow_chain_dashboard", reps, 1000, || chain(1000), RunOptions::new);
+    if wanted("flow_chain_dashboard") {
+        row("flow_chain_dashboard", reps, 1000, || chain(1000), RunOptions::new);
+    }
     let live_gens: u64 = if quick { 20 } else { 100 };
     let (_, live_last) = live_chain();
-    row("flow_chain_live_dashboard", reps, 100 * live_gens, live_chain, || {
-        RunOptions::new().limit(live_last, (live_gens - 1,))
-    });
+    if wanted("flow_chain_live_dashboard") {
+        row("flow_chain_live_dashboard", reps, 100 * live_gens, live_chain, || {
+            RunOptions::new().limit(live_last, (live_gens - 1,))
+        });
+    }
     let make_cycle: fn() -> (Flow, Node<i64>) = cycle;
     let (_, bn) = cycle();
-    row("flow_cycle_dashboard", reps, gens, make_cycle, || {
-        RunOptions::new().limit(bn, (gens - 1,))
-    });
+    if wanted("flow_cycle_dashboard") {
+        row("flow_cycle_dashboard", reps, gens, make_cycle, || {
+            RunOptions::new().limit(bn, (gens - 1,))
+        });
+    }
+    let work_gens: u64 = if quick { 3_000 } else { 6_000 };
+    let work_reps = if quick { 7 } else { 15 };
+    let (_, work_last) = work_chain();
+    let work_options = || RunOptions::new().limit(work_last, (work_gens - 1,));
+    let work_ops = WORK_NODES as u64 * work_gens;
+    for (name, timing) in [
+        ("flow_work_dashboard", Timing::Off),
+        ("flow_work_dashboard_timed", Timing::On),
+    ] {
+        if !wanted(name) {
+            continue;
+        }
+        timed_row(name, work_reps, work_ops, work_chain, work_options, timing);
+    }
 }

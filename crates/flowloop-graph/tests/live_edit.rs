@@ -192,3 +192,50 @@ fn an_edit_during_a_tick_waits_for_the_tick_to_end() {
         server.join().await.unwrap();
     });
 }
+
+#[test]
+fn node_views_count_runs_over_edits_and_name_every_node() {
+    use flowloop::flow::NodeStatus;
+    let live = LiveGraph::new(base()).unwrap();
+    run(async move {
+        let before = live.node_views();
+        let ids: Vec<&str> = before.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids, ["counter", "plus"]);
+        assert!(before.iter().all(|(_, v)| v.runs == 0 && v.generation.is_none()));
+        live.idle().await.unwrap();
+        live.inject("counter", "step", Value::Int(2)).await.unwrap();
+        let views = live.node_views();
+        assert_eq!(views[0].1.runs, 2);
+        assert_eq!(views[0].1.status, NodeStatus::Idle);
+        assert!(views[0].1.generation.is_some());
+        live.apply(&[Edit::Add {
+            kind: "math.neg".into(),
+            id: "neg".into(),
+        }])
+        .unwrap_err();
+        live.apply(&[Edit::Remove { id: "plus".into() }]).unwrap();
+        live.idle().await.unwrap();
+        let views = live.node_views();
+        assert_eq!(views.len(), 1, "the removed node is gone: {views:?}");
+        assert_eq!(views[0].1.runs, 3, "runs of the replaced flow carry over");
+    });
+}
+
+#[test]
+fn a_beacon_names_the_node_a_tick_started_last_through_flow_keys() {
+    let live = LiveGraph::new(base()).unwrap();
+    let beacon = flowloop::flow::RunBeacon::new();
+    live.beacon(std::sync::Arc::clone(&beacon));
+    assert!(beacon.last().is_none());
+    run(async move {
+        live.idle().await.unwrap();
+        let mark = beacon.last().expect("the tick marked its node starts");
+        let keys = live.flow_keys();
+        let named = &keys[mark.node.index()];
+        assert!(["counter", "plus"].contains(&named.as_str()), "{keys:?}");
+        live.apply(&[Edit::Remove { id: "plus".into() }]).unwrap();
+        live.idle().await.unwrap();
+        assert_eq!(live.flow_keys(), ["counter"], "the keys follow the edit");
+        assert_eq!(beacon.last().map(|m| m.node.index()), Some(0));
+    });
+}

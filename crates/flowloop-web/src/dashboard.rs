@@ -14,18 +14,16 @@ use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use flowloop::flow::{Flow, FlowEdge, FlowError, NodeId, NodeStatus, NodeView, Outcome, Output, RunBeacon, RunOptions};
+use flowloop::flow::{Flow, FlowEdge, FlowError, NodeId, Outcome, Output, RunBeacon, RunOptions};
 use flowloop::runtime::RemoteTask;
 use flowloop::sync::Event;
 use flowloop::{EventLoop, LoopHandle};
 
-use crate::model::{EdgeSnapshot, NodeSnapshot, NodeState, RunState, Snapshot, Topology, TopologyEdge, TopologyNode};
+use crate::model::{RunState, Topology, TopologyEdge, TopologyNode};
+use crate::sample::Sample;
 use crate::select::{Either, first};
 use crate::server::{Control, Publication, ServerLink, WebServer};
 use crate::{ServerConfig, WebError, layout};
-
-/// Longest value preview, in characters.
-const PREVIEW_CHARS: usize = 120;
 
 type PreviewFn = Box<dyn Fn(&Flow) -> Option<String>>;
 
@@ -87,7 +85,6 @@ impl Debug for FlowDashboard {
 struct Shared {
     key: u64,
     flow: RefCell<Flow>,
-    edges: Vec<FlowEdge>,
     previews: RefCell<Vec<Option<PreviewFn>>>,
     beacon: Arc<RunBeacon>,
     link: RefCell<Option<ServerLink>>,
@@ -125,7 +122,6 @@ impl FlowDashboard {
         let shared = Rc::new(Shared {
             key,
             flow: RefCell::new(flow),
-            edges,
             previews: RefCell::new(previews),
             beacon,
             link: RefCell::new(Some(server.link())),
@@ -237,7 +233,7 @@ impl Shared {
         // Cheap: tells the server a run is on (so a node that hogs the CPU from the start is
         // reported); the first full snapshot follows after one sample interval.
         self.send(Publication::State(RunState::Running));
-        let sampler = flowloop::spawn(Rc::clone(&self).sample(started)).await;
+        let sampler = flowloop::spawn(Rc::clone(&self).sample_every_interval(started)).await;
         let ended = first(run, stop.wait()).await;
         sampler.cancel().await;
         self.stop.borrow_mut().take();
@@ -256,27 +252,29 @@ impl Shared {
                 .collect(),
             Ok(_) => Vec::new(),
         };
-        let snapshot = self.snapshot(state, started.elapsed(), error, &node_errors, &mut Sampler::default());
-        self.send(Publication::Snapshot(snapshot));
+        self.send(Publication::Sample(self.sample(
+            state,
+            started.elapsed(),
+            error,
+            &node_errors,
+        )));
         result
     }
 
-    async fn sample(self: Rc<Self>, started: Instant) {
-        let mut last = Sampler::default();
+    async fn sample_every_interval(self: Rc<Self>, started: Instant) {
         loop {
             flowloop::sleep(self.sample_every).await;
-            self.publish_running(started, &mut last);
+            self.send(Publication::Sample(self.sample(
+                RunState::Running,
+                started.elapsed(),
+                None,
+                &[],
+            )));
         }
     }
 
-    fn publish_running(&self, started: Instant, last: &mut Sampler) {
-        let snapshot = self.snapshot(RunState::Running, started.elapsed(), None, &[], last);
-        self.send(Publication::Snapshot(snapshot));
-    }
-
     fn publish(&self, state: RunState, elapsed: Duration, error: Option<String>) {
-        let snapshot = self.snapshot(state, elapsed, error, &[], &mut Sampler::default());
-        self.send(Publication::Snapshot(snapshot));
+        self.send(Publication::Sample(self.sample(state, elapsed, error, &[])));
     }
 
     fn send(&self, p: Publication) {
@@ -295,76 +293,38 @@ impl Shared {
         }
     }
 
-    /// Builds a snapshot; `ended_with` holds the node errors of a run that just failed (the
-    /// flow hands them over in its error, so they are no longer in `errors_so_far`).
-    fn snapshot(
+    /// Copies what the page needs under one borrow; `ended_with` holds the node errors of a
+    /// run that just failed (the flow hands them over in its error, so they are no longer in
+    /// `errors_so_far`). The server thread makes the [`Snapshot`] of it.
+    fn sample(
         &self,
         state: RunState,
         elapsed: Duration,
         error: Option<String>,
         ended_with: &[(NodeId, String)],
-        last: &mut Sampler,
-    ) -> Snapshot {
+    ) -> Sample {
         let flow = self.flow.borrow();
-        let views = flow.node_views();
-        let mut errors = flow.errors_so_far();
-        errors.extend_from_slice(ended_with);
-        let previews = self.previews.borrow();
-        let nodes: Vec<NodeSnapshot> = views
+        let errors = flow
+            .errors_so_far()
+            .into_iter()
+            .chain(ended_with.iter().cloned())
+            .map(|(n, m)| (n.index(), m))
+            .collect();
+        let previews = self
+            .previews
+            .borrow()
             .iter()
             .enumerate()
-            .map(|(i, v)| {
-                let error = errors
-                    .iter()
-                    .rev()
-                    .find(|(n, _)| n.index() == i)
-                    .map(|(_, m)| m.as_str());
-                let preview = previews[i].as_ref().and_then(|p| p(&flow));
-                self.node_snapshot(i, v, error, preview, last)
-            })
+            .filter_map(|(i, p)| Some((i, p.as_ref()?(&flow)?)))
             .collect();
-        let edges = self.edges.iter().map(|e| edge_snapshot(&views, e)).collect();
-        Snapshot {
+        Sample {
             state,
-            elapsed_ms: elapsed.as_millis() as u64,
-            generations: generations_completed(&views),
-            nodes,
-            edges,
+            elapsed,
+            views: flow.node_views(),
+            errors,
+            previews,
             error,
-        }
-    }
-
-    fn node_snapshot(
-        &self,
-        i: usize,
-        v: &NodeView,
-        error: Option<&str>,
-        preview: Option<String>,
-        last: &mut Sampler,
-    ) -> NodeSnapshot {
-        let state = match v.status {
-            NodeStatus::Failed => NodeState::Error,
-            NodeStatus::Running => NodeState::Running,
-            NodeStatus::Ready | NodeStatus::Waiting => NodeState::Waiting,
-            _ if error.is_some() => NodeState::Error,
-            _ if v.generation.is_some() => NodeState::Done,
-            _ => NodeState::Idle,
-        };
-        let timed = self.time_nodes.get();
-        let recent = if timed {
-            last.recent(i, v.runs, v.run_time)
-        } else {
-            None
-        };
-        NodeSnapshot {
-            state,
-            generation: v.generation,
-            runs: v.runs,
-            value: preview.map(|p| crate::model::truncate(p, PREVIEW_CHARS)),
-            error: error.map(|e| crate::model::truncate(e.to_string(), 400)),
-            poll_total_us: timed.then_some(v.run_time.as_micros() as u64),
-            poll_recent_us: recent.map(|r| r.as_micros() as u64),
-            slow: recent.is_some_and(|r| r >= self.slow_poll.get()),
+            slow_poll: self.time_nodes.get().then(|| self.slow_poll.get()),
         }
     }
 }
@@ -381,48 +341,6 @@ impl Stopper {
     pub fn stop(&self) -> bool {
         self.shared.upgrade().is_some_and(|s| s.request_stop())
     }
-}
-
-/// Per-node (runs, run time) at the previous sample, for recent poll time per run.
-#[derive(Debug, Default)]
-struct Sampler {
-    seen: Vec<(u64, Duration)>,
-}
-
-impl Sampler {
-    fn recent(&mut self, i: usize, runs: u64, time: Duration) -> Option<Duration> {
-        if self.seen.len() <= i {
-            self.seen.resize(i + 1, (0, Duration::ZERO));
-        }
-        let (r0, t0) = std::mem::replace(&mut self.seen[i], (runs, time));
-        let dr = runs.saturating_sub(r0);
-        (dr > 0).then(|| time.saturating_sub(t0) / dr as u32)
-    }
-}
-
-fn edge_snapshot(views: &[NodeView], e: &FlowEdge) -> EdgeSnapshot {
-    let produced = views[e.from.index()].generation;
-    let consumed = views[e.to.index()].generation;
-    let pending = match (produced, consumed) {
-        _ if e.from == e.to => None,
-        (Some(p), Some(c)) if p.run() >= c.run() + u64::from(c.is_finished()) => Some(p),
-        (Some(p), None) => Some(p),
-        _ => None,
-    };
-    EdgeSnapshot { pending }
-}
-
-/// Generations every node has finished (0 until each has produced once).
-fn generations_completed(views: &[NodeView]) -> u64 {
-    views
-        .iter()
-        .map(|v| match v.generation {
-            Some(g) if g.is_finished() => g.run() + 1,
-            Some(g) => g.run(),
-            None => 0,
-        })
-        .min()
-        .unwrap_or(0)
 }
 
 fn topology_of(flow: &Flow, edges: &[FlowEdge]) -> Topology {

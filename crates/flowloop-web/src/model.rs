@@ -1,7 +1,7 @@
 //! What the page shows, as JSON: the [`Topology`] (nodes, ports, edges and their layout) and
 //! the [`Snapshot`] the flow's loop publishes about every 100 ms.
 
-use flowloop::flow::Generation;
+use flowloop::flow::{Generation, NodeStatus, NodeView};
 use serde::Serialize;
 
 /// A node's status on the page (its colour).
@@ -142,6 +142,71 @@ pub struct Snapshot {
     pub edges: Vec<EdgeSnapshot>,
     /// The error that ended the run, if it failed.
     pub error: Option<String>,
+    /// The node ids `nodes` belongs to, for a dynamic graph being edited (whose nodes are not
+    /// in a [`Topology`]); empty for a typed flow.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<String>,
+}
+
+impl NodeState {
+    /// The colour of a node the flow reports as `view`; `failed` when an error is recorded
+    /// for it.
+    pub(crate) fn of(view: &NodeView, failed: bool) -> NodeState {
+        match view.status {
+            NodeStatus::Failed => NodeState::Error,
+            NodeStatus::Running => NodeState::Running,
+            NodeStatus::Ready | NodeStatus::Waiting => NodeState::Waiting,
+            _ if failed => NodeState::Error,
+            _ if view.generation.is_some() => NodeState::Done,
+            _ => NodeState::Idle,
+        }
+    }
+}
+
+/// Characters of a value preview.
+pub(crate) const PREVIEW_CHARS: usize = 120;
+
+impl NodeSnapshot {
+    /// A node that has not run.
+    pub(crate) fn idle() -> NodeSnapshot {
+        NodeSnapshot {
+            state: NodeState::Idle,
+            generation: None,
+            runs: 0,
+            value: None,
+            error: None,
+            poll_total_us: None,
+            poll_recent_us: None,
+            slow: false,
+        }
+    }
+
+    /// A node's snapshot from its view, error and value preview (no poll times).
+    pub(crate) fn from_view(view: &NodeView, error: Option<&str>, value: Option<String>) -> NodeSnapshot {
+        NodeSnapshot {
+            state: NodeState::of(view, error.is_some()),
+            generation: view.generation,
+            runs: view.runs,
+            value: value.map(|p| truncate(p, PREVIEW_CHARS)),
+            error: error.map(|e| truncate(e.to_string(), 400)),
+            poll_total_us: None,
+            poll_recent_us: None,
+            slow: false,
+        }
+    }
+}
+
+/// Generations every node has finished (0 until each has produced once).
+pub(crate) fn generations_completed(views: &[NodeView]) -> u64 {
+    views
+        .iter()
+        .map(|v| match v.generation {
+            Some(g) if g.is_finished() => g.run() + 1,
+            Some(g) => g.run(),
+            None => 0,
+        })
+        .min()
+        .unwrap_or(0)
 }
 
 /// Writes a generation as `[k]` or `[k, j]` (no allocation).

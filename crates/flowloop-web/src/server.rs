@@ -30,6 +30,11 @@ pub(crate) enum Publication {
     State(RunState),
     /// A full snapshot.
     Snapshot(Snapshot),
+    /// A typed flow's raw sample (the server makes the snapshot).
+    Sample(crate::sample::Sample),
+    /// The key of every flow node, by flow index, for a run whose nodes are not in the
+    /// [`Topology`] (the editor's graph): lets a stall report name the node.
+    Keys(Vec<String>),
 }
 
 /// Answers commands posted to `/api/command`, on the flow's loop.
@@ -140,8 +145,13 @@ impl Drop for WebServer {
     }
 }
 
-/// The graph and the file to save it to, handed to the server thread.
-pub(crate) type EditorSeed = (flowloop_graph::Graph, Option<std::path::PathBuf>);
+/// The graph, the file to save it to and the flow thread it runs on, handed to the server
+/// thread.
+pub(crate) type EditorSeed = (
+    flowloop_graph::Graph,
+    Option<std::path::PathBuf>,
+    crate::flow_thread::FlowRemote,
+);
 
 type Ready = std::sync::mpsc::Sender<Result<(SocketAddr, LoopHandle), WebError>>;
 
@@ -163,7 +173,7 @@ fn server_thread(
     lp.wait_for_spawned(false);
     let handle = lp.handle();
     let mut app = App::new(config, topology, beacon, control);
-    app.editor = editor.map(|(g, path)| Editor::new(g, path));
+    app.editor = editor.map(|(g, path, flow)| Editor::new(g, path, flow));
     let app = Rc::new(app);
     APP.with(|a| *a.borrow_mut() = Some(Rc::clone(&app)));
     let _ = lp.run_until_complete(serve(Rc::clone(&app), handle, ready));
@@ -236,6 +246,10 @@ pub(crate) struct App {
     hub: Hub,
     topology: RefCell<Topology>,
     topology_json: RefCell<String>,
+    /// Node keys by flow index when the topology has none (the editor's runs).
+    flow_keys: RefCell<Vec<String>>,
+    /// Poll times at the previous sample of the typed flow's run in progress.
+    polls: RefCell<Option<crate::sample::PollHistory>>,
     snapshot_json: RefCell<String>,
     state: Cell<RunState>,
     last_snapshot: Cell<Instant>,
@@ -275,6 +289,8 @@ impl App {
             hub: Hub::new(String::new()),
             topology: RefCell::new(topology),
             topology_json: RefCell::new(topology_json),
+            flow_keys: RefCell::new(Vec::new()),
+            polls: RefCell::new(None),
             snapshot_json: RefCell::new("null".into()),
             state: Cell::new(RunState::Idle),
             last_snapshot: Cell::new(now),
@@ -301,10 +317,30 @@ impl App {
 
     fn receive(&self, p: Publication) {
         match p {
+            Publication::Keys(keys) => {
+                *self.flow_keys.borrow_mut() = keys;
+                return;
+            }
             Publication::State(state) => {
+                if state == RunState::Running {
+                    self.polls.borrow_mut().take();
+                }
                 self.state.set(state);
                 self.last_snapshot.set(Instant::now());
                 return;
+            }
+            Publication::Sample(sample) => {
+                let running = sample.state == RunState::Running;
+                let mut polls = self.polls.borrow_mut();
+                let mut fresh = crate::sample::PollHistory::default();
+                let history = if running {
+                    polls.get_or_insert_with(Default::default)
+                } else {
+                    &mut fresh
+                };
+                let snapshot = sample.into_snapshot(&self.topology.borrow().edges, history);
+                drop(polls);
+                return self.receive(Publication::Snapshot(snapshot));
             }
             Publication::Snapshot(s) => {
                 self.state.set(s.state);
@@ -343,7 +379,10 @@ impl App {
         }
         let since = if seen == mark { since } else { now };
         let node = mark.map(|m| m.node.index());
-        let key = node.and_then(|i| self.topology.borrow().nodes.get(i).map(|n| n.key.clone()));
+        let key = node.and_then(|i| {
+            let from_topology = self.topology.borrow().nodes.get(i).map(|n| n.key.clone());
+            from_topology.or_else(|| self.flow_keys.borrow().get(i).cloned())
+        });
         *self.stall.borrow_mut() = Some(Stall {
             node,
             key,
@@ -359,8 +398,7 @@ impl App {
             return Reply::Plain(denied);
         }
         if let Some(editor) = &self.editor {
-            let publish = |s: Snapshot| self.receive(Publication::Snapshot(s));
-            if let Some(r) = editor.route(req, &publish).await {
+            if let Some(r) = editor.route(req).await {
                 return Reply::Plain(r);
             }
         }

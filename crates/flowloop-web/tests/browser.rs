@@ -174,6 +174,10 @@ fn the_page_shows_the_run_live_and_survives_a_server_restart() {
     );
     assert_eq!(r["pageErrors"], serde_json::json!([]), "script exceptions: {r:#}");
     assert_eq!(r["value"], "= 20");
+    assert!(
+        r["pendingLabel"].as_str().is_some_and(|l| l.ends_with("⟵ 0")),
+        "the edge into the running node shows the pending generation: {r:#}"
+    );
     assert_eq!((r["runs"].as_str(), r["generation"].as_str()), (Some("1"), Some("0")));
     assert!(r["header"].as_str().unwrap().contains("completed"), "{r:#}");
     assert_eq!(

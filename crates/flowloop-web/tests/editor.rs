@@ -9,26 +9,7 @@ use std::net::SocketAddr;
 use common::*;
 use flowloop_graph::{Graph, Registry};
 use flowloop_web::{Access, GraphEditor, ServerConfig};
-use serde_json::{Value as Json, json};
-
-fn post(addr: SocketAddr, path: &str, body: &str) -> Reply {
-    let raw = format!("POST {path} HTTP/1.1\r\nContent-Length: {}\r\n\r\n{body}", body.len());
-    exchange(addr, raw.as_bytes())
-}
-
-fn edits(addr: SocketAddr, revision: u64, edits: Json) -> Reply {
-    post(
-        addr,
-        "/api/edits",
-        &json!({ "revision": revision, "edits": edits }).to_string(),
-    )
-}
-
-fn spec(addr: SocketAddr) -> Json {
-    let r = get(addr, "/api/spec");
-    assert_eq!(r.status, 200);
-    r.json()
-}
+use serde_json::json;
 
 fn editor() -> GraphEditor {
     GraphEditor::start(Graph::new(Registry::with_std()), None, ServerConfig::new()).expect("editor starts")
@@ -145,27 +126,127 @@ fn a_stale_revision_is_refused_with_409_and_not_merged() {
 }
 
 #[test]
-fn undo_restores_the_graph_before_the_last_change() {
+fn undo_and_redo_walk_the_history_and_a_new_change_clears_redo() {
     let ed = editor();
     add_sum(ed.addr());
-    let r = edits(
-        ed.addr(),
-        1,
-        json!([{"op": "layout", "id": "sum", "x": 300.0, "y": 40.0}]),
-    );
-    assert_eq!(r.status, 200);
-    assert!(spec(ed.addr())["spec"].to_string().contains("300"));
-    assert_eq!(post(ed.addr(), "/api/undo", "{\"revision\": 1}").status, 409);
-    let u = post(ed.addr(), "/api/undo", "{\"revision\": 2}");
-    assert_eq!(u.status, 200);
-    assert_eq!(u.json()["revision"], 3);
+    for (rev, x) in [(1, 300.0), (2, 400.0)] {
+        let r = edits(
+            ed.addr(),
+            rev,
+            json!([{"op": "layout", "id": "sum", "x": x, "y": 40.0}]),
+        );
+        assert_eq!(r.status, 200);
+    }
+    assert_eq!(spec(ed.addr())["spec"]["layout"]["sum"]["x"], 400.0);
+    assert_eq!(post(ed.addr(), "/api/undo", "{\"revision\": 1}").status, 409, "stale");
+    assert_eq!(post(ed.addr(), "/api/undo", "{\"revision\": 3}").json()["revision"], 4);
+    assert_eq!(spec(ed.addr())["spec"]["layout"]["sum"]["x"], 300.0);
+    assert_eq!(post(ed.addr(), "/api/undo", "{\"revision\": 4}").status, 200);
+    assert_eq!(spec(ed.addr())["spec"]["layout"]["sum"]["x"], 10.0);
+    assert_eq!(post(ed.addr(), "/api/undo", "{\"revision\": 5}").status, 200);
     let s = spec(ed.addr());
-    assert!(!s["spec"].to_string().contains("300"), "{s}");
-    assert_eq!(
-        post(ed.addr(), "/api/undo", "{\"revision\": 3}").status,
-        409,
-        "only one step of undo"
+    assert!(
+        s["spec"]["nodes"].as_array().is_none_or(Vec::is_empty),
+        "back to empty: {s}"
     );
+    assert_eq!(
+        (s["can_undo"].as_bool(), s["can_redo"].as_bool()),
+        (Some(false), Some(true))
+    );
+    assert_eq!(
+        post(ed.addr(), "/api/undo", "{\"revision\": 6}").status,
+        409,
+        "nothing to undo"
+    );
+    assert_eq!(post(ed.addr(), "/api/redo", "{\"revision\": 6}").status, 200);
+    assert_eq!(post(ed.addr(), "/api/redo", "{\"revision\": 7}").status, 200);
+    assert_eq!(spec(ed.addr())["spec"]["layout"]["sum"]["x"], 300.0);
+    let r = edits(ed.addr(), 8, json!([{"op": "layout", "id": "sum", "x": 5.0, "y": 5.0}]));
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        post(ed.addr(), "/api/redo", "{\"revision\": 9}").status,
+        409,
+        "a new change clears redo"
+    );
+    assert_eq!(post(ed.addr(), "/api/redo", "{}").status, 400);
+}
+
+#[test]
+fn the_undo_history_is_bounded() {
+    let ed = editor();
+    add_sum(ed.addr());
+    let changes = GraphEditor::HISTORY as u64 + 20;
+    for i in 0..changes {
+        let r = edits(
+            ed.addr(),
+            1 + i,
+            json!([{"op": "layout", "id": "sum", "x": i as f64, "y": 0.0}]),
+        );
+        assert_eq!(r.status, 200);
+    }
+    let mut rev = 1 + changes;
+    let mut undone = 0;
+    while post(ed.addr(), "/api/undo", &json!({ "revision": rev }).to_string()).status == 200 {
+        rev += 1;
+        undone += 1;
+        assert!(undone <= changes, "undo never ends");
+    }
+    assert_eq!(
+        undone,
+        GraphEditor::HISTORY as u64,
+        "only the last {} changes can be undone",
+        GraphEditor::HISTORY as u64
+    );
+    assert_eq!(spec(ed.addr())["spec"]["layout"]["sum"]["x"], 19.0);
+}
+
+#[test]
+fn load_replaces_the_graph_whole_or_refuses_with_line_and_column() {
+    let ed = editor();
+    add_sum(ed.addr());
+    let load = |rev: u64, text: &str| {
+        post(
+            ed.addr(),
+            "/api/load",
+            &json!({ "revision": rev, "text": text }).to_string(),
+        )
+    };
+    let r = load(1, "{\n  \"format\": 1,\n  \"nodes\": [oops]\n}");
+    assert_eq!(r.status, 422);
+    assert_eq!(
+        (r.json()["line"].as_u64(), r.json()["column"].as_u64()),
+        (Some(3), Some(13)),
+        "{:?}",
+        r.json()
+    );
+    let mut g = Graph::new(Registry::with_std());
+    g.add("math.neg", Some("n")).expect("adds");
+    g.set_constant("n", "x", flowloop_graph::Value::Int(4)).expect("sets");
+    let good = g.to_json();
+    let bad = good.replace("math.neg", "math.nope");
+    let r = load(1, &bad);
+    assert_eq!(r.status, 422);
+    let body = r.json();
+    assert!(body["error"].as_str().unwrap_or("").contains("math.nope"), "{body}");
+    assert!(
+        body["line"].as_u64().unwrap_or(0) > 1,
+        "the line of the bad node: {body}"
+    );
+    assert_eq!(load(0, &good).status, 409, "stale revision");
+    assert_eq!(spec(ed.addr())["revision"], 1, "refused loads change nothing");
+    assert_eq!(load(1, &good).json()["revision"], 2);
+    let s = spec(ed.addr());
+    assert_eq!(s["spec"]["nodes"][0]["id"], "n");
+    assert_eq!(
+        post(ed.addr(), "/api/run", "{}").json()["nodes"]["n"]["outputs"]["out"],
+        "-4"
+    );
+    assert_eq!(post(ed.addr(), "/api/undo", "{\"revision\": 2}").status, 200);
+    assert!(
+        spec(ed.addr())["spec"].to_string().contains("\"sum\""),
+        "undo brings the old graph back"
+    );
+    assert_eq!(post(ed.addr(), "/api/load", "{\"text\": 1}").status, 400);
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! What a finished run leaves on the page: node errors, the run's error, value previews.
+//! What the page is told about a run: node errors, the run's error, value previews, and edges
+//! whose consumer has not caught up with its producer.
 
 mod common;
 
@@ -50,4 +51,104 @@ fn a_failed_node_shows_its_error_and_long_values_are_truncated() {
     assert_eq!(snap["nodes"][0]["state"], "done");
     assert_eq!(snap["nodes"][0]["generation"], serde_json::json!([0]));
     assert_eq!(snap["generations"], 0, "the failed node never finished a generation");
+}
+
+async fn quick() -> i64 {
+    7
+}
+
+async fn slow(x: i64) -> i64 {
+    flowloop::sleep(Duration::from_millis(300)).await;
+    x * 2
+}
+
+#[test]
+fn an_edge_shows_the_pending_generation_until_its_consumer_caught_up() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let runner = std::thread::spawn(move || {
+        let mut b = FlowBuilder::new();
+        let q = b.node(quick, ());
+        b.node(slow, (q,));
+        let mut lp = EventLoop::new().expect("loop");
+        let dash = FlowDashboard::start(
+            b.build().expect("builds"),
+            &lp,
+            ServerConfig::new().sample_every(Duration::from_millis(20)),
+        )
+        .expect("starts");
+        tx.send(dash.addr()).expect("test alive");
+        go_rx.recv().expect("go");
+        dash.run_on(&mut lp, RunOptions::new()).expect("runs")
+    });
+    let addr = rx.recv().expect("dashboard address");
+    let mut events = open_events(addr, "");
+    go_tx.send(()).expect("runner alive");
+    let pending = wait_frame(&mut events, "a pending edge", |f| {
+        f["snapshot"]["nodes"][1]["state"] == "running"
+            && f["snapshot"]["edges"][0]["pending"] == serde_json::json!([0])
+    });
+    assert_eq!(pending["snapshot"]["nodes"][0]["state"], "done", "{pending}");
+    let done = wait_frame(&mut events, "the completed run", |f| {
+        f["snapshot"]["state"] == "completed"
+    });
+    assert!(done["snapshot"]["edges"][0]["pending"].is_null(), "caught up: {done}");
+    assert!(matches!(
+        runner.join().expect("runner"),
+        flowloop_web::RunEnd::Finished(_)
+    ));
+}
+
+async fn busy() -> i64 {
+    let until = std::time::Instant::now() + Duration::from_millis(60);
+    while std::time::Instant::now() < until {
+        std::hint::spin_loop();
+    }
+    1
+}
+
+async fn after(x: i64) -> i64 {
+    flowloop::sleep(Duration::from_millis(300)).await;
+    x
+}
+
+#[test]
+fn poll_times_show_per_node_with_a_slow_badge_past_the_threshold() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let runner = std::thread::spawn(move || {
+        let mut b = FlowBuilder::new();
+        let hot = b.node(busy, ());
+        b.node(after, (hot,));
+        let mut lp = EventLoop::new().expect("loop");
+        let config = ServerConfig::new().sample_every(Duration::from_millis(20));
+        let dash = FlowDashboard::start(b.build().expect("builds"), &lp, config).expect("starts");
+        dash.time_nodes(Duration::from_millis(30));
+        tx.send(dash.addr()).expect("test alive");
+        go_rx.recv().expect("go");
+        dash.run_on(&mut lp, RunOptions::new()).expect("runs")
+    });
+    let addr = rx.recv().expect("dashboard address");
+    let mut events = open_events(addr, "");
+    go_tx.send(()).expect("runner alive");
+    let f = wait_frame(&mut events, "busy's poll time", |f| {
+        f["snapshot"]["state"] == "running" && !f["snapshot"]["nodes"][0]["poll_recent_us"].is_null()
+    });
+    let busy = &f["snapshot"]["nodes"][0];
+    assert!(busy["poll_total_us"].as_u64() >= Some(60_000), "{busy}");
+    assert!(busy["poll_recent_us"].as_u64() >= Some(60_000), "{busy}");
+    assert_eq!(busy["slow"], true, "60 ms per run is past the 30 ms threshold: {busy}");
+    let sleeper = &f["snapshot"]["nodes"][1];
+    assert_eq!(sleeper["slow"], false, "waiting on a timer is not polling: {sleeper}");
+    let done = wait_frame(&mut events, "the completed run", |f| {
+        f["snapshot"]["state"] == "completed"
+    });
+    assert!(
+        done["snapshot"]["nodes"][0]["poll_total_us"].as_u64() >= Some(60_000),
+        "{done}"
+    );
+    assert!(matches!(
+        runner.join().expect("runner"),
+        flowloop_web::RunEnd::Finished(_)
+    ));
 }

@@ -21,7 +21,7 @@ use std::fmt;
 use std::future::Future;
 use std::rc::Rc;
 
-use flowloop::flow::{Failure, FlowError, Outputs, RunOptions};
+use flowloop::flow::{Failure, FlowError, NodeView, Outputs, RunBeacon, RunOptions};
 use flowloop::sync::Event;
 
 pub use edit::Edit;
@@ -89,6 +89,8 @@ struct State {
     runs: HashMap<String, u64>,
     listeners: Vec<Listener>,
     ticks: u64,
+    /// Handed to every tick's run (see [`LiveGraph::beacon`]).
+    beacon: Option<std::sync::Arc<RunBeacon>>,
 }
 
 struct Inner {
@@ -165,6 +167,7 @@ impl LiveGraph {
             runs: HashMap::new(),
             listeners: Vec::new(),
             ticks: 0,
+            beacon: None,
         };
         let inner = Inner {
             state: RefCell::new(state),
@@ -299,6 +302,43 @@ impl LiveGraph {
         st.runs.get(node).copied().unwrap_or(0) + current
     }
 
+    /// Every node's id and view (status, generation, and runs over all ticks), in graph
+    /// order, read under one borrow: what a dashboard samples a few times a second. Call it
+    /// from another task of the loop, never from inside a node body.
+    pub fn node_views(&self) -> Vec<(String, NodeView)> {
+        let st = self.inner.state.borrow();
+        let views = st.compiled.flow.node_views();
+        st.graph
+            .nodes()
+            .filter_map(|n| {
+                let id = n.id();
+                let mut view = *views.get(st.compiled.ids.get(id)?.index())?;
+                view.runs += st.runs.get(id).copied().unwrap_or(0);
+                Some((id.to_string(), view))
+            })
+            .collect()
+    }
+
+    /// Records every node run start of the following ticks in `beacon` (one relaxed store per
+    /// run), so another thread can name the node running when this loop stops answering.
+    /// Read its marks with [`flow_keys`](LiveGraph::flow_keys).
+    pub fn beacon(&self, beacon: std::sync::Arc<RunBeacon>) {
+        self.inner.state.borrow_mut().beacon = Some(beacon);
+    }
+
+    /// The graph node id of every flow node, by flow index (what a [`RunBeacon`] mark's
+    /// `node.index()` refers to); it changes when an edit batch takes effect.
+    pub fn flow_keys(&self) -> Vec<String> {
+        let st = self.inner.state.borrow();
+        let mut keys = vec![String::new(); st.compiled.flow.len()];
+        for (id, n) in &st.compiled.ids {
+            if let Some(slot) = keys.get_mut(n.index()) {
+                slot.clone_from(id);
+            }
+        }
+        keys
+    }
+
     /// Ticks so far.
     pub fn ticks(&self) -> u64 {
         self.inner.state.borrow().ticks
@@ -373,7 +413,12 @@ async fn tick(inner: &Rc<Inner>) {
         st.ticking = true;
         st.dirty = false;
         inner.tick_done.clear();
-        st.compiled.flow.run(RunOptions::new().terminate_on_error(false))
+        let options = RunOptions::new().terminate_on_error(false);
+        let options = match &st.beacon {
+            Some(b) => options.beacon(std::sync::Arc::clone(b)),
+            None => options,
+        };
+        st.compiled.flow.run(options)
     };
     let result = run.await;
     let (events, listeners) = finish_tick(&mut inner.state.borrow_mut(), result);

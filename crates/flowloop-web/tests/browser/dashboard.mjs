@@ -47,12 +47,22 @@ try {
   const keys = graph.nodes.map((n) => n.key);
   result.nodes = keys;
 
-  // 2. Statuses go from running to done once the program starts the run.
+  // 2. Statuses go from running to done once the program starts the run. While the consumer
+  //    runs, its input edge is labelled with the producer's pending generation (recorded in the
+  //    page as it happens: the phase is short).
+  await page.evaluate(() => {
+    window.pendingLabels = [];
+    new MutationObserver(() => {
+      for (const t of document.querySelectorAll('text.edge-label.pending')) window.pendingLabels.push(t.textContent);
+    }).observe(document.getElementById('edges'), { subtree: true, attributes: true, characterData: true, childList: true });
+  });
   check((await ask('RUN')) === 'RUNNING', 'the flow started');
   const last = keys[keys.length - 1];
   const sel = (k, s) => `g.node[data-node="${k}"][data-status="${s}"]`;
   await page.waitForSelector(sel(last, 'running'));
   await page.waitForSelector(sel(last, 'done'));
+  check(await page.locator('text.edge-label.pending').count() === 0, 'no pending edge once the run completed');
+  result.pendingLabel = (await page.evaluate(() => window.pendingLabels))[0];
   await page.waitForSelector('#flow-state[data-state="completed"]');
   result.value = await page.locator(`g.node[data-node="${last}"] text.value`).textContent();
   result.runs = await page.locator(`g.node[data-node="${last}"]`).getAttribute('data-runs');

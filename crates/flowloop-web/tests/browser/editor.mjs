@@ -89,9 +89,53 @@ try {
   for (let i = 0; i < 50 && s2.revision !== s1.revision + 1; i++) { await page.waitForTimeout(100); s2 = await spec(); }
   check(JSON.stringify(s2.spec.layout.src) === JSON.stringify(s0.spec.layout.src), 'undo restored the position');
 
+  // Multi-step undo: the next undo takes back the add of collect1; redo brings it back.
+  await page.click('#ed-undo');
+  await page.waitForFunction(() => !document.querySelector('g.ed-node[data-id="collect1"]'));
+  await page.click('#ed-redo');
+  await page.waitForSelector('g.ed-node[data-id="collect1"]');
+
   await page.click('#ed-save');
   await page.waitForFunction(() => document.querySelector('#ed-status').textContent.startsWith('saved'));
+
+  // Live mode needs every input fed: refused (naming collect1) until collect1 is deleted.
+  await page.click('#ed-live');
+  await page.waitForFunction(() => document.querySelector('#edit-error').textContent.includes('collect1'));
+  await page.click('g.ed-node[data-id="collect1"] rect', { position: { x: 100, y: 8 } });
+  await page.click('#ed-delete');
+  await page.waitForFunction(() => !document.querySelector('g.ed-node[data-id="collect1"]'));
+  await page.click('#ed-live');
+  await page.waitForSelector('#flow-state[data-state="running"]');
+  await page.waitForSelector('g.ed-node[data-id="neg1"][data-status="done"]');
+  await page.waitForFunction(() => document.querySelector('text[data-value="neg1"]').textContent === '-12');
+  const runs0 = Number(await page.getAttribute('g.ed-node[data-id="neg1"]', 'data-runs'));
+  // Setting an input while live re-runs what depends on it (no Run click).
+  await page.click('g.ed-node[data-id="src"] rect', { position: { x: 100, y: 8 } });
+  await page.fill('#panel-ports input[data-input="b"]', '7');
+  await page.click('#panel-ports button[data-set="b"]');
+  await page.waitForFunction(() => document.querySelector('text[data-value="neg1"]').textContent === '-9');
+  await page.waitForFunction((r) => Number(document.querySelector('g.ed-node[data-id="neg1"]').getAttribute('data-runs')) > r, runs0);
+  result.liveRuns = [runs0, Number(await page.getAttribute('g.ed-node[data-id="neg1"]', 'data-runs'))];
+  result.liveGeneration = await page.getAttribute('g.ed-node[data-id="neg1"]', 'data-generation');
   await page.screenshot({ path: screenshot });
+  await page.click('#ed-stop');
+  await page.waitForSelector('#flow-state[data-state="stopped"]');
+
+  // Load: a malformed spec is refused with its line and column; a good one from the file
+  // picker replaces the graph, and a run computes with it.
+  await page.click('#ed-load summary');
+  await page.fill('#ed-load-text', '{\n  "format": 1,\n  "nodes": [oops]\n}');
+  await page.click('#ed-load-go');
+  await page.waitForSelector('#edit-error[data-line="3"]');
+  result.loadError = await page.locator('#edit-error').textContent();
+  const current = (await spec()).spec;
+  current.nodes.find((n) => n.id === 'src').inputs.b = 1;
+  await page.setInputFiles('#ed-load-file', { name: 'graph.json', mimeType: 'application/json',
+                                               buffer: Buffer.from(JSON.stringify(current, null, 2)) });
+  await page.waitForFunction(() => document.querySelector('g.ed-node[data-id="src"]').textContent.includes('b = 1'));
+  await page.click('#ed-run');
+  await page.waitForFunction(() => document.querySelector('text[data-value="neg1"]').textContent === '-3');
+  result.afterLoad = '-3';
   check(pageErrors.length === 0, 'no page errors: ' + pageErrors.join('; '));
 } catch (e) {
   const page = browser.pages()[browser.pages().length - 1];

@@ -22,8 +22,13 @@ try {
   const samples = await page.evaluate(([key, n]) => new Promise((resolve) => {
     const g = document.querySelector(`g.node[data-node="${key}"]`);
     const out = [];
+    // Every frame sets the attribute again (same value or not); only a new generation counts.
+    let last = g.getAttribute('data-generation');
     new MutationObserver(() => {
       const seen = Date.now();
+      const gen = g.getAttribute('data-generation');
+      if (gen === last) return;
+      last = gen;
       const v = Number((g.querySelector('text.value').textContent || '').replace(/^= /, ''));
       if (Number.isFinite(v) && v > 0) out.push(seen - v);
       if (out.length >= n) resolve(out);

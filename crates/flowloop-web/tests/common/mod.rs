@@ -156,3 +156,44 @@ pub fn open_events(addr: SocketAddr, extra: &str) -> BufReader<TcpStream> {
     assert_eq!(ctype.as_deref(), Some("text/event-stream"));
     r
 }
+
+/// `POST path` with `body` on a new connection.
+pub fn post(addr: SocketAddr, path: &str, body: &str) -> Reply {
+    let raw = format!("POST {path} HTTP/1.1\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+    exchange(addr, raw.as_bytes())
+}
+
+/// Posts one edit batch against `revision`.
+pub fn edits(addr: SocketAddr, revision: u64, edits: serde_json::Value) -> Reply {
+    let body = serde_json::json!({ "revision": revision, "edits": edits });
+    post(addr, "/api/edits", &body.to_string())
+}
+
+/// The editor's spec and revision.
+pub fn spec(addr: SocketAddr) -> serde_json::Value {
+    let r = get(addr, "/api/spec");
+    assert_eq!(r.status, 200);
+    r.json()
+}
+
+/// Reads frames until one satisfies `pred` (at most 200 frames: 20 s of samples).
+pub fn wait_frame(
+    r: &mut BufReader<TcpStream>,
+    what: &str,
+    pred: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    for _ in 0..200 {
+        let (_, frame) = next_event(r);
+        if pred(&frame) {
+            return frame;
+        }
+    }
+    panic!("no frame with {what} in 200 frames");
+}
+
+/// A node of an editor frame's snapshot, by id.
+pub fn frame_node<'a>(frame: &'a serde_json::Value, id: &str) -> Option<&'a serde_json::Value> {
+    let snap = &frame["snapshot"];
+    let i = snap["keys"].as_array()?.iter().position(|k| k == id)?;
+    snap["nodes"].get(i)
+}

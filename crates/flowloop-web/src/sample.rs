@@ -1,0 +1,103 @@
+//! [`Sample`]: what a typed flow's loop hands the server thread each sample interval: the node
+//! views, errors and value previews, copied under one borrow. The server thread turns it into
+//! a [`Snapshot`] (node states, pending edges, recent poll times), so the flow's thread pays
+//! one copy of the views per sample (a few ns per node) and nothing per node run.
+
+use std::time::Duration;
+
+use flowloop::flow::NodeView;
+
+use crate::model::{EdgeSnapshot, NodeSnapshot, RunState, Snapshot, TopologyEdge, generations_completed};
+
+/// The raw state of a typed flow at one moment.
+#[derive(Debug)]
+pub(crate) struct Sample {
+    pub(crate) state: RunState,
+    pub(crate) elapsed: Duration,
+    /// Every node, in creation order.
+    pub(crate) views: Vec<NodeView>,
+    /// `(node index, message)`, oldest first.
+    pub(crate) errors: Vec<(usize, String)>,
+    /// `(node index, preview)` of the watched nodes.
+    pub(crate) previews: Vec<(usize, String)>,
+    /// The error that ended the run.
+    pub(crate) error: Option<String>,
+    /// The slow-poll threshold when poll timing is on.
+    pub(crate) slow_poll: Option<Duration>,
+}
+
+/// Per-node (runs, run time) at the previous sample of the run in progress, for the recent
+/// poll time per run.
+#[derive(Debug, Default)]
+pub(crate) struct PollHistory {
+    seen: Vec<(u64, Duration)>,
+}
+
+impl PollHistory {
+    fn recent(&mut self, i: usize, runs: u64, time: Duration) -> Option<Duration> {
+        if self.seen.len() <= i {
+            self.seen.resize(i + 1, (0, Duration::ZERO));
+        }
+        let (r0, t0) = std::mem::replace(&mut self.seen[i], (runs, time));
+        let dr = runs.saturating_sub(r0);
+        (dr > 0).then(|| time.saturating_sub(t0) / dr as u32)
+    }
+}
+
+/// Each node's latest entry of `pairs`, by index.
+fn latest(n: usize, pairs: &[(usize, String)]) -> Vec<Option<&str>> {
+    let mut out = vec![None; n];
+    for (i, m) in pairs {
+        if let Some(slot) = out.get_mut(*i) {
+            *slot = Some(m.as_str());
+        }
+    }
+    out
+}
+
+impl Sample {
+    /// The snapshot the page gets; `history` holds the previous sample's poll times.
+    pub(crate) fn into_snapshot(self, edges: &[TopologyEdge], history: &mut PollHistory) -> Snapshot {
+        let n = self.views.len();
+        let errors = latest(n, &self.errors);
+        let previews = latest(n, &self.previews);
+        let nodes = self
+            .views
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let mut snap = NodeSnapshot::from_view(v, errors[i], previews[i].map(str::to_string));
+                if let Some(slow) = self.slow_poll {
+                    let recent = history.recent(i, v.runs, v.run_time);
+                    snap.poll_total_us = Some(v.run_time.as_micros() as u64);
+                    snap.poll_recent_us = recent.map(|r| r.as_micros() as u64);
+                    snap.slow = recent.is_some_and(|r| r >= slow);
+                }
+                snap
+            })
+            .collect();
+        Snapshot {
+            state: self.state,
+            elapsed_ms: self.elapsed.as_millis() as u64,
+            generations: generations_completed(&self.views),
+            nodes,
+            edges: edges.iter().map(|e| edge_snapshot(&self.views, e)).collect(),
+            error: self.error,
+            keys: Vec::new(),
+        }
+    }
+}
+
+/// An edge is pending while its producer holds a generation its consumer has not run on.
+fn edge_snapshot(views: &[NodeView], e: &TopologyEdge) -> EdgeSnapshot {
+    let (Some(from), Some(to)) = (views.get(e.from), views.get(e.to)) else {
+        return EdgeSnapshot { pending: None };
+    };
+    let pending = match (from.generation, to.generation) {
+        _ if e.from == e.to => None,
+        (Some(p), Some(c)) if p.run() >= c.run() + u64::from(c.is_finished()) => Some(p),
+        (Some(p), None) => Some(p),
+        _ => None,
+    };
+    EdgeSnapshot { pending }
+}

@@ -1,0 +1,214 @@
+//! The editor's runs on its flow thread, over a plain `TcpStream`: a batch run publishes live
+//! statuses while it runs and can be stopped; a live run re-runs when an input is set, takes
+//! structural edits once they leave a valid graph, restarts after an undo, and stops.
+
+mod common;
+
+use std::io::BufReader;
+use std::net::{SocketAddr, TcpStream};
+
+use common::*;
+use flowloop_graph::{Graph, Registry, Value};
+use flowloop_web::{GraphEditor, ServerConfig};
+use serde_json::{Value as Json, json};
+
+fn editor_with(g: Graph) -> GraphEditor {
+    GraphEditor::start(g, None, ServerConfig::new()).expect("editor starts")
+}
+
+/// `sum` = math.add(a = 2, b = 3).
+fn sum_graph() -> Graph {
+    let mut g = Graph::new(Registry::with_std());
+    g.add("math.add", Some("sum")).expect("adds");
+    g.set_constant("sum", "a", Value::Int(2)).expect("sets a");
+    g.set_constant("sum", "b", Value::Int(3)).expect("sets b");
+    g
+}
+
+fn node_is(frame: &Json, id: &str, key: &str, want: &str) -> bool {
+    frame_node(frame, id).is_some_and(|n| n[key] == want)
+}
+
+fn state_is(frame: &Json, state: &str) -> bool {
+    frame["snapshot"]["state"] == state
+}
+
+fn start_live(addr: SocketAddr) -> BufReader<TcpStream> {
+    let mut events = open_events(addr, "");
+    let r = post(addr, "/api/run", "{\"mode\": \"live\"}");
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["mode"], "live");
+    wait_frame(&mut events, "sum = 5 while live", |f| {
+        state_is(f, "running") && node_is(f, "sum", "value", "5")
+    });
+    events
+}
+
+#[test]
+fn a_batch_run_shows_a_running_node_live_and_stop_ends_it() {
+    let mut g = Graph::new(Registry::with_std());
+    g.add("time.sleep", Some("nap")).expect("adds");
+    g.set_constant("nap", "ms", Value::Float(60_000.0)).expect("sets ms");
+    let ed = editor_with(g);
+    let addr = ed.addr();
+    let mut events = open_events(addr, "");
+    let run = std::thread::spawn(move || post(addr, "/api/run", "{\"mode\": \"batch\"}"));
+    let frame = wait_frame(&mut events, "nap running", |f| node_is(f, "nap", "state", "running"));
+    assert!(state_is(&frame, "running"), "{frame}");
+    assert_eq!(frame_node(&frame, "nap").expect("nap")["runs"], 1);
+    assert_eq!(post(addr, "/api/run", "{}").status, 409, "one run at a time");
+    assert_eq!(post(addr, "/api/stop", "{}").status, 200);
+    let reply = run.join().expect("run request");
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json()["state"], "stopped");
+    wait_frame(&mut events, "the stopped state", |f| state_is(f, "stopped"));
+    assert_eq!(post(addr, "/api/stop", "{}").status, 409, "nothing left to stop");
+    assert_eq!(post(addr, "/api/run", "{\"mode\": \"sideways\"}").status, 400);
+}
+
+#[test]
+fn a_live_run_re_runs_when_an_input_is_set_and_stops() {
+    let ed = editor_with(sum_graph());
+    let mut events = start_live(ed.addr());
+    let r = edits(
+        ed.addr(),
+        0,
+        json!([{"op": "set", "to": {"node": "sum", "port": "b"}, "value": 40}]),
+    );
+    assert_eq!(r.status, 200);
+    assert!(r.json().get("live_waiting").is_none(), "{:?}", r.json());
+    let f = wait_frame(&mut events, "sum = 42", |f| node_is(f, "sum", "value", "42"));
+    let node = frame_node(&f, "sum").expect("sum");
+    assert_eq!(
+        (node["runs"].as_u64(), node["state"].as_str()),
+        (Some(2), Some("done")),
+        "{f}"
+    );
+    assert!(
+        f["snapshot"]["generations"].as_u64() >= Some(2),
+        "ticks count as generations: {f}"
+    );
+    let moved = edits(
+        ed.addr(),
+        1,
+        json!([{"op": "layout", "id": "sum", "x": 50.0, "y": 50.0}]),
+    );
+    assert_eq!(moved.status, 200);
+    assert_eq!(
+        post(ed.addr(), "/api/run", "{}").status,
+        409,
+        "a batch waits for the live run"
+    );
+    assert_eq!(post(ed.addr(), "/api/stop", "{}").status, 200);
+    let f = wait_frame(&mut events, "the stopped state", |f| state_is(f, "stopped"));
+    assert_eq!(
+        frame_node(&f, "sum").expect("sum")["runs"],
+        2,
+        "a move re-ran nothing: {f}"
+    );
+}
+
+#[test]
+fn live_edits_wait_for_a_valid_graph_and_undo_restarts_the_live_run() {
+    let ed = editor_with(sum_graph());
+    let mut events = start_live(ed.addr());
+    let r = edits(ed.addr(), 0, json!([{"op": "add", "kind": "math.neg", "id": "n"}]));
+    assert_eq!(r.status, 200, "the editor takes the node");
+    let waiting = r.json()["live_waiting"].as_str().unwrap_or("").to_string();
+    assert!(waiting.contains('n'), "the live run says why it waits: {waiting}");
+    let r = edits(
+        ed.addr(),
+        1,
+        json!([{"op": "connect", "from": {"node": "sum", "port": "out"}, "to": {"node": "n", "port": "x"}}]),
+    );
+    assert_eq!(r.status, 200);
+    assert!(r.json().get("live_waiting").is_none(), "{:?}", r.json());
+    wait_frame(&mut events, "n = -5", |f| node_is(f, "n", "value", "-5"));
+    let r = edits(
+        ed.addr(),
+        2,
+        json!([{"op": "set", "to": {"node": "sum", "port": "a"}, "value": 10}]),
+    );
+    assert_eq!(r.status, 200);
+    wait_frame(&mut events, "n = -13", |f| node_is(f, "n", "value", "-13"));
+    assert_eq!(post(ed.addr(), "/api/undo", "{\"revision\": 3}").status, 200);
+    wait_frame(&mut events, "the restarted live run at n = -5", |f| {
+        state_is(f, "running") && node_is(f, "n", "value", "-5")
+    });
+    assert_eq!(post(ed.addr(), "/api/stop", "{}").status, 200);
+}
+
+#[test]
+fn a_graph_that_cannot_run_live_is_refused_naming_the_input() {
+    let mut g = Graph::new(Registry::with_std());
+    g.add("math.neg", Some("lonely")).expect("adds");
+    let ed = editor_with(g);
+    let r = post(ed.addr(), "/api/run", "{\"mode\": \"live\"}");
+    assert_eq!(r.status, 422);
+    assert!(
+        r.json()["error"].as_str().unwrap_or("").contains("lonely"),
+        "{:?}",
+        r.json()
+    );
+    assert_eq!(post(ed.addr(), "/api/stop", "{}").status, 409);
+}
+
+/// Spins on the flow thread for `ms` milliseconds (never yields): a node that hogs the CPU.
+#[flowloop_graph::kind(name = "test.spin")]
+async fn spin(ms: f64) -> f64 {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs_f64(ms / 1000.0);
+    while std::time::Instant::now() < until {
+        std::hint::spin_loop();
+    }
+    ms
+}
+
+/// An editor over `hog` = test.spin(ms), reporting stalls after 300 ms.
+fn hog_editor(ms: f64) -> GraphEditor {
+    let mut reg = Registry::with_std();
+    reg.register(flowloop_graph::Shelf::new("test", "test kinds").with(spin_kind()))
+        .expect("registers");
+    let mut g = Graph::new(reg);
+    g.add("test.spin", Some("hog")).expect("adds");
+    g.set_constant("hog", "ms", Value::Float(ms)).expect("sets ms");
+    let config = ServerConfig::new().stall_after(std::time::Duration::from_millis(300));
+    GraphEditor::start(g, None, config).expect("editor starts")
+}
+
+/// Waits for a stall report naming `hog`, checks the server answers meanwhile, and returns
+/// once the stall has cleared.
+fn expect_hog_named(addr: SocketAddr, events: &mut BufReader<TcpStream>) {
+    let frame = wait_frame(events, "a stall naming hog", |f| {
+        f["stall"]["key"] == "hog" && f["stall"]["running_ms"].as_u64() >= Some(300)
+    });
+    assert!(frame["stall"]["silent_ms"].as_u64() >= Some(300), "{frame}");
+    assert_eq!(get(addr, "/api/info").status, 200, "the server answers meanwhile");
+    wait_frame(events, "the stall cleared", |f| f["stall"].is_null());
+}
+
+#[test]
+fn a_node_hogging_the_flow_thread_is_named_while_the_server_answers() {
+    let ed = hog_editor(2500.0);
+    let addr = ed.addr();
+    let mut events = open_events(addr, "");
+    let run = std::thread::spawn(move || post(addr, "/api/run", "{}"));
+    expect_hog_named(addr, &mut events);
+    assert_eq!(run.join().expect("run request").json()["state"], "completed");
+}
+
+#[test]
+fn a_hogging_node_of_a_live_run_is_named_too() {
+    let ed = hog_editor(1.0);
+    let addr = ed.addr();
+    let mut events = open_events(addr, "");
+    assert_eq!(post(addr, "/api/run", "{\"mode\": \"live\"}").status, 200);
+    wait_frame(&mut events, "the first tick", |f| node_is(f, "hog", "state", "done"));
+    let r = edits(
+        addr,
+        0,
+        json!([{"op": "set", "to": {"node": "hog", "port": "ms"}, "value": 2500.0}]),
+    );
+    assert_eq!(r.status, 200);
+    expect_hog_named(addr, &mut events);
+    assert_eq!(post(addr, "/api/stop", "{}").status, 200);
+}
