@@ -4,6 +4,7 @@
 //! - `flow_chain`: a chain of 1,000 nodes built and run once (ns per node run).
 //! - `flow_stream`: a producer streaming 100,000 chunks into a stream consumer (ns per chunk).
 //! - `flow_cycle`: a 2-node cycle run for 100,000 generations (ns per generation).
+//! - `flow_small_run`: a 10-node chain built once and run 10,000 times (ns per run).
 //! - `flow_diamond`: source → 100 parallel nodes → a reduction chain of 99 adders, closed into a
 //!   cycle, for 100 generations (ns per node run).
 //!
@@ -13,7 +14,7 @@
 
 use std::time::{Duration, Instant};
 
-use flowloop::flow::{Emitter, Flow, FlowBuilder, Node, RunOptions, Stream};
+use flowloop::flow::{Emitter, Flow, FlowBuilder, Generation, Node, RunOptions, Stream};
 use tokio::sync::mpsc;
 
 async fn inc(x: i64) -> i64 {
@@ -40,6 +41,50 @@ pub fn flow_chain(n: usize) -> (Duration, i64) {
     let t = Instant::now();
     flow.run_until_complete(RunOptions::new()).expect("chain runs");
     (t.elapsed(), flow.value(last).unwrap_or(-1))
+}
+
+/// A chain of `len` nodes built once and run `runs` times with `run_until_complete`; returns
+/// (elapsed time of all runs, last value). Checks that every run ran the chain again.
+pub fn flow_small_run(len: usize, runs: u64) -> (Duration, i64) {
+    let mut b = FlowBuilder::new();
+    let mut last = b.node(inc, (0,));
+    for _ in 1..len {
+        last = b.node(inc, (last,));
+    }
+    let mut flow = b.build().expect("chain builds");
+    let t = Instant::now();
+    for _ in 0..runs {
+        flow.run_until_complete(RunOptions::new()).expect("chain runs");
+    }
+    let elapsed = t.elapsed();
+    assert_eq!(flow.generation(last), Some(Generation::from((runs - 1,))));
+    (elapsed, flow.value(last).unwrap_or(-1))
+}
+
+/// The same chain as `len` tokio tasks joined by channels, spawned afresh for each of `runs`
+/// `block_on` calls on one runtime.
+pub fn tokio_small_run(len: usize, runs: u64) -> (Duration, i64) {
+    let rt = tokio_rt();
+    let t = Instant::now();
+    let mut v = -1;
+    for _ in 0..runs {
+        v = rt.block_on(async move {
+            let (tx0, mut rx) = mpsc::channel::<i64>(1);
+            for _ in 0..len {
+                let (tx, next) = mpsc::channel::<i64>(1);
+                let mut input = rx;
+                tokio::spawn(async move {
+                    if let Some(x) = input.recv().await {
+                        let _ = tx.send(x + 1).await;
+                    }
+                });
+                rx = next;
+            }
+            tx0.send(0).await.expect("chain head");
+            rx.recv().await.unwrap_or(-1)
+        });
+    }
+    (t.elapsed(), v)
 }
 
 fn tokio_rt() -> tokio::runtime::Runtime {
@@ -248,8 +293,8 @@ fn per_op(d: Duration, ops: u64) -> f64 {
     d.as_nanos() as f64 / ops as f64
 }
 
-/// (workload, flowloop ns/op, tokio ns/op) for `flow_chain`, `flow_stream`, `flow_cycle` and
-/// `flow_diamond`; runs alternate between the two so machine noise hits both alike.
+/// (workload, flowloop ns/op, tokio ns/op) for `flow_chain`, `flow_stream`, `flow_cycle`,
+/// `flow_small_run` and `flow_diamond`; runs alternate between the two so machine noise hits both alike.
 pub fn rows(quick: bool) -> Vec<(&'static str, f64, f64)> {
     let reps = if quick { 3 } else { 9 };
     let (chunks, gens) = if quick { (20_000, 20_000) } else { (100_000, 100_000) };
@@ -300,6 +345,20 @@ pub fn rows(quick: bool) -> Vec<(&'static str, f64, f64)> {
             let (d, v) = tokio_cycle(gens);
             assert_eq!(v, gens as i64);
             per_op(d, gens)
+        },
+    );
+    let small_runs = if quick { 2_000 } else { 10_000 };
+    pair(
+        "flow_small_run",
+        &mut || {
+            let (d, v) = flow_small_run(10, small_runs);
+            assert_eq!(v, 10);
+            per_op(d, small_runs)
+        },
+        &mut || {
+            let (d, v) = tokio_small_run(10, small_runs);
+            assert_eq!(v, 10);
+            per_op(d, small_runs)
         },
     );
     let mut check = None;

@@ -51,7 +51,13 @@ const PROVIDERS: &[(Provider, &[&str])] = &[
     ),
     (
         flow_rows::rows,
-        &["flow_chain", "flow_stream", "flow_cycle", "flow_diamond"],
+        &[
+            "flow_chain",
+            "flow_stream",
+            "flow_cycle",
+            "flow_small_run",
+            "flow_diamond",
+        ],
     ),
 ];
 // ============================================================================================
