@@ -44,6 +44,7 @@ mod error;
 mod export;
 mod generation;
 mod handles;
+mod inspect;
 mod instrument;
 mod resolve;
 mod run;
@@ -65,6 +66,7 @@ pub use handles::{
     AsNode, Forward, IntoInput, Node, NodeId, Output, StreamNode, TupleField, Unconnected, WithDefault, unconnected,
     unconnected_or, unconnected_stream,
 };
+pub use inspect::{BeaconMark, FlowEdge, NodeStatus, NodeView, RunBeacon};
 pub use run::{Flow, Outcome, RunOptions, Suspended, Waiting};
 pub use scheduler::NodeStats;
 pub use stream::{Emit, Emitter, Fold, Next, Stream};

@@ -121,6 +121,7 @@ pub struct RunOptions {
     limits: Vec<(NodeId, Generation)>,
     pub(crate) terminate_on_error: bool,
     pub(crate) time_nodes: bool,
+    pub(crate) beacon: Option<std::sync::Arc<super::RunBeacon>>,
     pub(crate) context: Option<ContextSource>,
 }
 
@@ -131,6 +132,7 @@ impl Default for RunOptions {
             limits: Vec::new(),
             terminate_on_error: true,
             time_nodes: false,
+            beacon: None,
             context: None,
         }
     }
@@ -167,6 +169,13 @@ impl RunOptions {
     /// per poll).
     pub fn time_nodes(mut self, on: bool) -> Self {
         self.time_nodes = on;
+        self
+    }
+
+    /// Record every run start in `beacon` (one relaxed atomic store per run), so another thread
+    /// can name the running node while this flow's thread is busy.
+    pub fn beacon(mut self, beacon: std::sync::Arc<super::RunBeacon>) -> Self {
+        self.beacon = Some(beacon);
         self
     }
 

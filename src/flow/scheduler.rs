@@ -38,6 +38,7 @@ pub(crate) struct Scheduler {
     modes: Vec<Mode>,
     defaulted: Vec<usize>,
     time_nodes: bool,
+    beacon: Option<std::sync::Arc<super::RunBeacon>>,
     /// The loop's slow-poll threshold: body polls are timed against it.
     slow_poll: Option<Duration>,
     started: Option<Instant>,
@@ -55,6 +56,7 @@ impl Scheduler {
             modes: Vec::new(),
             defaulted: Vec::new(),
             time_nodes: false,
+            beacon: None,
             slow_poll: None,
             started: None,
             finished: false,
@@ -68,6 +70,7 @@ impl Scheduler {
             return Err(FlowError::AlreadyRunning);
         }
         self.time_nodes = options.time_nodes;
+        self.beacon = options.beacon.clone();
         self.slow_poll = context::try_with_core(|c| c.slow_poll()).flatten();
         self.state.context.borrow_mut().reset(options.context.clone());
         self.started = Some(Instant::now());
@@ -203,6 +206,9 @@ impl Scheduler {
                 .is_some_and(|gn| gn.run() == node.run && !gn.is_finished())
             {
                 node.chunks = 0;
+            }
+            if let Some(b) = &self.beacon {
+                b.mark(n, node.runs);
             }
             let first = node.ports.0;
             if g.instrumented {

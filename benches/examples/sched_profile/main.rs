@@ -5,7 +5,8 @@
 //! cargo run --release -p flowloop-benches --example sched_profile -- [--quick] [FILTER]
 //! ```
 //!
-//! Prints one line per workload:
+//! Prints one line per workload (pipeline rows compare with the same steps called directly,
+//! `direct_ns`, instead of tokio):
 //! `<workload> flowloop_ns=<ns per op> tokio_ns=<ns per op> ratio=<flowloop/tokio>`.
 //! Each figure is the median over several repetitions (after one warm-up run), the flowloop and
 //! tokio runs interleaved so that load from other processes hits both alike. `--quick` runs
@@ -14,7 +15,8 @@
 //! The loop rows and flow rows are wall time. The network rows (`tcp_*`, `tls_*`) are the
 //! on-CPU time of the thread running both ends (from `/proc/thread-self/schedstat`): on a
 //! shared machine their wall time mostly measures waiting for a CPU, which swings the ratio by
-//! ±20% between runs, while the work done per round trip is what the comparison is about.
+//! ±20% between runs, while the work done per round trip is what the comparison is about. The
+//! `pipeline_*` rows are on-CPU time too, for the same reason.
 
 use std::process::ExitCode;
 use std::sync::OnceLock;
@@ -31,6 +33,7 @@ mod core_rows;
 mod flow_rows;
 mod graph_rows;
 mod net_rows;
+mod pipeline_rows;
 
 /// Every row provider with the workloads it produces, in print order (a provider none of whose
 /// workloads is selected is not run at all).
@@ -59,6 +62,7 @@ const PROVIDERS: &[(Provider, &[&str])] = &[
             "flow_diamond",
         ],
     ),
+    (pipeline_rows::rows, &["pipeline_seq", "pipeline_par"]),
 ];
 // ============================================================================================
 
@@ -124,6 +128,16 @@ fn median(v: &mut [f64]) -> f64 {
     }
 }
 
+/// The name of a row's comparison column: `tokio`, except for workloads compared with the same
+/// work done directly.
+fn reference(name: &str) -> &'static str {
+    if name.starts_with("pipeline_") {
+        "direct"
+    } else {
+        "tokio"
+    }
+}
+
 fn main() -> ExitCode {
     let mut quick = false;
     for arg in std::env::args().skip(1) {
@@ -153,7 +167,8 @@ fn main() -> ExitCode {
         for (name, flowloop_ns, tokio_ns) in provider(quick) {
             if selected(name) {
                 println!(
-                    "{name} flowloop_ns={flowloop_ns:.1} tokio_ns={tokio_ns:.1} ratio={:.3}",
+                    "{name} flowloop_ns={flowloop_ns:.1} {}_ns={tokio_ns:.1} ratio={:.3}",
+                    reference(name),
                     flowloop_ns / tokio_ns
                 );
                 printed += 1;

@@ -65,13 +65,16 @@ extern crate self as flowloop_graph;
 
 mod compile;
 pub mod composite;
+pub mod diagram;
 mod graph;
 pub mod kind;
 pub mod live;
+pub mod pipeline;
 pub mod pull;
 mod registry;
 pub mod spec;
 pub mod std;
+pub mod typed;
 pub mod value;
 
 pub use compile::Batch;
@@ -84,7 +87,9 @@ pub use value::{ConvertError, Map, Type, Value, from_value, to_value};
 /// Paths used by the code `#[kind]` generates; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::kind::BodyKind;
     pub use crate::kind::{FnKind, FromPort, InputMode, Inputs, IntoPort, KindSpec, PortSpec, pending, ready};
+    pub use crate::typed::TypedFn;
     pub use crate::{Type, Value};
     pub use flowloop::flow::{FlowBuilder, IntoArgs, Node, Outputs};
 }

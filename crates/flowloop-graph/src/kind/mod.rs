@@ -16,6 +16,7 @@ use flowloop::flow::{BoxError, DynCall, Outputs};
 
 pub use inputs::Inputs;
 pub use port::{FromPort, IntoPort, Number};
+pub use spec::BodyKind;
 pub use spec::{InputMode, KindSpec, OutputSpec, PortSpec};
 
 use crate::Value;

@@ -18,6 +18,18 @@ pub enum InputMode {
     Lazy,
 }
 
+/// How a kind's body runs: awaiting on the loop, or computing in place (and possibly
+/// blocking). Pipelines run [`Sync`](BodyKind::Sync) bodies on the offload pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum BodyKind {
+    /// An `async fn`, or a hand-written kind: runs on the loop.
+    #[default]
+    Async,
+    /// A plain `fn` (`#[kind]` on a non-async function).
+    Sync,
+}
+
 /// One input port of a kind.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PortSpec {
@@ -97,6 +109,12 @@ pub struct KindSpec {
         skip_serializing_if = "Option::is_none"
     )]
     pub stream: Option<Type>,
+    /// How the body runs (not listed in JSON).
+    #[serde(skip)]
+    pub body: BodyKind,
+    /// For kinds made with `#[kind]`: the typed Rust function (used by code generators).
+    #[serde(skip)]
+    pub typed: Option<crate::typed::TypedFn>,
 }
 
 fn ser_type<S: serde::Serializer>(t: &Type, s: S) -> Result<S::Ok, S::Error> {
@@ -119,7 +137,15 @@ impl KindSpec {
             inputs: Vec::new(),
             outputs: Vec::new(),
             stream: None,
+            body: BodyKind::Async,
+            typed: None,
         }
+    }
+
+    /// With this [`BodyKind`] (`#[kind]` marks plain functions [`Sync`](BodyKind::Sync)).
+    pub fn body(mut self, body: BodyKind) -> KindSpec {
+        self.body = body;
+        self
     }
 
     /// With this doc text.
@@ -146,6 +172,12 @@ impl KindSpec {
     /// Makes the kind streaming, with chunks of type `chunk`.
     pub fn streaming(mut self, chunk: Type) -> KindSpec {
         self.stream = Some(chunk);
+        self
+    }
+
+    /// Records the typed Rust function behind the kind (what `#[kind]` does).
+    pub fn typed_fn(mut self, typed: crate::typed::TypedFn) -> KindSpec {
+        self.typed = Some(typed);
         self
     }
 

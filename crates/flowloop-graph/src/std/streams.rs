@@ -61,8 +61,12 @@ pub async fn collect(mut items: Stream<Value>) -> Vec<Value> {
 
 /// The `streams` shelf.
 pub fn shelf() -> Shelf {
-    Shelf::new("streams", "Streams of values: range, sum, collect")
-        .with(range_kind())
-        .with(sum_kind())
-        .with(collect_kind())
+    let shelf = Shelf::new(
+        "streams",
+        "Streams of values: range, sum, collect, take, batch, window, zip, map, filter",
+    )
+    .with(range_kind())
+    .with(sum_kind())
+    .with(collect_kind());
+    super::stream_ops::extend(shelf)
 }

@@ -34,6 +34,25 @@ impl Map {
         }
     }
 
+    /// An empty map with room for `n` entries.
+    pub(crate) fn with_capacity(n: usize) -> Map {
+        Map {
+            entries: Vec::with_capacity(n),
+        }
+    }
+
+    /// Appends `key`, which the caller knows is absent (no scan, and a shared key is not
+    /// copied: merging many keys stays linear and allocation-free per key).
+    pub(crate) fn push_absent(&mut self, key: Arc<str>, value: Value) {
+        debug_assert!(!self.contains_key(&key), "push_absent: `{key}` is already present");
+        self.entries.push((key, value));
+    }
+
+    /// The entries with their shared keys.
+    pub(crate) fn shared_entries(&self) -> impl Iterator<Item = (&Arc<str>, &Value)> {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.position(key).map(|i| &self.entries[i].1)

@@ -119,3 +119,13 @@ impl<'de> Deserialize<'de> for Value {
         d.deserialize_any(ValueVisitor)
     }
 }
+
+/// A map deserializes from any map of the format (anything else is an error).
+impl<'de> Deserialize<'de> for Map {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Map, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Map(m) => Ok(Arc::unwrap_or_clone(m)),
+            other => Err(de::Error::custom(format!("expected a map, got {}", other.type_of()))),
+        }
+    }
+}

@@ -1,0 +1,418 @@
+//! Running a [`Plan`]: seqs step by step, pars as spawned tasks whose results arrive on a
+//! queue in completion order, dispatches by key, function steps on the loop or the offload
+//! pool, each under its timeout.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::future::{Future, poll_fn};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::{Pin, pin};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::Poll;
+
+use flowloop::sync::AsyncQueue;
+use flowloop::{DropPolicy, TaskError, TaskHandle};
+
+use super::error::{Conflict, Message, RunError};
+use super::leaf::{self, Call, Exec, Leaf, LeafError, Params, Raw, Started};
+use super::plan::{Plan, PlanNode, StepId, What};
+use super::step::{Missing, ParPolicy, Visibility};
+use crate::kind::Kind;
+use crate::{Map, Value};
+
+/// A step skipped because an argument was missing (only for steps marked
+/// [`skip_if_missing`](super::Step::skip_if_missing)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The step's path.
+    pub step: String,
+    /// The missing argument.
+    pub argument: String,
+}
+
+/// What a run produced: the root step's outputs, and every step skipped on the way.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Report {
+    /// The outputs of the root step.
+    pub outputs: Map,
+    /// Steps skipped for a missing argument, in the order they were skipped.
+    pub skipped: Vec<Skipped>,
+}
+
+/// Shared by every step of one run.
+pub(crate) struct RunCx {
+    plan: Arc<Plan>,
+    skipped: RefCell<Vec<Skipped>>,
+}
+
+type StepFuture = Pin<Box<dyn Future<Output = Result<Map, RunError>>>>;
+
+/// Runs `plan` on `args` to a [`Report`].
+pub(crate) async fn run_plan(plan: Arc<Plan>, args: Map) -> Result<Report, RunError> {
+    let root = plan.root();
+    let cx = Rc::new(RunCx {
+        plan,
+        skipped: RefCell::new(Vec::new()),
+    });
+    let outputs = run_node(&cx, root, args, Visibility::None).await?;
+    let skipped = cx.skipped.take();
+    Ok(Report { outputs, skipped })
+}
+
+/// Runs one step under its timeout.
+async fn run_node(cx: &Rc<RunCx>, id: StepId, input: Map, inherited: Visibility) -> Result<Map, RunError> {
+    let node = cx.plan.node(id);
+    let body = run_body(cx, node, input, inherited);
+    match node.timeout {
+        None => body.await,
+        Some(after) => flowloop::timeout(after, body).await.unwrap_or_else(|_| {
+            Err(RunError::Timeout {
+                step: node.path.to_string(),
+                after,
+            })
+        }),
+    }
+}
+
+async fn run_body(cx: &Rc<RunCx>, node: &PlanNode, input: Map, inherited: Visibility) -> Result<Map, RunError> {
+    if let What::Leaf(leaf) = &node.what {
+        return run_leaf(cx, node, leaf, input).await;
+    }
+    let input = node.mapper.rename_inputs(input);
+    let out = group_future(cx, node, input, inherited).await?;
+    node.mapper
+        .name_outputs(Raw::Map(out), None)
+        .map_err(|problem| RunError::BadOutput {
+            step: node.path.to_string(),
+            problem,
+        })
+}
+
+/// The future of a group or dispatch (boxed: groups nest).
+fn group_future(cx: &Rc<RunCx>, node: &PlanNode, input: Map, inherited: Visibility) -> StepFuture {
+    let cx = Rc::clone(cx);
+    let path = Arc::clone(&node.path);
+    match &node.what {
+        What::Seq { members, visibility } => {
+            let (members, vis) = (members.clone(), visibility.unwrap_or(inherited));
+            Box::pin(async move { run_seq(&cx, &members, vis, input).await })
+        }
+        What::Par {
+            members,
+            visibility,
+            policy,
+        } => {
+            let (members, vis, policy) = (members.clone(), visibility.unwrap_or(inherited), *policy);
+            Box::pin(async move { run_par(&cx, &path, &members, vis, policy, input).await })
+        }
+        What::Dispatch { argument, cases } => {
+            let pick = dispatch_case(&path, argument, cases, &input);
+            Box::pin(async move { run_node(&cx, pick?, input, inherited).await })
+        }
+        What::Leaf(_) => unreachable!("run_body runs function steps itself"),
+    }
+}
+
+/// A seq: each step's outputs (overlaid per the visibility) are the next step's arguments;
+/// the last step's outputs are the seq's.
+async fn run_seq(cx: &Rc<RunCx>, members: &[StepId], vis: Visibility, input: Map) -> Result<Map, RunError> {
+    let initial = (vis == Visibility::Initial).then(|| input.clone());
+    let mut seen = (vis == Visibility::All).then(|| input.clone());
+    let mut prev = input;
+    for (k, &id) in members.iter().enumerate() {
+        let visible = match (&initial, &seen) {
+            _ if k == 0 => prev,
+            (Some(initial), _) => overlay(initial.clone(), &prev),
+            (_, Some(seen)) => seen.clone(),
+            (None, None) => prev,
+        };
+        prev = run_node(cx, id, visible, vis).await?;
+        if let Some(seen) = &mut seen {
+            *seen = overlay(std::mem::take(seen), &prev);
+        }
+    }
+    Ok(prev)
+}
+
+fn overlay(mut base: Map, top: &Map) -> Map {
+    for (k, v) in top.iter() {
+        base.insert(k, v.clone());
+    }
+    base
+}
+
+type Arrival = (usize, Result<Map, RunError>);
+
+/// A par: every member runs as its own task on the same arguments; results arrive in
+/// completion order; a failure cancels the rest (or waits for them, per `policy`); the
+/// outputs are merged in member order.
+async fn run_par(
+    cx: &Rc<RunCx>,
+    path: &str,
+    members: &[StepId],
+    vis: Visibility,
+    policy: ParPolicy,
+    input: Map,
+) -> Result<Map, RunError> {
+    let queue: AsyncQueue<Arrival> = AsyncQueue::new();
+    let mut handles = Vec::with_capacity(members.len());
+    for (i, &id) in members.iter().enumerate() {
+        handles.push(Some(spawn_member(cx, i, id, vis, input.clone(), &queue).await));
+    }
+    let mut results: Vec<Option<Map>> = vec![None; members.len()];
+    let mut failures = Vec::new();
+    for _ in 0..members.len() {
+        let (i, result) = queue.get().await.expect("the arrival queue is never closed");
+        handles[i] = None;
+        match result {
+            Ok(map) => results[i] = Some(map),
+            Err(e) => failures.push(e),
+        }
+        if !failures.is_empty() && policy == ParPolicy::CancelSiblings {
+            break;
+        }
+    }
+    if !failures.is_empty() {
+        return Err(par_failure(cx, path, members, handles, failures));
+    }
+    let paths: Vec<&str> = members.iter().map(|id| &*cx.plan.node(*id).path).collect();
+    merge(path, &paths, results.into_iter().flatten())
+}
+
+async fn spawn_member(
+    cx: &Rc<RunCx>,
+    index: usize,
+    id: StepId,
+    vis: Visibility,
+    input: Map,
+    queue: &AsyncQueue<Arrival>,
+) -> TaskHandle<()> {
+    let (cx, queue) = (Rc::clone(cx), queue.clone());
+    // Boxed once here, so the spawned task moves a pointer rather than the whole state machine.
+    let step: StepFuture = Box::pin(async move { run_node(&cx, id, input, vis).await });
+    let task = async move {
+        let result = step.await;
+        if queue.try_put((index, result)).is_err() {
+            unreachable!("the arrival queue is unbounded and never closed");
+        }
+    };
+    flowloop::spawn(task).await.on_drop(DropPolicy::Abort)
+}
+
+/// The par's error: the first failure, the members cancelled (their handles are dropped
+/// here, which cancels them), and later failures.
+fn par_failure(
+    cx: &RunCx,
+    path: &str,
+    members: &[StepId],
+    handles: Vec<Option<TaskHandle<()>>>,
+    mut failures: Vec<RunError>,
+) -> RunError {
+    let cancelled = handles
+        .iter()
+        .zip(members)
+        .filter(|(h, _)| h.is_some())
+        .map(|(_, id)| cx.plan.node(*id).path.to_string())
+        .collect();
+    drop(handles);
+    let failed = Box::new(failures.remove(0));
+    RunError::Par {
+        step: path.to_string(),
+        failed,
+        cancelled,
+        others: failures,
+    }
+}
+
+/// Merges member outputs in member order; a key produced twice with different values is a
+/// conflict naming both members.
+fn merge(path: &str, paths: &[&str], results: impl Iterator<Item = Map>) -> Result<Map, RunError> {
+    let maps: Vec<Map> = results.collect();
+    let total = maps.iter().map(Map::len).sum();
+    let mut owners: HashMap<&str, (usize, &Value)> = HashMap::with_capacity(total);
+    let mut order = Vec::with_capacity(total);
+    for (i, map) in maps.iter().enumerate() {
+        for (key, value) in map.shared_entries() {
+            match owners.entry(&**key) {
+                Entry::Vacant(slot) => {
+                    slot.insert((i, value));
+                    order.push((key, value));
+                }
+                Entry::Occupied(seen) => {
+                    let (first, old) = *seen.get();
+                    if old != value {
+                        return Err(RunError::Conflict(Box::new(Conflict {
+                            step: path.to_string(),
+                            key: key.to_string(),
+                            first: paths[first].to_string(),
+                            second: paths[i].to_string(),
+                            first_value: old.clone(),
+                            second_value: value.clone(),
+                        })));
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Map::with_capacity(order.len());
+    for (key, value) in order {
+        out.push_absent(Arc::clone(key), value.clone());
+    }
+    Ok(out)
+}
+
+/// The case a dispatch runs for the key in `input`.
+fn dispatch_case(path: &str, argument: &str, cases: &[(String, StepId)], input: &Map) -> Result<StepId, RunError> {
+    let Some(value) = input.get(argument) else {
+        return Err(RunError::MissingArgument {
+            step: path.to_string(),
+            argument: argument.to_string(),
+            available: input.keys().map(str::to_string).collect(),
+        });
+    };
+    let key = match value.as_str() {
+        Some(s) => s.to_string(),
+        None => value.to_string(),
+    };
+    cases
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, id)| *id)
+        .ok_or_else(|| RunError::UnknownKey {
+            step: path.to_string(),
+            argument: argument.to_string(),
+            key,
+            known: cases.iter().map(|(k, _)| k.clone()).collect(),
+        })
+}
+
+/// A function step: pick the arguments (or skip), call, name the outputs.
+async fn run_leaf(cx: &RunCx, node: &PlanNode, leaf: &Leaf, input: Map) -> Result<Map, RunError> {
+    let result = match pick(node, leaf, &input) {
+        Ok(prepared) => catch(call_leaf(prepared, leaf.exec))
+            .await
+            .unwrap_or_else(|msg| Err(LeafError::Panicked(msg))),
+        Err(argument) => Err(LeafError::Missing(argument)),
+    };
+    match result {
+        Ok(Raw::Values(values)) if node.value_keys.as_ref().is_some_and(|k| k.len() == values.len()) => {
+            let keys = node.value_keys.as_ref().expect("checked just above");
+            let mut out = Map::with_capacity(keys.len());
+            for (key, value) in keys.iter().zip(values) {
+                out.push_absent(Arc::clone(key), value);
+            }
+            Ok(out)
+        }
+        Ok(raw) => node
+            .mapper
+            .name_outputs(raw, leaf.outputs.as_deref())
+            .map_err(|problem| RunError::BadOutput {
+                step: node.path.to_string(),
+                problem,
+            }),
+        Err(LeafError::Missing(argument)) if node.missing == Missing::Skip => {
+            let step = node.path.to_string();
+            cx.skipped.borrow_mut().push(Skipped { step, argument });
+            Ok(input)
+        }
+        Err(LeafError::Missing(argument)) => Err(RunError::MissingArgument {
+            step: node.path.to_string(),
+            argument,
+            available: input.keys().map(str::to_string).collect(),
+        }),
+        Err(e) => Err(leaf_error(node.path.to_string(), e)),
+    }
+}
+
+fn leaf_error(step: String, e: LeafError) -> RunError {
+    match e {
+        LeafError::Missing(argument) => RunError::MissingArgument {
+            step,
+            argument,
+            available: Vec::new(),
+        },
+        LeafError::Failed(source) => RunError::Failed { step, source },
+        LeafError::Panicked(message) => RunError::Panicked { step, message },
+        LeafError::BadOutput(problem) => RunError::BadOutput { step, problem },
+    }
+}
+
+/// A function step with its arguments picked: a kind with its port values, or a closure
+/// with its named arguments.
+enum Prepared<'a> {
+    Kind(&'a Arc<dyn Kind>, Vec<Value>),
+    Async(&'a Arc<leaf::AsyncFn>, Map),
+    Sync(&'a Arc<leaf::SyncFn>, Map),
+}
+
+/// Picks the arguments of a function step out of `input`, or names the first missing one.
+fn pick<'a>(node: &PlanNode, leaf: &'a Leaf, input: &Map) -> Result<Prepared<'a>, String> {
+    Ok(match (&leaf.call, &leaf.params) {
+        (Call::Kind(kind), Params::Closed(params)) => Prepared::Kind(kind, node.mapper.pick_values(params, input)?),
+        (Call::Kind(kind), Params::Open) => Prepared::Kind(kind, Vec::new()),
+        (Call::Async(f), params) => Prepared::Async(f, node.mapper.pick(params, input)?),
+        (Call::Sync(f), params) => Prepared::Sync(f, node.mapper.pick(params, input)?),
+    })
+}
+
+/// Calls a function step, where its [`Exec`] says.
+async fn call_leaf(prepared: Prepared<'_>, exec: Exec) -> Result<Raw, LeafError> {
+    match (prepared, exec) {
+        (Prepared::Kind(kind, values), exec) => call_kind(kind, exec, values).await,
+        (Prepared::Async(f, args), _) => f(args).await,
+        (Prepared::Sync(f, args), Exec::Loop) => f(args),
+        (Prepared::Sync(f, args), Exec::Pool) => {
+            let f = Arc::clone(f);
+            offloaded(move || f(args)).await
+        }
+    }
+}
+
+async fn call_kind(kind: &Arc<dyn Kind>, exec: Exec, values: Vec<Value>) -> Result<Raw, LeafError> {
+    match exec {
+        Exec::Loop => match leaf::start_kind(&**kind, values) {
+            Started::Done(r) => r,
+            Started::Pending(fut) => fut
+                .await
+                .map(|out| leaf::kind_raw(&**kind, out))
+                .map_err(|e| LeafError::Failed(Box::new(Message(e.to_string())))),
+        },
+        Exec::Pool => {
+            let kind = Arc::clone(kind);
+            offloaded(move || leaf::run_kind_blocking(&*kind, values)).await
+        }
+    }
+}
+
+async fn offloaded(job: impl FnOnce() -> Result<Raw, LeafError> + Send + 'static) -> Result<Raw, LeafError> {
+    match flowloop::offload(job).await {
+        Ok(r) => r,
+        Err(TaskError::Panicked(msg)) => Err(LeafError::Panicked(msg)),
+        Err(other) => Err(LeafError::Panicked(other.to_string())),
+    }
+}
+
+/// Polls `fut`, turning a panic into its message (the step's error) instead of unwinding
+/// through the pipeline.
+async fn catch<F: Future>(fut: F) -> Result<F::Output, String> {
+    let mut fut = pin!(fut);
+    poll_fn(|cx| match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+        Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+        Ok(Poll::Pending) => Poll::Pending,
+        Err(payload) => Poll::Ready(Err(panic_text(payload.as_ref()))),
+    })
+    .await
+}
+
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a non-text panic payload".to_string()
+    }
+}

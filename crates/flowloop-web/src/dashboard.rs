@@ -1,0 +1,521 @@
+//! [`FlowDashboard`]: the live dashboard of a typed [`Flow`].
+//!
+//! The flow's loop pays nothing per node run: a sampler task reads the counters the scheduler
+//! keeps anyway ([`Flow::stats`], [`Flow::status`], generations) every sample interval and
+//! hands one [`Snapshot`] to the server thread. The only per-run extra is the
+//! [`RunBeacon`] store that lets the server name a node that hogs the CPU.
+
+use std::cell::{Cell, Ref, RefCell};
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::rc::{Rc, Weak};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use flowloop::flow::{Flow, FlowEdge, FlowError, NodeId, NodeStatus, NodeView, Outcome, Output, RunBeacon, RunOptions};
+use flowloop::runtime::RemoteTask;
+use flowloop::sync::Event;
+use flowloop::{EventLoop, LoopHandle};
+
+use crate::model::{EdgeSnapshot, NodeSnapshot, NodeState, RunState, Snapshot, Topology, TopologyEdge, TopologyNode};
+use crate::select::{Either, first};
+use crate::server::{Control, Publication, ServerLink, WebServer};
+use crate::{ServerConfig, WebError, layout};
+
+/// Longest value preview, in characters.
+const PREVIEW_CHARS: usize = 120;
+
+type PreviewFn = Box<dyn Fn(&Flow) -> Option<String>>;
+
+/// How a dashboard-driven run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RunEnd {
+    /// The flow's run ended by itself.
+    Finished(Outcome),
+    /// A `stop` command (from the page, or [`FlowDashboard::stop`]) ended it.
+    Stopped,
+}
+
+thread_local! {
+    /// Dashboards living on this (flow) thread, by key, for commands arriving from the server.
+    static DASHBOARDS: RefCell<HashMap<u64, Weak<Shared>>> = RefCell::new(HashMap::new());
+}
+
+static NEXT_KEY: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// A typed flow with its dashboard: a web page showing every node's status, generation, run
+/// count, value preview, error and poll time, live.
+///
+/// ```no_run
+/// use flowloop::EventLoop;
+/// use flowloop::flow::{FlowBuilder, RunOptions};
+/// use flowloop_web::{FlowDashboard, ServerConfig};
+///
+/// async fn double(x: i64) -> i64 { x * 2 }
+///
+/// let mut b = FlowBuilder::new();
+/// let d = b.node(double, (21,));
+/// let mut lp = EventLoop::new().unwrap();
+/// let dash = FlowDashboard::start(b.build().unwrap(), &lp, ServerConfig::new()).unwrap();
+/// dash.watch(d);
+/// println!("dashboard: {}", dash.url());
+/// dash.run_on(&mut lp, RunOptions::new()).unwrap();
+/// ```
+pub struct FlowDashboard {
+    shared: Rc<Shared>,
+    server: WebServer,
+}
+
+impl Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").field("key", &self.key).finish_non_exhaustive()
+    }
+}
+
+impl Debug for FlowDashboard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlowDashboard")
+            .field("addr", &self.server.addr())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The flow side, shared by the run, the sampler and command handling.
+struct Shared {
+    key: u64,
+    flow: RefCell<Flow>,
+    edges: Vec<FlowEdge>,
+    previews: RefCell<Vec<Option<PreviewFn>>>,
+    beacon: Arc<RunBeacon>,
+    link: RefCell<Option<ServerLink>>,
+    sample_every: Duration,
+    time_nodes: Cell<bool>,
+    slow_poll: Cell<Duration>,
+    stop: RefCell<Option<Event>>,
+    url: RefCell<String>,
+}
+
+impl FlowDashboard {
+    /// Starts the server for `flow`, whose runs will happen on `lp`'s loop (commands from the
+    /// page go there through its [`LoopHandle`]).
+    ///
+    /// # Errors
+    /// [`WebError::TokenRequired`] for a non-loopback address without a token,
+    /// [`WebError::Bind`] if the address is taken.
+    pub fn start(flow: Flow, lp: &EventLoop, config: ServerConfig) -> Result<FlowDashboard, WebError> {
+        let key = NEXT_KEY.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let edges = flow.edges();
+        let topology = topology_of(&flow, &edges);
+        let beacon = RunBeacon::new();
+        let control = FlowControl {
+            handle: lp.handle(),
+            key,
+        };
+        let token = config.token.clone();
+        let sample_every = config.sample_every;
+        let server = WebServer::start(config, topology, Some(Arc::clone(&beacon)), Some(Box::new(control)))?;
+        let url = match token {
+            Some(t) => format!("http://{}/?token={t}", server.addr()),
+            None => format!("http://{}/", server.addr()),
+        };
+        let previews = (0..flow.len()).map(|_| None).collect();
+        let shared = Rc::new(Shared {
+            key,
+            flow: RefCell::new(flow),
+            edges,
+            previews: RefCell::new(previews),
+            beacon,
+            link: RefCell::new(Some(server.link())),
+            sample_every,
+            time_nodes: Cell::new(false),
+            slow_poll: Cell::new(Duration::from_millis(20)),
+            stop: RefCell::new(None),
+            url: RefCell::new(url),
+        });
+        DASHBOARDS.with(|d| d.borrow_mut().insert(key, Rc::downgrade(&shared)));
+        shared.publish(RunState::Idle, Duration::ZERO, None);
+        Ok(FlowDashboard { shared, server })
+    }
+
+    /// The page's URL (with the token, if one is set).
+    pub fn url(&self) -> String {
+        self.shared.url.borrow().clone()
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.server.addr()
+    }
+
+    /// Shows a preview of `output`'s latest value (its `Debug` form, truncated) on its node.
+    pub fn watch<T: Debug + 'static>(&self, output: impl Into<Output<T>>) -> &Self {
+        self.watch_with(output, |v: &T| format!("{v:?}"))
+    }
+
+    /// Shows `render(value)` (truncated) as `output`'s preview.
+    pub fn watch_with<T: 'static>(
+        &self,
+        output: impl Into<Output<T>>,
+        render: impl Fn(&T) -> String + 'static,
+    ) -> &Self {
+        let out: Output<T> = output.into();
+        let index = flowloop::flow::AsNode::node_id(&out).index();
+        let preview: PreviewFn = Box::new(move |flow: &Flow| flow.value(out).map(|v| render(&v)));
+        if let Some(slot) = self.shared.previews.borrow_mut().get_mut(index) {
+            *slot = Some(preview);
+        }
+        self
+    }
+
+    /// Measures poll time per node (two clock reads per poll; off by default). The page then
+    /// shows cumulative and recent poll times, with a badge past `slow_threshold`.
+    pub fn time_nodes(&self, slow_threshold: Duration) -> &Self {
+        self.shared.time_nodes.set(true);
+        self.shared.slow_poll.set(slow_threshold);
+        self
+    }
+
+    /// The flow (between runs, or from another task while it runs).
+    pub fn flow(&self) -> Ref<'_, Flow> {
+        self.shared.flow.borrow()
+    }
+
+    /// Ends the run in progress (as the page's stop button does); returns whether one was.
+    pub fn stop(&self) -> bool {
+        self.shared.request_stop()
+    }
+
+    /// A handle that stops the run in progress from a task of the flow's loop.
+    pub fn stopper(&self) -> Stopper {
+        Stopper {
+            shared: Rc::downgrade(&self.shared),
+        }
+    }
+
+    /// Runs the flow once on the current loop (the one given to [`start`](Self::start)) with a
+    /// sampler task beside it, publishing a snapshot every sample interval and a last one at the
+    /// end.
+    pub fn run(&self, options: RunOptions) -> impl Future<Output = Result<RunEnd, FlowError>> + 'static {
+        let shared = Rc::clone(&self.shared);
+        async move { shared.run(options).await }
+    }
+
+    /// [`run`](Self::run) on `lp`.
+    ///
+    /// # Errors
+    /// As [`Flow::run_until_complete`].
+    pub fn run_on(&self, lp: &mut EventLoop, options: RunOptions) -> Result<RunEnd, FlowError> {
+        lp.run_until_complete(self.run(options))?
+    }
+
+    /// Stops the server and joins its thread.
+    pub fn shutdown(self) {
+        drop(self);
+    }
+}
+
+impl Drop for FlowDashboard {
+    fn drop(&mut self) {
+        self.shared.link.borrow_mut().take();
+        DASHBOARDS.with(|d| d.borrow_mut().remove(&self.shared.key));
+    }
+}
+
+impl Shared {
+    async fn run(self: Rc<Self>, options: RunOptions) -> Result<RunEnd, FlowError> {
+        let stop = Event::new();
+        *self.stop.borrow_mut() = Some(stop.clone());
+        let mut options = options.beacon(Arc::clone(&self.beacon));
+        if self.time_nodes.get() {
+            options = options.time_nodes(true);
+        }
+        let started = Instant::now();
+        let run = self.flow.borrow_mut().run(options);
+        // Cheap: tells the server a run is on (so a node that hogs the CPU from the start is
+        // reported); the first full snapshot follows after one sample interval.
+        self.send(Publication::State(RunState::Running));
+        let sampler = flowloop::spawn(Rc::clone(&self).sample(started)).await;
+        let ended = first(run, stop.wait()).await;
+        sampler.cancel().await;
+        self.stop.borrow_mut().take();
+        let (state, result) = match ended {
+            Either::Left(Ok(outcome)) if outcome.is_completed() => (RunState::Completed, Ok(RunEnd::Finished(outcome))),
+            Either::Left(Ok(outcome)) => (RunState::LimitReached, Ok(RunEnd::Finished(outcome))),
+            Either::Left(Err(e)) => (RunState::Failed, Err(e)),
+            Either::Right(()) => (RunState::Stopped, Ok(RunEnd::Stopped)),
+        };
+        let error = result.as_ref().err().map(|e| e.to_string());
+        let node_errors: Vec<(NodeId, String)> = match &result {
+            Err(e) => e
+                .failures()
+                .iter()
+                .filter_map(|f| f.node().map(|n| (n, f.to_string())))
+                .collect(),
+            Ok(_) => Vec::new(),
+        };
+        let snapshot = self.snapshot(state, started.elapsed(), error, &node_errors, &mut Sampler::default());
+        self.send(Publication::Snapshot(snapshot));
+        result
+    }
+
+    async fn sample(self: Rc<Self>, started: Instant) {
+        let mut last = Sampler::default();
+        loop {
+            flowloop::sleep(self.sample_every).await;
+            self.publish_running(started, &mut last);
+        }
+    }
+
+    fn publish_running(&self, started: Instant, last: &mut Sampler) {
+        let snapshot = self.snapshot(RunState::Running, started.elapsed(), None, &[], last);
+        self.send(Publication::Snapshot(snapshot));
+    }
+
+    fn publish(&self, state: RunState, elapsed: Duration, error: Option<String>) {
+        let snapshot = self.snapshot(state, elapsed, error, &[], &mut Sampler::default());
+        self.send(Publication::Snapshot(snapshot));
+    }
+
+    fn send(&self, p: Publication) {
+        if let Some(link) = self.link.borrow().as_ref() {
+            link.publish(p);
+        }
+    }
+
+    fn request_stop(&self) -> bool {
+        match self.stop.borrow().as_ref() {
+            Some(ev) => {
+                ev.set();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Builds a snapshot; `ended_with` holds the node errors of a run that just failed (the
+    /// flow hands them over in its error, so they are no longer in `errors_so_far`).
+    fn snapshot(
+        &self,
+        state: RunState,
+        elapsed: Duration,
+        error: Option<String>,
+        ended_with: &[(NodeId, String)],
+        last: &mut Sampler,
+    ) -> Snapshot {
+        let flow = self.flow.borrow();
+        let views = flow.node_views();
+        let mut errors = flow.errors_so_far();
+        errors.extend_from_slice(ended_with);
+        let previews = self.previews.borrow();
+        let nodes: Vec<NodeSnapshot> = views
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let error = errors
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| n.index() == i)
+                    .map(|(_, m)| m.as_str());
+                let preview = previews[i].as_ref().and_then(|p| p(&flow));
+                self.node_snapshot(i, v, error, preview, last)
+            })
+            .collect();
+        let edges = self.edges.iter().map(|e| edge_snapshot(&views, e)).collect();
+        Snapshot {
+            state,
+            elapsed_ms: elapsed.as_millis() as u64,
+            generations: generations_completed(&views),
+            nodes,
+            edges,
+            error,
+        }
+    }
+
+    fn node_snapshot(
+        &self,
+        i: usize,
+        v: &NodeView,
+        error: Option<&str>,
+        preview: Option<String>,
+        last: &mut Sampler,
+    ) -> NodeSnapshot {
+        let state = match v.status {
+            NodeStatus::Failed => NodeState::Error,
+            NodeStatus::Running => NodeState::Running,
+            NodeStatus::Ready | NodeStatus::Waiting => NodeState::Waiting,
+            _ if error.is_some() => NodeState::Error,
+            _ if v.generation.is_some() => NodeState::Done,
+            _ => NodeState::Idle,
+        };
+        let timed = self.time_nodes.get();
+        let recent = if timed {
+            last.recent(i, v.runs, v.run_time)
+        } else {
+            None
+        };
+        NodeSnapshot {
+            state,
+            generation: v.generation,
+            runs: v.runs,
+            value: preview.map(|p| crate::model::truncate(p, PREVIEW_CHARS)),
+            error: error.map(|e| crate::model::truncate(e.to_string(), 400)),
+            poll_total_us: timed.then_some(v.run_time.as_micros() as u64),
+            poll_recent_us: recent.map(|r| r.as_micros() as u64),
+            slow: recent.is_some_and(|r| r >= self.slow_poll.get()),
+        }
+    }
+}
+
+/// Stops a [`FlowDashboard`]'s run from a task of the flow's loop (for example after a time
+/// limit). Does nothing once the dashboard is gone.
+#[derive(Debug, Clone)]
+pub struct Stopper {
+    shared: Weak<Shared>,
+}
+
+impl Stopper {
+    /// Ends the run in progress; returns whether one was.
+    pub fn stop(&self) -> bool {
+        self.shared.upgrade().is_some_and(|s| s.request_stop())
+    }
+}
+
+/// Per-node (runs, run time) at the previous sample, for recent poll time per run.
+#[derive(Debug, Default)]
+struct Sampler {
+    seen: Vec<(u64, Duration)>,
+}
+
+impl Sampler {
+    fn recent(&mut self, i: usize, runs: u64, time: Duration) -> Option<Duration> {
+        if self.seen.len() <= i {
+            self.seen.resize(i + 1, (0, Duration::ZERO));
+        }
+        let (r0, t0) = std::mem::replace(&mut self.seen[i], (runs, time));
+        let dr = runs.saturating_sub(r0);
+        (dr > 0).then(|| time.saturating_sub(t0) / dr as u32)
+    }
+}
+
+fn edge_snapshot(views: &[NodeView], e: &FlowEdge) -> EdgeSnapshot {
+    let produced = views[e.from.index()].generation;
+    let consumed = views[e.to.index()].generation;
+    let pending = match (produced, consumed) {
+        _ if e.from == e.to => None,
+        (Some(p), Some(c)) if p.run() >= c.run() + u64::from(c.is_finished()) => Some(p),
+        (Some(p), None) => Some(p),
+        _ => None,
+    };
+    EdgeSnapshot { pending }
+}
+
+/// Generations every node has finished (0 until each has produced once).
+fn generations_completed(views: &[NodeView]) -> u64 {
+    views
+        .iter()
+        .map(|v| match v.generation {
+            Some(g) if g.is_finished() => g.run() + 1,
+            Some(g) => g.run(),
+            None => 0,
+        })
+        .min()
+        .unwrap_or(0)
+}
+
+fn topology_of(flow: &Flow, edges: &[FlowEdge]) -> Topology {
+    let names: Vec<String> = flow.nodes().map(|id| flow.name(id)).collect();
+    let mut inputs: Vec<Vec<String>> = flow.nodes().map(|id| flow.input_names(id)).collect();
+    for e in edges {
+        let names = &mut inputs[e.to.index()];
+        while names.len() <= e.input {
+            names.push(format!("#{}", names.len()));
+        }
+        if names[e.input].is_empty() {
+            names[e.input] = e.input_name.clone();
+        }
+    }
+    let heights: Vec<f64> = inputs.iter().map(|i| layout::node_height(i.len())).collect();
+    let pairs: Vec<(usize, usize)> = edges.iter().map(|e| (e.from.index(), e.to.index())).collect();
+    let placed = layout::layout(&heights, &pairs);
+    let keys = unique_keys(&names);
+    let nodes = names
+        .into_iter()
+        .zip(keys)
+        .zip(inputs)
+        .enumerate()
+        .map(|(i, ((name, key), inputs))| TopologyNode {
+            key,
+            name,
+            inputs,
+            x: placed.xy[i].0,
+            y: placed.xy[i].1,
+            height: heights[i],
+        })
+        .collect();
+    let edges = edges
+        .iter()
+        .map(|e| TopologyEdge {
+            from: e.from.index(),
+            to: e.to.index(),
+            input: e.input,
+            input_name: e.input_name.clone(),
+            stream: e.stream,
+            has_default: e.has_default,
+        })
+        .collect();
+    Topology {
+        nodes,
+        edges,
+        width: placed.width,
+        height: placed.height,
+        node_width: layout::NODE_WIDTH,
+    }
+}
+
+/// Names, with `#index` appended to every name that occurs more than once.
+fn unique_keys(names: &[String]) -> Vec<String> {
+    let mut count: HashMap<&str, usize> = HashMap::new();
+    for n in names {
+        *count.entry(n.as_str()).or_default() += 1;
+    }
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            if count[n.as_str()] > 1 {
+                format!("{n}#{i}")
+            } else {
+                n.clone()
+            }
+        })
+        .collect()
+}
+
+/// Commands from the server thread, carried to the flow's loop by its [`LoopHandle`].
+struct FlowControl {
+    handle: LoopHandle,
+    key: u64,
+}
+
+impl Control for FlowControl {
+    fn command(&self, command: serde_json::Value) -> RemoteTask<Result<serde_json::Value, String>> {
+        let key = self.key;
+        self.handle.spawn(async move {
+            let shared = DASHBOARDS.with(|d| d.borrow().get(&key).and_then(Weak::upgrade));
+            let Some(shared) = shared else {
+                return Err("the flow's dashboard is gone".to_string());
+            };
+            match command.get("command").and_then(|c| c.as_str()) {
+                Some("stop") if shared.request_stop() => Ok(serde_json::json!({ "stopped": true })),
+                Some("stop") => Err("no run is in progress".to_string()),
+                Some(other) => Err(format!(
+                    "unknown command `{other}` for a typed flow; it takes `stop` (the program starts its runs)"
+                )),
+                None => Err("expected {\"command\": \"stop\"}".to_string()),
+            }
+        })
+    }
+}

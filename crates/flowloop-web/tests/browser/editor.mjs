@@ -1,0 +1,104 @@
+// Drives headless Chromium against a running graph editor (started by tests/browser.rs with a
+// graph holding `src` = math.add(a=2, b=3)): adds a node from the palette, connects two ports by
+// dragging, sets a value in the side panel, runs, and checks that the result changes; a
+// type-mismatched connection is refused with a visible message; a node is moved by dragging and
+// the move is undone. Its last line is `RESULT <json>`; it exits non-zero on the first failed check.
+import { chromium } from 'playwright-core';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const [url, screenshot] = process.argv.slice(2);
+function check(ok, what) {
+  if (!ok) throw new Error('check failed: ' + what);
+}
+const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'flowloop-web-')), {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  viewport: { width: 1400, height: 700 },
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+         '--disable-component-update', '--disable-sync'],
+});
+const result = {};
+async function drag(page, from, to) {
+  const a = await page.locator(from).boundingBox();
+  const b = await page.locator(to).boundingBox();
+  check(a && b, `both ends visible: ${from} -> ${to}`);
+  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+  await page.mouse.down();
+  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 4 });
+  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 4 });
+  await page.mouse.up();
+}
+const spec = async () => (await (await fetch(new URL('api/spec', url))).json());
+try {
+  const page = await browser.newPage();
+  page.setDefaultTimeout(15000);
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error' && !m.text().includes('422')) pageErrors.push(m.text()); });
+  await page.goto(url);
+  await page.waitForSelector('body.editing #palette button[data-kind="math.neg"]');
+  await page.waitForSelector('g.ed-node[data-id="src"]');
+
+  // Palette search filters by name.
+  await page.fill('#palette-search', 'neg');
+  check(await page.locator('#palette button[data-kind="math.add"]').count() === 0, 'search hides math.add');
+  await page.click('#palette button[data-kind="math.neg"]');
+  await page.waitForSelector('g.ed-node[data-id="neg1"]');
+  await page.fill('#palette-search', '');
+
+  // Connect src.out -> neg1.x by dragging, then run.
+  await drag(page, 'circle.out-port[data-node="src"][data-port="out"]', 'circle.in-port[data-node="neg1"][data-port="x"]');
+  await page.waitForSelector('path.edge[data-edge="src.out>neg1.x"]', { state: 'attached' });
+  await page.click('#ed-run');
+  await page.waitForSelector('#ed-status[data-run="completed"]');
+  result.first = await page.locator('text[data-value="neg1"]').textContent();
+  check(result.first === '-5', `first run gives -5, got ${result.first}`);
+
+  // Set src.b = 10 in the side panel, run again: the result changes.
+  await page.click('g.ed-node[data-id="src"] rect', { position: { x: 100, y: 8 } });
+  await page.fill('#panel-ports input[data-input="b"]', '10');
+  await page.click('#panel-ports button[data-set="b"]');
+  await page.waitForFunction(() => document.querySelector('g.ed-node[data-id="src"]').textContent.includes('b = 10'));
+  await page.click('#ed-run');
+  await page.waitForFunction(() => document.querySelector('text[data-value="neg1"]').textContent === '-12');
+  result.second = '-12';
+
+  // A type mismatch (a list into a number) is refused with a visible message next to the port.
+  await page.fill('#palette-search', 'collect');
+  await page.click('#palette button[data-kind="streams.collect"]');
+  await page.waitForSelector('g.ed-node[data-id="collect1"]');
+  const before = (await spec()).revision;
+  await drag(page, 'circle.out-port[data-node="collect1"][data-port="out"]', 'circle.in-port[data-node="neg1"][data-port="x"]');
+  await page.waitForSelector('#edit-error:not([hidden])');
+  await page.waitForSelector('g.ed-node[data-id="neg1"] text[data-port-error="x"]');
+  result.refused = await page.locator('#edit-error').textContent();
+  check((await spec()).revision === before, 'the refused edit changed nothing');
+
+  // Drag-move changes only the layout; undo puts it back.
+  const s0 = await spec();
+  await drag(page, 'g.ed-node[data-id="src"] text.title', 'g.ed-node[data-id="collect1"] text.kind');
+  let s1 = await spec();
+  for (let i = 0; i < 50 && s1.revision === s0.revision; i++) { await page.waitForTimeout(100); s1 = await spec(); }
+  check(s1.revision === s0.revision + 1, 'the move is one edit');
+  check(JSON.stringify(s1.spec.nodes) === JSON.stringify(s0.spec.nodes), 'a move changes only the layout');
+  check(JSON.stringify(s1.spec.layout.src) !== JSON.stringify(s0.spec.layout.src), 'the layout changed');
+  await page.click('#ed-undo');
+  let s2 = await spec();
+  for (let i = 0; i < 50 && s2.revision !== s1.revision + 1; i++) { await page.waitForTimeout(100); s2 = await spec(); }
+  check(JSON.stringify(s2.spec.layout.src) === JSON.stringify(s0.spec.layout.src), 'undo restored the position');
+
+  await page.click('#ed-save');
+  await page.waitForFunction(() => document.querySelector('#ed-status').textContent.startsWith('saved'));
+  await page.screenshot({ path: screenshot });
+  check(pageErrors.length === 0, 'no page errors: ' + pageErrors.join('; '));
+} catch (e) {
+  const page = browser.pages()[browser.pages().length - 1];
+  if (page) console.log('PAGE edit-error=' + await page.locator('#edit-error').textContent() + ' nodes=' + await page.locator('#ed-nodes').innerHTML());
+  console.log('SPEC ' + JSON.stringify(await spec()));
+  throw e;
+} finally {
+  await browser.close();
+}
+console.log('RESULT ' + JSON.stringify(result));

@@ -1,0 +1,158 @@
+//! Helpers for the server tests: a dashboard over a small flow, and a plain `std` HTTP client.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use flowloop::EventLoop;
+use flowloop::flow::{Flow, FlowBuilder};
+use flowloop_web::{FlowDashboard, ServerConfig};
+
+async fn one() -> i64 {
+    1
+}
+
+async fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+/// A three-node flow: one → add(one, one).
+pub fn small_flow() -> Flow {
+    let mut b = FlowBuilder::new();
+    let o = b.node(one, ());
+    b.node(add, (o, o));
+    b.build().expect("small flow builds")
+}
+
+/// A dashboard for [`small_flow`] with `config`, and the loop it belongs to.
+pub fn dashboard(config: ServerConfig) -> (FlowDashboard, EventLoop) {
+    let lp = EventLoop::new().expect("loop");
+    let dash = FlowDashboard::start(small_flow(), &lp, config).expect("dashboard starts");
+    (dash, lp)
+}
+
+/// Connects with generous read/write timeouts, so no test can hang.
+pub fn connect(addr: SocketAddr) -> TcpStream {
+    let s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(20))).expect("read timeout");
+    s.set_write_timeout(Some(Duration::from_secs(20)))
+        .expect("write timeout");
+    s
+}
+
+/// One parsed response.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).expect("JSON body")
+    }
+}
+
+/// Reads one response (head, then `Content-Length` bytes) from `r`.
+pub fn read_reply(r: &mut BufReader<TcpStream>) -> Reply {
+    let mut line = String::new();
+    r.read_line(&mut line).expect("status line");
+    let status = line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status code");
+    let mut headers = Vec::new();
+    loop {
+        line.clear();
+        r.read_line(&mut line).expect("header line");
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        let (n, v) = l.split_once(':').expect("header has a colon");
+        headers.push((n.trim().to_string(), v.trim().to_string()));
+    }
+    let len: usize = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .map_or(0, |(_, v)| v.parse().expect("length"));
+    let mut body = vec![0; len];
+    r.read_exact(&mut body).expect("body");
+    Reply { status, headers, body }
+}
+
+/// Sends `raw` on a new connection and reads one response.
+pub fn exchange(addr: SocketAddr, raw: &[u8]) -> Reply {
+    let mut s = connect(addr);
+    s.write_all(raw).expect("send request");
+    read_reply(&mut BufReader::new(s))
+}
+
+/// `GET path` on a new connection.
+pub fn get(addr: SocketAddr, path: &str) -> Reply {
+    exchange(
+        addr,
+        format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+}
+
+/// Reads event-stream lines until a whole event (`id`, `data`) arrived; returns (id, data).
+pub fn next_event(r: &mut BufReader<TcpStream>) -> (u64, serde_json::Value) {
+    let (mut id, mut data) = (None, None);
+    let mut line = String::new();
+    for _ in 0..10_000 {
+        line.clear();
+        assert!(r.read_line(&mut line).expect("event line") > 0, "event stream ended");
+        let l = line.trim_end();
+        if let Some(v) = l.strip_prefix("id: ") {
+            id = v.parse().ok();
+        } else if let Some(v) = l.strip_prefix("data: ") {
+            data = Some(serde_json::from_str(v).expect("event data is JSON"));
+        } else if l.is_empty() {
+            if let (Some(i), Some(d)) = (id, data.take()) {
+                return (i, d);
+            }
+        }
+    }
+    panic!("no complete event in 10,000 lines");
+}
+
+/// Opens `/events` (with optional extra header lines) and checks the head.
+pub fn open_events(addr: SocketAddr, extra: &str) -> BufReader<TcpStream> {
+    let mut s = connect(addr);
+    write!(
+        s,
+        "GET /events HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n{extra}\r\n"
+    )
+    .expect("send");
+    let mut r = BufReader::new(s);
+    let mut line = String::new();
+    r.read_line(&mut line).expect("status");
+    assert!(line.starts_with("HTTP/1.1 200"), "{line}");
+    let mut ctype = None;
+    loop {
+        line.clear();
+        r.read_line(&mut line).expect("header");
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        if let Some((n, v)) = l.split_once(':') {
+            if n.eq_ignore_ascii_case("content-type") {
+                ctype = Some(v.trim().to_string());
+            }
+        }
+    }
+    assert_eq!(ctype.as_deref(), Some("text/event-stream"));
+    r
+}

@@ -1,0 +1,183 @@
+//! Read-only views of a flow for tools such as dashboards: each node's status, the edges, and a
+//! [`RunBeacon`] that names the node whose run started last, readable from other threads.
+//!
+//! Everything here reads state the scheduler keeps anyway, so a tool that samples it a few
+//! times a second costs the flow nothing per node run. Call these between polls of the flow's
+//! driver (from another task of the same loop, or after a run).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::handles::{AsNode, NodeId};
+use super::run::Flow;
+use super::state::Status;
+
+/// What a node is doing, as a tool sees it (a coarse view of the scheduler's own states).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NodeStatus {
+    /// Between runs, or never ran.
+    Idle,
+    /// Queued to start, resume or publish.
+    Ready,
+    /// Its body is being polled or waits on something outside the flow (a timer, a socket).
+    Running,
+    /// Waits inside the flow: for a stream chunk, for its consumers to take a chunk, or for
+    /// them to read its previous value.
+    Waiting,
+    /// Its body failed in the current (or last) run.
+    Failed,
+}
+
+/// One connection of a flow: `from`'s output feeds input `input` of `to`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FlowEdge {
+    /// The producer.
+    pub from: NodeId,
+    /// The consumer.
+    pub to: NodeId,
+    /// Index of the consumer's input.
+    pub input: usize,
+    /// Name of the consumer's input.
+    pub input_name: String,
+    /// Whether the input takes the producer's chunks as a stream.
+    pub stream: bool,
+    /// Whether the input has a default (it may break a cycle).
+    pub has_default: bool,
+}
+
+/// A shared cell the flow's driver writes when a node starts a run (one relaxed store), so
+/// another thread can tell which node is running when the flow's thread stops answering (a
+/// node that hogs the CPU). Attach it with [`RunOptions::beacon`](super::RunOptions::beacon).
+#[derive(Debug, Default)]
+pub struct RunBeacon {
+    cell: AtomicU64,
+}
+
+/// What a [`RunBeacon`] last saw: a node and the number of runs it had started by then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BeaconMark {
+    /// The node whose run started last.
+    pub node: NodeId,
+    /// Its run count (low 32 bits) at that start: tells two runs of the same node apart.
+    pub run: u32,
+}
+
+impl RunBeacon {
+    /// A beacon that has seen nothing yet.
+    pub fn new() -> Arc<RunBeacon> {
+        Arc::new(RunBeacon::default())
+    }
+
+    /// Records that `node` started run number `runs` (called by the driver).
+    pub(crate) fn mark(&self, node: u32, runs: u64) {
+        self.cell
+            .store(((runs & 0xffff_ffff) << 32) | (u64::from(node) + 1), Ordering::Relaxed);
+    }
+
+    /// The node whose run started last, if any.
+    pub fn last(&self) -> Option<BeaconMark> {
+        let v = self.cell.load(Ordering::Relaxed);
+        let node = (v & 0xffff_ffff) as u32;
+        (node != 0).then(|| BeaconMark {
+            node: NodeId(node - 1),
+            run: (v >> 32) as u32,
+        })
+    }
+}
+
+impl Flow {
+    /// What `node` is doing now.
+    ///
+    /// # Panics
+    /// If called from inside one of this flow's node bodies (the scheduler's state is borrowed
+    /// then).
+    pub fn status(&self, node: impl AsNode) -> NodeStatus {
+        status_of(self.state().graph.borrow().nodes[node.node_id().index()].status)
+    }
+
+    /// Whether a run of this flow is in progress.
+    pub fn is_running(&self) -> bool {
+        self.state().running.get()
+    }
+
+    /// Every connection, ordered by consumer and input.
+    pub fn edges(&self) -> Vec<FlowEdge> {
+        let g = self.state().graph.borrow();
+        let mut out = Vec::new();
+        for (pi, p) in g.ports.iter().enumerate() {
+            let Some(src) = p.producer else { continue };
+            let input = pi - g.nodes[p.node as usize].ports.0 as usize;
+            out.push(FlowEdge {
+                from: NodeId(src),
+                to: NodeId(p.node),
+                input,
+                input_name: super::resolve::input_name(&g, p.node, input),
+                stream: p.level == 1,
+                has_default: p.has_default,
+            });
+        }
+        out
+    }
+
+    /// The names of `node`'s inputs, in order.
+    pub fn input_names(&self, node: impl AsNode) -> Vec<String> {
+        self.state().graph.borrow().nodes[node.node_id().index()]
+            .input_names
+            .clone()
+    }
+}
+
+impl Flow {
+    /// The failures recorded so far in the run in progress, as `(node, message)` (a failed
+    /// run hands them over in its [`FlowError`](super::FlowError) when it ends).
+    pub fn errors_so_far(&self) -> Vec<(NodeId, String)> {
+        let g = self.state().graph.borrow();
+        g.failures
+            .iter()
+            .filter_map(|f| f.node().map(|n| (n, f.to_string())))
+            .collect()
+    }
+}
+
+/// One node's counters and state, as read by [`Flow::node_views`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NodeView {
+    /// What it is doing.
+    pub status: NodeStatus,
+    /// Its generation (`None` before its first value).
+    pub generation: Option<super::Generation>,
+    /// Runs started, over all runs of the flow.
+    pub runs: u64,
+    /// Time spent polling its body (only with [`RunOptions::time_nodes`](super::RunOptions::time_nodes)).
+    pub run_time: std::time::Duration,
+}
+
+impl Flow {
+    /// Every node's status, generation and counters in creation order, read under one borrow
+    /// (what a sampler wants several times a second).
+    pub fn node_views(&self) -> Vec<NodeView> {
+        let g = self.state().graph.borrow();
+        g.nodes
+            .iter()
+            .map(|n| NodeView {
+                status: status_of(n.status),
+                generation: n.generation,
+                runs: n.runs,
+                run_time: n.run_time,
+            })
+            .collect()
+    }
+}
+
+fn status_of(s: Status) -> NodeStatus {
+    match s {
+        Status::Idle => NodeStatus::Idle,
+        Status::Ready(_) => NodeStatus::Ready,
+        Status::Running => NodeStatus::Running,
+        Status::Stalled(_) | Status::EmitTaken | Status::EmitPull | Status::Publishing => NodeStatus::Waiting,
+        Status::Failed => NodeStatus::Failed,
+    }
+}

@@ -1,0 +1,151 @@
+//! Flow inspection for tools: status, node views, edges, errors so far, and the run beacon.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use flowloop::EventLoop;
+use flowloop::flow::{AsNode, Emitter, Flow, FlowBuilder, NodeId, NodeStatus, RunBeacon, RunOptions, Stream};
+
+async fn slow_one() -> i64 {
+    flowloop::sleep(Duration::from_millis(30)).await;
+    1
+}
+
+async fn slower() -> i64 {
+    flowloop::sleep(Duration::from_millis(200)).await;
+    2
+}
+
+async fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+async fn fail(_x: i64) -> Result<i64, String> {
+    Err("no luck".into())
+}
+
+async fn count(out: Emitter<i64>, n: i64) -> i64 {
+    for i in 0..n {
+        out.emit(i).await.ok();
+    }
+    n
+}
+
+async fn total(mut s: Stream<i64>) -> i64 {
+    let mut t = 0;
+    while let Some(x) = s.next().await {
+        t += x;
+    }
+    t
+}
+
+#[test]
+fn edges_name_consumer_inputs_and_mark_streams_and_defaults() {
+    let mut b = FlowBuilder::new();
+    let back = b.forward::<i64>("acc");
+    let src = b.stream(count, (3,));
+    let t = b.node(total, (src.stream(),));
+    let acc = b.node(add, (back.or(0), t));
+    b.define(back, acc);
+    let flow = b.build().unwrap();
+    let edges = flow.edges();
+    assert_eq!(edges.len(), 3);
+    let stream_edge = edges.iter().find(|e| e.to == t.node_id()).unwrap();
+    assert!(stream_edge.stream && !stream_edge.has_default);
+    let self_loop = edges
+        .iter()
+        .find(|e| e.from == acc.node_id() && e.to == acc.node_id())
+        .unwrap();
+    assert!(self_loop.has_default && self_loop.input == 0);
+    assert!(flow.nodes().all(|n| flow.status(n) == NodeStatus::Idle));
+    assert!(!flow.is_running());
+}
+
+/// What a watcher sees at one moment (a plain function: no borrow lives across an await).
+fn look(f: &Flow, node: NodeId, beacon: &RunBeacon) -> (bool, NodeStatus, Option<NodeId>) {
+    (f.is_running(), f.status(node), beacon.last().map(|m| m.node))
+}
+
+#[test]
+fn a_task_beside_the_run_sees_running_nodes_errors_so_far_and_the_beacon() {
+    let mut b = FlowBuilder::new();
+    let one = b.node(slow_one, ());
+    let sum = b.node(add, (one, one));
+    let bad = b.try_node(fail, (sum,));
+    let flow = Rc::new(RefCell::new(b.build().unwrap()));
+    let beacon = RunBeacon::new();
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let mut lp = EventLoop::new().unwrap();
+    let run = flow.borrow_mut().run(
+        RunOptions::new()
+            .terminate_on_error(false)
+            .time_nodes(true)
+            .beacon(beacon.clone()),
+    );
+    let (f2, s2, b2) = (flow.clone(), seen.clone(), beacon.clone());
+    let result = lp
+        .run_until_complete(async move {
+            let watcher = flowloop::spawn(async move {
+                for _ in 0..200 {
+                    let sample = look(&f2.borrow(), one.node_id(), &b2);
+                    s2.borrow_mut().push(sample);
+                    flowloop::sleep(Duration::from_millis(1)).await;
+                }
+            })
+            .await;
+            let r = run.await;
+            watcher.cancel().await;
+            r
+        })
+        .unwrap();
+    assert!(result.is_err(), "`fail` failed");
+    let seen = seen.borrow();
+    assert!(
+        seen.iter()
+            .any(|(running, st, mark)| *running && *st == NodeStatus::Running && *mark == Some(one.node_id()))
+    );
+    let f = flow.borrow();
+    assert!(!f.is_running());
+    assert_eq!(f.status(bad), NodeStatus::Failed);
+    let views = f.node_views();
+    assert_eq!(views.len(), 3);
+    assert_eq!((views[0].runs, views[1].runs), (1, 1));
+    assert!(views[0].run_time > Duration::ZERO, "timed");
+    assert_eq!(views[1].generation, f.generation(sum));
+    let mark = beacon.last().unwrap();
+    assert_eq!((mark.node, mark.run), (bad.node_id(), 1));
+    assert!(f.errors_so_far().is_empty(), "handed over in the run's error");
+}
+
+#[test]
+fn errors_so_far_are_visible_while_the_run_goes_on() {
+    let mut b = FlowBuilder::new();
+    let one = b.node(slow_one, ());
+    let bad = b.try_node(fail, (one,));
+    b.node(slower, ());
+    let flow = Rc::new(RefCell::new(b.build().unwrap()));
+    let mut lp = EventLoop::new().unwrap();
+    let run = flow.borrow_mut().run(RunOptions::new().terminate_on_error(false));
+    let f2 = flow.clone();
+    let errors = lp
+        .run_until_complete(async move {
+            let probe = flowloop::spawn(async move {
+                for _ in 0..500 {
+                    let e = f2.borrow().errors_so_far();
+                    if !e.is_empty() {
+                        return e;
+                    }
+                    flowloop::sleep(Duration::from_millis(1)).await;
+                }
+                Vec::new()
+            })
+            .await;
+            let _ = run.await;
+            probe.join().await.unwrap()
+        })
+        .unwrap();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].0, bad.node_id());
+    assert!(errors[0].1.contains("no luck"), "{}", errors[0].1);
+}
