@@ -85,7 +85,7 @@ impl FlowBuilder {
     /// Adds a node whose port specs were just appended to `port_specs` from index `first`.
     fn push(
         &mut self,
-        base: &'static str,
+        base: fn() -> &'static str,
         runner: Pin<Box<dyn Runner>>,
         first: usize,
         value: Rc<dyn Any>,
@@ -120,7 +120,7 @@ impl FlowBuilder {
     ) -> super::NodeId {
         let first = self.port_specs.len();
         self.port_specs.extend(ports);
-        let id = self.push("", runner, first, value, chunk);
+        let id = self.push(|| "", runner, first, value, chunk);
         self.drafts[id as usize].name = NodeName::Given(name.into_boxed_str());
         super::NodeId(id)
     }
@@ -156,7 +156,7 @@ impl FlowBuilder {
         let (cell, erased) = new_cell::<K::Value>();
         let body = FnBody::<F, M, K> { f, _m: PhantomData };
         let runner = Box::pin(BodyRunner::new(body, slots, cell));
-        Node::new(self.push(short_name::<F>(), runner, first, erased, None))
+        Node::new(self.push(short_name::<F>, runner, first, erased, None))
     }
 
     /// A streaming node: `f`'s first parameter is an [`Emitter<C>`](super::Emitter), the
@@ -198,7 +198,7 @@ impl FlowBuilder {
             _m: PhantomData,
         };
         let runner = Box::pin(BodyRunner::new(body, slots, cell));
-        StreamNode::new(self.push(short_name::<F>(), runner, first, erased, Some(chunk_erased)))
+        StreamNode::new(self.push(short_name::<F>, runner, first, erased, Some(chunk_erased)))
     }
 
     /// A stateful node: `state` is kept by the node (never shared) and `f` — typically a method
@@ -244,7 +244,7 @@ impl FlowBuilder {
             _m: PhantomData,
         };
         let runner = Box::pin(BodyRunner::new(body, slots, cell));
-        let id = self.push(short_name::<S>(), runner, first, erased, None);
+        let id = self.push(short_name::<S>, runner, first, erased, None);
         self.cells[id as usize].state = Some(state);
         Node::new(id)
     }
@@ -402,7 +402,11 @@ impl FlowBuilder {
         }
         link_consumers(&mut graph);
         graph.init_staleness();
-        let cycles = super::resolve::Resolver::default().unstartable_cycles(&graph);
+        let cycles = if creation_ordered(&graph) {
+            Vec::new()
+        } else {
+            super::resolve::Resolver::default().unstartable_cycles(&graph)
+        };
         if !cycles.is_empty() {
             return Err(BuildError::MissingDefault { cycles });
         }
@@ -417,6 +421,13 @@ impl FlowBuilder {
         };
         Ok(Flow::new(Rc::new(state), cells))
     }
+}
+
+/// Whether every connection goes from an earlier node to a later one: then the graph has no
+/// cycle (nor self-loop) and the cycle search at build time can be skipped — the common case of
+/// a builder without forward references.
+fn creation_ordered(g: &Graph) -> bool {
+    g.ports.iter().all(|port| port.producer.is_none_or(|p| p < port.node))
 }
 
 /// Fills the consumer lists (grouped by producer) and the plain-consumer counts.

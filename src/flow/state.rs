@@ -20,7 +20,10 @@ use super::runner::Runner;
 /// ```
 ///
 /// The resolver resumes only `Idle`, `EmitPull` and (fresh) `Stalled` nodes and skips every
-/// other state, so a node is never started twice. Stopping a run (limit reached, or an error
+/// other state, so a node is never started twice. [`Graph::wake`] takes the same three
+/// transitions without the resolution queue when they need no walk (incremental readiness: an
+/// idle node whose connected inputs all became fresh, a stalled port that has something new, a
+/// producer waiting to be pulled). Stopping a run (limit reached, or an error
 /// with terminate-on-error) leaves every state as it is, except `Running` bodies that wait
 /// outside the flow: those are dropped and go back to `Idle`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,12 +117,13 @@ pub(crate) struct Port {
     pub(crate) stale: bool,
 }
 
-/// A node's name, built only when shown: the default `fn_name#index` is a pointer into the
-/// body's static type name plus the index, so creating a node allocates no string.
+/// A node's name, built only when shown: the default `fn_name#index` is kept as the function
+/// that extracts the body's short name from its static type name, plus the index, so creating
+/// a node neither parses the type name nor allocates a string.
 #[derive(Debug, Clone)]
 pub(crate) enum NodeName {
-    /// `base#id`: the body's short type name and the node index.
-    Auto { base: &'static str, id: u32 },
+    /// `base()#id`: the body's short type name and the node index.
+    Auto { base: fn() -> &'static str, id: u32 },
     /// Given by [`FlowBuilder::set_name`](super::FlowBuilder::set_name) or a dynamic node.
     Given(Box<str>),
 }
@@ -127,7 +131,7 @@ pub(crate) enum NodeName {
 impl std::fmt::Display for NodeName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            NodeName::Auto { base, id } => write!(f, "{base}#{id}"),
+            NodeName::Auto { base, id } => write!(f, "{}#{id}", base()),
             NodeName::Given(name) => f.write_str(name),
         }
     }
@@ -215,16 +219,18 @@ impl Graph {
     /// Whether a plain/stream port is stale for its node (FLOW_SEMANTICS §3): the cached flag.
     pub(crate) fn port_stale(&self, pi: u32) -> bool {
         let stale = self.ports[pi as usize].stale;
-        debug_assert_eq!(
-            stale,
-            self.compute_stale(pi),
-            "cached staleness of port {pi} is current"
-        );
+        if cfg!(any(test, debug_assertions)) {
+            assert_eq!(
+                stale,
+                self.compute_stale(pi),
+                "cached staleness of port {pi} is current"
+            );
+        }
         stale
     }
 
     /// Staleness computed from the generations: `stitch(clip(producer), level) <= node`.
-    fn compute_stale(&self, pi: u32) -> bool {
+    pub(crate) fn compute_stale(&self, pi: u32) -> bool {
         let port = &self.ports[pi as usize];
         let Some(p) = port.producer else { return false };
         let seen = stitch(clip(self.nodes[p as usize].generation, port.level), port.stitch);
@@ -243,9 +249,9 @@ impl Graph {
 
     /// Recomputes the cached staleness of port `pi` and its node's counts.
     pub(crate) fn refresh_port(&mut self, pi: u32) {
-        let Some(_) = self.ports[pi as usize].producer else {
+        if self.ports[pi as usize].producer.is_none() {
             return;
-        };
+        }
         let stale = self.compute_stale(pi);
         let port = &mut self.ports[pi as usize];
         let was = std::mem::replace(&mut port.stale, stale);
