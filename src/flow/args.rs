@@ -271,7 +271,7 @@ macro_rules! arity {
 
         #[allow(non_snake_case)]
         impl<$($T: 'static, $A: IntoInput<$T>),*> IntoArgs<($($T,)*)> for ($($A,)*) {
-            #[allow(unused_variables)]
+            #[allow(unused_variables, clippy::unused_unit)]
             fn into_slots(self, ports: &mut Vec<PortSpec>) -> <($($T,)*) as ArgList>::Slots {
                 let ($($A,)*) = self;
                 $(let $A = InputSlot::new($A.into_input());)*
