@@ -37,13 +37,25 @@ fn diamond(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, chain, stream, cycle, diamond);
+fn small_run(c: &mut Criterion) {
+    let mut g = c.benchmark_group("flow_small_run_10x1000");
+    g.sample_size(10);
+    g.bench_function("flowloop", |b| b.iter(|| flow_rows::flow_small_run(10, 1000)));
+    g.bench_function("tokio", |b| b.iter(|| flow_rows::tokio_small_run(10, 1000)));
+    g.finish();
+}
+
+criterion_group!(benches, chain, stream, cycle, small_run, diamond);
 
 fn main() {
+    if flow_rows::run_build_child() {
+        return;
+    }
     if std::env::var_os("FLOW_ROWS").is_some() {
         let quick = std::env::args().any(|a| a == "--quick");
         for (name, fl, tk) in flow_rows::rows(quick) {
-            println!("{name} flowloop_ns={fl:.1} tokio_ns={tk:.1} ratio={:.3}", fl / tk);
+            let reference = if name == "flow_build" { "target" } else { "tokio" };
+            println!("{name} flowloop_ns={fl:.1} {reference}_ns={tk:.1} ratio={:.3}", fl / tk);
         }
         return;
     }

@@ -191,7 +191,7 @@ pub trait ArgList: Sized + 'static + Sealed {
 )]
 pub trait IntoArgs<A: ArgList>: Sealed {
     #[doc(hidden)]
-    fn into_slots(self) -> (A::Slots, Vec<PortSpec>);
+    fn into_slots(self, ports: &mut Vec<PortSpec>) -> A::Slots;
 }
 
 /// A plain `async fn` (or closure returning a future) usable as a node body. `M` is an
@@ -271,10 +271,12 @@ macro_rules! arity {
 
         #[allow(non_snake_case)]
         impl<$($T: 'static, $A: IntoInput<$T>),*> IntoArgs<($($T,)*)> for ($($A,)*) {
-            fn into_slots(self) -> (<($($T,)*) as ArgList>::Slots, Vec<PortSpec>) {
+            #[allow(unused_variables, clippy::unused_unit)]
+            fn into_slots(self, ports: &mut Vec<PortSpec>) -> <($($T,)*) as ArgList>::Slots {
                 let ($($A,)*) = self;
                 $(let $A = InputSlot::new($A.into_input());)*
-                (($($A.0,)*), vec![$($A.1),*])
+                $(ports.push($A.1);)*
+                ($($A.0,)*)
             }
         }
 

@@ -13,15 +13,16 @@ use super::error::{BoxError, BuildError};
 use super::handles::{AsNode, Forward, Node, Output, StreamNode};
 use super::run::Flow;
 use super::runner::{BodyRunner, Fallible, FnBody, Plain, Runner, StateBody, StreamBody};
-use super::state::{FlowState, Graph, NodeMeta, Port, Status};
+use super::state::{FlowState, Graph, NodeMeta, NodeName, Port, Status};
 
+/// A node before `build()`: its ports are the range `ports` of the builder's flat
+/// `port_specs`, its cells the same index of the builder's `cells`.
 struct Draft {
-    name: String,
+    name: NodeName,
     input_names: Vec<String>,
     runner: Pin<Box<dyn Runner>>,
-    ports: Vec<PortSpec>,
+    ports: (u32, u32),
     streaming: bool,
-    cells: Cells,
 }
 
 struct ForwardDef {
@@ -50,6 +51,10 @@ struct ForwardDef {
 #[derive(Default)]
 pub struct FlowBuilder {
     drafts: Vec<Draft>,
+    /// Every node's port specs, node after node (one flat array).
+    port_specs: Vec<PortSpec>,
+    /// Every node's value cells, by node index (moved into the flow by `build`).
+    cells: Vec<Cells>,
     forwards: Vec<ForwardDef>,
 }
 
@@ -62,16 +67,13 @@ impl fmt::Debug for FlowBuilder {
     }
 }
 
-/// `module::path::name<..>` → `name`; closures become `closure`.
-fn short_name<F>() -> String {
+/// `module::path::name<..>` → `name`; closures become `closure` (a slice of the static type
+/// name: no allocation).
+fn short_name<F>() -> &'static str {
     let full = std::any::type_name::<F>();
     let base = full.split('<').next().unwrap_or(full);
     let last = base.rsplit("::").find(|s| !s.starts_with('{')).unwrap_or(base);
-    if base.ends_with("{{closure}}") {
-        "closure".to_string()
-    } else {
-        last.to_string()
-    }
+    if base.ends_with("{{closure}}") { "closure" } else { last }
 }
 
 impl FlowBuilder {
@@ -80,27 +82,28 @@ impl FlowBuilder {
         Self::default()
     }
 
+    /// Adds a node whose port specs were just appended to `port_specs` from index `first`.
     fn push(
         &mut self,
-        base: String,
+        base: fn() -> &'static str,
         runner: Pin<Box<dyn Runner>>,
-        ports: Vec<PortSpec>,
+        first: usize,
         value: Rc<dyn Any>,
         chunk: Option<Rc<dyn Any>>,
     ) -> u32 {
         let id = self.drafts.len() as u32;
         let streaming = chunk.is_some();
         self.drafts.push(Draft {
-            name: format!("{base}#{id}"),
+            name: NodeName::Auto { base, id },
             input_names: Vec::new(),
             runner,
-            ports,
+            ports: (first as u32, self.port_specs.len() as u32),
             streaming,
-            cells: Cells {
-                value,
-                chunk,
-                state: None,
-            },
+        });
+        self.cells.push(Cells {
+            value,
+            chunk,
+            state: None,
         });
         id
     }
@@ -115,8 +118,10 @@ impl FlowBuilder {
         value: Rc<dyn Any>,
         chunk: Option<Rc<dyn Any>>,
     ) -> super::NodeId {
-        let id = self.push(String::new(), runner, ports, value, chunk);
-        self.drafts[id as usize].name = name;
+        let first = self.port_specs.len();
+        self.port_specs.extend(ports);
+        let id = self.push(|| "", runner, first, value, chunk);
+        self.drafts[id as usize].name = NodeName::Given(name.into_boxed_str());
         super::NodeId(id)
     }
 
@@ -146,11 +151,12 @@ impl FlowBuilder {
         K: super::runner::Finish<F::Output>,
         K::Value: Clone,
     {
-        let (slots, ports) = args.into_slots();
+        let first = self.port_specs.len();
+        let slots = args.into_slots(&mut self.port_specs);
         let (cell, erased) = new_cell::<K::Value>();
         let body = FnBody::<F, M, K> { f, _m: PhantomData };
         let runner = Box::pin(BodyRunner::new(body, slots, cell));
-        Node::new(self.push(short_name::<F>(), runner, ports, erased, None))
+        Node::new(self.push(short_name::<F>, runner, first, erased, None))
     }
 
     /// A streaming node: `f`'s first parameter is an [`Emitter<C>`](super::Emitter), the
@@ -182,7 +188,8 @@ impl FlowBuilder {
         K: super::runner::Finish<F::Output>,
         K::Value: Clone,
     {
-        let (slots, ports) = args.into_slots();
+        let first = self.port_specs.len();
+        let slots = args.into_slots(&mut self.port_specs);
         let (cell, erased) = new_cell::<K::Value>();
         let (chunk, chunk_erased) = new_cell::<C>();
         let body = StreamBody::<C, F, M, K> {
@@ -191,7 +198,7 @@ impl FlowBuilder {
             _m: PhantomData,
         };
         let runner = Box::pin(BodyRunner::new(body, slots, cell));
-        StreamNode::new(self.push(short_name::<F>(), runner, ports, erased, Some(chunk_erased)))
+        StreamNode::new(self.push(short_name::<F>, runner, first, erased, Some(chunk_erased)))
     }
 
     /// A stateful node: `state` is kept by the node (never shared) and `f` — typically a method
@@ -227,7 +234,8 @@ impl FlowBuilder {
         K: super::runner::Finish<F::Output>,
         K::Value: Clone,
     {
-        let (slots, ports) = args.into_slots();
+        let first = self.port_specs.len();
+        let slots = args.into_slots(&mut self.port_specs);
         let (cell, erased) = new_cell::<K::Value>();
         let state = Rc::new(RefCell::new(Some(state)));
         let body = StateBody::<S, F, M, K> {
@@ -236,8 +244,8 @@ impl FlowBuilder {
             _m: PhantomData,
         };
         let runner = Box::pin(BodyRunner::new(body, slots, cell));
-        let id = self.push(short_name::<S>(), runner, ports, erased, None);
-        self.drafts[id as usize].cells.state = Some(state);
+        let id = self.push(short_name::<S>, runner, first, erased, None);
+        self.cells[id as usize].state = Some(state);
         Node::new(id)
     }
 
@@ -265,7 +273,7 @@ impl FlowBuilder {
 
     /// Renames a node (the default name is `fn_name#index`).
     pub fn set_name(&mut self, node: impl AsNode, name: &str) {
-        self.drafts[node.node_id().index()].name = name.to_string();
+        self.drafts[node.node_id().index()].name = NodeName::Given(name.into());
     }
 
     /// Names a node's inputs (used in errors and exports instead of positions).
@@ -296,18 +304,21 @@ impl FlowBuilder {
             return Err(BuildError::DefinedTwice { name: f.name.clone() });
         }
         for (n, d) in self.drafts.iter().enumerate() {
-            for (i, spec) in d.ports.iter().enumerate() {
+            for (i, spec) in self.port_specs[d.ports.0 as usize..d.ports.1 as usize]
+                .iter()
+                .enumerate()
+            {
                 match *spec {
                     PortSpec::Own { has_default: false } => {
                         return Err(BuildError::Unconnected {
-                            node: d.name.clone(),
+                            node: d.name.to_string(),
                             input: self.input_label(n, i),
                         });
                     }
                     PortSpec::Fwd { id, .. } if self.forwards[id as usize].def.is_none() => {
                         return Err(BuildError::UndefinedForward {
                             name: self.forwards[id as usize].name.clone(),
-                            node: d.name.clone(),
+                            node: d.name.to_string(),
                             input: self.input_label(n, i),
                         });
                     }
@@ -326,11 +337,18 @@ impl FlowBuilder {
     /// start because none of its members has defaults on its inputs from inside the cycle.
     pub fn build(mut self) -> Result<Flow, BuildError> {
         self.check()?;
-        let cells: Vec<Cells> = self.drafts.iter().map(|d| d.cells.clone()).collect();
-        let mut graph = Graph::default();
+        let cells = std::mem::take(&mut self.cells);
+        let mut graph = Graph {
+            nodes: Vec::with_capacity(self.drafts.len()),
+            ports: Vec::with_capacity(self.port_specs.len()),
+            ..Graph::default()
+        };
         for (n, d) in self.drafts.iter_mut().enumerate() {
             let first = graph.ports.len() as u32;
-            for (i, spec) in d.ports.iter().enumerate() {
+            for (i, spec) in self.port_specs[d.ports.0 as usize..d.ports.1 as usize]
+                .iter()
+                .enumerate()
+            {
                 let (producer, level, has_default) = match *spec {
                     PortSpec::Own { has_default } => (None, 0, has_default),
                     PortSpec::Node {
@@ -356,10 +374,11 @@ impl FlowBuilder {
                     run: 0,
                     taken: None,
                     detached: false,
+                    stale: false,
                 });
             }
             graph.nodes.push(NodeMeta {
-                name: std::mem::take(&mut d.name),
+                name: std::mem::replace(&mut d.name, NodeName::Given(Box::default())),
                 input_names: std::mem::take(&mut d.input_names),
                 generation: None,
                 run: 0,
@@ -367,6 +386,8 @@ impl FlowBuilder {
                 status: Status::Idle,
                 streaming: d.streaming,
                 ports: (first, graph.ports.len() as u32),
+                stale_inputs: 0,
+                fresh_inputs: 0,
                 consumers: (0, 0),
                 plain_consumer_ports: 0,
                 read_left: 0,
@@ -380,7 +401,12 @@ impl FlowBuilder {
             });
         }
         link_consumers(&mut graph);
-        let cycles = super::resolve::Resolver::default().unstartable_cycles(&graph);
+        graph.init_staleness();
+        let cycles = if creation_ordered(&graph) {
+            Vec::new()
+        } else {
+            super::resolve::Resolver::default().unstartable_cycles(&graph)
+        };
         if !cycles.is_empty() {
             return Err(BuildError::MissingDefault { cycles });
         }
@@ -395,6 +421,13 @@ impl FlowBuilder {
         };
         Ok(Flow::new(Rc::new(state), cells))
     }
+}
+
+/// Whether every connection goes from an earlier node to a later one: then the graph has no
+/// cycle (nor self-loop) and the cycle search at build time can be skipped — the common case of
+/// a builder without forward references.
+fn creation_ordered(g: &Graph) -> bool {
+    g.ports.iter().all(|port| port.producer.is_none_or(|p| p < port.node))
 }
 
 /// Fills the consumer lists (grouped by producer) and the plain-consumer counts.
@@ -432,7 +465,7 @@ mod tests {
         async fn inc(x: i64) -> i64 {
             x + 1
         }
-        fn name_of<F>(_: &F) -> String {
+        fn name_of<F>(_: &F) -> &'static str {
             super::short_name::<F>()
         }
         assert_eq!(name_of(&inc), "inc");

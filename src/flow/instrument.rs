@@ -10,7 +10,8 @@ fn with_node(g: &Graph, n: u32, f: impl FnOnce(&mut dyn Instrument, FlowNode<'_>
     let node = &g.nodes[n as usize];
     let mut buf = [0u64; 2];
     let generation = node.generation.map(|gn| gn.as_slice(&mut buf));
-    let info = FlowNode::new(n as usize, &node.name, generation);
+    let name = node.name.to_string();
+    let info = FlowNode::new(n as usize, &name, generation);
     context::try_with_core(|c| {
         if let Some(i) = c.instrument.as_mut() {
             f(i.as_mut(), info);

@@ -51,6 +51,8 @@ mod run;
 mod runner;
 mod scheduler;
 mod state;
+#[cfg(test)]
+mod state_tests;
 mod stream;
 
 pub use args::{ArgList, IntoArgs, NodeFn, StateFn, StreamFn};

@@ -252,7 +252,7 @@ impl Resolver {
                 .collect();
             cycle.push(CycleMember {
                 node: super::handles::NodeId(x),
-                name: node.name.clone(),
+                name: node.name.to_string(),
                 inputs,
             });
         }
@@ -277,21 +277,17 @@ fn nothing_new(g: &Graph, n: u32) -> bool {
     if node.status != Status::Idle || node.visited != g.epoch {
         return false;
     }
-    let (a, b) = node.ports;
-    !(a..b).any(|pi| g.ports[pi as usize].producer.is_some() && !g.port_stale(pi))
+    !g.has_fresh_input(n)
 }
 
 /// `Some(Some(action))`: resume directly; `Some(None)`: nothing to do; `None`: walk.
 fn fast_path(g: &Graph, n: u32, reach: Reach) -> Option<Option<Action>> {
     match g.nodes[n as usize].status {
-        Status::Idle => {
-            let (a, b) = g.nodes[n as usize].ports;
-            match ((a..b).any(|pi| g.port_stale(pi)), reach) {
-                (true, _) => None,
-                (false, Reach::Full) => Some(Some(Action::Start)),
-                (false, Reach::ResumeOnly) => Some(None),
-            }
-        }
+        Status::Idle => match (g.has_stale_input(n), reach) {
+            (true, _) => None,
+            (false, Reach::Full) => Some(Some(Action::Start)),
+            (false, Reach::ResumeOnly) => Some(None),
+        },
         Status::Stalled(pi) => {
             if g.stream_port_ready(pi) {
                 Some(Some(Action::Resume))

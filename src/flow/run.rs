@@ -14,7 +14,7 @@ use super::generation::Generation;
 use super::handles::{AsNode, NodeId, Output, StreamNode};
 use super::scheduler::{NodeStats, Scheduler};
 use super::state::FlowState;
-use crate::runtime::{EventLoop, RunError};
+use crate::runtime::{EventLoop, RunError, context};
 
 /// How a run ended when no node failed.
 ///
@@ -205,6 +205,39 @@ impl RunOptions {
     }
 }
 
+thread_local! {
+    /// The loop [`Flow::run_until_complete`] keeps between calls on this thread, so that a
+    /// small flow run many times does not open (and close) an OS event queue per run. Taken out
+    /// while a run uses it; a call from inside a running loop neither takes nor keeps one.
+    static SPARE_LOOP: RefCell<SpareLoop> = const { RefCell::new(SpareLoop(None)) };
+}
+
+/// The kept loop. Dropping an [`EventLoop`] needs the runtime's thread-local context; when the
+/// thread ends after that context was destroyed, the loop is forgotten instead (the OS reclaims
+/// it with the thread's process). [`Flow::run_until_complete`] touches the context before this
+/// slot, so the context is normally destroyed after it and the loop is dropped properly.
+struct SpareLoop(Option<EventLoop>);
+
+impl Drop for SpareLoop {
+    fn drop(&mut self) {
+        if let Some(lp) = self.0.take() {
+            if context::is_alive() {
+                drop(lp);
+            } else {
+                std::mem::forget(lp);
+            }
+        }
+    }
+}
+
+/// Whether a loop that just finished a run holds no task any more (every task spawned on it
+/// completed, failed or was cancelled), so a later run may reuse it. A run that stalled or
+/// ended through `exit` may leave tasks behind: such a loop is dropped with them.
+fn is_idle(lp: &EventLoop) -> bool {
+    let s = lp.stats();
+    s.tasks_completed + s.tasks_failed + s.tasks_cancelled == s.tasks_spawned
+}
+
 /// A built dataflow graph, ready to run (again and again: each run continues from the
 /// generations the previous one reached).
 pub struct Flow {
@@ -245,14 +278,30 @@ impl Flow {
         super::FlowBuilder::new()
     }
 
-    /// Runs the flow on a new [`EventLoop`] until nothing is left to do, a limit is reached or
-    /// (with terminate-on-error) a node fails.
+    /// Runs the flow on an [`EventLoop`] of its own until nothing is left to do, a limit is
+    /// reached or (with terminate-on-error) a node fails. The loop is kept for the next call on
+    /// this thread (by any flow) when the run left no task in it; a run that stalled or left
+    /// tasks behind drops its loop.
     ///
     /// # Errors
     /// [`FlowError::Failed`] with every failure (each naming its node), or a loop error.
     pub fn run_until_complete(&mut self, options: RunOptions) -> Result<Outcome, FlowError> {
-        let mut lp = EventLoop::new().map_err(|e| FlowError::Loop(e.into()))?;
-        self.run_on(&mut lp, options)
+        // Registers the runtime's thread-local before `SPARE_LOOP` (see `SpareLoop`).
+        let nested = context::is_set();
+        let spare = if nested {
+            None
+        } else {
+            SPARE_LOOP.with(|spare| spare.borrow_mut().0.take())
+        };
+        let mut lp = match spare {
+            Some(lp) => lp,
+            None => EventLoop::new().map_err(|e| FlowError::Loop(e.into()))?,
+        };
+        let result = self.run_on(&mut lp, options);
+        if !nested && is_idle(&lp) {
+            SPARE_LOOP.with(|spare| spare.borrow_mut().0 = Some(lp));
+        }
+        result
     }
 
     /// Like [`run_until_complete`](Flow::run_until_complete) on an existing loop (for example
@@ -276,7 +325,7 @@ impl Flow {
     fn waiting_outside(&self) -> Vec<String> {
         let g = self.state.graph.borrow();
         let outside = self.state.outside.borrow();
-        outside.iter().map(|&n| g.nodes[n as usize].name.clone()).collect()
+        outside.iter().map(|&n| g.nodes[n as usize].name.to_string()).collect()
     }
 
     /// The run as a future, to await inside a task of a running loop (beside sockets and other
@@ -342,7 +391,7 @@ impl Flow {
 
     /// A node's name.
     pub fn name(&self, node: impl AsNode) -> String {
-        self.state.graph.borrow().nodes[node.node_id().index()].name.clone()
+        self.state.graph.borrow().nodes[node.node_id().index()].name.to_string()
     }
 
     /// Run counts (and body time, if measured) of a node over all runs.

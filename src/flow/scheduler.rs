@@ -110,7 +110,7 @@ impl Scheduler {
         match g.stop {
             Some(Stop::Limit { node, generation }) => Ok(Outcome::LimitReached {
                 node: NodeId(node),
-                name: g.nodes[node as usize].name.clone(),
+                name: g.nodes[node as usize].name.to_string(),
                 generation,
                 suspended,
             }),
@@ -260,6 +260,7 @@ impl Scheduler {
                     if port.has_default {
                         port.stitch += 1;
                         self.defaulted.push((pi - a) as usize);
+                        g.refresh_port(pi);
                     }
                     Mode::Default
                 }
@@ -309,7 +310,7 @@ impl Scheduler {
         if let Err(payload) = dropped {
             let msg = crate::runtime::panic_message(&*payload);
             let mut g = self.state.graph.borrow_mut();
-            let name = g.nodes[n as usize].name.clone();
+            let name = g.nodes[n as usize].name.to_string();
             record_failure(
                 &mut g,
                 Failure::Node {
@@ -330,7 +331,7 @@ impl Scheduler {
             node.run_time += elapsed;
         }
         if self.slow_poll.is_some_and(|t| elapsed > t) {
-            poll_label::set(|| node.name.clone());
+            poll_label::set(|| node.name.to_string());
         }
     }
 
@@ -349,10 +350,11 @@ impl Scheduler {
         self.state.runners[n as usize].borrow_mut().as_mut().publish();
         let mut g = self.state.graph.borrow_mut();
         let epoch = g.epoch;
+        let run = g.nodes[n as usize].run;
+        g.set_generation(n, Generation::finished(run));
         let node = &mut g.nodes[n as usize];
         // Finishing a body started in an earlier run counts as running in this one.
         node.visited = epoch;
-        node.generation = Some(Generation::finished(node.run));
         node.run += 1;
         node.cancelled_at = None;
         node.read_left = node.plain_consumer_ports;
@@ -400,7 +402,7 @@ impl Scheduler {
         if g.instrumented {
             instrument::errored(&g, n, &fault.to_string());
         }
-        let name = g.nodes[n as usize].name.clone();
+        let name = g.nodes[n as usize].name.to_string();
         record_failure(
             &mut g,
             Failure::Node {
@@ -442,7 +444,7 @@ fn suspended_nodes(g: &Graph) -> Vec<Suspended> {
             Status::Ready(Action::Resume) => Waiting::Resume,
             _ => continue,
         };
-        out.push(Suspended::new(NodeId(i as u32), node.name.clone(), waiting));
+        out.push(Suspended::new(NodeId(i as u32), node.name.to_string(), waiting));
     }
     out
 }

@@ -20,7 +20,10 @@ use super::runner::Runner;
 /// ```
 ///
 /// The resolver resumes only `Idle`, `EmitPull` and (fresh) `Stalled` nodes and skips every
-/// other state, so a node is never started twice. Stopping a run (limit reached, or an error
+/// other state, so a node is never started twice. [`Graph::wake`] takes the same three
+/// transitions without the resolution queue when they need no walk (incremental readiness: an
+/// idle node whose connected inputs all became fresh, a stalled port that has something new, a
+/// producer waiting to be pulled). Stopping a run (limit reached, or an error
 /// with terminate-on-error) leaves every state as it is, except `Running` bodies that wait
 /// outside the flow: those are dropped and go back to `Idle`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,12 +112,35 @@ pub(crate) struct Port {
     /// Stream ports: the consumer dropped or cancelled its stream for `run`; it no longer
     /// counts in the producer's hand-offs.
     pub(crate) detached: bool,
+    /// Cached staleness (FLOW_SEMANTICS §3), kept current by [`Graph::refresh_port`] whenever
+    /// the producer's or the node's generation or the stitch changes.
+    pub(crate) stale: bool,
+}
+
+/// A node's name, built only when shown: the default `fn_name#index` is kept as the function
+/// that extracts the body's short name from its static type name, plus the index, so creating
+/// a node neither parses the type name nor allocates a string.
+#[derive(Debug, Clone)]
+pub(crate) enum NodeName {
+    /// `base()#id`: the body's short type name and the node index.
+    Auto { base: fn() -> &'static str, id: u32 },
+    /// Given by [`FlowBuilder::set_name`](super::FlowBuilder::set_name) or a dynamic node.
+    Given(Box<str>),
+}
+
+impl std::fmt::Display for NodeName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NodeName::Auto { base, id } => write!(f, "{}#{id}", base()),
+            NodeName::Given(name) => f.write_str(name),
+        }
+    }
 }
 
 /// Scheduler view of one node.
 #[derive(Debug)]
 pub(crate) struct NodeMeta {
-    pub(crate) name: String,
+    pub(crate) name: NodeName,
     pub(crate) input_names: Vec<String>,
     pub(crate) generation: Option<Generation>,
     /// Index of the current (or next) run.
@@ -124,6 +150,10 @@ pub(crate) struct NodeMeta {
     pub(crate) status: Status,
     pub(crate) streaming: bool,
     pub(crate) ports: (u32, u32),
+    /// Connected input ports that are stale / fresh now (incremental readiness: a node
+    /// with no stale input can start without walking its inputs).
+    pub(crate) stale_inputs: u32,
+    pub(crate) fresh_inputs: u32,
     pub(crate) consumers: (u32, u32),
     pub(crate) plain_consumer_ports: u32,
     /// Plain consumer ports that still have to read the latest final value.
@@ -186,12 +216,88 @@ impl std::fmt::Debug for FlowState {
 }
 
 impl Graph {
-    /// Whether a plain/stream port is stale for its node (FLOW_SEMANTICS §3).
+    /// Whether a plain/stream port is stale for its node (FLOW_SEMANTICS §3): the cached flag.
     pub(crate) fn port_stale(&self, pi: u32) -> bool {
+        let stale = self.ports[pi as usize].stale;
+        if cfg!(any(test, debug_assertions)) {
+            assert_eq!(
+                stale,
+                self.compute_stale(pi),
+                "cached staleness of port {pi} is current"
+            );
+        }
+        stale
+    }
+
+    /// Staleness computed from the generations: `stitch(clip(producer), level) <= node`.
+    pub(crate) fn compute_stale(&self, pi: u32) -> bool {
         let port = &self.ports[pi as usize];
         let Some(p) = port.producer else { return false };
         let seen = stitch(clip(self.nodes[p as usize].generation, port.level), port.stitch);
         seen <= self.nodes[port.node as usize].generation
+    }
+
+    /// Whether node `n` has a stale connected input (O(1)).
+    pub(crate) fn has_stale_input(&self, n: u32) -> bool {
+        self.nodes[n as usize].stale_inputs > 0
+    }
+
+    /// Whether node `n` has a fresh connected input (O(1)).
+    pub(crate) fn has_fresh_input(&self, n: u32) -> bool {
+        self.nodes[n as usize].fresh_inputs > 0
+    }
+
+    /// Recomputes the cached staleness of port `pi` and its node's counts.
+    pub(crate) fn refresh_port(&mut self, pi: u32) {
+        if self.ports[pi as usize].producer.is_none() {
+            return;
+        }
+        let stale = self.compute_stale(pi);
+        let port = &mut self.ports[pi as usize];
+        let was = std::mem::replace(&mut port.stale, stale);
+        if was == stale {
+            return;
+        }
+        let node = &mut self.nodes[port.node as usize];
+        if stale {
+            node.stale_inputs += 1;
+            node.fresh_inputs -= 1;
+        } else {
+            node.stale_inputs -= 1;
+            node.fresh_inputs += 1;
+        }
+    }
+
+    /// Sets the counts of every node from scratch (after building the graph).
+    pub(crate) fn init_staleness(&mut self) {
+        for pi in 0..self.ports.len() {
+            let stale = self.compute_stale(pi as u32);
+            let port = &mut self.ports[pi];
+            port.stale = stale;
+            if port.producer.is_some() {
+                let node = &mut self.nodes[port.node as usize];
+                if stale {
+                    node.stale_inputs += 1;
+                } else {
+                    node.fresh_inputs += 1;
+                }
+            }
+        }
+    }
+
+    /// Sets the generation of `n` and refreshes the staleness of every port it affects: its
+    /// consumers' ports (a newer value) and its own inputs (a newer reader).
+    pub(crate) fn set_generation(&mut self, n: u32, generation: Generation) {
+        self.nodes[n as usize].generation = Some(generation);
+        let (a, b) = self.nodes[n as usize].consumers;
+        for i in a..b {
+            let pi = self.consumer_ports[i as usize];
+            self.refresh_port(pi);
+        }
+        let (a, b) = self.nodes[n as usize].ports;
+        for pi in a..b {
+            self.refresh_port(pi);
+        }
     }
 
     /// Whether a stalled stream port has something new: a chunk after the last one taken, the
@@ -223,12 +329,37 @@ impl Graph {
         }
     }
 
-    /// Queues every consumer of `n`.
+    /// Queues every consumer of `n` (see [`wake`](Graph::wake)).
     pub(crate) fn enqueue_consumers(&mut self, n: u32) {
         let (a, b) = self.nodes[n as usize].consumers;
         for i in a..b {
             let c = self.ports[self.consumer_ports[i as usize] as usize].node;
-            self.enqueue(c);
+            self.wake(c);
+        }
+    }
+
+    /// Queues `n` for resolution — or, when resolving it would take the resolver's fast path
+    /// straight to an action, makes it ready at once (incremental readiness): an idle node
+    /// whose connected inputs are all fresh starts, a node stalled on a stream port that has
+    /// something new or a producer waiting to be pulled resumes. Traced runs keep every node
+    /// on the queue so that the trace shows each `queued` event; a stopped run queues too.
+    pub(crate) fn wake(&mut self, n: u32) {
+        match self.direct_action(n) {
+            Some(action) => self.make_ready(n, action),
+            None => self.enqueue(n),
+        }
+    }
+
+    fn direct_action(&self, n: u32) -> Option<Action> {
+        if self.instrumented || self.stop.is_some() {
+            return None;
+        }
+        let node = &self.nodes[n as usize];
+        match node.status {
+            Status::Idle if node.stale_inputs == 0 && node.fresh_inputs > 0 => Some(Action::Start),
+            Status::Stalled(pi) if self.stream_port_ready(pi) => Some(Action::Resume),
+            Status::EmitPull => Some(Action::Resume),
+            _ => None,
         }
     }
 

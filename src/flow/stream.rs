@@ -119,8 +119,9 @@ impl<C> Future for Emit<'_, C> {
 
 fn publish_chunk(g: &mut Graph, n: u32) {
     let left = g.attached_stream_ports(n);
+    let node = &g.nodes[n as usize];
+    g.set_generation(n, Generation::chunk(node.run, node.chunks));
     let node = &mut g.nodes[n as usize];
-    node.generation = Some(Generation::chunk(node.run, node.chunks));
     node.chunks += 1;
     node.chunk_left = left;
     node.status = if left == 0 { Status::EmitPull } else { Status::EmitTaken };
@@ -357,7 +358,7 @@ fn stall<C>(g: &mut Graph, port: u32) -> Poll<Option<C>> {
     if g.instrumented {
         instrument::stalled(g, node, port);
     }
-    g.enqueue(producer);
+    g.wake(producer);
     Poll::Pending
 }
 

@@ -54,6 +54,12 @@ pub(crate) fn is_set() -> bool {
     CURRENT.with(|c| c.borrow().is_some())
 }
 
+/// Whether this thread's loop link is still usable (false only while the thread's locals are
+/// being destroyed, once it is gone): an `EventLoop` dropped then cannot enter its context.
+pub(crate) fn is_alive() -> bool {
+    CURRENT.try_with(|_| ()).is_ok()
+}
+
 /// Installs `shared` as this thread's loop until the guard drops.
 pub(crate) fn enter(shared: Rc<Shared>) -> EnterGuard {
     CURRENT.with(|c| *c.borrow_mut() = Some(shared));

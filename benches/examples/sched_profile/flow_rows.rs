@@ -4,8 +4,17 @@
 //! - `flow_chain`: a chain of 1,000 nodes built and run once (ns per node run).
 //! - `flow_stream`: a producer streaming 100,000 chunks into a stream consumer (ns per chunk).
 //! - `flow_cycle`: a 2-node cycle run for 100,000 generations (ns per generation).
+//! - `flow_small_run`: a 10-node chain built once and run 10,000 times (ns per run).
 //! - `flow_diamond`: source → 100 parallel nodes → a reduction chain of 99 adders, closed into a
 //!   cycle, for 100 generations (ns per node run).
+//! - `flow_build`: build and drop of a 1,000,000-node typed chain (ns per node, wall time),
+//!   measured in a child process so that its peak RSS (VmHWM) is this workload's alone; the
+//!   reference column is the target (300 ns per node), the RSS is printed in a note line.
+//!
+//! Times are the on-CPU time of the measuring thread (`/proc/thread-self/schedstat`; wall time
+//! where that file is missing): both runtimes run every node on this one thread and never wait
+//! for anything outside it, so this is the work done, without the time spent waiting for a CPU
+//! on a shared machine.
 //!
 //! Self-contained so both `examples/sched_profile` and `benches/flow.rs` can include it.
 
@@ -13,8 +22,41 @@
 
 use std::time::{Duration, Instant};
 
-use flowloop::flow::{Emitter, Flow, FlowBuilder, Node, RunOptions, Stream};
+use flowloop::flow::{Emitter, Flow, FlowBuilder, Generation, Node, RunOptions, Stream};
 use tokio::sync::mpsc;
+
+/// Measures the on-CPU time of the calling thread (wall time where the kernel does not say).
+pub struct Clock {
+    wall: Instant,
+    cpu: Option<u64>,
+}
+
+/// On-CPU nanoseconds of this thread. `sched_yield` first makes the kernel account the
+/// running slice, so the value is current rather than up to one tick old.
+fn thread_cpu_ns() -> Option<u64> {
+    std::thread::yield_now();
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    s.split_whitespace().next()?.parse().ok()
+}
+
+impl Clock {
+    /// Starts measuring.
+    pub fn start() -> Clock {
+        Clock {
+            cpu: thread_cpu_ns(),
+            wall: Instant::now(),
+        }
+    }
+
+    /// On-CPU time since `start` (wall time without `/proc/thread-self/schedstat`).
+    pub fn elapsed(&self) -> Duration {
+        let wall = self.wall.elapsed();
+        match (self.cpu, thread_cpu_ns()) {
+            (Some(a), Some(b)) if b >= a => Duration::from_nanos(b - a),
+            _ => wall,
+        }
+    }
+}
 
 async fn inc(x: i64) -> i64 {
     x + 1
@@ -37,9 +79,53 @@ pub fn flow_chain(n: usize) -> (Duration, i64) {
         last = b.node(inc, (last,));
     }
     let mut flow = b.build().expect("chain builds");
-    let t = Instant::now();
+    let t = Clock::start();
     flow.run_until_complete(RunOptions::new()).expect("chain runs");
     (t.elapsed(), flow.value(last).unwrap_or(-1))
+}
+
+/// A chain of `len` nodes built once and run `runs` times with `run_until_complete`; returns
+/// (elapsed time of all runs, last value). Checks that every run ran the chain again.
+pub fn flow_small_run(len: usize, runs: u64) -> (Duration, i64) {
+    let mut b = FlowBuilder::new();
+    let mut last = b.node(inc, (0,));
+    for _ in 1..len {
+        last = b.node(inc, (last,));
+    }
+    let mut flow = b.build().expect("chain builds");
+    let t = Clock::start();
+    for _ in 0..runs {
+        flow.run_until_complete(RunOptions::new()).expect("chain runs");
+    }
+    let elapsed = t.elapsed();
+    assert_eq!(flow.generation(last), Some(Generation::from((runs - 1,))));
+    (elapsed, flow.value(last).unwrap_or(-1))
+}
+
+/// The same chain as `len` tokio tasks joined by channels, spawned afresh for each of `runs`
+/// `block_on` calls on one runtime.
+pub fn tokio_small_run(len: usize, runs: u64) -> (Duration, i64) {
+    let rt = tokio_rt();
+    let t = Clock::start();
+    let mut v = -1;
+    for _ in 0..runs {
+        v = rt.block_on(async move {
+            let (tx0, mut rx) = mpsc::channel::<i64>(1);
+            for _ in 0..len {
+                let (tx, next) = mpsc::channel::<i64>(1);
+                let mut input = rx;
+                tokio::spawn(async move {
+                    if let Some(x) = input.recv().await {
+                        let _ = tx.send(x + 1).await;
+                    }
+                });
+                rx = next;
+            }
+            tx0.send(0).await.expect("chain head");
+            rx.recv().await.unwrap_or(-1)
+        });
+    }
+    (t.elapsed(), v)
 }
 
 fn tokio_rt() -> tokio::runtime::Runtime {
@@ -52,7 +138,7 @@ fn tokio_rt() -> tokio::runtime::Runtime {
 /// The chain as `n` tokio tasks joined by bounded channels.
 pub fn tokio_chain(n: usize) -> (Duration, i64) {
     let rt = tokio_rt();
-    let t = Instant::now();
+    let t = Clock::start();
     let v = rt.block_on(async move {
         let (tx0, mut rx) = mpsc::channel::<i64>(1);
         for _ in 0..n {
@@ -94,7 +180,7 @@ pub fn flow_stream(n: usize) -> (Duration, i64) {
     let src = b.stream(numbers, (n as i64,));
     let total = b.node(sum, (src.stream(),));
     let mut flow = b.build().expect("stream builds");
-    let t = Instant::now();
+    let t = Clock::start();
     flow.run_until_complete(RunOptions::new()).expect("stream runs");
     (t.elapsed(), flow.value(total).unwrap_or(-1))
 }
@@ -102,7 +188,7 @@ pub fn flow_stream(n: usize) -> (Duration, i64) {
 /// The stream as a producer task and a consumer task joined by a channel of capacity 1.
 pub fn tokio_stream(n: usize) -> (Duration, i64) {
     let rt = tokio_rt();
-    let t = Instant::now();
+    let t = Clock::start();
     let v = rt.block_on(async move {
         let (tx, mut rx) = mpsc::channel::<i64>(1);
         tokio::spawn(async move {
@@ -136,7 +222,7 @@ fn cycle_flow() -> (Flow, Node<i64>) {
 /// A 2-node cycle for `gens` generations; returns (elapsed, final value).
 pub fn flow_cycle(gens: u64) -> (Duration, i64) {
     let (mut flow, bn) = cycle_flow();
-    let t = Instant::now();
+    let t = Clock::start();
     flow.run_until_complete(RunOptions::new().limit(bn, (gens - 1,)))
         .expect("cycle runs");
     (t.elapsed(), flow.value(bn).unwrap_or(-1))
@@ -145,7 +231,7 @@ pub fn flow_cycle(gens: u64) -> (Duration, i64) {
 /// Two tokio tasks playing ping-pong over two channels for `gens` rounds.
 pub fn tokio_cycle(gens: u64) -> (Duration, i64) {
     let rt = tokio_rt();
-    let t = Instant::now();
+    let t = Clock::start();
     let v = rt.block_on(async move {
         let (to_b, mut b_in) = mpsc::channel::<i64>(1);
         let (to_a, mut a_in) = mpsc::channel::<i64>(1);
@@ -183,7 +269,7 @@ pub fn flow_diamond(width: usize, gens: u64) -> (Duration, u64, i64) {
     }
     b.define(back, acc);
     let mut flow = b.build().expect("diamond builds");
-    let t = Instant::now();
+    let t = Clock::start();
     flow.run_until_complete(RunOptions::new().limit(acc, (gens - 1,)))
         .expect("diamond runs");
     let runs = (2 * width as u64) * gens;
@@ -193,7 +279,7 @@ pub fn flow_diamond(width: usize, gens: u64) -> (Duration, u64, i64) {
 /// The same diamond as tokio tasks: one per node, a channel per edge.
 pub fn tokio_diamond(width: usize, gens: u64) -> (Duration, u64, i64) {
     let rt = tokio_rt();
-    let t = Instant::now();
+    let t = Clock::start();
     let v = rt.block_on(async move {
         let mut mid_in = Vec::new();
         let mut mid_out = Vec::new();
@@ -239,6 +325,87 @@ pub fn tokio_diamond(width: usize, gens: u64) -> (Duration, u64, i64) {
     (t.elapsed(), (2 * width as u64) * gens, v)
 }
 
+/// Environment variable that turns the bench binary into the `flow_build` child: its value is
+/// the chain length.
+pub const BUILD_CHILD_ENV: &str = "FLOWLOOP_FLOW_BUILD_CHILD";
+
+/// Target for `flow_build`, ns per node (issue 14).
+pub const BUILD_TARGET_NS: f64 = 300.0;
+
+/// Builds and drops a chain of `n` typed nodes; returns the wall time of both.
+pub fn flow_build(n: usize) -> Duration {
+    let t = Instant::now();
+    let mut b = FlowBuilder::new();
+    let mut last = b.node(inc, (0,));
+    for _ in 1..n {
+        last = b.node(inc, (last,));
+    }
+    let flow = b.build().expect("chain builds");
+    drop(std::hint::black_box(flow));
+    t.elapsed()
+}
+
+/// Peak resident set size (VmHWM) of this process in KiB.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Call first thing in `main`: when this process is the `flow_build` child, measures, prints
+/// `ns=<ns per node> rss_kib=<VmHWM>` and returns true (the caller then exits).
+pub fn run_build_child() -> bool {
+    let Some(n) = std::env::var(BUILD_CHILD_ENV)
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    else {
+        return false;
+    };
+    let d = flow_build(n);
+    let rss = peak_rss_kib().unwrap_or(0);
+    println!("ns={:.1} rss_kib={rss}", per_op(d, n as u64));
+    true
+}
+
+/// Runs the `flow_build` child once: (ns per node, peak RSS in KiB).
+fn flow_build_in_child(n: usize) -> (f64, u64) {
+    let exe = std::env::current_exe().expect("the bench binary knows its own path");
+    let out = std::process::Command::new(exe)
+        .env(BUILD_CHILD_ENV, n.to_string())
+        .output()
+        .expect("the flow_build child starts");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let field = |key: &str| -> Option<f64> {
+        let v = text.split_whitespace().find_map(|w| w.strip_prefix(key))?;
+        v.parse().ok()
+    };
+    match (field("ns="), field("rss_kib=")) {
+        (Some(ns), Some(rss)) => (ns, rss as u64),
+        _ => panic!(
+            "flow_build child printed no result: {text} {}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
+}
+
+/// The `flow_build` row: median ns per node over `reps` children, with the largest peak RSS
+/// printed as a note.
+fn flow_build_row(reps: usize) -> (&'static str, f64, f64) {
+    let n = 1_000_000;
+    let mut ns = Vec::new();
+    let mut rss = 0;
+    for _ in 0..reps {
+        let (t, r) = flow_build_in_child(n);
+        ns.push(t);
+        rss = rss.max(r);
+    }
+    println!(
+        "# flow_build note: {n} nodes, peak_rss_mib={:.1} (target 250)",
+        rss as f64 / 1024.0
+    );
+    ("flow_build", median(ns), BUILD_TARGET_NS)
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -248,8 +415,9 @@ fn per_op(d: Duration, ops: u64) -> f64 {
     d.as_nanos() as f64 / ops as f64
 }
 
-/// (workload, flowloop ns/op, tokio ns/op) for `flow_chain`, `flow_stream`, `flow_cycle` and
-/// `flow_diamond`; runs alternate between the two so machine noise hits both alike.
+/// (workload, flowloop ns/op, tokio ns/op) for `flow_chain`, `flow_stream`, `flow_cycle`,
+/// `flow_small_run` and `flow_diamond`; runs alternate between the two so machine noise hits both alike.
+/// Last, `flow_build` with its target in the reference column.
 pub fn rows(quick: bool) -> Vec<(&'static str, f64, f64)> {
     let reps = if quick { 3 } else { 9 };
     let (chunks, gens) = if quick { (20_000, 20_000) } else { (100_000, 100_000) };
@@ -302,6 +470,20 @@ pub fn rows(quick: bool) -> Vec<(&'static str, f64, f64)> {
             per_op(d, gens)
         },
     );
+    let small_runs = if quick { 2_000 } else { 10_000 };
+    pair(
+        "flow_small_run",
+        &mut || {
+            let (d, v) = flow_small_run(10, small_runs);
+            assert_eq!(v, 10);
+            per_op(d, small_runs)
+        },
+        &mut || {
+            let (d, v) = tokio_small_run(10, small_runs);
+            assert_eq!(v, 10);
+            per_op(d, small_runs)
+        },
+    );
     let mut check = None;
     pair(
         "flow_diamond",
@@ -316,5 +498,6 @@ pub fn rows(quick: bool) -> Vec<(&'static str, f64, f64)> {
             per_op(d, runs)
         },
     );
+    out.push(flow_build_row(reps));
     out
 }

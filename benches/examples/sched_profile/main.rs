@@ -54,7 +54,14 @@ const PROVIDERS: &[(Provider, &[&str])] = &[
     ),
     (
         flow_rows::rows,
-        &["flow_chain", "flow_stream", "flow_cycle", "flow_diamond"],
+        &[
+            "flow_chain",
+            "flow_stream",
+            "flow_cycle",
+            "flow_small_run",
+            "flow_diamond",
+            "flow_build",
+        ],
     ),
     (pipeline_rows::rows, &["pipeline_seq", "pipeline_par"]),
 ];
@@ -127,12 +134,17 @@ fn median(v: &mut [f64]) -> f64 {
 fn reference(name: &str) -> &'static str {
     if name.starts_with("pipeline_") {
         "direct"
+    } else if name == "flow_build" {
+        "target"
     } else {
         "tokio"
     }
 }
 
 fn main() -> ExitCode {
+    if flow_rows::run_build_child() {
+        return ExitCode::SUCCESS;
+    }
     let mut quick = false;
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
