@@ -75,6 +75,7 @@ mod registry;
 pub mod spec;
 pub mod std;
 pub mod typed;
+mod unwind;
 pub mod value;
 
 pub use compile::Batch;
