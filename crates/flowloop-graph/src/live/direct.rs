@@ -13,7 +13,7 @@
 //! failed.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
 
@@ -79,7 +79,8 @@ pub(crate) struct Direct {
     /// Per node: affected producers not finished yet in this tick, or [`UNAFFECTED`].
     waiting: Vec<u32>,
     affected: Vec<Slot>,
-    ready: VecDeque<Slot>,
+    /// Ready nodes (a stack: a consumer released by a node runs right after it).
+    ready: Vec<Slot>,
     failures: Vec<LiveFailure>,
 }
 
@@ -113,7 +114,7 @@ impl Direct {
             everything_dirty: true,
             waiting: vec![UNAFFECTED; nodes.len()],
             affected: Vec::new(),
-            ready: VecDeque::new(),
+            ready: Vec::new(),
             failures: Vec::new(),
         };
         for (i, n) in nodes.iter().enumerate() {
@@ -260,14 +261,14 @@ impl Direct {
         }
         for &s in &self.affected {
             if self.waiting[s.at()] == 0 {
-                self.ready.push_back(s);
+                self.ready.push(s);
             }
         }
     }
 
     /// Calls the next ready node; `None` once none is ready.
     pub(crate) fn step(&mut self) -> Option<Started> {
-        let s = self.ready.pop_front()?;
+        let s = self.ready.pop()?;
         let Some(values) = self.gather(s) else {
             return Some(Started::Done);
         };
@@ -323,7 +324,7 @@ impl Direct {
                     let left = &mut self.waiting[c.at()];
                     *left -= 1;
                     if *left == 0 {
-                        self.ready.push_back(c);
+                        self.ready.push(c);
                     }
                 }
             }
