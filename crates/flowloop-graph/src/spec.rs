@@ -268,7 +268,7 @@ impl Graph {
 }
 
 fn add_nodes(g: &mut Graph, spec: &GraphSpec, at: &Locator<'_>) -> Result<(), SpecError> {
-    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut seen: rustc_hash::FxHashMap<&str, usize> = rustc_hash::FxHashMap::default();
     for n in &spec.nodes {
         let nth = *seen.entry(&n.id).and_modify(|c| *c += 1).or_insert(0);
         g.add(&n.kind, Some(&n.id)).map_err(|e| at.node(&n.id, nth, e))?;

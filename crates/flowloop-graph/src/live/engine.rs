@@ -7,7 +7,7 @@ use flowloop::flow::Outputs;
 
 use super::direct::Direct;
 use crate::Value;
-use crate::compile::{Compiled, Plan, SharedInstance, compile};
+use crate::compile::{Compiled, Handles, Plan, SharedInstance, compile};
 use crate::graph::{Graph, GraphError, PortRef};
 
 /// The engine of one version of a live graph (edits build a new one).
@@ -35,6 +35,7 @@ impl Engine {
             members: None,
             boundary: &empty,
             reuse,
+            handles: Handles::Keep,
         };
         compile(graph, &plan).map(Engine::Flow)
     }
