@@ -3,7 +3,6 @@
 //! pool, each under its timeout.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::future::Future;
 use std::pin::Pin;
@@ -12,6 +11,7 @@ use std::sync::Arc;
 
 use flowloop::sync::AsyncQueue;
 use flowloop::{DropPolicy, TaskError, TaskHandle};
+use rustc_hash::FxHashMap;
 
 use super::error::{Conflict, Message, RunError};
 use super::leaf::{self, Call, Exec, Leaf, LeafError, Params, Raw, Started};
@@ -231,7 +231,7 @@ fn par_failure(
 fn merge(path: &str, paths: &[&str], results: impl Iterator<Item = Map>) -> Result<Map, RunError> {
     let maps: Vec<Map> = results.collect();
     let total = maps.iter().map(Map::len).sum();
-    let mut owners: HashMap<&str, (usize, &Value)> = HashMap::with_capacity(total);
+    let mut owners: FxHashMap<&str, (usize, &Value)> = FxHashMap::with_capacity_and_hasher(total, Default::default());
     let mut order = Vec::with_capacity(total);
     for (i, map) in maps.iter().enumerate() {
         for (key, value) in map.shared_entries() {
