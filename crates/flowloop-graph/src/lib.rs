@@ -51,13 +51,15 @@
 //! ```
 //!
 //! 4. Pull and push. [`pull::Pull`] resolves one output, running only what it needs and only
-//!    the branch a lazy kind takes; [`live::LiveGraph`] re-runs the graph when an input is set
-//!    (sets in one tick coalesce) and applies edit batches between runs. [`composite`] turns a
-//!    graph with declared inputs and outputs into a kind.
+//!    the branch a lazy kind takes; [`live::LiveGraph`] re-runs what depends on an input when
+//!    it is set (sets in one tick coalesce) and applies edit batches between runs.
+//!    [`composite`] turns a graph with declared inputs and outputs into a kind.
 //!
-//! Everything runs on the one flow executor of `flowloop::flow` (through its runtime-arity
+//! Batch and pull runs go through the flow executor of `flowloop::flow` (its runtime-arity
 //! node API, `flowloop::flow::DynamicBuilder`): same generations, cycles broken by defaults,
-//! streams, limits and errors as typed flows.
+//! streams, limits and errors as typed flows. A live graph without cycles and streams ticks on
+//! an incremental engine that calls the same node instances directly, running only the nodes
+//! downstream of what changed; with a cycle or a stream it ticks on the flow executor too.
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
