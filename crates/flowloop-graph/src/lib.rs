@@ -84,7 +84,7 @@ pub use compile::Batch;
 pub use flowloop_macros::kind;
 pub use graph::{Graph, GraphError, GraphNode, Layout, OnConnected, PortRef, STREAM_OUTPUT};
 pub use registry::{Registry, RegistryError, Shelf};
-pub use spec::{GraphSpec, SpecError};
+pub use spec::{GraphSpec, KindDecl, SpecError};
 pub use value::{ConvertError, Map, Type, Value, from_value, to_value};
 
 /// Paths used by the code `#[kind]` generates; not part of the public API.

@@ -125,6 +125,8 @@ pub struct Graph {
 pub(crate) struct GraphMeta {
     pub(crate) name: Option<String>,
     pub(crate) doc: String,
+    /// The kinds the spec declared (registered in the graph's registry), kept for saving.
+    pub(crate) kinds: Vec<crate::spec::KindDecl>,
     pub(crate) inputs: BTreeMap<String, PortRef>,
     pub(crate) outputs: BTreeMap<String, PortRef>,
     pub(crate) limits: BTreeMap<String, Generation>,
