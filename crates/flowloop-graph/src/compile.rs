@@ -59,10 +59,22 @@ impl Plan<'_> {
     }
 }
 
-/// The compile-wide lookups: members by id, and each connected input's source.
+/// The compile-wide lookups: members by id, and (when compiling the whole graph) each
+/// connected input's source, indexed once; a part of a graph (pull) asks the graph per input
+/// instead, so its cost follows the part's size, not the graph's.
 struct Lookup<'g> {
+    graph: &'g Graph,
     local: FxHashMap<&'g str, (DynId, usize)>,
-    sources: FxHashMap<(&'g str, &'g str), &'g PortRef>,
+    sources: Option<FxHashMap<(&'g str, &'g str), &'g PortRef>>,
+}
+
+impl<'g> Lookup<'g> {
+    fn source(&self, node: &str, input: &str) -> Option<&'g PortRef> {
+        match &self.sources {
+            Some(map) => map.get(&(node, input)).copied(),
+            None => self.graph.source_of(node, input),
+        }
+    }
 }
 
 pub(crate) fn compile(graph: &Graph, plan: &Plan<'_>) -> Result<Compiled, GraphError> {
@@ -72,12 +84,16 @@ pub(crate) fn compile(graph: &Graph, plan: &Plan<'_>) -> Result<Compiled, GraphE
     let members = plan.member_list(graph);
     let nodes = graph.nodes_slice();
     let look = Lookup {
+        graph,
         local: members
             .iter()
             .enumerate()
             .map(|(k, &i)| (nodes[i].id(), (DynId::from(k), i)))
             .collect(),
-        sources: graph.edges().map(|(from, to)| ((&*to.node, &*to.port), from)).collect(),
+        sources: plan
+            .members
+            .is_none()
+            .then(|| graph.edges().map(|(from, to)| ((&*to.node, &*to.port), from)).collect()),
     };
     let mut d = DynamicBuilder::new();
     let mut cells = HashMap::new();
@@ -154,7 +170,7 @@ fn input_for(
     plan: &Plan<'_>,
 ) -> Result<(DynInput<Value>, Option<InputCell<Value>>), GraphError> {
     let value = n.input_value(p).cloned();
-    let Some(&src) = look.sources.get(&(n.id(), name)) else {
+    let Some(src) = look.source(n.id(), name) else {
         let cell = InputCell::new(value);
         return Ok((DynInput::cell(name, cell.clone()), Some(cell)));
     };
