@@ -5,6 +5,9 @@
 //!   (`typed_ns`; target ratio ≤ 2).
 //! - `graph_push`: a live chain of 1,000 nodes; one `inject` at the head until everything
 //!   settled, ns per node (`target_ns` = 200), on-CPU time of the thread (see [`CpuTimer`]).
+//! - `graph_push_local`: the 10,000-node graph of `graph_pull` kept live; one `inject` at the
+//!   head of its 10-node chain until settled, ns per push (on-CPU), beside one batch run of the
+//!   whole graph (`batch_ns`, what a tick re-running everything would cost at least).
 //! - `graph_pull`: resolving the end of a 10-node chain inside a 10,000-node graph (100 chains
 //!   of 100), ns per pull, beside a batch run of the whole graph (`batch_ns`).
 //! - `graph_load`: parsing and building a 100,000-node JSON spec (a chain), ns per node
@@ -129,6 +132,22 @@ pub fn graph_push(n: usize, pushes: i64) -> ((Duration, Duration), i64) {
     .expect("loop runs")
 }
 
+/// The live pull graph; `pushes` injects at `p0`; (on-CPU, wall) time of the pushes, `p9`.
+pub fn graph_push_local(g: &Graph, pushes: i64) -> ((Duration, Duration), i64) {
+    let live = LiveGraph::new(g.clone()).expect("compiles");
+    flowloop::run(async move {
+        live.idle().await.expect("first tick");
+        let t = CpuTimer::start();
+        for p in 1..=pushes {
+            live.inject("p0", "a", Value::Int(p)).await.expect("push settles");
+        }
+        let elapsed = t.stop();
+        let v = live.value("p9", "out").and_then(|v| v.as_int()).unwrap_or(-1);
+        (elapsed, v)
+    })
+    .expect("loop runs")
+}
+
 /// 100 chains of 100 (10,000 nodes) plus a 10-node chain `p0..p9`.
 pub fn pull_graph() -> Graph {
     let mut g = Graph::new(Registry::with_std());
@@ -223,6 +242,20 @@ pub fn rows(quick: bool, selected: &dyn Fn(&str) -> bool) -> Vec<Row> {
         }
         println!("# graph_push: wall {:.1} ns per node", median(wall));
         out.push(("graph_push", median(per_node), "target", 200.0));
+    }
+    if selected("graph_push_local") {
+        let g = pull_graph();
+        let pushes = if quick { 200 } else { 2_000 };
+        let (mut push, mut batch) = (Vec::new(), Vec::new());
+        for _ in 0..reps {
+            let ((cpu, _), v) = graph_push_local(&g, pushes);
+            assert_eq!(v, pushes + 10, "graph_push_local settled with the last push");
+            push.push(ns(cpu, pushes as u64));
+            let (b, v) = whole_batch(&g);
+            assert_eq!(v, 10, "batch computed p9");
+            batch.push(ns(b, 1));
+        }
+        out.push(("graph_push_local", median(push), "batch", median(batch)));
     }
     if selected("graph_pull") {
         let g = pull_graph();
