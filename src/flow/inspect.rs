@@ -76,6 +76,13 @@ impl RunBeacon {
             .store(((runs & 0xffff_ffff) << 32) | (u64::from(node) + 1), Ordering::Relaxed);
     }
 
+    /// Records that the node at index `node` started its run number `runs`: what an engine
+    /// other than this crate's flow driver calls (a live graph's incremental engine, say),
+    /// with `node` the index its readers map back to a name.
+    pub fn record(&self, node: usize, runs: u64) {
+        self.mark(u32::try_from(node).unwrap_or(u32::MAX - 1), runs);
+    }
+
     /// The node whose run started last, if any.
     pub fn last(&self) -> Option<BeaconMark> {
         let v = self.cell.load(Ordering::Relaxed);
@@ -153,6 +160,19 @@ pub struct NodeView {
     pub runs: u64,
     /// Time spent polling its body (only with [`RunOptions::time_nodes`](super::RunOptions::time_nodes)).
     pub run_time: std::time::Duration,
+}
+
+impl NodeView {
+    /// A view for an engine other than this crate's flow driver (which fills `run_time`
+    /// itself); `run_time` is zero.
+    pub fn new(status: NodeStatus, generation: Option<super::Generation>, runs: u64) -> NodeView {
+        NodeView {
+            status,
+            generation,
+            runs,
+            run_time: std::time::Duration::ZERO,
+        }
+    }
 }
 
 impl Flow {

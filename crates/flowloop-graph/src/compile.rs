@@ -5,6 +5,9 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::rc::Rc;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use flowloop::flow::{
     DynArgs, DynId, DynInput, DynNode, DynSource, DynamicBuilder, Flow, FlowBuilder, FlowError, Generation, InputCell,
@@ -13,7 +16,7 @@ use flowloop::flow::{
 
 use crate::Value;
 use crate::graph::{Graph, GraphError, GraphNode, PortRef};
-use crate::kind::{Inputs, Instance};
+use crate::kind::{Inputs, Instance, Kind};
 
 /// A node's instance, shared between the flows a live graph rebuilds.
 pub(crate) type SharedInstance = Rc<RefCell<Box<dyn Instance>>>;
@@ -22,10 +25,21 @@ pub(crate) type SharedInstance = Rc<RefCell<Box<dyn Instance>>>;
 pub(crate) struct Compiled {
     pub(crate) flow: Flow,
     /// Flow node id of each member, by graph node id.
-    pub(crate) ids: HashMap<String, NodeId>,
-    /// The cells of unconnected inputs, by `node.input`.
+    pub(crate) ids: FxHashMap<String, NodeId>,
+    /// The cells of unconnected inputs, by `node.input` (kept with [`Handles::Keep`]).
     pub(crate) cells: HashMap<PortRef, InputCell<Value>>,
+    /// Each member's instance, by graph node id (kept with [`Handles::Keep`]).
     pub(crate) instances: HashMap<String, SharedInstance>,
+    /// Each member's kind, by flow node index.
+    pub(crate) kinds: Vec<Arc<dyn Kind>>,
+}
+
+/// Whether a compile keeps the handles a live graph needs to set inputs and reuse instances
+/// (a batch or pull run does not, and saves their allocations).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Handles {
+    Keep,
+    Skip,
 }
 
 /// What to compile: which nodes, and the known outputs of nodes left out.
@@ -33,6 +47,7 @@ pub(crate) struct Plan<'a> {
     pub(crate) members: Option<&'a [usize]>,
     pub(crate) boundary: &'a HashMap<String, Outputs<Value>>,
     pub(crate) reuse: &'a HashMap<String, SharedInstance>,
+    pub(crate) handles: Handles,
 }
 
 impl Plan<'_> {
@@ -44,20 +59,46 @@ impl Plan<'_> {
     }
 }
 
+/// The compile-wide lookups: members by id, and (when compiling the whole graph) each
+/// connected input's source, indexed once; a part of a graph (pull) asks the graph per input
+/// instead, so its cost follows the part's size, not the graph's.
+struct Lookup<'g> {
+    graph: &'g Graph,
+    local: FxHashMap<&'g str, (DynId, usize)>,
+    sources: Option<FxHashMap<(&'g str, &'g str), &'g PortRef>>,
+}
+
+impl<'g> Lookup<'g> {
+    fn source(&self, node: &str, input: &str) -> Option<&'g PortRef> {
+        match &self.sources {
+            Some(map) => map.get(&(node, input)).copied(),
+            None => self.graph.source_of(node, input),
+        }
+    }
+}
+
 pub(crate) fn compile(graph: &Graph, plan: &Plan<'_>) -> Result<Compiled, GraphError> {
     if plan.members.is_none() {
         graph.validate()?;
     }
     let members = plan.member_list(graph);
     let nodes = graph.nodes_slice();
-    let local: HashMap<&str, DynId> = members
-        .iter()
-        .enumerate()
-        .map(|(k, &i)| (nodes[i].id(), DynId::from(k)))
-        .collect();
+    let look = Lookup {
+        graph,
+        local: members
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| (nodes[i].id(), (DynId::from(k), i)))
+            .collect(),
+        sources: plan
+            .members
+            .is_none()
+            .then(|| graph.edges().map(|(from, to)| ((&*to.node, &*to.port), from)).collect()),
+    };
     let mut d = DynamicBuilder::new();
     let mut cells = HashMap::new();
     let mut instances = HashMap::new();
+    let mut kinds = Vec::with_capacity(members.len());
     for &i in &members {
         let n = &nodes[i];
         let inst = plan
@@ -65,10 +106,17 @@ pub(crate) fn compile(graph: &Graph, plan: &Plan<'_>) -> Result<Compiled, GraphE
             .get(n.id())
             .cloned()
             .unwrap_or_else(|| Rc::new(RefCell::new(n.kind().instance())));
-        instances.insert(n.id().to_string(), Rc::clone(&inst));
+        if plan.handles == Handles::Keep {
+            instances.insert(n.id().to_string(), Rc::clone(&inst));
+        }
+        kinds.push(Arc::clone(n.kind()));
         let mut node = dyn_node(n, inst);
         for (p, port) in n.spec().inputs.iter().enumerate() {
-            node = node.input(input_for(graph, n, p, &port.name, &local, plan, &mut cells)?);
+            let input = input_for(graph, n, p, &port.name, &look, plan)?;
+            if let (Some(cell), Handles::Keep) = (&input.1, plan.handles) {
+                cells.insert(PortRef::new(n.id(), &port.name), cell.clone());
+            }
+            node = node.input(input.0);
         }
         d.add(node);
     }
@@ -88,6 +136,7 @@ pub(crate) fn compile(graph: &Graph, plan: &Plan<'_>) -> Result<Compiled, GraphE
         ids,
         cells,
         instances,
+        kinds,
     })
 }
 
@@ -111,42 +160,46 @@ fn dyn_node(n: &GraphNode, inst: SharedInstance) -> DynNode<Value> {
     node
 }
 
+/// Input `p` of `n`, and its cell when it is unconnected.
 fn input_for(
     graph: &Graph,
     n: &GraphNode,
     p: usize,
     name: &str,
-    local: &HashMap<&str, DynId>,
+    look: &Lookup<'_>,
     plan: &Plan<'_>,
-    cells: &mut HashMap<PortRef, InputCell<Value>>,
-) -> Result<DynInput<Value>, GraphError> {
+) -> Result<(DynInput<Value>, Option<InputCell<Value>>), GraphError> {
     let value = n.input_value(p).cloned();
-    let Some(src) = graph.source_of(n.id(), name) else {
+    let Some(src) = look.source(n.id(), name) else {
         let cell = InputCell::new(value);
-        cells.insert(PortRef::new(n.id(), name), cell.clone());
-        return Ok(DynInput::cell(name, cell));
+        return Ok((DynInput::cell(name, cell.clone()), Some(cell)));
     };
-    let producer = graph
-        .node(&src.node)
-        .ok_or_else(|| GraphError::UnknownNode { node: src.node.clone() })?;
+    let local = look.local.get(src.node.as_str());
+    let producer = match local {
+        Some(&(_, i)) => &graph.nodes_slice()[i],
+        None => graph
+            .node(&src.node)
+            .ok_or_else(|| GraphError::UnknownNode { node: src.node.clone() })?,
+    };
     let out = crate::graph::ports_output(producer, &src.port)?;
-    match local.get(src.node.as_str()) {
-        Some(&id) => {
+    let input = match local {
+        Some(&(id, _)) => {
             let source = match out {
                 Some(i) => DynSource::output(id, i),
                 None => DynSource::stream(id),
             };
             let input = DynInput::connect(name, source);
-            Ok(match value {
+            match value {
                 Some(v) => input.or(v),
                 None => input,
-            })
+            }
         }
         None => {
             let known = out.and_then(|i| plan.boundary.get(&src.node).and_then(|o| o.get(i)).cloned());
-            Ok(DynInput::constant(name, known.or(value).unwrap_or(Value::Null)))
+            DynInput::constant(name, known.or(value).unwrap_or(Value::Null))
         }
-    }
+    };
+    Ok((input, None))
 }
 
 /// A graph compiled for batch runs on the flow executor.
@@ -155,7 +208,6 @@ fn input_for(
 pub struct Batch {
     compiled: Compiled,
     limits: Vec<(NodeId, Generation)>,
-    outputs: HashMap<String, Vec<String>>,
 }
 
 impl fmt::Debug for Batch {
@@ -178,6 +230,7 @@ impl Graph {
                 members: None,
                 boundary: &empty,
                 reuse: &reuse,
+                handles: Handles::Skip,
             },
         )?;
         let limits = self
@@ -186,20 +239,7 @@ impl Graph {
             .iter()
             .filter_map(|(node, g)| compiled.ids.get(node).map(|&id| (id, *g)))
             .collect();
-        let outputs = self
-            .nodes()
-            .map(|n| {
-                (
-                    n.id().to_string(),
-                    n.spec().outputs.iter().map(|o| o.name.clone()).collect(),
-                )
-            })
-            .collect();
-        Ok(Batch {
-            compiled,
-            limits,
-            outputs,
-        })
+        Ok(Batch { compiled, limits })
     }
 }
 
@@ -243,12 +283,9 @@ impl Batch {
     /// The latest value of output `output` of `node` (`None` before it produced one).
     pub fn value(&self, node: &str, output: &str) -> Option<Value> {
         let id = self.node_id(node)?;
-        let i = self.output_index(node, output)?;
+        let kind = self.compiled.kinds.get(id.index())?;
+        let i = kind.spec().outputs.iter().position(|o| o.name == output)?;
         self.compiled.flow.dyn_value::<Value>(id, i)
-    }
-
-    fn output_index(&self, node: &str, output: &str) -> Option<usize> {
-        self.outputs.get(node)?.iter().position(|o| o == output)
     }
 
     /// A node's generation (`None` if it never produced anything).

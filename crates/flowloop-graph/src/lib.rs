@@ -51,13 +51,15 @@
 //! ```
 //!
 //! 4. Pull and push. [`pull::Pull`] resolves one output, running only what it needs and only
-//!    the branch a lazy kind takes; [`live::LiveGraph`] re-runs the graph when an input is set
-//!    (sets in one tick coalesce) and applies edit batches between runs. [`composite`] turns a
-//!    graph with declared inputs and outputs into a kind.
+//!    the branch a lazy kind takes; [`live::LiveGraph`] re-runs what depends on an input when
+//!    it is set (sets in one tick coalesce) and applies edit batches between runs.
+//!    [`composite`] turns a graph with declared inputs and outputs into a kind.
 //!
-//! Everything runs on the one flow executor of `flowloop::flow` (through its runtime-arity
+//! Batch and pull runs go through the flow executor of `flowloop::flow` (its runtime-arity
 //! node API, `flowloop::flow::DynamicBuilder`): same generations, cycles broken by defaults,
-//! streams, limits and errors as typed flows.
+//! streams, limits and errors as typed flows. A live graph without cycles and streams ticks on
+//! an incremental engine that calls the same node instances directly, running only the nodes
+//! downstream of what changed; with a cycle or a stream it ticks on the flow executor too.
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
@@ -75,13 +77,14 @@ mod registry;
 pub mod spec;
 pub mod std;
 pub mod typed;
+mod unwind;
 pub mod value;
 
 pub use compile::Batch;
 pub use flowloop_macros::kind;
 pub use graph::{Graph, GraphError, GraphNode, Layout, OnConnected, PortRef, STREAM_OUTPUT};
 pub use registry::{Registry, RegistryError, Shelf};
-pub use spec::{GraphSpec, SpecError};
+pub use spec::{GraphSpec, KindDecl, SpecError};
 pub use value::{ConvertError, Map, Type, Value, from_value, to_value};
 
 /// Paths used by the code `#[kind]` generates; not part of the public API.

@@ -13,7 +13,7 @@ use flowloop::EventLoop;
 use flowloop::flow::{FlowError, Outputs, RunOptions};
 
 use crate::Value;
-use crate::compile::{Plan, compile};
+use crate::compile::{Handles, Plan, compile};
 use crate::graph::{Graph, GraphError, ports_output};
 use crate::kind::InputMode;
 
@@ -279,6 +279,7 @@ impl Pull {
                 members: Some(members),
                 boundary: &self.memo,
                 reuse: &reuse,
+                handles: Handles::Skip,
             },
         )?;
         let options = self

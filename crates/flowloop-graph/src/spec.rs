@@ -15,7 +15,8 @@
 //!   }
 //! }
 //! ```
-//! The semantic part (`nodes`, `edges`, `inputs`, `outputs`, `limits`) is separate from
+//! A spec may declare the composite and higher-order kinds its nodes use (`kinds`, see
+//! [`KindDecl`]). The semantic part (`kinds`, `nodes`, `edges`, `inputs`, `outputs`, `limits`) is separate from
 //! `layout`; keys are written in a fixed order, one node, edge or layout entry per line.
 //! `docs/graph-spec.md` describes every field; `graph-spec.schema.json` is its JSON Schema.
 
@@ -42,6 +43,10 @@ pub struct GraphSpec {
     /// What the graph does.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub doc: String,
+    /// Kinds this spec declares for its own nodes (composites and higher-order kinds), in
+    /// order: each may use the ones before it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kinds: Vec<KindDecl>,
     /// The nodes, in creation order.
     pub nodes: Vec<NodeSpec>,
     /// The edges.
@@ -59,6 +64,23 @@ pub struct GraphSpec {
     /// Positions and labels; never changes what the graph computes.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub layout: BTreeMap<String, LayoutSpec>,
+}
+
+/// A kind declared inside a spec: a nested graph used as a composite kind, or (with `each`)
+/// a higher-order kind running the nested graph once per list item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KindDecl {
+    /// The kind's name, `shelf.kind`.
+    pub name: String,
+    /// `map`, `filter`, `reduce` or `find`: a higher-order kind over `body` (which declares
+    /// input `item`, plus `acc` for `reduce`, and output `out`). Absent: `body` itself is the
+    /// kind (a composite).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub each: Option<String>,
+    /// The nested graph (its own `format`, `nodes`, ...; without a `name`, the kind's name is
+    /// used, with `.body` appended for a higher-order kind).
+    pub body: GraphSpec,
 }
 
 /// One node of a spec.
@@ -231,6 +253,7 @@ impl Graph {
             format: FORMAT,
             name: self.meta.name.clone(),
             doc: self.meta.doc.clone(),
+            kinds: self.meta.kinds.clone(),
             nodes,
             edges,
             inputs: refs(&self.meta.inputs),
@@ -304,7 +327,9 @@ fn load(spec: &GraphSpec, registry: Registry, at: &Locator<'_>) -> Result<(Graph
             graph: None,
         });
     }
+    let registry = declare_kinds(spec, registry, at)?;
     let mut g = Graph::new(registry);
+    g.meta.kinds = spec.kinds.clone();
     g.meta.name = spec.name.clone();
     g.meta.doc = spec.doc.clone();
     let mut problems = Vec::new();
@@ -316,8 +341,79 @@ fn load(spec: &GraphSpec, registry: Registry, at: &Locator<'_>) -> Result<(Graph
     Ok((g, problems))
 }
 
+/// `registry` with the kinds `spec` declares, each built on the ones before it.
+fn declare_kinds(spec: &GraphSpec, mut registry: Registry, at: &Locator<'_>) -> Result<Registry, SpecError> {
+    for decl in &spec.kinds {
+        let located = |message: String, graph: Option<Box<GraphError>>| {
+            let (line, column) = find_pair(at.text, "name", &decl.name, 0).map_or((1, 1), |o| line_col(at.text, o));
+            SpecError {
+                line,
+                column,
+                message: format!("kind `{}`: {message}", decl.name),
+                graph,
+            }
+        };
+        let kind = decl_kind(decl, &registry).map_err(|e| match e {
+            DeclError::Body(e) => located(format!("body: {}", e.message), e.graph),
+            DeclError::Graph(e) => located(e.to_string(), Some(Box::new(e))),
+        })?;
+        registry.register_kind(kind).map_err(|e| located(e.to_string(), None))?;
+    }
+    Ok(registry)
+}
+
+/// Why a declared kind could not be built.
+enum DeclError {
+    Body(SpecError),
+    Graph(GraphError),
+}
+
+fn decl_kind(decl: &KindDecl, registry: &Registry) -> Result<std::sync::Arc<dyn crate::kind::Kind>, DeclError> {
+    use crate::std::each::{Each, EachKind};
+    if registry.get(&decl.name).is_some() {
+        return Err(DeclError::Graph(GraphError::BadDeclaration {
+            what: "kind",
+            name: decl.name.clone(),
+            problem: "a kind of this name is already registered (pick another name or shelf)".into(),
+        }));
+    }
+    let op = match decl.each.as_deref() {
+        None => None,
+        Some("map") => Some(Each::Map),
+        Some("filter") => Some(Each::Filter),
+        Some("reduce") => Some(Each::Reduce),
+        Some("find") => Some(Each::Find),
+        Some(other) => {
+            return Err(DeclError::Graph(GraphError::BadDeclaration {
+                what: "kind",
+                name: decl.name.clone(),
+                problem: format!("`each` is `{other}`; expected map, filter, reduce or find"),
+            }));
+        }
+    };
+    let mut body = decl.body.clone();
+    if body.name.is_none() {
+        let suffix = if op.is_some() { ".body" } else { "" };
+        body.name = Some(format!("{}{suffix}", decl.name));
+    }
+    let body = Graph::from_spec(&body, registry.clone()).map_err(DeclError::Body)?;
+    Ok(match op {
+        Some(op) => std::sync::Arc::new(EachKind::new(op, &decl.name, body).map_err(DeclError::Graph)?),
+        None => {
+            if body.name() != Some(decl.name.as_str()) {
+                return Err(DeclError::Graph(GraphError::BadDeclaration {
+                    what: "kind",
+                    name: decl.name.clone(),
+                    problem: "a composite's body must be named like the kind (or have no name)".into(),
+                }));
+            }
+            std::sync::Arc::new(crate::composite::CompositeKind::new(body).map_err(DeclError::Graph)?)
+        }
+    })
+}
+
 fn add_nodes(g: &mut Graph, spec: &GraphSpec, at: &Locator<'_>, problems: &mut Vec<SpecError>) {
-    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut seen: rustc_hash::FxHashMap<&str, usize> = rustc_hash::FxHashMap::default();
     for n in &spec.nodes {
         let nth = *seen.entry(&n.id).and_modify(|c| *c += 1).or_insert(0);
         if let Err(e) = g.add(&n.kind, Some(&n.id)) {
@@ -476,6 +572,9 @@ pub fn write_spec(spec: &GraphSpec) -> String {
         ("layout", to_json_map(&spec.layout)),
     ];
     let maps: Vec<_> = maps.into_iter().filter(|(_, m)| !m.is_empty()).collect();
+    if !spec.kinds.is_empty() {
+        write_list(&mut out, "kinds", &spec.kinds, false);
+    }
     write_list(&mut out, "nodes", &spec.nodes, false);
     write_list(&mut out, "edges", &spec.edges, maps.is_empty());
     for (i, (key, m)) in maps.iter().enumerate() {

@@ -21,6 +21,39 @@ fn args<const N: usize>(pairs: [(&str, Value); N]) -> Map {
     pairs.into_iter().collect()
 }
 
+/// Builds a pipeline of `root` (which must be well formed) and runs it on `args`, expecting
+/// a run error.
+fn run_err(root: impl Into<Step>, args: Map) -> RunError {
+    let p = Pipeline::new(root).expect("the pipeline is well formed");
+    run(&p, args).expect_err("the run fails")
+}
+
+/// The parts of a [`RunError::Par`]: the par, the first failure, the cancelled members and
+/// later failures.
+fn par_parts(err: &RunError) -> (&str, &RunError, &[String], &[RunError]) {
+    match err {
+        RunError::Par {
+            step,
+            failed,
+            cancelled,
+            others,
+        } => (step, failed, cancelled, others),
+        other => panic!("expected a par error, got {other}"),
+    }
+}
+
+/// A kind of the standard registry.
+fn std_kind(name: &str) -> Arc<dyn flowloop_graph::kind::Kind> {
+    flowloop_graph::Registry::with_std()
+        .get(name)
+        .cloned()
+        .expect("a standard kind")
+}
+
+fn counter() -> Arc<AtomicUsize> {
+    Arc::new(AtomicUsize::new(0))
+}
+
 #[kind(name = "t.inc", outputs("n"))]
 async fn inc(n: i64) -> (i64,) {
     (n + 1,)
@@ -68,8 +101,10 @@ fn failer(name: &str, ms: u64) -> Step {
 #[test]
 fn a_missing_argument_is_an_error_naming_step_and_argument_never_a_silent_skip() {
     // async-data-flow silently skips a step whose arguments are missing.
-    let p = Pipeline::new(seq![scale_kind(), inc_kind()].named("main")).unwrap();
-    let err = run(&p, args([("n", Value::Int(2))])).unwrap_err();
+    let err = run_err(
+        seq![scale_kind(), inc_kind()].named("main"),
+        args([("n", Value::Int(2))]),
+    );
     let RunError::MissingArgument {
         step,
         argument,
@@ -101,7 +136,7 @@ struct Needs {
 fn a_serde_step_missing_a_field_names_it_and_serde_defaults_still_apply() {
     let area = Step::sync_fn("area", |n: Needs| Ok::<_, String>(Map::from_iter([("w", n.width)])));
     let p = Pipeline::new(area).unwrap();
-    let err = run(&p, args([("height", Value::Int(2))])).unwrap_err();
+    let err = run(&p, args([("height", Value::Int(2))])).expect_err("width is missing");
     assert!(
         matches!(&err, RunError::MissingArgument { step, argument, .. } if step == "area" && argument == "width"),
         "{err}"
@@ -140,7 +175,7 @@ fn skipping_is_explicit_and_reported_in_the_result() {
 #[test]
 fn par_members_disagreeing_on_a_key_is_an_error_naming_the_key_and_both_steps() {
     let p = Pipeline::new(par![inc_kind(), Step::kind(scale_kind()).named("times")]).unwrap();
-    let err = run(&p, args([("n", Value::Int(3)), ("factor", Value::Int(5))])).unwrap_err();
+    let err = run(&p, args([("n", Value::Int(3)), ("factor", Value::Int(5))])).expect_err("a conflict");
     assert_eq!(
         err.to_string(),
         "par `par`: steps `par/inc` and `par/times` both produce `n`, with different values (4 vs 15)"
@@ -158,7 +193,7 @@ fn an_unknown_dispatch_key_is_an_error_listing_the_known_keys() {
         .case("scale", scale_kind())
         .named("apply");
     let p = Pipeline::new(d.clone()).unwrap();
-    let err = run(&p, args([("op", Value::str("cube")), ("n", Value::Int(2))])).unwrap_err();
+    let err = run(&p, args([("op", Value::str("cube")), ("n", Value::Int(2))])).expect_err("an unknown key");
     assert_eq!(
         err.to_string(),
         "dispatch `apply`: no case for key `cube` (argument `op`); known keys: inc, scale"
@@ -167,7 +202,7 @@ fn an_unknown_dispatch_key_is_an_error_listing_the_known_keys() {
         panic!("{err}")
     };
     assert_eq!((key.as_str(), known.len()), ("cube", 2));
-    let err = run(&p, args([("n", Value::Int(2))])).unwrap_err();
+    let err = run(&p, args([("n", Value::Int(2))])).expect_err("no key");
     assert!(
         matches!(&err, RunError::MissingArgument { step, argument, .. } if step == "apply" && argument == "op"),
         "{err}"
@@ -185,14 +220,15 @@ fn an_unknown_dispatch_key_is_an_error_listing_the_known_keys() {
 
 #[test]
 fn a_step_over_its_timeout_fails_with_its_name() {
-    let done = Arc::new(AtomicUsize::new(0));
-    let p = Pipeline::new(seq![
-        inc_kind(),
-        sleeper("slow", 10_000, &done).timeout(Duration::from_millis(20))
-    ])
-    .unwrap();
+    let done = counter();
     let start = Instant::now();
-    let err = run(&p, args([("n", Value::Int(1))])).unwrap_err();
+    let err = run_err(
+        seq![
+            inc_kind(),
+            sleeper("slow", 10_000, &done).timeout(Duration::from_millis(20))
+        ],
+        args([("n", Value::Int(1))]),
+    );
     assert!(
         start.elapsed() < Duration::from_secs(5),
         "the timeout cut the 10 s step short"
@@ -207,8 +243,9 @@ fn a_step_over_its_timeout_fails_with_its_name() {
 
 #[test]
 fn a_failure_in_a_par_cancels_the_siblings_by_default_and_says_which() {
-    let done = Arc::new(AtomicUsize::new(0));
-    let p = Pipeline::new(
+    let done = counter();
+    let start = Instant::now();
+    let err = run_err(
         par![
             sleeper("slow_a", 10_000, &done),
             failer("broken", 5),
@@ -216,20 +253,10 @@ fn a_failure_in_a_par_cancels_the_siblings_by_default_and_says_which() {
             sleeper("slow_b", 10_000, &done),
         ]
         .named("fetch"),
-    )
-    .unwrap();
-    let start = Instant::now();
-    let err = run(&p, Map::new()).unwrap_err();
+        Map::new(),
+    );
     assert!(start.elapsed() < Duration::from_secs(5), "siblings were not awaited");
-    let RunError::Par {
-        step,
-        failed,
-        cancelled,
-        others,
-    } = &err
-    else {
-        panic!("{err}")
-    };
+    let (step, failed, cancelled, others) = par_parts(&err);
     assert_eq!(step, "fetch");
     assert_eq!(failed.step(), "fetch/broken");
     assert_eq!(cancelled, &["fetch/slow_a", "fetch/slow_b"]);
@@ -243,8 +270,8 @@ fn a_failure_in_a_par_cancels_the_siblings_by_default_and_says_which() {
 
 #[test]
 fn under_the_finish_policy_siblings_run_to_the_end_and_every_failure_is_reported() {
-    let done = Arc::new(AtomicUsize::new(0));
-    let p = Pipeline::new(
+    let done = counter();
+    let err = run_err(
         par![
             sleeper("slow", 30, &done),
             failer("first", 1),
@@ -252,18 +279,9 @@ fn under_the_finish_policy_siblings_run_to_the_end_and_every_failure_is_reported
             sleeper("quick", 0, &done)
         ]
         .on_error(ParPolicy::Finish),
-    )
-    .unwrap();
-    let err = run(&p, Map::new()).unwrap_err();
-    let RunError::Par {
-        failed,
-        cancelled,
-        others,
-        ..
-    } = &err
-    else {
-        panic!("{err}")
-    };
+        Map::new(),
+    );
+    let (_, failed, cancelled, others) = par_parts(&err);
     assert_eq!(failed.step(), "par/first");
     assert!(cancelled.is_empty());
     assert_eq!(others.iter().map(RunError::step).collect::<Vec<_>>(), ["par/second"]);
@@ -272,12 +290,13 @@ fn under_the_finish_policy_siblings_run_to_the_end_and_every_failure_is_reported
 
 #[test]
 fn a_failure_deep_inside_nested_groups_names_the_innermost_step() {
-    let p = Pipeline::new(seq![
-        inc_kind(),
-        par![seq![inc_kind(), fail_kind()].named("inner"), inc_kind()]
-    ])
-    .unwrap();
-    let err = run(&p, args([("n", Value::Int(0))])).unwrap_err();
+    let err = run_err(
+        seq![
+            inc_kind(),
+            par![seq![inc_kind(), fail_kind()].named("inner"), inc_kind()]
+        ],
+        args([("n", Value::Int(0))]),
+    );
     assert_eq!(err.step(), "seq/par/inner/fail");
     assert!(
         err.to_string()
@@ -288,12 +307,11 @@ fn a_failure_deep_inside_nested_groups_names_the_innermost_step() {
 
 #[test]
 fn panics_become_errors_naming_the_step_and_the_loop_survives() {
-    let p = Pipeline::new(seq![inc_kind(), boom_kind()]).unwrap();
-    let err = run(&p, args([("n", Value::Int(1))])).unwrap_err();
+    let err = run_err(seq![inc_kind(), boom_kind()], args([("n", Value::Int(1))]));
     assert_eq!(err.to_string(), "step `seq/boom` panicked: boom at 2");
     let inline = Step::kind(boom_kind()).exec(flowloop_graph::pipeline::Exec::Loop);
     let p = Pipeline::new(par![inline, inc_kind()]).unwrap();
-    let err = run(&p, args([("n", Value::Int(5))])).unwrap_err();
+    let err = run(&p, args([("n", Value::Int(5))])).expect_err("the inline step panics");
     assert_eq!(err.step(), "par/boom");
     assert!(matches!(&err, RunError::Par { failed, .. } if matches!(**failed, RunError::Panicked { .. })));
     assert!(
@@ -305,14 +323,14 @@ fn panics_become_errors_naming_the_step_and_the_loop_survives() {
 #[test]
 fn a_result_that_cannot_be_named_is_an_error_saying_what_to_do() {
     let count = Step::async_fn("count", |m: Map| async move { Ok::<_, String>(m.len() as i64) });
-    let err = run(&Pipeline::new(count.clone()).unwrap(), Map::new()).unwrap_err();
+    let err = run_err(count.clone(), Map::new());
     assert_eq!(
         err.to_string(),
         "step `count`: it returned the int 0, not named outputs: return a map or struct, or name the value with \
          Mapper::returns"
     );
     let pair = Step::sync_fn("pair", |_: Map| Ok::<_, String>((1, 2, 3))).returns(["a", "b"]);
-    let err = run(&Pipeline::new(pair).unwrap(), Map::new()).unwrap_err();
+    let err = run_err(pair, Map::new());
     assert_eq!(
         err.to_string(),
         "step `pair`: it returned the list [1, 2, 3], but the mapper names 2 outputs (a, b)"
@@ -324,7 +342,7 @@ fn a_result_that_cannot_be_named_is_an_error_saying_what_to_do() {
     // A map result's keys are known only at run time.
     let echo = Step::async_fn("echo", |m: Map| async move { Ok::<_, String>(m) });
     let renamed = echo.map(Mapper::new().output("m", "x"));
-    let err = run(&Pipeline::new(renamed).unwrap(), args([("n", Value::Int(1))])).unwrap_err();
+    let err = run_err(renamed, args([("n", Value::Int(1))]));
     assert!(
         err.to_string()
             .contains("renames output `m`, which the step did not produce"),
@@ -383,20 +401,12 @@ fn definition_errors_are_found_before_running() {
         Pipeline::new(skip_group),
         Err(DefinitionError::SkipOnGroup { .. })
     ));
-    let streaming = flowloop_graph::Registry::with_std()
-        .get("streams.sum")
-        .cloned()
-        .unwrap();
     assert!(matches!(
-        Pipeline::new(Step::from(streaming)),
+        Pipeline::new(Step::from(std_kind("streams.sum"))),
         Err(DefinitionError::Streaming { kind, .. }) if kind == "streams.sum"
     ));
-    let range = flowloop_graph::Registry::with_std()
-        .get("streams.range")
-        .cloned()
-        .unwrap();
     assert!(matches!(
-        Pipeline::new(Step::from(range)),
+        Pipeline::new(Step::from(std_kind("streams.range"))),
         Err(DefinitionError::Streaming { port, .. }) if port == "<emitter>"
     ));
 }

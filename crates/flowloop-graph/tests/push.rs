@@ -10,7 +10,7 @@ use std::time::Duration;
 use flowloop::flow::Outputs;
 use flowloop_graph::kind::{FnKind, Inputs, KindSpec, PortSpec, pending};
 use flowloop_graph::live::{LiveError, LiveEvent, LiveGraph};
-use flowloop_graph::{Graph, GraphError, Registry, Shelf, Type, Value};
+use flowloop_graph::{Graph, GraphError, Registry, STREAM_OUTPUT, Shelf, Type, Value};
 
 /// `double = x * 2`, `plus = double + 1`, `ratio = 10 / plus`.
 fn chain() -> Graph {
@@ -197,5 +197,146 @@ fn a_node_busy_when_input_arrives_runs_once_more_with_the_latest_input() {
         assert_eq!(live.value("slow", "out"), Some(Value::Int(3)));
         live.close();
         server.join().await.unwrap();
+    });
+}
+
+/// Two independent chains: `a → b` and `c → d` (`math.add`, each adding 1).
+fn two_chains() -> Graph {
+    let mut g = Graph::new(Registry::with_std());
+    for (head, tail) in [("a", "b"), ("c", "d")] {
+        g.add("math.add", Some(head)).unwrap();
+        g.set_constant(head, "a", Value::Int(0)).unwrap();
+        g.set_constant(head, "b", Value::Int(1)).unwrap();
+        g.add("math.add", Some(tail)).unwrap();
+        g.connect(head, "out", tail, "a").unwrap();
+        g.set_constant(tail, "b", Value::Int(1)).unwrap();
+    }
+    g
+}
+
+fn runs_of(live: &LiveGraph, nodes: &[&str]) -> Vec<u64> {
+    nodes.iter().map(|n| live.runs(n)).collect()
+}
+
+#[test]
+fn a_set_reruns_only_what_depends_on_it() {
+    let live = LiveGraph::new(two_chains()).unwrap();
+    run(async move {
+        live.idle().await.unwrap();
+        assert_eq!(
+            runs_of(&live, &["a", "b", "c", "d"]),
+            [1, 1, 1, 1],
+            "the first tick runs all"
+        );
+        live.inject("a", "a", Value::Int(10)).await.unwrap();
+        assert_eq!(
+            runs_of(&live, &["a", "b", "c", "d"]),
+            [2, 2, 1, 1],
+            "the other chain is untouched"
+        );
+        assert_eq!(live.value("b", "out"), Some(Value::Int(12)));
+        assert_eq!(live.value("d", "out"), Some(Value::Int(2)), "its cached value stays");
+        live.inject("d", "b", Value::Int(5)).await.unwrap();
+        assert_eq!(
+            runs_of(&live, &["a", "b", "c", "d"]),
+            [2, 2, 1, 2],
+            "only the set node ran"
+        );
+        assert_eq!(live.value("d", "out"), Some(Value::Int(6)), "reading c's cached output");
+    });
+}
+
+#[test]
+fn a_diamond_runs_its_join_once_per_set() {
+    let mut g = Graph::new(Registry::with_std());
+    g.add("math.add", Some("top")).unwrap();
+    g.set_constant("top", "a", Value::Int(1)).unwrap();
+    for side in ["left", "right"] {
+        g.add("math.mul", Some(side)).unwrap();
+        g.connect("top", "out", side, "a").unwrap();
+        g.set_constant(side, "b", Value::Int(2)).unwrap();
+    }
+    g.add("math.add", Some("join")).unwrap();
+    g.connect("left", "out", "join", "a").unwrap();
+    g.connect("right", "out", "join", "b").unwrap();
+    let live = LiveGraph::new(g).unwrap();
+    run(async move {
+        live.idle().await.unwrap();
+        assert_eq!(live.value("join", "out"), Some(Value::Int(4)));
+        live.inject("top", "a", Value::Int(5)).await.unwrap();
+        assert_eq!(live.value("join", "out"), Some(Value::Int(20)));
+        assert_eq!(runs_of(&live, &["top", "left", "right", "join"]), [2, 2, 2, 2]);
+    });
+}
+
+#[test]
+fn a_failed_node_keeps_its_last_value_until_it_recovers() {
+    let live = LiveGraph::new(chain()).unwrap();
+    run(async move {
+        live.idle().await.unwrap();
+        live.inject("double", "a", Value::Int(2)).await.unwrap();
+        assert_eq!(live.value("plus", "out"), Some(Value::Int(5)));
+        let err = live.inject("plus", "b", Value::Int(-4)).await.unwrap_err();
+        assert!(err.to_string().contains("node `ratio` failed"), "{err}");
+        assert_eq!(
+            live.value("ratio", "out"),
+            Some(Value::Float(6.0)),
+            "the last good value stays"
+        );
+        assert_eq!(live.runs("ratio"), 3, "it ran and failed");
+        live.inject("double", "a", Value::Int(3)).await.unwrap();
+        assert_eq!(live.value("ratio", "out"), Some(Value::Float(15.0)));
+        assert_eq!(live.error("ratio"), None);
+    });
+}
+
+/// A kind that panics when its input is negative.
+fn panicky_shelf() -> Shelf {
+    let spec = KindSpec::new("test.panicky")
+        .input(PortSpec::new("x", Type::Int))
+        .output("out", Type::Int);
+    let kind = FnKind::new(spec, |mut inputs: Inputs| {
+        let x: i64 = inputs.take(0).unwrap_or(0);
+        assert!(x >= 0, "negative input {x}");
+        flowloop_graph::kind::ready(Ok(Outputs::One(Value::Int(x))))
+    });
+    Shelf::new("test", "").with(kind)
+}
+
+#[test]
+fn a_panicking_node_is_a_visible_failure_not_a_crash() {
+    let mut reg = Registry::with_std();
+    reg.register(panicky_shelf()).unwrap();
+    let mut g = Graph::new(reg);
+    g.add("test.panicky", Some("p")).unwrap();
+    g.set_constant("p", "x", Value::Int(1)).unwrap();
+    let live = LiveGraph::new(g).unwrap();
+    run(async move {
+        live.idle().await.unwrap();
+        let err = live.inject("p", "x", Value::Int(-1)).await.unwrap_err();
+        assert_eq!(err.to_string(), "node `p` failed: panicked: negative input -1");
+        assert_eq!(
+            live.error("p").as_deref(),
+            Some("node `p` failed: panicked: negative input -1")
+        );
+        live.inject("p", "x", Value::Int(7)).await.unwrap();
+        assert_eq!((live.value("p", "out"), live.error("p")), (Some(Value::Int(7)), None));
+    });
+}
+
+#[test]
+fn a_graph_with_a_stream_still_reruns_on_input() {
+    let mut g = Graph::new(Registry::with_std());
+    g.add("streams.range", Some("r")).unwrap();
+    g.set_constant("r", "stop", Value::Int(4)).unwrap();
+    g.add("streams.sum", Some("s")).unwrap();
+    g.connect("r", STREAM_OUTPUT, "s", "items").unwrap();
+    let live = LiveGraph::new(g).unwrap();
+    run(async move {
+        live.idle().await.unwrap();
+        assert_eq!(live.value("s", "out"), Some(Value::Int(6)));
+        live.inject("r", "stop", Value::Int(5)).await.unwrap();
+        assert_eq!(live.value("s", "out"), Some(Value::Int(10)));
+        assert_eq!(live.runs("s"), 2);
     });
 }

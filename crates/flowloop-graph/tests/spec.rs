@@ -3,7 +3,7 @@
 
 mod common;
 
-use flowloop_graph::{Graph, GraphError, Layout, Registry, SpecError};
+use flowloop_graph::{Graph, GraphError, Layout, Registry, SpecError, Value};
 
 fn load(text: &str) -> Result<Graph, SpecError> {
     Graph::from_json(text, Registry::with_std())
@@ -212,6 +212,11 @@ fn the_published_schema_describes_the_spec_fields() {
         format: 1,
         name: Some("x.y".into()),
         doc: "d".into(),
+        kinds: vec![flowloop_graph::KindDecl {
+            name: "x.z".into(),
+            each: None,
+            body: flowloop_graph::GraphSpec::default(),
+        }],
         nodes: Vec::new(),
         edges: Vec::new(),
         inputs: [("i".to_string(), "a.b".to_string())].into(),
@@ -231,4 +236,54 @@ fn the_published_schema_describes_the_spec_fields() {
     let mut written: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
     written.sort_unstable();
     assert_eq!(fields, written, "the schema lists exactly the fields the spec has");
+}
+
+/// A spec declaring `my.double_all` (map over a body doubling `item`) and a composite
+/// `my.inc`, used by two nodes.
+const DECLARED: &str = r#"{
+  "format": 1,
+  "kinds": [
+    {"body":{"edges":[],"format":1,"inputs":{"item":"twice.a"},"nodes":[{"id":"twice","inputs":{"b":2},"kind":"math.mul"}],"outputs":{"out":"twice.out"}},"each":"map","name":"my.double_all"},
+    {"body":{"edges":[],"format":1,"inputs":{"x":"plus.a"},"nodes":[{"id":"plus","inputs":{"b":1},"kind":"math.add"}],"outputs":{"y":"plus.out"}},"name":"my.inc"}
+  ],
+  "nodes": [
+    {"id":"d","inputs":{"items":[1,2,3]},"kind":"my.double_all"},
+    {"id":"i","inputs":{"x":41},"kind":"my.inc"}
+  ],
+  "edges": []
+}
+"#;
+
+#[test]
+fn higher_order_and_composite_kinds_are_declared_in_the_spec() {
+    let g = load(DECLARED).unwrap();
+    let mut run = g.batch().unwrap();
+    run.run().unwrap();
+    assert_eq!(run.value("d", "out"), Some(Value::list([2, 4, 6])));
+    assert_eq!(run.value("i", "y"), Some(Value::Int(42)));
+    let saved = g.to_json();
+    assert_eq!(saved, DECLARED, "the declarations round-trip canonically");
+    assert_eq!(load(&saved).unwrap().to_json(), saved);
+}
+
+#[test]
+fn a_bad_kind_declaration_names_the_kind_and_where_it_is() {
+    let unknown_op = DECLARED.replace(r#""each":"map""#, r#""each":"fold""#);
+    let err = load(&unknown_op).unwrap_err();
+    assert_eq!(
+        (err.line, err.message.starts_with("kind `my.double_all`: ")),
+        (4, true),
+        "{err}"
+    );
+    assert!(err.message.contains("expected map, filter, reduce or find"), "{err}");
+    let bad_body = DECLARED.replace(r#""kind":"math.mul""#, r#""kind":"math.nope""#);
+    let err = load(&bad_body).unwrap_err();
+    assert!(err.message.starts_with("kind `my.double_all`: body: "), "{err}");
+    assert!(err.message.contains("math.nope"), "{err}");
+    let taken = DECLARED.replace(r#""name":"my.inc""#, r#""name":"math.add""#);
+    let err = load(&taken).unwrap_err();
+    assert!(err.message.contains("already registered"), "{err}");
+    let no_item = DECLARED.replace(r#""inputs":{"item":"twice.a"}"#, r#""inputs":{"thing":"twice.a"}"#);
+    let err = load(&no_item).unwrap_err();
+    assert!(err.message.contains("`item`"), "{err}");
 }

@@ -149,3 +149,35 @@ fn the_shelf_is_listed_with_docs_and_port_types() {
         ],
     );
 }
+
+#[test]
+fn a_regex_node_follows_a_changed_pattern_between_runs() {
+    use flowloop_graph::live::LiveGraph;
+    let mut g = flowloop_graph::Graph::new(flowloop_graph::Registry::with_std());
+    g.add("text.regex_replace", Some("r")).unwrap();
+    g.set_constant("r", "text", Value::str("a1b2")).unwrap();
+    g.set_constant("r", "pattern", Value::str(r"\d")).unwrap();
+    g.set_constant("r", "with", Value::str("#")).unwrap();
+    let live = LiveGraph::new(g).unwrap();
+    flowloop::run(async move {
+        live.idle().await.unwrap();
+        assert_eq!(live.value("r", "out"), Some(Value::str("a#b#")));
+        live.inject("r", "text", Value::str("c3")).await.unwrap();
+        assert_eq!(live.value("r", "out"), Some(Value::str("c#")), "same pattern, new text");
+        live.inject("r", "pattern", Value::str("[a-z]")).await.unwrap();
+        assert_eq!(
+            live.value("r", "out"),
+            Some(Value::str("#3")),
+            "the new pattern applies"
+        );
+        let err = live.inject("r", "pattern", Value::str("(")).await.unwrap_err();
+        assert!(err.to_string().contains("input `pattern`: not a valid regex"), "{err}");
+        live.inject("r", "pattern", Value::str("c")).await.unwrap();
+        assert_eq!(
+            live.value("r", "out"),
+            Some(Value::str("#3")),
+            "a good pattern after a bad one"
+        );
+    })
+    .unwrap();
+}

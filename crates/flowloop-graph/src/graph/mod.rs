@@ -4,11 +4,12 @@
 mod error;
 mod ports;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
 use flowloop::flow::Generation;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 pub use error::GraphError;
 pub use ports::{PortRef, STREAM_OUTPUT};
@@ -112,7 +113,7 @@ pub enum OnConnected {
 pub struct Graph {
     registry: Registry,
     nodes: Vec<GraphNode>,
-    index: HashMap<String, usize>,
+    index: FxHashMap<String, usize>,
     /// Edges keyed by their input (an input has at most one edge), in canonical order.
     edges: BTreeMap<PortRef, PortRef>,
     pub(crate) meta: GraphMeta,
@@ -124,6 +125,8 @@ pub struct Graph {
 pub(crate) struct GraphMeta {
     pub(crate) name: Option<String>,
     pub(crate) doc: String,
+    /// The kinds the spec declared (registered in the graph's registry), kept for saving.
+    pub(crate) kinds: Vec<crate::spec::KindDecl>,
     pub(crate) inputs: BTreeMap<String, PortRef>,
     pub(crate) outputs: BTreeMap<String, PortRef>,
     pub(crate) limits: BTreeMap<String, Generation>,
@@ -149,7 +152,7 @@ impl Graph {
         Graph {
             registry,
             nodes: Vec::new(),
-            index: HashMap::new(),
+            index: FxHashMap::default(),
             edges: BTreeMap::new(),
             meta: GraphMeta::default(),
             next_auto: 1,
@@ -442,9 +445,10 @@ impl Graph {
     /// [`GraphError::Unconnected`], in node order.
     pub fn unconnected(&self) -> Vec<GraphError> {
         let mut found = Vec::new();
+        let inputs: FxHashSet<(&str, &str)> = self.edges.keys().map(|to| (&*to.node, &*to.port)).collect();
         for n in &self.nodes {
             for (i, port) in n.spec().inputs.iter().enumerate() {
-                let connected = self.edges.contains_key(&PortRef::new(&n.id, &port.name));
+                let connected = inputs.contains(&(&*n.id, &*port.name));
                 let declared = || self.meta.inputs.values().any(|p| p.node == n.id && p.port == port.name);
                 let ok = connected || (port.mode != InputMode::Stream && (n.input_value(i).is_some() || declared()));
                 if !ok {

@@ -39,6 +39,16 @@ impl Inputs {
         }
     }
 
+    /// Inputs made of gathered arguments (the live graph's direct engine).
+    pub(crate) fn from_args(args: Vec<DynArg<Value>>) -> Inputs {
+        Inputs {
+            args,
+            taken: 0,
+            emitter: None,
+            spec: None,
+        }
+    }
+
     pub(crate) fn set_spec(&mut self, spec: Arc<KindSpec>) {
         self.spec = Some(spec);
     }

@@ -1,11 +1,14 @@
-//! Push evaluation: a live graph. Setting an input re-runs the graph on the flow executor;
-//! sets in the same tick coalesce into one run, a run that sees new input is followed by one
-//! more, errors reach whoever awaits [`idle`](LiveGraph::idle) (and the event listeners) and
-//! stay visible on the node, and edits are validated as a whole and applied between runs.
+//! Push evaluation: a live graph. Setting an input re-runs what depends on it; sets in the
+//! same tick coalesce into one run, a run that sees new input is followed by one more, errors
+//! reach whoever awaits [`idle`](LiveGraph::idle) (and the event listeners) and stay visible
+//! on the node, and edits are validated as a whole and applied between runs.
 //!
 //! # Ticks
-//! A tick is one run of the flow (every node runs once per generation, as in a batch run),
-//! reading the latest input values. Ticks are driven by [`idle`](LiveGraph::idle) (and
+//! A tick reads the latest input values. In a graph without cycles and streams it runs only
+//! the nodes whose inputs were set and everything downstream of them, in dependency order,
+//! reusing the cached outputs of the rest (the first tick, and the first after an edit, run
+//! every node). A graph with a cycle or a stream runs on the flow executor instead, where a
+//! tick is one run of the whole flow (every node runs once per generation, as in a batch run). Ticks are driven by [`idle`](LiveGraph::idle) (and
 //! [`inject`](LiveGraph::inject)) when the graph has unprocessed input, or by
 //! [`serve`](LiveGraph::serve) spawned as a task, which ticks as soon as an input is set.
 //!
@@ -13,7 +16,9 @@
 //! → `Ticking` (a run in progress; new input makes it `Ticking + Dirty`, so one more tick
 //! follows) → `Idle`. [`close`](LiveGraph::close) ends `serve`.
 
+mod direct;
 mod edit;
+mod engine;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -21,13 +26,16 @@ use std::fmt;
 use std::future::Future;
 use std::rc::Rc;
 
-use flowloop::flow::{Failure, FlowError, NodeView, Outputs, RunBeacon, RunOptions};
-use flowloop::sync::Event;
+use flowloop::flow::{BoxError, Failure, FlowError, NodeView, Outputs, RunBeacon, RunOptions};
+use flowloop::sync::{AsyncQueue, Event};
+use flowloop::{DropPolicy, TaskHandle};
 
 pub use edit::Edit;
 
+use self::direct::{Slot, Started};
+use self::engine::Engine;
 use crate::Value;
-use crate::compile::{Compiled, Plan, SharedInstance, compile};
+use crate::compile::SharedInstance;
 use crate::graph::{Graph, GraphError, PortRef, ports_output};
 
 /// One failure of a tick.
@@ -74,9 +82,9 @@ type Listener = Rc<dyn Fn(&LiveEvent)>;
 
 struct State {
     graph: Graph,
-    compiled: Compiled,
+    engine: Engine,
     /// An edit batch waiting for the running tick to end.
-    next: Option<(Graph, Compiled)>,
+    next: Option<(Graph, Engine)>,
     dirty: bool,
     ticking: bool,
     closed: bool,
@@ -134,18 +142,6 @@ impl fmt::Debug for LiveGraph {
     }
 }
 
-fn compile_all(graph: &Graph, reuse: &HashMap<String, SharedInstance>) -> Result<Compiled, GraphError> {
-    let empty = HashMap::new();
-    compile(
-        graph,
-        &Plan {
-            members: None,
-            boundary: &empty,
-            reuse,
-        },
-    )
-}
-
 impl LiveGraph {
     /// A live graph; the first tick (on the first `idle`, or at once under `serve`) runs
     /// every node.
@@ -153,10 +149,10 @@ impl LiveGraph {
     /// # Errors
     /// An input with neither edge nor value.
     pub fn new(graph: Graph) -> Result<LiveGraph, GraphError> {
-        let compiled = compile_all(&graph, &HashMap::new())?;
+        let engine = Engine::build(&graph, &HashMap::new())?;
         let state = State {
             graph,
-            compiled,
+            engine,
             next: None,
             dirty: true,
             ticking: false,
@@ -191,7 +187,7 @@ impl LiveGraph {
     pub fn set_input(&self, node: &str, input: &str, value: Value) -> Result<(), GraphError> {
         let mut st = self.inner.state.borrow_mut();
         let st = &mut *st;
-        set_in(&mut st.graph, &st.compiled, node, input, &value)?;
+        set_in(&mut st.graph, &mut st.engine, node, input, &value)?;
         if let Some((g, c)) = st.next.as_mut() {
             set_in(g, c, node, input, &value)?;
         }
@@ -277,12 +273,9 @@ impl LiveGraph {
         let st = self.inner.state.borrow();
         let n = st.graph.node(node)?;
         let i = ports_output(n, output).ok()??;
-        let current = st
-            .compiled
-            .ids
-            .get(node)
-            .and_then(|&id| st.compiled.flow.dyn_value::<Value>(id, i));
-        current.or_else(|| st.values.get(node)?.get(i).cloned())
+        st.engine
+            .value(node, i)
+            .or_else(|| st.values.get(node)?.get(i).cloned())
     }
 
     /// The node's visible error state: the message of its latest failure, until it runs
@@ -294,12 +287,7 @@ impl LiveGraph {
     /// How many times `node` ran (over all ticks).
     pub fn runs(&self, node: &str) -> u64 {
         let st = self.inner.state.borrow();
-        let current = st
-            .compiled
-            .ids
-            .get(node)
-            .map_or(0, |&id| st.compiled.flow.stats(id).runs);
-        st.runs.get(node).copied().unwrap_or(0) + current
+        st.runs.get(node).copied().unwrap_or(0) + st.engine.runs(node)
     }
 
     /// Every node's id and view (status, generation, and runs over all ticks), in graph
@@ -307,12 +295,11 @@ impl LiveGraph {
     /// from another task of the loop, never from inside a node body.
     pub fn node_views(&self) -> Vec<(String, NodeView)> {
         let st = self.inner.state.borrow();
-        let views = st.compiled.flow.node_views();
         st.graph
             .nodes()
             .filter_map(|n| {
                 let id = n.id();
-                let mut view = *views.get(st.compiled.ids.get(id)?.index())?;
+                let mut view = st.engine.view(id)?;
                 view.runs += st.runs.get(id).copied().unwrap_or(0);
                 Some((id.to_string(), view))
             })
@@ -326,17 +313,12 @@ impl LiveGraph {
         self.inner.state.borrow_mut().beacon = Some(beacon);
     }
 
-    /// The graph node id of every flow node, by flow index (what a [`RunBeacon`] mark's
-    /// `node.index()` refers to); it changes when an edit batch takes effect.
+    /// The graph node id of every node by the index a [`RunBeacon`] mark's `node.index()`
+    /// refers to (the flow index, or the graph position for graphs the incremental engine
+    /// runs); it changes when an edit batch takes effect.
     pub fn flow_keys(&self) -> Vec<String> {
         let st = self.inner.state.borrow();
-        let mut keys = vec![String::new(); st.compiled.flow.len()];
-        for (id, n) in &st.compiled.ids {
-            if let Some(slot) = keys.get_mut(n.index()) {
-                slot.clone_from(id);
-            }
-        }
-        keys
+        st.engine.keys()
     }
 
     /// Ticks so far.
@@ -357,30 +339,29 @@ impl LiveGraph {
     /// The first edit that is refused, or an input left without value.
     pub fn apply(&self, edits: &[Edit]) -> Result<(), GraphError> {
         let mut st = self.inner.state.borrow_mut();
-        let (base, base_compiled) = match &st.next {
-            Some((g, c)) => (g, c),
-            None => (&st.graph, &st.compiled),
+        let (base, base_engine) = match &st.next {
+            Some((g, e)) => (g, e),
+            None => (&st.graph, &st.engine),
         };
         let mut g = base.clone();
         for e in edits {
             e.apply_to(&mut g)?;
         }
         g.validate()?;
-        let reuse = base_compiled
-            .instances
-            .iter()
-            .filter(|(id, _)| match (g.node(id), base.node(id)) {
-                (Some(new), Some(old)) => new.spec().name == old.spec().name,
-                _ => false,
+        let reuse: HashMap<String, SharedInstance> = g
+            .nodes()
+            .filter(|new| {
+                base.node(new.id())
+                    .is_some_and(|old| old.spec().name == new.spec().name)
             })
-            .map(|(id, inst)| (id.clone(), Rc::clone(inst)))
+            .filter_map(|new| Some((new.id().to_string(), base_engine.instance(new.id())?)))
             .collect();
-        let compiled = compile_all(&g, &reuse)?;
+        let engine = Engine::build(&g, &reuse)?;
         st.errors.retain(|id, _| g.node(id).is_some());
         if st.ticking {
-            st.next = Some((g, compiled));
+            st.next = Some((g, engine));
         } else {
-            swap_flow(&mut st, g, compiled);
+            swap_flow(&mut st, g, engine);
         }
         st.dirty = true;
         self.inner.wake.set();
@@ -388,7 +369,7 @@ impl LiveGraph {
     }
 }
 
-fn set_in(graph: &mut Graph, compiled: &Compiled, node: &str, input: &str, value: &Value) -> Result<(), GraphError> {
+fn set_in(graph: &mut Graph, engine: &mut Engine, node: &str, input: &str, value: &Value) -> Result<(), GraphError> {
     if let Some(src) = graph.source_of(node, input) {
         return Err(GraphError::AlreadyConnected {
             node: node.to_string(),
@@ -397,36 +378,99 @@ fn set_in(graph: &mut Graph, compiled: &Compiled, node: &str, input: &str, value
         });
     }
     graph.set_constant(node, input, value.clone())?;
-    if let Some(cell) = compiled.cells.get(&PortRef::new(node, input)) {
-        cell.set(Some(value.clone()));
-    }
+    engine.set(&PortRef::new(node, input), value);
     Ok(())
 }
 
-/// One run of the flow with the latest inputs.
+/// One tick with the latest inputs.
 async fn tick(inner: &Rc<Inner>) {
     let run = {
         let mut st = inner.state.borrow_mut();
-        if let Some((g, c)) = st.next.take() {
-            swap_flow(&mut st, g, c);
+        if let Some((g, e)) = st.next.take() {
+            swap_flow(&mut st, g, e);
         }
         st.ticking = true;
         st.dirty = false;
         inner.tick_done.clear();
-        let options = RunOptions::new().terminate_on_error(false);
-        let options = match &st.beacon {
-            Some(b) => options.beacon(std::sync::Arc::clone(b)),
-            None => options,
-        };
-        st.compiled.flow.run(options)
+        let beacon = st.beacon.clone();
+        match &mut st.engine {
+            Engine::Flow(c) => {
+                let options = RunOptions::new().terminate_on_error(false);
+                let options = match beacon {
+                    Some(b) => options.beacon(b),
+                    None => options,
+                };
+                Some(c.flow.run(options))
+            }
+            Engine::Direct(d) => {
+                d.begin(beacon);
+                None
+            }
+        }
     };
-    let result = run.await;
-    let (events, listeners) = finish_tick(&mut inner.state.borrow_mut(), result);
+    let failures = match run {
+        Some(run) => failures_of(run.await),
+        None => direct_tick(inner).await,
+    };
+    let (events, listeners) = finish_tick(&mut inner.state.borrow_mut(), failures);
     inner.tick_done.set();
     for e in &events {
         for l in &listeners {
             l(e);
         }
+    }
+}
+
+/// Runs the ready nodes of a [`Direct`](direct::Direct) tick inline; returns the calls that
+/// continue as futures.
+fn run_ready(inner: &Inner) -> Vec<(Slot, flowloop::flow::DynFuture<Value>)> {
+    let mut st = inner.state.borrow_mut();
+    let Engine::Direct(d) = &mut st.engine else {
+        return Vec::new();
+    };
+    let mut pending = Vec::new();
+    while let Some(started) = d.step() {
+        if let Started::Pending(s, fut) = started {
+            pending.push((s, fut));
+        }
+    }
+    pending
+}
+
+type Arrival = (Slot, Result<Outputs<Value>, BoxError>);
+
+/// A tick of the direct engine: ready nodes run inline, calls that continue as futures run
+/// as tasks (dropped, and so cancelled, if the tick is) whose results arrive on a queue.
+async fn direct_tick(inner: &Rc<Inner>) -> Vec<LiveFailure> {
+    let queue: AsyncQueue<Arrival> = AsyncQueue::new();
+    let mut tasks: Vec<TaskHandle<()>> = Vec::new();
+    let mut in_flight = 0usize;
+    loop {
+        for (slot, fut) in run_ready(inner) {
+            in_flight += 1;
+            let queue = queue.clone();
+            let task = async move {
+                let result = crate::unwind::catch(fut)
+                    .await
+                    .unwrap_or_else(|msg| Err(BoxError::from(format!("panicked: {msg}"))));
+                if queue.try_put((slot, result)).is_err() {
+                    unreachable!("the arrival queue is unbounded and never closed");
+                }
+            };
+            tasks.push(flowloop::spawn(task).await.on_drop(DropPolicy::Abort));
+        }
+        if in_flight == 0 {
+            break;
+        }
+        let (slot, result) = queue.get().await.expect("the arrival queue is never closed");
+        in_flight -= 1;
+        if let Engine::Direct(d) = &mut inner.state.borrow_mut().engine {
+            d.finish(slot, result);
+        }
+    }
+    match &mut inner.state.borrow_mut().engine {
+        Engine::Direct(d) => d.end(),
+        Engine::Flow(_) => Vec::new(),
     }
 }
 
@@ -451,17 +495,17 @@ fn failures_of(result: Result<flowloop::flow::Outcome, FlowError>) -> Vec<LiveFa
     }
 }
 
-/// Replaces the flow after an edit, keeping the latest values and run counts of the old one
-/// (read from the new flow once it ran).
-fn swap_flow(st: &mut State, graph: Graph, compiled: Compiled) {
-    for (node, &id) in &st.compiled.ids {
-        if graph.node(node).is_none() {
-            st.runs.remove(node);
+/// Replaces the engine after an edit, keeping the latest values and run counts of the old one
+/// (read from the new engine once it ran).
+fn swap_flow(st: &mut State, graph: Graph, engine: Engine) {
+    for (node, outputs, runs) in st.engine.states() {
+        if graph.node(&node).is_none() {
+            st.runs.remove(&node);
             continue;
         }
-        *st.runs.entry(node.clone()).or_default() += st.compiled.flow.stats(id).runs;
-        if let Some(out) = st.compiled.flow.dyn_outputs::<Value>(id) {
-            st.values.insert(node.clone(), out);
+        *st.runs.entry(node.clone()).or_default() += runs;
+        if let Some(out) = outputs {
+            st.values.insert(node, out);
         }
     }
     st.values.retain(|id, _| graph.node(id).is_some());
@@ -469,15 +513,14 @@ fn swap_flow(st: &mut State, graph: Graph, compiled: Compiled) {
         *at = 0;
     }
     st.graph = graph;
-    st.compiled = compiled;
+    st.engine = engine;
 }
 
 /// Records a finished tick: failures, error states (a node that ran since its failure is
 /// cleared), events. Costs nothing per node when nothing failed.
-fn finish_tick(st: &mut State, result: Result<flowloop::flow::Outcome, FlowError>) -> (Vec<LiveEvent>, Vec<Listener>) {
-    let failures = failures_of(result);
-    let compiled = &st.compiled;
-    let runs_now = |node: &str| compiled.ids.get(node).map_or(0, |&id| compiled.flow.stats(id).runs);
+fn finish_tick(st: &mut State, failures: Vec<LiveFailure>) -> (Vec<LiveEvent>, Vec<Listener>) {
+    let engine = &st.engine;
+    let runs_now = |node: &str| engine.runs(node);
     st.errors.retain(|node, (_, at)| runs_now(node) <= *at);
     let mut events = Vec::new();
     for f in &failures {

@@ -3,23 +3,22 @@
 //! pool, each under its timeout.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::future::{Future, poll_fn};
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::{Pin, pin};
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::task::Poll;
 
 use flowloop::sync::AsyncQueue;
 use flowloop::{DropPolicy, TaskError, TaskHandle};
+use rustc_hash::FxHashMap;
 
 use super::error::{Conflict, Message, RunError};
 use super::leaf::{self, Call, Exec, Leaf, LeafError, Params, Raw, Started};
 use super::plan::{Plan, PlanNode, StepId, What};
 use super::step::{Missing, ParPolicy, Visibility};
 use crate::kind::Kind;
+use crate::unwind::catch;
 use crate::{Map, Value};
 
 /// A step skipped because an argument was missing (only for steps marked
@@ -232,7 +231,7 @@ fn par_failure(
 fn merge(path: &str, paths: &[&str], results: impl Iterator<Item = Map>) -> Result<Map, RunError> {
     let maps: Vec<Map> = results.collect();
     let total = maps.iter().map(Map::len).sum();
-    let mut owners: HashMap<&str, (usize, &Value)> = HashMap::with_capacity(total);
+    let mut owners: FxHashMap<&str, (usize, &Value)> = FxHashMap::with_capacity_and_hasher(total, Default::default());
     let mut order = Vec::with_capacity(total);
     for (i, map) in maps.iter().enumerate() {
         for (key, value) in map.shared_entries() {
@@ -392,27 +391,5 @@ async fn offloaded(job: impl FnOnce() -> Result<Raw, LeafError> + Send + 'static
         Ok(r) => r,
         Err(TaskError::Panicked(msg)) => Err(LeafError::Panicked(msg)),
         Err(other) => Err(LeafError::Panicked(other.to_string())),
-    }
-}
-
-/// Polls `fut`, turning a panic into its message (the step's error) instead of unwinding
-/// through the pipeline.
-async fn catch<F: Future>(fut: F) -> Result<F::Output, String> {
-    let mut fut = pin!(fut);
-    poll_fn(|cx| match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
-        Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
-        Ok(Poll::Pending) => Poll::Pending,
-        Err(payload) => Poll::Ready(Err(panic_text(payload.as_ref()))),
-    })
-    .await
-}
-
-fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a non-text panic payload".to_string()
     }
 }

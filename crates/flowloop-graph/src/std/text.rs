@@ -1,10 +1,14 @@
 //! The `text` shelf: strings. `text.format` fills `{name}` / `{0}` placeholders; the `regex`
 //! kinds use the [`regex`] crate's syntax, and a pattern that does not compile is an error
-//! naming the `pattern` input.
+//! naming the `pattern` input. Each regex node compiles its pattern once and keeps it
+//! until the pattern changes (not once per run).
 
+use std::sync::Arc;
+
+use flowloop::flow::Outputs;
 use regex::Regex;
 
-use crate::kind::{KindError, kind_error};
+use crate::kind::{Call, Inputs, Instance, Kind, KindError, KindSpec, kind_error, ready};
 use crate::{Map, Shelf, Value};
 
 /// A value as text in a formatted string: strings as they are, everything else as shown.
@@ -106,10 +110,11 @@ pub fn regex_match(text: String, pattern: String) -> Result<bool, KindError> {
 /// Every non-overlapping match of `pattern` in `text`.
 #[crate::kind(name = "text.regex_find")]
 pub fn regex_find(text: String, pattern: String) -> Result<Vec<Value>, KindError> {
-    Ok(compile(&pattern)?
-        .find_iter(&text)
-        .map(|m| Value::str(m.as_str()))
-        .collect())
+    Ok(find_all(&compile(&pattern)?, &text))
+}
+
+fn find_all(re: &Regex, text: &str) -> Vec<Value> {
+    re.find_iter(text).map(|m| Value::str(m.as_str())).collect()
 }
 
 /// `text` with every match of `pattern` replaced by `with` (`$1`, `$name` insert groups).
@@ -122,16 +127,106 @@ pub fn regex_replace(text: String, pattern: String, with: String) -> Result<Stri
 /// to text, `"0"` being the whole match; null when nothing matches.
 #[crate::kind(name = "text.regex_captures")]
 pub fn regex_captures(text: String, pattern: String) -> Result<Value, KindError> {
-    let re = compile(&pattern)?;
-    let Some(caps) = re.captures(&text) else {
-        return Ok(Value::Null);
+    Ok(captures_of(&compile(&pattern)?, &text))
+}
+
+fn captures_of(re: &Regex, text: &str) -> Value {
+    let Some(caps) = re.captures(text) else {
+        return Value::Null;
     };
     let mut out = Map::new();
     for (i, name) in re.capture_names().enumerate() {
         let key = name.map_or_else(|| i.to_string(), str::to_string);
         out.insert(&key, caps.get(i).map(|m| Value::str(m.as_str())).unwrap_or(Value::Null));
     }
-    Ok(Value::from(out))
+    Value::from(out)
+}
+
+/// Which regex kind a [`RegexKind`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RegexOp {
+    Match,
+    Find,
+    Replace,
+    Captures,
+}
+
+/// A regex kind whose nodes keep their compiled pattern between runs. Its spec (ports,
+/// defaults, doc) is the one `#[kind]` generated for the function of the same name.
+struct RegexKind {
+    spec: KindSpec,
+    op: RegexOp,
+}
+
+impl std::fmt::Debug for RegexKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegexKind").field("name", &self.spec.name).finish()
+    }
+}
+
+impl RegexKind {
+    fn new(kind: impl Kind, op: RegexOp) -> RegexKind {
+        RegexKind {
+            spec: kind.spec().clone(),
+            op,
+        }
+    }
+}
+
+impl Kind for RegexKind {
+    fn spec(&self) -> &KindSpec {
+        &self.spec
+    }
+
+    fn instance(&self) -> Box<dyn Instance> {
+        Box::new(RegexNode {
+            spec: Arc::new(self.spec.clone()),
+            op: self.op,
+            compiled: None,
+        })
+    }
+}
+
+/// One regex node: the last pattern and its compiled form.
+struct RegexNode {
+    spec: Arc<KindSpec>,
+    op: RegexOp,
+    compiled: Option<(String, Regex)>,
+}
+
+impl RegexNode {
+    /// The compiled `pattern`, compiling only when it differs from the last one.
+    fn regex(&mut self, pattern: String) -> Result<&Regex, KindError> {
+        if self.compiled.as_ref().is_none_or(|(p, _)| *p != pattern) {
+            let re = compile(&pattern)?;
+            self.compiled = Some((pattern, re));
+        }
+        Ok(&self.compiled.as_ref().expect("set just above").1)
+    }
+
+    fn run(&mut self, inputs: &mut Inputs) -> Result<Value, KindError> {
+        let text: String = inputs.take(0)?;
+        let pattern: String = inputs.take(1)?;
+        let with: Option<String> = match self.op {
+            RegexOp::Replace => Some(inputs.take(2)?),
+            _ => None,
+        };
+        let op = self.op;
+        let re = self.regex(pattern)?;
+        Ok(match (op, with) {
+            (RegexOp::Match, _) => Value::Bool(re.is_match(&text)),
+            (RegexOp::Find, _) => Value::list(find_all(re, &text)),
+            (RegexOp::Replace, with) => Value::str(&re.replace_all(&text, with.unwrap_or_default().as_str())),
+            (RegexOp::Captures, _) => captures_of(re, &text),
+        })
+    }
+}
+
+impl Instance for RegexNode {
+    fn call(&mut self, mut inputs: Inputs) -> Call {
+        inputs.set_spec(Arc::clone(&self.spec));
+        ready(self.run(&mut inputs).map(Outputs::One).map_err(Into::into))
+    }
 }
 
 /// The `text` shelf.
@@ -146,8 +241,8 @@ pub fn shelf() -> Shelf {
     .with(upper_kind())
     .with(lower_kind())
     .with(trim_kind())
-    .with(regex_match_kind())
-    .with(regex_find_kind())
-    .with(regex_replace_kind())
-    .with(regex_captures_kind())
+    .with(RegexKind::new(regex_match_kind(), RegexOp::Match))
+    .with(RegexKind::new(regex_find_kind(), RegexOp::Find))
+    .with(RegexKind::new(regex_replace_kind(), RegexOp::Replace))
+    .with(RegexKind::new(regex_captures_kind(), RegexOp::Captures))
 }

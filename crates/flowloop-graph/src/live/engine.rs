@@ -1,0 +1,125 @@
+//! [`Engine`]: what runs a live graph's ticks — the incremental [`Direct`] engine for
+//! acyclic, stream-free graphs, the flow executor for everything else.
+
+use std::collections::HashMap;
+
+use flowloop::flow::{NodeView, Outputs};
+
+use super::direct::Direct;
+use crate::Value;
+use crate::compile::{Compiled, Handles, Plan, SharedInstance, compile};
+use crate::graph::{Graph, GraphError, PortRef};
+
+/// The engine of one version of a live graph (edits build a new one).
+pub(crate) enum Engine {
+    /// Cycles or streams: every tick is a run of the whole flow.
+    Flow(Compiled),
+    /// A tick runs what changed and everything downstream of it.
+    Direct(Direct),
+}
+
+/// One node's carried-over state: id, latest outputs, run count.
+pub(crate) type NodeState = (String, Option<Outputs<Value>>, u64);
+
+impl Engine {
+    /// The engine for `graph`, keeping the instances in `reuse` (by node id).
+    ///
+    /// # Errors
+    /// An input with neither edge nor value.
+    pub(crate) fn build(graph: &Graph, reuse: &HashMap<String, SharedInstance>) -> Result<Engine, GraphError> {
+        if let Some(direct) = Direct::build(graph, reuse)? {
+            return Ok(Engine::Direct(direct));
+        }
+        let empty = HashMap::new();
+        let plan = Plan {
+            members: None,
+            boundary: &empty,
+            reuse,
+            handles: Handles::Keep,
+        };
+        compile(graph, &plan).map(Engine::Flow)
+    }
+
+    /// Sets an unconnected input's value for the next tick (the graph checked the port).
+    pub(crate) fn set(&mut self, port: &PortRef, value: &Value) {
+        match self {
+            Engine::Flow(c) => {
+                if let Some(cell) = c.cells.get(port) {
+                    cell.set(Some(value.clone()));
+                }
+            }
+            Engine::Direct(d) => {
+                if let Some(cell) = d.cell(port) {
+                    cell.set(Some(value.clone()));
+                    d.touch(port);
+                }
+            }
+        }
+    }
+
+    /// Output `i` of `node`, if it produced one in this engine.
+    pub(crate) fn value(&self, node: &str, i: usize) -> Option<Value> {
+        match self {
+            Engine::Flow(c) => c.ids.get(node).and_then(|&id| c.flow.dyn_value::<Value>(id, i)),
+            Engine::Direct(d) => d.outputs(node)?.get(i).cloned(),
+        }
+    }
+
+    /// How many times `node` ran in this engine.
+    pub(crate) fn runs(&self, node: &str) -> u64 {
+        match self {
+            Engine::Flow(c) => c.ids.get(node).map_or(0, |&id| c.flow.stats(id).runs),
+            Engine::Direct(d) => d.runs(node),
+        }
+    }
+
+    /// The instance running `node`.
+    pub(crate) fn instance(&self, node: &str) -> Option<SharedInstance> {
+        match self {
+            Engine::Flow(c) => c.instances.get(node).cloned(),
+            Engine::Direct(d) => d.instance(node).cloned(),
+        }
+    }
+
+    /// Every node's state, to carry over into the engine an edit builds.
+    pub(crate) fn states(&self) -> Vec<NodeState> {
+        match self {
+            Engine::Flow(c) => c
+                .ids
+                .iter()
+                .map(|(node, &id)| (node.clone(), c.flow.dyn_outputs::<Value>(id), c.flow.stats(id).runs))
+                .collect(),
+            Engine::Direct(d) => d
+                .states()
+                .map(|(node, out, runs)| (node.to_string(), out.cloned(), runs))
+                .collect(),
+        }
+    }
+
+    /// What `node` is doing, its generation and its runs in this engine.
+    pub(crate) fn view(&self, node: &str) -> Option<NodeView> {
+        match self {
+            Engine::Flow(c) => {
+                let id = *c.ids.get(node)?;
+                c.flow.node_views().get(id.index()).copied()
+            }
+            Engine::Direct(d) => d.view(node),
+        }
+    }
+
+    /// Node ids by the index a run beacon records.
+    pub(crate) fn keys(&self) -> Vec<String> {
+        match self {
+            Engine::Flow(c) => {
+                let mut keys = vec![String::new(); c.flow.len()];
+                for (id, n) in &c.ids {
+                    if let Some(slot) = keys.get_mut(n.index()) {
+                        slot.clone_from(id);
+                    }
+                }
+                keys
+            }
+            Engine::Direct(d) => d.keys(),
+        }
+    }
+}
