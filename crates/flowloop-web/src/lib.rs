@@ -55,12 +55,12 @@
 //!
 //! [`GraphEditor::start`] serves a `flowloop_graph::Graph` with the same page, which then
 //! shows a palette, the graph with draggable nodes and ports, a panel for constant inputs, and
-//! Run / Live / Stop / Undo / Redo / Save / Load / Delete. Edits arrive as one batch with the
-//! revision they were made against (`POST /api/edits`); a stale revision is refused with 409, a
-//! refused edit with 422 naming the node and port, and in both cases nothing changes. The graph
-//! runs on the editor's own flow thread, as a batch or live (setting an input re-runs what
-//! depends on it), and every node's status, generation, run count and value reach the page
-//! while it runs.
+//! Run / Live / Stop / Undo / Redo / Save / Load / Delete / Delete edge. Edits arrive as one
+//! batch with the revision they were made against (`POST /api/edits`); a stale revision is
+//! refused with 409, a refused edit with 422 naming the node and port, and in both cases nothing
+//! changes. The graph runs on the editor's own flow thread, as a batch or live (setting an
+//! input re-runs what depends on it), and every node's status, generation, run count and value
+//! reach the page while it runs.
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 #![doc(test(attr(deny(warnings))))]

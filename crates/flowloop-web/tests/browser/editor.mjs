@@ -2,7 +2,8 @@
 // graph holding `src` = math.add(a=2, b=3)): adds a node from the palette, connects two ports by
 // dragging, sets a value in the side panel, runs, and checks that the result changes; a
 // type-mismatched connection is refused with a visible message; a node is moved by dragging and
-// the move is undone. Its last line is `RESULT <json>`; it exits non-zero on the first failed check.
+// the move is undone; an edge is selected by a click and deleted (by key and by button), then
+// restored by undo. Its last line is `RESULT <json>`; it exits non-zero on the first failed check.
 import { chromium } from 'playwright-core';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,15 +21,25 @@ const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir()
          '--disable-component-update', '--disable-sync'],
 });
 const result = {};
-async function drag(page, from, to) {
+// The bounding boxes of two elements, both of which must be visible.
+async function ends(page, from, to) {
   const a = await page.locator(from).boundingBox();
   const b = await page.locator(to).boundingBox();
   check(a && b, `both ends visible: ${from} -> ${to}`);
+  return [a, b];
+}
+async function drag(page, from, to) {
+  const [a, b] = await ends(page, from, to);
   await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
   await page.mouse.down();
   await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 4 });
   await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 4 });
   await page.mouse.up();
+}
+// A mouse click halfway between two elements' centres (on a straight edge between them).
+async function clickBetween(page, from, to) {
+  const [a, b] = await ends(page, from, to);
+  await page.mouse.click((a.x + a.width / 2 + b.x + b.width / 2) / 2, (a.y + a.height / 2 + b.y + b.height / 2) / 2);
 }
 const spec = async () => (await (await fetch(new URL('api/spec', url))).json());
 try {
@@ -55,6 +66,29 @@ try {
   await page.waitForSelector('#ed-status[data-run="completed"]');
   result.first = await page.locator('text[data-value="neg1"]').textContent();
   check(result.first === '-5', `first run gives -5, got ${result.first}`);
+
+  // Delete the edge src.out -> neg1.x: click selects it (highlighted), Delete removes it from
+  // the SVG and the spec, undo brings it back; then the same with the "Delete edge" button.
+  const EDGE = 'path.edge[data-edge="src.out>neg1.x"]';
+  const hasEdge = (s) => (s.spec.edges || []).some((e) => e.from === 'src.out' && e.to === 'neg1.x');
+  check(await page.isDisabled('#ed-delete-edge'), 'Delete edge is disabled with no edge selected');
+  for (const how of ['key', 'button']) {
+    const r0 = (await spec()).revision;
+    await clickBetween(page, 'circle.out-port[data-node="src"][data-port="out"]', 'circle.in-port[data-node="neg1"][data-port="x"]');
+    await page.waitForSelector(EDGE + '.selected', { state: 'attached' });
+    check(await page.isEnabled('#ed-delete-edge'), 'Delete edge is enabled once an edge is selected');
+    if (how === 'key') await page.keyboard.press('Delete');
+    else await page.click('#ed-delete-edge');
+    await page.waitForSelector(EDGE, { state: 'detached' });
+    const gone = await spec();
+    check(!hasEdge(gone) && gone.revision === r0 + 1, `${how}: the edge left the spec in one edit`);
+    check(await page.isDisabled('#ed-delete-edge'), 'nothing is selected after the delete');
+    await page.click('#ed-undo');
+    await page.waitForSelector(EDGE, { state: 'attached' });
+    const back = await spec();
+    check(hasEdge(back), `${how}: undo put the edge back in the spec`);
+    result.edgeDelete = { ...result.edgeDelete, [how]: [hasEdge(gone), hasEdge(back)] };
+  }
 
   // Set src.b = 10 in the side panel, run again: the result changes.
   await page.click('g.ed-node[data-id="src"] rect', { position: { x: 100, y: 8 } });
