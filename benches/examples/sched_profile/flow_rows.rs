@@ -419,10 +419,18 @@ fn per_op(d: Duration, ops: u64) -> f64 {
 /// `flow_small_run` and `flow_diamond`; runs alternate between the two so machine noise hits both alike.
 /// Last, `flow_build` with its target in the reference column.
 pub fn rows(quick: bool) -> Vec<(&'static str, f64, f64)> {
+    rows_where(quick, |_| true)
+}
+
+/// [`rows`], timing only the workloads `wanted` accepts (the command line's name filter).
+pub fn rows_where(quick: bool, wanted: fn(&str) -> bool) -> Vec<(&'static str, f64, f64)> {
     let reps = if quick { 3 } else { 9 };
     let (chunks, gens) = if quick { (20_000, 20_000) } else { (100_000, 100_000) };
     let mut out = Vec::new();
     let mut pair = |name: &'static str, fl: &mut dyn FnMut() -> f64, tk: &mut dyn FnMut() -> f64| {
+        if !wanted(name) {
+            return;
+        }
         let (mut a, mut b) = (Vec::new(), Vec::new());
         for _ in 0..reps {
             a.push(fl());
@@ -498,6 +506,8 @@ pub fn rows(quick: bool) -> Vec<(&'static str, f64, f64)> {
             per_op(d, runs)
         },
     );
-    out.push(flow_build_row(reps));
+    if wanted("flow_build") {
+        out.push(flow_build_row(reps));
+    }
     out
 }

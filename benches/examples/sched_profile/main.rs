@@ -53,7 +53,7 @@ const PROVIDERS: &[(Provider, &[&str])] = &[
         &["tcp_echo_1", "tcp_echo_50", "tls_echo_1", "tls_handshake"],
     ),
     (
-        flow_rows::rows,
+        |quick| flow_rows::rows_where(quick, selected),
         &[
             "flow_chain",
             "flow_stream",
