@@ -5,45 +5,21 @@
 //! cargo run --release -p flowloop-redis --example word_count -- --redis redis://127.0.0.1:6379 --workers 3
 //! ```
 //! With `--redis` the example starts `--workers` copies of itself as worker processes, runs
-//! the flow on them and prints the same counts as the in-process run.
+//! the flow on them and prints the same counts as the in-process run. The flow is
+//! [`flowloop_redis::catalog::word_count`] (words are lower-cased; it also emits their lengths).
 
 use std::process::{Child, Command};
 
 use flowloop_redis::resp::Config;
-use flowloop_redis::{
-    Flow, FlowBuilder, FlowInputs, InProcess, Outputs, ProcessError, Processor, RedisRun, RunOutputs, RunSettings,
-    Worker, WorkerOptions,
-};
+use flowloop_redis::{Flow, FlowInputs, InProcess, RedisRun, RunOutputs, RunSettings, Worker, WorkerOptions, catalog};
 
 const TEXT: &str = "the event loop runs the flow and the flow runs the nodes \
                     a node reads a stream and writes a stream \
                     workers share the streams of the flow";
 
+/// The catalog's word count (the same flow `flowloop worker --flows word_count` hosts).
 fn flow() -> Flow {
-    let split = Processor::flat_map("split", "lines", "words", |line: String| async move {
-        Ok::<_, ProcessError>(line.split_whitespace().map(str::to_string).collect::<Vec<_>>())
-    });
-    let count = Processor::new("count")
-        .reads("words")
-        .writes("counts")
-        .wait(|inputs, _ctx| async move {
-            let mut counts = std::collections::BTreeMap::<String, u64>::new();
-            for w in inputs.all::<String>("words")? {
-                *counts.entry(w).or_default() += 1;
-            }
-            let mut out = Outputs::new();
-            for pair in counts {
-                out.emit("counts", &pair)?;
-            }
-            Ok(out)
-        });
-    FlowBuilder::new("word_count_example")
-        .input("lines")
-        .processor(split)
-        .processor(count)
-        .output("counts")
-        .build()
-        .expect("the word count flow is valid")
+    catalog::word_count()
 }
 
 fn arg(name: &str) -> Option<String> {
