@@ -22,41 +22,14 @@
 
 use std::time::{Duration, Instant};
 
+// Also loaded by net_rows: each binary includes the providers it needs by `#[path]`.
+#[allow(clippy::duplicate_mod)]
+#[path = "cpu_clock.rs"]
+mod cpu_clock;
+use cpu_clock::Stopwatch;
+
 use flowloop::flow::{Emitter, Flow, FlowBuilder, Generation, Node, RunOptions, Stream};
 use tokio::sync::mpsc;
-
-/// Measures the on-CPU time of the calling thread (wall time where the kernel does not say).
-pub struct Clock {
-    wall: Instant,
-    cpu: Option<u64>,
-}
-
-/// On-CPU nanoseconds of this thread. `sched_yield` first makes the kernel account the
-/// running slice, so the value is current rather than up to one tick old.
-fn thread_cpu_ns() -> Option<u64> {
-    std::thread::yield_now();
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    s.split_whitespace().next()?.parse().ok()
-}
-
-impl Clock {
-    /// Starts measuring.
-    pub fn start() -> Clock {
-        Clock {
-            cpu: thread_cpu_ns(),
-            wall: Instant::now(),
-        }
-    }
-
-    /// On-CPU time since `start` (wall time without `/proc/thread-self/schedstat`).
-    pub fn elapsed(&self) -> Duration {
-        let wall = self.wall.elapsed();
-        match (self.cpu, thread_cpu_ns()) {
-            (Some(a), Some(b)) if b >= a => Duration::from_nanos(b - a),
-            _ => wall,
-        }
-    }
-}
 
 async fn inc(x: i64) -> i64 {
     x + 1
@@ -79,9 +52,9 @@ pub fn flow_chain(n: usize) -> (Duration, i64) {
         last = b.node(inc, (last,));
     }
     let mut flow = b.build().expect("chain builds");
-    let t = Clock::start();
+    let t = Stopwatch::start();
     flow.run_until_complete(RunOptions::new()).expect("chain runs");
-    (t.elapsed(), flow.value(last).unwrap_or(-1))
+    (t.stop().cpu, flow.value(last).unwrap_or(-1))
 }
 
 /// A chain of `len` nodes built once and run `runs` times with `run_until_complete`; returns
@@ -93,11 +66,11 @@ pub fn flow_small_run(len: usize, runs: u64) -> (Duration, i64) {
         last = b.node(inc, (last,));
     }
     let mut flow = b.build().expect("chain builds");
-    let t = Clock::start();
+    let t = Stopwatch::start();
     for _ in 0..runs {
         flow.run_until_complete(RunOptions::new()).expect("chain runs");
     }
-    let elapsed = t.elapsed();
+    let elapsed = t.stop().cpu;
     assert_eq!(flow.generation(last), Some(Generation::from((runs - 1,))));
     (elapsed, flow.value(last).unwrap_or(-1))
 }
@@ -106,7 +79,7 @@ pub fn flow_small_run(len: usize, runs: u64) -> (Duration, i64) {
 /// `block_on` calls on one runtime.
 pub fn tokio_small_run(len: usize, runs: u64) -> (Duration, i64) {
     let rt = tokio_rt();
-    let t = Clock::start();
+    let t = Stopwatch::start();
     let mut v = -1;
     for _ in 0..runs {
         v = rt.block_on(async move {
@@ -125,7 +98,7 @@ pub fn tokio_small_run(len: usize, runs: u64) -> (Duration, i64) {
             rx.recv().await.unwrap_or(-1)
         });
     }
-    (t.elapsed(), v)
+    (t.stop().cpu, v)
 }
 
 fn tokio_rt() -> tokio::runtime::Runtime {
@@ -138,7 +111,7 @@ fn tokio_rt() -> tokio::runtime::Runtime {
 /// The chain as `n` tokio tasks joined by bounded channels.
 pub fn tokio_chain(n: usize) -> (Duration, i64) {
     let rt = tokio_rt();
-    let t = Clock::start();
+    let t = Stopwatch::start();
     let v = rt.block_on(async move {
         let (tx0, mut rx) = mpsc::channel::<i64>(1);
         for _ in 0..n {
@@ -154,7 +127,7 @@ pub fn tokio_chain(n: usize) -> (Duration, i64) {
         tx0.send(0).await.expect("chain head");
         rx.recv().await.unwrap_or(-1)
     });
-    (t.elapsed(), v)
+    (t.stop().cpu, v)
 }
 
 async fn numbers(out: Emitter<i64>, n: i64) -> i64 {
@@ -180,15 +153,15 @@ pub fn flow_stream(n: usize) -> (Duration, i64) {
     let src = b.stream(numbers, (n as i64,));
     let total = b.node(sum, (src.stream(),));
     let mut flow = b.build().expect("stream builds");
-    let t = Clock::start();
+    let t = Stopwatch::start();
     flow.run_until_complete(RunOptions::new()).expect("stream runs");
-    (t.elapsed(), flow.value(total).unwrap_or(-1))
+    (t.stop().cpu, flow.value(total).unwrap_or(-1))
 }
 
 /// The stream as a producer task and a consumer task joined by a channel of capacity 1.
 pub fn tokio_stream(n: usize) -> (Duration, i64) {
     let rt = tokio_rt();
-    let t = Clock::start();
+    let t = Stopwatch::start();
     let v = rt.block_on(async move {
         let (tx, mut rx) = mpsc::channel::<i64>(1);
         tokio::spawn(async move {
@@ -207,7 +180,7 @@ pub fn tokio_stream(n: usize) -> (Duration, i64) {
         });
         consumer.await.unwrap_or(-1)
     });
-    (t.elapsed(), v)
+    (t.stop().cpu, v)
 }
 
 fn cycle_flow() -> (Flow, Node<i64>) {
@@ -222,16 +195,16 @@ fn cycle_flow() -> (Flow, Node<i64>) {
 /// A 2-node cycle for `gens` generations; returns (elapsed, final value).
 pub fn flow_cycle(gens: u64) -> (Duration, i64) {
     let (mut flow, bn) = cycle_flow();
-    let t = Clock::start();
+    let t = Stopwatch::start();
     flow.run_until_complete(RunOptions::new().limit(bn, (gens - 1,)))
         .expect("cycle runs");
-    (t.elapsed(), flow.value(bn).unwrap_or(-1))
+    (t.stop().cpu, flow.value(bn).unwrap_or(-1))
 }
 
 /// Two tokio tasks playing ping-pong over two channels for `gens` rounds.
 pub fn tokio_cycle(gens: u64) -> (Duration, i64) {
     let rt = tokio_rt();
-    let t = Clock::start();
+    let t = Stopwatch::start();
     let v = rt.block_on(async move {
         let (to_b, mut b_in) = mpsc::channel::<i64>(1);
         let (to_a, mut a_in) = mpsc::channel::<i64>(1);
@@ -253,7 +226,7 @@ pub fn tokio_cycle(gens: u64) -> (Duration, i64) {
         drop(to_b);
         b.await.unwrap_or(-1)
     });
-    (t.elapsed(), v)
+    (t.stop().cpu, v)
 }
 
 /// Source → `width` parallel nodes → a chain of `width - 1` adders, closed back into the source
@@ -269,17 +242,17 @@ pub fn flow_diamond(width: usize, gens: u64) -> (Duration, u64, i64) {
     }
     b.define(back, acc);
     let mut flow = b.build().expect("diamond builds");
-    let t = Clock::start();
+    let t = Stopwatch::start();
     flow.run_until_complete(RunOptions::new().limit(acc, (gens - 1,)))
         .expect("diamond runs");
     let runs = (2 * width as u64) * gens;
-    (t.elapsed(), runs, flow.value(acc).unwrap_or(-1))
+    (t.stop().cpu, runs, flow.value(acc).unwrap_or(-1))
 }
 
 /// The same diamond as tokio tasks: one per node, a channel per edge.
 pub fn tokio_diamond(width: usize, gens: u64) -> (Duration, u64, i64) {
     let rt = tokio_rt();
-    let t = Clock::start();
+    let t = Stopwatch::start();
     let v = rt.block_on(async move {
         let mut mid_in = Vec::new();
         let mut mid_out = Vec::new();
@@ -322,7 +295,7 @@ pub fn tokio_diamond(width: usize, gens: u64) -> (Duration, u64, i64) {
         }
         last
     });
-    (t.elapsed(), (2 * width as u64) * gens, v)
+    (t.stop().cpu, (2 * width as u64) * gens, v)
 }
 
 /// Environment variable that turns the bench binary into the `flow_build` child: its value is
