@@ -82,21 +82,7 @@ pub fn tokio_small_run(len: usize, runs: u64) -> (Duration, i64) {
     let t = Stopwatch::start();
     let mut v = -1;
     for _ in 0..runs {
-        v = rt.block_on(async move {
-            let (tx0, mut rx) = mpsc::channel::<i64>(1);
-            for _ in 0..len {
-                let (tx, next) = mpsc::channel::<i64>(1);
-                let mut input = rx;
-                tokio::spawn(async move {
-                    if let Some(x) = input.recv().await {
-                        let _ = tx.send(x + 1).await;
-                    }
-                });
-                rx = next;
-            }
-            tx0.send(0).await.expect("chain head");
-            rx.recv().await.unwrap_or(-1)
-        });
+        v = rt.block_on(tokio_chain_once(len));
     }
     (t.stop().cpu, v)
 }
@@ -108,25 +94,28 @@ fn tokio_rt() -> tokio::runtime::Runtime {
         .expect("tokio runtime")
 }
 
+/// One pass of a value through `n` tokio tasks joined by bounded channels (spawned afresh).
+async fn tokio_chain_once(n: usize) -> i64 {
+    let (tx0, mut rx) = mpsc::channel::<i64>(1);
+    for _ in 0..n {
+        let (tx, next) = mpsc::channel::<i64>(1);
+        let mut input = rx;
+        tokio::spawn(async move {
+            if let Some(x) = input.recv().await {
+                let _ = tx.send(x + 1).await;
+            }
+        });
+        rx = next;
+    }
+    tx0.send(0).await.expect("chain head");
+    rx.recv().await.unwrap_or(-1)
+}
+
 /// The chain as `n` tokio tasks joined by bounded channels.
 pub fn tokio_chain(n: usize) -> (Duration, i64) {
     let rt = tokio_rt();
     let t = Stopwatch::start();
-    let v = rt.block_on(async move {
-        let (tx0, mut rx) = mpsc::channel::<i64>(1);
-        for _ in 0..n {
-            let (tx, next) = mpsc::channel::<i64>(1);
-            let mut input = rx;
-            tokio::spawn(async move {
-                if let Some(x) = input.recv().await {
-                    let _ = tx.send(x + 1).await;
-                }
-            });
-            rx = next;
-        }
-        tx0.send(0).await.expect("chain head");
-        rx.recv().await.unwrap_or(-1)
-    });
+    let v = rt.block_on(tokio_chain_once(n));
     (t.stop().cpu, v)
 }
 
