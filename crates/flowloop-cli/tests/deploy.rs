@@ -151,10 +151,10 @@ fn generated_code_uses_the_typed_kind_functions() {
     assert_eq!(again.status.code(), Some(0));
 }
 
-#[test]
-fn hand_written_kinds_cannot_be_deployed() {
-    let spec = r#"{"format": 1, "nodes": [{"id": "pick", "kind": "flow.if", "inputs": {"cond": true, "then": 1}}]}"#;
-    let (dir, path) = file("choice.json", spec);
+/// Deploys the one-node graph `spec` and checks that it is refused with `message` on stderr
+/// (exit 1) and that nothing is written.
+fn refused(file_name: &str, spec: &str, message: &str) {
+    let (dir, path) = file(file_name, spec);
     let out = flowloop()
         .arg("deploy")
         .arg(&path)
@@ -164,10 +164,7 @@ fn hand_written_kinds_cannot_be_deployed() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(
-        err.contains("node `pick`: kind `flow.if` has no typed Rust function"),
-        "{err}"
-    );
+    assert!(err.contains(message), "{err}");
     assert!(
         !dir.path().join("app").exists(),
         "nothing is written for a graph that cannot be deployed"
@@ -175,23 +172,19 @@ fn hand_written_kinds_cannot_be_deployed() {
 }
 
 #[test]
+fn hand_written_kinds_cannot_be_deployed() {
+    let spec = r#"{"format": 1, "nodes": [{"id": "pick", "kind": "flow.if", "inputs": {"cond": true, "then": 1}}]}"#;
+    refused(
+        "choice.json",
+        spec,
+        "node `pick`: kind `flow.if` has no typed Rust function",
+    );
+}
+
+#[test]
 fn kinds_outside_the_standard_shelves_cannot_be_deployed() {
     let spec = r#"{"format": 1, "nodes": [{"id": "db", "kind": "db.open", "inputs": {"path": ":memory:"}}]}"#;
-    let (dir, path) = file("db.json", spec);
-    let out = flowloop()
-        .arg("deploy")
-        .arg(&path)
-        .arg("--out")
-        .arg(dir.path().join("app"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = text(&out.stderr);
-    assert!(
-        err.contains("node `db`: kind `db.open` is not on a standard shelf"),
-        "{err}"
-    );
-    assert!(!dir.path().join("app").exists(), "nothing is written");
+    refused("db.json", spec, "node `db`: kind `db.open` is not on a standard shelf");
 }
 
 #[test]

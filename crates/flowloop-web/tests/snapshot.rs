@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::io::BufReader;
+use std::net::TcpStream;
 use std::time::Duration;
 
 use common::*;
@@ -62,28 +64,45 @@ async fn slow(x: i64) -> i64 {
     x * 2
 }
 
-#[test]
-fn an_edge_shows_the_pending_generation_until_its_consumer_caught_up() {
+/// Starts a dashboard (sampling every 20 ms; timing polls with `slow_after` as the slow
+/// threshold, when given) over the flow `build` makes, on a runner thread; opens the event
+/// stream, then lets the run start. Returns the stream and the runner (which asserts the run
+/// finished).
+fn watched_run(
+    build: fn(&mut FlowBuilder),
+    slow_after: Option<Duration>,
+) -> (BufReader<TcpStream>, std::thread::JoinHandle<()>) {
     let (tx, rx) = std::sync::mpsc::channel();
     let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
     let runner = std::thread::spawn(move || {
         let mut b = FlowBuilder::new();
-        let q = b.node(quick, ());
-        b.node(slow, (q,));
+        build(&mut b);
         let mut lp = EventLoop::new().expect("loop");
-        let dash = FlowDashboard::start(
-            b.build().expect("builds"),
-            &lp,
-            ServerConfig::new().sample_every(Duration::from_millis(20)),
-        )
-        .expect("starts");
+        let config = ServerConfig::new().sample_every(Duration::from_millis(20));
+        let dash = FlowDashboard::start(b.build().expect("builds"), &lp, config).expect("starts");
+        if let Some(threshold) = slow_after {
+            dash.time_nodes(threshold);
+        }
         tx.send(dash.addr()).expect("test alive");
         go_rx.recv().expect("go");
-        dash.run_on(&mut lp, RunOptions::new()).expect("runs")
+        let end = dash.run_on(&mut lp, RunOptions::new()).expect("runs");
+        assert!(matches!(end, flowloop_web::RunEnd::Finished(_)), "the run finished");
     });
     let addr = rx.recv().expect("dashboard address");
-    let mut events = open_events(addr, "");
+    let events = open_events(addr, "");
     go_tx.send(()).expect("runner alive");
+    (events, runner)
+}
+
+#[test]
+fn an_edge_shows_the_pending_generation_until_its_consumer_caught_up() {
+    let (mut events, runner) = watched_run(
+        |b| {
+            let q = b.node(quick, ());
+            b.node(slow, (q,));
+        },
+        None,
+    );
     let pending = wait_frame(&mut events, "a pending edge", |f| {
         f["snapshot"]["nodes"][1]["state"] == "running"
             && f["snapshot"]["edges"][0]["pending"] == serde_json::json!([0])
@@ -93,10 +112,7 @@ fn an_edge_shows_the_pending_generation_until_its_consumer_caught_up() {
         f["snapshot"]["state"] == "completed"
     });
     assert!(done["snapshot"]["edges"][0]["pending"].is_null(), "caught up: {done}");
-    assert!(matches!(
-        runner.join().expect("runner"),
-        flowloop_web::RunEnd::Finished(_)
-    ));
+    runner.join().expect("the run finished");
 }
 
 async fn busy() -> i64 {
@@ -114,23 +130,13 @@ async fn after(x: i64) -> i64 {
 
 #[test]
 fn poll_times_show_per_node_with_a_slow_badge_past_the_threshold() {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
-    let runner = std::thread::spawn(move || {
-        let mut b = FlowBuilder::new();
-        let hot = b.node(busy, ());
-        b.node(after, (hot,));
-        let mut lp = EventLoop::new().expect("loop");
-        let config = ServerConfig::new().sample_every(Duration::from_millis(20));
-        let dash = FlowDashboard::start(b.build().expect("builds"), &lp, config).expect("starts");
-        dash.time_nodes(Duration::from_millis(30));
-        tx.send(dash.addr()).expect("test alive");
-        go_rx.recv().expect("go");
-        dash.run_on(&mut lp, RunOptions::new()).expect("runs")
-    });
-    let addr = rx.recv().expect("dashboard address");
-    let mut events = open_events(addr, "");
-    go_tx.send(()).expect("runner alive");
+    let (mut events, runner) = watched_run(
+        |b| {
+            let hot = b.node(busy, ());
+            b.node(after, (hot,));
+        },
+        Some(Duration::from_millis(30)),
+    );
     let f = wait_frame(&mut events, "busy's poll time", |f| {
         f["snapshot"]["state"] == "running" && !f["snapshot"]["nodes"][0]["poll_recent_us"].is_null()
     });
@@ -147,8 +153,5 @@ fn poll_times_show_per_node_with_a_slow_badge_past_the_threshold() {
         done["snapshot"]["nodes"][0]["poll_total_us"].as_u64() >= Some(60_000),
         "{done}"
     );
-    assert!(matches!(
-        runner.join().expect("runner"),
-        flowloop_web::RunEnd::Finished(_)
-    ));
+    runner.join().expect("the run finished");
 }
