@@ -29,12 +29,11 @@ fn flowloop_rlib(deps: &Path) -> PathBuf {
         .expect("cargo built libflowloop for this test")
 }
 
-/// Compiles `tests/diagnostics/{name}.rs` and returns the compiler's error output.
-fn compile_error(name: &str) -> String {
+/// Type-checks `source` as a library against the `flowloop` rlib cargo built for this test
+/// (metadata only, written to `out_dir`, which is removed afterwards).
+fn rustc_check(source: &Path, out_dir: &Path) -> std::process::Output {
     let deps = deps_dir();
     let rlib = flowloop_rlib(&deps);
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/diagnostics/{name}.rs"));
-    let out_dir = std::env::temp_dir().join(format!("flowloop-diag-{}-{name}", std::process::id()));
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     let out = Command::new(rustc)
         .args([
@@ -46,15 +45,23 @@ fn compile_error(name: &str) -> String {
             "--color=never",
         ])
         .arg("--out-dir")
-        .arg(&out_dir)
-        .arg(&source)
+        .arg(out_dir)
+        .arg(source)
         .arg("--extern")
         .arg(format!("flowloop={}", rlib.display()))
         .arg("-L")
         .arg(format!("dependency={}", deps.display()))
         .output()
         .expect("rustc runs");
-    let _ = std::fs::remove_dir_all(&out_dir);
+    let _ = std::fs::remove_dir_all(out_dir);
+    out
+}
+
+/// Compiles `tests/diagnostics/{name}.rs` and returns the compiler's error output.
+fn compile_error(name: &str) -> String {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/diagnostics/{name}.rs"));
+    let out_dir = std::env::temp_dir().join(format!("flowloop-diag-{}-{name}", std::process::id()));
+    let out = rustc_check(&source, &out_dir);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(!out.status.success(), "{name} compiled, but it must not:\n{stderr}");
     stderr
@@ -113,8 +120,6 @@ fn a_final_value_into_a_stream_input_is_explained() {
 /// mistake fixed compiles.
 #[test]
 fn the_fixed_program_compiles() {
-    let deps = deps_dir();
-    let rlib = flowloop_rlib(&deps);
     let dir = std::env::temp_dir().join(format!("flowloop-diag-{}-ok", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let source = dir.join("ok.rs");
@@ -128,19 +133,7 @@ fn the_fixed_program_compiles() {
          b.node(inc, (s,)); b.node(total, (s.stream(),)); }\n",
     )
     .expect("write the fixture");
-    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let out = Command::new(rustc)
-        .args(["--edition", "2024", "--crate-type", "lib", "--emit=metadata"])
-        .arg("--out-dir")
-        .arg(&dir)
-        .arg(&source)
-        .arg("--extern")
-        .arg(format!("flowloop={}", rlib.display()))
-        .arg("-L")
-        .arg(format!("dependency={}", deps.display()))
-        .output()
-        .expect("rustc runs");
-    let _ = std::fs::remove_dir_all(&dir);
+    let out = rustc_check(&source, &dir);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
