@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::with_watchdog;
+use common::{run_stalled_flow, with_watchdog};
 use flowloop::flow::{FlowBuilder, FlowError, Generation, RunOptions};
 use flowloop::{sleep, spawn};
 
@@ -64,23 +64,10 @@ fn timers_and_spawned_tasks_work_on_a_reused_loop() {
 #[test]
 fn a_stalled_run_leaves_nothing_behind_for_the_next_run() {
     let (first, ok, second) = with_watchdog(|| {
-        let stall = || {
-            let mut b = FlowBuilder::new();
-            let n = b.node(
-                |x: i64| async move {
-                    flowloop::sync::Event::new().wait().await; // nobody will ever set it
-                    x
-                },
-                (1,),
-            );
-            b.set_name(n, "waits_forever");
-            let mut flow = b.build().expect("builds");
-            flow.run_until_complete(RunOptions::new()).unwrap_err()
-        };
-        let first = stall();
+        let first = run_stalled_flow();
         let (mut flow, last) = chain(4);
         let ok = flow.run_until_complete(RunOptions::new()).map(|_| flow.value(last));
-        (first, ok, stall())
+        (first, ok, run_stalled_flow())
     });
     for err in [&first, &second] {
         match err {

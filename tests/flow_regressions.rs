@@ -6,7 +6,7 @@ mod common;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use common::with_watchdog;
+use common::{run_stalled_flow, with_watchdog};
 use flowloop::flow::{Emitter, FlowBuilder, FlowError, Generation, RunOptions, Stream};
 
 type Log = Rc<RefCell<Vec<String>>>;
@@ -309,19 +309,7 @@ fn completed_lists_a_producer_left_by_a_consumer_that_stopped_early() {
 /// loop's anonymous "stalled: 1 task(s) wait" error. The flow error names the waiting nodes.
 #[test]
 fn a_stall_names_the_waiting_nodes() {
-    let err = with_watchdog(|| {
-        let mut b = FlowBuilder::new();
-        let n = b.node(
-            |x: i64| async move {
-                flowloop::sync::Event::new().wait().await; // nobody will ever set it
-                x
-            },
-            (1,),
-        );
-        b.set_name(n, "waits_forever");
-        let mut flow = b.build().unwrap();
-        flow.run_until_complete(RunOptions::new()).unwrap_err()
-    });
+    let err = with_watchdog(run_stalled_flow);
     match &err {
         FlowError::Stalled { nodes } => assert_eq!(nodes, &["waits_forever"]),
         other => panic!("expected a stall, got {other:?}"),

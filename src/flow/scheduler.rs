@@ -309,16 +309,7 @@ impl Scheduler {
         }));
         if let Err(payload) = dropped {
             let msg = crate::runtime::panic_message(&*payload);
-            let mut g = self.state.graph.borrow_mut();
-            let name = g.nodes[n as usize].name.to_string();
-            record_failure(
-                &mut g,
-                Failure::Node {
-                    node: NodeId(n),
-                    name,
-                    fault: NodeFault::DropPanicked(msg),
-                },
-            );
+            record_node_failure(&mut self.state.graph.borrow_mut(), n, NodeFault::DropPanicked(msg));
         }
     }
 
@@ -402,15 +393,7 @@ impl Scheduler {
         if g.instrumented {
             instrument::errored(&g, n, &fault.to_string());
         }
-        let name = g.nodes[n as usize].name.to_string();
-        record_failure(
-            &mut g,
-            Failure::Node {
-                node: NodeId(n),
-                name,
-                fault,
-            },
-        );
+        record_node_failure(&mut g, n, fault);
     }
 
     /// Polls every body that waits outside the flow (a timer, a socket, a task).
@@ -447,6 +430,19 @@ fn suspended_nodes(g: &Graph) -> Vec<Suspended> {
         out.push(Suspended::new(NodeId(i as u32), node.name.to_string(), waiting));
     }
     out
+}
+
+/// Records `fault` of node `n` (named as shown) as one of the run's failures.
+fn record_node_failure(g: &mut Graph, n: u32, fault: NodeFault) {
+    let name = g.nodes[n as usize].name.to_string();
+    record_failure(
+        g,
+        Failure::Node {
+            node: NodeId(n),
+            name,
+            fault,
+        },
+    );
 }
 
 fn record_failure(g: &mut Graph, failure: Failure) {

@@ -173,3 +173,20 @@ pub fn fail(msg: &str) {
         panic!("{msg}");
     }
 }
+
+/// Builds and runs a one-node flow whose node (`waits_forever`) waits on an event nobody sets,
+/// and returns the run's error (a stall naming it). Call it under [`with_watchdog`].
+pub fn run_stalled_flow() -> flowloop::flow::FlowError {
+    let mut b = flowloop::flow::FlowBuilder::new();
+    let n = b.node(
+        |x: i64| async move {
+            flowloop::sync::Event::new().wait().await; // nobody will ever set it
+            x
+        },
+        (1,),
+    );
+    b.set_name(n, "waits_forever");
+    let mut flow = b.build().expect("a one-node flow builds");
+    flow.run_until_complete(flowloop::flow::RunOptions::new())
+        .expect_err("a node waiting forever stalls the run")
+}
