@@ -74,19 +74,7 @@ fn a_node_hogging_the_cpu_is_named_while_the_server_stays_responsive() {
         let config = ServerConfig::new().stall_after(Duration::from_millis(400));
         let dash = FlowDashboard::start(b.build().unwrap(), &lp, config).unwrap();
         tx.send(dash.addr()).unwrap();
-        let stopper = dash.stopper();
-        let run = dash.run(RunOptions::new());
-        lp.run_until_complete(async move {
-            flowloop::spawn(async move {
-                flowloop::sleep(Duration::from_millis(3500)).await;
-                stopper.stop();
-            })
-            .await
-            .detach();
-            run.await
-        })
-        .unwrap()
-        .unwrap()
+        run_for(&dash, &mut lp, Duration::from_millis(3500))
     });
     let addr = rx.recv().unwrap();
     let hog_key = get(addr, "/api/graph").json()["nodes"][1]["key"]

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use flowloop::EventLoop;
-use flowloop::flow::{FlowBuilder, RunOptions};
+use flowloop::flow::FlowBuilder;
 use flowloop_web::{FlowDashboard, Limits, ServerConfig};
 
 async fn step(x: u64) -> u64 {
@@ -18,11 +18,11 @@ async fn step(x: u64) -> u64 {
 }
 
 /// Runs a ticking cycle of `width` parallel counters under a dashboard on its own thread for
-/// `run_for`; sends the address, then the run's result.
+/// `duration`; sends the address, then the run's result.
 fn ticking(
     config: ServerConfig,
     width: usize,
-    run_for: Duration,
+    duration: Duration,
 ) -> (std::net::SocketAddr, std::thread::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel();
     let t = std::thread::spawn(move || {
@@ -35,19 +35,7 @@ fn ticking(
         let mut lp = EventLoop::new().unwrap();
         let dash = FlowDashboard::start(b.build().unwrap(), &lp, config).unwrap();
         tx.send(dash.addr()).unwrap();
-        let stopper = dash.stopper();
-        let run = dash.run(RunOptions::new());
-        lp.run_until_complete(async move {
-            flowloop::spawn(async move {
-                flowloop::sleep(run_for).await;
-                stopper.stop();
-            })
-            .await
-            .detach();
-            run.await
-        })
-        .unwrap()
-        .unwrap();
+        run_for(&dash, &mut lp, duration);
     });
     (rx.recv().unwrap(), t)
 }

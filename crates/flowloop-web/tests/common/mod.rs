@@ -197,3 +197,20 @@ pub fn frame_node<'a>(frame: &'a serde_json::Value, id: &str) -> Option<&'a serd
     let i = snap["keys"].as_array()?.iter().position(|k| k == id)?;
     snap["nodes"].get(i)
 }
+
+/// Runs the dashboard's flow on `lp` for `duration`, then stops it; returns how it ended.
+pub fn run_for(dash: &FlowDashboard, lp: &mut EventLoop, duration: Duration) -> flowloop_web::RunEnd {
+    let stopper = dash.stopper();
+    let run = dash.run(flowloop::flow::RunOptions::new());
+    lp.run_until_complete(async move {
+        flowloop::spawn(async move {
+            flowloop::sleep(duration).await;
+            stopper.stop();
+        })
+        .await
+        .detach();
+        run.await
+    })
+    .expect("the loop runs")
+    .expect("the run stops cleanly")
+}
