@@ -286,6 +286,7 @@ impl OwnedTlsWriteHalf {
     tls_write_ops!();
 }
 
+// Whole streams and halves all reach the socket through their `core`, so one body serves all.
 macro_rules! byte_source {
     ($($t:ty),*) => {$(
         impl ByteSource for $t {
@@ -314,5 +315,19 @@ macro_rules! byte_sink {
     )*};
 }
 
-byte_source!(TcpReadHalf<'_>, OwnedTcpReadHalf, TlsReadHalf<'_>, OwnedTlsReadHalf);
-byte_sink!(TcpWriteHalf<'_>, OwnedTcpWriteHalf, TlsWriteHalf<'_>, OwnedTlsWriteHalf);
+byte_source!(
+    TcpStream,
+    TlsStream,
+    TcpReadHalf<'_>,
+    OwnedTcpReadHalf,
+    TlsReadHalf<'_>,
+    OwnedTlsReadHalf
+);
+byte_sink!(
+    TcpStream,
+    TlsStream,
+    TcpWriteHalf<'_>,
+    OwnedTcpWriteHalf,
+    TlsWriteHalf<'_>,
+    OwnedTlsWriteHalf
+);

@@ -6,7 +6,6 @@ use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::task::Poll;
 use std::time::Duration;
 
-use super::io::{ByteSink, ByteSource};
 use super::registration::{FirstUse, OpKind, Registered};
 use super::split::{OwnedTcpReadHalf, OwnedTcpWriteHalf, TcpReadHalf, TcpWriteHalf};
 use crate::runtime::SocketEvent;
@@ -390,26 +389,6 @@ impl TcpStream {
     /// The OS error.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.core.local_addr()
-    }
-}
-
-impl ByteSource for TcpStream {
-    async fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.core.recv(buf).await
-    }
-}
-
-impl ByteSink for TcpStream {
-    async fn send(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.core.send(buf).await
-    }
-
-    async fn send_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.core.send_all(buf).await
-    }
-
-    async fn shutdown_write(&mut self) -> io::Result<()> {
-        self.core.shutdown_write().await
     }
 }
 

@@ -9,7 +9,6 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::io::{ByteSink, ByteSource};
 use super::registration::OpKind;
 use super::split::{OwnedTlsReadHalf, OwnedTlsWriteHalf, TlsReadHalf, TlsWriteHalf};
 use super::tcp::TcpStream;
@@ -389,25 +388,5 @@ impl TlsStream {
     /// The underlying TCP stream (for socket options such as `set_nodelay`).
     pub fn get_ref(&self) -> &TcpStream {
         &self.core.tcp
-    }
-}
-
-impl ByteSource for TlsStream {
-    async fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.core.recv(buf).await
-    }
-}
-
-impl ByteSink for TlsStream {
-    async fn send(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.core.send(buf).await
-    }
-
-    async fn send_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.core.send_all(buf).await
-    }
-
-    async fn shutdown_write(&mut self) -> io::Result<()> {
-        self.core.shutdown().await
     }
 }
