@@ -124,6 +124,13 @@ pub(crate) fn compile(graph: &Graph, plan: &Plan<'_>) -> Result<Compiled, GraphE
     let flow_ids = d.install(&mut b).map_err(|e| internal(&e.to_string()))?;
     let flow = b.build().map_err(|e| match e {
         flowloop::flow::BuildError::Unconnected { node, input } => GraphError::Unconnected { node, input },
+        flowloop::flow::BuildError::MissingDefault { ref cycles } => match cycles.first().and_then(|c| c.first()) {
+            Some(first) => GraphError::CannotStart {
+                node: first.name.clone(),
+                problem: e.to_string(),
+            },
+            None => GraphError::Build(e.to_string()),
+        },
         other => GraphError::Build(other.to_string()),
     })?;
     let ids = members

@@ -25,7 +25,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::graph::{Graph, GraphError, GraphNode, Layout, PortRef};
+use crate::graph::{Graph, GraphError, Layout, PortRef};
 use crate::{Registry, Value};
 
 /// The spec format this build reads and writes.
@@ -296,11 +296,11 @@ pub fn check_json(text: &str, registry: Registry) -> Vec<SpecError> {
     };
     if problems.is_empty() {
         if let Err(e) = g.batch() {
-            let culprit = g
-                .nodes()
-                .map(GraphNode::id)
-                .find(|id| e.to_string().contains(&format!("`{id}`")));
-            problems.push(at.error(culprit.and_then(|id| find_pair(text, "id", id, 0)), e));
+            let at_node = match &e {
+                GraphError::CannotStart { node, .. } => find_pair(text, "id", node, 0),
+                _ => None,
+            };
+            problems.push(at.error(at_node, e));
         }
     }
     problems

@@ -151,9 +151,18 @@ pub enum GraphError {
         /// What is wrong.
         problem: String,
     },
-    /// The executor refused the compiled graph (a cycle whose members all lack defaults, ...).
+    /// The executor refused the compiled graph for a reason other than those below.
     #[error("the graph cannot run: {0}")]
     Build(String),
+    /// A cycle none of whose nodes can ever run first (none has defaults on all its inputs
+    /// from inside the cycle); `node` is the first member of the first such cycle.
+    #[error("the graph cannot run: {problem}")]
+    CannotStart {
+        /// The cycle's first node.
+        node: String,
+        /// Every such cycle, with the inputs that would need defaults.
+        problem: String,
+    },
     /// A composite kind includes itself.
     #[error("composite kind `{name}` includes itself (through {path})")]
     SelfInclusion {
