@@ -1,10 +1,12 @@
 //! Throughput of a one-stage distributed pipeline against the server's pipelined-XADD ceiling.
 //!
 //! ```text
-//! cargo run --release -p flowloop-redis --example throughput -- --redis redis://127.0.0.1:6379 --workers 4 [--items 100000]
+//! cargo run --release -p flowloop-redis --example throughput -- --redis redis://127.0.0.1:6379 --workers 4 [--items 100000] [--bundle 256]
 //! ```
 //! Prints `redis_pipeline_<N>w flowloop_ns=<ns per item end to end> ceiling_ns=<ns per
-//! pipelined XADD> ratio=<flowloop/ceiling>` and the p50/p99 latency per item.
+//! pipelined XADD> ratio=<flowloop/ceiling>` and the p50/p99 latency per item, then the same
+//! for the server's CPU time per item. Items travel in bundles of `--bundle` values per stream
+//! entry ([`RunSettings::bundle`]; `--bundle 1`: one entry per item).
 
 use std::process::{Child, Command};
 use std::rc::Rc;
@@ -47,10 +49,12 @@ fn now_ns() -> u64 {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let bundle: usize = arg("--bundle").and_then(|b| b.parse().ok()).unwrap_or(256).max(1);
     if let Some(url) = arg("--worker") {
         let mut options = WorkerOptions::new(Config::from_url(&url)?);
         options.runs = Some(1);
-        options.batch = 1024;
+        // About 1024 items per read, whatever the bundle size.
+        options.batch = (1024 / bundle).max(1);
         Worker::new(options).host(&flow()).run_until_signal()?;
         return Ok(());
     }
@@ -63,9 +67,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cpu1 = flowloop::run(server_cpu_us(config.clone()))??;
     let exe = std::env::current_exe()?;
     let mut children: Vec<Child> = (0..workers)
-        .map(|_| Command::new(&exe).args(["--worker", &url]).spawn())
+        .map(|_| {
+            Command::new(&exe)
+                .args(["--worker", &url, "--bundle", &bundle.to_string()])
+                .spawn()
+        })
         .collect::<Result<_, _>>()?;
-    let (per_item, mut latencies) = flowloop::run(pipeline(config.clone(), items))??;
+    let (per_item, mut latencies) = flowloop::run(pipeline(config.clone(), items, bundle))??;
     for c in &mut children {
         c.wait()?;
     }
@@ -124,8 +132,13 @@ async fn ceiling_ns(config: Config, items: u64) -> Result<f64, Box<dyn std::erro
 }
 
 /// Feeds `items` stamped entries and reads the output as it is produced.
-async fn pipeline(config: Config, items: u64) -> Result<(f64, Vec<u64>), Box<dyn std::error::Error>> {
-    let mut run = RedisRun::start(config, &flow(), RunSettings::default()).await?;
+async fn pipeline(config: Config, items: u64, bundle: usize) -> Result<(f64, Vec<u64>), Box<dyn std::error::Error>> {
+    let settings = RunSettings {
+        bundle,
+        batch: 1024,
+        ..RunSettings::default()
+    };
+    let mut run = RedisRun::start(config, &flow(), settings).await?;
     let mut reader = run.reader("out")?;
     let start = Instant::now();
     let feeder = flowloop::spawn(async move {
@@ -153,5 +166,8 @@ async fn pipeline(config: Config, items: u64) -> Result<(f64, Vec<u64>), Box<dyn
     }
     let per_item = start.elapsed().as_nanos() as f64 / items as f64;
     feeder.join().await.map_err(|e| e.to_string())??;
+    if latencies.len() as u64 != items {
+        return Err(format!("fed {items} items but read {} outputs", latencies.len()).into());
+    }
     Ok((per_item, latencies))
 }

@@ -29,6 +29,13 @@ pub struct RunSettings {
     pub poll: Duration,
     /// Payloads per `push` script call while feeding.
     pub batch: usize,
+    /// Values per entry of the flow inputs this process feeds (1: one entry per value). Above
+    /// 1, up to this many values travel as one bundle entry, and `each` processors commit the
+    /// outputs of a bundle as one bundle entry per output stream, which divides Redis's work
+    /// per value (reads, acks, appends) by the bundle size. Caps, lag and pending then count
+    /// entries (bundles), and a bundle is delivered, reclaimed and fenced as a whole; a value
+    /// that keeps failing still goes to the dead-letter stream alone. 0 counts as 1.
+    pub bundle: usize,
 }
 
 impl Default for RunSettings {
@@ -39,6 +46,7 @@ impl Default for RunSettings {
             expire_after: Duration::from_secs(600),
             poll: Duration::from_millis(10),
             batch: 256,
+            bundle: 1,
         }
     }
 }
@@ -231,15 +239,18 @@ impl RedisRun {
     /// [`RunError::UnknownInput`] and Redis errors.
     pub async fn feed_raw(&mut self, stream: &str, payloads: &[Rc<[u8]>]) -> Result<(), RunError> {
         let name = self.input(stream)?;
+        let size = self.settings.bundle.max(1);
         let mut sent = 0;
         let mut backoff = Duration::from_micros(200);
         while sent < payloads.len() {
             let seq0 = self.seqs.get(&name).copied().unwrap_or(0) + 1;
-            let window = &payloads[sent..(sent + PIPELINED_PUSHES * self.settings.batch).min(payloads.len())];
-            let done = self.push_window(stream, seq0, window).await?;
-            sent += done;
+            let window_len = PIPELINED_PUSHES * self.settings.batch.max(size);
+            let window = &payloads[sent..(sent + window_len).min(payloads.len())];
+            let entries = Entries::of(window, size);
+            let done = self.push_window(stream, seq0, &entries).await?;
+            sent += (done * size).min(window.len());
             *self.seqs.entry(name.clone()).or_insert(0) += done as u64;
-            if done < window.len() {
+            if done < entries.values.len() {
                 flowloop::sleep(backoff).await; // at the cap: wait for consumers
                 backoff = (backoff * 2).min(Duration::from_millis(20));
             } else {
@@ -249,17 +260,19 @@ impl RedisRun {
         Ok(())
     }
 
-    /// Sends `window` as several `push` calls in one pipeline; returns how many were accepted
-    /// (a prefix: `push` refuses everything after a gap).
-    async fn push_window(&mut self, stream: &str, seq0: u64, window: &[Rc<[u8]>]) -> Result<usize, RunError> {
+    /// Sends `entries` as several `push` calls in one pipeline; returns how many entries were
+    /// accepted (a prefix: `push` refuses everything after a gap).
+    async fn push_window(&mut self, stream: &str, seq0: u64, entries: &Entries) -> Result<usize, RunError> {
         let keys = vec![self.keys.meta(), self.keys.stream(stream)];
-        let calls: Vec<(Vec<String>, Vec<Vec<u8>>)> = window
-            .chunks(self.settings.batch.max(1))
+        let per_call = (self.settings.batch / self.settings.bundle.max(1)).max(1);
+        let calls: Vec<(Vec<String>, Vec<Vec<u8>>)> = entries
+            .values
+            .chunks(per_call)
             .enumerate()
             .map(|(i, chunk)| {
-                let first = seq0 + (i * self.settings.batch.max(1)) as u64;
-                let mut args = vec![stream.as_bytes().to_vec(), first.to_string().into_bytes()];
-                args.extend(chunk.iter().map(|p| p.to_vec()));
+                let first = seq0 + (i * per_call) as u64;
+                let mut args = vec![stream.into(), entries.field.into(), first.to_string().into_bytes()];
+                args.extend(chunk.iter().cloned());
                 (keys.clone(), args)
             })
             .collect();
@@ -421,10 +434,7 @@ impl RedisRun {
         let mut streams = BTreeMap::new();
         for out in self.flow.outputs().to_vec() {
             let entries = self.read_all(&self.keys.stream(out.as_str())).await?;
-            let data = entries.into_iter().filter_map(|e| match e.body {
-                Body::Data(d) => Some(d),
-                _ => None,
-            });
+            let data = entries.into_iter().flat_map(|e| e.body.payloads());
             streams.insert(out, data.collect());
         }
         let dead = self.dead_letters().await?;
@@ -444,7 +454,7 @@ impl RedisRun {
     /// Redis errors.
     pub async fn dead_letters(&mut self) -> Result<Vec<DeadLetter>, RunError> {
         let raw = read_all(&mut self.client, &self.keys.dlq()).await?;
-        Ok(raw.into_iter().map(|(_, fields)| dead_letter(fields)).collect())
+        Ok(raw.into_iter().flat_map(|(_, fields)| dead_letters(fields)).collect())
     }
 
     /// Lag and pending counts of every consumer group of every stream of the run (the same
@@ -467,6 +477,29 @@ impl RedisRun {
             }
         }
         Ok(out)
+    }
+}
+
+/// The entries one window of payloads becomes: one `d` entry per value, or `b` bundles.
+struct Entries {
+    field: &'static str,
+    values: Vec<Vec<u8>>,
+}
+
+impl Entries {
+    fn of(window: &[Rc<[u8]>], size: usize) -> Entries {
+        if size <= 1 {
+            let values = window.iter().map(|p| p.to_vec()).collect();
+            return Entries { field: "d", values };
+        }
+        let values = window
+            .chunks(size)
+            .map(|chunk| protocol::bundle(chunk.iter().map(|p| &p[..])))
+            .collect();
+        Entries {
+            field: protocol::BUNDLE_FIELD,
+            values,
+        }
     }
 }
 
@@ -505,9 +538,8 @@ impl OutputReader {
             for e in entries {
                 self.last = e.id;
                 match e.body {
-                    Body::Data(d) => out.push(d),
                     Body::End => self.ended = true,
-                    Body::Gone => {}
+                    body => out.extend(body.payloads()),
                 }
             }
         }
@@ -550,6 +582,29 @@ fn group_stats(stream: &StreamName, length: u64, info: Reply) -> StreamStats {
     s
 }
 
+/// The dead letters of one entry of the dead-letter stream: one, or one per value of a bundle
+/// that `reclaim` buried whole.
+fn dead_letters(fields: Vec<(Reply, Reply)>) -> Vec<DeadLetter> {
+    let bundle = fields
+        .iter()
+        .find(|(k, _)| k.as_str() == Some(protocol::BUNDLE_FIELD))
+        .and_then(|(_, v)| match v {
+            Reply::Bytes(b) => protocol::unbundle(b),
+            _ => None,
+        });
+    let one = dead_letter(fields);
+    match bundle {
+        Some(values) => values
+            .into_iter()
+            .map(|v| DeadLetter {
+                payload: v.to_vec(),
+                ..one.clone()
+            })
+            .collect(),
+        None => vec![one],
+    }
+}
+
 fn dead_letter(fields: Vec<(Reply, Reply)>) -> DeadLetter {
     let mut d = DeadLetter {
         processor: "".into(),
@@ -565,7 +620,7 @@ fn dead_letter(fields: Vec<(Reply, Reply)>) -> DeadLetter {
             Some("stream") => d.stream = text.into(),
             Some("error") => d.error = text,
             Some("deliveries") => d.deliveries = v.as_int().unwrap_or(0) as u32,
-            Some("d") => d.payload = text.into_bytes(),
+            Some("d" | "b") => d.payload = text.into_bytes(),
             _ => {}
         }
     }

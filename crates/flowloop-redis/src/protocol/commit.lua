@@ -1,7 +1,8 @@
 -- Fenced commit of handled entries of one input stream.
 -- KEYS: meta, input stream, output streams (in the order of the output names).
 -- ARGV: group, consumer, input name, lowest id, highest id, number of outputs N, N output
---   names, then per entry: id, k, then k pairs (output index 1..N, payload).
+--   names, then per entry: id, k, then k triples (output index 1..N, field, payload): one
+--   output entry `<field>=<payload>` each (`d` one value, `b` a bundle of values).
 -- Entries no longer pending for this consumer (reclaimed by another worker) are skipped with
 -- their outputs: that is the fence. When an output stream is at its cap nothing is written.
 -- Returns {'OK', committed, fenced} or {'FULL', stream}.
@@ -30,13 +31,13 @@ while i <= last do
   if mine[id] then
     ids[#ids + 1] = id
     for j = 1, k do
-      local out = tonumber(ARGV[i + 2 * j])
+      local out = tonumber(ARGV[i + 3 * j - 1])
       need[out] = (need[out] or 0) + 1
     end
   else
     fenced = fenced + 1
   end
-  i = i + 2 + 2 * k
+  i = i + 2 + 3 * k
 end
 for j, n in pairs(need) do
   local cap = cap_of(outs[j])
@@ -51,11 +52,11 @@ while i <= last do
   local id, k = ARGV[i], tonumber(ARGV[i + 1])
   if mine[id] then
     for j = 1, k do
-      local out = tonumber(ARGV[i + 2 * j])
-      redis.call('XADD', KEYS[2 + out], '*', 'd', ARGV[i + 2 * j + 1])
+      local at = i + 3 * j - 1
+      redis.call('XADD', KEYS[2 + tonumber(ARGV[at])], '*', ARGV[at + 1], ARGV[at + 2])
     end
   end
-  i = i + 2 + 2 * k
+  i = i + 2 + 3 * k
 end
 for s = 1, #ids, 1000 do
   redis.call('XACK', input, group, unpack(ids, s, math.min(s + 999, #ids)))

@@ -4,4 +4,4 @@
 -- Returns -1 when the lock is not held by this consumer (another worker took the processor
 -- over), else how many payloads are now in the stream.
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
-return append(KEYS[3], ARGV[2], tonumber(ARGV[3]), 4)
+return append(KEYS[3], ARGV[2], 'd', tonumber(ARGV[3]), 4)

@@ -6,8 +6,8 @@
 //! | key | type | holds |
 //! |---|---|---|
 //! | `fl:{R}:meta` | hash | flow name, state, per-stream groups/cap/added/eos, per-group acked, producer ids, `done:<processor>` |
-//! | `fl:{R}:s:<stream>` | stream | entries `d=<json>`; the end-of-stream marker is `eos=<producer>` |
-//! | `fl:{R}:dlq` | stream | dead letters: processor, stream, id, error, deliveries, d |
+//! | `fl:{R}:s:<stream>` | stream | entries `d=<json>`, or bundles `b=<len>:<json><len>:<json>...` (several values as one entry); the end-of-stream marker is `eos=<producer>` |
+//! | `fl:{R}:dlq` | stream | dead letters: processor, stream, id, error, deliveries, d (or b: a whole bundle buried by `reclaim`) |
 //! | `fl:{R}:lease:<consumer>` | string with TTL | a live worker's (or producer's) lease |
 //! | `fl:{R}:plock:<processor>` | string with TTL | the lock of a `wait` or stream processor |
 //! | `flowloop:runs` | stream | one entry per started run (`run`, `flow`), for workers to find |
@@ -18,7 +18,9 @@
 //! - `push`: bounded, de-duplicated append for flow inputs (refuses at lag + pending ≥ cap;
 //!   trims with `MINID` below the oldest entry any group still needs; never `MAXLEN`).
 //! - `commit`: the fenced commit — for each handled entry still pending for this consumer,
-//!   write its outputs and `XACK` it, all in one script; reclaimed entries are skipped.
+//!   write its outputs and `XACK` it, all in one script; reclaimed entries are skipped. The
+//!   outputs of a bundle entry are written as one bundle entry per output stream, so a
+//!   bundled pipeline costs Redis one read, one ack and one append per bundle, not per value.
 //! - `eos`: a consumer reached an input's end marker; when nothing else of that input is
 //!   pending it is acked, and when all inputs ended the processor's outputs get their markers.
 //! - `fail`: a handler error; re-claim (counting the delivery) or, after the limit, move the
@@ -43,7 +45,7 @@
 
 mod entry;
 
-pub(crate) use entry::{Body, Entry, parse_read};
+pub(crate) use entry::{BUNDLE_FIELD, Body, Entry, bundle, parse_read, unbundle};
 
 use crate::resp::Script;
 

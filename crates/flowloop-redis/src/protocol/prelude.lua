@@ -72,11 +72,12 @@ local function owner_of(key, group, id)
 end
 
 -- Bounded, de-duplicated append of a producer's payloads ARGV[first..] to stream `key` (flow
--- stream `name`), the first with sequence number `seq0`. Returns how many payloads are now in
+-- stream `name`) as entries `<field>=<payload>` (`d`, or `b` for bundles), the first with
+-- sequence number `seq0`. Caps and sequence numbers count entries. Returns how many payloads are now in
 -- the stream (a prefix); fewer than given when the stream is at its cap (the caller waits and
 -- sends the rest again). Payloads whose sequence number was already appended are skipped, so
 -- a retry after a lost reply (or a replay after a crash) adds nothing twice.
-local function append(key, name, seq0, first)
+local function append(key, name, field, seq0, first)
   if redis.call('HEXISTS', meta, 'eos:' .. name) == 1 then
     return redis.error_reply('ENDED stream ' .. name .. ' was already ended; start a new run')
   end
@@ -89,7 +90,7 @@ local function append(key, name, seq0, first)
     if seq > last then
       -- Only the next sequence number may be appended, so pipelined calls never leave a gap.
       if seq > last + 1 or (cap > 0 and room <= 0) then break end
-      redis.call('XADD', key, '*', 'd', ARGV[i])
+      redis.call('XADD', key, '*', field, ARGV[i])
       added, last, room = added + 1, seq, room - 1
     end
     done = done + 1

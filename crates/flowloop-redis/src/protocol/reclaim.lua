@@ -12,13 +12,16 @@ local summary = redis.call('XPENDING', input, group)
 if summary[1] == 0 then return out end
 local function bury(id, n)
   local e = redis.call('XRANGE', input, id, id)[1]
-  local payload = ''
+  local field, payload = 'd', ''
   if e then
-    for k = 1, #e[2], 2 do if e[2][k] == 'd' then payload = e[2][k + 1] end end
+    for k = 1, #e[2], 2 do
+      if e[2][k] == 'd' or e[2][k] == 'b' then field, payload = e[2][k], e[2][k + 1] end
+    end
   end
+  -- A bundle is buried whole (`b`); readers of the dead-letter stream split it.
   redis.call('XADD', KEYS[3], '*', 'processor', group, 'stream', inname, 'id', id,
     'error', 'delivered ' .. n .. ' times and never finished: every worker handling it died',
-    'deliveries', n, 'd', payload)
+    'deliveries', n, field, payload)
   redis.call('XACK', input, group, id)
   redis.call('HINCRBY', meta, 'acked:' .. inname .. ':' .. group, 1)
 end

@@ -15,7 +15,7 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::shared::{Backoff, Every, RunContext, push_outputs};
+use super::shared::{Backoff, Every, RunContext, output_index};
 use crate::error::RunError;
 use crate::inproc::check_outputs;
 use crate::names::{ProcessorName, StreamName};
@@ -45,10 +45,13 @@ pub(crate) struct Consumer {
     finished: bool,
 }
 
+/// One output entry of a commit: output index from 1, stream field (`d` or `b`), value.
+type OutEntry = (usize, &'static str, Vec<u8>);
+
 /// Entries of one input handled and waiting for their commit.
 struct Handled {
     input: usize,
-    entries: Vec<(String, Outputs)>,
+    entries: Vec<(String, Vec<OutEntry>)>,
 }
 
 impl Consumer {
@@ -178,7 +181,13 @@ impl Consumer {
             match entry.body {
                 Body::End => self.held.push((i, entry.id)),
                 Body::Data(payload) => {
-                    if let Some(out) = self.handle(i, &entry.id, payload, entry.deliveries).await? {
+                    if let Some(out) = self.handle(i, &entry.id, payload, Attempt::plain(entry.deliveries)).await? {
+                        let out = out.items.into_iter().map(|(s, v)| (output_index(&self.outputs, &s), "d", v));
+                        handled[i].entries.push((entry.id, out.collect()));
+                    }
+                }
+                Body::Bundle(items) => {
+                    if let Some(out) = self.handle_bundle(i, &entry.id, items, entry.deliveries).await? {
                         handled[i].entries.push((entry.id, out));
                     }
                 }
@@ -191,16 +200,51 @@ impl Consumer {
         Ok(())
     }
 
-    /// Runs the handler, retrying through the `fail` script; `None` when the entry went to
-    /// the dead-letter stream or was reclaimed meanwhile.
+    /// Handles every value of a bundle entry; its outputs become one bundle per output
+    /// stream. A value that keeps failing goes to the dead-letter stream alone; `None` when
+    /// the entry was reclaimed meanwhile (nothing of it is committed here then).
+    async fn handle_bundle(
+        &mut self,
+        i: usize,
+        id: &str,
+        items: Vec<Rc<[u8]>>,
+        deliveries: u32,
+    ) -> Result<Option<Vec<OutEntry>>, RunError> {
+        let mut per_output: Vec<Vec<Vec<u8>>> = vec![Vec::new(); self.outputs.len()];
+        for (slot, payload) in items.into_iter().enumerate() {
+            match self.handle(i, id, payload, Attempt::in_bundle(slot, deliveries)).await? {
+                Some(out) => {
+                    for (stream, value) in out.items {
+                        per_output[output_index(&self.outputs, &stream) - 1].push(value);
+                    }
+                }
+                None if self.still_mine(i, id).await? => {} // dead-lettered alone
+                None => return Ok(None),
+            }
+        }
+        let entries = per_output.into_iter().enumerate().filter(|(_, v)| !v.is_empty());
+        let out = entries.map(|(j, values)| (j + 1, protocol::BUNDLE_FIELD, protocol::bundle(values.iter().map(|v| &v[..]))));
+        Ok(Some(out.collect()))
+    }
+
+    /// Whether entry `id` of input `i` is still pending for this consumer.
+    async fn still_mine(&mut self, i: usize, id: &str) -> Result<bool, RunError> {
+        let key = self.ctx.keys.stream(self.inputs[i].as_str());
+        let cmd = Cmd::new("XPENDING").arg(key).arg(self.group()).arg(id).arg(id).arg("1").arg(&self.ctx.me);
+        Ok(!self.client.call_retrying(&cmd).await?.check("XPENDING")?.items().is_empty())
+    }
+
+    /// Runs the handler, retrying through the `fail` script; `None` when the value went to
+    /// the dead-letter stream or its entry was reclaimed meanwhile.
     async fn handle(
         &mut self,
         i: usize,
         id: &str,
         payload: Rc<[u8]>,
-        mut deliveries: u32,
+        mut attempt: Attempt,
     ) -> Result<Option<Outputs>, RunError> {
         loop {
+            let deliveries = attempt.deliveries;
             let item = Item::new(self.inputs[i].clone(), payload.clone(), deliveries);
             let error = match (self.f)(item, self.ctx.context(&self.name)).await {
                 Ok(out) => match check_outputs(&self.name, &self.outputs, &out) {
@@ -209,23 +253,30 @@ impl Consumer {
                 },
                 Err(e) => e.0,
             };
-            let reply = self.fail(i, id, &payload, &error).await?;
+            let reply = self.fail(i, id, &payload, &error, &attempt).await?;
             let items = reply.into_items();
             match (
                 items.first().and_then(Reply::as_str),
                 items.get(1).and_then(Reply::as_int),
             ) {
-                (Some("RETRY"), Some(n)) => deliveries = n as u32,
+                (Some("RETRY"), Some(n)) => attempt.deliveries = n as u32,
                 _ => return Ok(None),
             }
-            flowloop::sleep(Duration::from_millis(u64::from(deliveries.min(10)))).await;
+            flowloop::sleep(Duration::from_millis(u64::from(attempt.deliveries.min(10)))).await;
         }
     }
 
-    async fn fail(&mut self, i: usize, id: &str, payload: &[u8], error: &str) -> Result<Reply, RespError> {
+    async fn fail(
+        &mut self,
+        i: usize,
+        id: &str,
+        payload: &[u8],
+        error: &str,
+        attempt: &Attempt,
+    ) -> Result<Reply, RespError> {
         let input = self.inputs[i].as_str();
         let keys = vec![self.ctx.keys.meta(), self.ctx.keys.stream(input), self.ctx.keys.dlq()];
-        let args = vec![
+        let mut args = vec![
             self.group().as_bytes().to_vec(),
             self.ctx.me.as_bytes().to_vec(),
             input.as_bytes().to_vec(),
@@ -234,6 +285,10 @@ impl Consumer {
             error.as_bytes().to_vec(),
             payload.to_vec(),
         ];
+        match attempt.slot {
+            Some(slot) => args.extend([slot.to_string().into_bytes(), attempt.deliveries.to_string().into_bytes()]),
+            None => args.extend([Vec::new(), Vec::new()]),
+        }
         self.client.eval(&protocol::FAIL, &keys, &args).await
     }
 
@@ -249,8 +304,10 @@ impl Consumer {
         args.extend(self.outputs.iter().map(|o| o.as_str().as_bytes().to_vec()));
         for (id, out) in h.entries {
             args.push(id.into_bytes());
-            args.push(out.items.len().to_string().into_bytes());
-            push_outputs(&self.outputs, out, &mut args);
+            args.push(out.len().to_string().into_bytes());
+            for (index, field, value) in out {
+                args.extend([index.to_string().into_bytes(), field.as_bytes().to_vec(), value]);
+            }
         }
         let mut backoff = Backoff::new(Duration::from_micros(500), Duration::from_millis(20));
         loop {
@@ -304,6 +361,29 @@ impl Consumer {
             .arg(self.ctx.keys.meta())
             .arg(format!("done:{}", self.name));
         Ok(self.client.call_retrying(&cmd).await?.as_int() == Some(1))
+    }
+}
+
+/// Which delivery of a value the handler sees, and where the value sits.
+#[derive(Debug, Clone, Copy)]
+struct Attempt {
+    /// Its index in a bundle entry (`None`: the entry holds one value).
+    slot: Option<usize>,
+    /// Deliveries so far (for a bundle value: the entry's deliveries plus this value's
+    /// retries, so each value of a bundle gets its own `max_deliveries` tries).
+    deliveries: u32,
+}
+
+impl Attempt {
+    fn plain(deliveries: u32) -> Attempt {
+        Attempt { slot: None, deliveries }
+    }
+
+    fn in_bundle(slot: usize, deliveries: u32) -> Attempt {
+        Attempt {
+            slot: Some(slot),
+            deliveries,
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use super::shared::{RunContext, push_outputs};
 use crate::error::RunError;
 use crate::inproc::check_outputs;
 use crate::processor::{Inputs, Outputs, PartitionFn, Processor};
-use crate::protocol::{self, Body};
+use crate::protocol;
 use crate::resp::{Client, Cmd, Reply};
 use crate::run::read_all;
 
@@ -81,10 +81,7 @@ async fn run_once(ctx: &RunContext, client: &mut Client, p: &Processor, f: &Part
     let mut inputs = Inputs::default();
     for s in p.inputs() {
         let entries = read_all(client, &ctx.keys.stream(s.as_str())).await?;
-        let data = entries.into_iter().filter_map(|(e, _)| match e.body {
-            Body::Data(d) => Some(d),
-            _ => None,
-        });
+        let data = entries.into_iter().flat_map(|(e, _)| e.body.payloads());
         inputs.insert(s.clone(), data.collect());
     }
     let ending = handle(ctx, p, f, inputs).await;

@@ -197,16 +197,21 @@ impl Every {
     }
 }
 
+/// The index (from 1) of output `stream` among `declared` (the handler's outputs were
+/// checked against `declared`).
+pub(crate) fn output_index(declared: &[crate::names::StreamName], stream: &crate::names::StreamName) -> usize {
+    declared
+        .iter()
+        .position(|o| o == stream)
+        .expect("outputs were checked against the declared ones")
+        + 1
+}
+
 /// Appends `(output index from 1, payload)` pairs for every value of `out` to a script's
-/// arguments (the handler's outputs were checked against `declared`).
+/// arguments.
 pub(crate) fn push_outputs(declared: &[crate::names::StreamName], out: crate::Outputs, args: &mut Vec<Vec<u8>>) {
     for (stream, payload) in out.items {
-        let index = declared
-            .iter()
-            .position(|o| *o == stream)
-            .expect("outputs were checked against the declared ones")
-            + 1;
-        args.push(index.to_string().into_bytes());
+        args.push(output_index(declared, &stream).to_string().into_bytes());
         args.push(payload);
     }
 }

@@ -147,9 +147,8 @@ impl RedisInput {
             for e in entries {
                 self.last = e.id;
                 match e.body {
-                    Body::Data(d) => self.buffer.push_back(Some(d)),
                     Body::End => self.buffer.push_back(None),
-                    Body::Gone => {}
+                    body => self.buffer.extend(body.payloads().into_iter().map(Some)),
                 }
             }
         }
