@@ -21,7 +21,7 @@ fn pushes_are_deduplicated_by_sequence_and_refused_after_a_gap() {
         let keys = vec![run.keys().meta(), run.keys().stream("in")];
         let mut client = Client::new(config);
         let push = |seq: u64, n: u64| {
-            let mut args = vec![b"in".to_vec(), seq.to_string().into_bytes()];
+            let mut args = vec![b"in".to_vec(), b"d".to_vec(), seq.to_string().into_bytes()];
             args.extend((0..n).map(|i| (seq + i).to_string().into_bytes()));
             args
         };
@@ -38,6 +38,14 @@ fn pushes_are_deduplicated_by_sequence_and_refused_after_a_gap() {
                 .expect("push 3..5")
                 .as_int(),
             Some(3)
+        );
+        // An entry field other than `d` (one value) or `b` (a bundle) is refused.
+        let mut bad = push(6, 1);
+        bad[1] = b"x".to_vec();
+        let refused = client.eval(&PUSH, &keys, &bad).await;
+        assert!(
+            matches!(&refused, Err(e) if e.to_string().contains("field must be d or b")),
+            "{refused:?}"
         );
         // A gap (7 after 5) is refused entirely.
         assert_eq!(
@@ -73,6 +81,7 @@ fn pushes_are_deduplicated_by_sequence_and_refused_after_a_gap() {
             entry_id.clone().into_bytes(),
             b"1".to_vec(),
             b"1".to_vec(),
+            b"d".to_vec(),
             b"99".to_vec(),
         ]);
         let mut ckeys = keys.clone();

@@ -23,17 +23,15 @@ fn workers(server: &RedisServer, n: usize, args: &[&str]) -> Children {
     children
 }
 
-#[test]
-fn a_crash_poison_goes_to_the_dead_letter_stream_after_max_deliveries() {
-    let Some(server) = RedisServer::start("crash_poison") else {
-        return;
-    };
-    // Each delivery of 7 kills its worker: w_a dies, w_b reclaims it and dies, the third
-    // worker finds it delivered max_deliveries (2) times and buries it instead of dying too.
-    let mut children = workers(&server, 3, &["--runs", "1", "--batch", "1", "--lease-ms", "400"]);
+/// Runs the `crash` flow over 0..20 with 3 worker processes (each delivery of 7 kills its
+/// worker); checks that two workers died and returns the outputs.
+fn run_crash(server: &RedisServer, settings: RunSettings) -> flowloop_redis::RunOutputs {
+    // w_a dies on 7, w_b reclaims it and dies, the third worker finds it delivered
+    // max_deliveries (2) times and buries it instead of dying too.
+    let mut children = workers(server, 3, &["--runs", "1", "--batch", "1", "--lease-ms", "400"]);
     let config = server.config();
     let outputs = flowloop::run(async move {
-        let mut run = RedisRun::start(config, &flows::crash(), settings("crash")).await?;
+        let mut run = RedisRun::start(config, &flows::crash(), settings).await?;
         let values: Vec<i64> = (0..20).collect();
         run.feed_all(&FlowInputs::new().feed("in", &values).expect("serialize"))
             .await?;
@@ -42,14 +40,6 @@ fn a_crash_poison_goes_to_the_dead_letter_stream_after_max_deliveries() {
     })
     .expect("loop runs")
     .expect("the run completes with the survivor");
-    let mut out: Vec<i64> = outputs.get("out").expect("out");
-    out.sort_unstable();
-    assert_eq!(out, (0..20).filter(|n| *n != 7).collect::<Vec<_>>());
-    let dead = outputs.dead_letters();
-    assert_eq!(dead.len(), 1, "{dead:?}");
-    assert_eq!((dead[0].payload.as_slice(), dead[0].deliveries), (&b"7"[..], 2));
-    assert_eq!((dead[0].processor.as_str(), dead[0].stream.as_str()), ("check", "in"));
-    assert!(dead[0].error.contains("never finished"), "{}", dead[0].error);
     let statuses: Vec<bool> = children
         .0
         .iter_mut()
@@ -61,6 +51,47 @@ fn a_crash_poison_goes_to_the_dead_letter_stream_after_max_deliveries() {
         2,
         "two workers died: {statuses:?}"
     );
+    outputs
+}
+
+#[test]
+fn a_crash_poison_goes_to_the_dead_letter_stream_after_max_deliveries() {
+    let Some(server) = RedisServer::start("crash_poison") else {
+        return;
+    };
+    let outputs = run_crash(&server, settings("crash"));
+    let mut out: Vec<i64> = outputs.get("out").expect("out");
+    out.sort_unstable();
+    assert_eq!(out, (0..20).filter(|n| *n != 7).collect::<Vec<_>>());
+    let dead = outputs.dead_letters();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!((dead[0].payload.as_slice(), dead[0].deliveries), (&b"7"[..], 2));
+    assert_eq!((dead[0].processor.as_str(), dead[0].stream.as_str()), ("check", "in"));
+    assert!(dead[0].error.contains("never finished"), "{}", dead[0].error);
+}
+
+#[test]
+fn a_crash_poison_in_a_bundle_takes_its_whole_bundle_to_the_dead_letter_stream() {
+    let Some(server) = RedisServer::start("crash_poison_bundle") else {
+        return;
+    };
+    let bundled = RunSettings {
+        bundle: 4,
+        ..settings("crash4")
+    };
+    let outputs = run_crash(&server, bundled);
+    let mut out: Vec<i64> = outputs.get("out").expect("out");
+    out.sort_unstable();
+    // 7 travels in the bundle [4, 5, 6, 7]: no worker survives that bundle, so it is buried
+    // whole and read back as one dead letter per value.
+    assert_eq!(out, (0..20).filter(|n| !(4..=7).contains(n)).collect::<Vec<_>>());
+    let dead = outputs.dead_letters();
+    let payloads: Vec<&[u8]> = dead.iter().map(|d| d.payload.as_slice()).collect();
+    assert_eq!(payloads, [&b"4"[..], b"5", b"6", b"7"], "{dead:?}");
+    for d in dead {
+        assert_eq!((d.processor.as_str(), d.stream.as_str(), d.deliveries), ("check", "in", 2));
+        assert!(d.error.contains("never finished"), "{}", d.error);
+    }
 }
 
 #[test]

@@ -217,23 +217,53 @@ pub async fn run_on_redis(
     inputs: FlowInputs,
     provided: Provided,
 ) -> RunOutputs {
+    run_on_redis_with(config, flow, (workers, provided), inputs, RunSettings::default()).await
+}
+
+/// [`run_on_redis`] with the producer's `settings`; `hosts` is how many workers and what
+/// they provide.
+pub async fn run_on_redis_with(
+    config: Config,
+    flow: &Flow,
+    hosts: (usize, Provided),
+    inputs: FlowInputs,
+    settings: RunSettings,
+) -> RunOutputs {
+    let workers = spawn_workers(config.clone(), flow, hosts).await;
+    let mut run = RedisRun::start(config, flow, settings).await.expect("run starts");
+    run.feed_all(&inputs).await.expect("inputs are fed");
+    let outputs = run.collect().await.expect("run completes");
+    workers.stop().await;
+    outputs
+}
+
+/// Worker tasks on the current loop, stopped together.
+pub struct Workers {
+    stop: ShutdownSignal,
+    handles: Vec<flowloop::TaskHandle<Result<flowloop_redis::WorkerReport, flowloop_redis::RunError>>>,
+}
+
+impl Workers {
+    /// Asks every worker to leave and checks that each succeeded.
+    pub async fn stop(self) {
+        self.stop.trigger();
+        for h in self.handles {
+            h.join().await.expect("worker task ends").expect("worker succeeds");
+        }
+    }
+}
+
+/// Starts `hosts.0` workers (ids `w0`, `w1`, ..., providing `hosts.1`) hosting `flow`.
+pub async fn spawn_workers(config: Config, flow: &Flow, hosts: (usize, Provided)) -> Workers {
+    let (n, provided) = hosts;
     let stop = ShutdownSignal::new();
     let mut handles = Vec::new();
-    for i in 0..workers {
+    for i in 0..n {
         let mut options = WorkerOptions::new(config.clone());
         options.id = Some(format!("w{i}"));
         options.block = Duration::from_millis(20);
         let worker = Worker::new(options).host(flow).provide(provided.clone());
         handles.push(flowloop::spawn(worker.run(stop.clone())).await);
     }
-    let mut run = RedisRun::start(config, flow, RunSettings::default())
-        .await
-        .expect("run starts");
-    run.feed_all(&inputs).await.expect("inputs are fed");
-    let outputs = run.collect().await.expect("run completes");
-    stop.trigger();
-    for h in handles {
-        h.join().await.expect("worker task ends").expect("worker succeeds");
-    }
-    outputs
+    Workers { stop, handles }
 }
