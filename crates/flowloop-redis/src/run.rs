@@ -457,27 +457,70 @@ impl RedisRun {
         Ok(raw.into_iter().flat_map(|(_, fields)| dead_letters(fields)).collect())
     }
 
-    /// Lag and pending counts of every consumer group of every stream of the run (the same
-    /// [`StreamStats`] as [`crate::InProcess::stats`]). `wait` and stream processors read
-    /// their inputs whole under a lock, without a consumer group, so they are not listed.
+    /// Lag and pending counts of every consumer of every stream of the run (the same
+    /// [`StreamStats`] as [`crate::InProcess::stats`]): one row per consumer group (an `each`
+    /// processor), and one per `wait` or stream processor, which read their inputs whole under
+    /// a lock: their `lag` is the entries they have not read yet, their `pending` the entries
+    /// read while they have not finished (they commit once, at their end), both 0 once done.
+    /// Counts are entries, markers included (a bundle is one entry).
     ///
     /// # Errors
     /// Redis errors.
     pub async fn stats(&mut self) -> Result<Vec<StreamStats>, RunError> {
         let mut out = Vec::new();
-        for name in self.flow.streams().keys().cloned().collect::<Vec<_>>() {
+        let streams: Vec<(StreamName, Vec<String>)> = self
+            .flow
+            .streams()
+            .iter()
+            .map(|(name, info)| (name.clone(), self.lock_holders(&info.consumers)))
+            .collect();
+        for (name, holders) in streams {
             let key = self.keys.stream(name.as_str());
+            let mut counters = Cmd::new("HMGET").arg(self.keys.meta()).arg(format!("added:{name}"));
+            for p in &holders {
+                counters = counters.arg(protocol::read_field(p, name.as_str())).arg(format!("done:{p}"));
+            }
             let replies = self
                 .client
-                .pipeline(&[Cmd::new("XLEN").arg(&key), Cmd::new("XINFO").arg("GROUPS").arg(&key)])
+                .pipeline(&[Cmd::new("XLEN").arg(&key), Cmd::new("XINFO").arg("GROUPS").arg(&key), counters])
                 .await?;
             let length = replies[0].as_int().unwrap_or(0) as u64;
-            for group in replies[1].items() {
-                out.push(group_stats(&name, length, group.clone()));
-            }
+            out.extend(replies[1].items().iter().map(|g| group_stats(&name, length, g.clone())));
+            out.extend(lock_stats(&name, length, &holders, replies[2].items()));
         }
         Ok(out)
     }
+
+    /// The `wait` and stream processors among `consumers`.
+    fn lock_holders(&self, consumers: &[crate::flow::ProcIndex]) -> Vec<String> {
+        let procs = consumers.iter().map(|c| self.flow.processor(*c));
+        procs
+            .filter(|p| !p.acks_entries())
+            .map(|p| p.name().to_string())
+            .collect()
+    }
+}
+
+/// Rows of the `wait` and stream processors `holders` reading stream `stream`, from the
+/// meta fields `added:<stream>`, then `read:<p>:<stream>` and `done:<p>` per holder.
+fn lock_stats(stream: &StreamName, length: u64, holders: &[String], fields: &[Reply]) -> Vec<StreamStats> {
+    let added = fields.first().and_then(Reply::as_int).unwrap_or(0) as u64;
+    let per_holder = fields.get(1..).unwrap_or_default().chunks(2);
+    holders
+        .iter()
+        .zip(per_holder)
+        .map(|(p, f)| {
+            let read = (f[0].as_int().unwrap_or(0) as u64).min(added);
+            let done = f.get(1).is_some_and(|d| *d != Reply::Nil);
+            StreamStats {
+                stream: stream.clone(),
+                length,
+                group: p.clone(),
+                lag: Some(if done { 0 } else { added - read }),
+                pending: if done { 0 } else { read },
+            }
+        })
+        .collect()
 }
 
 /// The entries one window of payloads becomes: one `d` entry per value, or `b` bundles.

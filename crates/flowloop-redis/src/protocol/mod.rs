@@ -5,7 +5,7 @@
 //!
 //! | key | type | holds |
 //! |---|---|---|
-//! | `fl:{R}:meta` | hash | flow name, state, per-stream groups/cap/added/eos, per-group acked, producer ids, `done:<processor>` |
+//! | `fl:{R}:meta` | hash | flow name, state, per-stream groups/cap/added/eos, per-group acked, producer ids, `done:<processor>`, `read:<processor>:<stream>` (entries a `wait` or stream processor read) |
 //! | `fl:{R}:s:<stream>` | stream | entries `d=<json>`, or bundles `b=<len>:<json><len>:<json>...` (several values as one entry); the end-of-stream marker is `eos=<producer>` |
 //! | `fl:{R}:dlq` | stream | dead letters: processor, stream, id, error, deliveries, d (or b: a whole bundle buried by `reclaim`) |
 //! | `fl:{R}:lease:<consumer>` | string with TTL | a live worker's (or producer's) lease |
@@ -76,6 +76,12 @@ pub const RENEW: Script = script!("renew");
 pub const PARTITION: Script = script!("partition");
 /// Fenced, de-duplicated append of a stream processor's outputs.
 pub const EMIT: Script = script!("emit");
+
+/// The meta hash field where `wait` or stream processor `processor` records how many entries
+/// of input `stream` it has read (for [`crate::RedisRun::stats`]).
+pub fn read_field(processor: &str, stream: &str) -> String {
+    format!("read:{processor}:{stream}")
+}
 
 /// The stream where runs are announced to workers.
 pub const RUNS: &str = "flowloop:runs";

@@ -81,6 +81,11 @@ async fn run_once(ctx: &RunContext, client: &mut Client, p: &Processor, f: &Part
     let mut inputs = Inputs::default();
     for s in p.inputs() {
         let entries = read_all(client, &ctx.keys.stream(s.as_str())).await?;
+        let read = Cmd::new("HSET")
+            .arg(ctx.keys.meta())
+            .arg(protocol::read_field(p.name().as_str(), s.as_str()))
+            .int(entries.len() as i64);
+        client.call_retrying(&read).await?.check("HSET")?;
         let data = entries.into_iter().flat_map(|(e, _)| e.body.payloads());
         inputs.insert(s.clone(), data.collect());
     }

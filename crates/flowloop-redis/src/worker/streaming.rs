@@ -89,6 +89,8 @@ fn open(
             key: ctx.keys.stream(input.as_str()),
             last: "0".to_string(),
             buffer: VecDeque::new(),
+            read_field: protocol::read_field(p.name().as_str(), input.as_str()),
+            read: 0,
         };
         io.add_input(input.clone(), stream_io::Source::Redis(Box::new(source)));
     }
@@ -112,6 +114,9 @@ pub(crate) struct RedisInput {
     last: String,
     /// Entries read and not handed out yet; `None` is the end marker.
     buffer: VecDeque<Option<Rc<[u8]>>>,
+    /// The meta field where the count of entries read is published, and that count.
+    read_field: String,
+    read: u64,
 }
 
 impl RedisInput {
@@ -144,6 +149,7 @@ impl RedisInput {
             .and_then(|r| r.check("XREAD"))
             .map_err(|e| ProcessError(format!("reading `{}`: {e}", self.key)))?;
         for (_, entries) in parse_read(reply) {
+            self.published_read(entries.len() as u64).await?;
             for e in entries {
                 self.last = e.id;
                 match e.body {
@@ -153,6 +159,20 @@ impl RedisInput {
             }
         }
         Ok(())
+    }
+
+    /// Publishes that `more` entries were read (for [`crate::RedisRun::stats`]).
+    async fn published_read(&mut self, more: u64) -> Result<(), ProcessError> {
+        if more == 0 {
+            return Ok(());
+        }
+        self.read += more;
+        let cmd = Cmd::new("HSET")
+            .arg(self.ctx.keys.meta())
+            .arg(&self.read_field)
+            .int(self.read as i64);
+        let reply = self.client.call_retrying(&cmd).await.and_then(|r| r.check("HSET"));
+        reply.map(drop).map_err(|e| ProcessError(format!("recording progress on `{}`: {e}", self.key)))
     }
 }
 
