@@ -1,6 +1,7 @@
 //! Worker processes die and stall mid-run; every input still comes out exactly once.
 //!
-//! `FLOWLOOP_REDIS_KILL_SEEDS=20` runs 20 seeds of kill timing (3 by default).
+//! `FLOWLOOP_REDIS_KILL_SEEDS=20` runs 20 seeds of kill timing (3 by default), with one value
+//! per entry and with bundles of 4 values per entry.
 
 mod common;
 mod flows;
@@ -49,9 +50,21 @@ async fn until_pending(client: &mut Client, keys: &Keys, consumer: &str) {
     }
 }
 
-/// SIGKILLs worker 0 after `kill_at` outputs, SIGSTOPs worker 1 after `stop_at` until its
-/// lease expired and worker 2 took over, then SIGCONTs it.
-async fn chaos(server_port: u16, keys: Keys, workers: &mut [Child], kill_at: i64, stop_at: i64) {
+/// When [`chaos`] strikes, in output entries.
+#[derive(Debug, Clone, Copy)]
+struct Timing {
+    kill_at: i64,
+    stop_at: i64,
+    /// Output entries to wait for past the stall before the stalled worker resumes.
+    after_stop: i64,
+    /// Output entries of a complete run (the end marker included).
+    last: i64,
+}
+
+/// SIGKILLs worker 0 after `kill_at` output entries, SIGSTOPs worker 1 after `stop_at` until
+/// its lease expired and worker 2 took over, then SIGCONTs it.
+async fn chaos(server_port: u16, keys: Keys, workers: &mut [Child], t: Timing) {
+    let Timing { kill_at, stop_at, .. } = t;
     let mut client = Client::new(flowloop_redis::resp::Config::local(server_port));
     let out = keys.stream("out");
     until_len(&mut client, &out, kill_at).await;
@@ -74,15 +87,25 @@ async fn chaos(server_port: u16, keys: Keys, workers: &mut [Child], kill_at: i64
     }
     // Give the live worker time to reclaim and commit past the stalled one.
     let now = len(&mut client, &out).await;
-    until_len(&mut client, &out, (now + 20).min(INPUTS as i64 + 1)).await;
+    until_len(&mut client, &out, (now + t.after_stop).min(t.last)).await;
     signal(workers[1].id(), "CONT");
 }
 
-fn one_seed(server: &RedisServer, seed: u64) {
+/// One run of 400 inputs in entries of `bundle` values through 3 workers, under [`chaos`].
+fn one_seed(server: &RedisServer, seed: u64, bundle: usize) {
     let mut rng = fastrand::Rng::with_seed(seed);
-    let (kill_at, stop_at) = (rng.i64(10..120), rng.i64(130..260));
-    let context = format!("seed {seed} (kill worker 0 at {kill_at} outputs, stop worker 1 at {stop_at})");
-    let run_id = format!("kill-{seed}");
+    let per = bundle as i64; // output entries count bundles
+    let (kill_at, stop_at) = (rng.i64(10..120) / per, rng.i64(130..260) / per);
+    let timing = Timing {
+        kill_at,
+        stop_at,
+        after_stop: (20 / per).max(1),
+        last: INPUTS as i64 / per + 1,
+    };
+    let context = format!(
+        "seed {seed}, bundles of {bundle} (kill worker 0 at {kill_at} output entries, stop worker 1 at {stop_at})"
+    );
+    let run_id = format!("kill-{seed}-{bundle}");
     let mut children = Children::default();
     for i in 0..3 {
         let id = format!("w{i}");
@@ -108,6 +131,7 @@ fn one_seed(server: &RedisServer, seed: u64) {
     let (result, mut children) = flowloop::run(async move {
         let settings = RunSettings {
             run_id: Some(run_id.clone()),
+            bundle,
             ..RunSettings::default()
         };
         let mut run = RedisRun::start(config, &flow, settings).await.expect("run starts");
@@ -119,12 +143,12 @@ fn one_seed(server: &RedisServer, seed: u64) {
             run.wait(Some(Duration::from_secs(90))).await
         })
         .await;
-        chaos(port, keys, &mut children.0, kill_at, stop_at).await;
+        chaos(port, keys, &mut children.0, timing).await;
         (feeder.join().await.expect("feeder task"), children)
     })
     .expect("loop runs");
     result.unwrap_or_else(|e| panic!("{context}: run failed: {e}"));
-    check_outputs(server, &format!("kill-{seed}"), &context);
+    check_outputs(server, &format!("kill-{seed}-{bundle}"), &context);
     for (i, c) in children.0.iter_mut().enumerate().skip(1) {
         let start = Instant::now();
         while c.try_wait().expect("try_wait").is_none() {
@@ -166,6 +190,7 @@ fn check_outputs(server: &RedisServer, run: &str, context: &str) {
         let fields = e.items().get(1).cloned().unwrap_or(Reply::Nil).pairs();
         match fields.first().map(|(k, v)| (k.as_str(), v.as_str())) {
             Some((Some("d"), Some(v))) => values.push(v.parse::<u64>().expect("u64 payload")),
+            Some((Some("b"), Some(v))) => values.extend(split_bundle(v, context)),
             Some((Some("eos"), _)) => markers += 1,
             other => panic!("{context}: unexpected entry {other:?}"),
         }
@@ -192,9 +217,22 @@ fn check_outputs(server: &RedisServer, run: &str, context: &str) {
     assert_eq!(dead, Some(0), "{context}: dead letters");
 }
 
-#[test]
-fn killed_and_stalled_workers_lose_and_duplicate_nothing() {
-    let Some(server) = RedisServer::start("killed_and_stalled_workers_lose_and_duplicate_nothing") else {
+/// The values of a bundle entry (`<len>:<json>` repeated), read independently of the crate.
+fn split_bundle(mut raw: &str, context: &str) -> Vec<u64> {
+    let mut out = Vec::new();
+    while let Some((len, rest)) = raw.split_once(':') {
+        let len: usize = len.parse().unwrap_or_else(|_| panic!("{context}: bad bundle length in {raw:?}"));
+        let (value, tail) = rest.split_at(len);
+        out.push(value.parse().expect("u64 payload"));
+        raw = tail;
+    }
+    assert!(raw.is_empty(), "{context}: trailing bundle bytes {raw:?}");
+    out
+}
+
+/// Runs the seeds (`FLOWLOOP_REDIS_KILL_SEEDS`, 3 by default) with `bundle` values per entry.
+fn seeds(test: &str, bundle: usize) {
+    let Some(server) = RedisServer::start(test) else {
         return;
     };
     let seeds: u64 = std::env::var("FLOWLOOP_REDIS_KILL_SEEDS")
@@ -202,7 +240,17 @@ fn killed_and_stalled_workers_lose_and_duplicate_nothing() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(3);
     for seed in 0..seeds {
-        eprintln!("kill test: seed {seed}");
-        one_seed(&server, seed);
+        eprintln!("kill test: seed {seed}, bundles of {bundle}");
+        one_seed(&server, seed, bundle);
     }
+}
+
+#[test]
+fn killed_and_stalled_workers_lose_and_duplicate_nothing() {
+    seeds("killed_and_stalled_workers_lose_and_duplicate_nothing", 1);
+}
+
+#[test]
+fn killed_and_stalled_workers_lose_and_duplicate_nothing_in_bundles() {
+    seeds("killed_and_stalled_workers_lose_and_duplicate_nothing_in_bundles", 4);
 }
