@@ -478,11 +478,17 @@ impl RedisRun {
             let key = self.keys.stream(name.as_str());
             let mut counters = Cmd::new("HMGET").arg(self.keys.meta()).arg(format!("added:{name}"));
             for p in &holders {
-                counters = counters.arg(protocol::read_field(p, name.as_str())).arg(format!("done:{p}"));
+                counters = counters
+                    .arg(protocol::read_field(p, name.as_str()))
+                    .arg(format!("done:{p}"));
             }
             let replies = self
                 .client
-                .pipeline(&[Cmd::new("XLEN").arg(&key), Cmd::new("XINFO").arg("GROUPS").arg(&key), counters])
+                .pipeline(&[
+                    Cmd::new("XLEN").arg(&key),
+                    Cmd::new("XINFO").arg("GROUPS").arg(&key),
+                    counters,
+                ])
                 .await?;
             let length = replies[0].as_int().unwrap_or(0) as u64;
             out.extend(replies[1].items().iter().map(|g| group_stats(&name, length, g.clone())));

@@ -24,7 +24,10 @@ fn both(server: &RedisServer, flow: Flow, inputs: FlowInputs, run: &str, bundle:
     flowloop::run(async move {
         let local = InProcess::new(&flow).run(inputs.clone()).await.expect("in-process run");
         let hosts = (2, Provided::new());
-        (local, run_on_redis_with(config, &flow, hosts, inputs, run_settings).await)
+        (
+            local,
+            run_on_redis_with(config, &flow, hosts, inputs, run_settings).await,
+        )
     })
     .expect("loop runs")
 }
@@ -74,7 +77,11 @@ fn a_poison_value_in_a_bundle_is_dead_lettered_alone() {
         assert_eq!((dead[0].processor.as_str(), dead[0].stream.as_str()), ("check", "in"));
         assert!(dead[0].error.contains("unlucky"), "{}", dead[0].error);
     }
-    assert_eq!(entries(&server, "poison4", "in"), 9, "30 values in bundles of 4, and the marker");
+    assert_eq!(
+        entries(&server, "poison4", "in"),
+        9,
+        "30 values in bundles of 4, and the marker"
+    );
 }
 
 #[test]
@@ -89,7 +96,11 @@ fn a_malformed_bundle_goes_to_the_dead_letter_stream_and_the_run_completes() {
         let workers = common::spawn_workers(config.clone(), &flow, (1, Provided::new())).await;
         run.feed("in", &[1i64, 2, 3, 4]).await?;
         // Not a bundle this crate wrote: a length that runs past the end of the value.
-        let garbage = Cmd::new("XADD").arg(run.keys().stream("in")).arg("*").arg("b").arg("9:[1,2]");
+        let garbage = Cmd::new("XADD")
+            .arg(run.keys().stream("in"))
+            .arg("*")
+            .arg("b")
+            .arg("9:[1,2]");
         Client::new(config).call(&garbage).await?.check("XADD")?;
         run.feed("in", &[5i64]).await?;
         run.end("in").await?;

@@ -221,7 +221,9 @@ fn check_outputs(server: &RedisServer, run: &str, context: &str) {
 fn split_bundle(mut raw: &str, context: &str) -> Vec<u64> {
     let mut out = Vec::new();
     while let Some((len, rest)) = raw.split_once(':') {
-        let len: usize = len.parse().unwrap_or_else(|_| panic!("{context}: bad bundle length in {raw:?}"));
+        let len: usize = len
+            .parse()
+            .unwrap_or_else(|_| panic!("{context}: bad bundle length in {raw:?}"));
         let (value, tail) = rest.split_at(len);
         out.push(value.parse().expect("u64 payload"));
         raw = tail;

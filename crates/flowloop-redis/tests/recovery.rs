@@ -89,7 +89,10 @@ fn a_crash_poison_in_a_bundle_takes_its_whole_bundle_to_the_dead_letter_stream()
     let payloads: Vec<&[u8]> = dead.iter().map(|d| d.payload.as_slice()).collect();
     assert_eq!(payloads, [&b"4"[..], b"5", b"6", b"7"], "{dead:?}");
     for d in dead {
-        assert_eq!((d.processor.as_str(), d.stream.as_str(), d.deliveries), ("check", "in", 2));
+        assert_eq!(
+            (d.processor.as_str(), d.stream.as_str(), d.deliveries),
+            ("check", "in", 2)
+        );
         assert!(d.error.contains("never finished"), "{}", d.error);
     }
 }

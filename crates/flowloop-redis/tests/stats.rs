@@ -18,13 +18,16 @@ struct Gate(Event);
 /// `in` → relay (a stream processor copying every value) → `copy`, and `in` → total (a
 /// `wait` processor, held by the [`Gate`]) → `sum`.
 fn flow() -> Flow {
-    let relay = Processor::new("relay").reads("in").writes("copy").stream(|mut io, _ctx| async move {
-        let (mut input, mut copy) = (io.input("in")?, io.output("copy")?);
-        while let Some(item) = input.next().await? {
-            copy.emit(&item.decode::<i64>()?).await?;
-        }
-        Ok(())
-    });
+    let relay = Processor::new("relay")
+        .reads("in")
+        .writes("copy")
+        .stream(|mut io, _ctx| async move {
+            let (mut input, mut copy) = (io.input("in")?, io.output("copy")?);
+            while let Some(item) = input.next().await? {
+                copy.emit(&item.decode::<i64>()?).await?;
+            }
+            Ok(())
+        });
     let total = Processor::new("total")
         .reads("in")
         .writes("sum")
@@ -62,7 +65,10 @@ async fn redis_row_becomes(run: &mut RedisRun, group: &str, want: (Option<u64>, 
         if row(&stats, group) == want {
             return stats;
         }
-        assert!(start.elapsed() < Duration::from_secs(20), "`{group}` never showed {want:?}: {stats:?}");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "`{group}` never showed {want:?}: {stats:?}"
+        );
         flowloop::sleep(Duration::from_millis(5)).await;
     }
 }
@@ -75,11 +81,16 @@ fn redis_stats_cover_wait_and_stream_processors() {
     let config = server.config();
     flowloop::run(async move {
         let flow = flow();
-        let mut run = RedisRun::start(config.clone(), &flow, settings("held")).await.expect("start");
+        let mut run = RedisRun::start(config.clone(), &flow, settings("held"))
+            .await
+            .expect("start");
         run.feed("in", &[1i64, 2, 3]).await.expect("feed");
         // No worker yet: neither processor has read anything.
         let stats = run.stats().await.expect("stats");
-        assert_eq!((row(&stats, "relay"), row(&stats, "total")), ((Some(3), 0), (Some(3), 0)));
+        assert_eq!(
+            (row(&stats, "relay"), row(&stats, "total")),
+            ((Some(3), 0), (Some(3), 0))
+        );
         let gate = Event::new();
         let workers = spawn_workers(config, &flow, (1, Provided::new().with(Gate(gate.clone())))).await;
         // The relay reads all three and waits for more; `total` waits for the end of `in`.
@@ -93,7 +104,10 @@ fn redis_stats_cover_wait_and_stream_processors() {
         let outputs = run.collect().await.expect("the run completes");
         assert_eq!(outputs.get::<i64>("sum").expect("sum"), [6]);
         let stats = run.stats().await.expect("stats");
-        assert_eq!((row(&stats, "relay"), row(&stats, "total")), ((Some(0), 0), (Some(0), 0)));
+        assert_eq!(
+            (row(&stats, "relay"), row(&stats, "total")),
+            ((Some(0), 0), (Some(0), 0))
+        );
         workers.stop().await;
     })
     .expect("loop runs");
@@ -122,7 +136,10 @@ fn in_process_stats_cover_a_held_wait_processor() {
         gate.set();
         let outputs = run.join().await.expect("run task").expect("run");
         let after = watcher.stats();
-        assert_eq!((row(&after, "relay"), row(&after, "total")), ((Some(0), 0), (Some(0), 0)));
+        assert_eq!(
+            (row(&after, "relay"), row(&after, "total")),
+            ((Some(0), 0), (Some(0), 0))
+        );
         outputs.get::<i64>("sum").expect("sum")
     })
     .expect("loop runs");

@@ -181,8 +181,14 @@ impl Consumer {
             match entry.body {
                 Body::End => self.held.push((i, entry.id)),
                 Body::Data(payload) => {
-                    if let Some(out) = self.handle(i, &entry.id, payload, Attempt::plain(entry.deliveries)).await? {
-                        let out = out.items.into_iter().map(|(s, v)| (output_index(&self.outputs, &s), "d", v));
+                    if let Some(out) = self
+                        .handle(i, &entry.id, payload, Attempt::plain(entry.deliveries))
+                        .await?
+                    {
+                        let out = out
+                            .items
+                            .into_iter()
+                            .map(|(s, v)| (output_index(&self.outputs, &s), "d", v));
                         handled[i].entries.push((entry.id, out.collect()));
                     }
                 }
@@ -212,7 +218,10 @@ impl Consumer {
     ) -> Result<Option<Vec<OutEntry>>, RunError> {
         let mut per_output: Vec<Vec<Vec<u8>>> = vec![Vec::new(); self.outputs.len()];
         for (slot, payload) in items.into_iter().enumerate() {
-            match self.handle(i, id, payload, Attempt::in_bundle(slot, deliveries)).await? {
+            match self
+                .handle(i, id, payload, Attempt::in_bundle(slot, deliveries))
+                .await?
+            {
                 Some(out) => {
                     for (stream, value) in out.items {
                         per_output[output_index(&self.outputs, &stream) - 1].push(value);
@@ -223,15 +232,33 @@ impl Consumer {
             }
         }
         let entries = per_output.into_iter().enumerate().filter(|(_, v)| !v.is_empty());
-        let out = entries.map(|(j, values)| (j + 1, protocol::BUNDLE_FIELD, protocol::bundle(values.iter().map(|v| &v[..]))));
+        let out = entries.map(|(j, values)| {
+            (
+                j + 1,
+                protocol::BUNDLE_FIELD,
+                protocol::bundle(values.iter().map(|v| &v[..])),
+            )
+        });
         Ok(Some(out.collect()))
     }
 
     /// Whether entry `id` of input `i` is still pending for this consumer.
     async fn still_mine(&mut self, i: usize, id: &str) -> Result<bool, RunError> {
         let key = self.ctx.keys.stream(self.inputs[i].as_str());
-        let cmd = Cmd::new("XPENDING").arg(key).arg(self.group()).arg(id).arg(id).arg("1").arg(&self.ctx.me);
-        Ok(!self.client.call_retrying(&cmd).await?.check("XPENDING")?.items().is_empty())
+        let cmd = Cmd::new("XPENDING")
+            .arg(key)
+            .arg(self.group())
+            .arg(id)
+            .arg(id)
+            .arg("1")
+            .arg(&self.ctx.me);
+        Ok(!self
+            .client
+            .call_retrying(&cmd)
+            .await?
+            .check("XPENDING")?
+            .items()
+            .is_empty())
     }
 
     /// Runs the handler, retrying through the `fail` script; `None` when the value went to
@@ -286,7 +313,10 @@ impl Consumer {
             payload.to_vec(),
         ];
         match attempt.slot {
-            Some(slot) => args.extend([slot.to_string().into_bytes(), attempt.deliveries.to_string().into_bytes()]),
+            Some(slot) => args.extend([
+                slot.to_string().into_bytes(),
+                attempt.deliveries.to_string().into_bytes(),
+            ]),
             None => args.extend([Vec::new(), Vec::new()]),
         }
         self.client.eval(&protocol::FAIL, &keys, &args).await

@@ -172,7 +172,9 @@ impl RedisInput {
             .arg(&self.read_field)
             .int(self.read as i64);
         let reply = self.client.call_retrying(&cmd).await.and_then(|r| r.check("HSET"));
-        reply.map(drop).map_err(|e| ProcessError(format!("recording progress on `{}`: {e}", self.key)))
+        reply
+            .map(drop)
+            .map_err(|e| ProcessError(format!("recording progress on `{}`: {e}", self.key)))
     }
 }
 
