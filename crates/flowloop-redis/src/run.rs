@@ -27,7 +27,8 @@ pub struct RunSettings {
     pub expire_after: Duration,
     /// How often [`RedisRun::wait`] polls the run's state.
     pub poll: Duration,
-    /// Payloads per `push` script call while feeding.
+    /// Values per `push` script call while feeding (with bundles: `batch / bundle` entries
+    /// per call, at least one).
     pub batch: usize,
     /// Values per entry of the flow inputs this process feeds (1: one entry per value). Above
     /// 1, up to this many values travel as one bundle entry, and `each` processors commit the
@@ -51,15 +52,19 @@ impl Default for RunSettings {
     }
 }
 
-/// Per-stream counters of a running flow (for dashboards): for each consumer group, entries
-/// not yet delivered (`lag`) and delivered but not acknowledged (`pending`).
+/// Per-stream counters of a running flow (for dashboards): for each consuming processor,
+/// entries not yet delivered (`lag`) and delivered but not finished (`pending`). On Redis an
+/// `each` processor finishes an entry when it acknowledges it, a `wait` or stream processor
+/// finishes everything it read when it ends; in-process a stream processor finishes an entry
+/// when it asks for the next one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamStats {
     /// The flow stream.
     pub stream: StreamName,
     /// Entries currently in the Redis stream.
     pub length: u64,
-    /// The consumer group (a processor name).
+    /// The consuming processor: the consumer group of an `each` processor, or a `wait` or
+    /// stream processor (which reads under a lock, without a group).
     pub group: String,
     /// Entries not yet delivered to the group (`None` when Redis cannot tell).
     pub lag: Option<u64>,
