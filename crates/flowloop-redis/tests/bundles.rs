@@ -18,12 +18,20 @@ fn bundled(run: &str, bundle: usize) -> RunSettings {
     }
 }
 
-/// Runs `flow` in-process and on Redis (2 workers, bundles of `bundle` values, run id `run`).
-fn both(server: &RedisServer, flow: Flow, inputs: FlowInputs, run: &str, bundle: usize) -> (RunOutputs, RunOutputs) {
+/// Runs `flow` in-process and on Redis (2 workers providing `provided`, bundles of `bundle`
+/// values, run id `run`).
+fn both(
+    server: &RedisServer,
+    flow: Flow,
+    inputs: FlowInputs,
+    (run, bundle): (&str, usize),
+    provided: Provided,
+) -> (RunOutputs, RunOutputs) {
     let (config, run_settings) = (server.config(), bundled(run, bundle));
     flowloop::run(async move {
-        let local = InProcess::new(&flow).run(inputs.clone()).await.expect("in-process run");
-        let hosts = (2, Provided::new());
+        let local = InProcess::new(&flow).provide(provided.clone());
+        let local = local.run(inputs.clone()).await.expect("in-process run");
+        let hosts = (2, provided);
         (
             local,
             run_on_redis_with(config, &flow, hosts, inputs, run_settings).await,
@@ -44,7 +52,7 @@ fn bundled_word_count_matches_in_process_with_a_fifth_of_the_entries() {
     };
     let lines: Vec<String> = (0..60).map(|i| format!("a b{} c{} a", i % 4, i % 9)).collect();
     let inputs = FlowInputs::new().feed("lines", &lines).expect("serialize");
-    let (local, remote) = both(&server, flows::word_count(), inputs, "wc5", 5);
+    let (local, remote) = both(&server, flows::word_count(), inputs, ("wc5", 5), Provided::new());
     for stream in ["counts", "lengths"] {
         let mut a: Vec<serde_json::Value> = local.get(stream).expect("local output");
         let mut b: Vec<serde_json::Value> = remote.get(stream).expect("redis output");
@@ -66,7 +74,7 @@ fn a_poison_value_in_a_bundle_is_dead_lettered_alone() {
     };
     let values: Vec<i64> = (0..30).collect();
     let inputs = FlowInputs::new().feed("in", &values).expect("serialize");
-    let (local, remote) = both(&server, flows::poison(), inputs, "poison4", 4);
+    let (local, remote) = both(&server, flows::poison(), inputs, ("poison4", 4), Provided::new());
     for outputs in [&local, &remote] {
         let mut out: Vec<i64> = outputs.get("out").expect("out");
         out.sort_unstable();
@@ -81,6 +89,26 @@ fn a_poison_value_in_a_bundle_is_dead_lettered_alone() {
         entries(&server, "poison4", "in"),
         9,
         "30 values in bundles of 4, and the marker"
+    );
+}
+
+#[test]
+fn a_stream_processor_reads_bundles_value_by_value() {
+    let Some(server) = RedisServer::start("bundled_stream_processor") else {
+        return;
+    };
+    let values: Vec<i64> = (0..50).collect();
+    let inputs = FlowInputs::new().feed("in", &values).expect("serialize");
+    let provided = Provided::new().with(flows::Delay(Duration::ZERO));
+    let (local, remote) = both(&server, flows::running_sum(), inputs, ("sum7", 7), provided);
+    for outputs in [&local, &remote] {
+        let scaled: Vec<(u64, i64)> = outputs.get("scaled").expect("scaled");
+        assert_eq!(scaled, flows::running_sum_expected(50));
+    }
+    assert_eq!(
+        entries(&server, "sum7", "in"),
+        9,
+        "50 values in bundles of 7, and the marker"
     );
 }
 
