@@ -219,10 +219,8 @@ fn member_task(
     queue: &AsyncQueue<Arrival>,
 ) -> impl Future<Output = ()> + 'static + use<> {
     let (cx, queue) = (Rc::clone(cx), queue.clone());
-    // Boxed once here, so the spawned task moves a pointer rather than the whole state machine.
-    let step: StepFuture = Box::pin(async move { run_node(&cx, id, Args::Shared(input), vis).await });
     async move {
-        let result = step.await;
+        let result = run_node(&cx, id, Args::Shared(input), vis).await;
         if queue.try_put((index, result)).is_err() {
             unreachable!("the arrival queue is unbounded and never closed");
         }
