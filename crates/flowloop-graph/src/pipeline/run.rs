@@ -279,37 +279,44 @@ fn par_failure(
 /// conflict naming both members.
 fn merge(path: &str, paths: &[&str], results: impl Iterator<Item = Map>) -> Result<Map, RunError> {
     let maps: Vec<Map> = results.collect();
+    let first = first_occurrences(path, paths, &maps)?;
+    let mut out = Map::with_capacity(first.iter().filter(|f| **f).count());
+    let entries = maps.into_iter().flat_map(Map::into_entries);
+    for ((key, value), _) in entries.zip(first).filter(|(_, first)| *first) {
+        out.push_absent(key, value);
+    }
+    Ok(out)
+}
+
+/// For every entry of `maps` in order, whether it is its key's first occurrence; a later
+/// occurrence with a different value is a conflict naming both members.
+fn first_occurrences(path: &str, paths: &[&str], maps: &[Map]) -> Result<Vec<bool>, RunError> {
     let total = maps.iter().map(Map::len).sum();
     let mut owners: FxHashMap<&str, (usize, &Value)> = FxHashMap::with_capacity_and_hasher(total, Default::default());
-    let mut order = Vec::with_capacity(total);
+    let mut first = Vec::with_capacity(total);
     for (i, map) in maps.iter().enumerate() {
-        for (key, value) in map.shared_entries() {
-            match owners.entry(&**key) {
+        for (key, value) in map.iter() {
+            match owners.entry(key) {
                 Entry::Vacant(slot) => {
                     slot.insert((i, value));
-                    order.push((key, value));
+                    first.push(true);
                 }
+                Entry::Occupied(seen) if seen.get().1 == value => first.push(false),
                 Entry::Occupied(seen) => {
-                    let (first, old) = *seen.get();
-                    if old != value {
-                        return Err(RunError::Conflict(Box::new(Conflict {
-                            step: path.to_string(),
-                            key: key.to_string(),
-                            first: paths[first].to_string(),
-                            second: paths[i].to_string(),
-                            first_value: old.clone(),
-                            second_value: value.clone(),
-                        })));
-                    }
+                    let (earlier, old) = *seen.get();
+                    return Err(RunError::Conflict(Box::new(Conflict {
+                        step: path.to_string(),
+                        key: key.to_string(),
+                        first: paths[earlier].to_string(),
+                        second: paths[i].to_string(),
+                        first_value: old.clone(),
+                        second_value: value.clone(),
+                    })));
                 }
             }
         }
     }
-    let mut out = Map::with_capacity(order.len());
-    for (key, value) in order {
-        out.push_absent(Arc::clone(key), value.clone());
-    }
-    Ok(out)
+    Ok(first)
 }
 
 /// The case a dispatch runs for the key in `input`.
