@@ -53,11 +53,6 @@ impl Map {
         self.entries.into_iter()
     }
 
-    /// The entries with their shared keys.
-    pub(crate) fn shared_entries(&self) -> impl Iterator<Item = (&Arc<str>, &Value)> {
-        self.entries.iter().map(|(k, v)| (k, v))
-    }
-
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.position(key).map(|i| &self.entries[i].1)
