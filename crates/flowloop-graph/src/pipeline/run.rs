@@ -89,15 +89,18 @@ pub(crate) async fn run_plan(plan: Arc<Plan>, args: Map) -> Result<Report, RunEr
 /// Runs one step under its timeout.
 async fn run_node(cx: &Rc<RunCx>, id: StepId, input: Args, inherited: Visibility) -> Result<Map, RunError> {
     let node = cx.plan.node(id);
-    let body = run_body(cx, node, input, inherited);
     match node.timeout {
-        None => body.await,
-        Some(after) => flowloop::timeout(after, body).await.unwrap_or_else(|_| {
-            Err(RunError::Timeout {
-                step: node.path.to_string(),
-                after,
-            })
-        }),
+        None => run_body(cx, node, input, inherited).await,
+        // Boxed, so that a step without a timeout (the usual case) does not carry room for
+        // the body and its timer twice.
+        Some(after) => flowloop::timeout(after, Box::pin(run_body(cx, node, input, inherited)))
+            .await
+            .unwrap_or_else(|_| {
+                Err(RunError::Timeout {
+                    step: node.path.to_string(),
+                    after,
+                })
+            }),
     }
 }
 
