@@ -231,6 +231,27 @@ fn sync_steps_run_on_the_offload_pool_and_async_ones_on_the_loop() {
     assert_eq!(out.get("async"), Some(&Value::str(&here)));
 }
 
+#[test]
+fn a_blocking_sync_step_does_not_stall_its_par_siblings() {
+    // `waiter` blocks its thread until `signaller`, its sibling on the loop, has run. On the
+    // loop's own thread it would wait out its 10 s bound and fail instead.
+    let (go, wait) = std::sync::mpsc::channel::<()>();
+    let wait = std::sync::Mutex::new(wait);
+    let waiter = Step::sync_fn("waiter", move |_: Map| {
+        let wait = wait.lock().map_err(|_| "the channel lock is poisoned")?;
+        wait.recv_timeout(Duration::from_secs(10))
+            .map_err(|_| "the async sibling never ran while this step blocked")?;
+        Ok::<_, String>(Map::from_iter([("waited", true)]))
+    });
+    let signaller = Step::async_fn("signaller", move |_: Map| {
+        let sent = go.send(()).is_ok();
+        async move { Ok::<_, String>(Map::from_iter([("signalled", sent)])) }
+    });
+    let p = Pipeline::new(par![waiter, signaller]).unwrap();
+    let out = run(&p, Map::new()).unwrap().outputs;
+    assert_eq!(out.to_string(), r#"{"waited": true, "signalled": true}"#);
+}
+
 #[derive(Deserialize)]
 struct Order {
     price: f64,

@@ -128,6 +128,22 @@ fn a_failing_pipeline_is_the_nodes_error_naming_the_step() {
 }
 
 #[test]
+fn a_graph_node_given_a_wrong_type_fails_naming_the_step_and_port() {
+    let mut g = Graph::new(registry());
+    g.add("p.calc", Some("calc")).unwrap();
+    g.set_constant("calc", "n", Value::str("seven")).unwrap();
+    let mut run = g.batch().unwrap();
+    let text = run.run().unwrap_err().to_string();
+    assert!(text.contains("calc"), "{text}");
+    assert!(
+        text.contains("step `calc/inc` failed"),
+        "the error names the step: {text}"
+    );
+    assert!(text.contains("input `n`"), "and the port that did not convert: {text}");
+    assert!(run.value("calc", "out").is_none());
+}
+
+#[test]
 fn a_typed_flow_node_runs_a_pipeline() {
     let p = pipeline();
     let mut b = FlowBuilder::new();
@@ -157,6 +173,25 @@ fn a_typed_flow_node_runs_a_pipeline() {
         "{text}"
     );
     assert!(flow.value(bad).is_none());
+}
+
+#[test]
+fn a_typed_flow_node_missing_an_argument_fails_naming_step_and_argument() {
+    let p = pipeline();
+    let mut b = FlowBuilder::new();
+    let node = p.flow_node(&mut b, (Map::from_iter([("count", Value::Int(5))]),));
+    let mut flow = b.build().unwrap();
+    let err = flow.run_until_complete(RunOptions::new()).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("pipeline calc"),
+        "the node is named after the pipeline: {text}"
+    );
+    assert!(
+        text.contains("step `calc/inc` is missing argument `n` (visible: count)"),
+        "{text}"
+    );
+    assert!(flow.value(node).is_none());
 }
 
 #[test]

@@ -45,6 +45,13 @@ pub trait Kind: Send + Sync + 'static {
     /// A fresh instance for one node.
     fn instance(&self) -> Box<dyn Instance>;
 
+    /// Runs the kind once on `inputs`, keeping no instance (how pipelines call a kind step).
+    /// The default calls a fresh [`instance`](Kind::instance); a stateless kind may override it
+    /// to skip making one.
+    fn call_once(&self, inputs: Inputs) -> Call {
+        self.instance().call(inputs)
+    }
+
     /// For kinds with [lazy](InputMode::Lazy) inputs: given the values of the eager inputs
     /// (`None` at lazy positions), the lazy inputs this run needs. The default needs all of them.
     fn needed(&self, eager: &[Option<Value>]) -> Vec<usize> {
@@ -114,6 +121,11 @@ impl Kind for FnKind {
             spec: Arc::clone(&self.spec),
             f: Arc::clone(&self.f),
         })
+    }
+
+    fn call_once(&self, mut inputs: Inputs) -> Call {
+        inputs.set_spec(Arc::clone(&self.spec));
+        (self.f)(inputs)
     }
 }
 

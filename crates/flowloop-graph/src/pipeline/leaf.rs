@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use flowloop::flow::{DynCall, Outputs};
+use flowloop::flow::{DynArg, DynCall, Outputs};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -256,8 +256,8 @@ pub(crate) enum Started {
 }
 
 /// Calls `kind` once with `values` (on whatever thread this is).
-pub(crate) fn start_kind(kind: &dyn Kind, values: Vec<Value>) -> Started {
-    match kind.instance().call(Inputs::from_values(values)) {
+pub(crate) fn start_kind(kind: &dyn Kind, args: Vec<DynArg<Value>>) -> Started {
+    match kind.call_once(Inputs::from_args(args)) {
         DynCall::Ready(Ok(out)) => Started::Done(Ok(kind_raw(kind, out))),
         DynCall::Ready(Err(e)) => Started::Done(Err(LeafError::Failed(Box::new(Message(e.to_string()))))),
         DynCall::Pending(fut) => Started::Pending(fut),
@@ -270,7 +270,7 @@ pub(crate) fn start_kind(kind: &dyn Kind, values: Vec<Value>) -> Started {
 /// Runs a sync kind to its end on this thread (the offload pool); an async kind is an error
 /// here (give it `Exec::Loop`).
 pub(crate) fn run_kind_blocking(kind: &dyn Kind, values: Vec<Value>) -> Result<Raw, LeafError> {
-    match start_kind(kind, values) {
+    match start_kind(kind, values.into_iter().map(DynArg::Value).collect()) {
         Started::Done(r) => r,
         Started::Pending(_) => Err(LeafError::BadOutput(format!(
             "kind `{}` is async and cannot run on the offload pool (use Exec::Loop)",

@@ -107,19 +107,24 @@ impl Mapper {
         visible
     }
 
-    /// The values of `params` in order (for a kind: its ports), or the first missing
-    /// argument's name; a `ByDecoder` parameter without a value is null.
-    pub(crate) fn pick_values(&self, params: &[Param], visible: &Map) -> Result<Vec<Value>, String> {
+    /// The values of `params` in order (for a kind: its ports), each wrapped by `wrap`, or
+    /// the first missing argument's name; a `ByDecoder` parameter without a value is null.
+    pub(crate) fn pick_values<T>(
+        &self,
+        params: &[Param],
+        visible: &Map,
+        wrap: impl Fn(Value) -> T,
+    ) -> Result<Vec<T>, String> {
         use super::leaf::Need;
         let mut values = Vec::with_capacity(params.len());
         for p in params {
             let source = self.source(&p.name);
-            values.push(match (visible.get(source), &p.need) {
+            values.push(wrap(match (visible.get(source), &p.need) {
                 (Some(v), _) => v.clone(),
                 (None, Need::Default(d)) => d.clone(),
                 (None, Need::Required) => return Err(source.to_string()),
                 (None, Need::ByDecoder) => Value::Null,
-            });
+            }));
         }
         Ok(values)
     }

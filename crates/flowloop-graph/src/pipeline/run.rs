@@ -4,11 +4,13 @@
 
 use std::cell::RefCell;
 use std::collections::hash_map::Entry;
-use std::future::Future;
+use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::task::Poll;
 
+use flowloop::flow::DynArg;
 use flowloop::sync::AsyncQueue;
 use flowloop::{DropPolicy, TaskError, TaskHandle};
 use rustc_hash::FxHashMap;
@@ -49,6 +51,29 @@ pub(crate) struct RunCx {
 
 type StepFuture = Pin<Box<dyn Future<Output = Result<Map, RunError>>>>;
 
+/// A step's arguments: its own, or shared by the members of a par (a member copies them only
+/// when it needs a map of its own: a group, or a skipped step passing them on).
+enum Args {
+    Owned(Map),
+    Shared(Rc<Map>),
+}
+
+impl Args {
+    fn map(&self) -> &Map {
+        match self {
+            Args::Owned(map) => map,
+            Args::Shared(map) => map,
+        }
+    }
+
+    fn into_map(self) -> Map {
+        match self {
+            Args::Owned(map) => map,
+            Args::Shared(map) => Rc::unwrap_or_clone(map),
+        }
+    }
+}
+
 /// Runs `plan` on `args` to a [`Report`].
 pub(crate) async fn run_plan(plan: Arc<Plan>, args: Map) -> Result<Report, RunError> {
     let root = plan.root();
@@ -56,31 +81,34 @@ pub(crate) async fn run_plan(plan: Arc<Plan>, args: Map) -> Result<Report, RunEr
         plan,
         skipped: RefCell::new(Vec::new()),
     });
-    let outputs = run_node(&cx, root, args, Visibility::None).await?;
+    let outputs = run_node(&cx, root, Args::Owned(args), Visibility::None).await?;
     let skipped = cx.skipped.take();
     Ok(Report { outputs, skipped })
 }
 
 /// Runs one step under its timeout.
-async fn run_node(cx: &Rc<RunCx>, id: StepId, input: Map, inherited: Visibility) -> Result<Map, RunError> {
+async fn run_node(cx: &Rc<RunCx>, id: StepId, input: Args, inherited: Visibility) -> Result<Map, RunError> {
     let node = cx.plan.node(id);
-    let body = run_body(cx, node, input, inherited);
     match node.timeout {
-        None => body.await,
-        Some(after) => flowloop::timeout(after, body).await.unwrap_or_else(|_| {
-            Err(RunError::Timeout {
-                step: node.path.to_string(),
-                after,
-            })
-        }),
+        None => run_body(cx, node, input, inherited).await,
+        // Boxed, so that a step without a timeout (the usual case) does not carry room for
+        // the body and its timer twice.
+        Some(after) => flowloop::timeout(after, Box::pin(run_body(cx, node, input, inherited)))
+            .await
+            .unwrap_or_else(|_| {
+                Err(RunError::Timeout {
+                    step: node.path.to_string(),
+                    after,
+                })
+            }),
     }
 }
 
-async fn run_body(cx: &Rc<RunCx>, node: &PlanNode, input: Map, inherited: Visibility) -> Result<Map, RunError> {
+async fn run_body(cx: &Rc<RunCx>, node: &PlanNode, input: Args, inherited: Visibility) -> Result<Map, RunError> {
     if let What::Leaf(leaf) = &node.what {
         return run_leaf(cx, node, leaf, input).await;
     }
-    let input = node.mapper.rename_inputs(input);
+    let input = node.mapper.rename_inputs(input.into_map());
     let out = group_future(cx, node, input, inherited).await?;
     node.mapper
         .name_outputs(Raw::Map(out), None)
@@ -109,7 +137,7 @@ fn group_future(cx: &Rc<RunCx>, node: &PlanNode, input: Map, inherited: Visibili
         }
         What::Dispatch { argument, cases } => {
             let pick = dispatch_case(&path, argument, cases, &input);
-            Box::pin(async move { run_node(&cx, pick?, input, inherited).await })
+            Box::pin(async move { run_node(&cx, pick?, Args::Owned(input), inherited).await })
         }
         What::Leaf(_) => unreachable!("run_body runs function steps itself"),
     }
@@ -128,7 +156,7 @@ async fn run_seq(cx: &Rc<RunCx>, members: &[StepId], vis: Visibility, input: Map
             (_, Some(seen)) => seen.clone(),
             (None, None) => prev,
         };
-        prev = run_node(cx, id, visible, vis).await?;
+        prev = run_node(cx, id, Args::Owned(visible), vis).await?;
         if let Some(seen) = &mut seen {
             *seen = overlay(std::mem::take(seen), &prev);
         }
@@ -145,8 +173,8 @@ fn overlay(mut base: Map, top: &Map) -> Map {
 
 type Arrival = (usize, Result<Map, RunError>);
 
-/// A par: every member runs as its own task on the same arguments; results arrive in
-/// completion order; a failure cancels the rest (or waits for them, per `policy`); the
+/// A par: every member runs as its own task on the same (shared) arguments; results arrive
+/// in completion order; a failure cancels the rest (or waits for them, per `policy`); the
 /// outputs are merged in member order.
 async fn run_par(
     cx: &Rc<RunCx>,
@@ -157,10 +185,13 @@ async fn run_par(
     input: Map,
 ) -> Result<Map, RunError> {
     let queue: AsyncQueue<Arrival> = AsyncQueue::new();
-    let mut handles = Vec::with_capacity(members.len());
-    for (i, &id) in members.iter().enumerate() {
-        handles.push(Some(spawn_member(cx, i, id, vis, input.clone(), &queue).await));
-    }
+    let input = Rc::new(input);
+    let tasks = members
+        .iter()
+        .enumerate()
+        .map(|(i, &id)| member_task(cx, i, id, vis, Rc::clone(&input), &queue));
+    let mut handles = spawn_all(tasks).await;
+    drop(input);
     let mut results: Vec<Option<Map>> = vec![None; members.len()];
     let mut failures = Vec::new();
     for _ in 0..members.len() {
@@ -181,24 +212,45 @@ async fn run_par(
     merge(path, &paths, results.into_iter().flatten())
 }
 
-async fn spawn_member(
+/// The task of par member `index`: runs the step and puts its result on `queue`.
+fn member_task(
     cx: &Rc<RunCx>,
     index: usize,
     id: StepId,
     vis: Visibility,
-    input: Map,
+    input: Rc<Map>,
     queue: &AsyncQueue<Arrival>,
-) -> TaskHandle<()> {
+) -> impl Future<Output = ()> + 'static + use<> {
     let (cx, queue) = (Rc::clone(cx), queue.clone());
-    // Boxed once here, so the spawned task moves a pointer rather than the whole state machine.
-    let step: StepFuture = Box::pin(async move { run_node(&cx, id, input, vis).await });
-    let task = async move {
-        let result = step.await;
+    async move {
+        let result = run_node(&cx, id, Args::Shared(input), vis).await;
         if queue.try_put((index, result)).is_err() {
             unreachable!("the arrival queue is unbounded and never closed");
         }
-    };
-    flowloop::spawn(task).await.on_drop(DropPolicy::Abort)
+    }
+}
+
+/// Spawns every task in one turn of the loop: each spawn is a command the loop carries out
+/// after the poll, so awaiting them one by one would cost a round trip through the loop each.
+/// Dropping a returned handle cancels its task.
+async fn spawn_all<F: Future<Output = ()> + 'static>(tasks: impl Iterator<Item = F>) -> Vec<Option<TaskHandle<()>>> {
+    let mut spawns: Vec<_> = tasks.map(flowloop::spawn).collect();
+    let mut handles: Vec<Option<TaskHandle<()>>> = spawns.iter().map(|_| None).collect();
+    poll_fn(|cx| {
+        let mut done = true;
+        for (spawn, slot) in spawns.iter_mut().zip(handles.iter_mut()) {
+            if slot.is_some() {
+                continue;
+            }
+            match Pin::new(spawn).poll(cx) {
+                Poll::Ready(handle) => *slot = Some(handle.on_drop(DropPolicy::Abort)),
+                Poll::Pending => done = false,
+            }
+        }
+        if done { Poll::Ready(()) } else { Poll::Pending }
+    })
+    .await;
+    handles
 }
 
 /// The par's error: the first failure, the members cancelled (their handles are dropped
@@ -230,37 +282,44 @@ fn par_failure(
 /// conflict naming both members.
 fn merge(path: &str, paths: &[&str], results: impl Iterator<Item = Map>) -> Result<Map, RunError> {
     let maps: Vec<Map> = results.collect();
+    let first = first_occurrences(path, paths, &maps)?;
+    let mut out = Map::with_capacity(first.iter().filter(|f| **f).count());
+    let entries = maps.into_iter().flat_map(Map::into_entries);
+    for ((key, value), _) in entries.zip(first).filter(|(_, first)| *first) {
+        out.push_absent(key, value);
+    }
+    Ok(out)
+}
+
+/// For every entry of `maps` in order, whether it is its key's first occurrence; a later
+/// occurrence with a different value is a conflict naming both members.
+fn first_occurrences(path: &str, paths: &[&str], maps: &[Map]) -> Result<Vec<bool>, RunError> {
     let total = maps.iter().map(Map::len).sum();
     let mut owners: FxHashMap<&str, (usize, &Value)> = FxHashMap::with_capacity_and_hasher(total, Default::default());
-    let mut order = Vec::with_capacity(total);
+    let mut first = Vec::with_capacity(total);
     for (i, map) in maps.iter().enumerate() {
-        for (key, value) in map.shared_entries() {
-            match owners.entry(&**key) {
+        for (key, value) in map.iter() {
+            match owners.entry(key) {
                 Entry::Vacant(slot) => {
                     slot.insert((i, value));
-                    order.push((key, value));
+                    first.push(true);
                 }
+                Entry::Occupied(seen) if seen.get().1 == value => first.push(false),
                 Entry::Occupied(seen) => {
-                    let (first, old) = *seen.get();
-                    if old != value {
-                        return Err(RunError::Conflict(Box::new(Conflict {
-                            step: path.to_string(),
-                            key: key.to_string(),
-                            first: paths[first].to_string(),
-                            second: paths[i].to_string(),
-                            first_value: old.clone(),
-                            second_value: value.clone(),
-                        })));
-                    }
+                    let (earlier, old) = *seen.get();
+                    return Err(RunError::Conflict(Box::new(Conflict {
+                        step: path.to_string(),
+                        key: key.to_string(),
+                        first: paths[earlier].to_string(),
+                        second: paths[i].to_string(),
+                        first_value: old.clone(),
+                        second_value: value.clone(),
+                    })));
                 }
             }
         }
     }
-    let mut out = Map::with_capacity(order.len());
-    for (key, value) in order {
-        out.push_absent(Arc::clone(key), value.clone());
-    }
-    Ok(out)
+    Ok(first)
 }
 
 /// The case a dispatch runs for the key in `input`.
@@ -289,8 +348,8 @@ fn dispatch_case(path: &str, argument: &str, cases: &[(String, StepId)], input: 
 }
 
 /// A function step: pick the arguments (or skip), call, name the outputs.
-async fn run_leaf(cx: &RunCx, node: &PlanNode, leaf: &Leaf, input: Map) -> Result<Map, RunError> {
-    let result = match pick(node, leaf, &input) {
+async fn run_leaf(cx: &RunCx, node: &PlanNode, leaf: &Leaf, input: Args) -> Result<Map, RunError> {
+    let result = match pick(node, leaf, input.map()) {
         Ok(prepared) => catch(call_leaf(prepared, leaf.exec))
             .await
             .unwrap_or_else(|msg| Err(LeafError::Panicked(msg))),
@@ -315,12 +374,12 @@ async fn run_leaf(cx: &RunCx, node: &PlanNode, leaf: &Leaf, input: Map) -> Resul
         Err(LeafError::Missing(argument)) if node.missing == Missing::Skip => {
             let step = node.path.to_string();
             cx.skipped.borrow_mut().push(Skipped { step, argument });
-            Ok(input)
+            Ok(input.into_map())
         }
         Err(LeafError::Missing(argument)) => Err(RunError::MissingArgument {
             step: node.path.to_string(),
             argument,
-            available: input.keys().map(str::to_string).collect(),
+            available: input.map().keys().map(str::to_string).collect(),
         }),
         Err(e) => Err(leaf_error(node.path.to_string(), e)),
     }
@@ -342,7 +401,8 @@ fn leaf_error(step: String, e: LeafError) -> RunError {
 /// A function step with its arguments picked: a kind with its port values, or a closure
 /// with its named arguments.
 enum Prepared<'a> {
-    Kind(&'a Arc<dyn Kind>, Vec<Value>),
+    Kind(&'a Arc<dyn Kind>, Vec<DynArg<Value>>),
+    KindPool(&'a Arc<dyn Kind>, Vec<Value>),
     Async(&'a Arc<leaf::AsyncFn>, Map),
     Sync(&'a Arc<leaf::SyncFn>, Map),
 }
@@ -350,7 +410,13 @@ enum Prepared<'a> {
 /// Picks the arguments of a function step out of `input`, or names the first missing one.
 fn pick<'a>(node: &PlanNode, leaf: &'a Leaf, input: &Map) -> Result<Prepared<'a>, String> {
     Ok(match (&leaf.call, &leaf.params) {
-        (Call::Kind(kind), Params::Closed(params)) => Prepared::Kind(kind, node.mapper.pick_values(params, input)?),
+        (Call::Kind(kind), Params::Closed(params)) if leaf.exec == Exec::Pool => {
+            Prepared::KindPool(kind, node.mapper.pick_values(params, input, |v| v)?)
+        }
+        (Call::Kind(kind), Params::Closed(params)) => {
+            Prepared::Kind(kind, node.mapper.pick_values(params, input, DynArg::Value)?)
+        }
+        (Call::Kind(kind), Params::Open) if leaf.exec == Exec::Pool => Prepared::KindPool(kind, Vec::new()),
         (Call::Kind(kind), Params::Open) => Prepared::Kind(kind, Vec::new()),
         (Call::Async(f), params) => Prepared::Async(f, node.mapper.pick(params, input)?),
         (Call::Sync(f), params) => Prepared::Sync(f, node.mapper.pick(params, input)?),
@@ -360,7 +426,11 @@ fn pick<'a>(node: &PlanNode, leaf: &'a Leaf, input: &Map) -> Result<Prepared<'a>
 /// Calls a function step, where its [`Exec`] says.
 async fn call_leaf(prepared: Prepared<'_>, exec: Exec) -> Result<Raw, LeafError> {
     match (prepared, exec) {
-        (Prepared::Kind(kind, values), exec) => call_kind(kind, exec, values).await,
+        (Prepared::Kind(kind, args), _) => call_kind(kind, args).await,
+        (Prepared::KindPool(kind, values), _) => {
+            let kind = Arc::clone(kind);
+            offloaded(move || leaf::run_kind_blocking(&*kind, values)).await
+        }
         (Prepared::Async(f, args), _) => f(args).await,
         (Prepared::Sync(f, args), Exec::Loop) => f(args),
         (Prepared::Sync(f, args), Exec::Pool) => {
@@ -370,19 +440,14 @@ async fn call_leaf(prepared: Prepared<'_>, exec: Exec) -> Result<Raw, LeafError>
     }
 }
 
-async fn call_kind(kind: &Arc<dyn Kind>, exec: Exec, values: Vec<Value>) -> Result<Raw, LeafError> {
-    match exec {
-        Exec::Loop => match leaf::start_kind(&**kind, values) {
-            Started::Done(r) => r,
-            Started::Pending(fut) => fut
-                .await
-                .map(|out| leaf::kind_raw(&**kind, out))
-                .map_err(|e| LeafError::Failed(Box::new(Message(e.to_string())))),
-        },
-        Exec::Pool => {
-            let kind = Arc::clone(kind);
-            offloaded(move || leaf::run_kind_blocking(&*kind, values)).await
-        }
+/// Calls a kind on the loop.
+async fn call_kind(kind: &Arc<dyn Kind>, args: Vec<DynArg<Value>>) -> Result<Raw, LeafError> {
+    match leaf::start_kind(&**kind, args) {
+        Started::Done(r) => r,
+        Started::Pending(fut) => fut
+            .await
+            .map(|out| leaf::kind_raw(&**kind, out))
+            .map_err(|e| LeafError::Failed(Box::new(Message(e.to_string())))),
     }
 }
 

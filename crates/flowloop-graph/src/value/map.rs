@@ -48,9 +48,9 @@ impl Map {
         self.entries.push((key, value));
     }
 
-    /// The entries with their shared keys.
-    pub(crate) fn shared_entries(&self) -> impl Iterator<Item = (&Arc<str>, &Value)> {
-        self.entries.iter().map(|(k, v)| (k, v))
+    /// The entries moved out, keys still shared (no key is copied or re-counted).
+    pub(crate) fn into_entries(self) -> std::vec::IntoIter<(Arc<str>, Value)> {
+        self.entries.into_iter()
     }
 
     /// The value of `key`.
