@@ -113,6 +113,11 @@ fn a_task_beside_the_run_sees_running_nodes_errors_so_far_and_the_beacon() {
     assert_eq!((views[0].runs, views[1].runs), (1, 1));
     assert!(views[0].run_time > Duration::ZERO, "timed");
     assert_eq!(views[1].generation, f.generation(sum));
+    let mut reused = vec![views[2]; 8];
+    let capacity = reused.capacity();
+    f.node_views_into(&mut reused);
+    assert_eq!(reused, views, "cleared, then the same views");
+    assert_eq!(reused.capacity(), capacity, "the buffer's capacity is reused");
     let mark = beacon.last().unwrap();
     assert_eq!((mark.node, mark.run), (bad.node_id(), 1));
     assert!(f.errors_so_far().is_empty(), "handed over in the run's error");

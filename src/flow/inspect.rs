@@ -179,16 +179,22 @@ impl Flow {
     /// Every node's status, generation and counters in creation order, read under one borrow
     /// (what a sampler wants several times a second).
     pub fn node_views(&self) -> Vec<NodeView> {
+        let mut out = Vec::new();
+        self.node_views_into(&mut out);
+        out
+    }
+
+    /// [`node_views`](Self::node_views) into `out` (cleared first), reusing its capacity: a
+    /// sampler that recycles its buffers allocates nothing per sample.
+    pub fn node_views_into(&self, out: &mut Vec<NodeView>) {
         let g = self.state().graph.borrow();
-        g.nodes
-            .iter()
-            .map(|n| NodeView {
-                status: status_of(n.status),
-                generation: n.generation,
-                runs: n.runs,
-                run_time: n.run_time,
-            })
-            .collect()
+        out.clear();
+        out.extend(g.nodes.iter().map(|n| NodeView {
+            status: status_of(n.status),
+            generation: n.generation,
+            runs: n.runs,
+            run_time: n.run_time,
+        }));
     }
 }
 
