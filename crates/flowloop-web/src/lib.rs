@@ -8,7 +8,7 @@
 //!
 //! [`FlowDashboard::start`] lays the graph out (layers computed here, in Rust), binds
 //! `127.0.0.1` on a free port and starts the server thread. [`FlowDashboard::run_on`] runs the
-//! flow with a sampler task beside it that publishes a [`Snapshot`] about every 100 ms.
+//! flow with a sampler beside it (in the same task) that publishes a [`Snapshot`] about every 100 ms.
 //!
 //! ```
 //! use flowloop::EventLoop;
