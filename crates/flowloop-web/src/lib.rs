@@ -70,6 +70,7 @@ mod dashboard;
 mod editor;
 mod error;
 mod flow_thread;
+mod graph_diff;
 mod graph_editor;
 mod graph_run;
 mod http;
