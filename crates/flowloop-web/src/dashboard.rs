@@ -98,6 +98,8 @@ struct Shared {
     url: RefCell<String>,
     /// The number of the run in progress or last run (0 before the first).
     run_number: Cell<u64>,
+    /// Whether any edge is a stream (only then does a sample read stream lags).
+    has_streams: bool,
 }
 
 impl FlowDashboard {
@@ -136,6 +138,7 @@ impl FlowDashboard {
             stop: RefCell::new(None),
             url: RefCell::new(url),
             run_number: Cell::new(0),
+            has_streams: edges.iter().any(|e| e.stream),
         });
         DASHBOARDS.with(|d| d.borrow_mut().insert(key, Rc::downgrade(&shared)));
         shared.publish(RunState::Idle, Duration::ZERO, None);
@@ -326,11 +329,16 @@ impl Shared {
             .map(ServerLink::views_buffer)
             .unwrap_or_default();
         flow.node_views_into(&mut views);
+        let mut lags = Vec::new();
+        if self.has_streams {
+            flow.stream_lags_into(&mut lags);
+        }
         Sample {
             run: self.run_number.get(),
             state,
             elapsed,
             views,
+            lags,
             errors,
             previews,
             error,

@@ -37,7 +37,8 @@
 //! count, a value preview ([`FlowDashboard::watch`]), the last error and, with
 //! [`FlowDashboard::time_nodes`], cumulative and recent poll time with a slow-poll badge.
 //! Edges are labelled with their input and the producer's generation while the consumer has not
-//! caught up. The header shows the run's state, elapsed time and generations completed. If the
+//! caught up; a stream edge also shows its lag (chunks the producer published that the consumer
+//! has not taken, from [`Flow::stream_lags_into`](flowloop::flow::Flow::stream_lags_into)). The header shows the run's state, elapsed time and generations completed. If the
 //! flow's loop stops publishing (a node hogs the CPU), the page names the node that has been
 //! running and for how long: the server thread stays responsive.
 //!

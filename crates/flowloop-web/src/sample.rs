@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use flowloop::flow::NodeView;
+use flowloop::flow::{Generation, NodeView};
 
 use crate::model::{EdgeSnapshot, NodeSnapshot, RunState, Snapshot, TopologyEdge, generations_completed};
 
@@ -65,6 +65,8 @@ pub(crate) struct Sample {
     pub(crate) elapsed: Duration,
     /// Every node, in creation order.
     pub(crate) views: Vec<NodeView>,
+    /// Per stream edge, in topology order: chunks published but not yet taken.
+    pub(crate) lags: Vec<u64>,
     /// `(node index, message)`, oldest first.
     pub(crate) errors: Vec<(usize, String)>,
     /// `(node index, preview)` of the watched nodes.
@@ -131,7 +133,7 @@ impl Sample {
             elapsed_ms: self.elapsed.as_millis() as u64,
             generations: generations_completed(&self.views),
             nodes,
-            edges: edges.iter().map(|e| edge_snapshot(&self.views, e)).collect(),
+            edges: edge_snapshots(&self.views, &self.lags, edges),
             error: self.error,
             keys: Vec::new(),
         };
@@ -139,16 +141,25 @@ impl Sample {
     }
 }
 
+/// Every edge's snapshot; stream edges take their lags in order.
+fn edge_snapshots(views: &[NodeView], lags: &[u64], edges: &[TopologyEdge]) -> Vec<EdgeSnapshot> {
+    let mut lags = lags.iter().copied();
+    edges
+        .iter()
+        .map(|e| EdgeSnapshot {
+            pending: pending(views, e),
+            lag: if e.stream { lags.next() } else { None },
+        })
+        .collect()
+}
+
 /// An edge is pending while its producer holds a generation its consumer has not run on.
-fn edge_snapshot(views: &[NodeView], e: &TopologyEdge) -> EdgeSnapshot {
-    let (Some(from), Some(to)) = (views.get(e.from), views.get(e.to)) else {
-        return EdgeSnapshot { pending: None };
-    };
-    let pending = match (from.generation, to.generation) {
+fn pending(views: &[NodeView], e: &TopologyEdge) -> Option<Generation> {
+    let (from, to) = (views.get(e.from)?, views.get(e.to)?);
+    match (from.generation, to.generation) {
         _ if e.from == e.to => None,
         (Some(p), Some(c)) if p.run() >= c.run() + u64::from(c.is_finished()) => Some(p),
         (Some(p), None) => Some(p),
         _ => None,
-    };
-    EdgeSnapshot { pending }
+    }
 }
