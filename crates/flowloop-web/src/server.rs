@@ -235,8 +235,9 @@ async fn accept_loop(listener: &mut TcpListener, app: &Rc<App>) {
     }
 }
 
-/// Every 100 ms: follow the beacon, and once the flow's loop has been silent past
-/// `stall_after` while running, publish which node has been running for how long.
+/// Every 100 ms: notice a typed flow's new run (the relay's counter), follow the beacon, and
+/// once the flow's loop has been silent past `stall_after` while running, publish which node
+/// has been running for how long.
 async fn watch_stalls(app: Rc<App>) {
     loop {
         flowloop::sleep(Duration::from_millis(100)).await;
