@@ -223,6 +223,10 @@ fn the_editor_adds_connects_sets_runs_and_refuses_a_type_mismatch() {
         stdout.contains("\"edgeDelete\":{\"key\":[false,true],\"button\":[false,true]}"),
         "an edge is deleted (gone from the spec) and undo restores it, by key and by button: {stdout}"
     );
+    assert!(
+        stdout.contains("\"liveUndo\":{\"runsGrew\":true,\"note\":\"\",\"state\":\"running\"}"),
+        "an undo while live is applied to the running graph, which keeps its run counts: {stdout}"
+    );
     assert!(shot.exists(), "screenshot at {}", shot.display());
     let saved = std::fs::read_to_string(&file).expect("Save wrote the spec");
     // (collect1's input is still unconnected, so the spec is saved but `Graph::from_json`
