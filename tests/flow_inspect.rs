@@ -113,6 +113,11 @@ fn a_task_beside_the_run_sees_running_nodes_errors_so_far_and_the_beacon() {
     assert_eq!((views[0].runs, views[1].runs), (1, 1));
     assert!(views[0].run_time > Duration::ZERO, "timed");
     assert_eq!(views[1].generation, f.generation(sum));
+    let mut reused = vec![views[2]; 8];
+    let capacity = reused.capacity();
+    f.node_views_into(&mut reused);
+    assert_eq!(reused, views, "cleared, then the same views");
+    assert_eq!(reused.capacity(), capacity, "the buffer's capacity is reused");
     let mark = beacon.last().unwrap();
     assert_eq!((mark.node, mark.run), (bad.node_id(), 1));
     assert!(f.errors_so_far().is_empty(), "handed over in the run's error");
@@ -148,4 +153,61 @@ fn errors_so_far_are_visible_while_the_run_goes_on() {
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].0, bad.node_id());
     assert!(errors[0].1.contains("no luck"), "{}", errors[0].1);
+}
+
+async fn slow_total(mut s: Stream<i64>) -> i64 {
+    let mut t = 0;
+    while let Some(x) = s.next().await {
+        flowloop::sleep(Duration::from_millis(15)).await;
+        t += x;
+    }
+    t
+}
+
+#[test]
+fn stream_lags_count_chunks_published_but_not_yet_taken() {
+    let mut b = FlowBuilder::new();
+    let src = b.stream(count, (4,));
+    let fast = b.node(total, (src.stream(),));
+    let slow = b.node(slow_total, (src.stream(),));
+    b.node(add, (fast, slow));
+    let flow = Rc::new(RefCell::new(b.build().unwrap()));
+    let mut lags = vec![7, 7, 7];
+    flow.borrow().stream_lags_into(&mut lags);
+    assert_eq!(
+        lags,
+        [0, 0],
+        "one entry per stream edge (plain edges have none); nothing published yet"
+    );
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let mut lp = EventLoop::new().unwrap();
+    let run = flow.borrow_mut().run(RunOptions::new());
+    let (f2, s2) = (flow.clone(), seen.clone());
+    lp.run_until_complete(async move {
+        let watcher = flowloop::spawn(async move {
+            let mut buf = Vec::new();
+            for _ in 0..400 {
+                f2.borrow().stream_lags_into(&mut buf);
+                s2.borrow_mut().push((buf[0], buf[1]));
+                flowloop::sleep(Duration::from_millis(1)).await;
+            }
+        })
+        .await;
+        let r = run.await;
+        watcher.cancel().await;
+        r
+    })
+    .unwrap()
+    .unwrap();
+    let seen = seen.borrow();
+    assert!(
+        seen.contains(&(0, 1)),
+        "the fast consumer pulled a chunk the slow one has not taken yet: {seen:?}"
+    );
+    assert!(
+        seen.iter().all(|&(f, s)| f == 0 && s <= 1),
+        "a pulled chunk waits for every consumer: {seen:?}"
+    );
+    flow.borrow().stream_lags_into(&mut lags);
+    assert_eq!(lags, [0, 0], "caught up at the end");
 }

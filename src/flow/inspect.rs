@@ -179,17 +179,51 @@ impl Flow {
     /// Every node's status, generation and counters in creation order, read under one borrow
     /// (what a sampler wants several times a second).
     pub fn node_views(&self) -> Vec<NodeView> {
-        let g = self.state().graph.borrow();
-        g.nodes
-            .iter()
-            .map(|n| NodeView {
-                status: status_of(n.status),
-                generation: n.generation,
-                runs: n.runs,
-                run_time: n.run_time,
-            })
-            .collect()
+        let mut out = Vec::new();
+        self.node_views_into(&mut out);
+        out
     }
+
+    /// How many chunks of its producer's stream run in progress each stream input has not
+    /// taken yet (chunks published minus chunks taken; 0 once the run finished or before it
+    /// began), one entry per stream edge in [`edges`](Self::edges) order, into `out` (cleared
+    /// first). Reads the counters the scheduler keeps anyway; allocates only to grow `out`.
+    pub fn stream_lags_into(&self, out: &mut Vec<u64>) {
+        let g = self.state().graph.borrow();
+        out.clear();
+        out.extend(g.ports.iter().filter(|p| p.level == 1).filter_map(|p| {
+            let producer = &g.nodes[p.producer? as usize];
+            Some(stream_lag(producer.generation, p.run, p.taken))
+        }));
+    }
+
+    /// [`node_views`](Self::node_views) into `out` (cleared first), reusing its capacity: a
+    /// sampler that recycles its buffers allocates nothing per sample.
+    pub fn node_views_into(&self, out: &mut Vec<NodeView>) {
+        let g = self.state().graph.borrow();
+        out.clear();
+        out.extend(g.nodes.iter().map(|n| NodeView {
+            status: status_of(n.status),
+            generation: n.generation,
+            runs: n.runs,
+            run_time: n.run_time,
+        }));
+    }
+}
+
+/// Chunks of the producer's run in progress (its latest generation) that a stream input
+/// reading producer run `run`, whose last chunk taken is `taken`, has not taken.
+fn stream_lag(latest: Option<super::Generation>, run: u64, taken: Option<u64>) -> u64 {
+    let Some(published) = latest.and_then(|g| Some((g.run(), g.chunk_index()?))) else {
+        return 0;
+    };
+    let (producer_run, last) = published;
+    let taken_count = match taken {
+        Some(t) if run == producer_run => t.saturating_add(1),
+        _ if run > producer_run => return 0,
+        _ => 0,
+    };
+    (last + 1).saturating_sub(taken_count)
 }
 
 fn status_of(s: Status) -> NodeStatus {

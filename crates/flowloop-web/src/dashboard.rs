@@ -1,9 +1,12 @@
 //! [`FlowDashboard`]: the live dashboard of a typed [`Flow`].
 //!
-//! The flow's loop pays nothing per node run: a sampler task reads the counters the scheduler
-//! keeps anyway ([`Flow::stats`], [`Flow::status`], generations) every sample interval and
-//! hands one [`Snapshot`] to the server thread. The only per-run extra is the
-//! [`RunBeacon`] store that lets the server name a node that hogs the CPU.
+//! The flow's loop pays nothing per node run: a sampler, ticking inside the run's own task,
+//! copies the counters the scheduler keeps anyway ([`Flow::node_views_into`], into a buffer
+//! the server thread hands back) every sample interval and sends them to the server thread,
+//! which makes the [`Snapshot`](crate::Snapshot). The only per-run extra is the [`RunBeacon`]
+//! store that lets the server name a node that hogs the CPU. Per run of the flow: one atomic
+//! add at the start (the server's watchdog notices it; no cross-thread wake-up) and one final
+//! sample at the end.
 
 use std::cell::{Cell, Ref, RefCell};
 use std::collections::HashMap;
@@ -21,7 +24,7 @@ use flowloop::{EventLoop, LoopHandle};
 
 use crate::model::{RunState, Topology, TopologyEdge, TopologyNode};
 use crate::sample::Sample;
-use crate::select::{Either, first};
+use crate::select::{Either, first_ticking};
 use crate::server::{Control, Publication, ServerLink, WebServer};
 use crate::{ServerConfig, WebError, layout};
 
@@ -93,6 +96,10 @@ struct Shared {
     slow_poll: Cell<Duration>,
     stop: RefCell<Option<Event>>,
     url: RefCell<String>,
+    /// The number of the run in progress or last run (0 before the first).
+    run_number: Cell<u64>,
+    /// Whether any edge is a stream (only then does a sample read stream lags).
+    has_streams: bool,
 }
 
 impl FlowDashboard {
@@ -130,6 +137,8 @@ impl FlowDashboard {
             slow_poll: Cell::new(Duration::from_millis(20)),
             stop: RefCell::new(None),
             url: RefCell::new(url),
+            run_number: Cell::new(0),
+            has_streams: edges.iter().any(|e| e.stream),
         });
         DASHBOARDS.with(|d| d.borrow_mut().insert(key, Rc::downgrade(&shared)));
         shared.publish(RunState::Idle, Duration::ZERO, None);
@@ -229,13 +238,21 @@ impl Shared {
             options = options.time_nodes(true);
         }
         let started = Instant::now();
+        self.run_number
+            .set(self.link.borrow().as_ref().map_or(0, ServerLink::start_run));
         let run = self.flow.borrow_mut().run(options);
-        // Cheap: tells the server a run is on (so a node that hogs the CPU from the start is
-        // reported); the first full snapshot follows after one sample interval.
-        self.send(Publication::State(RunState::Running));
-        let sampler = flowloop::spawn(Rc::clone(&self).sample_every_interval(started)).await;
-        let ended = first(run, stop.wait()).await;
-        sampler.cancel().await;
+        // The sampler ticks inside this task (no task to spawn and cancel per run); the
+        // server's watchdog learns of the run from the relay, so nothing wakes it until the
+        // first sample.
+        let tick = || {
+            self.send(Publication::Sample(self.sample(
+                RunState::Running,
+                started.elapsed(),
+                None,
+                &[],
+            )))
+        };
+        let ended = first_ticking(run, stop.wait(), self.sample_every, tick).await;
         self.stop.borrow_mut().take();
         let (state, result) = match ended {
             Either::Left(Ok(outcome)) if outcome.is_completed() => (RunState::Completed, Ok(RunEnd::Finished(outcome))),
@@ -259,18 +276,6 @@ impl Shared {
             &node_errors,
         )));
         result
-    }
-
-    async fn sample_every_interval(self: Rc<Self>, started: Instant) {
-        loop {
-            flowloop::sleep(self.sample_every).await;
-            self.send(Publication::Sample(self.sample(
-                RunState::Running,
-                started.elapsed(),
-                None,
-                &[],
-            )));
-        }
     }
 
     fn publish(&self, state: RunState, elapsed: Duration, error: Option<String>) {
@@ -317,10 +322,23 @@ impl Shared {
             .enumerate()
             .filter_map(|(i, p)| Some((i, p.as_ref()?(&flow)?)))
             .collect();
+        let mut views = self
+            .link
+            .borrow()
+            .as_ref()
+            .map(ServerLink::views_buffer)
+            .unwrap_or_default();
+        flow.node_views_into(&mut views);
+        let mut lags = Vec::new();
+        if self.has_streams {
+            flow.stream_lags_into(&mut lags);
+        }
         Sample {
+            run: self.run_number.get(),
             state,
             elapsed,
-            views: flow.node_views(),
+            views,
+            lags,
             errors,
             previews,
             error,

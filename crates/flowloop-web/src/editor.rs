@@ -85,6 +85,21 @@ fn parse<'a, T: Deserialize<'a>>(body: &'a [u8], what: &str) -> Result<T, Respon
     serde_json::from_slice(body).map_err(|e| Response::error(Status::BadRequest, &format!("{what}: {e}")))
 }
 
+/// Adds what a live run made of a change to its reply: `live_waiting`, `live_restarted` or
+/// `live_ended` with the reason (nothing when it took the change, or nothing runs live).
+fn note_live(reply: &mut serde_json::Value, change: LiveChange) {
+    let (key, text) = match change {
+        LiveChange::NotLive | LiveChange::Applied => return,
+        LiveChange::Waiting(why) => (
+            "live_waiting",
+            format!("the live run keeps the last valid graph until this one can run: {why}"),
+        ),
+        LiveChange::Restarted(why) => ("live_restarted", format!("the live run restarted on this graph: {why}")),
+        LiveChange::Ended(why) => ("live_ended", format!("the live run ended: {why}")),
+    };
+    reply[key] = json!(text);
+}
+
 fn gone() -> Response {
     Response::error(
         Status::ServiceUnavailable,
@@ -177,11 +192,7 @@ impl Editor {
             call.await.ok_or_else(gone)?
         };
         let mut reply = self.commit(g);
-        if let LiveChange::Waiting(why) = live {
-            reply["live_waiting"] = json!(format!(
-                "the live run keeps the last valid graph until this one can run: {why}"
-            ));
-        }
+        note_live(&mut reply, live);
         Ok(Response::json(Status::Ok, reply.to_string()))
     }
 
@@ -222,18 +233,17 @@ impl Editor {
             st.revision += 1;
             st.graph.clone()
         };
-        self.restart_live(restored).await?;
-        Ok(Response::json(
-            Status::Ok,
-            json!({ "revision": self.revision() }).to_string(),
-        ))
+        let mut reply = json!({ "revision": self.revision() });
+        note_live(&mut reply, self.replace_live(restored).await?);
+        Ok(Response::json(Status::Ok, reply.to_string()))
     }
 
     fn revision(&self) -> u64 {
         self.state.borrow().revision
     }
 
-    async fn restart_live(&self, graph: Graph) -> Result<(), Response> {
+    /// Hands the editor's new graph to a live run, if one is on.
+    async fn replace_live(&self, graph: Graph) -> Result<LiveChange, Response> {
         let call = self.flow.call(move |r| r.replace_live(graph));
         call.await.ok_or_else(gone)
     }
@@ -249,8 +259,8 @@ impl Editor {
             let body = json!({ "error": e.to_string(), "line": e.line, "column": e.column });
             Response::json(Status::UnprocessableEntity, body.to_string())
         })?;
-        let reply = self.commit(g.clone());
-        self.restart_live(g).await?;
+        let mut reply = self.commit(g.clone());
+        note_live(&mut reply, self.replace_live(g).await?);
         Ok(Response::json(Status::Ok, reply.to_string()))
     }
 

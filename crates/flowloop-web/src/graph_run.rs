@@ -3,7 +3,8 @@
 //! interval while it runs, and once more when it ends.
 //!
 //! State machine: `Idle` → `Batch` (until the run ends or is stopped) → `Idle`, or `Idle` →
-//! `Live` (until stopped, or replaced by a new graph after an undo or a load) → `Idle`. Only
+//! `Live` (until stopped) → `Idle`. An undo, a redo or a load reaches a live run as one edit
+//! batch; only a change no edit can express restarts it (`Live` → `Live`). Only
 //! one run at a time: starting another while one is on is refused.
 
 use std::cell::{Cell, RefCell};
@@ -17,6 +18,7 @@ use flowloop_graph::live::{Edit, LiveGraph};
 use flowloop_graph::{Batch, Graph, PortRef, Value};
 use serde_json::{Map, Value as Json, json};
 
+use crate::graph_diff::live_edits_between;
 use crate::model::{NodeSnapshot, RunState, Snapshot, generations_completed};
 use crate::select::{Either, first};
 use crate::server::{Publication, ServerLink};
@@ -85,6 +87,10 @@ pub(crate) enum LiveChange {
     Applied,
     /// The live run keeps its last valid graph until later edits make this one valid.
     Waiting(String),
+    /// The live run restarted on the new graph (the reason no edit batch could do it).
+    Restarted(String),
+    /// The live run ended: the new graph cannot run live (the reason).
+    Ended(String),
 }
 
 /// Runs the graph on the flow thread. See the [module docs](self).
@@ -158,11 +164,6 @@ impl GraphRunner {
             }
             None => false,
         }
-    }
-
-    /// Whether a live run is on.
-    pub(crate) fn is_live(&self) -> bool {
-        self.current.borrow().as_ref().is_some_and(|c| c.live.is_some())
     }
 
     /// Runs `graph` as a batch to its end (or until stopped); the reply lists every node's
@@ -283,17 +284,43 @@ impl GraphRunner {
         }
     }
 
-    /// After an undo, a redo or a load: a live run restarts on `graph` (a graph that cannot
-    /// run live ends it, with the reason on the page).
-    pub(crate) async fn replace_live(self: Rc<Self>, graph: Graph) {
-        if !self.is_live() {
-            return;
-        }
+    /// After an undo, a redo or a load: a live run takes the change as one edit batch, so the
+    /// nodes it does not touch keep their state (see [`live_edits_between`]). A change no
+    /// live edit can express (a constant removed, or a kind only the loaded spec declares)
+    /// restarts the run on `graph`; a graph that cannot run waits, as edits do, for later
+    /// edits to make it valid.
+    pub(crate) async fn replace_live(self: Rc<Self>, graph: Graph) -> LiveChange {
+        let Some(live) = self.current.borrow().as_ref().and_then(|c| c.live.clone()) else {
+            return LiveChange::NotLive;
+        };
+        let why = match live_edits_between(&live.graph(), &graph) {
+            Ok(edits) => match self.take_edits(&live, edits) {
+                Err(e) if graph.validate().is_ok() => e,
+                taken => return taken.unwrap_or_else(LiveChange::Waiting),
+            },
+            Err(why) => why,
+        };
         self.stop();
         let nodes = Nodes::of(&graph);
-        if let Err(e) = Rc::clone(&self).start_live(graph).await {
-            self.publish(idle_snapshot(&nodes, RunState::Failed, Some(e.to_string())));
+        match Rc::clone(&self).start_live(graph).await {
+            Ok(()) => LiveChange::Restarted(why),
+            Err(e) => {
+                self.publish(idle_snapshot(&nodes, RunState::Failed, Some(e.to_string())));
+                LiveChange::Ended(e.to_string())
+            }
         }
+    }
+
+    /// Applies `edits` (the whole difference to the editor's graph, so they replace whatever
+    /// was pending); when the live run refuses them they stay pending, as with edits.
+    fn take_edits(&self, live: &LiveGraph, edits: Vec<Edit>) -> Result<LiveChange, String> {
+        let cur = self.current.borrow();
+        let Some(pending) = cur.as_ref().map(|c| &c.pending) else {
+            return Ok(LiveChange::NotLive);
+        };
+        let result = live.apply(&edits).map_err(|e| e.to_string());
+        *pending.borrow_mut() = if result.is_ok() { Vec::new() } else { edits };
+        result.map(|()| LiveChange::Applied)
     }
 }
 

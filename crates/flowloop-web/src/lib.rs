@@ -8,7 +8,7 @@
 //!
 //! [`FlowDashboard::start`] lays the graph out (layers computed here, in Rust), binds
 //! `127.0.0.1` on a free port and starts the server thread. [`FlowDashboard::run_on`] runs the
-//! flow with a sampler task beside it that publishes a [`Snapshot`] about every 100 ms.
+//! flow with a sampler beside it (in the same task) that publishes a [`Snapshot`] about every 100 ms.
 //!
 //! ```
 //! use flowloop::EventLoop;
@@ -37,7 +37,8 @@
 //! count, a value preview ([`FlowDashboard::watch`]), the last error and, with
 //! [`FlowDashboard::time_nodes`], cumulative and recent poll time with a slow-poll badge.
 //! Edges are labelled with their input and the producer's generation while the consumer has not
-//! caught up. The header shows the run's state, elapsed time and generations completed. If the
+//! caught up; a stream edge also shows its lag (chunks the producer published that the consumer
+//! has not taken, from [`Flow::stream_lags_into`](flowloop::flow::Flow::stream_lags_into)). The header shows the run's state, elapsed time and generations completed. If the
 //! flow's loop stops publishing (a node hogs the CPU), the page names the node that has been
 //! running and for how long: the server thread stays responsive.
 //!
@@ -70,6 +71,7 @@ mod dashboard;
 mod editor;
 mod error;
 mod flow_thread;
+mod graph_diff;
 mod graph_editor;
 mod graph_run;
 mod http;

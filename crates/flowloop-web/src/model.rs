@@ -124,6 +124,9 @@ pub struct EdgeSnapshot {
     /// with it.
     #[serde(serialize_with = "generation_json")]
     pub pending: Option<Generation>,
+    /// Stream edges: chunks of the producer's run in progress that the consumer has not
+    /// taken yet (`None` on plain edges).
+    pub lag: Option<u64>,
 }
 
 /// Everything live, published by the flow's loop about every 100 ms.

@@ -2,20 +2,71 @@
 //! views, errors and value previews, copied under one borrow. The server thread turns it into
 //! a [`Snapshot`] (node states, pending edges, recent poll times), so the flow's thread pays
 //! one copy of the views per sample (a few ns per node) and nothing per node run.
+//!
+//! The [`Relay`] keeps the flow's side cheap per run: a run's start is one atomic add (the
+//! server's watchdog notices it, no wake-up of the server thread), and the views travel in
+//! buffers the server hands back, so a sample neither allocates nor touches fresh pages.
 
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use flowloop::flow::NodeView;
+use flowloop::flow::{Generation, NodeView};
 
 use crate::model::{EdgeSnapshot, NodeSnapshot, RunState, Snapshot, TopologyEdge, generations_completed};
+
+/// How many view buffers the server keeps for the flow's side (one in flight, one spare).
+const SPARE_BUFFERS: usize = 2;
+
+/// State shared by a typed flow's loop and the server thread, outside the task queue.
+#[derive(Debug, Default)]
+pub(crate) struct Relay {
+    /// Runs started so far: the number of the latest run.
+    runs_started: AtomicU64,
+    /// View buffers handed back by the server, ready for the next sample.
+    spare_views: Mutex<Vec<Vec<NodeView>>>,
+}
+
+impl Relay {
+    /// Records a run's start; returns its number (1 for the first run).
+    pub(crate) fn start_run(&self) -> u64 {
+        self.runs_started.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// The number of the latest run started (0 before the first).
+    pub(crate) fn runs_started(&self) -> u64 {
+        self.runs_started.load(Ordering::Relaxed)
+    }
+
+    /// An empty buffer for a sample's views, with the capacity of an earlier one if the server
+    /// has handed one back.
+    pub(crate) fn views_buffer(&self) -> Vec<NodeView> {
+        self.spare_views
+            .lock()
+            .map_or_else(|_| Vec::new(), |mut s| s.pop().unwrap_or_default())
+    }
+
+    /// Hands a sample's views buffer back for reuse.
+    pub(crate) fn recycle(&self, views: Vec<NodeView>) {
+        if let Ok(mut spare) = self.spare_views.lock() {
+            if spare.len() < SPARE_BUFFERS {
+                spare.push(views);
+            }
+        }
+    }
+}
 
 /// The raw state of a typed flow at one moment.
 #[derive(Debug)]
 pub(crate) struct Sample {
+    /// The run it belongs to ([`Relay::start_run`]'s number; 0 before the first run).
+    pub(crate) run: u64,
     pub(crate) state: RunState,
     pub(crate) elapsed: Duration,
     /// Every node, in creation order.
     pub(crate) views: Vec<NodeView>,
+    /// Per stream edge, in topology order: chunks published but not yet taken.
+    pub(crate) lags: Vec<u64>,
     /// `(node index, message)`, oldest first.
     pub(crate) errors: Vec<(usize, String)>,
     /// `(node index, preview)` of the watched nodes.
@@ -56,8 +107,9 @@ fn latest(n: usize, pairs: &[(usize, String)]) -> Vec<Option<&str>> {
 }
 
 impl Sample {
-    /// The snapshot the page gets; `history` holds the previous sample's poll times.
-    pub(crate) fn into_snapshot(self, edges: &[TopologyEdge], history: &mut PollHistory) -> Snapshot {
+    /// The snapshot the page gets, and the views buffer to hand back ([`Relay::recycle`]);
+    /// `history` holds the previous sample's poll times.
+    pub(crate) fn into_snapshot(self, edges: &[TopologyEdge], history: &mut PollHistory) -> (Snapshot, Vec<NodeView>) {
         let n = self.views.len();
         let errors = latest(n, &self.errors);
         let previews = latest(n, &self.previews);
@@ -76,28 +128,38 @@ impl Sample {
                 snap
             })
             .collect();
-        Snapshot {
+        let snapshot = Snapshot {
             state: self.state,
             elapsed_ms: self.elapsed.as_millis() as u64,
             generations: generations_completed(&self.views),
             nodes,
-            edges: edges.iter().map(|e| edge_snapshot(&self.views, e)).collect(),
+            edges: edge_snapshots(&self.views, &self.lags, edges),
             error: self.error,
             keys: Vec::new(),
-        }
+        };
+        (snapshot, self.views)
     }
 }
 
+/// Every edge's snapshot; stream edges take their lags in order.
+fn edge_snapshots(views: &[NodeView], lags: &[u64], edges: &[TopologyEdge]) -> Vec<EdgeSnapshot> {
+    let mut lags = lags.iter().copied();
+    edges
+        .iter()
+        .map(|e| EdgeSnapshot {
+            pending: pending(views, e),
+            lag: if e.stream { lags.next() } else { None },
+        })
+        .collect()
+}
+
 /// An edge is pending while its producer holds a generation its consumer has not run on.
-fn edge_snapshot(views: &[NodeView], e: &TopologyEdge) -> EdgeSnapshot {
-    let (Some(from), Some(to)) = (views.get(e.from), views.get(e.to)) else {
-        return EdgeSnapshot { pending: None };
-    };
-    let pending = match (from.generation, to.generation) {
+fn pending(views: &[NodeView], e: &TopologyEdge) -> Option<Generation> {
+    let (from, to) = (views.get(e.from)?, views.get(e.to)?);
+    match (from.generation, to.generation) {
         _ if e.from == e.to => None,
         (Some(p), Some(c)) if p.run() >= c.run() + u64::from(c.is_finished()) => Some(p),
         (Some(p), None) => Some(p),
         _ => None,
-    };
-    EdgeSnapshot { pending }
+    }
 }

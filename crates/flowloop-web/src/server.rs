@@ -18,6 +18,7 @@ use crate::config::{Access, ServerConfig};
 use crate::editor::Editor;
 use crate::http::{Method, Reply, Request, Response, Status};
 use crate::model::{RunState, Snapshot, Topology};
+use crate::sample::{PollHistory, Relay};
 use crate::sse::Hub;
 
 const PAGE: &str = include_str!("page/index.html");
@@ -26,8 +27,6 @@ const FAVICON: &str = include_str!("page/favicon.svg");
 /// What the flow's side sends to the server thread.
 #[derive(Debug)]
 pub(crate) enum Publication {
-    /// The run's state changed; no node data (cheap to send).
-    State(RunState),
     /// A full snapshot.
     Snapshot(Snapshot),
     /// A typed flow's raw sample (the server makes the snapshot).
@@ -51,6 +50,7 @@ thread_local! {
 #[derive(Debug, Clone)]
 pub(crate) struct ServerLink {
     handle: LoopHandle,
+    relay: Arc<Relay>,
 }
 
 impl ServerLink {
@@ -62,6 +62,17 @@ impl ServerLink {
                 app.receive(p);
             }
         }));
+    }
+
+    /// Records a run's start without waking the server thread (its watchdog notices within
+    /// 100 ms); returns the run's number for its samples.
+    pub(crate) fn start_run(&self) -> u64 {
+        self.relay.start_run()
+    }
+
+    /// An empty buffer for a sample's views, recycled from an earlier sample when possible.
+    pub(crate) fn views_buffer(&self) -> Vec<flowloop::flow::NodeView> {
+        self.relay.views_buffer()
     }
 }
 
@@ -95,14 +106,16 @@ impl WebServer {
     ) -> Result<WebServer, WebError> {
         config.check()?;
         let (tx, rx) = std::sync::mpsc::channel();
+        let relay = Arc::new(Relay::default());
+        let server_relay = Arc::clone(&relay);
         let thread = std::thread::Builder::new()
             .name("flowloop-web".into())
-            .spawn(move || server_thread(config, topology, beacon, control, editor, tx))
+            .spawn(move || server_thread(config, topology, (beacon, server_relay), control, editor, tx))
             .map_err(|e| WebError::Start(e.to_string()))?;
         match rx.recv() {
             Ok(Ok((addr, handle))) => Ok(WebServer {
                 addr,
-                link: ServerLink { handle },
+                link: ServerLink { handle, relay },
                 thread: Some(thread),
             }),
             Ok(Err(e)) => {
@@ -158,7 +171,7 @@ type Ready = std::sync::mpsc::Sender<Result<(SocketAddr, LoopHandle), WebError>>
 fn server_thread(
     config: ServerConfig,
     topology: Topology,
-    beacon: Option<Arc<RunBeacon>>,
+    signals: (Option<Arc<RunBeacon>>, Arc<Relay>),
     control: Option<Box<dyn Control>>,
     editor: Option<EditorSeed>,
     ready: Ready,
@@ -172,7 +185,7 @@ fn server_thread(
     };
     lp.wait_for_spawned(false);
     let handle = lp.handle();
-    let mut app = App::new(config, topology, beacon, control);
+    let mut app = App::new(config, topology, signals, control);
     app.editor = editor.map(|(g, path, flow)| Editor::new(g, path, flow));
     let app = Rc::new(app);
     APP.with(|a| *a.borrow_mut() = Some(Rc::clone(&app)));
@@ -222,8 +235,9 @@ async fn accept_loop(listener: &mut TcpListener, app: &Rc<App>) {
     }
 }
 
-/// Every 100 ms: follow the beacon, and once the flow's loop has been silent past
-/// `stall_after` while running, publish which node has been running for how long.
+/// Every 100 ms: notice a typed flow's new run (the relay's counter), follow the beacon, and
+/// once the flow's loop has been silent past `stall_after` while running, publish which node
+/// has been running for how long.
 async fn watch_stalls(app: Rc<App>) {
     loop {
         flowloop::sleep(Duration::from_millis(100)).await;
@@ -248,8 +262,11 @@ pub(crate) struct App {
     topology_json: RefCell<String>,
     /// Node keys by flow index when the topology has none (the editor's runs).
     flow_keys: RefCell<Vec<String>>,
-    /// Poll times at the previous sample of the typed flow's run in progress.
-    polls: RefCell<Option<crate::sample::PollHistory>>,
+    /// Poll times at the previous sample of the typed flow's run in progress, by run number.
+    polls: RefCell<(u64, PollHistory)>,
+    /// The latest run of the typed flow the server knows of (from a sample or the relay).
+    run_seen: Cell<u64>,
+    relay: Arc<Relay>,
     snapshot_json: RefCell<String>,
     state: Cell<RunState>,
     last_snapshot: Cell<Instant>,
@@ -275,7 +292,7 @@ impl App {
     fn new(
         config: ServerConfig,
         topology: Topology,
-        beacon: Option<Arc<RunBeacon>>,
+        (beacon, relay): (Option<Arc<RunBeacon>>, Arc<Relay>),
         control: Option<Box<dyn Control>>,
     ) -> App {
         let now = Instant::now();
@@ -290,7 +307,9 @@ impl App {
             topology: RefCell::new(topology),
             topology_json: RefCell::new(topology_json),
             flow_keys: RefCell::new(Vec::new()),
-            polls: RefCell::new(None),
+            polls: RefCell::new((0, PollHistory::default())),
+            run_seen: Cell::new(0),
+            relay,
             snapshot_json: RefCell::new("null".into()),
             state: Cell::new(RunState::Idle),
             last_snapshot: Cell::new(now),
@@ -321,25 +340,21 @@ impl App {
                 *self.flow_keys.borrow_mut() = keys;
                 return;
             }
-            Publication::State(state) => {
-                if state == RunState::Running {
-                    self.polls.borrow_mut().take();
-                }
-                self.state.set(state);
-                self.last_snapshot.set(Instant::now());
-                return;
-            }
             Publication::Sample(sample) => {
-                let running = sample.state == RunState::Running;
+                self.run_seen.set(self.run_seen.get().max(sample.run));
+                let mut fresh = PollHistory::default();
                 let mut polls = self.polls.borrow_mut();
-                let mut fresh = crate::sample::PollHistory::default();
-                let history = if running {
-                    polls.get_or_insert_with(Default::default)
-                } else {
+                let history = if sample.state != RunState::Running {
                     &mut fresh
+                } else {
+                    if polls.0 != sample.run {
+                        *polls = (sample.run, PollHistory::default());
+                    }
+                    &mut polls.1
                 };
-                let snapshot = sample.into_snapshot(&self.topology.borrow().edges, history);
+                let (snapshot, views) = sample.into_snapshot(&self.topology.borrow().edges, history);
                 drop(polls);
+                self.relay.recycle(views);
                 return self.receive(Publication::Snapshot(snapshot));
             }
             Publication::Snapshot(s) => {
@@ -367,7 +382,19 @@ impl App {
         self.hub.publish(self.frame_data());
     }
 
+    /// A typed flow's run that started since the last sample: the server learns of it here
+    /// (the flow's side does not wake the server thread to say so).
+    fn follow_runs(&self, now: Instant) {
+        let started = self.relay.runs_started();
+        if started > self.run_seen.get() {
+            self.run_seen.set(started);
+            self.state.set(RunState::Running);
+            self.last_snapshot.set(now);
+        }
+    }
+
     fn check_stall(&self, now: Instant) {
+        self.follow_runs(now);
         let mark = self.beacon.as_ref().and_then(|b| b.last());
         let (seen, since) = self.mark.get();
         if seen != mark {

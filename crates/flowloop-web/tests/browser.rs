@@ -1,6 +1,7 @@
 //! The page in real headless Chromium, driven by `playwright-core` (tests/browser/): it loads
 //! without console errors, node statuses go from running to done, values show up, and the page
-//! survives the server restarting on the same port. Saves a screenshot to
+//! survives the server restarting on the same port (the restarted program's flow has stream
+//! edges, labelled with their lag). Saves a screenshot to
 //! `target/flowloop-web-dashboard.png`.
 //!
 //! Needs `/usr/bin/chromium` and `node`; `scripts/test` installs chromium, and this test runs
@@ -12,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
+
+mod common;
 
 use flowloop::EventLoop;
 use flowloop::flow::{FlowBuilder, RunOptions};
@@ -25,14 +28,6 @@ async fn slow_a() -> i64 {
 async fn slow_b(a: i64) -> i64 {
     flowloop::sleep(Duration::from_millis(600)).await;
     a * 10
-}
-
-async fn one() -> i64 {
-    1
-}
-
-async fn twice(x: i64) -> i64 {
-    x * 2
 }
 
 /// What the server thread is told.
@@ -51,11 +46,9 @@ fn server(addr: SocketAddr, second: bool) -> (SocketAddr, mpsc::Sender<Cmd>, std
         let mut b = FlowBuilder::new();
         let config = ServerConfig::new().bind(addr);
         let dash = if second {
-            let o = b.node(one, ());
-            let t1 = b.node(twice, (o,));
-            let t2 = b.node(twice, (t1,));
+            let slow = common::stream_fan(&mut b);
             let dash = FlowDashboard::start(b.build().expect("builds"), &lp, config).expect("starts");
-            dash.watch(t2);
+            dash.watch(slow);
             dash
         } else {
             let a = b.node(slow_a, ());
@@ -182,7 +175,15 @@ fn the_page_shows_the_run_live_and_survives_a_server_restart() {
     assert!(r["header"].as_str().unwrap().contains("completed"), "{r:#}");
     assert_eq!(
         (r["afterRestartNodes"].as_u64(), r["afterRestartValue"].as_str()),
-        (Some(3), Some("= 4"))
+        (Some(3), Some("= 3"))
+    );
+    let stream_labels = r["streamLabels"].as_array().map_or(&[][..], Vec::as_slice);
+    assert!(
+        stream_labels.len() == 2
+            && stream_labels
+                .iter()
+                .all(|l| l.as_str().is_some_and(|l| l.ends_with(" · lag 0"))),
+        "both stream edges (and no plain one) show their lag once caught up: {r:#}"
     );
     assert!(std::fs::metadata(&shot).expect("screenshot saved").len() > 1000);
     if let Some((cmd, t)) = second.or(first) {
@@ -221,6 +222,10 @@ fn the_editor_adds_connects_sets_runs_and_refuses_a_type_mismatch() {
     assert!(
         stdout.contains("\"edgeDelete\":{\"key\":[false,true],\"button\":[false,true]}"),
         "an edge is deleted (gone from the spec) and undo restores it, by key and by button: {stdout}"
+    );
+    assert!(
+        stdout.contains("\"liveUndo\":{\"runsGrew\":true,\"note\":\"\",\"state\":\"running\"}"),
+        "an undo while live is applied to the running graph, which keeps its run counts: {stdout}"
     );
     assert!(shot.exists(), "screenshot at {}", shot.display());
     let saved = std::fs::read_to_string(&file).expect("Save wrote the spec");

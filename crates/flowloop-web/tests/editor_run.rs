@@ -1,6 +1,7 @@
 //! The editor's runs on its flow thread, over a plain `TcpStream`: a batch run publishes live
 //! statuses while it runs and can be stopped; a live run re-runs when an input is set, takes
-//! structural edits once they leave a valid graph, restarts after an undo, and stops.
+//! structural edits once they leave a valid graph, takes an undo, a redo or a load as one
+//! edit batch (its nodes keep their run counts: nothing restarts), and stops.
 
 mod common;
 
@@ -8,7 +9,7 @@ use std::io::BufReader;
 use std::net::{SocketAddr, TcpStream};
 
 use common::*;
-use flowloop_graph::{Graph, Registry, Value};
+use flowloop_graph::{Graph, OnConnected, Registry, Value};
 use flowloop_web::{GraphEditor, ServerConfig};
 use serde_json::{Value as Json, json};
 
@@ -108,8 +109,24 @@ fn a_live_run_re_runs_when_an_input_is_set_and_stops() {
     );
 }
 
+/// `sum` and `n`'s run counts in `frame` (a restarted live run counts from 1 again).
+fn runs_of(frame: &Json) -> (u64, u64) {
+    let runs = |id| frame_node(frame, id).and_then(|n| n["runs"].as_u64()).unwrap_or(0);
+    (runs("sum"), runs("n"))
+}
+
+/// Posts `path` (undo, redo or load) with `body`; checks the live run took it as edits.
+fn change_taken_live(addr: SocketAddr, path: &str, body: Json) {
+    let r = post(addr, path, &body.to_string());
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let reply = r.json();
+    for key in ["live_waiting", "live_restarted", "live_ended"] {
+        assert!(reply.get(key).is_none(), "{path}: {reply}");
+    }
+}
+
 #[test]
-fn live_edits_wait_for_a_valid_graph_and_undo_restarts_the_live_run() {
+fn live_edits_wait_for_a_valid_graph_and_undo_and_redo_reach_the_live_run_as_edits() {
     let ed = editor_with(sum_graph());
     let mut events = start_live(ed.addr());
     let r = edits(ed.addr(), 0, json!([{"op": "add", "kind": "math.neg", "id": "n"}]));
@@ -130,11 +147,55 @@ fn live_edits_wait_for_a_valid_graph_and_undo_restarts_the_live_run() {
         json!([{"op": "set", "to": {"node": "sum", "port": "a"}, "value": 10}]),
     );
     assert_eq!(r.status, 200);
-    wait_frame(&mut events, "n = -13", |f| node_is(f, "n", "value", "-13"));
-    assert_eq!(post(ed.addr(), "/api/undo", "{\"revision\": 3}").status, 200);
-    wait_frame(&mut events, "the restarted live run at n = -5", |f| {
-        state_is(f, "running") && node_is(f, "n", "value", "-5")
+    let mut f = wait_frame(&mut events, "n = -13", |f| node_is(f, "n", "value", "-13"));
+    for (path, revision, n) in [("/api/undo", 3, "-5"), ("/api/redo", 4, "-13")] {
+        let before = runs_of(&f);
+        change_taken_live(ed.addr(), path, json!({ "revision": revision }));
+        f = wait_frame(&mut events, &format!("n = {n} after {path}"), |f| {
+            state_is(f, "running") && node_is(f, "n", "value", n)
+        });
+        let after = runs_of(&f);
+        assert!(
+            after.0 > before.0 && after.1 > before.1,
+            "the same live run went on (a restart counts from 1): {before:?} then {after:?}"
+        );
+    }
+    assert_eq!(post(ed.addr(), "/api/stop", "{}").status, 200);
+}
+
+#[test]
+fn a_loaded_spec_reaches_the_live_run_as_edits_and_only_a_lost_constant_restarts_it() {
+    let ed = editor_with(sum_graph());
+    let mut events = start_live(ed.addr());
+    let mut g = sum_graph();
+    g.set_constant("sum", "b", Value::Int(40)).expect("sets b");
+    g.add("math.neg", Some("n")).expect("adds");
+    g.connect("sum", "out", "n", "x").expect("connects");
+    g.add("math.add", Some("k")).expect("adds");
+    g.set_constant("k", "a", Value::Int(0)).expect("sets");
+    g.set_constant("k", "b", Value::Int(1)).expect("sets");
+    change_taken_live(ed.addr(), "/api/load", json!({"revision": 0, "text": g.to_json()}));
+    let f = wait_frame(&mut events, "n = -42", |f| node_is(f, "n", "value", "-42"));
+    assert!(
+        runs_of(&f).0 >= 2,
+        "sum re-ran in the same live run (a restart counts from 1): {f}"
+    );
+    g.connect_with("k", "out", "sum", "a", OnConnected::Replace)
+        .expect("connects");
+    g.clear_constant("sum", "a").expect("clears the stale default");
+    let body = json!({"revision": 1, "text": g.to_json()});
+    let r = post(ed.addr(), "/api/load", &body.to_string());
+    assert_eq!(r.status, 200);
+    let why = r.json()["live_restarted"].as_str().unwrap_or("").to_string();
+    assert!(
+        why.contains("sum.a"),
+        "names the input no edit can clear: {:?}",
+        r.json()
+    );
+    let f = wait_frame(&mut events, "n = -41 in the restarted run", |f| {
+        node_is(f, "n", "value", "-41")
     });
+    assert_eq!(runs_of(&f), (1, 1), "a restart counts from 1: {f}");
     assert_eq!(post(ed.addr(), "/api/stop", "{}").status, 200);
 }
 

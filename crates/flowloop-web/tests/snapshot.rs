@@ -1,5 +1,5 @@
-//! What the page is told about a run: node errors, the run's error, value previews, and edges
-//! whose consumer has not caught up with its producer.
+//! What the page is told about a run: node errors, the run's error, value previews, edges
+//! whose consumer has not caught up with its producer, and stream edges' lag.
 
 mod common;
 
@@ -112,6 +112,37 @@ fn an_edge_shows_the_pending_generation_until_its_consumer_caught_up() {
         f["snapshot"]["state"] == "completed"
     });
     assert!(done["snapshot"]["edges"][0]["pending"].is_null(), "caught up: {done}");
+    runner.join().expect("the run finished");
+}
+
+#[test]
+fn a_stream_edge_shows_its_lag_and_a_plain_edge_none() {
+    let (mut events, runner) = watched_run(
+        |b| {
+            let sum = stream_fan(b);
+            b.node(slow, (sum,));
+        },
+        None,
+    );
+    let lags = |f: &serde_json::Value| -> Vec<serde_json::Value> {
+        (0..3).map(|i| f["snapshot"]["edges"][i]["lag"].clone()).collect()
+    };
+    let lagging = wait_frame(&mut events, "the slow consumer a chunk behind", |f| {
+        f["snapshot"]["edges"][1]["lag"] == 1
+    });
+    assert_eq!(
+        lags(&lagging),
+        [serde_json::json!(0), serde_json::json!(1), serde_json::Value::Null],
+        "the fast consumer took every chunk; the plain edge has no lag: {lagging}"
+    );
+    let done = wait_frame(&mut events, "the completed run", |f| {
+        f["snapshot"]["state"] == "completed"
+    });
+    assert_eq!(
+        lags(&done),
+        [serde_json::json!(0), serde_json::json!(0), serde_json::Value::Null],
+        "caught up: {done}"
+    );
     runner.join().expect("the run finished");
 }
 

@@ -85,6 +85,9 @@ try {
   await page.waitForSelector(sel(last2, 'done'));
   result.afterRestartNodes = graph2.nodes.length;
   result.afterRestartValue = await page.locator(`g.node[data-node="${last2}"] text.value`).textContent();
+  // Its stream edges are labelled with their lag (chunks published, not yet taken).
+  await page.waitForSelector('#flow-state[data-state="completed"]');
+  result.streamLabels = await page.locator('text.edge-label[data-lag]:not([data-lag=""])').allTextContents();
   result.pageErrors = pageErrors;
   console.log('RESULT ' + JSON.stringify(result));
 } catch (e) {

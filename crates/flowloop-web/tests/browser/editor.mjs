@@ -3,7 +3,8 @@
 // dragging, sets a value in the side panel, runs, and checks that the result changes; a
 // type-mismatched connection is refused with a visible message; a node is moved by dragging and
 // the move is undone; an edge is selected by a click and deleted (by key and by button), then
-// restored by undo. Its last line is `RESULT <json>`; it exits non-zero on the first failed check.
+// restored by undo; in live mode a set re-runs what depends on it and an undo is applied to the
+// running graph (run counts go on). Its last line is `RESULT <json>`; it exits non-zero on the first failed check.
 import { chromium } from 'playwright-core';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -152,6 +153,14 @@ try {
   result.liveRuns = [runs0, Number(await page.getAttribute('g.ed-node[data-id="neg1"]', 'data-runs'))];
   result.liveGeneration = await page.getAttribute('g.ed-node[data-id="neg1"]', 'data-generation');
   await page.screenshot({ path: screenshot });
+  // Undo while live reaches the running graph as an edit: neg1 is back at -12 and its run
+  // count goes on (a restarted live run would count from 1 again).
+  await page.click('#ed-undo');
+  await page.waitForFunction(() => document.querySelector('text[data-value="neg1"]').textContent === '-12');
+  await page.waitForFunction((r) => Number(document.querySelector('g.ed-node[data-id="neg1"]').getAttribute('data-runs')) > r,
+                             result.liveRuns[1]);
+  result.liveUndo = { runsGrew: true, note: await page.locator('#ed-live-note').textContent(),
+                      state: await page.getAttribute('#flow-state', 'data-state') };
   await page.click('#ed-stop');
   await page.waitForSelector('#flow-state[data-state="stopped"]');
 

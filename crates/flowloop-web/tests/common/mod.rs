@@ -6,7 +6,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use flowloop::EventLoop;
-use flowloop::flow::{Flow, FlowBuilder};
+use flowloop::flow::{Emitter, Flow, FlowBuilder, Node, Stream};
 use flowloop_web::{FlowDashboard, ServerConfig};
 
 async fn one() -> i64 {
@@ -23,6 +23,38 @@ pub fn small_flow() -> Flow {
     let o = b.node(one, ());
     b.node(add, (o, o));
     b.build().expect("small flow builds")
+}
+
+async fn count(out: Emitter<i64>, n: i64) -> i64 {
+    for i in 0..n {
+        out.emit(i).await.ok();
+    }
+    n
+}
+
+async fn total(mut s: Stream<i64>) -> i64 {
+    let mut t = 0;
+    while let Some(x) = s.next().await {
+        t += x;
+    }
+    t
+}
+
+async fn slow_total(mut s: Stream<i64>) -> i64 {
+    let mut t = 0;
+    while let Some(x) = s.next().await {
+        flowloop::sleep(Duration::from_millis(150)).await;
+        t += x;
+    }
+    t
+}
+
+/// A stream of 0, 1, 2 read by a fast consumer and by a slow one (150 ms per chunk), which
+/// lags a chunk behind while it works; returns the slow one (its sum is 3).
+pub fn stream_fan(b: &mut FlowBuilder) -> Node<i64> {
+    let src = b.stream(count, (3,));
+    b.node(total, (src.stream(),));
+    b.node(slow_total, (src.stream(),))
 }
 
 /// A dashboard for [`small_flow`] with `config`, and the loop it belongs to.
