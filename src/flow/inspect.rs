@@ -130,9 +130,7 @@ impl Flow {
 
     /// The names of `node`'s inputs, in order.
     pub fn input_names(&self, node: impl AsNode) -> Vec<String> {
-        self.state().graph.borrow().nodes[node.node_id().index()]
-            .input_names
-            .clone()
+        self.state().graph.borrow().input_names_of(node.node_id().0).to_vec()
     }
 }
 
