@@ -180,11 +180,12 @@ impl Flow {
         let g = self.state().graph.borrow();
         g.nodes
             .iter()
-            .map(|n| NodeView {
+            .enumerate()
+            .map(|(i, n)| NodeView {
                 status: status_of(n.status),
                 generation: n.generation,
                 runs: n.runs,
-                run_time: n.run_time,
+                run_time: g.run_time(i),
             })
             .collect()
     }

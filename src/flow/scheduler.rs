@@ -81,8 +81,15 @@ impl Scheduler {
         g.failures.clear();
         g.terminate_on_error = options.terminate_on_error;
         g.instrumented = instrument::installed();
-        for (i, node) in g.nodes.iter_mut().enumerate() {
-            node.limit = options.limit_for(NodeId(i as u32));
+        let len = g.nodes.len();
+        g.limits.clear();
+        if options.has_limits() {
+            g.limits.extend((0..len).map(|i| options.limit_for(NodeId(i as u32))));
+        }
+        if options.time_nodes && g.run_times.len() < len {
+            g.run_times.resize(len, Duration::ZERO);
+        }
+        for node in &mut g.nodes {
             if node.status == Status::Failed {
                 node.status = Status::Idle;
             }
@@ -159,17 +166,18 @@ impl Scheduler {
     /// Steps `n`, then every consumer its publication handed off directly, while `budget`
     /// lasts and the run goes on; a hand-off left over is listed as ready. Returns the budget
     /// left.
-    fn step_fused(&mut self, n: u32, mut budget: u32, cx: &mut Context<'_>) -> u32 {
-        let mut next = self.step(n, cx);
-        while let Some(c) = next {
+    fn step_fused(&mut self, mut n: u32, mut budget: u32, cx: &mut Context<'_>) -> u32 {
+        loop {
+            let Some(c) = self.step(n, cx) else {
+                return budget;
+            };
             if budget == 0 || self.stopped() {
                 self.state.graph.borrow_mut().ready.push_back(c);
-                break;
+                return budget;
             }
             budget -= 1;
-            next = self.step(c, cx);
+            n = c;
         }
-        budget
     }
 
     fn resolve(&mut self, n: u32) {
@@ -345,12 +353,11 @@ impl Scheduler {
     /// warning when this poll alone exceeded the threshold.
     fn timed(&mut self, n: u32, elapsed: Duration) {
         let mut g = self.state.graph.borrow_mut();
-        let node = &mut g.nodes[n as usize];
         if self.time_nodes {
-            node.run_time += elapsed;
+            g.run_times[n as usize] += elapsed;
         }
         if self.slow_poll.is_some_and(|t| elapsed > t) {
-            poll_label::set(|| node.name.to_string());
+            poll_label::set(|| g.nodes[n as usize].name.to_string());
         }
     }
 

@@ -164,9 +164,7 @@ pub(crate) struct NodeMeta {
     /// In the resolution queue.
     pub(crate) queued: bool,
     pub(crate) visited: u32,
-    pub(crate) limit: Option<Generation>,
     pub(crate) runs: u64,
-    pub(crate) run_time: Duration,
 }
 
 impl NodeMeta {
@@ -190,9 +188,7 @@ impl NodeMeta {
             cancelled_at: None,
             queued: false,
             visited: 0,
-            limit: None,
             runs: 0,
-            run_time: Duration::ZERO,
         }
     }
 }
@@ -213,6 +209,12 @@ pub(crate) struct Graph {
     pub(crate) ports: Vec<Port>,
     /// Global port indices of consumer ports, grouped by producer (`NodeMeta::consumers`).
     pub(crate) consumer_ports: Vec<u32>,
+    /// Generation limit of each node for the run in progress; empty when the run has none (so
+    /// a flow without limits keeps no per-node limit).
+    pub(crate) limits: Vec<Option<Generation>>,
+    /// Body time of each node over all runs; sized by the first run with
+    /// [`RunOptions::time_nodes`](super::RunOptions::time_nodes), empty before.
+    pub(crate) run_times: Vec<Duration>,
     pub(crate) resolution: VecDeque<u32>,
     pub(crate) ready: VecDeque<u32>,
     pub(crate) stop: Option<Stop>,
@@ -245,6 +247,11 @@ impl std::fmt::Debug for FlowState {
 }
 
 impl Graph {
+    /// Body time of node `n` over all timed runs.
+    pub(crate) fn run_time(&self, n: usize) -> Duration {
+        self.run_times.get(n).copied().unwrap_or_default()
+    }
+
     /// The given input names of node `n` (empty when it has none).
     pub(crate) fn input_names_of(&self, n: u32) -> &[String] {
         self.input_names.get(&n).map_or(&[], Vec::as_slice)
@@ -427,8 +434,8 @@ impl Graph {
 
     /// Whether `n` has reached its generation limit.
     pub(crate) fn limit_reached(&self, n: u32) -> bool {
-        let node = &self.nodes[n as usize];
-        matches!((node.limit, node.generation), (Some(limit), Some(g)) if g >= limit)
+        let limit = self.limits.get(n as usize).copied().flatten();
+        matches!((limit, self.nodes[n as usize].generation), (Some(limit), Some(g)) if g >= limit)
     }
 
     /// Checks the generation limit after a publication (and at the start of a run); the first
