@@ -2,6 +2,7 @@
 
 use std::any::Any;
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
 use std::pin::Pin;
@@ -13,17 +14,7 @@ use super::error::{BoxError, BuildError};
 use super::handles::{AsNode, Forward, Node, Output, StreamNode};
 use super::run::Flow;
 use super::runner::{BodyRunner, Fallible, FnBody, Plain, Runner, StateBody, StreamBody};
-use super::state::{FlowState, Graph, NodeMeta, NodeName, Port, Status};
-
-/// A node before `build()`: its ports are the range `ports` of the builder's flat
-/// `port_specs`, its cells the same index of the builder's `cells`.
-struct Draft {
-    name: NodeName,
-    input_names: Vec<String>,
-    runner: Pin<Box<dyn Runner>>,
-    ports: (u32, u32),
-    streaming: bool,
-}
+use super::state::{FlowState, Graph, NodeMeta, NodeName, Port};
 
 struct ForwardDef {
     name: String,
@@ -50,7 +41,14 @@ struct ForwardDef {
 /// ```
 #[derive(Default)]
 pub struct FlowBuilder {
-    drafts: Vec<Draft>,
+    /// Every node's scheduler view, created with the node and moved into the flow by `build`
+    /// (no second copy): its ports are the range `ports` of `port_specs`, which becomes the
+    /// same range of the flow's ports.
+    nodes: Vec<NodeMeta>,
+    /// Every node's typed runner, by node index (moved into the flow by `build`).
+    runners: Vec<RefCell<Pin<Box<dyn Runner>>>>,
+    /// Given input names, by node (few nodes have them).
+    input_names: HashMap<u32, Vec<String>>,
     /// Every node's port specs, node after node (one flat array).
     port_specs: Vec<PortSpec>,
     /// Every node's value cells, by node index (moved into the flow by `build`).
@@ -61,7 +59,7 @@ pub struct FlowBuilder {
 impl fmt::Debug for FlowBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowBuilder")
-            .field("nodes", &self.drafts.len())
+            .field("nodes", &self.nodes.len())
             .field("forwards", &self.forwards.len())
             .finish()
     }
@@ -91,15 +89,11 @@ impl FlowBuilder {
         value: Rc<dyn Any>,
         chunk: Option<Rc<dyn Any>>,
     ) -> u32 {
-        let id = self.drafts.len() as u32;
-        let streaming = chunk.is_some();
-        self.drafts.push(Draft {
-            name: NodeName::Auto { base, id },
-            input_names: Vec::new(),
-            runner,
-            ports: (first as u32, self.port_specs.len() as u32),
-            streaming,
-        });
+        let id = self.nodes.len() as u32;
+        let ports = (first as u32, self.port_specs.len() as u32);
+        self.nodes
+            .push(NodeMeta::new(NodeName::Auto { base, id }, ports, chunk.is_some()));
+        self.runners.push(RefCell::new(runner));
         self.cells.push(Cells {
             value,
             chunk,
@@ -121,7 +115,7 @@ impl FlowBuilder {
         let first = self.port_specs.len();
         self.port_specs.extend(ports);
         let id = self.push(|| "", runner, first, value, chunk);
-        self.drafts[id as usize].name = NodeName::Given(name.into_boxed_str());
+        self.nodes[id as usize].name = NodeName::Given(name.into_boxed_str());
         super::NodeId(id)
     }
 
@@ -273,26 +267,27 @@ impl FlowBuilder {
 
     /// Renames a node (the default name is `fn_name#index`).
     pub fn set_name(&mut self, node: impl AsNode, name: &str) {
-        self.drafts[node.node_id().index()].name = NodeName::Given(name.into());
+        self.nodes[node.node_id().index()].name = NodeName::Given(name.into());
     }
 
     /// Names a node's inputs (used in errors and exports instead of positions).
     pub fn set_input_names(&mut self, node: impl AsNode, names: &[&str]) {
-        self.drafts[node.node_id().index()].input_names = names.iter().map(|s| s.to_string()).collect();
+        let names = names.iter().map(|s| s.to_string()).collect();
+        self.input_names.insert(node.node_id().0, names);
     }
 
     /// Number of nodes so far.
     pub fn len(&self) -> usize {
-        self.drafts.len()
+        self.nodes.len()
     }
 
     /// Whether no node was created yet.
     pub fn is_empty(&self) -> bool {
-        self.drafts.is_empty()
+        self.nodes.is_empty()
     }
 
     fn input_label(&self, node: usize, i: usize) -> String {
-        match self.drafts[node].input_names.get(i) {
+        match self.input_names.get(&(node as u32)).and_then(|names| names.get(i)) {
             Some(n) => n.clone(),
             None => format!("#{i}"),
         }
@@ -303,7 +298,7 @@ impl FlowBuilder {
         if let Some(f) = self.forwards.iter().find(|f| f.defined_twice) {
             return Err(BuildError::DefinedTwice { name: f.name.clone() });
         }
-        for (n, d) in self.drafts.iter().enumerate() {
+        for (n, d) in self.nodes.iter().enumerate() {
             for (i, spec) in self.port_specs[d.ports.0 as usize..d.ports.1 as usize]
                 .iter()
                 .enumerate()
@@ -339,67 +334,18 @@ impl FlowBuilder {
         self.check()?;
         let cells = std::mem::take(&mut self.cells);
         let mut graph = Graph {
-            nodes: Vec::with_capacity(self.drafts.len()),
+            nodes: std::mem::take(&mut self.nodes),
+            input_names: std::mem::take(&mut self.input_names),
             ports: Vec::with_capacity(self.port_specs.len()),
             ..Graph::default()
         };
-        for (n, d) in self.drafts.iter_mut().enumerate() {
-            let first = graph.ports.len() as u32;
-            for (i, spec) in self.port_specs[d.ports.0 as usize..d.ports.1 as usize]
-                .iter()
-                .enumerate()
-            {
-                let (producer, level, has_default) = match *spec {
-                    PortSpec::Own { has_default } => (None, 0, has_default),
-                    PortSpec::Node {
-                        node,
-                        level,
-                        has_default,
-                    } => {
-                        d.runner.as_mut().bind(i, None, &cells);
-                        (Some(node), level, has_default)
-                    }
-                    PortSpec::Fwd { id, has_default } => {
-                        let (node, level, def) = self.forwards[id as usize].def.as_ref().expect("checked above");
-                        d.runner.as_mut().bind(i, Some(&**def), &cells);
-                        (Some(*node), *level, has_default)
-                    }
-                };
-                graph.ports.push(Port {
-                    node: n as u32,
-                    producer,
-                    level,
-                    has_default,
-                    stitch: 0,
-                    run: 0,
-                    taken: None,
-                    detached: false,
-                    stale: false,
-                });
-            }
-            graph.nodes.push(NodeMeta {
-                name: std::mem::replace(&mut d.name, NodeName::Given(Box::default())),
-                input_names: std::mem::take(&mut d.input_names),
-                generation: None,
-                run: 0,
-                chunks: 0,
-                status: Status::Idle,
-                streaming: d.streaming,
-                ports: (first, graph.ports.len() as u32),
-                stale_inputs: 0,
-                fresh_inputs: 0,
-                consumers: (0, 0),
-                plain_consumer_ports: 0,
-                read_left: 0,
-                chunk_left: 0,
-                cancelled_at: None,
-                queued: false,
-                visited: 0,
-                limit: None,
-                runs: 0,
-                run_time: Duration::ZERO,
-            });
+        for (n, node) in graph.nodes.iter().enumerate() {
+            let runner = self.runners[n].get_mut().as_mut();
+            let (a, b) = node.ports;
+            let specs = &self.port_specs[a as usize..b as usize];
+            self.forwards.wire(n as u32, specs, runner, &cells, &mut graph.ports);
         }
+        drop(std::mem::take(&mut self.port_specs));
         link_consumers(&mut graph);
         graph.init_staleness();
         let cycles = if creation_ordered(&graph) {
@@ -410,16 +356,62 @@ impl FlowBuilder {
         if !cycles.is_empty() {
             return Err(BuildError::MissingDefault { cycles });
         }
-        let runners = self.drafts.into_iter().map(|d| RefCell::new(d.runner)).collect();
         let state = FlowState {
             graph: RefCell::new(graph),
-            runners,
+            runners: std::mem::take(&mut self.runners),
             running: std::cell::Cell::new(false),
             last_run: std::cell::Cell::new(Duration::ZERO),
             outside: RefCell::new(Vec::new()),
             context: RefCell::default(),
         };
         Ok(Flow::new(Rc::new(state), cells))
+    }
+}
+
+/// The forward references of a builder, resolved while wiring.
+trait Wire {
+    /// Binds the runner of node `n` to its producers and appends its ports (one per spec).
+    fn wire(&self, n: u32, specs: &[PortSpec], runner: Pin<&mut dyn Runner>, cells: &[Cells], ports: &mut Vec<Port>);
+}
+
+impl Wire for Vec<ForwardDef> {
+    fn wire(
+        &self,
+        n: u32,
+        specs: &[PortSpec],
+        mut runner: Pin<&mut dyn Runner>,
+        cells: &[Cells],
+        ports: &mut Vec<Port>,
+    ) {
+        for (i, spec) in specs.iter().enumerate() {
+            let (producer, level, has_default) = match *spec {
+                PortSpec::Own { has_default } => (None, 0, has_default),
+                PortSpec::Node {
+                    node,
+                    level,
+                    has_default,
+                } => {
+                    runner.as_mut().bind(i, None, cells);
+                    (Some(node), level, has_default)
+                }
+                PortSpec::Fwd { id, has_default } => {
+                    let (node, level, def) = self[id as usize].def.as_ref().expect("checked above");
+                    runner.as_mut().bind(i, Some(&**def), cells);
+                    (Some(*node), *level, has_default)
+                }
+            };
+            ports.push(Port {
+                node: n,
+                producer,
+                level,
+                has_default,
+                stitch: 0,
+                run: 0,
+                taken: None,
+                detached: false,
+                stale: false,
+            });
+        }
     }
 }
 

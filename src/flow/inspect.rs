@@ -130,9 +130,7 @@ impl Flow {
 
     /// The names of `node`'s inputs, in order.
     pub fn input_names(&self, node: impl AsNode) -> Vec<String> {
-        self.state().graph.borrow().nodes[node.node_id().index()]
-            .input_names
-            .clone()
+        self.state().graph.borrow().input_names_of(node.node_id().0).to_vec()
     }
 }
 
@@ -202,11 +200,11 @@ impl Flow {
     pub fn node_views_into(&self, out: &mut Vec<NodeView>) {
         let g = self.state().graph.borrow();
         out.clear();
-        out.extend(g.nodes.iter().map(|n| NodeView {
+        out.extend(g.nodes.iter().enumerate().map(|(i, n)| NodeView {
             status: status_of(n.status),
             generation: n.generation,
             runs: n.runs,
-            run_time: n.run_time,
+            run_time: g.run_time(i),
         }));
     }
 }

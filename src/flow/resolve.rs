@@ -262,7 +262,7 @@ impl Resolver {
 
 /// The name of input `i` of node `n`: its given name, else its position.
 pub(crate) fn input_name(g: &Graph, n: u32, i: usize) -> String {
-    match g.nodes[n as usize].input_names.get(i) {
+    match g.input_names_of(n).get(i) {
         Some(name) => name.clone(),
         None => format!("#{i}"),
     }

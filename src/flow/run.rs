@@ -195,6 +195,11 @@ impl RunOptions {
         self
     }
 
+    /// Whether any generation limit is set (one for all nodes, or per node).
+    pub(crate) fn has_limits(&self) -> bool {
+        self.limit_all.is_some() || !self.limits.is_empty()
+    }
+
     pub(crate) fn limit_for(&self, node: NodeId) -> Option<Generation> {
         self.limits
             .iter()
@@ -397,10 +402,10 @@ impl Flow {
     /// Run counts (and body time, if measured) of a node over all runs.
     pub fn stats(&self, node: impl AsNode) -> NodeStats {
         let g = self.state.graph.borrow();
-        let n = &g.nodes[node.node_id().index()];
+        let i = node.node_id().index();
         NodeStats {
-            runs: n.runs,
-            run_time: n.run_time,
+            runs: g.nodes[i].runs,
+            run_time: g.run_time(i),
         }
     }
 

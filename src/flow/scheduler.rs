@@ -81,8 +81,15 @@ impl Scheduler {
         g.failures.clear();
         g.terminate_on_error = options.terminate_on_error;
         g.instrumented = instrument::installed();
-        for (i, node) in g.nodes.iter_mut().enumerate() {
-            node.limit = options.limit_for(NodeId(i as u32));
+        let len = g.nodes.len();
+        g.limits.clear();
+        if options.has_limits() {
+            g.limits.extend((0..len).map(|i| options.limit_for(NodeId(i as u32))));
+        }
+        if options.time_nodes && g.run_times.len() < len {
+            g.run_times.resize(len, Duration::ZERO);
+        }
+        for node in &mut g.nodes {
             if node.status == Status::Failed {
                 node.status = Status::Idle;
             }
@@ -156,6 +163,23 @@ impl Scheduler {
         None
     }
 
+    /// Steps `n`, then every consumer its publication handed off directly, while `budget`
+    /// lasts and the run goes on; a hand-off left over is listed as ready. Returns the budget
+    /// left.
+    fn step_fused(&mut self, mut n: u32, mut budget: u32, cx: &mut Context<'_>) -> u32 {
+        loop {
+            let Some(c) = self.step(n, cx) else {
+                return budget;
+            };
+            if budget == 0 || self.stopped() {
+                self.state.graph.borrow_mut().ready.push_back(c);
+                return budget;
+            }
+            budget -= 1;
+            n = c;
+        }
+    }
+
     fn resolve(&mut self, n: u32) {
         let mut g = self.state.graph.borrow_mut();
         let mut failures = Vec::new();
@@ -165,60 +189,71 @@ impl Scheduler {
         }
     }
 
-    fn step(&mut self, n: u32, cx: &mut Context<'_>) {
-        let action = {
-            let mut g = self.state.graph.borrow_mut();
-            match g.nodes[n as usize].status {
-                Status::Ready(a) => {
-                    g.nodes[n as usize].status = Status::Running;
-                    a
-                }
-                _ => return,
-            }
+    /// Steps ready node `n`. Returns a consumer that a synchronous publication made ready to
+    /// start at once (a fused hand-off, see [`Graph::wake_consumers`]); the caller steps it
+    /// next or lists it.
+    fn step(&mut self, n: u32, cx: &mut Context<'_>) -> Option<u32> {
+        let state = Rc::clone(&self.state);
+        let mut g = state.graph.borrow_mut();
+        let action = match g.nodes[n as usize].status {
+            Status::Ready(a) => a,
+            _ => return None,
         };
+        g.nodes[n as usize].status = Status::Running;
         match action {
             Action::Start => {
-                if self.start(n) {
-                    self.poll_node(n, cx);
+                let first_port = self.prepare_start(&mut g, n);
+                drop(g);
+                if self.start(n, first_port) {
+                    self.poll_node(n, cx)
+                } else {
+                    None
                 }
             }
-            Action::Resume => self.poll_node(n, cx),
-            Action::Publish => self.publish(n),
+            Action::Resume => {
+                drop(g);
+                self.poll_node(n, cx)
+            }
+            Action::Publish => {
+                drop(g);
+                self.publish(n)
+            }
         }
     }
 
-    /// Decides how each port is filled, updates read counters and stitches, then lets the
-    /// typed runner gather its arguments and create the body future.
-    fn start(&mut self, n: u32) -> bool {
-        let state = Rc::clone(&self.state);
-        let first_port = {
-            let mut g = state.graph.borrow_mut();
-            self.plan_inputs(&mut g, n);
-            let epoch = g.epoch;
-            let node = &mut g.nodes[n as usize];
-            node.visited = epoch;
-            node.runs += 1;
-            // A streaming run that failed after some chunks is retried under the same run
-            // index with the chunk count going on, so the generation never goes backwards and
-            // its stream consumers keep reading the same run (issue 7).
-            if !node
-                .generation
-                .is_some_and(|gn| gn.run() == node.run && !gn.is_finished())
-            {
-                node.chunks = 0;
+    /// Bookkeeping before a run of `n` starts: how each port is filled, read counters and
+    /// stitches, run counts. Returns the node's first global port index.
+    fn prepare_start(&mut self, g: &mut Graph, n: u32) -> u32 {
+        self.plan_inputs(g, n);
+        let epoch = g.epoch;
+        let node = &mut g.nodes[n as usize];
+        node.visited = epoch;
+        node.runs += 1;
+        // A streaming run that failed after some chunks is retried under the same run
+        // index with the chunk count going on, so the generation never goes backwards and
+        // its stream consumers keep reading the same run (issue 7).
+        if !node
+            .generation
+            .is_some_and(|gn| gn.run() == node.run && !gn.is_finished())
+        {
+            node.chunks = 0;
+        }
+        if let Some(b) = &self.beacon {
+            b.mark(n, node.runs);
+        }
+        let first = node.ports.0;
+        if g.instrumented {
+            instrument::started(g, n);
+            if !self.defaulted.is_empty() {
+                instrument::cycle_broken(g, n, &self.defaulted);
             }
-            if let Some(b) = &self.beacon {
-                b.mark(n, node.runs);
-            }
-            let first = node.ports.0;
-            if g.instrumented {
-                instrument::started(&g, n);
-                if !self.defaulted.is_empty() {
-                    instrument::cycle_broken(&g, n, &self.defaulted);
-                }
-            }
-            first
-        };
+        }
+        first
+    }
+
+    /// Lets the typed runner of `n` gather its arguments (as `prepare_start` planned) and
+    /// create the body future; a missing input fails the node.
+    fn start(&mut self, n: u32, first_port: u32) -> bool {
         let cx = StartCx {
             shared: &self.state,
             node: n,
@@ -274,7 +309,7 @@ impl Scheduler {
         }
     }
 
-    fn poll_node(&mut self, n: u32, cx: &mut Context<'_>) {
+    fn poll_node(&mut self, n: u32, cx: &mut Context<'_>) -> Option<u32> {
         let t0 = (self.time_nodes || self.slow_poll.is_some()).then(Instant::now);
         let polled = {
             let _polling = current::polling(n);
@@ -290,7 +325,7 @@ impl Scheduler {
                     self.externals.push(n);
                 }
             }
-            Ok(Poll::Ready(Ok(()))) => self.body_done(n),
+            Ok(Poll::Ready(Ok(()))) => return self.body_done(n),
             Ok(Poll::Ready(Err(e))) => self.body_failed(n, e),
             Err(payload) => {
                 let msg = crate::runtime::panic_message(&*payload);
@@ -298,6 +333,7 @@ impl Scheduler {
                 self.drop_body(n);
             }
         }
+        None
     }
 
     /// Drops the body future of `n`. A panic in its `Drop` is contained and reported as a
@@ -317,27 +353,28 @@ impl Scheduler {
     /// warning when this poll alone exceeded the threshold.
     fn timed(&mut self, n: u32, elapsed: Duration) {
         let mut g = self.state.graph.borrow_mut();
-        let node = &mut g.nodes[n as usize];
         if self.time_nodes {
-            node.run_time += elapsed;
+            g.run_times[n as usize] += elapsed;
         }
         if self.slow_poll.is_some_and(|t| elapsed > t) {
-            poll_label::set(|| node.name.to_string());
+            poll_label::set(|| g.nodes[n as usize].name.to_string());
         }
     }
 
-    fn body_done(&mut self, n: u32) {
+    fn body_done(&mut self, n: u32) -> Option<u32> {
         let mut g = self.state.graph.borrow_mut();
         if g.nodes[n as usize].read_left == 0 {
             drop(g);
-            self.publish(n);
+            self.publish(n)
         } else {
             g.nodes[n as usize].status = Status::Publishing;
+            None
         }
     }
 
-    /// Publishes the final value of the current run at `(run,)` and queues the consumers.
-    fn publish(&mut self, n: u32) {
+    /// Publishes the final value of the current run at `(run,)` and wakes the consumers;
+    /// returns a consumer to step at once (see [`Graph::wake_consumers`]).
+    fn publish(&mut self, n: u32) -> Option<u32> {
         self.state.runners[n as usize].borrow_mut().as_mut().publish();
         let mut g = self.state.graph.borrow_mut();
         let epoch = g.epoch;
@@ -354,7 +391,7 @@ impl Scheduler {
             instrument::finished(&g, n);
         }
         g.check_limit(n);
-        g.enqueue_consumers(n);
+        g.wake_consumers(n)
     }
 
     fn body_failed(&mut self, n: u32, e: BoxError) {
@@ -405,7 +442,9 @@ impl Scheduler {
                 self.externals.push(n);
                 continue;
             }
-            self.poll_node(n, cx);
+            if let Some(c) = self.poll_node(n, cx) {
+                self.state.graph.borrow_mut().ready.push_back(c);
+            }
         }
         list.clear();
         self.scratch = list;
@@ -481,7 +520,7 @@ impl Future for Scheduler {
             }
             budget -= 1;
             match this.next_work() {
-                Some(Work::Step(n)) => this.step(n, cx),
+                Some(Work::Step(n)) => budget = this.step_fused(n, budget, cx),
                 Some(Work::Resolve(n)) => this.resolve(n),
                 Some(Work::Seeded) => {}
                 None if this.externals.is_empty() => return Poll::Ready(this.end()),

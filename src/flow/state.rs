@@ -141,7 +141,6 @@ impl std::fmt::Display for NodeName {
 #[derive(Debug)]
 pub(crate) struct NodeMeta {
     pub(crate) name: NodeName,
-    pub(crate) input_names: Vec<String>,
     pub(crate) generation: Option<Generation>,
     /// Index of the current (or next) run.
     pub(crate) run: u64,
@@ -165,9 +164,33 @@ pub(crate) struct NodeMeta {
     /// In the resolution queue.
     pub(crate) queued: bool,
     pub(crate) visited: u32,
-    pub(crate) limit: Option<Generation>,
     pub(crate) runs: u64,
-    pub(crate) run_time: Duration,
+}
+
+impl NodeMeta {
+    /// A node as created by the builder: idle, never ran, its input ports the global range
+    /// `ports` (consumers and staleness are filled in by `build`).
+    pub(crate) fn new(name: NodeName, ports: (u32, u32), streaming: bool) -> NodeMeta {
+        NodeMeta {
+            name,
+            generation: None,
+            run: 0,
+            chunks: 0,
+            status: Status::Idle,
+            streaming,
+            ports,
+            stale_inputs: 0,
+            fresh_inputs: 0,
+            consumers: (0, 0),
+            plain_consumer_ports: 0,
+            read_left: 0,
+            chunk_left: 0,
+            cancelled_at: None,
+            queued: false,
+            visited: 0,
+            runs: 0,
+        }
+    }
 }
 
 /// Why the current run stopped early.
@@ -181,9 +204,17 @@ pub(crate) enum Stop {
 #[derive(Debug, Default)]
 pub(crate) struct Graph {
     pub(crate) nodes: Vec<NodeMeta>,
+    /// Given input names, for the few nodes that have them (most nodes show positions).
+    pub(crate) input_names: std::collections::HashMap<u32, Vec<String>>,
     pub(crate) ports: Vec<Port>,
     /// Global port indices of consumer ports, grouped by producer (`NodeMeta::consumers`).
     pub(crate) consumer_ports: Vec<u32>,
+    /// Generation limit of each node for the run in progress; empty when the run has none (so
+    /// a flow without limits keeps no per-node limit).
+    pub(crate) limits: Vec<Option<Generation>>,
+    /// Body time of each node over all runs; sized by the first run with
+    /// [`RunOptions::time_nodes`](super::RunOptions::time_nodes), empty before.
+    pub(crate) run_times: Vec<Duration>,
     pub(crate) resolution: VecDeque<u32>,
     pub(crate) ready: VecDeque<u32>,
     pub(crate) stop: Option<Stop>,
@@ -216,6 +247,16 @@ impl std::fmt::Debug for FlowState {
 }
 
 impl Graph {
+    /// Body time of node `n` over all timed runs.
+    pub(crate) fn run_time(&self, n: usize) -> Duration {
+        self.run_times.get(n).copied().unwrap_or_default()
+    }
+
+    /// The given input names of node `n` (empty when it has none).
+    pub(crate) fn input_names_of(&self, n: u32) -> &[String] {
+        self.input_names.get(&n).map_or(&[], Vec::as_slice)
+    }
+
     /// Whether a plain/stream port is stale for its node (FLOW_SEMANTICS §3): the cached flag.
     pub(crate) fn port_stale(&self, pi: u32) -> bool {
         let stale = self.ports[pi as usize].stale;
@@ -230,6 +271,7 @@ impl Graph {
     }
 
     /// Staleness computed from the generations: `stitch(clip(producer), level) <= node`.
+    #[inline]
     pub(crate) fn compute_stale(&self, pi: u32) -> bool {
         let port = &self.ports[pi as usize];
         let Some(p) = port.producer else { return false };
@@ -248,6 +290,7 @@ impl Graph {
     }
 
     /// Recomputes the cached staleness of port `pi` and its node's counts.
+    #[inline]
     pub(crate) fn refresh_port(&mut self, pi: u32) {
         if self.ports[pi as usize].producer.is_none() {
             return;
@@ -329,6 +372,23 @@ impl Graph {
         }
     }
 
+    /// Wakes every consumer of `n` after a publication. Fused hand-off: when `n` has a single
+    /// consumer port, nothing else is ready, and that consumer can start at once, it is marked
+    /// `Ready(Start)` and returned instead of listed — the scheduler steps it next, exactly as
+    /// it would have popped it from the (otherwise empty) ready list.
+    pub(crate) fn wake_consumers(&mut self, n: u32) -> Option<u32> {
+        let (a, b) = self.nodes[n as usize].consumers;
+        if b - a == 1 && self.ready.is_empty() {
+            let c = self.ports[self.consumer_ports[a as usize] as usize].node;
+            if self.direct_action(c) == Some(Action::Start) {
+                self.nodes[c as usize].status = Status::Ready(Action::Start);
+                return Some(c);
+            }
+        }
+        self.enqueue_consumers(n);
+        None
+    }
+
     /// Queues every consumer of `n` (see [`wake`](Graph::wake)).
     pub(crate) fn enqueue_consumers(&mut self, n: u32) {
         let (a, b) = self.nodes[n as usize].consumers;
@@ -343,6 +403,7 @@ impl Graph {
     /// whose connected inputs are all fresh starts, a node stalled on a stream port that has
     /// something new or a producer waiting to be pulled resumes. Traced runs keep every node
     /// on the queue so that the trace shows each `queued` event; a stopped run queues too.
+    #[inline]
     pub(crate) fn wake(&mut self, n: u32) {
         match self.direct_action(n) {
             Some(action) => self.make_ready(n, action),
@@ -350,6 +411,7 @@ impl Graph {
         }
     }
 
+    #[inline(always)]
     fn direct_action(&self, n: u32) -> Option<Action> {
         if self.instrumented || self.stop.is_some() {
             return None;
@@ -364,6 +426,7 @@ impl Graph {
     }
 
     /// Marks `n` ready to do `action` and appends it to the ready list.
+    #[inline]
     pub(crate) fn make_ready(&mut self, n: u32, action: Action) {
         self.nodes[n as usize].status = Status::Ready(action);
         self.ready.push_back(n);
@@ -371,8 +434,8 @@ impl Graph {
 
     /// Whether `n` has reached its generation limit.
     pub(crate) fn limit_reached(&self, n: u32) -> bool {
-        let node = &self.nodes[n as usize];
-        matches!((node.limit, node.generation), (Some(limit), Some(g)) if g >= limit)
+        let limit = self.limits.get(n as usize).copied().flatten();
+        matches!((limit, self.nodes[n as usize].generation), (Some(limit), Some(g)) if g >= limit)
     }
 
     /// Checks the generation limit after a publication (and at the start of a run); the first

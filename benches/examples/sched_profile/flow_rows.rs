@@ -75,6 +75,38 @@ pub fn flow_small_run(len: usize, runs: u64) -> (Duration, i64) {
     (elapsed, flow.value(last).unwrap_or(-1))
 }
 
+/// Hands out 0, 1, 2, ...: one value per run of the flow.
+struct Feed {
+    next: i64,
+}
+
+impl Feed {
+    async fn run(&mut self) -> i64 {
+        let v = self.next;
+        self.next += 1;
+        v
+    }
+}
+
+/// A feed node and a chain of `len` `inc` nodes built once; the flow runs `values` times, so
+/// each value passes the whole chain (the `flow_chain_dfir` shape). Returns (elapsed time of
+/// all runs, sum of the chain's outputs).
+pub fn flow_chain_fed(len: usize, values: u64) -> (Duration, i64) {
+    let mut b = FlowBuilder::new();
+    let mut last = b.stateful(Feed { next: 0 }, Feed::run, ());
+    for _ in 0..len {
+        last = b.node(inc, (last,));
+    }
+    let mut flow = b.build().expect("chain builds");
+    let mut total = 0;
+    let t = Stopwatch::start();
+    for _ in 0..values {
+        flow.run_until_complete(RunOptions::new()).expect("chain runs");
+        total += flow.value(last).unwrap_or(-1);
+    }
+    (t.stop().cpu, total)
+}
+
 /// The same chain as `len` tokio tasks joined by channels, spawned afresh for each of `runs`
 /// `block_on` calls on one runtime.
 pub fn tokio_small_run(len: usize, runs: u64) -> (Duration, i64) {
@@ -368,12 +400,14 @@ fn flow_build_row(reps: usize) -> (&'static str, f64, f64) {
     ("flow_build", median(ns), BUILD_TARGET_NS)
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
+/// The median (upper middle for an even count).
+pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
 }
 
-fn per_op(d: Duration, ops: u64) -> f64 {
+/// Nanoseconds per operation.
+pub fn per_op(d: Duration, ops: u64) -> f64 {
     d.as_nanos() as f64 / ops as f64
 }
 
