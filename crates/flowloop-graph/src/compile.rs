@@ -10,8 +10,8 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use flowloop::flow::{
-    DynArgs, DynId, DynInput, DynNode, DynSource, DynamicBuilder, Flow, FlowBuilder, FlowError, Generation, InputCell,
-    NodeId, Outcome, Outputs, RunOptions,
+    DynArgs, DynBody, DynId, DynInput, DynNode, DynSource, DynamicBuilder, Flow, FlowBuilder, FlowError, Generation,
+    InputCell, NodeId, Outcome, Outputs, RunOptions,
 };
 
 use crate::Value;
@@ -46,6 +46,7 @@ pub(crate) enum Handles {
 pub(crate) struct Plan<'a> {
     pub(crate) members: Option<&'a [usize]>,
     pub(crate) boundary: &'a HashMap<String, Outputs<Value>>,
+    /// Instances to keep, by node id (read with [`Handles::Keep`] only).
     pub(crate) reuse: &'a HashMap<String, SharedInstance>,
     pub(crate) handles: Handles,
 }
@@ -101,16 +102,23 @@ pub(crate) fn compile(graph: &Graph, plan: &Plan<'_>) -> Result<Compiled, GraphE
     let mut kinds = Vec::with_capacity(members.len());
     for &i in &members {
         let n = &nodes[i];
-        let inst = plan
-            .reuse
-            .get(n.id())
-            .cloned()
-            .unwrap_or_else(|| Rc::new(RefCell::new(n.kind().instance())));
-        if plan.handles == Handles::Keep {
-            instances.insert(n.id().to_string(), Rc::clone(&inst));
-        }
         kinds.push(Arc::clone(n.kind()));
-        let mut node = dyn_node(n, inst);
+        let mut node = match plan.handles {
+            Handles::Keep => {
+                let inst = plan
+                    .reuse
+                    .get(n.id())
+                    .cloned()
+                    .unwrap_or_else(|| Rc::new(RefCell::new(n.kind().instance())));
+                instances.insert(n.id().to_string(), Rc::clone(&inst));
+                dyn_node(n, move |args: DynArgs<Value>| inst.borrow_mut().call(Inputs::new(args)))
+            }
+            Handles::Skip => {
+                // Nobody else holds the instance: the body owns it (no shared cell per run).
+                let mut inst = n.kind().instance();
+                dyn_node(n, move |args: DynArgs<Value>| inst.call(Inputs::new(args)))
+            }
+        };
         for (p, port) in n.spec().inputs.iter().enumerate() {
             let input = input_for(graph, n, p, &port.name, &look, plan)?;
             if let (Some(cell), Handles::Keep) = (&input.1, plan.handles) {
@@ -157,8 +165,7 @@ fn internal(problem: &str) -> GraphError {
     }
 }
 
-fn dyn_node(n: &GraphNode, inst: SharedInstance) -> DynNode<Value> {
-    let body = move |args: DynArgs<Value>| inst.borrow_mut().call(Inputs::new(args));
+fn dyn_node(n: &GraphNode, body: impl DynBody<Value>) -> DynNode<Value> {
     let spec = n.spec();
     let mut node = DynNode::new(n.id(), body).outputs(spec.outputs.len());
     if spec.stream.is_some() {

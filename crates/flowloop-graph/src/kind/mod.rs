@@ -10,6 +10,7 @@ mod spec;
 
 use std::fmt;
 use std::future::Future;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use flowloop::flow::{BoxError, DynCall, Outputs};
@@ -93,13 +94,14 @@ impl FnKind {
 }
 
 struct FnInstance {
-    spec: Arc<KindSpec>,
+    /// Handed to every run's [`Inputs`] (a plain reference count, no atomics per run).
+    spec: Rc<Arc<KindSpec>>,
     f: Arc<KindFn>,
 }
 
 impl Instance for FnInstance {
     fn call(&mut self, mut inputs: Inputs) -> Call {
-        inputs.set_spec(Arc::clone(&self.spec));
+        inputs.set_spec(Rc::clone(&self.spec));
         (self.f)(inputs)
     }
 }
@@ -111,7 +113,7 @@ impl Kind for FnKind {
 
     fn instance(&self) -> Box<dyn Instance> {
         Box::new(FnInstance {
-            spec: Arc::clone(&self.spec),
+            spec: Rc::new(Arc::clone(&self.spec)),
             f: Arc::clone(&self.f),
         })
     }

@@ -346,15 +346,15 @@ impl Direct {
         let mut values = Vec::with_capacity(node.inputs.len());
         for (_, source) in &node.inputs {
             let v = match source {
-                Source::Cell(cell) => cell.get(),
-                Source::Edge { from, output, default } => self.nodes[from.at()]
-                    .outputs
-                    .as_ref()
-                    .and_then(|o| o.get(*output))
-                    .cloned()
-                    .or_else(|| default.clone()),
+                Source::Cell(cell) => cell.get()?,
+                Source::Edge { from, output, default } => {
+                    match self.nodes[from.at()].outputs.as_ref().and_then(|o| o.get(*output)) {
+                        Some(v) => v.clone(),
+                        None => default.clone()?,
+                    }
+                }
             };
-            values.push(DynArg::Value(v?));
+            values.push(DynArg::Value(v));
         }
         Some(values)
     }
