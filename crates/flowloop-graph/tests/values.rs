@@ -96,7 +96,12 @@ fn values_stay_three_words_and_options_of_them_too() {
     assert_eq!(std::mem::size_of::<Option<Value>>(), 24);
     let b = Value::Bool(true);
     assert_eq!(b.clone(), Value::Bool(true));
-    assert_eq!(Some(Value::Null).unwrap_or(Value::Int(1)), Value::Null);
+    let maybe: Vec<Option<Value>> = vec![None, Some(Value::Null), Some(Value::Bool(false))];
+    assert_eq!(
+        maybe.iter().filter(|v| v.is_some()).count(),
+        2,
+        "null and false are values"
+    );
 }
 
 #[test]

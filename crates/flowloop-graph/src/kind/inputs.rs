@@ -16,8 +16,13 @@ pub struct Inputs {
     taken: u64,
     emitter: Option<Emitter<Value>>,
     /// Names the ports in errors (shared by every run of one instance, without atomics).
-    spec: Option<Rc<Arc<KindSpec>>>,
+    spec: Option<Rc<PortNames>>,
 }
+
+/// A kind's spec as the runs of one instance share it: a plain reference count per run
+/// instead of an atomic one.
+#[derive(Debug)]
+pub(crate) struct PortNames(pub(crate) Arc<KindSpec>);
 
 impl Inputs {
     /// Wraps the executor's arguments.
@@ -51,8 +56,13 @@ impl Inputs {
         }
     }
 
-    pub(crate) fn set_spec(&mut self, spec: impl Into<Rc<Arc<KindSpec>>>) {
-        self.spec = Some(spec.into());
+    pub(crate) fn set_spec(&mut self, spec: Arc<KindSpec>) {
+        self.spec = Some(Rc::new(PortNames(spec)));
+    }
+
+    /// Like [`set_spec`](Inputs::set_spec) with a spec shared by an instance's runs.
+    pub(crate) fn set_port_names(&mut self, names: Rc<PortNames>) {
+        self.spec = Some(names);
     }
 
     /// Number of inputs.
@@ -82,7 +92,7 @@ impl Inputs {
     fn name(&self, i: usize) -> String {
         self.spec
             .as_ref()
-            .and_then(|s| s.inputs.get(i))
+            .and_then(|s| s.0.inputs.get(i))
             .map_or_else(|| format!("#{i}"), |p| p.name.clone())
     }
 

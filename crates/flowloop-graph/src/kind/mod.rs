@@ -16,6 +16,7 @@ use std::sync::Arc;
 use flowloop::flow::{BoxError, DynCall, Outputs};
 
 pub use inputs::Inputs;
+use inputs::PortNames;
 pub use port::{FromPort, IntoPort, Number};
 pub use spec::BodyKind;
 pub use spec::{InputMode, KindSpec, OutputSpec, PortSpec};
@@ -95,13 +96,13 @@ impl FnKind {
 
 struct FnInstance {
     /// Handed to every run's [`Inputs`] (a plain reference count, no atomics per run).
-    spec: Rc<Arc<KindSpec>>,
+    spec: Rc<PortNames>,
     f: Arc<KindFn>,
 }
 
 impl Instance for FnInstance {
     fn call(&mut self, mut inputs: Inputs) -> Call {
-        inputs.set_spec(Rc::clone(&self.spec));
+        inputs.set_port_names(Rc::clone(&self.spec));
         (self.f)(inputs)
     }
 }
@@ -113,7 +114,7 @@ impl Kind for FnKind {
 
     fn instance(&self) -> Box<dyn Instance> {
         Box::new(FnInstance {
-            spec: Rc::new(Arc::clone(&self.spec)),
+            spec: Rc::new(PortNames(Arc::clone(&self.spec))),
             f: Arc::clone(&self.f),
         })
     }

@@ -16,6 +16,7 @@
 //! → `Ticking` (a run in progress; new input makes it `Ticking + Dirty`, so one more tick
 //! follows) → `Idle`. [`close`](LiveGraph::close) ends `serve`.
 
+mod branches;
 mod direct;
 mod edit;
 mod engine;
