@@ -116,6 +116,21 @@ pub(crate) struct Direct {
     beacon: Option<Arc<RunBeacon>>,
 }
 
+/// Whether node `now` of graph `after` reads exactly what `was` of `before` read: same kind,
+/// and per input the same edge source and the same value.
+fn unchanged(before: &Graph, was: &GraphNode, after: &Graph, now: &GraphNode) -> bool {
+    was.spec().name == now.spec().name
+        && now.spec().inputs.iter().enumerate().all(|(p, port)| {
+            before.source_of(was.id(), &port.name) == after.source_of(now.id(), &port.name)
+                && was.input_value(p) == now.input_value(p)
+        })
+}
+
+/// The position of `node` in `engine` (past the end when absent).
+fn p_slot(engine: &Direct, node: &str) -> usize {
+    engine.index.get(node).map_or(usize::MAX, |s| s.at())
+}
+
 fn streams(n: &GraphNode) -> bool {
     let spec = n.spec();
     spec.stream.is_some() || spec.inputs.iter().any(|p| p.mode == InputMode::Stream)
@@ -259,6 +274,39 @@ impl Direct {
             }
         }
         seen == self.nodes.len()
+    }
+
+    /// Takes over the outputs of `old` (the engine of graph `before`; this one runs `after`)
+    /// for every node the edit left as it was: same kind, same edges into it and the same
+    /// constants, with outputs from a successful run. Only the other nodes (new or changed)
+    /// and what is downstream of them run in the next tick.
+    pub(crate) fn carry_over(&mut self, old: &Direct, before: &Graph, after: &Graph) {
+        if old.everything_dirty {
+            return;
+        }
+        self.everything_dirty = false;
+        // Generations go on from the old engine's ticks.
+        self.ticks = old.ticks;
+        let pending: Vec<&str> = old
+            .dirty
+            .iter()
+            .chain(&old.recheck)
+            .map(|s| old.nodes[s.at()].id.as_str())
+            .collect();
+        for (i, n) in after.nodes_slice().iter().enumerate() {
+            let kept =
+                !pending.contains(&n.id()) && before.node(n.id()).is_some_and(|was| unchanged(before, was, after, n));
+            let previous = old.index.get(n.id()).map(|s| &old.nodes[s.at()]);
+            match previous {
+                Some(p) if kept && !p.failed && p.outputs.is_some() => {
+                    let node = &mut self.nodes[i];
+                    node.outputs.clone_from(&p.outputs);
+                    node.generation = p.generation;
+                    self.branches.stale[i] = old.branches.stale.get(p_slot(old, n.id())).copied().unwrap_or(true);
+                }
+                _ => self.dirty.push(Slot::of(i)),
+            }
+        }
     }
 
     /// The cell of an unconnected input.
