@@ -267,7 +267,11 @@ pub struct DynNode<V> {
     outputs: usize,
     streaming: bool,
     body: Box<dyn DynBody<V>>,
+    guard: Option<(DynSource, Pass<V>)>,
 }
+
+/// The test of a [guard](DynNode::guard).
+type Pass<V> = Rc<dyn Fn(&V) -> bool>;
 
 impl<V> fmt::Debug for DynNode<V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -290,6 +294,7 @@ impl<V: Clone + 'static> DynNode<V> {
             outputs: 1,
             streaming: false,
             body: Box::new(body),
+            guard: None,
         }
     }
 
@@ -311,7 +316,21 @@ impl<V: Clone + 'static> DynNode<V> {
         self.streaming = true;
         self
     }
+
+    /// Makes each run conditional: the node waits for output `output` of `node` like for an
+    /// input (it is not passed to the body), and runs its body only when `pass` accepts that
+    /// value. A run `pass` refuses is *skipped*: the body is not called, nothing is
+    /// published, and consumers keep reading the previous outputs (or their defaults); the
+    /// executor still counts the run and advances the generation. Lazy branches of a graph
+    /// built by name (`flow.if`) use it so that the branch not taken never runs.
+    pub fn guard(mut self, node: DynId, output: usize, pass: impl Fn(&V) -> bool + 'static) -> DynNode<V> {
+        self.guard = Some((DynSource::output(node, output), Rc::new(pass)));
+        self
+    }
 }
+
+/// The name a guard's port has in errors.
+const GUARD_PORT: &str = "<guard>";
 
 /// Why [`DynamicBuilder::install`] refused the nodes. Each variant names the node and input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -430,18 +449,21 @@ impl<V: Clone + 'static> DynamicBuilder<V> {
         for node in &self.nodes {
             for input in &node.inputs {
                 if let Some(source) = input.source {
-                    self.check_source(node, input, source)?;
+                    self.check_source(node, &input.name, source)?;
                 }
+            }
+            if let Some((source, _)) = &node.guard {
+                self.check_source(node, GUARD_PORT, *source)?;
             }
         }
         Ok(())
     }
 
-    fn check_source(&self, node: &DynNode<V>, input: &DynInput<V>, source: DynSource) -> Result<(), DynBuildError> {
+    fn check_source(&self, node: &DynNode<V>, input: &str, source: DynSource) -> Result<(), DynBuildError> {
         let Some(producer) = self.nodes.get(source.node().index()) else {
             return Err(DynBuildError::UnknownNode {
                 node: node.name.clone(),
-                input: input.name.clone(),
+                input: input.to_string(),
                 target: source.node().index(),
                 count: self.nodes.len(),
             });
@@ -449,14 +471,14 @@ impl<V: Clone + 'static> DynamicBuilder<V> {
         match source {
             DynSource::Output { output, .. } if output >= producer.outputs => Err(DynBuildError::NoSuchOutput {
                 node: node.name.clone(),
-                input: input.name.clone(),
+                input: input.to_string(),
                 producer: producer.name.clone(),
                 output,
                 outputs: producer.outputs,
             }),
             DynSource::Stream { .. } if !producer.streaming => Err(DynBuildError::NotStreaming {
                 node: node.name.clone(),
-                input: input.name.clone(),
+                input: input.to_string(),
                 producer: producer.name.clone(),
             }),
             _ => Ok(()),
@@ -489,24 +511,23 @@ fn install_node<V: Clone + 'static>(b: &mut FlowBuilder, base: u32, node: DynNod
     let mut names = Vec::with_capacity(node.inputs.len());
     for input in node.inputs {
         let has_default = input.value.0.borrow().is_some();
-        ports.push(match input.source {
-            None => PortSpec::Own { has_default },
-            Some(s) => PortSpec::Node {
-                node: base + s.node().0,
-                level: u8::from(matches!(s, DynSource::Stream { .. })),
-                has_default,
-            },
-        });
+        ports.push(port_spec(base, input.source, has_default));
         names.push(input.name);
-        slots.push(Slot {
-            source: input.source,
-            value: input.value,
-            read: Read::Unbound,
-        });
+        slots.push(Slot::new(input.source, input.value));
     }
+    // The guard is the last port: it orders the node after its decider like an input.
+    let guard = node.guard.map(|(source, pass)| {
+        ports.push(port_spec(base, Some(source), false));
+        names.push(GUARD_PORT.to_string());
+        Guard {
+            slot: Slot::new(Some(source), InputCell::new(None)),
+            pass,
+        }
+    });
     let runner = DynRunner {
         body: node.body,
         slots,
+        guard,
         base,
         fut: None,
         pending: None,
@@ -517,6 +538,17 @@ fn install_node<V: Clone + 'static>(b: &mut FlowBuilder, base: u32, node: DynNod
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     b.set_input_names(id, &names);
     id
+}
+
+fn port_spec(base: u32, source: Option<DynSource>, has_default: bool) -> PortSpec {
+    match source {
+        None => PortSpec::Own { has_default },
+        Some(s) => PortSpec::Node {
+            node: base + s.node().0,
+            level: u8::from(matches!(s, DynSource::Stream { .. })),
+            has_default,
+        },
+    }
 }
 
 /// How a connected slot reads its producer, once bound.
@@ -533,22 +565,47 @@ struct Slot<V> {
 }
 
 impl<V: Clone + 'static> Slot<V> {
-    fn own(&self, input: usize) -> Result<DynArg<V>, GatherFault> {
-        self.value.get().map(DynArg::Value).ok_or(GatherFault { input })
+    fn new(source: Option<DynSource>, value: InputCell<V>) -> Slot<V> {
+        Slot {
+            source,
+            value,
+            read: Read::Unbound,
+        }
     }
 
-    fn fetch(&self, mode: Mode, cx: &StartCx<'_>, input: usize) -> Result<DynArg<V>, GatherFault> {
+    /// Appends this input's argument to `out` (built in place: returning it through a
+    /// `Result` first cost a store-to-load stall on every run).
+    #[inline]
+    fn fetch_into(
+        &self,
+        mode: Mode,
+        cx: &StartCx<'_>,
+        input: usize,
+        out: &mut Vec<DynArg<V>>,
+    ) -> Result<(), GatherFault> {
         match (mode, &self.read) {
-            (Mode::Read, Read::Value(cell, i)) => match cell.borrow().as_ref().and_then(|o| o.get(*i)) {
-                Some(v) => Ok(DynArg::Value(v.clone())),
-                None => self.own(input),
-            },
-            (Mode::Stream, Read::Stream(chunk)) => Ok(DynArg::Stream(Stream::open(
-                cx.shared,
-                cx.first_port + input as u32,
-                Rc::clone(chunk),
-            ))),
-            _ => self.own(input),
+            (Mode::Read, Read::Value(cell, i)) => {
+                if let Some(v) = cell.borrow().as_ref().and_then(|o| o.get(*i)) {
+                    out.push(DynArg::Value(v.clone()));
+                    return Ok(());
+                }
+            }
+            (Mode::Stream, Read::Stream(chunk)) => {
+                out.push(DynArg::Stream(Stream::open(
+                    cx.shared,
+                    cx.first_port + input as u32,
+                    Rc::clone(chunk),
+                )));
+                return Ok(());
+            }
+            _ => {}
+        }
+        match &*self.value.0.borrow() {
+            Some(v) => {
+                out.push(DynArg::Value(v.clone()));
+                Ok(())
+            }
+            None => Err(GatherFault { input }),
         }
     }
 
@@ -575,10 +632,35 @@ impl<V: Clone + 'static> Slot<V> {
     }
 }
 
+/// A node's [guard](DynNode::guard): where the decision is read, and the test.
+struct Guard<V> {
+    slot: Slot<V>,
+    pass: Pass<V>,
+}
+
+impl<V> Guard<V> {
+    /// Whether the decider's latest output lets the node run (no output yet: it does not).
+    fn passes(&self) -> bool {
+        match &self.slot.read {
+            Read::Value(cell, i) => cell
+                .borrow()
+                .as_ref()
+                .and_then(|o| o.get(*i))
+                .is_some_and(|v| (self.pass)(v)),
+            _ => false,
+        }
+    }
+}
+
 /// The [`Runner`] of a dynamic node: slots, body, running future, output cell.
+///
+/// A run: `start` (skipped at once when the guard refuses; else gather the arguments and call
+/// the body: ready outputs wait in `pending`, a future in `fut`) → `poll_body` until the
+/// future is done → `publish` moves `pending` into the output cell (nothing for a skipped run).
 struct DynRunner<V> {
     body: Box<dyn DynBody<V>>,
     slots: Vec<Slot<V>>,
+    guard: Option<Guard<V>>,
     base: u32,
     fut: Option<DynFuture<V>>,
     pending: Option<Outputs<V>>,
@@ -593,7 +675,7 @@ impl<V: Clone + 'static> DynRunner<V> {
     fn gather(&self, modes: &[Mode], cx: &StartCx<'_>) -> Result<DynArgs<V>, GatherFault> {
         let mut args = Vec::with_capacity(self.slots.len());
         for (i, slot) in self.slots.iter().enumerate() {
-            args.push(slot.fetch(modes[i], cx, i)?);
+            slot.fetch_into(modes[i], cx, i, &mut args)?;
         }
         let emitter = self
             .chunk
@@ -606,6 +688,9 @@ impl<V: Clone + 'static> DynRunner<V> {
 impl<V: Clone + 'static> Runner for DynRunner<V> {
     fn start(self: Pin<&mut Self>, modes: &[Mode], cx: &StartCx<'_>) -> Result<(), GatherFault> {
         let this = self.get_mut();
+        if this.guard.as_ref().is_some_and(|g| !g.passes()) {
+            return Ok(());
+        }
         let args = this.gather(modes, cx)?;
         match this.body.call(args) {
             DynCall::Ready(Ok(out)) => this.pending = Some(out),
@@ -631,8 +716,11 @@ impl<V: Clone + 'static> Runner for DynRunner<V> {
 
     fn publish(self: Pin<&mut Self>) {
         let this = self.get_mut();
-        if let Some(v) = this.pending.take() {
-            *this.cell.borrow_mut() = Some(v);
+        if this.pending.is_some() {
+            // Swapped in place (moving it out through a temporary stalls the copy that
+            // follows), then the previous outputs are dropped.
+            std::mem::swap(&mut *this.cell.borrow_mut(), &mut this.pending);
+            this.pending = None;
         }
     }
 
@@ -645,6 +733,9 @@ impl<V: Clone + 'static> Runner for DynRunner<V> {
     fn bind(self: Pin<&mut Self>, port: usize, _forward: Option<&dyn Any>, cells: &[Cells]) -> bool {
         let this = self.get_mut();
         let base = this.base;
+        if port == this.slots.len() {
+            return this.guard.as_mut().is_some_and(|g| g.slot.bind(base, cells));
+        }
         this.slots.get_mut(port).is_some_and(|s| s.bind(base, cells))
     }
 }

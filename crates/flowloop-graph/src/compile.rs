@@ -10,13 +10,14 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use flowloop::flow::{
-    DynArgs, DynId, DynInput, DynNode, DynSource, DynamicBuilder, Flow, FlowBuilder, FlowError, Generation, InputCell,
-    NodeId, Outcome, Outputs, RunOptions,
+    DynArgs, DynBody, DynId, DynInput, DynNode, DynSource, DynamicBuilder, Flow, FlowBuilder, FlowError, Generation,
+    InputCell, NodeId, Outcome, Outputs, RunOptions,
 };
 
 use crate::Value;
 use crate::graph::{Graph, GraphError, GraphNode, PortRef};
 use crate::kind::{Inputs, Instance, Kind};
+use crate::lazy::{Gates, Regions, Skips};
 
 /// A node's instance, shared between the flows a live graph rebuilds.
 pub(crate) type SharedInstance = Rc<RefCell<Box<dyn Instance>>>;
@@ -32,6 +33,8 @@ pub(crate) struct Compiled {
     pub(crate) instances: HashMap<String, SharedInstance>,
     /// Each member's kind, by flow node index.
     pub(crate) kinds: Vec<Arc<dyn Kind>>,
+    /// How many runs the guard of a node in a lazy branch skipped, by flow node.
+    pub(crate) skips: FxHashMap<NodeId, Skips>,
 }
 
 /// Whether a compile keeps the handles a live graph needs to set inputs and reuse instances
@@ -46,6 +49,7 @@ pub(crate) enum Handles {
 pub(crate) struct Plan<'a> {
     pub(crate) members: Option<&'a [usize]>,
     pub(crate) boundary: &'a HashMap<String, Outputs<Value>>,
+    /// Instances to keep, by node id (read with [`Handles::Keep`] only).
     pub(crate) reuse: &'a HashMap<String, SharedInstance>,
     pub(crate) handles: Handles,
 }
@@ -62,7 +66,7 @@ impl Plan<'_> {
 /// The compile-wide lookups: members by id, and (when compiling the whole graph) each
 /// connected input's source, indexed once; a part of a graph (pull) asks the graph per input
 /// instead, so its cost follows the part's size, not the graph's.
-struct Lookup<'g> {
+pub(crate) struct Lookup<'g> {
     graph: &'g Graph,
     local: FxHashMap<&'g str, (DynId, usize)>,
     sources: Option<FxHashMap<(&'g str, &'g str), &'g PortRef>>,
@@ -95,34 +99,95 @@ pub(crate) fn compile(graph: &Graph, plan: &Plan<'_>) -> Result<Compiled, GraphE
             .is_none()
             .then(|| graph.edges().map(|(from, to)| ((&*to.node, &*to.port), from)).collect()),
     };
+    // Pull resolves lazy inputs itself; batch and live runs skip untaken branches by guards.
+    let regions = match plan.members {
+        None => Regions::of(graph),
+        Some(_) => Regions::default(),
+    };
+    let mut gates = Gates::new(&regions, members.len());
     let mut d = DynamicBuilder::new();
-    let mut cells = HashMap::new();
-    let mut instances = HashMap::new();
-    let mut kinds = Vec::with_capacity(members.len());
+    let mut parts = Parts::default();
     for &i in &members {
         let n = &nodes[i];
-        let inst = plan
-            .reuse
-            .get(n.id())
-            .cloned()
-            .unwrap_or_else(|| Rc::new(RefCell::new(n.kind().instance())));
-        if plan.handles == Handles::Keep {
-            instances.insert(n.id().to_string(), Rc::clone(&inst));
-        }
-        kinds.push(Arc::clone(n.kind()));
-        let mut node = dyn_node(n, inst);
+        parts.kinds.push(Arc::clone(n.kind()));
+        let mut node = member_node(n, plan, &mut parts);
         for (p, port) in n.spec().inputs.iter().enumerate() {
-            let input = input_for(graph, n, p, &port.name, &look, plan)?;
-            if let (Some(cell), Handles::Keep) = (&input.1, plan.handles) {
-                cells.insert(PortRef::new(n.id(), &port.name), cell.clone());
+            let (input, cell) = input_for(graph, n, p, &port.name, &look, plan)?;
+            if let Some(cell) = cell {
+                gates.keep_cell(i, p, &cell);
+                if plan.handles == Handles::Keep {
+                    parts.cells.insert(PortRef::new(n.id(), &port.name), cell);
+                }
             }
-            node = node.input(input.0);
+            node = node.input(input);
+        }
+        if let Some(owner) = regions.owner.get(i).copied().flatten() {
+            node = gates.guard(node, owner, i, &mut parts.skipped);
         }
         d.add(node);
     }
+    for node in gates.nodes(graph, &regions, &look, plan)? {
+        d.add(node);
+    }
+    install(d, members.iter().map(|&i| nodes[i].id()), parts)
+}
+
+/// What [`compile`] collects beside the nodes.
+#[derive(Default)]
+struct Parts {
+    cells: HashMap<PortRef, InputCell<Value>>,
+    instances: HashMap<String, SharedInstance>,
+    kinds: Vec<Arc<dyn Kind>>,
+    /// Skip counters of guarded members, by member position.
+    skipped: Vec<(usize, Skips)>,
+}
+
+/// A member's dynamic node, its body calling the node's instance.
+fn member_node(n: &GraphNode, plan: &Plan<'_>, parts: &mut Parts) -> DynNode<Value> {
+    match plan.handles {
+        Handles::Keep => {
+            let inst = plan
+                .reuse
+                .get(n.id())
+                .cloned()
+                .unwrap_or_else(|| Rc::new(RefCell::new(n.kind().instance())));
+            parts.instances.insert(n.id().to_string(), Rc::clone(&inst));
+            dyn_node(n, move |args: DynArgs<Value>| inst.borrow_mut().call(Inputs::new(args)))
+        }
+        Handles::Skip => {
+            // Nobody else holds the instance: the body owns it (no shared cell per run).
+            let mut inst = n.kind().instance();
+            dyn_node(n, move |args: DynArgs<Value>| inst.call(Inputs::new(args)))
+        }
+    }
+}
+
+/// Installs the nodes in a new flow; `ids` are the members' graph ids in member order.
+fn install<'a>(
+    d: DynamicBuilder<Value>,
+    ids: impl Iterator<Item = &'a str>,
+    parts: Parts,
+) -> Result<Compiled, GraphError> {
     let mut b = FlowBuilder::new();
     let flow_ids = d.install(&mut b).map_err(|e| internal(&e.to_string()))?;
-    let flow = b.build().map_err(|e| match e {
+    let flow = b.build().map_err(build_error)?;
+    let skips = parts
+        .skipped
+        .into_iter()
+        .filter_map(|(k, s)| Some((*flow_ids.get(k)?, s)))
+        .collect();
+    Ok(Compiled {
+        flow,
+        ids: ids.zip(flow_ids).map(|(id, n)| (id.to_string(), n)).collect(),
+        cells: parts.cells,
+        instances: parts.instances,
+        kinds: parts.kinds,
+        skips,
+    })
+}
+
+fn build_error(e: flowloop::flow::BuildError) -> GraphError {
+    match e {
         flowloop::flow::BuildError::Unconnected { node, input } => GraphError::Unconnected { node, input },
         flowloop::flow::BuildError::MissingDefault { ref cycles } => match cycles.first().and_then(|c| c.first()) {
             Some(first) => GraphError::CannotStart {
@@ -132,19 +197,15 @@ pub(crate) fn compile(graph: &Graph, plan: &Plan<'_>) -> Result<Compiled, GraphE
             None => GraphError::Build(e.to_string()),
         },
         other => GraphError::Build(other.to_string()),
-    })?;
-    let ids = members
-        .iter()
-        .zip(flow_ids)
-        .map(|(&i, id)| (nodes[i].id().to_string(), id))
-        .collect();
-    Ok(Compiled {
-        flow,
-        ids,
-        cells,
-        instances,
-        kinds,
-    })
+    }
+}
+
+impl Compiled {
+    /// How many times the body of flow node `id` ran (runs a guard skipped do not count).
+    pub(crate) fn runs(&self, id: NodeId) -> u64 {
+        let skipped = self.skips.get(&id).map_or(0, |s| s.get());
+        self.flow.stats(id).runs.saturating_sub(skipped)
+    }
 }
 
 /// A check the graph's own edits guarantee failed: report it as a declaration problem rather
@@ -157,8 +218,7 @@ fn internal(problem: &str) -> GraphError {
     }
 }
 
-fn dyn_node(n: &GraphNode, inst: SharedInstance) -> DynNode<Value> {
-    let body = move |args: DynArgs<Value>| inst.borrow_mut().call(Inputs::new(args));
+fn dyn_node(n: &GraphNode, body: impl DynBody<Value>) -> DynNode<Value> {
     let spec = n.spec();
     let mut node = DynNode::new(n.id(), body).outputs(spec.outputs.len());
     if spec.stream.is_some() {
@@ -168,7 +228,7 @@ fn dyn_node(n: &GraphNode, inst: SharedInstance) -> DynNode<Value> {
 }
 
 /// Input `p` of `n`, and its cell when it is unconnected.
-fn input_for(
+pub(crate) fn input_for(
     graph: &Graph,
     n: &GraphNode,
     p: usize,
@@ -302,7 +362,7 @@ impl Batch {
 
     /// How many times a node ran, over all runs.
     pub fn runs(&self, node: &str) -> u64 {
-        self.node_id(node).map_or(0, |id| self.compiled.flow.stats(id).runs)
+        self.node_id(node).map_or(0, |id| self.compiled.runs(id))
     }
 
     /// The underlying flow.

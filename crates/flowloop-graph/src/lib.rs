@@ -51,7 +51,8 @@
 //! ```
 //!
 //! 4. Pull and push. [`pull::Pull`] resolves one output, running only what it needs and only
-//!    the branch a lazy kind takes; [`live::LiveGraph`] re-runs what depends on an input when
+//!    the branch a lazy kind takes (batch and live runs skip untaken branches too);
+//!    [`live::LiveGraph`] re-runs what depends on an input when
 //!    it is set (sets in one tick coalesce) and applies edit batches between runs.
 //!    [`composite`] turns a graph with declared inputs and outputs into a kind.
 //!
@@ -70,6 +71,7 @@ pub mod composite;
 pub mod diagram;
 mod graph;
 pub mod kind;
+mod lazy;
 pub mod live;
 pub mod pipeline;
 pub mod pull;

@@ -93,11 +93,126 @@ fn a_valid_batch_applies_and_untouched_nodes_keep_their_state() {
         );
         live.idle().await.unwrap();
         assert_eq!(
+            live.runs("counter"),
+            2,
+            "the edit did not touch the counter: it did not re-run"
+        );
+        assert_eq!(
+            live.value("show", "out"),
+            Some(Value::Int(20)),
+            "the new node read its value"
+        );
+        live.inject("counter", "step", Value::Int(10)).await.unwrap();
+        assert_eq!(
             live.value("counter", "out"),
             Some(Value::Int(30)),
             "the counter kept its state and its step"
         );
         assert_eq!(live.value("show", "out"), Some(Value::Int(30)));
+    });
+}
+
+/// `a → b → c` and `d → e` of `math.add` (each adding 1).
+fn two_chains() -> Graph {
+    let mut g = Graph::new(registry());
+    for (id, from) in [
+        ("a", None),
+        ("b", Some("a")),
+        ("c", Some("b")),
+        ("d", None),
+        ("e", Some("d")),
+    ] {
+        g.add("math.add", Some(id)).unwrap();
+        g.set_constant(id, "b", Value::Int(1)).unwrap();
+        match from {
+            Some(f) => g.connect(f, "out", id, "a").unwrap(),
+            None => g.set_constant(id, "a", Value::Int(0)).unwrap(),
+        }
+    }
+    g
+}
+
+fn runs_of(live: &LiveGraph, nodes: &[&str]) -> Vec<u64> {
+    nodes.iter().map(|n| live.runs(n)).collect()
+}
+
+#[test]
+fn the_tick_after_an_edit_reruns_only_what_the_edit_affects() {
+    let live = LiveGraph::new(two_chains()).unwrap();
+    let nodes = ["a", "b", "c", "d", "e"];
+    run(async move {
+        live.idle().await.unwrap();
+        assert_eq!(runs_of(&live, &nodes), [1, 1, 1, 1, 1]);
+        // A new node reading `c`, and a constant changed on `d`.
+        live.apply(&[
+            Edit::Add {
+                kind: "math.mul".into(),
+                id: "f".into(),
+            },
+            Edit::Connect {
+                from: port("c", "out"),
+                to: port("f", "a"),
+                on_connected: OnConnected::Refuse,
+            },
+            Edit::Set {
+                to: port("f", "b"),
+                value: Value::Int(10),
+            },
+            Edit::Set {
+                to: port("d", "b"),
+                value: Value::Int(5),
+            },
+        ])
+        .unwrap();
+        live.idle().await.unwrap();
+        assert_eq!(
+            runs_of(&live, &nodes),
+            [1, 1, 1, 2, 2],
+            "only d and what reads it re-ran"
+        );
+        assert_eq!(live.runs("f"), 1);
+        assert_eq!(live.value("f", "out"), Some(Value::Int(30)));
+        assert_eq!(live.value("e", "out"), Some(Value::Int(6)));
+        // Rewiring `c` to read `e` re-runs `c` and `f` only.
+        live.apply(&[Edit::Connect {
+            from: port("e", "out"),
+            to: port("c", "a"),
+            on_connected: OnConnected::Replace,
+        }])
+        .unwrap();
+        live.idle().await.unwrap();
+        assert_eq!(runs_of(&live, &nodes), [1, 1, 2, 2, 2]);
+        assert_eq!(live.runs("f"), 2);
+        assert_eq!(live.value("f", "out"), Some(Value::Int(70)));
+        // An edit that changes nothing a node reads (layout only) runs nothing.
+        live.apply(&[Edit::Layout {
+            id: "a".into(),
+            layout: Layout::default(),
+        }])
+        .unwrap();
+        live.idle().await.unwrap();
+        assert_eq!(runs_of(&live, &nodes), [1, 1, 2, 2, 2]);
+    });
+}
+
+#[test]
+fn an_input_set_while_an_edit_waits_still_runs_after_the_swap() {
+    let live = LiveGraph::new(two_chains()).unwrap();
+    run(async move {
+        live.idle().await.unwrap();
+        live.set_input("a", "a", Value::Int(100)).unwrap();
+        live.apply(&[Edit::Layout {
+            id: "e".into(),
+            layout: Layout::default(),
+        }])
+        .unwrap();
+        live.idle().await.unwrap();
+        assert_eq!(
+            live.value("c", "out"),
+            Some(Value::Int(103)),
+            "the set before the edit counted"
+        );
+        assert_eq!(runs_of(&live, &["a", "b", "c", "d", "e"]), [2, 2, 2, 1, 1]);
     });
 }
 
@@ -153,7 +268,12 @@ fn removed_nodes_disappear_and_edges_can_be_rewired() {
         }])
         .unwrap();
         live.idle().await.unwrap();
-        assert_eq!(live.value("plus", "out"), Some(Value::Int(102)));
+        assert_eq!(
+            live.value("plus", "out"),
+            Some(Value::Int(101)),
+            "plus re-ran on the new edge; the counter, untouched, kept its first value"
+        );
+        assert_eq!(live.runs("counter"), 1);
         live.apply(&[
             Edit::Disconnect { to: port("plus", "b") },
             Edit::Set {
@@ -217,7 +337,12 @@ fn node_views_count_runs_over_edits_and_name_every_node() {
         live.idle().await.unwrap();
         let views = live.node_views();
         assert_eq!(views.len(), 1, "the removed node is gone: {views:?}");
-        assert_eq!(views[0].1.runs, 3, "runs of the replaced flow carry over");
+        assert_eq!(
+            views[0].1.runs, 2,
+            "runs of the replaced flow carry over (counter did not re-run)"
+        );
+        live.inject("counter", "step", Value::Int(2)).await.unwrap();
+        assert_eq!(live.node_views()[0].1.runs, 3);
     });
 }
 
@@ -236,6 +361,7 @@ fn a_beacon_names_the_node_a_tick_started_last_through_flow_keys() {
         live.apply(&[Edit::Remove { id: "plus".into() }]).unwrap();
         live.idle().await.unwrap();
         assert_eq!(live.flow_keys(), ["counter"], "the keys follow the edit");
+        live.inject("counter", "step", Value::Int(2)).await.unwrap();
         assert_eq!(beacon.last().map(|m| m.node.index()), Some(0));
     });
 }

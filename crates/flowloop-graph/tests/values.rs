@@ -90,6 +90,21 @@ fn values_are_send_and_sync() {
 }
 
 #[test]
+fn values_stay_three_words_and_options_of_them_too() {
+    // The word-sized tag (see `Value`) must not grow values or lose the niche `Option` uses.
+    assert_eq!(std::mem::size_of::<Value>(), 24);
+    assert_eq!(std::mem::size_of::<Option<Value>>(), 24);
+    let b = Value::Bool(true);
+    assert_eq!(b.clone(), Value::Bool(true));
+    let maybe: Vec<Option<Value>> = vec![None, Some(Value::Null), Some(Value::Bool(false))];
+    assert_eq!(
+        maybe.iter().filter(|v| v.is_some()).count(),
+        2,
+        "null and false are values"
+    );
+}
+
+#[test]
 fn json_round_trip_keeps_int_and_float_apart() {
     let text = r#"{"i":1,"f":1.0,"s":"x","n":null,"l":[true,[]],"m":{"b":2,"a":1}}"#;
     let v: Value = serde_json::from_str(text).unwrap();

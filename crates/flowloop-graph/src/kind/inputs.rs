@@ -1,5 +1,6 @@
 //! [`Inputs`]: the gathered inputs of one run, taken by position with errors naming the port.
 
+use std::rc::Rc;
 use std::sync::Arc;
 
 use flowloop::flow::{DynArg, DynArgs, Emitter, Stream};
@@ -14,8 +15,14 @@ pub struct Inputs {
     args: Vec<DynArg<Value>>,
     taken: u64,
     emitter: Option<Emitter<Value>>,
-    spec: Option<Arc<KindSpec>>,
+    /// Names the ports in errors (shared by every run of one instance, without atomics).
+    spec: Option<Rc<PortNames>>,
 }
+
+/// A kind's spec as the runs of one instance share it: a plain reference count per run
+/// instead of an atomic one.
+#[derive(Debug)]
+pub(crate) struct PortNames(pub(crate) Arc<KindSpec>);
 
 impl Inputs {
     /// Wraps the executor's arguments.
@@ -50,7 +57,12 @@ impl Inputs {
     }
 
     pub(crate) fn set_spec(&mut self, spec: Arc<KindSpec>) {
-        self.spec = Some(spec);
+        self.spec = Some(Rc::new(PortNames(spec)));
+    }
+
+    /// Like [`set_spec`](Inputs::set_spec) with a spec shared by an instance's runs.
+    pub(crate) fn set_port_names(&mut self, names: Rc<PortNames>) {
+        self.spec = Some(names);
     }
 
     /// Number of inputs.
@@ -65,6 +77,7 @@ impl Inputs {
 
     /// Takes argument `i` out (`None` if missing or already taken; inputs past the 64th can
     /// be taken more than once, reading null the second time).
+    #[inline]
     fn take_arg(&mut self, i: usize) -> Option<DynArg<Value>> {
         let bit = 1u64.checked_shl(i as u32).unwrap_or(0);
         if self.taken & bit != 0 {
@@ -75,10 +88,11 @@ impl Inputs {
         Some(std::mem::replace(slot, DynArg::Value(Value::Null)))
     }
 
+    #[cold]
     fn name(&self, i: usize) -> String {
         self.spec
             .as_ref()
-            .and_then(|s| s.inputs.get(i))
+            .and_then(|s| s.0.inputs.get(i))
             .map_or_else(|| format!("#{i}"), |p| p.name.clone())
     }
 
@@ -86,11 +100,37 @@ impl Inputs {
     ///
     /// # Errors
     /// The input is missing, already taken, or a stream.
+    #[inline]
     pub fn value(&mut self, i: usize) -> Result<Value, KindError> {
+        // Read in place: moving the whole argument out first costs a store-to-load stall on
+        // every run of the hot path.
+        let bit = 1u64.checked_shl(i as u32).unwrap_or(0);
+        if self.taken & bit == 0 {
+            if let Some(DynArg::Value(v)) = self.args.get_mut(i) {
+                self.taken |= bit;
+                return Ok(std::mem::take(v));
+            }
+        }
+        Err(self.value_error(i))
+    }
+
+    /// Why input `i` gave no value.
+    #[cold]
+    #[inline(never)]
+    fn value_error(&mut self, i: usize) -> KindError {
         match self.take_arg(i) {
-            Some(DynArg::Value(v)) => Ok(v),
-            Some(_) => Err(self.shape(i, "is a stream, not a value")),
-            None => Err(self.shape(i, "is missing")),
+            Some(DynArg::Stream(_)) => self.shape(i, "is a stream, not a value"),
+            _ => self.shape(i, "is missing"),
+        }
+    }
+
+    /// The error of input `i` whose value did not convert.
+    #[cold]
+    #[inline(never)]
+    fn convert_error(&self, i: usize, source: crate::ConvertError) -> KindError {
+        KindError::Convert {
+            input: self.name(i),
+            source,
         }
     }
 
@@ -98,12 +138,10 @@ impl Inputs {
     ///
     /// # Errors
     /// As [`value`](Inputs::value), or the value does not convert (the error names the port).
+    #[inline]
     pub fn take<T: FromPort>(&mut self, i: usize) -> Result<T, KindError> {
         let v = self.value(i)?;
-        T::from_port(v).map_err(|source| KindError::Convert {
-            input: self.name(i),
-            source,
-        })
+        T::from_port(v).map_err(|source| self.convert_error(i, source))
     }
 
     /// Takes input `i` as a stream of chunks.
@@ -129,6 +167,8 @@ impl Inputs {
         })
     }
 
+    #[cold]
+    #[inline(never)]
     fn shape(&self, i: usize, problem: &'static str) -> KindError {
         KindError::Shape {
             input: self.name(i),

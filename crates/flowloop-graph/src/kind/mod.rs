@@ -10,11 +10,13 @@ mod spec;
 
 use std::fmt;
 use std::future::Future;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use flowloop::flow::{BoxError, DynCall, Outputs};
 
 pub use inputs::Inputs;
+use inputs::PortNames;
 pub use port::{FromPort, IntoPort, Number};
 pub use spec::BodyKind;
 pub use spec::{InputMode, KindSpec, OutputSpec, PortSpec};
@@ -100,13 +102,14 @@ impl FnKind {
 }
 
 struct FnInstance {
-    spec: Arc<KindSpec>,
+    /// Handed to every run's [`Inputs`] (a plain reference count, no atomics per run).
+    spec: Rc<PortNames>,
     f: Arc<KindFn>,
 }
 
 impl Instance for FnInstance {
     fn call(&mut self, mut inputs: Inputs) -> Call {
-        inputs.set_spec(Arc::clone(&self.spec));
+        inputs.set_port_names(Rc::clone(&self.spec));
         (self.f)(inputs)
     }
 }
@@ -118,7 +121,7 @@ impl Kind for FnKind {
 
     fn instance(&self) -> Box<dyn Instance> {
         Box::new(FnInstance {
-            spec: Arc::clone(&self.spec),
+            spec: Rc::new(PortNames(Arc::clone(&self.spec))),
             f: Arc::clone(&self.f),
         })
     }

@@ -28,12 +28,14 @@ macro_rules! port {
     ($($t:ty => $ty:ident),* $(,)?) => {$(
         impl FromPort for $t {
             const TYPE: Type = Type::$ty;
+            #[inline]
             fn from_port(value: Value) -> Result<Self, ConvertError> {
                 <$t>::try_from(value)
             }
         }
         impl IntoPort for $t {
             const TYPE: Type = Type::$ty;
+            #[inline]
             fn into_port(self) -> Value {
                 Value::from(self)
             }
@@ -45,6 +47,7 @@ port!(bool => Bool, i64 => Int, f64 => Float, String => Str, Arc<str> => Str, Ve
 
 impl FromPort for Value {
     const TYPE: Type = Type::Any;
+    #[inline]
     fn from_port(value: Value) -> Result<Self, ConvertError> {
         Ok(value)
     }
@@ -113,6 +116,7 @@ impl Number {
 
 impl FromPort for Number {
     const TYPE: Type = Type::Number;
+    #[inline]
     fn from_port(value: Value) -> Result<Self, ConvertError> {
         match value {
             Value::Int(i) => Ok(Number::Int(i)),
@@ -124,6 +128,7 @@ impl FromPort for Number {
 
 impl IntoPort for Number {
     const TYPE: Type = Type::Number;
+    #[inline]
     fn into_port(self) -> Value {
         match self {
             Number::Int(i) => Value::Int(i),

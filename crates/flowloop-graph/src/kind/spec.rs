@@ -13,8 +13,12 @@ pub enum InputMode {
     Value,
     /// A stream of chunks from a streaming node (run level 1).
     Stream,
-    /// A plain value that pull evaluation computes only when the kind
-    /// [needs](super::Kind::needed) it (the branches of `flow.if`).
+    /// A plain value computed only when the kind [needs](super::Kind::needed) it (the
+    /// branches of `flow.if`). Pull evaluation resolves it on demand. Batch and push
+    /// evaluation skip the nodes that feed nothing but lazy inputs of one node when it does
+    /// not need them this run: their bodies do not run and they keep their previous outputs
+    /// (a batch run still advances their generation). Nodes in or upstream of a cycle,
+    /// streaming nodes, and nodes also read elsewhere always run.
     Lazy,
 }
 

@@ -23,19 +23,32 @@ use flowloop::flow::{
 };
 
 use super::LiveFailure;
+use super::branches::Branches;
 use crate::Value;
 use crate::compile::SharedInstance;
 use crate::graph::{Graph, GraphError, GraphNode, PortRef, ports_output};
-use crate::kind::{InputMode, Inputs};
+use crate::kind::{InputMode, Inputs, Kind};
+use crate::lazy::needed_mask;
 
 /// Index of a node in a [`Direct`] engine (its position in the graph).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Slot(u32);
 
 impl Slot {
-    fn at(self) -> usize {
+    pub(crate) fn at(self) -> usize {
         self.0 as usize
     }
+
+    pub(crate) fn of(position: usize) -> Slot {
+        Slot(u32::try_from(position).expect("fewer than 2^32 nodes"))
+    }
+}
+
+/// Whether a finished node gives its consumers new input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Touch {
+    Yes,
+    No,
 }
 
 /// Marks a node outside the running tick in `waiting`.
@@ -55,6 +68,7 @@ enum Source {
 
 struct Node {
     id: String,
+    kind: Arc<dyn Kind>,
     instance: SharedInstance,
     inputs: Vec<(String, Source)>,
     /// The distinct nodes reading this one.
@@ -84,6 +98,11 @@ pub(crate) struct Direct {
     cells: HashMap<PortRef, (Slot, InputCell<Value>)>,
     /// Nodes whose inputs were set since the last tick began.
     dirty: Vec<Slot>,
+    /// Owned nodes to re-decide (a condition constant was set) since the last tick began.
+    recheck: Vec<Slot>,
+    /// Per node: it has new input in this tick (set, or a producer ran).
+    touched: Vec<bool>,
+    branches: Branches,
     everything_dirty: bool,
     /// Per node: affected producers not finished yet in this tick, or [`UNAFFECTED`].
     waiting: Vec<u32>,
@@ -95,6 +114,21 @@ pub(crate) struct Direct {
     ticks: u64,
     /// Where each call start is recorded (see [`LiveGraph::beacon`](super::LiveGraph::beacon)).
     beacon: Option<Arc<RunBeacon>>,
+}
+
+/// Whether node `now` of graph `after` reads exactly what `was` of `before` read: same kind,
+/// and per input the same edge source and the same value.
+fn unchanged(before: &Graph, was: &GraphNode, after: &Graph, now: &GraphNode) -> bool {
+    was.spec().name == now.spec().name
+        && now.spec().inputs.iter().enumerate().all(|(p, port)| {
+            before.source_of(was.id(), &port.name) == after.source_of(now.id(), &port.name)
+                && was.input_value(p) == now.input_value(p)
+        })
+}
+
+/// The position of `node` in `engine` (past the end when absent).
+fn p_slot(engine: &Direct, node: &str) -> usize {
+    engine.index.get(node).map_or(usize::MAX, |s| s.at())
 }
 
 fn streams(n: &GraphNode) -> bool {
@@ -124,6 +158,9 @@ impl Direct {
             index,
             cells: HashMap::new(),
             dirty: Vec::new(),
+            recheck: Vec::new(),
+            touched: vec![false; nodes.len()],
+            branches: Branches::default(),
             everything_dirty: true,
             waiting: vec![UNAFFECTED; nodes.len()],
             affected: Vec::new(),
@@ -140,6 +177,7 @@ impl Direct {
             let inputs = d.inputs_of(graph, n, Slot(i as u32))?;
             d.nodes.push(Node {
                 id: n.id().to_string(),
+                kind: Arc::clone(n.kind()),
                 instance,
                 inputs,
                 consumers: Vec::new(),
@@ -151,7 +189,11 @@ impl Direct {
             });
         }
         d.link_consumers();
-        Ok(d.acyclic().then_some(d))
+        if !d.acyclic() {
+            return Ok(None);
+        }
+        d.branches = Branches::of(graph, |l| d.producers(l));
+        Ok(Some(d))
     }
 
     fn inputs_of(&mut self, graph: &Graph, n: &GraphNode, me: Slot) -> Result<Vec<(String, Source)>, GraphError> {
@@ -178,6 +220,18 @@ impl Direct {
             inputs.push((port.name.clone(), source));
         }
         Ok(inputs)
+    }
+
+    /// The producer of each input of node `l` (`None` for an unconnected input).
+    fn producers(&self, l: usize) -> Vec<Option<Slot>> {
+        self.nodes[l]
+            .inputs
+            .iter()
+            .map(|(_, src)| match src {
+                Source::Edge { from, .. } => Some(*from),
+                Source::Cell(_) => None,
+            })
+            .collect()
     }
 
     fn slot(&self, node: &str) -> Result<Slot, GraphError> {
@@ -222,6 +276,39 @@ impl Direct {
         seen == self.nodes.len()
     }
 
+    /// Takes over the outputs of `old` (the engine of graph `before`; this one runs `after`)
+    /// for every node the edit left as it was: same kind, same edges into it and the same
+    /// constants, with outputs from a successful run. Only the other nodes (new or changed)
+    /// and what is downstream of them run in the next tick.
+    pub(crate) fn carry_over(&mut self, old: &Direct, before: &Graph, after: &Graph) {
+        if old.everything_dirty {
+            return;
+        }
+        self.everything_dirty = false;
+        // Generations go on from the old engine's ticks.
+        self.ticks = old.ticks;
+        let pending: Vec<&str> = old
+            .dirty
+            .iter()
+            .chain(&old.recheck)
+            .map(|s| old.nodes[s.at()].id.as_str())
+            .collect();
+        for (i, n) in after.nodes_slice().iter().enumerate() {
+            let kept =
+                !pending.contains(&n.id()) && before.node(n.id()).is_some_and(|was| unchanged(before, was, after, n));
+            let previous = old.index.get(n.id()).map(|s| &old.nodes[s.at()]);
+            match previous {
+                Some(p) if kept && !p.failed && p.outputs.is_some() => {
+                    let node = &mut self.nodes[i];
+                    node.outputs.clone_from(&p.outputs);
+                    node.generation = p.generation;
+                    self.branches.stale[i] = old.branches.stale.get(p_slot(old, n.id())).copied().unwrap_or(true);
+                }
+                _ => self.dirty.push(Slot::of(i)),
+            }
+        }
+    }
+
     /// The cell of an unconnected input.
     pub(crate) fn cell(&self, port: &PortRef) -> Option<&InputCell<Value>> {
         self.cells.get(port).map(|(_, c)| c)
@@ -231,6 +318,7 @@ impl Direct {
     pub(crate) fn touch(&mut self, port: &PortRef) {
         if let Some(&(slot, _)) = self.cells.get(port) {
             self.dirty.push(slot);
+            self.recheck.extend_from_slice(self.branches.dependents(slot));
         }
     }
 
@@ -285,16 +373,22 @@ impl Direct {
         } else {
             std::mem::take(&mut self.dirty)
         };
+        for s in &stack {
+            self.touched[s.at()] = true;
+        }
+        stack.append(&mut self.recheck);
         while let Some(s) = stack.pop() {
             if self.waiting[s.at()] == UNAFFECTED {
                 self.waiting[s.at()] = 0;
                 self.affected.push(s);
                 stack.extend(self.nodes[s.at()].consumers.iter().copied());
+                stack.extend(self.branches.followers[s.at()].iter().copied());
             }
         }
         for k in 0..self.affected.len() {
             let s = self.affected[k];
-            for c in &self.nodes[s.at()].consumers {
+            let followers = &self.branches.followers[s.at()];
+            for c in self.nodes[s.at()].consumers.iter().chain(followers) {
                 self.waiting[c.at()] += 1;
             }
         }
@@ -308,6 +402,10 @@ impl Direct {
     /// Calls the next ready node; `None` once none is ready.
     pub(crate) fn step(&mut self) -> Option<Started> {
         let s = self.ready.pop()?;
+        if !self.should_run(s) {
+            self.release(s, Touch::No);
+            return Some(Started::Done);
+        }
         let Some(values) = self.gather(s) else {
             return Some(Started::Done);
         };
@@ -345,18 +443,22 @@ impl Direct {
         let node = &self.nodes[s.at()];
         let mut values = Vec::with_capacity(node.inputs.len());
         for (_, source) in &node.inputs {
-            let v = match source {
-                Source::Cell(cell) => cell.get(),
-                Source::Edge { from, output, default } => self.nodes[from.at()]
-                    .outputs
-                    .as_ref()
-                    .and_then(|o| o.get(*output))
-                    .cloned()
-                    .or_else(|| default.clone()),
-            };
-            values.push(DynArg::Value(v?));
+            values.push(DynArg::Value(self.read(source)?));
         }
         Some(values)
+    }
+
+    /// The current value of an input: set, produced, or the default.
+    fn read(&self, source: &Source) -> Option<Value> {
+        match source {
+            Source::Cell(cell) => cell.get(),
+            Source::Edge { from, output, default } => {
+                match self.nodes[from.at()].outputs.as_ref().and_then(|o| o.get(*output)) {
+                    Some(v) => Some(v.clone()),
+                    None => default.clone(),
+                }
+            }
+        }
     }
 
     /// Records the result of a run of `s`; on success its affected consumers move on.
@@ -369,16 +471,67 @@ impl Direct {
                 node.outputs = Some(out);
                 node.failed = false;
                 node.generation = Some(Generation::finished(tick));
-                for k in 0..self.nodes[s.at()].consumers.len() {
-                    let c = self.nodes[s.at()].consumers[k];
-                    let left = &mut self.waiting[c.at()];
-                    *left -= 1;
-                    if *left == 0 {
-                        self.ready.push(c);
-                    }
-                }
+                self.branches.stale[s.at()] = false;
+                self.release(s, Touch::Yes);
             }
             Err(e) => self.fail(s, e.to_string()),
+        }
+    }
+
+    /// Whether `s`, ready, runs: always for a node outside lazy branches; for an owned node,
+    /// when its owner needs it and it has new input or is stale (see [`Branches`]).
+    fn should_run(&mut self, s: Slot) -> bool {
+        if self.branches.owner[s.at()].is_none() {
+            return true;
+        }
+        let touched = self.touched[s.at()];
+        if !self.wanted(s.at()) {
+            self.branches.stale[s.at()] |= touched;
+            return false;
+        }
+        touched || self.branches.stale[s.at()]
+    }
+
+    /// Whether node `x` is needed: its owners (transitively) need the inputs it feeds, given
+    /// their current eager values.
+    fn wanted(&self, x: usize) -> bool {
+        let Some(o) = self.branches.owner[x] else {
+            return true;
+        };
+        if !self.wanted(o.lazy) {
+            return false;
+        }
+        let l = &self.nodes[o.lazy];
+        let spec = l.kind.spec();
+        let eager: Vec<Option<Value>> = l
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(k, (_, src))| match spec.inputs.get(k).map(|p| p.mode) {
+                Some(InputMode::Lazy) => None,
+                _ => self.read(src),
+            })
+            .collect();
+        needed_mask(&*l.kind, &eager) & o.mask != 0
+    }
+
+    /// Counts `s` as finished for the nodes waiting on it; `Touch::Yes` when it ran (its
+    /// consumers then have new input).
+    fn release(&mut self, s: Slot, touch: Touch) {
+        let n = s.at();
+        for k in 0..self.nodes[n].consumers.len() + self.branches.followers[n].len() {
+            let (c, feeds) = match self.nodes[n].consumers.get(k) {
+                Some(&c) => (c, true),
+                None => (self.branches.followers[n][k - self.nodes[n].consumers.len()], false),
+            };
+            if feeds && touch == Touch::Yes {
+                self.touched[c.at()] = true;
+            }
+            let left = &mut self.waiting[c.at()];
+            *left -= 1;
+            if *left == 0 {
+                self.ready.push(c);
+            }
         }
     }
 
@@ -395,6 +548,7 @@ impl Direct {
     pub(crate) fn end(&mut self) -> Vec<LiveFailure> {
         for s in self.affected.drain(..) {
             self.waiting[s.at()] = UNAFFECTED;
+            self.touched[s.at()] = false;
         }
         self.ready.clear();
         std::mem::take(&mut self.failures)

@@ -68,7 +68,7 @@ impl Engine {
     /// How many times `node` ran in this engine.
     pub(crate) fn runs(&self, node: &str) -> u64 {
         match self {
-            Engine::Flow(c) => c.ids.get(node).map_or(0, |&id| c.flow.stats(id).runs),
+            Engine::Flow(c) => c.ids.get(node).map_or(0, |&id| c.runs(id)),
             Engine::Direct(d) => d.runs(node),
         }
     }
@@ -87,7 +87,7 @@ impl Engine {
             Engine::Flow(c) => c
                 .ids
                 .iter()
-                .map(|(node, &id)| (node.clone(), c.flow.dyn_outputs::<Value>(id), c.flow.stats(id).runs))
+                .map(|(node, &id)| (node.clone(), c.flow.dyn_outputs::<Value>(id), c.runs(id)))
                 .collect(),
             Engine::Direct(d) => d
                 .states()
@@ -101,7 +101,9 @@ impl Engine {
         match self {
             Engine::Flow(c) => {
                 let id = *c.ids.get(node)?;
-                c.flow.node_views().get(id.index()).copied()
+                let mut view = c.flow.node_views().get(id.index()).copied()?;
+                view.runs = c.runs(id);
+                Some(view)
             }
             Engine::Direct(d) => d.view(node),
         }

@@ -6,16 +6,20 @@
 //! # Ticks
 //! A tick reads the latest input values. In a graph without cycles and streams it runs only
 //! the nodes whose inputs were set and everything downstream of them, in dependency order,
-//! reusing the cached outputs of the rest (the first tick, and the first after an edit, run
-//! every node). A graph with a cycle or a stream runs on the flow executor instead, where a
-//! tick is one run of the whole flow (every node runs once per generation, as in a batch run). Ticks are driven by [`idle`](LiveGraph::idle) (and
-//! [`inject`](LiveGraph::inject)) when the graph has unprocessed input, or by
-//! [`serve`](LiveGraph::serve) spawned as a task, which ticks as soon as an input is set.
+//! reusing the cached outputs of the rest (the first tick runs every node; the first after an
+//! edit runs the nodes the edit added or changed — kind, edges into them, constants — and
+//! everything downstream of them). A graph with a cycle or a stream runs on the flow executor
+//! instead, where a tick is one run of the whole flow (every node runs once per generation, as
+//! in a batch run). Either way a node that only feeds an untaken lazy branch (`flow.if`) is
+//! skipped. Ticks are driven by [`idle`](LiveGraph::idle) (and [`inject`](LiveGraph::inject))
+//! when the graph has unprocessed input, or by [`serve`](LiveGraph::serve) spawned as a task,
+//! which ticks as soon as an input is set.
 //!
 //! State machine of the ticker: `Idle` (nothing pending) → `Dirty` (an input or edit arrived)
 //! → `Ticking` (a run in progress; new input makes it `Ticking + Dirty`, so one more tick
 //! follows) → `Idle`. [`close`](LiveGraph::close) ends `serve`.
 
+mod branches;
 mod direct;
 mod edit;
 mod engine;
@@ -497,7 +501,10 @@ fn failures_of(result: Result<flowloop::flow::Outcome, FlowError>) -> Vec<LiveFa
 
 /// Replaces the engine after an edit, keeping the latest values and run counts of the old one
 /// (read from the new engine once it ran).
-fn swap_flow(st: &mut State, graph: Graph, engine: Engine) {
+fn swap_flow(st: &mut State, graph: Graph, mut engine: Engine) {
+    if let (Engine::Direct(old), Engine::Direct(new)) = (&st.engine, &mut engine) {
+        new.carry_over(old, &st.graph, &graph);
+    }
     for (node, outputs, runs) in st.engine.states() {
         if graph.node(&node).is_none() {
             st.runs.remove(&node);

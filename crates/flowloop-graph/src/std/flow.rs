@@ -1,6 +1,7 @@
 //! The `flow` shelf: choosing between values. `flow.if` and `flow.switch` have lazy branch
-//! inputs: pull evaluation computes only the branch taken (batch and push evaluation compute
-//! every connected input, as the executor runs every node once per generation).
+//! inputs: pull, batch and push evaluation all run only the branch taken (a node that feeds
+//! nothing but a branch is skipped when the branch is not taken; see
+//! [`InputMode::Lazy`]).
 
 use flowloop::flow::Outputs;
 
