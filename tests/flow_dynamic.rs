@@ -1,5 +1,5 @@
 //! Runtime-arity (dynamic) nodes on the flow executor: chains, several outputs, cycles broken
-//! by defaults, limits, streams, errors naming node and input, shared input cells, and a
+//! by defaults, limits, streams, errors naming node and input, shared input cells, guards, and a
 //! property test against the equivalent typed flow.
 
 use std::cell::RefCell;
@@ -346,4 +346,58 @@ proptest! {
         let (d, t) = run_both(&spec);
         prop_assert_eq!(d, t);
     }
+}
+
+/// A decider that outputs `flag`, and a guarded node that counts its body's calls.
+fn guarded_flow(flag: i64) -> (Flow, Vec<NodeId>, Rc<RefCell<u32>>) {
+    let calls = Rc::new(RefCell::new(0));
+    let seen = Rc::clone(&calls);
+    let mut d = DynamicBuilder::new();
+    let decider = d.add(DynNode::new("decider", sum).input(DynInput::constant("flag", flag)));
+    let guarded = d.add(
+        DynNode::new("guarded", move |args: DynArgs<i64>| {
+            *seen.borrow_mut() += 1;
+            sum(args)
+        })
+        .input(DynInput::constant("x", 5))
+        .guard(decider, 0, |v| *v != 0),
+    );
+    d.add(DynNode::new("after", sum).input(DynInput::connect("x", out(guarded)).or(-1)));
+    let (flow, ids) = build(d);
+    (flow, ids, calls)
+}
+
+#[test]
+fn a_guard_that_refuses_skips_the_body_and_consumers_read_the_default() {
+    let (mut flow, ids, calls) = guarded_flow(0);
+    assert!(flow.run_until_complete(RunOptions::new()).unwrap().is_completed());
+    assert_eq!(*calls.borrow(), 0, "the refused body never ran");
+    assert_eq!(
+        flow.dyn_value::<i64>(ids[1], 0),
+        None,
+        "a skipped run publishes nothing"
+    );
+    assert_eq!(
+        flow.dyn_value::<i64>(ids[2], 0),
+        Some(-1),
+        "the consumer read its default"
+    );
+
+    let (mut flow, ids, calls) = guarded_flow(1);
+    assert!(flow.run_until_complete(RunOptions::new()).unwrap().is_completed());
+    assert_eq!(*calls.borrow(), 1, "the accepted body ran once");
+    assert_eq!(flow.dyn_value::<i64>(ids[2], 0), Some(5));
+}
+
+#[test]
+fn a_guard_on_a_missing_node_is_a_build_error_naming_the_guard() {
+    let mut d = DynamicBuilder::<i64>::new();
+    d.add(DynNode::new("guarded", sum).guard(DynId::from(7), 0, |_| true));
+    let err = d.install(&mut FlowBuilder::new()).unwrap_err();
+    assert!(matches!(err, DynBuildError::UnknownNode { .. }), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains("`guarded`") && message.contains("<guard>"),
+        "{message}"
+    );
 }
