@@ -11,6 +11,7 @@ use std::io::IsTerminal;
 use std::pin::pin;
 use std::rc::Rc;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
@@ -54,21 +55,31 @@ thread_local! {
     static STOP: RefCell<Option<Event>> = const { RefCell::new(None) };
 }
 
+/// A Ctrl-C that no run has taken yet: set by the handler before it looks for a running loop,
+/// taken by the next run to register (so a Ctrl-C in the moment before a run's loop is known
+/// still stops that run) or by the stop task the handler spawned.
+static PENDING: AtomicBool = AtomicBool::new(false);
+
 /// Installs the process's Ctrl-C handler once: it asks the running loop, if any, to set its
 /// stop event. A second installation attempt (another handler already present) only loses
 /// the clean stop; the run itself is unaffected.
 fn install_ctrl_c() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        let _ = ctrlc::set_handler(|| {
-            let running = RUNNING.lock().ok().and_then(|h| h.clone());
-            if let Some(handle) = running {
-                drop(handle.spawn(async {
-                    STOP.with(|s| s.borrow().as_ref().map(Event::set));
-                }));
-            }
-        });
+        let _ = ctrlc::set_handler(on_ctrl_c);
     });
+}
+
+/// What Ctrl-C does: remember the request, then hand it to the running loop if there is one.
+fn on_ctrl_c() {
+    PENDING.store(true, Ordering::SeqCst);
+    let running = RUNNING.lock().ok().and_then(|h| h.clone());
+    if let Some(handle) = running {
+        drop(handle.spawn(async {
+            PENDING.store(false, Ordering::SeqCst);
+            STOP.with(|s| s.borrow().as_ref().map(Event::set));
+        }));
+    }
 }
 
 /// Registers `lp`'s run for Ctrl-C until dropped.
@@ -80,6 +91,9 @@ impl Registered {
         STOP.with(|s| *s.borrow_mut() = Some(stop.clone()));
         if let Ok(mut running) = RUNNING.lock() {
             *running = Some(lp.handle());
+        }
+        if PENDING.swap(false, Ordering::SeqCst) {
+            stop.set();
         }
         Registered
     }
@@ -246,4 +260,22 @@ fn show(bar: &ProgressBar, counts: &Counts, started: Instant) {
         "{generations} generations, {runs} node runs, {rate:.0} runs/s (Ctrl-C stops and prints what ran)"
     ));
     bar.tick();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ctrl_c_before_a_run_registers_stops_that_run_and_only_that_one() {
+        on_ctrl_c();
+        let (lp, _) = event_loop(Progress::Off).expect("an event loop starts");
+        let stop = Event::new();
+        let registered = Registered::new(&lp, &stop);
+        assert!(stop.is_set(), "the early Ctrl-C reached the run that registered next");
+        drop(registered);
+        let later = Event::new();
+        let _registered = Registered::new(&lp, &later);
+        assert!(!later.is_set(), "one Ctrl-C stops one run");
+    }
 }
