@@ -144,7 +144,17 @@ fn a_producer_killed_before_end_of_stream_is_reported() {
 
 #[test]
 fn workers_reconnect_after_a_redis_restart_and_lose_nothing() {
-    let test = "workers_reconnect_after_a_redis_restart_and_lose_nothing";
+    restart_mid_run("workers_reconnect_after_a_redis_restart_and_lose_nothing", 1);
+}
+
+#[test]
+fn bundled_entries_survive_a_redis_restart_too() {
+    restart_mid_run("bundled_entries_survive_a_redis_restart_too", 4);
+}
+
+/// Echoes 300 values over 2 worker processes, `bundle` values per stream entry, restarts Redis
+/// (AOF on) once 100 values are out, and checks every value arrives exactly once.
+fn restart_mid_run(test: &str, bundle: usize) {
     let aof = ["--save", "", "--appendonly", "yes", "--appendfsync", "always"];
     let Some(mut server) = RedisServer::start_with(test, &aof) else {
         return;
@@ -156,7 +166,11 @@ fn workers_reconnect_after_a_redis_restart_and_lose_nothing() {
     let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
     let driver = std::thread::spawn(move || {
         flowloop::run(async move {
-            let mut run = RedisRun::start(config.clone(), &flows::echo(64), settings("restart"))
+            let bundled = RunSettings {
+                bundle,
+                ..settings("restart")
+            };
+            let mut run = RedisRun::start(config.clone(), &flows::echo(64), bundled)
                 .await
                 .expect("start");
             let out = run.keys().stream("out");
@@ -176,7 +190,7 @@ fn workers_reconnect_after_a_redis_restart_and_lose_nothing() {
                 .expect("XLEN")
                 .as_int()
                 .unwrap_or(0)
-                < 100
+                < (100 / bundle) as i64
             {
                 assert!(
                     start.elapsed() < Duration::from_secs(30),
