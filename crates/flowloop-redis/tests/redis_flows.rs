@@ -106,7 +106,19 @@ fn a_poison_entry_goes_to_the_dead_letter_stream_after_max_deliveries() {
 
 #[test]
 fn backpressure_keeps_the_input_stream_at_its_cap() {
-    let Some(server) = RedisServer::start("backpressure") else {
+    backpressure_case("backpressure", 1);
+}
+
+#[test]
+fn backpressure_caps_bundled_entries_too() {
+    backpressure_case("backpressure_bundled", 4);
+}
+
+/// 300 values through a slow one-worker echo whose input stream is capped at 8 entries
+/// (`bundle` values each): the stream never passes its cap, every value arrives in order,
+/// Redis memory stays bounded.
+fn backpressure_case(test: &str, bundle: usize) {
+    let Some(server) = RedisServer::start(test) else {
         return;
     };
     const CAP: usize = 8;
@@ -120,9 +132,11 @@ fn backpressure_keeps_the_input_stream_at_its_cap() {
         options.batch = 4;
         let slow = Provided::new().with(flows::Delay(Duration::from_millis(1)));
         let worker = flowloop::spawn(Worker::new(options).host(&flow).provide(slow).run(stop.clone())).await;
-        let mut run = RedisRun::start(config.clone(), &flow, RunSettings::default())
-            .await
-            .expect("start");
+        let settings = RunSettings {
+            bundle,
+            ..RunSettings::default()
+        };
+        let mut run = RedisRun::start(config.clone(), &flow, settings).await.expect("start");
         let key = run.keys().stream("in");
         let sampler = flowloop::spawn(async move {
             let mut max = 0;
