@@ -384,7 +384,7 @@ impl Scheduler {
         // Finishing a body started in an earlier run counts as running in this one.
         node.visited = epoch;
         node.run += 1;
-        node.cancelled_at = None;
+        node.cancelled = false;
         node.read_left = node.plain_consumer_ports;
         node.status = Status::Idle;
         if g.instrumented {
@@ -416,7 +416,7 @@ impl Scheduler {
         }
         let node = &mut g.nodes[n as usize];
         node.status = Status::Idle;
-        node.cancelled_at = None;
+        node.cancelled = false;
         if node.generation.is_some_and(|gn| !gn.is_finished()) {
             node.run += 1;
         }
@@ -426,7 +426,7 @@ impl Scheduler {
         let mut g = self.state.graph.borrow_mut();
         let node = &mut g.nodes[n as usize];
         node.status = Status::Failed;
-        node.cancelled_at = None;
+        node.cancelled = false;
         if g.instrumented {
             instrument::errored(&g, n, &fault.to_string());
         }
