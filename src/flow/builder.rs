@@ -115,7 +115,7 @@ impl FlowBuilder {
         let first = self.port_specs.len();
         self.port_specs.extend(ports);
         let id = self.push(|| "", runner, first, value, chunk);
-        self.nodes[id as usize].name = NodeName::Given(name.into_boxed_str());
+        self.nodes[id as usize].name = NodeName::Given(Box::new(name.into_boxed_str()));
         super::NodeId(id)
     }
 
@@ -267,7 +267,7 @@ impl FlowBuilder {
 
     /// Renames a node (the default name is `fn_name#index`).
     pub fn set_name(&mut self, node: impl AsNode, name: &str) {
-        self.nodes[node.node_id().index()].name = NodeName::Given(name.into());
+        self.nodes[node.node_id().index()].name = NodeName::Given(Box::new(name.into()));
     }
 
     /// Names a node's inputs (used in errors and exports instead of positions).

@@ -125,7 +125,9 @@ pub(crate) enum NodeName {
     /// `base()#id`: the body's short type name and the node index.
     Auto { base: fn() -> &'static str, id: u32 },
     /// Given by [`FlowBuilder::set_name`](super::FlowBuilder::set_name) or a dynamic node.
-    Given(Box<str>),
+    /// Boxed once more so the name takes 16 bytes in every node record, not 24 (few nodes
+    /// have a given name).
+    Given(Box<Box<str>>),
 }
 
 impl std::fmt::Display for NodeName {
@@ -159,8 +161,9 @@ pub(crate) struct NodeMeta {
     pub(crate) read_left: u32,
     /// Stream consumer ports that still have to take the latest chunk.
     pub(crate) chunk_left: u32,
-    /// The current streaming run was cancelled by a consumer after this many chunks.
-    pub(crate) cancelled_at: Option<u64>,
+    /// A consumer cancelled the current streaming run (a flag: the chunk count at the
+    /// cancel is never read, and a flag fits in the record's padding).
+    pub(crate) cancelled: bool,
     /// In the resolution queue.
     pub(crate) queued: bool,
     pub(crate) visited: u32,
@@ -185,7 +188,7 @@ impl NodeMeta {
             plain_consumer_ports: 0,
             read_left: 0,
             chunk_left: 0,
-            cancelled_at: None,
+            cancelled: false,
             queued: false,
             visited: 0,
             runs: 0,
@@ -355,7 +358,7 @@ impl Graph {
             Some(g) if g.run() < port.run => false,
             Some(g) => match g.chunk_index() {
                 None => true,
-                Some(j) => port.taken.is_none_or(|t| j > t) || prod.cancelled_at.is_some(),
+                Some(j) => port.taken.is_none_or(|t| j > t) || prod.cancelled,
             },
         }
     }
@@ -482,7 +485,7 @@ impl Graph {
         }
         prod.chunk_left -= 1;
         if prod.chunk_left == 0 && prod.status == Status::EmitTaken {
-            if prod.cancelled_at.is_some() {
+            if prod.cancelled {
                 self.make_ready(p, Action::Resume);
             } else {
                 prod.status = Status::EmitPull;
@@ -495,10 +498,10 @@ impl Graph {
     /// sibling still has to take is resumed by [`chunk_taken`](Graph::chunk_taken).
     pub(crate) fn cancel_stream(&mut self, p: u32) {
         let prod = &mut self.nodes[p as usize];
-        if prod.generation.is_none_or(|gn| gn.is_finished()) || prod.cancelled_at.is_some() {
+        if prod.generation.is_none_or(|gn| gn.is_finished()) || prod.cancelled {
             return;
         }
-        prod.cancelled_at = Some(prod.chunks);
+        prod.cancelled = true;
         if prod.status == Status::EmitPull || (prod.status == Status::EmitTaken && prod.chunk_left == 0) {
             self.make_ready(p, Action::Resume);
         }

@@ -100,3 +100,12 @@ fn counts_follow_a_diamond_and_a_stream() {
     // left = 3 (the final value) + 1, right = two chunks.
     assert_eq!(flow.value(join), Some(4 + 2));
 }
+
+/// The node record stays compact: a million-node flow keeps one per node (issue 14 memory
+/// budget). Grows only with a deliberate change to this bound.
+#[test]
+fn node_record_is_compact() {
+    let size = std::mem::size_of::<super::state::NodeMeta>();
+    assert!(size <= 120, "NodeMeta grew to {size} bytes");
+    assert_eq!(std::mem::size_of::<super::state::NodeName>(), 16);
+}

@@ -51,9 +51,7 @@ impl<C> Emitter<C> {
 
     /// Whether a consumer cancelled this run's stream.
     pub fn is_cancelled(&self) -> bool {
-        self.shared.graph.borrow().nodes[self.node as usize]
-            .cancelled_at
-            .is_some()
+        self.shared.graph.borrow().nodes[self.node as usize].cancelled
     }
 
     /// A folding view: every chunk emitted through it is also folded into an accumulator, whose
@@ -98,13 +96,9 @@ impl<C> Future for Emit<'_, C> {
                 return Poll::Pending;
             }
             self.waiting = false;
-            return Poll::Ready(if node.cancelled_at.is_some() {
-                Err(StreamCancelled)
-            } else {
-                Ok(())
-            });
+            return Poll::Ready(if node.cancelled { Err(StreamCancelled) } else { Ok(()) });
         }
-        if g.nodes[n as usize].cancelled_at.is_some() {
+        if g.nodes[n as usize].cancelled {
             self.chunk = None;
             return Poll::Ready(Err(StreamCancelled));
         }
@@ -333,7 +327,7 @@ fn poll_live<C: Clone>(g: &mut Graph, port: u32, chunk: &RefCell<Option<C>>, don
             resume_consumer(g, port);
             Poll::Ready(chunk.borrow().clone())
         }
-        Some(_) if g.nodes[p].cancelled_at.is_none() => stall(g, port),
+        Some(_) if !g.nodes[p].cancelled => stall(g, port),
         _ => {
             *done = true;
             resume_consumer(g, port);
