@@ -129,6 +129,16 @@ try {
   await page.waitForFunction(() => !document.querySelector('g.ed-node[data-id="collect1"]'));
   await page.click('#ed-redo');
   await page.waitForSelector('g.ed-node[data-id="collect1"]');
+  // Undo and redo pressed back to back (no wait between): the page sends them one after the
+  // other, each with the revision the previous one left, so neither is refused as stale.
+  const quick0 = (await spec()).revision;
+  await page.keyboard.press('Control+z');
+  await page.keyboard.press('Control+Shift+z');
+  let quick = await spec();
+  for (let i = 0; i < 50 && quick.revision !== quick0 + 2; i++) { await page.waitForTimeout(100); quick = await spec(); }
+  check(quick.revision === quick0 + 2, `undo+redo back to back are two changes (revision ${quick0} -> ${quick.revision})`);
+  await page.waitForSelector('g.ed-node[data-id="collect1"]');
+  check(await page.isHidden('#edit-error'), `no error after quick undo+redo: ${await page.locator('#edit-error').textContent()}`);
 
   await page.click('#ed-save');
   await page.waitForFunction(() => document.querySelector('#ed-status').textContent.startsWith('saved'));
