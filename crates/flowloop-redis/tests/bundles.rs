@@ -6,7 +6,7 @@ mod flows;
 
 use std::time::Duration;
 
-use common::{RedisServer, run_on_redis_with, settings};
+use common::{RedisServer, assert_poison_dead_lettered, run_on_redis_with, settings};
 use flowloop_redis::resp::{Client, Cmd};
 use flowloop_redis::{Flow, FlowInputs, InProcess, Provided, RedisRun, RunOutputs, RunSettings};
 
@@ -76,14 +76,7 @@ fn a_poison_value_in_a_bundle_is_dead_lettered_alone() {
     let inputs = FlowInputs::new().feed("in", &values).expect("serialize");
     let (local, remote) = both(&server, flows::poison(), inputs, ("poison4", 4), Provided::new());
     for outputs in [&local, &remote] {
-        let mut out: Vec<i64> = outputs.get("out").expect("out");
-        out.sort_unstable();
-        assert_eq!(out, (0..30).filter(|n| *n != 13).collect::<Vec<_>>());
-        let dead = outputs.dead_letters();
-        assert_eq!(dead.len(), 1, "{dead:?}");
-        assert_eq!((dead[0].payload.as_slice(), dead[0].deliveries), (&b"13"[..], 3));
-        assert_eq!((dead[0].processor.as_str(), dead[0].stream.as_str()), ("check", "in"));
-        assert!(dead[0].error.contains("unlucky"), "{}", dead[0].error);
+        assert_poison_dead_lettered(outputs, 30, 13, 3, "unlucky");
     }
     assert_eq!(
         entries(&server, "poison4", "in"),

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::time::{Duration, Instant};
 
-use common::{Children, RedisServer, settings, wait_exit, worker};
+use common::{Children, RedisServer, assert_poison_dead_lettered, settings, wait_exit, worker};
 use flowloop_redis::resp::{Client, Cmd};
 use flowloop_redis::{FlowInputs, RedisRun, RunError, RunSettings};
 
@@ -60,14 +60,7 @@ fn a_crash_poison_goes_to_the_dead_letter_stream_after_max_deliveries() {
         return;
     };
     let outputs = run_crash(&server, settings("crash"));
-    let mut out: Vec<i64> = outputs.get("out").expect("out");
-    out.sort_unstable();
-    assert_eq!(out, (0..20).filter(|n| *n != 7).collect::<Vec<_>>());
-    let dead = outputs.dead_letters();
-    assert_eq!(dead.len(), 1, "{dead:?}");
-    assert_eq!((dead[0].payload.as_slice(), dead[0].deliveries), (&b"7"[..], 2));
-    assert_eq!((dead[0].processor.as_str(), dead[0].stream.as_str()), ("check", "in"));
-    assert!(dead[0].error.contains("never finished"), "{}", dead[0].error);
+    assert_poison_dead_lettered(&outputs, 20, 7, 2, "never finished");
 }
 
 #[test]

@@ -6,7 +6,7 @@ mod flows;
 
 use std::time::Duration;
 
-use common::RedisServer;
+use common::{RedisServer, assert_poison_dead_lettered};
 use flowloop_redis::resp::{Client, Cmd, Config};
 use flowloop_redis::{
     Flow, FlowInputs, InProcess, Provided, RedisRun, RunOutputs, RunSettings, ShutdownSignal, Worker, WorkerOptions,
@@ -90,17 +90,7 @@ fn a_poison_entry_goes_to_the_dead_letter_stream_after_max_deliveries() {
         assert!(ttl > 0, "{key} does not expire (PTTL {ttl})");
     }
     for outputs in [&local, &remote] {
-        let mut out: Vec<i64> = outputs.get("out").expect("out");
-        out.sort_unstable();
-        let expected: Vec<i64> = (0..30).filter(|n| *n != 13).collect();
-        assert_eq!(out, expected);
-        let dead = outputs.dead_letters();
-        assert_eq!(dead.len(), 1, "{dead:?}");
-        assert_eq!(dead[0].payload, b"13");
-        assert_eq!(dead[0].processor.as_str(), "check");
-        assert_eq!(dead[0].stream.as_str(), "in");
-        assert_eq!(dead[0].deliveries, 3);
-        assert!(dead[0].error.contains("unlucky"), "{}", dead[0].error);
+        assert_poison_dead_lettered(outputs, 30, 13, 3, "unlucky");
     }
 }
 

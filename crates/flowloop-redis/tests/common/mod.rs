@@ -267,3 +267,21 @@ pub async fn spawn_workers(config: Config, flow: &Flow, hosts: (usize, Provided)
     }
     Workers { stop, handles }
 }
+
+/// What a poison run leaves: output `out` holds every value of `0..total` but `poison`, and the
+/// dead-letter stream holds exactly `poison`, from processor `check` on stream `in`, after
+/// `deliveries` deliveries, with an error containing `error`.
+pub fn assert_poison_dead_lettered(outputs: &RunOutputs, total: i64, poison: i64, deliveries: u32, error: &str) {
+    let mut out: Vec<i64> = outputs.get("out").expect("out");
+    out.sort_unstable();
+    assert_eq!(out, (0..total).filter(|n| *n != poison).collect::<Vec<_>>());
+    let dead = outputs.dead_letters();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    let payload = poison.to_string();
+    assert_eq!(
+        (dead[0].payload.as_slice(), dead[0].deliveries),
+        (payload.as_bytes(), deliveries)
+    );
+    assert_eq!((dead[0].processor.as_str(), dead[0].stream.as_str()), ("check", "in"));
+    assert!(dead[0].error.contains(error), "{}", dead[0].error);
+}
