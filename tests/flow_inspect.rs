@@ -5,7 +5,9 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use flowloop::EventLoop;
-use flowloop::flow::{AsNode, Emitter, Flow, FlowBuilder, NodeId, NodeStatus, RunBeacon, RunOptions, Stream};
+use flowloop::flow::{
+    AsNode, Emitter, Flow, FlowBuilder, NodeId, NodeStatus, NodeView, PackedView, RunBeacon, RunOptions, Stream,
+};
 
 async fn slow_one() -> i64 {
     flowloop::sleep(Duration::from_millis(30)).await;
@@ -63,6 +65,19 @@ fn edges_name_consumer_inputs_and_mark_streams_and_defaults() {
 }
 
 /// What a watcher sees at one moment (a plain function: no borrow lives across an await).
+/// The views packed views stand for.
+fn unpacked(packed: &[PackedView]) -> Vec<NodeView> {
+    packed.iter().map(PackedView::view).collect()
+}
+
+/// `views` with every poll time zero (what a packed view leaves out).
+fn without_times(views: &[NodeView]) -> Vec<NodeView> {
+    views
+        .iter()
+        .map(|v| NodeView::new(v.status, v.generation, v.runs))
+        .collect()
+}
+
 fn look(f: &Flow, node: NodeId, beacon: &RunBeacon) -> (bool, NodeStatus, Option<NodeId>) {
     (f.is_running(), f.status(node), beacon.last().map(|m| m.node))
 }
@@ -118,6 +133,18 @@ fn a_task_beside_the_run_sees_running_nodes_errors_so_far_and_the_beacon() {
     f.node_views_into(&mut reused);
     assert_eq!(reused, views, "cleared, then the same views");
     assert_eq!(reused.capacity(), capacity, "the buffer's capacity is reused");
+    let mut packed = Vec::with_capacity(16);
+    f.packed_views_into(&mut packed);
+    assert_eq!(packed.capacity(), 16, "the packed buffer's capacity is reused");
+    assert_eq!(
+        unpacked(&packed),
+        without_times(&views),
+        "packed: the views less poll times"
+    );
+    assert_eq!(packed[2].status(), NodeStatus::Failed);
+    let mut times = vec![Duration::MAX; 5];
+    f.run_times_into(&mut times);
+    assert_eq!(times, views.iter().map(|v| v.run_time).collect::<Vec<_>>());
     let mark = beacon.last().unwrap();
     assert_eq!((mark.node, mark.run), (bad.node_id(), 1));
     assert!(f.errors_so_far().is_empty(), "handed over in the run's error");
@@ -183,12 +210,26 @@ fn stream_lags_count_chunks_published_but_not_yet_taken() {
     let mut lp = EventLoop::new().unwrap();
     let run = flow.borrow_mut().run(RunOptions::new());
     let (f2, s2) = (flow.clone(), seen.clone());
+    let chunk_samples = Rc::new(std::cell::Cell::new(0));
+    let p2 = chunk_samples.clone();
     lp.run_until_complete(async move {
         let watcher = flowloop::spawn(async move {
-            let mut buf = Vec::new();
+            let (mut buf, mut packed) = (Vec::new(), Vec::new());
             for _ in 0..400 {
-                f2.borrow().stream_lags_into(&mut buf);
+                let views = {
+                    let f = f2.borrow();
+                    f.stream_lags_into(&mut buf);
+                    f.packed_views_into(&mut packed);
+                    f.node_views()
+                };
                 s2.borrow_mut().push((buf[0], buf[1]));
+                assert_eq!(unpacked(&packed), without_times(&views), "packed mid-run");
+                if views
+                    .iter()
+                    .any(|v| v.generation.is_some_and(|g| g.chunk_index().is_some()))
+                {
+                    p2.set(p2.get() + 1);
+                }
                 flowloop::sleep(Duration::from_millis(1)).await;
             }
         })
@@ -210,4 +251,5 @@ fn stream_lags_count_chunks_published_but_not_yet_taken() {
     );
     flow.borrow().stream_lags_into(&mut lags);
     assert_eq!(lags, [0, 0], "caught up at the end");
+    assert!(chunk_samples.get() > 0, "packed views carried chunk generations too");
 }

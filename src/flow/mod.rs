@@ -68,7 +68,7 @@ pub use handles::{
     AsNode, Forward, IntoInput, Node, NodeId, Output, StreamNode, TupleField, Unconnected, WithDefault, unconnected,
     unconnected_or, unconnected_stream,
 };
-pub use inspect::{BeaconMark, FlowEdge, NodeStatus, NodeView, RunBeacon};
+pub use inspect::{BeaconMark, FlowEdge, NodeStatus, NodeView, PackedView, RunBeacon};
 pub use run::{Flow, Outcome, RunOptions, Suspended, Waiting};
 pub use scheduler::NodeStats;
 pub use stream::{Emit, Emitter, Fold, Next, Stream};

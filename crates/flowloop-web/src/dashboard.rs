@@ -1,12 +1,14 @@
 //! [`FlowDashboard`]: the live dashboard of a typed [`Flow`].
 //!
 //! The flow's loop pays nothing per node run: a sampler, ticking inside the run's own task,
-//! copies the counters the scheduler keeps anyway ([`Flow::node_views_into`], into a buffer
+//! copies the counters the scheduler keeps anyway ([`Flow::packed_views_into`], into a buffer
 //! the server thread hands back) every sample interval and sends them to the server thread,
 //! which makes the [`Snapshot`](crate::Snapshot). The only per-run extra is the [`RunBeacon`]
 //! store that lets the server name a node that hogs the CPU. Per run of the flow: one atomic
 //! add at the start (the server's watchdog notices it; no cross-thread wake-up) and one final
-//! sample at the end.
+//! sample at the end, left in the server's mailbox without waking it (its watchdog tick, its
+//! next request or its shutdown publishes it): a one-shot run pays a compact copy and no
+//! wake-up.
 
 use std::cell::{Cell, Ref, RefCell};
 use std::collections::HashMap;
@@ -25,10 +27,13 @@ use flowloop::{EventLoop, LoopHandle};
 use crate::model::{RunState, Topology, TopologyEdge, TopologyNode};
 use crate::sample::Sample;
 use crate::select::{Either, first_ticking};
-use crate::server::{Control, Publication, ServerLink, WebServer};
+use crate::server::{Control, ServerLink, WebServer};
 use crate::{ServerConfig, WebError, layout};
 
 type PreviewFn = Box<dyn Fn(&Flow) -> Option<String>>;
+
+/// The watched nodes' previews, by node index: only these are visited per sample.
+type Previews = Vec<(usize, PreviewFn)>;
 
 /// How a dashboard-driven run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,7 +93,7 @@ impl Debug for FlowDashboard {
 struct Shared {
     key: u64,
     flow: RefCell<Flow>,
-    previews: RefCell<Vec<Option<PreviewFn>>>,
+    previews: RefCell<Previews>,
     beacon: Arc<RunBeacon>,
     link: RefCell<Option<ServerLink>>,
     sample_every: Duration,
@@ -125,11 +130,10 @@ impl FlowDashboard {
             Some(t) => format!("http://{}/?token={t}", server.addr()),
             None => format!("http://{}/", server.addr()),
         };
-        let previews = (0..flow.len()).map(|_| None).collect();
         let shared = Rc::new(Shared {
             key,
             flow: RefCell::new(flow),
-            previews: RefCell::new(previews),
+            previews: RefCell::new(Vec::new()),
             beacon,
             link: RefCell::new(Some(server.link())),
             sample_every,
@@ -169,9 +173,12 @@ impl FlowDashboard {
         let out: Output<T> = output.into();
         let index = flowloop::flow::AsNode::node_id(&out).index();
         let preview: PreviewFn = Box::new(move |flow: &Flow| flow.value(out).map(|v| render(&v)));
-        if let Some(slot) = self.shared.previews.borrow_mut().get_mut(index) {
-            *slot = Some(preview);
+        let mut previews = self.shared.previews.borrow_mut();
+        match previews.iter_mut().find(|(i, _)| *i == index) {
+            Some(slot) => slot.1 = preview,
+            None => previews.push((index, preview)),
         }
+        drop(previews);
         self
     }
 
@@ -244,14 +251,7 @@ impl Shared {
         // The sampler ticks inside this task (no task to spawn and cancel per run); the
         // server's watchdog learns of the run from the relay, so nothing wakes it until the
         // first sample.
-        let tick = || {
-            self.send(Publication::Sample(self.sample(
-                RunState::Running,
-                started.elapsed(),
-                None,
-                &[],
-            )))
-        };
+        let tick = || self.post(self.sample(RunState::Running, started.elapsed(), None, &[]), true);
         let ended = first_ticking(run, stop.wait(), self.sample_every, tick).await;
         self.stop.borrow_mut().take();
         let (state, result) = match ended {
@@ -269,22 +269,20 @@ impl Shared {
                 .collect(),
             Ok(_) => Vec::new(),
         };
-        self.send(Publication::Sample(self.sample(
-            state,
-            started.elapsed(),
-            error,
-            &node_errors,
-        )));
+        // The final sample waits in the mailbox: waking the server thread would cost this
+        // run's caller a cross-thread wake-up (a few µs, more than the copy).
+        self.post(self.sample(state, started.elapsed(), error, &node_errors), false);
         result
     }
 
     fn publish(&self, state: RunState, elapsed: Duration, error: Option<String>) {
-        self.send(Publication::Sample(self.sample(state, elapsed, error, &[])));
+        self.post(self.sample(state, elapsed, error, &[]), true);
     }
 
-    fn send(&self, p: Publication) {
+    /// Hands `sample` to the server thread, waking it when `wake`.
+    fn post(&self, sample: Sample, wake: bool) {
         if let Some(link) = self.link.borrow().as_ref() {
-            link.publish(p);
+            link.post_sample(sample, wake);
         }
     }
 
@@ -319,8 +317,7 @@ impl Shared {
             .previews
             .borrow()
             .iter()
-            .enumerate()
-            .filter_map(|(i, p)| Some((i, p.as_ref()?(&flow)?)))
+            .filter_map(|(i, p)| Some((*i, p(&flow)?)))
             .collect();
         let mut views = self
             .link
@@ -328,7 +325,11 @@ impl Shared {
             .as_ref()
             .map(ServerLink::views_buffer)
             .unwrap_or_default();
-        flow.node_views_into(&mut views);
+        flow.packed_views_into(&mut views);
+        let mut run_times = Vec::new();
+        if self.time_nodes.get() {
+            flow.run_times_into(&mut run_times);
+        }
         let mut lags = Vec::new();
         if self.has_streams {
             flow.stream_lags_into(&mut lags);
@@ -338,6 +339,7 @@ impl Shared {
             state,
             elapsed,
             views,
+            run_times,
             lags,
             errors,
             previews,

@@ -1,6 +1,7 @@
 //! [`GraphRunner`]: runs the edited graph on the flow thread, as a batch or live, and
-//! publishes a snapshot of every node (status, generation, runs, value, error) each sample
-//! interval while it runs, and once more when it ends.
+//! publishes a snapshot of every node (status, generation, runs, value, error) and every edge
+//! (the pending generation, and a batch's stream lag) each sample interval while it runs, and
+//! once more when it ends.
 //!
 //! State machine: `Idle` → `Batch` (until the run ends or is stopped) → `Idle`, or `Idle` →
 //! `Live` (until stopped) → `Idle`. An undo, a redo or a load reaches a live run as one edit
@@ -12,23 +13,34 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use flowloop::flow::{FlowError, NodeId, RunBeacon};
+use flowloop::flow::{FlowEdge, FlowError, Generation, NodeId, NodeView, RunBeacon};
 use flowloop::sync::Event;
 use flowloop_graph::live::{Edit, LiveGraph};
 use flowloop_graph::{Batch, Graph, PortRef, Value};
 use serde_json::{Map, Value as Json, json};
 
 use crate::graph_diff::live_edits_between;
-use crate::model::{NodeSnapshot, RunState, Snapshot, generations_completed};
+use crate::model::{self, EdgeSnapshot, NodeSnapshot, RunState, Snapshot, generations_completed};
 use crate::select::{Either, first};
 use crate::server::{Publication, ServerLink};
 use crate::web_edit::Set;
 
-/// The graph's node ids and output names, in graph order.
+/// One edge of the graph: output of node `from` into input `port` of node `to`.
+#[derive(Debug, Clone)]
+struct GraphEdge {
+    from: String,
+    to: String,
+    port: String,
+    /// `to.port`: how the editor page names the edge (an input has at most one).
+    key: String,
+}
+
+/// The graph's node ids and output names, in graph order, and its edges.
 #[derive(Debug, Clone)]
 struct Nodes {
     ids: Vec<String>,
     outputs: Vec<Vec<String>>,
+    edges: Vec<GraphEdge>,
 }
 
 impl Nodes {
@@ -38,6 +50,15 @@ impl Nodes {
             outputs: graph
                 .nodes()
                 .map(|n| n.spec().outputs.iter().map(|o| o.name.clone()).collect())
+                .collect(),
+            edges: graph
+                .edges()
+                .map(|(from, to)| GraphEdge {
+                    from: from.node.clone(),
+                    to: to.node.clone(),
+                    port: to.port.clone(),
+                    key: format!("{}.{}", to.node, to.port),
+                })
                 .collect(),
         }
     }
@@ -338,14 +359,15 @@ fn flow_keys(batch: &Batch, nodes: &Nodes) -> Vec<String> {
 /// A snapshot of a graph that did not start (every node idle).
 fn idle_snapshot(nodes: &Nodes, state: RunState, error: Option<String>) -> Snapshot {
     let snaps = nodes.ids.iter().map(|_| NodeSnapshot::idle()).collect();
-    snapshot(nodes, state, Duration::ZERO, snaps, 0, error)
+    let edges = nodes.edges.iter().map(|e| edge_snapshot(e, None, None)).collect();
+    snapshot(nodes, state, Duration::ZERO, (snaps, edges), 0, error)
 }
 
 fn snapshot(
     nodes: &Nodes,
     state: RunState,
     elapsed: Duration,
-    snaps: Vec<NodeSnapshot>,
+    (snaps, edges): (Vec<NodeSnapshot>, Vec<EdgeSnapshot>),
     generations: u64,
     error: Option<String>,
 ) -> Snapshot {
@@ -354,10 +376,64 @@ fn snapshot(
         elapsed_ms: elapsed.as_millis() as u64,
         generations,
         nodes: snaps,
-        edges: Vec::new(),
+        edges,
         error,
         keys: nodes.ids.clone(),
     }
+}
+
+fn edge_snapshot(e: &GraphEdge, pending: Option<Generation>, lag: Option<u64>) -> EdgeSnapshot {
+    EdgeSnapshot {
+        pending,
+        lag,
+        to: Some(e.key.clone()),
+    }
+}
+
+/// The edge's pending generation between two views (none on a node feeding itself).
+fn pending_between(e: &GraphEdge, from: Option<&NodeView>, to: Option<&NodeView>) -> Option<Generation> {
+    match (from, to) {
+        (Some(f), Some(t)) if e.from != e.to => model::pending(f, t),
+        _ => None,
+    }
+}
+
+/// Every graph edge of a batch run, with the same pending rule and stream lag as a typed
+/// flow's dashboard: the batch's flow has one node per graph node, and its stream edges'
+/// lags come in [`Flow::edges`](flowloop::flow::Flow::edges) order.
+fn batch_edges(batch: &Batch, nodes: &Nodes, views: &[NodeView]) -> Vec<EdgeSnapshot> {
+    let flow = batch.flow();
+    let mut lags = Vec::new();
+    flow.stream_lags_into(&mut lags);
+    let streams: Vec<FlowEdge> = if lags.is_empty() {
+        Vec::new()
+    } else {
+        flow.edges().into_iter().filter(|e| e.stream).collect()
+    };
+    nodes
+        .edges
+        .iter()
+        .map(|e| {
+            let (from, to) = (batch.node_id(&e.from), batch.node_id(&e.to));
+            let view = |n: Option<NodeId>| n.and_then(|n| views.get(n.index()));
+            let lag = streams
+                .iter()
+                .position(|s| Some(s.from) == from && Some(s.to) == to && s.input_name == e.port)
+                .and_then(|i| lags.get(i).copied());
+            edge_snapshot(e, pending_between(e, view(from), view(to)), lag)
+        })
+        .collect()
+}
+
+/// Every graph edge of a live run: the pending generation (a tick's producer ran, its
+/// consumer has not yet). The live graph exposes no stream counters, so no lag.
+fn live_edges(nodes: &Nodes, views: &[(String, NodeView)]) -> Vec<EdgeSnapshot> {
+    let view = |id: &str| views.iter().find(|(n, _)| n == id).map(|(_, v)| v);
+    nodes
+        .edges
+        .iter()
+        .map(|e| edge_snapshot(e, pending_between(e, view(&e.from), view(&e.to)), None))
+        .collect()
 }
 
 /// The batch's nodes now; `failure` is the error that ended the run (its node failures are no
@@ -396,7 +472,15 @@ fn batch_snapshot(
         })
         .collect();
     let error = failure.map(ToString::to_string);
-    snapshot(nodes, state, elapsed, snaps, generations_completed(&views), error)
+    let edges = batch_edges(batch, nodes, &views);
+    snapshot(
+        nodes,
+        state,
+        elapsed,
+        (snaps, edges),
+        generations_completed(&views),
+        error,
+    )
 }
 
 /// The live graph's nodes now (its node set follows the edits).
@@ -414,11 +498,13 @@ fn live_snapshot(live: &LiveGraph, state: RunState, elapsed: Duration) -> Snapsh
             NodeSnapshot::from_view(view, error.as_deref(), value)
         })
         .collect();
+    let edges = live_edges(&nodes, &views);
     let live_nodes = Nodes {
         ids: views.into_iter().map(|(id, _)| id).collect(),
         outputs: Vec::new(),
+        edges: Vec::new(),
     };
-    snapshot(&live_nodes, state, elapsed, snaps, live.ticks(), None)
+    snapshot(&live_nodes, state, elapsed, (snaps, edges), live.ticks(), None)
 }
 
 /// The HTTP reply of a batch run: state, error, and per node its state, runs, error and every

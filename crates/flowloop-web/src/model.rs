@@ -127,6 +127,10 @@ pub struct EdgeSnapshot {
     /// Stream edges: chunks of the producer's run in progress that the consumer has not
     /// taken yet (`None` on plain edges).
     pub lag: Option<u64>,
+    /// The input it feeds, as `node.port`, for a dynamic graph being edited (whose edges are
+    /// not in a [`Topology`]); absent for a typed flow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
 }
 
 /// Everything live, published by the flow's loop about every 100 ms.
@@ -196,6 +200,17 @@ impl NodeSnapshot {
             poll_recent_us: None,
             slow: false,
         }
+    }
+}
+
+/// The producer's generation while its consumer has not run on it yet (the edge's pending
+/// value): the producer is at a newer run than the consumer finished, or the consumer has no
+/// value yet.
+pub(crate) fn pending(from: &NodeView, to: &NodeView) -> Option<Generation> {
+    match (from.generation, to.generation) {
+        (Some(p), Some(c)) if p.run() >= c.run() + u64::from(c.is_finished()) => Some(p),
+        (Some(p), None) => Some(p),
+        _ => None,
     }
 }
 

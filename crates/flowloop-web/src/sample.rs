@@ -1,19 +1,22 @@
-//! [`Sample`]: what a typed flow's loop hands the server thread each sample interval: the node
-//! views, errors and value previews, copied under one borrow. The server thread turns it into
-//! a [`Snapshot`] (node states, pending edges, recent poll times), so the flow's thread pays
-//! one copy of the views per sample (a few ns per node) and nothing per node run.
+//! [`Sample`]: what a typed flow's loop hands the server thread: the node states (packed),
+//! errors and value previews, copied under one borrow. The server thread turns it into a
+//! [`Snapshot`] (node states, pending edges, recent poll times), so the flow's thread pays one
+//! compact copy per sample (a few ns per node) and nothing per node run.
 //!
 //! The [`Relay`] keeps the flow's side cheap per run: a run's start is one atomic add (the
-//! server's watchdog notices it, no wake-up of the server thread), and the views travel in
-//! buffers the server hands back, so a sample neither allocates nor touches fresh pages.
+//! server's watchdog notices it, no wake-up of the server thread), samples travel through a
+//! one-slot mailbox (a newer sample replaces an unread older one), and the packed views travel
+//! in buffers the server hands back, so a sample neither allocates nor touches fresh pages.
+//! A run's final sample goes into the mailbox without waking the server thread: its watchdog
+//! tick, the next request it answers, its shutdown, or the next run's start delivers it.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use flowloop::flow::{Generation, NodeView};
+use flowloop::flow::{Generation, NodeView, PackedView};
 
-use crate::model::{EdgeSnapshot, NodeSnapshot, RunState, Snapshot, TopologyEdge, generations_completed};
+use crate::model::{self, EdgeSnapshot, NodeSnapshot, RunState, Snapshot, TopologyEdge, generations_completed};
 
 /// How many view buffers the server keeps for the flow's side (one in flight, one spare).
 const SPARE_BUFFERS: usize = 2;
@@ -24,7 +27,9 @@ pub(crate) struct Relay {
     /// Runs started so far: the number of the latest run.
     runs_started: AtomicU64,
     /// View buffers handed back by the server, ready for the next sample.
-    spare_views: Mutex<Vec<Vec<NodeView>>>,
+    spare_views: Mutex<Vec<Vec<PackedView>>>,
+    /// The newest sample the server has not taken yet.
+    mailbox: Mutex<Option<Sample>>,
 }
 
 impl Relay {
@@ -40,19 +45,41 @@ impl Relay {
 
     /// An empty buffer for a sample's views, with the capacity of an earlier one if the server
     /// has handed one back.
-    pub(crate) fn views_buffer(&self) -> Vec<NodeView> {
+    pub(crate) fn views_buffer(&self) -> Vec<PackedView> {
         self.spare_views
             .lock()
             .map_or_else(|_| Vec::new(), |mut s| s.pop().unwrap_or_default())
     }
 
     /// Hands a sample's views buffer back for reuse.
-    pub(crate) fn recycle(&self, views: Vec<NodeView>) {
+    pub(crate) fn recycle(&self, views: Vec<PackedView>) {
         if let Ok(mut spare) = self.spare_views.lock() {
             if spare.len() < SPARE_BUFFERS {
                 spare.push(views);
             }
         }
+    }
+
+    /// Leaves `sample` for the server; an older one it had not taken yet is dropped (its
+    /// buffer recycled): newer state replaces older.
+    pub(crate) fn post(&self, sample: Sample) {
+        let older = match self.mailbox.lock() {
+            Ok(mut slot) => slot.replace(sample),
+            Err(_) => None,
+        };
+        if let Some(older) = older {
+            self.recycle(older.views);
+        }
+    }
+
+    /// Whether a sample waits for the server.
+    pub(crate) fn has_mail(&self) -> bool {
+        self.mailbox.lock().is_ok_and(|slot| slot.is_some())
+    }
+
+    /// The sample waiting for the server, if any.
+    pub(crate) fn take_mail(&self) -> Option<Sample> {
+        self.mailbox.lock().ok()?.take()
     }
 }
 
@@ -64,7 +91,9 @@ pub(crate) struct Sample {
     pub(crate) state: RunState,
     pub(crate) elapsed: Duration,
     /// Every node, in creation order.
-    pub(crate) views: Vec<NodeView>,
+    pub(crate) views: Vec<PackedView>,
+    /// Every node's poll time, in creation order, when poll timing is on (else empty).
+    pub(crate) run_times: Vec<Duration>,
     /// Per stream edge, in topology order: chunks published but not yet taken.
     pub(crate) lags: Vec<u64>,
     /// `(node index, message)`, oldest first.
@@ -109,12 +138,27 @@ fn latest(n: usize, pairs: &[(usize, String)]) -> Vec<Option<&str>> {
 impl Sample {
     /// The snapshot the page gets, and the views buffer to hand back ([`Relay::recycle`]);
     /// `history` holds the previous sample's poll times.
-    pub(crate) fn into_snapshot(self, edges: &[TopologyEdge], history: &mut PollHistory) -> (Snapshot, Vec<NodeView>) {
+    pub(crate) fn into_snapshot(
+        self,
+        edges: &[TopologyEdge],
+        history: &mut PollHistory,
+    ) -> (Snapshot, Vec<PackedView>) {
         let n = self.views.len();
         let errors = latest(n, &self.errors);
         let previews = latest(n, &self.previews);
-        let nodes = self
+        let views: Vec<NodeView> = self
             .views
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let mut v = p.view();
+                if let Some(t) = self.run_times.get(i) {
+                    v.run_time = *t;
+                }
+                v
+            })
+            .collect();
+        let nodes = views
             .iter()
             .enumerate()
             .map(|(i, v)| {
@@ -131,9 +175,9 @@ impl Sample {
         let snapshot = Snapshot {
             state: self.state,
             elapsed_ms: self.elapsed.as_millis() as u64,
-            generations: generations_completed(&self.views),
+            generations: generations_completed(&views),
             nodes,
-            edges: edge_snapshots(&self.views, &self.lags, edges),
+            edges: edge_snapshots(&views, &self.lags, edges),
             error: self.error,
             keys: Vec::new(),
         };
@@ -149,17 +193,15 @@ fn edge_snapshots(views: &[NodeView], lags: &[u64], edges: &[TopologyEdge]) -> V
         .map(|e| EdgeSnapshot {
             pending: pending(views, e),
             lag: if e.stream { lags.next() } else { None },
+            to: None,
         })
         .collect()
 }
 
 /// An edge is pending while its producer holds a generation its consumer has not run on.
 fn pending(views: &[NodeView], e: &TopologyEdge) -> Option<Generation> {
-    let (from, to) = (views.get(e.from)?, views.get(e.to)?);
-    match (from.generation, to.generation) {
-        _ if e.from == e.to => None,
-        (Some(p), Some(c)) if p.run() >= c.run() + u64::from(c.is_finished()) => Some(p),
-        (Some(p), None) => Some(p),
-        _ => None,
+    if e.from == e.to {
+        return None;
     }
+    model::pending(views.get(e.from)?, views.get(e.to)?)
 }

@@ -64,14 +64,40 @@ impl ServerLink {
         }));
     }
 
+    /// Leaves a typed flow's sample in the relay's mailbox (replacing an unread older one)
+    /// and, when `wake`, has the server thread take it now. Without `wake` (a run's final
+    /// sample: the run's caller should not pay for a cross-thread wake-up) the server takes it
+    /// at its next watchdog tick (within one sample interval, at most 100 ms), before it
+    /// answers its next request, or when it shuts down.
+    pub(crate) fn post_sample(&self, sample: crate::sample::Sample, wake: bool) {
+        self.relay.post(sample);
+        if wake {
+            self.deliver();
+        }
+    }
+
+    /// Has the server thread take the mailbox's sample now (a tiny task on its loop).
+    fn deliver(&self) {
+        drop(self.handle.spawn(async {
+            if let Some(app) = APP.with(|a| a.borrow().clone()) {
+                app.take_mail();
+            }
+        }));
+    }
+
     /// Records a run's start without waking the server thread (its watchdog notices within
-    /// 100 ms); returns the run's number for its samples.
+    /// one tick); returns the run's number for its samples. The previous run's final sample,
+    /// if the server has not taken it yet, is delivered first, so no run's last frame is lost
+    /// under the new run's samples.
     pub(crate) fn start_run(&self) -> u64 {
+        if self.relay.has_mail() {
+            self.deliver();
+        }
         self.relay.start_run()
     }
 
     /// An empty buffer for a sample's views, recycled from an earlier sample when possible.
-    pub(crate) fn views_buffer(&self) -> Vec<flowloop::flow::NodeView> {
+    pub(crate) fn views_buffer(&self) -> Vec<flowloop::flow::PackedView> {
         self.relay.views_buffer()
     }
 }
@@ -144,6 +170,9 @@ impl WebServer {
         if let Some(t) = self.thread.take() {
             drop(self.link.handle.spawn(async {
                 if let Some(app) = APP.with(|a| a.borrow().clone()) {
+                    // A run's final sample may still wait in the mailbox: publish it before
+                    // the connections close, so every client gets the last frame.
+                    app.take_mail();
                     app.stop.set();
                 }
             }));
@@ -235,12 +264,18 @@ async fn accept_loop(listener: &mut TcpListener, app: &Rc<App>) {
     }
 }
 
-/// Every 100 ms: notice a typed flow's new run (the relay's counter), follow the beacon, and
-/// once the flow's loop has been silent past `stall_after` while running, publish which node
-/// has been running for how long.
+/// Every sample interval (at least every 100 ms, at most every 5 ms): take a typed flow's
+/// sample left in the mailbox (a run's final one), notice its new run (the relay's counter),
+/// follow the beacon, and once the flow's loop has been silent past `stall_after` while
+/// running, publish which node has been running for how long.
 async fn watch_stalls(app: Rc<App>) {
+    let every = app
+        .config
+        .sample_every
+        .clamp(Duration::from_millis(5), Duration::from_millis(100));
     loop {
-        flowloop::sleep(Duration::from_millis(100)).await;
+        flowloop::sleep(every).await;
+        app.take_mail();
         app.check_stall(Instant::now());
     }
 }
@@ -334,6 +369,13 @@ impl App {
         &self.hub
     }
 
+    /// Publishes the sample waiting in the relay's mailbox, if any.
+    fn take_mail(&self) {
+        if let Some(sample) = self.relay.take_mail() {
+            self.receive(Publication::Sample(sample));
+        }
+    }
+
     fn receive(&self, p: Publication) {
         match p {
             Publication::Keys(keys) => {
@@ -424,6 +466,9 @@ impl App {
         if let Some(denied) = self.authorize(req) {
             return Reply::Plain(denied);
         }
+        // Whatever the request reads (a snapshot, the event stream's first frame), it sees a
+        // run's final sample even before the watchdog's tick delivers it.
+        self.take_mail();
         if let Some(editor) = &self.editor {
             if let Some(r) = editor.route(req).await {
                 return Reply::Plain(r);

@@ -245,3 +245,58 @@ fn the_editor_adds_connects_sets_runs_and_refuses_a_type_mismatch() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_editor_labels_an_edge_with_its_pending_generation_in_batch_and_live_runs() {
+    use flowloop_graph::{Graph, Registry, Value};
+    use flowloop_web::GraphEditor;
+    ensure_tools();
+    let mut g = Graph::new(Registry::with_std());
+    g.add("math.add", Some("src")).expect("adds src");
+    g.set_constant("src", "a", Value::Int(2)).expect("sets a");
+    g.set_constant("src", "b", Value::Int(3)).expect("sets b");
+    g.add("time.sleep", Some("nap")).expect("adds nap");
+    g.set_constant("nap", "ms", Value::Float(60_000.0)).expect("sets ms");
+    g.connect("src", "out", "nap", "value").expect("connects");
+    for (id, x) in [("src", 20.0), ("nap", 320.0)] {
+        let at = flowloop_graph::Layout {
+            x,
+            y: 40.0,
+            label: None,
+        };
+        g.set_layout(id, at).expect("places the node");
+    }
+    let ed = GraphEditor::start(g, None, ServerConfig::new()).expect("editor starts");
+    let shot = screenshot_path().with_file_name("flowloop-web-editor-edges.png");
+    let out = Command::new("node")
+        .arg(browser_dir().join("editor_edges.mjs"))
+        .arg(ed.url())
+        .arg(&shot)
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let r: serde_json::Value = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("RESULT "))
+        .and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "no result from editor_edges.mjs:\n{stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    assert!(
+        out.status.success() && r.get("failure").is_none(),
+        "browser checks failed: {r:#}"
+    );
+    assert_eq!(r["pageErrors"], serde_json::json!([]), "{r:#}");
+    assert_eq!(r["before"], "", "no label before a run: {r:#}");
+    assert_eq!(r["batch"], "⟵ 0", "the batch's edge shows src's generation 0: {r:#}");
+    let live_generation = r["liveSrcGeneration"].as_str().expect("src's generation");
+    assert_eq!(
+        r["live"].as_str(),
+        Some(format!("⟵ {live_generation}").as_str()),
+        "the live run's edge shows the tick's generation of src: {r:#}"
+    );
+    assert!(shot.exists(), "screenshot at {}", shot.display());
+}

@@ -19,10 +19,15 @@ fn editor_with(g: Graph) -> GraphEditor {
 
 /// `sum` = math.add(a = 2, b = 3).
 fn sum_graph() -> Graph {
+    sum_graph_named("sum")
+}
+
+/// Node `id` = math.add(a = 2, b = 3).
+fn sum_graph_named(id: &str) -> Graph {
     let mut g = Graph::new(Registry::with_std());
-    g.add("math.add", Some("sum")).expect("adds");
-    g.set_constant("sum", "a", Value::Int(2)).expect("sets a");
-    g.set_constant("sum", "b", Value::Int(3)).expect("sets b");
+    g.add("math.add", Some(id)).expect("adds");
+    g.set_constant(id, "a", Value::Int(2)).expect("sets a");
+    g.set_constant(id, "b", Value::Int(3)).expect("sets b");
     g
 }
 
@@ -271,5 +276,51 @@ fn a_hogging_node_of_a_live_run_is_named_too() {
     );
     assert_eq!(r.status, 200);
     expect_hog_named(addr, &mut events);
+    assert_eq!(post(addr, "/api/stop", "{}").status, 200);
+}
+
+/// `src` = math.add(2, 3) feeding `nap` = time.sleep(value, 60 s): while `nap` sleeps, the edge
+/// into it carries a value `nap` has not run on.
+fn pending_edge_graph() -> Graph {
+    let mut g = sum_graph_named("src");
+    g.add("time.sleep", Some("nap")).expect("adds nap");
+    g.set_constant("nap", "ms", Value::Float(60_000.0)).expect("sets ms");
+    g.connect("src", "out", "nap", "value").expect("connects");
+    g
+}
+
+/// The edge snapshot feeding `to` (`node.port`) in an editor frame.
+fn frame_edge<'a>(frame: &'a Json, to: &str) -> Option<&'a Json> {
+    frame["snapshot"]["edges"].as_array()?.iter().find(|e| e["to"] == to)
+}
+
+#[test]
+fn batch_and_live_runs_publish_each_edges_pending_generation_by_the_input_it_feeds() {
+    let ed = editor_with(pending_edge_graph());
+    let addr = ed.addr();
+    let mut events = open_events(addr, "");
+    let run = std::thread::spawn(move || post(addr, "/api/run", "{\"mode\": \"batch\"}"));
+    let f = wait_frame(&mut events, "the batch's pending edge", |f| {
+        node_is(f, "nap", "state", "running") && frame_edge(f, "nap.value").is_some_and(|e| !e["pending"].is_null())
+    });
+    let edge = frame_edge(&f, "nap.value").expect("the edge");
+    assert_eq!(edge["pending"], json!([0]), "src's first value waits for nap: {f}");
+    assert!(edge["lag"].is_null(), "a plain edge has no lag: {f}");
+    assert_eq!(post(addr, "/api/stop", "{}").status, 200);
+    assert_eq!(run.join().expect("run request").json()["state"], "stopped");
+
+    let r = post(addr, "/api/run", "{\"mode\": \"live\"}");
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let f = wait_frame(&mut events, "the live run's pending edge", |f| {
+        state_is(f, "running")
+            && node_is(f, "nap", "state", "running")
+            && frame_edge(f, "nap.value").is_some_and(|e| !e["pending"].is_null())
+    });
+    let edge = frame_edge(&f, "nap.value").expect("the edge");
+    let src_generation = &frame_node(&f, "src").expect("src")["generation"];
+    assert_eq!(
+        &edge["pending"], src_generation,
+        "the tick's value of src waits for nap: {f}"
+    );
     assert_eq!(post(addr, "/api/stop", "{}").status, 200);
 }
