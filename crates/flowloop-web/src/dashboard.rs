@@ -173,6 +173,10 @@ impl FlowDashboard {
         let out: Output<T> = output.into();
         let index = flowloop::flow::AsNode::node_id(&out).index();
         let preview: PreviewFn = Box::new(move |flow: &Flow| flow.value(out).map(|v| render(&v)));
+        if index >= self.shared.flow.borrow().len() {
+            // (An output of another flow: this flow has no such node.)
+            return self;
+        }
         let mut previews = self.shared.previews.borrow_mut();
         match previews.iter_mut().find(|(i, _)| *i == index) {
             Some(slot) => slot.1 = preview,

@@ -186,3 +186,20 @@ fn poll_times_show_per_node_with_a_slow_badge_past_the_threshold() {
     );
     runner.join().expect("the run finished");
 }
+
+/// A run's final sample is left for the server without waking it (so a one-shot run does not
+/// pay for a cross-thread wake-up): with the dashboard still up and no request made, the
+/// server's own tick publishes it to the open event stream, for each run in turn.
+#[test]
+fn each_runs_last_frame_reaches_an_open_event_stream_while_the_dashboard_stays_up() {
+    let (dash, mut lp) = dashboard(ServerConfig::new());
+    let mut events = open_events(dash.addr(), "");
+    for run in 0..2u64 {
+        dash.run_on(&mut lp, RunOptions::new()).expect("runs");
+        let done = wait_frame(&mut events, "the completed run", |f| {
+            f["snapshot"]["state"] == "completed" && f["snapshot"]["nodes"][0]["generation"] == serde_json::json!([run])
+        });
+        assert_eq!(done["snapshot"]["nodes"][0]["runs"], run + 1, "{done}");
+    }
+    drop(dash);
+}
