@@ -324,3 +324,28 @@ fn batch_and_live_runs_publish_each_edges_pending_generation_by_the_input_it_fee
     );
     assert_eq!(post(addr, "/api/stop", "{}").status, 200);
 }
+
+#[test]
+fn a_batch_runs_stream_edge_carries_its_lag_and_a_plain_edge_none() {
+    let mut g = Graph::new(Registry::with_std());
+    g.add("time.interval", Some("ticks")).expect("adds ticks");
+    g.set_constant("ticks", "period", Value::Float(20.0))
+        .expect("sets period");
+    g.set_constant("ticks", "count", Value::Int(5)).expect("sets count");
+    g.add("streams.collect", Some("all")).expect("adds all");
+    g.connect("ticks", "stream", "all", "items")
+        .expect("connects the stream");
+    g.add("collections.len", Some("n")).expect("adds n");
+    g.connect("all", "out", "n", "collection").expect("connects the list");
+    let ed = editor_with(g);
+    let addr = ed.addr();
+    let mut events = open_events(addr, "");
+    let reply = post(addr, "/api/run", "{\"mode\": \"batch\"}");
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(reply.json()["nodes"]["n"]["outputs"]["out"], "5", "{:?}", reply.json());
+    let f = wait_frame(&mut events, "the completed run", |f| state_is(f, "completed"));
+    let stream = frame_edge(&f, "all.items").expect("the stream edge");
+    assert_eq!(stream["lag"], 0, "every chunk taken at the end: {f}");
+    let plain = frame_edge(&f, "n.collection").expect("the plain edge");
+    assert!(plain["lag"].is_null() && plain["pending"].is_null(), "{f}");
+}
