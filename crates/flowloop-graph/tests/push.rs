@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use flowloop::flow::Outputs;
-use flowloop_graph::kind::{FnKind, Inputs, KindSpec, PortSpec, pending};
+use flowloop_graph::kind::{FnKind, InputMode, Inputs, KindSpec, PortSpec, pending};
 use flowloop_graph::live::{LiveError, LiveEvent, LiveGraph};
-use flowloop_graph::{Graph, GraphError, Registry, STREAM_OUTPUT, Shelf, Type, Value};
+use flowloop_graph::{Graph, GraphError, PortRef, Registry, STREAM_OUTPUT, Shelf, Type, Value};
 
 /// `double = x * 2`, `plus = double + 1`, `ratio = 10 / plus`.
 fn chain() -> Graph {
@@ -338,5 +338,99 @@ fn a_graph_with_a_stream_still_reruns_on_input() {
         live.inject("r", "stop", Value::Int(5)).await.unwrap();
         assert_eq!(live.value("s", "out"), Some(Value::Int(10)));
         assert_eq!(live.runs("s"), 2);
+    });
+}
+
+thread_local! {
+    /// Opened by the test each time `test.gated` may take one more chunk.
+    static GATE: flowloop::sync::Event = flowloop::sync::Event::new();
+}
+
+/// `test.gated`: a stream consumer that takes each chunk only once the test opens [`GATE`]
+/// (so a chunk stays published and untaken for as long as the test looks); the final value
+/// is how many chunks it took.
+fn gated_shelf() -> Shelf {
+    let spec = KindSpec::new("test.gated")
+        .input(PortSpec::new("items", Type::Any).mode(InputMode::Stream))
+        .output("out", Type::Int);
+    let kind = FnKind::new(spec, |mut inputs: Inputs| {
+        let items = inputs.stream(0);
+        pending(async move {
+            let mut items = items?;
+            let gate = GATE.with(Clone::clone);
+            let mut taken = 0;
+            loop {
+                gate.wait().await;
+                gate.clear();
+                if items.next().await.is_none() {
+                    break;
+                }
+                taken += 1;
+            }
+            Ok(Outputs::One(Value::Int(taken)))
+        })
+    });
+    Shelf::new("test", "").with(kind)
+}
+
+/// Yields to the tick until `live.stream_lags()` is `want` (bounded in count).
+async fn lags_reach(live: &LiveGraph, want: &[(PortRef, u64)]) -> Vec<(PortRef, u64)> {
+    for _ in 0..1000 {
+        if live.stream_lags() == want {
+            break;
+        }
+        flowloop::yield_now().await;
+    }
+    live.stream_lags()
+}
+
+#[test]
+fn a_stream_inputs_lag_counts_the_published_chunk_until_the_consumer_takes_it() {
+    let mut reg = Registry::with_std();
+    reg.register(gated_shelf()).unwrap();
+    let mut g = Graph::new(reg);
+    g.add("streams.range", Some("numbers")).unwrap();
+    g.set_constant("numbers", "stop", Value::Int(2)).unwrap();
+    g.add("test.gated", Some("slow")).unwrap();
+    g.connect("numbers", STREAM_OUTPUT, "slow", "items").unwrap();
+    let live = LiveGraph::new(g).unwrap();
+    let items = PortRef::new("slow", "items");
+    run(async move {
+        assert_eq!(
+            live.stream_lags(),
+            [(items.clone(), 0)],
+            "nothing published before a tick"
+        );
+        let tick = flowloop::spawn(live.idle()).await;
+        // The producer publishes chunk 0 and waits for it to be taken; the consumer waits on
+        // the gate.
+        let lags = lags_reach(&live, &[(items.clone(), 1)]).await;
+        assert_eq!(lags, [(items.clone(), 1)], "chunk 0 published, not taken");
+        assert_eq!(live.value("slow", "out"), None, "the tick is still running");
+        GATE.with(flowloop::sync::Event::set);
+        let lags = lags_reach(&live, &[(items.clone(), 0)]).await;
+        assert_eq!(lags, [(items.clone(), 0)], "chunk 0 taken, chunk 1 not yet pulled");
+        // Each opening lets the consumer pull and take one more chunk, then see the end.
+        for _ in 0..2 {
+            GATE.with(flowloop::sync::Event::set);
+            for _ in 0..1000 {
+                if !GATE.with(flowloop::sync::Event::is_set) {
+                    break;
+                }
+                flowloop::yield_now().await;
+            }
+        }
+        tick.join().await.unwrap().unwrap();
+        assert_eq!(live.value("slow", "out"), Some(Value::Int(2)));
+        assert_eq!(live.stream_lags(), [(items, 0)], "the stream ended: every chunk taken");
+    });
+}
+
+#[test]
+fn a_graph_without_streams_has_no_stream_lags() {
+    let live = LiveGraph::new(chain()).unwrap();
+    run(async move {
+        live.idle().await.unwrap();
+        assert!(live.stream_lags().is_empty());
     });
 }

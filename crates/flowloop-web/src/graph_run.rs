@@ -1,6 +1,6 @@
 //! [`GraphRunner`]: runs the edited graph on the flow thread, as a batch or live, and
 //! publishes a snapshot of every node (status, generation, runs, value, error) and every edge
-//! (the pending generation, and a batch's stream lag) each sample interval while it runs, and
+//! (the pending generation, and a stream edge's lag) each sample interval while it runs, and
 //! once more when it ends.
 //!
 //! State machine: `Idle` → `Batch` (until the run ends or is stopped) → `Idle`, or `Idle` →
@@ -426,13 +426,20 @@ fn batch_edges(batch: &Batch, nodes: &Nodes, views: &[NodeView]) -> Vec<EdgeSnap
 }
 
 /// Every graph edge of a live run: the pending generation (a tick's producer ran, its
-/// consumer has not yet). The live graph exposes no stream counters, so no lag.
-fn live_edges(nodes: &Nodes, views: &[(String, NodeView)]) -> Vec<EdgeSnapshot> {
+/// consumer has not yet) and, on a stream edge, its lag as the live graph reports it by the
+/// consumer's input ([`LiveGraph::stream_lags`], the same count as a batch's).
+fn live_edges(nodes: &Nodes, views: &[(String, NodeView)], lags: &[(PortRef, u64)]) -> Vec<EdgeSnapshot> {
     let view = |id: &str| views.iter().find(|(n, _)| n == id).map(|(_, v)| v);
     nodes
         .edges
         .iter()
-        .map(|e| edge_snapshot(e, pending_between(e, view(&e.from), view(&e.to)), None))
+        .map(|e| {
+            let lag = lags
+                .iter()
+                .find(|(p, _)| p.node == e.to && p.port == e.port)
+                .map(|&(_, lag)| lag);
+            edge_snapshot(e, pending_between(e, view(&e.from), view(&e.to)), lag)
+        })
         .collect()
 }
 
@@ -498,7 +505,7 @@ fn live_snapshot(live: &LiveGraph, state: RunState, elapsed: Duration) -> Snapsh
             NodeSnapshot::from_view(view, error.as_deref(), value)
         })
         .collect();
-    let edges = live_edges(&nodes, &views);
+    let edges = live_edges(&nodes, &views, &live.stream_lags());
     let live_nodes = Nodes {
         ids: views.into_iter().map(|(id, _)| id).collect(),
         outputs: Vec::new(),

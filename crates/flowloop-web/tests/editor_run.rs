@@ -325,8 +325,9 @@ fn batch_and_live_runs_publish_each_edges_pending_generation_by_the_input_it_fee
     assert_eq!(post(addr, "/api/stop", "{}").status, 200);
 }
 
-#[test]
-fn a_batch_runs_stream_edge_carries_its_lag_and_a_plain_edge_none() {
+/// `ticks` = time.interval(20 ms, 5 ticks) streaming into `all` = streams.collect, whose list
+/// feeds `n` = collections.len: one stream edge (`all.items`) and one plain (`n.collection`).
+fn stream_edge_graph() -> Graph {
     let mut g = Graph::new(Registry::with_std());
     g.add("time.interval", Some("ticks")).expect("adds ticks");
     g.set_constant("ticks", "period", Value::Float(20.0))
@@ -337,7 +338,12 @@ fn a_batch_runs_stream_edge_carries_its_lag_and_a_plain_edge_none() {
         .expect("connects the stream");
     g.add("collections.len", Some("n")).expect("adds n");
     g.connect("all", "out", "n", "collection").expect("connects the list");
-    let ed = editor_with(g);
+    g
+}
+
+#[test]
+fn a_batch_runs_stream_edge_carries_its_lag_and_a_plain_edge_none() {
+    let ed = editor_with(stream_edge_graph());
     let addr = ed.addr();
     let mut events = open_events(addr, "");
     let reply = post(addr, "/api/run", "{\"mode\": \"batch\"}");
@@ -348,4 +354,24 @@ fn a_batch_runs_stream_edge_carries_its_lag_and_a_plain_edge_none() {
     assert_eq!(stream["lag"], 0, "every chunk taken at the end: {f}");
     let plain = frame_edge(&f, "n.collection").expect("the plain edge");
     assert!(plain["lag"].is_null() && plain["pending"].is_null(), "{f}");
+}
+
+#[test]
+fn a_live_runs_stream_edge_carries_its_lag_and_a_plain_edge_none() {
+    let ed = editor_with(stream_edge_graph());
+    let addr = ed.addr();
+    let mut events = open_events(addr, "");
+    let r = post(addr, "/api/run", "{\"mode\": \"live\"}");
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    // The first tick runs the whole stream; once `n` has its value every chunk was taken.
+    let f = wait_frame(&mut events, "the live tick's result", |f| {
+        state_is(f, "running") && node_is(f, "n", "value", "5")
+    });
+    let stream = frame_edge(&f, "all.items").expect("the stream edge");
+    assert_eq!(stream["lag"], 0, "every chunk taken once the tick ended: {f}");
+    let plain = frame_edge(&f, "n.collection").expect("the plain edge");
+    assert!(plain["lag"].is_null(), "a plain edge has no lag: {f}");
+    assert_eq!(post(addr, "/api/stop", "{}").status, 200);
+    let f = wait_frame(&mut events, "the stopped live run", |f| state_is(f, "stopped"));
+    assert_eq!(frame_edge(&f, "all.items").expect("the stream edge")["lag"], 0, "{f}");
 }

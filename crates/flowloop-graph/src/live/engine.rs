@@ -109,6 +109,39 @@ impl Engine {
         }
     }
 
+    /// Every connected stream input's lag, as its flow reports it (see
+    /// [`LiveGraph::stream_lags`](super::LiveGraph::stream_lags)).
+    pub(crate) fn stream_lags(&self) -> Vec<(PortRef, u64)> {
+        // The direct engine only takes stream-free graphs: it has no stream to lag.
+        let Engine::Flow(c) = self else {
+            return Vec::new();
+        };
+        let mut lags = Vec::new();
+        c.flow.stream_lags_into(&mut lags);
+        if lags.is_empty() {
+            return Vec::new();
+        }
+        let mut names: Vec<Option<&str>> = vec![None; c.flow.len()];
+        for (id, n) in &c.ids {
+            if let Some(slot) = names.get_mut(n.index()) {
+                *slot = Some(id);
+            }
+        }
+        let name = |n: flowloop::flow::NodeId| names.get(n.index()).copied().flatten();
+        // `stream_lags_into` lists the stream edges in `edges` order; edges of the nodes the
+        // compiler adds (lazy-branch gates) have no graph node and are left out.
+        c.flow
+            .edges()
+            .into_iter()
+            .filter(|e| e.stream)
+            .zip(lags)
+            .filter_map(|(e, lag)| {
+                name(e.from)?;
+                Some((PortRef::new(name(e.to)?, &e.input_name), lag))
+            })
+            .collect()
+    }
+
     /// Node ids by the index a run beacon records.
     pub(crate) fn keys(&self) -> Vec<String> {
         match self {

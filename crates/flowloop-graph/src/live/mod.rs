@@ -310,6 +310,36 @@ impl LiveGraph {
             .collect()
     }
 
+    /// Every connected stream input's lag: how many chunks of its producer's stream run in
+    /// progress the consumer has not taken yet (chunks published minus chunks taken), as
+    /// [`Flow::stream_lags_into`](flowloop::flow::Flow::stream_lags_into) counts them, keyed
+    /// by the consumer's input (an input has at most one edge), in flow edge order. Streams
+    /// hand over one chunk at a time, so a lag is 0 or 1; it is 0 before a stream's first
+    /// chunk and once its producer finished the run. Empty for a graph without streams (its
+    /// ticks run no flow).
+    /// Like [`node_views`](LiveGraph::node_views), call it from another task of the loop.
+    ///
+    /// # Examples
+    /// ```
+    /// use flowloop_graph::live::LiveGraph;
+    /// use flowloop_graph::{Graph, PortRef, Registry, Value};
+    /// let mut g = Graph::new(Registry::with_std());
+    /// g.add("streams.range", Some("numbers")).unwrap();
+    /// g.set_constant("numbers", "stop", Value::Int(3)).unwrap();
+    /// g.add("streams.sum", Some("total")).unwrap();
+    /// g.connect("numbers", "stream", "total", "items").unwrap();
+    /// let live = LiveGraph::new(g).unwrap();
+    /// flowloop::run(async move {
+    ///     live.idle().await.unwrap();
+    ///     // The tick ran the stream to its end: every chunk taken.
+    ///     assert_eq!(live.stream_lags(), [(PortRef::new("total", "items"), 0)]);
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn stream_lags(&self) -> Vec<(PortRef, u64)> {
+        self.inner.state.borrow().engine.stream_lags()
+    }
+
     /// Records every node run start of the following ticks in `beacon` (one relaxed store per
     /// run), so another thread can name the node running when this loop stops answering.
     /// Read its marks with [`flow_keys`](LiveGraph::flow_keys).
