@@ -246,6 +246,35 @@ fn the_editor_adds_connects_sets_runs_and_refuses_a_type_mismatch() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Runs editor_edges.mjs against `ed` (with `mode` as its third argument), checks that it
+/// passed with no page errors, and returns its result.
+fn editor_edges(ed: &flowloop_web::GraphEditor, shot: &Path, mode: Option<&str>) -> serde_json::Value {
+    let out = Command::new("node")
+        .arg(browser_dir().join("editor_edges.mjs"))
+        .arg(ed.url())
+        .arg(shot)
+        .args(mode)
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let r: serde_json::Value = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("RESULT "))
+        .and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "no result from editor_edges.mjs:\n{stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    assert!(
+        out.status.success() && r.get("failure").is_none(),
+        "browser checks failed: {r:#}"
+    );
+    assert_eq!(r["pageErrors"], serde_json::json!([]), "{r:#}");
+    r
+}
+
 #[test]
 fn the_editor_labels_an_edge_with_its_pending_generation_in_batch_and_live_runs() {
     use flowloop_graph::{Graph, Registry, Value};
@@ -268,28 +297,7 @@ fn the_editor_labels_an_edge_with_its_pending_generation_in_batch_and_live_runs(
     }
     let ed = GraphEditor::start(g, None, ServerConfig::new()).expect("editor starts");
     let shot = screenshot_path().with_file_name("flowloop-web-editor-edges.png");
-    let out = Command::new("node")
-        .arg(browser_dir().join("editor_edges.mjs"))
-        .arg(ed.url())
-        .arg(&shot)
-        .output()
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let r: serde_json::Value = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("RESULT "))
-        .and_then(|j| serde_json::from_str(j).ok())
-        .unwrap_or_else(|| {
-            panic!(
-                "no result from editor_edges.mjs:\n{stdout}\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-    assert!(
-        out.status.success() && r.get("failure").is_none(),
-        "browser checks failed: {r:#}"
-    );
-    assert_eq!(r["pageErrors"], serde_json::json!([]), "{r:#}");
+    let r = editor_edges(&ed, &shot, None);
     assert_eq!(r["before"], "", "no label before a run: {r:#}");
     assert_eq!(r["batch"], "⟵ 0", "the batch's edge shows src's generation 0: {r:#}");
     let live_generation = r["liveSrcGeneration"].as_str().expect("src's generation");
@@ -298,5 +306,38 @@ fn the_editor_labels_an_edge_with_its_pending_generation_in_batch_and_live_runs(
         Some(format!("⟵ {live_generation}").as_str()),
         "the live run's edge shows the tick's generation of src: {r:#}"
     );
+    assert!(shot.exists(), "screenshot at {}", shot.display());
+}
+
+#[test]
+fn the_editor_labels_a_live_runs_stream_edge_with_its_lag() {
+    use flowloop_graph::{Graph, Registry, Value};
+    use flowloop_web::GraphEditor;
+    ensure_tools();
+    let mut g = Graph::new(Registry::with_std());
+    g.add("time.interval", Some("ticks")).expect("adds ticks");
+    g.set_constant("ticks", "period", Value::Float(20.0))
+        .expect("sets period");
+    g.set_constant("ticks", "count", Value::Int(5)).expect("sets count");
+    g.add("streams.collect", Some("all")).expect("adds all");
+    g.connect("ticks", "stream", "all", "items")
+        .expect("connects the stream");
+    g.add("collections.len", Some("n")).expect("adds n");
+    g.connect("all", "out", "n", "collection").expect("connects the list");
+    for (id, x) in [("ticks", 20.0), ("all", 280.0), ("n", 540.0)] {
+        let at = flowloop_graph::Layout {
+            x,
+            y: 40.0,
+            label: None,
+        };
+        g.set_layout(id, at).expect("places the node");
+    }
+    let ed = GraphEditor::start(g, None, ServerConfig::new()).expect("editor starts");
+    let shot = screenshot_path().with_file_name("flowloop-web-editor-stream-lag.png");
+    let r = editor_edges(&ed, &shot, Some("stream"));
+    assert_eq!(r["before"], "", "no label before a run: {r:#}");
+    assert_eq!(r["liveStream"], "lag 0", "every chunk taken once the tick ended: {r:#}");
+    assert_eq!(r["liveStreamLag"], "0", "{r:#}");
+    assert_eq!(r["livePlain"], "", "a plain edge shows no lag: {r:#}");
     assert!(shot.exists(), "screenshot at {}", shot.display());
 }
