@@ -375,3 +375,41 @@ fn a_live_runs_stream_edge_carries_its_lag_and_a_plain_edge_none() {
     let f = wait_frame(&mut events, "the stopped live run", |f| state_is(f, "stopped"));
     assert_eq!(frame_edge(&f, "all.items").expect("the stream edge")["lag"], 0, "{f}");
 }
+
+#[test]
+fn a_live_runs_stream_edge_shows_lag_1_while_its_consumer_waits_on_another_stream() {
+    // `fast` (10 ms ticks) feeds `all` (collect) and input `a` of `pairs` (zip), whose `b` is
+    // `slow` (300 ms ticks). `all` pulls each fast chunk at once; `pairs` takes it only after
+    // the slow stream's next tick, so `pairs.a` has a published chunk it has not taken most of
+    // the tick long.
+    let mut g = Graph::new(Registry::with_std());
+    for (id, period) in [("fast", 10.0), ("slow", 300.0)] {
+        g.add("time.interval", Some(id)).expect("adds an interval");
+        g.set_constant(id, "period", Value::Float(period)).expect("sets period");
+        g.set_constant(id, "count", Value::Int(3)).expect("sets count");
+    }
+    g.add("streams.collect", Some("all")).expect("adds all");
+    g.connect("fast", "stream", "all", "items").expect("connects all");
+    g.add("streams.zip", Some("pairs")).expect("adds pairs");
+    g.connect("fast", "stream", "pairs", "a").expect("connects a");
+    g.connect("slow", "stream", "pairs", "b").expect("connects b");
+    g.add("streams.collect", Some("got")).expect("adds got");
+    g.connect("pairs", "stream", "got", "items").expect("connects got");
+    let ed = editor_with(g);
+    let addr = ed.addr();
+    let mut events = open_events(addr, "");
+    let r = post(addr, "/api/run", "{\"mode\": \"live\"}");
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let f = wait_frame(&mut events, "pairs.a lagging", |f| {
+        frame_edge(f, "pairs.a").is_some_and(|e| e["lag"] == 1)
+    });
+    let fast = frame_edge(&f, "all.items").expect("the fast consumer's edge");
+    assert_eq!(fast["lag"], 0, "all takes each chunk at once: {f}");
+    let f = wait_frame(&mut events, "the tick's result", |f| {
+        node_is(f, "got", "value", "[[0, 0], [1, 1], [2, 2]]")
+    });
+    for edge in ["all.items", "pairs.a", "pairs.b", "got.items"] {
+        assert_eq!(frame_edge(&f, edge).expect("a stream edge")["lag"], 0, "{edge}: {f}");
+    }
+    assert_eq!(post(addr, "/api/stop", "{}").status, 200);
+}
