@@ -356,7 +356,9 @@ impl FlowBuilder {
         if !cycles.is_empty() {
             return Err(BuildError::MissingDefault { cycles });
         }
+        let links = super::fuse::Links::plan(&graph);
         let state = FlowState {
+            links,
             graph: RefCell::new(graph),
             runners: std::mem::take(&mut self.runners),
             running: std::cell::Cell::new(false),

@@ -30,15 +30,15 @@ const BUDGET: u32 = 1024;
 
 /// The future behind [`Flow::run`](super::Flow::run).
 pub(crate) struct Scheduler {
-    state: Rc<FlowState>,
+    pub(super) state: Rc<FlowState>,
     options: Option<RunOptions>,
     resolver: Resolver,
-    externals: Vec<u32>,
+    pub(super) externals: Vec<u32>,
     scratch: Vec<u32>,
     modes: Vec<Mode>,
     defaulted: Vec<usize>,
     time_nodes: bool,
-    beacon: Option<std::sync::Arc<super::RunBeacon>>,
+    pub(super) beacon: Option<std::sync::Arc<super::RunBeacon>>,
     /// The loop's slow-poll threshold: body polls are timed against it.
     slow_poll: Option<Duration>,
     started: Option<Instant>,
@@ -168,7 +168,7 @@ impl Scheduler {
     /// left.
     fn step_fused(&mut self, mut n: u32, mut budget: u32, cx: &mut Context<'_>) -> u32 {
         loop {
-            let Some(c) = self.step(n, cx) else {
+            let Some(c) = self.step_or_link(n, &mut budget, cx) else {
                 return budget;
             };
             if budget == 0 || self.stopped() {
@@ -194,7 +194,7 @@ impl Scheduler {
     /// next or lists it. Inlined into `step_fused` (and so into `poll`): one call layer less
     /// per step, which the stream hand-off pays twice per chunk.
     #[inline(always)]
-    fn step(&mut self, n: u32, cx: &mut Context<'_>) -> Option<u32> {
+    pub(super) fn step(&mut self, n: u32, cx: &mut Context<'_>) -> Option<u32> {
         let state = Rc::clone(&self.state);
         let mut g = state.graph.borrow_mut();
         let action = match g.nodes[n as usize].status {
@@ -311,8 +311,13 @@ impl Scheduler {
         }
     }
 
+    /// Whether body polls are timed (body time per node, or the loop's slow-poll warning).
+    pub(super) fn timed_polls(&self) -> bool {
+        self.time_nodes || self.slow_poll.is_some()
+    }
+
     fn poll_node(&mut self, n: u32, cx: &mut Context<'_>) -> Option<u32> {
-        let t0 = (self.time_nodes || self.slow_poll.is_some()).then(Instant::now);
+        let t0 = self.timed_polls().then(Instant::now);
         let polled = {
             let _polling = current::polling(n);
             let mut runner = self.state.runners[n as usize].borrow_mut();
@@ -341,7 +346,7 @@ impl Scheduler {
     /// Drops the body future of `n`. A panic in its `Drop` is contained and reported as a
     /// failure of `n` beside any earlier failure, so neither the first error nor the flow is
     /// lost (issue 7).
-    fn drop_body(&mut self, n: u32) {
+    pub(super) fn drop_body(&mut self, n: u32) {
         let dropped = catch_unwind(AssertUnwindSafe(|| {
             self.state.runners[n as usize].borrow_mut().as_mut().abort();
         }));
@@ -396,7 +401,7 @@ impl Scheduler {
         g.wake_consumers(n)
     }
 
-    fn body_failed(&mut self, n: u32, e: BoxError) {
+    pub(super) fn body_failed(&mut self, n: u32, e: BoxError) {
         if e.downcast_ref::<StreamCancelled>().is_some() {
             self.pass_on_cancel(n);
             return;
@@ -424,7 +429,7 @@ impl Scheduler {
         }
     }
 
-    fn fail(&mut self, n: u32, fault: NodeFault) {
+    pub(super) fn fail(&mut self, n: u32, fault: NodeFault) {
         let mut g = self.state.graph.borrow_mut();
         let node = &mut g.nodes[n as usize];
         node.status = Status::Failed;

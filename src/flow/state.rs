@@ -239,6 +239,8 @@ pub(crate) struct FlowState {
     pub(crate) outside: RefCell<Vec<u32>>,
     /// The caller's context for the run in progress.
     pub(crate) context: RefCell<super::current::RunContext>,
+    /// The chain links planned at build time (fused steps, see `fuse.rs`).
+    pub(crate) links: super::fuse::Links,
 }
 
 impl std::fmt::Debug for FlowState {

@@ -1,0 +1,214 @@
+//! Fused chains: runs of single-producer/single-consumer plain nodes stepped in one tight loop.
+//!
+//! A **link** is a node that is not streaming and has exactly one input port: a plain port
+//! without default, connected to an earlier, non-streaming node whose only consumer port it is.
+//! `build()` plans the links once ([`Links::plan`]). When a link is about to start with a fresh
+//! input, the scheduler runs it — and every link after it that becomes ready the same way — in
+//! [`Scheduler::run_links`](super::scheduler::Scheduler): one new virtual call per node
+//! ([`Runner::run_link`](super::runner::Runner::run_link)) gathers the value, calls and polls
+//! the body and stores its value, and the graph bookkeeping is reduced to what an observer can
+//! see: generation, run index, run count, status, the producer's read count and the staleness
+//! flags and counts of the ports involved. The general step does the same through `StartCx`,
+//! a modes vector, three virtual calls and the resolver's generic wake.
+//!
+//! Every case the tight loop does not cover goes through the general path with identical
+//! behaviour: a traced run, timed bodies (`time_nodes`, a slow-poll threshold), a stopped run,
+//! a consumer that still has to read the previous value, a non-empty ready list; a body that
+//! waits outside the flow, fails or panics is handled by the general code from the same state
+//! the general step leaves.
+
+use std::rc::Rc;
+use std::task::Context;
+
+use super::args::StartCx;
+use super::current;
+use super::error::NodeFault;
+use super::generation::Generation;
+use super::resolve::input_name;
+use super::runner::LinkStep;
+use super::scheduler::Scheduler;
+use super::state::{Action, Graph, Status};
+
+/// No link follows.
+const NONE: u32 = u32::MAX;
+
+/// The chain links of a flow, planned at build time from the graph's shape (which never
+/// changes after `build()`).
+#[derive(Debug, Default)]
+pub(crate) struct Links {
+    /// `next[p]`: the link that node `p` is the producer of, or `NONE`. Empty when the flow has
+    /// no link at all.
+    next: Vec<u32>,
+}
+
+impl Links {
+    /// Finds every link of a built graph (consumer lists filled in).
+    pub(crate) fn plan(g: &Graph) -> Links {
+        let mut next = Vec::new();
+        for (c, node) in g.nodes.iter().enumerate() {
+            let (a, b) = node.ports;
+            if node.streaming || b - a != 1 {
+                continue;
+            }
+            let port = &g.ports[a as usize];
+            let Some(p) = port.producer else { continue };
+            let prod = &g.nodes[p as usize];
+            if port.level != 0
+                || port.has_default
+                || p as usize >= c
+                || prod.streaming
+                || prod.consumers.1 - prod.consumers.0 != 1
+            {
+                continue;
+            }
+            if next.is_empty() {
+                next = vec![NONE; g.nodes.len()];
+            }
+            next[p as usize] = c as u32;
+        }
+        Links { next }
+    }
+
+    /// The link fed by `p`, if any.
+    #[inline]
+    fn after(&self, p: u32) -> Option<u32> {
+        self.next.get(p as usize).copied().filter(|&c| c != NONE)
+    }
+
+    /// Whether node `c` (with its first port `pi`) is a link.
+    #[inline]
+    fn is_link(&self, g: &Graph, c: u32) -> bool {
+        if self.next.is_empty() {
+            return false;
+        }
+        let (a, b) = g.nodes[c as usize].ports;
+        b - a == 1 && g.ports[a as usize].producer.is_some_and(|p| self.after(p) == Some(c))
+    }
+}
+
+/// Whether link `c` can take its fused step now: it starts (idle or just made ready to start)
+/// on a fresh input, and its consumers read its previous value, so the value it returns is
+/// published at once.
+#[inline]
+fn can_start(g: &Graph, c: u32, status: Status) -> bool {
+    let node = &g.nodes[c as usize];
+    node.status == status && node.stale_inputs == 0 && node.fresh_inputs > 0 && node.read_left == 0
+}
+
+impl Scheduler {
+    /// Steps ready node `n`: through the fused loop when it is a link that can take its fused
+    /// step, else through the general step. Returns a consumer to step next, as
+    /// [`step`](Scheduler::step) does; `budget` pays for every link after the first.
+    #[inline(always)]
+    pub(super) fn step_or_link(&mut self, n: u32, budget: &mut u32, cx: &mut Context<'_>) -> Option<u32> {
+        let fusable = {
+            let g = self.state.graph.borrow();
+            !self.timed_polls()
+                && !g.instrumented
+                && self.state.links.is_link(&g, n)
+                && can_start(&g, n, Status::Ready(Action::Start))
+        };
+        if fusable {
+            self.run_links(n, budget, cx)
+        } else {
+            self.step(n, cx)
+        }
+    }
+
+    /// Runs link `n` (ready to start, see [`can_start`]) and the links after it while each can
+    /// take its fused step, the run goes on, nothing else is ready and `budget` lasts; then
+    /// wakes the last one's consumers as a general publication does.
+    fn run_links(&mut self, mut n: u32, budget: &mut u32, cx: &mut Context<'_>) -> Option<u32> {
+        let state = Rc::clone(&self.state);
+        let mut g = state.graph.borrow_mut();
+        loop {
+            self.begin_link(&mut g, n);
+            let first_port = g.nodes[n as usize].ports.0;
+            drop(g);
+            let step = {
+                let _polling = current::polling(n);
+                let start = StartCx {
+                    shared: &state,
+                    node: n,
+                    first_port,
+                };
+                state.runners[n as usize].borrow_mut().as_mut().run_link(&start, cx)
+            };
+            if !self.link_published(n, step) {
+                return None;
+            }
+            g = state.graph.borrow_mut();
+            publish_link(&mut g, n);
+            match state.links.after(n) {
+                Some(c) if *budget > 0 && g.stop.is_none() && g.ready.is_empty() && !g.instrumented => {
+                    if !can_start(&g, c, Status::Idle) {
+                        return g.wake_consumers(n);
+                    }
+                    *budget -= 1;
+                    n = c;
+                }
+                _ => return g.wake_consumers(n),
+            }
+        }
+    }
+
+    /// The start bookkeeping of the general step (`prepare_start` with one plain read) for
+    /// link `n`.
+    #[inline(always)]
+    fn begin_link(&self, g: &mut Graph, n: u32) {
+        let (a, _) = g.nodes[n as usize].ports;
+        let p = g.ports[a as usize].producer.expect("a link's port is connected");
+        g.count_read(p);
+        let epoch = g.epoch;
+        let node = &mut g.nodes[n as usize];
+        node.status = Status::Running;
+        node.visited = epoch;
+        node.runs += 1;
+        // A link never streams: its generation is always a finished run, so its chunk count
+        // restarts (what `prepare_start` does for such a node).
+        node.chunks = 0;
+        if let Some(b) = &self.beacon {
+            b.mark(n, node.runs);
+        }
+    }
+
+    /// Handles what `run_link` reported the way the general step does; returns whether the
+    /// value was published (the loop goes on).
+    fn link_published(&mut self, n: u32, step: LinkStep) -> bool {
+        match step {
+            LinkStep::Published => return true,
+            LinkStep::Pending => {
+                if self.state.graph.borrow().nodes[n as usize].status == Status::Running {
+                    self.externals.push(n);
+                }
+            }
+            LinkStep::Failed(e) => self.body_failed(n, e),
+            LinkStep::Panicked(payload) => {
+                let msg = crate::runtime::panic_message(&*payload);
+                self.fail(n, NodeFault::Panicked(msg));
+                self.drop_body(n);
+            }
+            LinkStep::NoInput(fault) => {
+                let input = input_name(&self.state.graph.borrow(), n, fault.input);
+                self.fail(n, NodeFault::NoInput { input });
+            }
+        }
+        false
+    }
+}
+
+/// The graph side of `publish` for link `n` (its value is already in its cell): generation,
+/// staleness of its own and its consumers' ports, run index, read count, status, limit.
+#[inline(always)]
+fn publish_link(g: &mut Graph, n: u32) {
+    let run = g.nodes[n as usize].run;
+    g.set_generation(n, Generation::finished(run));
+    let node = &mut g.nodes[n as usize];
+    node.run += 1;
+    node.cancelled = false;
+    node.read_left = node.plain_consumer_ports;
+    node.status = Status::Idle;
+    if !g.limits.is_empty() {
+        g.check_limit(n);
+    }
+}
