@@ -138,8 +138,9 @@ impl Scheduler {
                 return None;
             }
             g = state.graph.borrow_mut();
-            publish_link(&mut g, n);
-            match state.links.after(n) {
+            let next = state.links.after(n);
+            publish_link(&mut g, n, next);
+            match next {
                 Some(c) if *budget > 0 && g.stop.is_none() && g.ready.is_empty() && !g.instrumented => {
                     if !can_start(&g, c, Status::Idle) {
                         return g.wake_consumers(n);
@@ -199,16 +200,74 @@ impl Scheduler {
 
 /// The graph side of `publish` for link `n` (its value is already in its cell): generation,
 /// staleness of its own and its consumers' ports, run index, read count, status, limit.
+/// `next` is the link `n` feeds, if any: its port is refreshed without the generic walk.
 #[inline(always)]
-fn publish_link(g: &mut Graph, n: u32) {
-    let run = g.nodes[n as usize].run;
-    g.set_generation(n, Generation::finished(run));
+fn publish_link(g: &mut Graph, n: u32, next: Option<u32>) {
     let node = &mut g.nodes[n as usize];
+    let generation = Some(Generation::finished(node.run));
+    node.generation = generation;
     node.run += 1;
     node.cancelled = false;
     node.read_left = node.plain_consumer_ports;
     node.status = Status::Idle;
+    let (own, _) = node.ports;
+    // Its own input: the producer never streams, so only run indices compare.
+    let port = &g.ports[own as usize];
+    let p = port.producer.expect("a link's port is connected");
+    let stale = finished_stale(g.nodes[p as usize].generation, port.stitch, generation);
+    set_stale(g, own, stale);
+    match next {
+        Some(c) => {
+            let pi = g.nodes[c as usize].ports.0;
+            let stitch = g.ports[pi as usize].stitch;
+            let stale = finished_stale(generation, stitch, g.nodes[c as usize].generation);
+            set_stale(g, pi, stale);
+        }
+        None => {
+            let (a, b) = g.nodes[n as usize].consumers;
+            for i in a..b {
+                let pi = g.consumer_ports[i as usize];
+                g.refresh_port(pi);
+            }
+        }
+    }
     if !g.limits.is_empty() {
         g.check_limit(n);
+    }
+}
+
+/// FLOW_SEMANTICS §3 staleness, `stitch(clip(producer, 0), s) <= node`, for a plain port
+/// between two nodes that never stream: both generations are finished runs (or `None`), so
+/// `clip` changes nothing and only run indices compare.
+#[inline(always)]
+fn finished_stale(producer: Option<Generation>, stitch: u64, node: Option<Generation>) -> bool {
+    let seen = match producer {
+        Some(g) => Some(g.run() + stitch),
+        None => stitch.checked_sub(1),
+    };
+    match (seen, node) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(seen), Some(node)) => seen <= node.run(),
+    }
+}
+
+/// Stores the staleness of port `pi` and keeps its node's counts in step (what
+/// [`Graph::refresh_port`] does after computing it).
+#[inline(always)]
+fn set_stale(g: &mut Graph, pi: u32, stale: bool) {
+    debug_assert_eq!(stale, g.compute_stale(pi), "fused staleness of port {pi} matches §3");
+    let port = &mut g.ports[pi as usize];
+    if port.stale == stale {
+        return;
+    }
+    port.stale = stale;
+    let node = &mut g.nodes[port.node as usize];
+    if stale {
+        node.stale_inputs += 1;
+        node.fresh_inputs -= 1;
+    } else {
+        node.stale_inputs -= 1;
+        node.fresh_inputs += 1;
     }
 }
