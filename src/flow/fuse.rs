@@ -160,10 +160,9 @@ impl Scheduler {
         let (a, _) = g.nodes[n as usize].ports;
         let p = g.ports[a as usize].producer.expect("a link's port is connected");
         g.count_read(p);
-        let epoch = g.epoch;
+        g.mark_visited(n);
         let node = &mut g.nodes[n as usize];
         node.status = Status::Running;
-        node.visited = epoch;
         node.runs += 1;
         // A link never streams: its generation is always a finished run, so its chunk count
         // restarts (what `prepare_start` does for such a node).
