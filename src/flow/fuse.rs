@@ -121,16 +121,17 @@ impl Scheduler {
     fn run_links(&mut self, mut n: u32, budget: &mut u32, cx: &mut Context<'_>) -> Option<u32> {
         let state = Rc::clone(&self.state);
         let mut g = state.graph.borrow_mut();
+        let mut port = g.nodes[n as usize].ports.0;
+        let mut p = g.ports[port as usize].producer.expect("a link's port is connected");
         loop {
-            self.begin_link(&mut g, n);
-            let first_port = g.nodes[n as usize].ports.0;
+            self.begin_link(&mut g, n, p);
             drop(g);
             let step = {
                 let _polling = current::polling(n);
                 let start = StartCx {
                     shared: &state,
                     node: n,
-                    first_port,
+                    first_port: port,
                 };
                 state.runners[n as usize].borrow_mut().as_mut().run_link(&start, cx)
             };
@@ -139,34 +140,38 @@ impl Scheduler {
             }
             g = state.graph.borrow_mut();
             let next = state.links.after(n);
-            publish_link(&mut g, n, next);
+            publish_link(&mut g, n, (p, port), next);
             match next {
                 Some(c) if *budget > 0 && g.stop.is_none() && g.ready.is_empty() && !g.instrumented => {
                     if !can_start(&g, c, Status::Idle) {
                         return g.wake_consumers(n);
                     }
                     *budget -= 1;
-                    n = c;
+                    (p, n) = (n, c);
+                    port = g.nodes[n as usize].ports.0;
                 }
                 _ => return g.wake_consumers(n),
             }
         }
     }
 
-    /// The start bookkeeping of the general step (`prepare_start` with one plain read) for
-    /// link `n`.
+    /// The start bookkeeping of the general step (`prepare_start` with one plain read of
+    /// producer `p`) for link `n`.
     #[inline(always)]
-    fn begin_link(&self, g: &mut Graph, n: u32) {
-        let (a, _) = g.nodes[n as usize].ports;
-        let p = g.ports[a as usize].producer.expect("a link's port is connected");
-        g.count_read(p);
+    fn begin_link(&self, g: &mut Graph, n: u32, p: u32) {
+        // `count_read`: a producer waiting for this read publishes next.
+        let prod = &mut g.nodes[p as usize];
+        prod.read_left = prod.read_left.saturating_sub(1);
+        if prod.read_left == 0 && prod.status == Status::Publishing {
+            g.make_ready(p, Action::Publish);
+        }
         g.mark_visited(n);
         let node = &mut g.nodes[n as usize];
         node.status = Status::Running;
         node.runs += 1;
-        // A link never streams: its generation is always a finished run, so its chunk count
-        // restarts (what `prepare_start` does for such a node).
-        node.chunks = 0;
+        // A link never streams, so its chunk count stays 0 (`prepare_start` resets it for a
+        // node whose last run finished, which a link's always did).
+        debug_assert_eq!(node.chunks, 0, "a link never emits chunks");
         if let Some(b) = &self.beacon {
             b.mark(n, node.runs);
         }
@@ -198,10 +203,11 @@ impl Scheduler {
 }
 
 /// The graph side of `publish` for link `n` (its value is already in its cell): generation,
-/// staleness of its own and its consumers' ports, run index, read count, status, limit.
-/// `next` is the link `n` feeds, if any: its port is refreshed without the generic walk.
+/// staleness of its own port `own` (fed by `p`) and its consumers' ports, run index, read
+/// count, status, limit. `next` is the link `n` feeds, if any: its port is refreshed without
+/// the generic walk.
 #[inline(always)]
-fn publish_link(g: &mut Graph, n: u32, next: Option<u32>) {
+fn publish_link(g: &mut Graph, n: u32, (p, own): (u32, u32), next: Option<u32>) {
     let node = &mut g.nodes[n as usize];
     let generation = Some(Generation::finished(node.run));
     node.generation = generation;
@@ -209,17 +215,14 @@ fn publish_link(g: &mut Graph, n: u32, next: Option<u32>) {
     node.cancelled = false;
     node.read_left = node.plain_consumer_ports;
     node.status = Status::Idle;
-    let (own, _) = node.ports;
     // Its own input: the producer never streams, so only run indices compare.
-    let port = &g.ports[own as usize];
-    let p = port.producer.expect("a link's port is connected");
-    let stale = finished_stale(g.nodes[p as usize].generation, port.stitch, generation);
+    let stale = finished_stale(g.nodes[p as usize].generation, g.ports[own as usize].stitch, generation);
     set_stale(g, own, stale);
     match next {
         Some(c) => {
-            let pi = g.nodes[c as usize].ports.0;
-            let stitch = g.ports[pi as usize].stitch;
-            let stale = finished_stale(generation, stitch, g.nodes[c as usize].generation);
+            let c = &g.nodes[c as usize];
+            let (pi, consumer) = (c.ports.0, c.generation);
+            let stale = finished_stale(generation, g.ports[pi as usize].stitch, consumer);
             set_stale(g, pi, stale);
         }
         None => {
