@@ -159,21 +159,33 @@ impl Scheduler {
     /// producer `p`) for link `n`.
     #[inline(always)]
     fn begin_link(&self, g: &mut Graph, n: u32, p: u32) {
+        let Graph {
+            nodes,
+            epoch,
+            visited_count,
+            ..
+        } = g;
         // `count_read`: a producer waiting for this read publishes next.
-        let prod = &mut g.nodes[p as usize];
+        let prod = &mut nodes[p as usize];
         prod.read_left = prod.read_left.saturating_sub(1);
-        if prod.read_left == 0 && prod.status == Status::Publishing {
-            g.make_ready(p, Action::Publish);
+        let publish = prod.read_left == 0 && prod.status == Status::Publishing;
+        // `mark_visited`, with the node at hand.
+        let node = &mut nodes[n as usize];
+        if node.visited != *epoch {
+            node.visited = *epoch;
+            *visited_count += 1;
         }
-        g.mark_visited(n);
-        let node = &mut g.nodes[n as usize];
         node.status = Status::Running;
         node.runs += 1;
         // A link never streams, so its chunk count stays 0 (`prepare_start` resets it for a
         // node whose last run finished, which a link's always did).
         debug_assert_eq!(node.chunks, 0, "a link never emits chunks");
+        let runs = node.runs;
+        if publish {
+            g.make_ready(p, Action::Publish);
+        }
         if let Some(b) = &self.beacon {
-            b.mark(n, node.runs);
+            b.mark(n, runs);
         }
     }
 
@@ -208,6 +220,7 @@ impl Scheduler {
 /// the generic walk.
 #[inline(always)]
 fn publish_link(g: &mut Graph, n: u32, (p, own): (u32, u32), next: Option<u32>) {
+    let producer = g.nodes[p as usize].generation;
     let node = &mut g.nodes[n as usize];
     let generation = Some(Generation::finished(node.run));
     node.generation = generation;
@@ -216,14 +229,14 @@ fn publish_link(g: &mut Graph, n: u32, (p, own): (u32, u32), next: Option<u32>) 
     node.read_left = node.plain_consumer_ports;
     node.status = Status::Idle;
     // Its own input: the producer never streams, so only run indices compare.
-    let stale = finished_stale(g.nodes[p as usize].generation, g.ports[own as usize].stitch, generation);
-    set_stale(g, own, stale);
+    let stale = finished_stale(producer, g.ports[own as usize].stitch, generation);
+    set_stale(g, own, n, stale);
     match next {
         Some(c) => {
-            let c = &g.nodes[c as usize];
-            let (pi, consumer) = (c.ports.0, c.generation);
-            let stale = finished_stale(generation, g.ports[pi as usize].stitch, consumer);
-            set_stale(g, pi, stale);
+            let consumer = &g.nodes[c as usize];
+            let (pi, seen) = (consumer.ports.0, consumer.generation);
+            let stale = finished_stale(generation, g.ports[pi as usize].stitch, seen);
+            set_stale(g, pi, c, stale);
         }
         None => {
             let (a, b) = g.nodes[n as usize].consumers;
@@ -254,17 +267,18 @@ fn finished_stale(producer: Option<Generation>, stitch: u64, node: Option<Genera
     }
 }
 
-/// Stores the staleness of port `pi` and keeps its node's counts in step (what
-/// [`Graph::refresh_port`] does after computing it).
+/// Stores the staleness of port `pi` (an input of `node`) and keeps the node's counts in step
+/// (what [`Graph::refresh_port`] does after computing it).
 #[inline(always)]
-fn set_stale(g: &mut Graph, pi: u32, stale: bool) {
+fn set_stale(g: &mut Graph, pi: u32, node: u32, stale: bool) {
     debug_assert_eq!(stale, g.compute_stale(pi), "fused staleness of port {pi} matches §3");
+    debug_assert_eq!(g.ports[pi as usize].node, node, "port {pi} is an input of node {node}");
     let port = &mut g.ports[pi as usize];
     if port.stale == stale {
         return;
     }
     port.stale = stale;
-    let node = &mut g.nodes[port.node as usize];
+    let node = &mut g.nodes[node as usize];
     if stale {
         node.stale_inputs += 1;
         node.fresh_inputs -= 1;
