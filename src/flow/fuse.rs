@@ -69,6 +69,12 @@ impl Links {
         Links { next }
     }
 
+    /// Whether the flow has any link.
+    #[inline]
+    fn any(&self) -> bool {
+        !self.next.is_empty()
+    }
+
     /// The link fed by `p`, if any.
     #[inline]
     fn after(&self, p: u32) -> Option<u32> {
@@ -78,9 +84,6 @@ impl Links {
     /// Whether node `c` (with its first port `pi`) is a link.
     #[inline]
     fn is_link(&self, g: &Graph, c: u32) -> bool {
-        if self.next.is_empty() {
-            return false;
-        }
         let (a, b) = g.nodes[c as usize].ports;
         b - a == 1 && g.ports[a as usize].producer.is_some_and(|p| self.after(p) == Some(c))
     }
@@ -101,12 +104,10 @@ impl Scheduler {
     /// [`step`](Scheduler::step) does; `budget` pays for every link after the first.
     #[inline(always)]
     pub(super) fn step_or_link(&mut self, n: u32, budget: &mut u32, cx: &mut Context<'_>) -> Option<u32> {
-        let fusable = {
+        // A flow without links (a stream, a cycle, a diamond) pays one load here.
+        let fusable = self.state.links.any() && !self.timed_polls() && {
             let g = self.state.graph.borrow();
-            !self.timed_polls()
-                && !g.instrumented
-                && self.state.links.is_link(&g, n)
-                && can_start(&g, n, Status::Ready(Action::Start))
+            !g.instrumented && self.state.links.is_link(&g, n) && can_start(&g, n, Status::Ready(Action::Start))
         };
         if fusable {
             self.run_links(n, budget, cx)
