@@ -347,6 +347,8 @@ impl FlowBuilder {
         }
         drop(std::mem::take(&mut self.port_specs));
         link_consumers(&mut graph);
+        // Only streaming nodes leave others suspended without a body waiting to publish.
+        graph.maybe_suspended = graph.nodes.iter().any(|n| n.streaming);
         graph.init_staleness();
         let cycles = if creation_ordered(&graph) {
             Vec::new()
@@ -356,7 +358,10 @@ impl FlowBuilder {
         if !cycles.is_empty() {
             return Err(BuildError::MissingDefault { cycles });
         }
+        let links = super::fuse::Links::plan(&graph);
         let state = FlowState {
+            links,
+            spare: std::cell::Cell::new(None),
             graph: RefCell::new(graph),
             runners: std::mem::take(&mut self.runners),
             running: std::cell::Cell::new(false),

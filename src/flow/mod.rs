@@ -42,6 +42,7 @@ mod current;
 mod dynamic;
 mod error;
 mod export;
+mod fuse;
 mod generation;
 mod handles;
 mod inspect;

@@ -4,6 +4,7 @@ use std::any::Any;
 use std::cell::RefCell;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
@@ -25,6 +26,41 @@ pub(crate) trait Runner {
     fn abort(self: Pin<&mut Self>);
     /// Connects input `port` (see `ArgList::bind`).
     fn bind(self: Pin<&mut Self>, port: usize, forward: Option<&dyn Any>, cells: &[Cells]) -> bool;
+
+    /// One whole step of a chain link (see `fuse.rs`) in one call: reads the node's single
+    /// plain input, creates the body future and polls it once; a body that returned publishes
+    /// its value at once (the scheduler calls this only when no consumer still has to read the
+    /// previous value). Observably the same as `start` with one `Mode::Read`, `poll_body`
+    /// inside `catch_unwind`, then `publish` — which is what this default does.
+    fn run_link(mut self: Pin<&mut Self>, cx: &StartCx<'_>, task: &mut Context<'_>) -> LinkStep {
+        if let Err(fault) = self.as_mut().start(&[Mode::Read], cx) {
+            return LinkStep::NoInput(fault);
+        }
+        match catch_unwind(AssertUnwindSafe(|| self.as_mut().poll_body(task))) {
+            Ok(Poll::Ready(Ok(()))) => {
+                self.publish();
+                LinkStep::Published
+            }
+            Ok(Poll::Ready(Err(e))) => LinkStep::Failed(e),
+            Ok(Poll::Pending) => LinkStep::Pending,
+            Err(payload) => LinkStep::Panicked(payload),
+        }
+    }
+}
+
+/// What one [`Runner::run_link`] call did; every case but `Published` leaves the runner exactly
+/// as the general path (`start`, `poll_body`) would, so the scheduler handles it the same way.
+pub(crate) enum LinkStep {
+    /// The body returned; its value is in the output cell.
+    Published,
+    /// The body waits outside the flow (timer, socket, task); its future is kept.
+    Pending,
+    /// The body returned an error (its future is gone).
+    Failed(BoxError),
+    /// The body panicked while polled (the payload); its future is kept for `abort`.
+    Panicked(Box<dyn Any + Send>),
+    /// The input could not be gathered; no body was created.
+    NoInput(GatherFault),
 }
 
 /// A node body of some kind (plain fn, streaming fn, stateful method).
@@ -192,5 +228,36 @@ impl<B: Body> Runner for BodyRunner<B> {
 
     fn bind(self: Pin<&mut Self>, port: usize, forward: Option<&dyn Any>, cells: &[Cells]) -> bool {
         B::Args::bind(self.project().slots, port, forward, cells)
+    }
+
+    /// The default's three virtual calls and the `pending` slot folded into one: the value goes
+    /// straight into the output cell. The poll (and `finish`) run inside `catch_unwind` as in
+    /// the general path; gathering, calling and the cell write run outside it, as there.
+    fn run_link(self: Pin<&mut Self>, cx: &StartCx<'_>, task: &mut Context<'_>) -> LinkStep {
+        let mut this = self.project();
+        let args = match B::Args::fetch(this.slots, &[Mode::Read], cx) {
+            Ok(args) => args,
+            Err(fault) => return LinkStep::NoInput(fault),
+        };
+        let fut = this.body.call(args, cx);
+        this.fut.set(Some(fut));
+        let polled = catch_unwind(AssertUnwindSafe(|| {
+            let fut = this.fut.as_mut().as_pin_mut().expect("the future was just set");
+            let out = match fut.poll(task) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(out) => out,
+            };
+            this.fut.set(None);
+            Poll::Ready(this.body.finish(out))
+        }));
+        match polled {
+            Ok(Poll::Ready(Ok(v))) => {
+                *this.cell.borrow_mut() = Some(v);
+                LinkStep::Published
+            }
+            Ok(Poll::Ready(Err(e))) => LinkStep::Failed(e),
+            Ok(Poll::Pending) => LinkStep::Pending,
+            Err(payload) => LinkStep::Panicked(payload),
+        }
     }
 }

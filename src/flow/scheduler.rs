@@ -30,31 +30,38 @@ const BUDGET: u32 = 1024;
 
 /// The future behind [`Flow::run`](super::Flow::run).
 pub(crate) struct Scheduler {
-    state: Rc<FlowState>,
+    pub(super) state: Rc<FlowState>,
     options: Option<RunOptions>,
-    resolver: Resolver,
-    externals: Vec<u32>,
-    scratch: Vec<u32>,
-    modes: Vec<Mode>,
-    defaulted: Vec<usize>,
+    /// Boxed so that the run's future stays small (it is moved into the loop's task).
+    work: Option<Box<RunScratch>>,
+    pub(super) externals: Vec<u32>,
     time_nodes: bool,
-    beacon: Option<std::sync::Arc<super::RunBeacon>>,
+    pub(super) beacon: Option<std::sync::Arc<super::RunBeacon>>,
     /// The loop's slow-poll threshold: body polls are timed against it.
     slow_poll: Option<Duration>,
     started: Option<Instant>,
     finished: bool,
 }
 
+/// The scheduler's scratch space, kept by the flow between runs (`FlowState::spare`) so that a
+/// run allocates none of it again: a small flow run many times pays no allocation for it.
+#[derive(Debug, Default)]
+pub(crate) struct RunScratch {
+    resolver: Resolver,
+    /// The list `poll_externals` walks while new waits are collected.
+    scratch: Vec<u32>,
+    modes: Vec<Mode>,
+    defaulted: Vec<usize>,
+}
+
 impl Scheduler {
     pub(crate) fn new(state: Rc<FlowState>, options: RunOptions) -> Scheduler {
+        let work = Some(state.spare.take().unwrap_or_default());
         Scheduler {
             state,
             options: Some(options),
-            resolver: Resolver::default(),
+            work,
             externals: Vec::new(),
-            scratch: Vec::new(),
-            modes: Vec::new(),
-            defaulted: Vec::new(),
             time_nodes: false,
             beacon: None,
             slow_poll: None,
@@ -77,6 +84,7 @@ impl Scheduler {
         let mut g = self.state.graph.borrow_mut();
         g.epoch = g.epoch.wrapping_add(1);
         g.cursor = 0;
+        g.visited_count = 0;
         g.stop = None;
         g.failures.clear();
         g.terminate_on_error = options.terminate_on_error;
@@ -89,14 +97,18 @@ impl Scheduler {
         if options.time_nodes && g.run_times.len() < len {
             g.run_times.resize(len, Duration::ZERO);
         }
-        for node in &mut g.nodes {
-            if node.status == Status::Failed {
-                node.status = Status::Idle;
+        if std::mem::take(&mut g.maybe_failed) {
+            for node in &mut g.nodes {
+                if node.status == Status::Failed {
+                    node.status = Status::Idle;
+                }
             }
         }
         // A limit that is already reached ends the run before anything runs.
-        if let Some(n) = (0..g.nodes.len() as u32).find(|&n| g.limit_reached(n)) {
-            g.check_limit(n);
+        if !g.limits.is_empty() {
+            if let Some(n) = (0..g.nodes.len() as u32).find(|&n| g.limit_reached(n)) {
+                g.check_limit(n);
+            }
         }
         Ok(())
     }
@@ -113,7 +125,11 @@ impl Scheduler {
         if !failures.is_empty() {
             return Err(FlowError::Failed(failures));
         }
-        let suspended = suspended_nodes(&g);
+        let suspended = if g.maybe_suspended {
+            suspended_nodes(&g)
+        } else {
+            Vec::new()
+        };
         match g.stop {
             Some(Stop::Limit { node, generation }) => Ok(Outcome::LimitReached {
                 node: NodeId(node),
@@ -151,6 +167,10 @@ impl Scheduler {
             g.nodes[n as usize].queued = false;
             return Some(Work::Resolve(n));
         }
+        if g.visited_count == g.nodes.len() {
+            // Every node ran in this run: none is left to seed.
+            g.cursor = g.nodes.len();
+        }
         while g.cursor < g.nodes.len() {
             let n = g.cursor as u32;
             g.cursor += 1;
@@ -168,7 +188,7 @@ impl Scheduler {
     /// left.
     fn step_fused(&mut self, mut n: u32, mut budget: u32, cx: &mut Context<'_>) -> u32 {
         loop {
-            let Some(c) = self.step(n, cx) else {
+            let Some(c) = self.step_or_link(n, &mut budget, cx) else {
                 return budget;
             };
             if budget == 0 || self.stopped() {
@@ -183,7 +203,7 @@ impl Scheduler {
     fn resolve(&mut self, n: u32) {
         let mut g = self.state.graph.borrow_mut();
         let mut failures = Vec::new();
-        self.resolver.resolve(&mut g, n, &mut failures);
+        work_mut(&mut self.work).resolver.resolve(&mut g, n, &mut failures);
         for failure in failures {
             record_failure(&mut g, failure);
         }
@@ -194,7 +214,7 @@ impl Scheduler {
     /// next or lists it. Inlined into `step_fused` (and so into `poll`): one call layer less
     /// per step, which the stream hand-off pays twice per chunk.
     #[inline(always)]
-    fn step(&mut self, n: u32, cx: &mut Context<'_>) -> Option<u32> {
+    pub(super) fn step(&mut self, n: u32, cx: &mut Context<'_>) -> Option<u32> {
         let state = Rc::clone(&self.state);
         let mut g = state.graph.borrow_mut();
         let action = match g.nodes[n as usize].status {
@@ -227,9 +247,8 @@ impl Scheduler {
     /// stitches, run counts. Returns the node's first global port index.
     fn prepare_start(&mut self, g: &mut Graph, n: u32) -> u32 {
         self.plan_inputs(g, n);
-        let epoch = g.epoch;
+        g.mark_visited(n);
         let node = &mut g.nodes[n as usize];
-        node.visited = epoch;
         node.runs += 1;
         // A streaming run that failed after some chunks is retried under the same run
         // index with the chunk count going on, so the generation never goes backwards and
@@ -246,8 +265,9 @@ impl Scheduler {
         let first = node.ports.0;
         if g.instrumented {
             instrument::started(g, n);
-            if !self.defaulted.is_empty() {
-                instrument::cycle_broken(g, n, &self.defaulted);
+            let defaulted = &work(&self.work).defaulted;
+            if !defaulted.is_empty() {
+                instrument::cycle_broken(g, n, defaulted);
             }
         }
         first
@@ -266,7 +286,7 @@ impl Scheduler {
             self.state.runners[n as usize]
                 .borrow_mut()
                 .as_mut()
-                .start(&self.modes, &cx)
+                .start(&work(&self.work).modes, &cx)
         };
         match started {
             Ok(()) => true,
@@ -282,8 +302,9 @@ impl Scheduler {
     }
 
     fn plan_inputs(&mut self, g: &mut Graph, n: u32) {
-        self.modes.clear();
-        self.defaulted.clear();
+        let work = work_mut(&mut self.work);
+        work.modes.clear();
+        work.defaulted.clear();
         let (a, b) = g.nodes[n as usize].ports;
         for pi in a..b {
             let (producer, level) = {
@@ -296,7 +317,7 @@ impl Scheduler {
                     let port = &mut g.ports[pi as usize];
                     if port.has_default {
                         port.stitch += 1;
-                        self.defaulted.push((pi - a) as usize);
+                        work.defaulted.push((pi - a) as usize);
                         g.refresh_port(pi);
                     }
                     Mode::Default
@@ -307,12 +328,17 @@ impl Scheduler {
                     Mode::Read
                 }
             };
-            self.modes.push(mode);
+            work.modes.push(mode);
         }
     }
 
+    /// Whether body polls are timed (body time per node, or the loop's slow-poll warning).
+    pub(super) fn timed_polls(&self) -> bool {
+        self.time_nodes || self.slow_poll.is_some()
+    }
+
     fn poll_node(&mut self, n: u32, cx: &mut Context<'_>) -> Option<u32> {
-        let t0 = (self.time_nodes || self.slow_poll.is_some()).then(Instant::now);
+        let t0 = self.timed_polls().then(Instant::now);
         let polled = {
             let _polling = current::polling(n);
             let mut runner = self.state.runners[n as usize].borrow_mut();
@@ -341,7 +367,7 @@ impl Scheduler {
     /// Drops the body future of `n`. A panic in its `Drop` is contained and reported as a
     /// failure of `n` beside any earlier failure, so neither the first error nor the flow is
     /// lost (issue 7).
-    fn drop_body(&mut self, n: u32) {
+    pub(super) fn drop_body(&mut self, n: u32) {
         let dropped = catch_unwind(AssertUnwindSafe(|| {
             self.state.runners[n as usize].borrow_mut().as_mut().abort();
         }));
@@ -370,6 +396,7 @@ impl Scheduler {
             self.publish(n)
         } else {
             g.nodes[n as usize].status = Status::Publishing;
+            g.maybe_suspended = true;
             None
         }
     }
@@ -379,12 +406,11 @@ impl Scheduler {
     fn publish(&mut self, n: u32) -> Option<u32> {
         self.state.runners[n as usize].borrow_mut().as_mut().publish();
         let mut g = self.state.graph.borrow_mut();
-        let epoch = g.epoch;
         let run = g.nodes[n as usize].run;
         g.set_generation(n, Generation::finished(run));
-        let node = &mut g.nodes[n as usize];
         // Finishing a body started in an earlier run counts as running in this one.
-        node.visited = epoch;
+        g.mark_visited(n);
+        let node = &mut g.nodes[n as usize];
         node.run += 1;
         node.cancelled = false;
         node.read_left = node.plain_consumer_ports;
@@ -396,7 +422,7 @@ impl Scheduler {
         g.wake_consumers(n)
     }
 
-    fn body_failed(&mut self, n: u32, e: BoxError) {
+    pub(super) fn body_failed(&mut self, n: u32, e: BoxError) {
         if e.downcast_ref::<StreamCancelled>().is_some() {
             self.pass_on_cancel(n);
             return;
@@ -424,7 +450,7 @@ impl Scheduler {
         }
     }
 
-    fn fail(&mut self, n: u32, fault: NodeFault) {
+    pub(super) fn fail(&mut self, n: u32, fault: NodeFault) {
         let mut g = self.state.graph.borrow_mut();
         let node = &mut g.nodes[n as usize];
         node.status = Status::Failed;
@@ -437,7 +463,7 @@ impl Scheduler {
 
     /// Polls every body that waits outside the flow (a timer, a socket, a task).
     fn poll_externals(&mut self, cx: &mut Context<'_>) {
-        let mut list = std::mem::take(&mut self.scratch);
+        let mut list = std::mem::take(&mut work_mut(&mut self.work).scratch);
         std::mem::swap(&mut list, &mut self.externals);
         for &n in &list {
             if self.stopped() {
@@ -449,8 +475,17 @@ impl Scheduler {
             }
         }
         list.clear();
-        self.scratch = list;
+        work_mut(&mut self.work).scratch = list;
     }
+}
+
+/// The scheduler's scratch space (present until the scheduler is dropped).
+fn work(slot: &Option<Box<RunScratch>>) -> &RunScratch {
+    slot.as_deref().expect("the scratch space is returned only on drop")
+}
+
+fn work_mut(slot: &mut Option<Box<RunScratch>>) -> &mut RunScratch {
+    slot.as_deref_mut().expect("the scratch space is returned only on drop")
 }
 
 /// The nodes a run left inside their bodies, in creation order.
@@ -488,6 +523,7 @@ fn record_node_failure(g: &mut Graph, n: u32, fault: NodeFault) {
 
 fn record_failure(g: &mut Graph, failure: Failure) {
     g.failures.push(failure);
+    g.maybe_failed = true;
     if g.terminate_on_error && g.stop.is_none() {
         g.stop = Some(Stop::Error);
     }
@@ -541,6 +577,7 @@ impl Drop for Scheduler {
             self.abandon_externals();
             self.state.running.set(false);
         }
+        self.state.spare.set(self.work.take());
     }
 }
 

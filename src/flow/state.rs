@@ -226,6 +226,16 @@ pub(crate) struct Graph {
     pub(crate) instrumented: bool,
     pub(crate) epoch: u32,
     pub(crate) cursor: usize,
+    /// Nodes marked visited in this run through [`mark_visited`](Graph::mark_visited): once
+    /// every node is, the seeding cursor has nothing left to find. A node marked another way
+    /// is not counted, which only keeps the cursor walking.
+    pub(crate) visited_count: usize,
+    /// A failure was recorded since the last run began, so some node may be `Failed` (every
+    /// `Failed` status comes with a recorded failure): the next run resets them.
+    pub(crate) maybe_failed: bool,
+    /// Some node may be left suspended at the end of a run: the flow has a streaming node, or
+    /// a body once waited for its consumers to read (`Publishing`). Sticky once set.
+    pub(crate) maybe_suspended: bool,
 }
 
 /// The flow shared by the scheduler, node handles (emitters, streams) and the `Flow` owner.
@@ -239,6 +249,10 @@ pub(crate) struct FlowState {
     pub(crate) outside: RefCell<Vec<u32>>,
     /// The caller's context for the run in progress.
     pub(crate) context: RefCell<super::current::RunContext>,
+    /// The chain links planned at build time (fused steps, see `fuse.rs`).
+    pub(crate) links: super::fuse::Links,
+    /// The scheduler's scratch space between runs (taken by the run in progress).
+    pub(crate) spare: std::cell::Cell<Option<Box<super::scheduler::RunScratch>>>,
 }
 
 impl std::fmt::Debug for FlowState {
@@ -280,6 +294,17 @@ impl Graph {
         let Some(p) = port.producer else { return false };
         let seen = stitch(clip(self.nodes[p as usize].generation, port.level), port.stitch);
         seen <= self.nodes[port.node as usize].generation
+    }
+
+    /// Marks `n` as visited in the current run (epoch), counting it the first time.
+    #[inline]
+    pub(crate) fn mark_visited(&mut self, n: u32) {
+        let epoch = self.epoch;
+        let node = &mut self.nodes[n as usize];
+        if node.visited != epoch {
+            node.visited = epoch;
+            self.visited_count += 1;
+        }
     }
 
     /// Whether node `n` has a stale connected input (O(1)).

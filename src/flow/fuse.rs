@@ -1,0 +1,290 @@
+//! Fused chains: runs of single-producer/single-consumer plain nodes stepped in one tight loop.
+//!
+//! A **link** is a node that is not streaming and has exactly one input port: a plain port
+//! without default, connected to an earlier, non-streaming node whose only consumer port it is.
+//! `build()` plans the links once ([`Links::plan`]). When a link is about to start with a fresh
+//! input, the scheduler runs it — and every link after it that becomes ready the same way — in
+//! [`Scheduler::run_links`](super::scheduler::Scheduler): one new virtual call per node
+//! ([`Runner::run_link`](super::runner::Runner::run_link)) gathers the value, calls and polls
+//! the body and stores its value, and the graph bookkeeping is reduced to what an observer can
+//! see: generation, run index, run count, status, the producer's read count and the staleness
+//! flags and counts of the ports involved. The general step does the same through `StartCx`,
+//! a modes vector, three virtual calls and the resolver's generic wake.
+//!
+//! Every case the tight loop does not cover goes through the general path with identical
+//! behaviour: a traced run, timed bodies (`time_nodes`, a slow-poll threshold), a stopped run,
+//! a consumer that still has to read the previous value, a non-empty ready list; a body that
+//! waits outside the flow, fails or panics is handled by the general code from the same state
+//! the general step leaves.
+
+use std::rc::Rc;
+use std::task::Context;
+
+use super::args::StartCx;
+use super::current;
+use super::error::NodeFault;
+use super::generation::Generation;
+use super::resolve::input_name;
+use super::runner::LinkStep;
+use super::scheduler::Scheduler;
+use super::state::{Action, Graph, Status};
+
+/// No link follows.
+const NONE: u32 = u32::MAX;
+
+/// The chain links of a flow, planned at build time from the graph's shape (which never
+/// changes after `build()`).
+#[derive(Debug, Default)]
+pub(crate) struct Links {
+    /// `next[p]`: the link that node `p` is the producer of, or `NONE`. Empty when the flow has
+    /// no link at all.
+    next: Vec<u32>,
+}
+
+impl Links {
+    /// Finds every link of a built graph (consumer lists filled in).
+    pub(crate) fn plan(g: &Graph) -> Links {
+        let mut next = Vec::new();
+        for (c, node) in g.nodes.iter().enumerate() {
+            let (a, b) = node.ports;
+            if node.streaming || b - a != 1 {
+                continue;
+            }
+            let port = &g.ports[a as usize];
+            let Some(p) = port.producer else { continue };
+            let prod = &g.nodes[p as usize];
+            if port.level != 0
+                || port.has_default
+                || p as usize >= c
+                || prod.streaming
+                || prod.consumers.1 - prod.consumers.0 != 1
+            {
+                continue;
+            }
+            if next.is_empty() {
+                next = vec![NONE; g.nodes.len()];
+            }
+            next[p as usize] = c as u32;
+        }
+        Links { next }
+    }
+
+    /// Whether the flow has any link.
+    #[inline]
+    fn any(&self) -> bool {
+        !self.next.is_empty()
+    }
+
+    /// The link fed by `p`, if any.
+    #[inline]
+    fn after(&self, p: u32) -> Option<u32> {
+        self.next.get(p as usize).copied().filter(|&c| c != NONE)
+    }
+
+    /// Whether node `c` (with its first port `pi`) is a link.
+    #[inline]
+    fn is_link(&self, g: &Graph, c: u32) -> bool {
+        let (a, b) = g.nodes[c as usize].ports;
+        b - a == 1 && g.ports[a as usize].producer.is_some_and(|p| self.after(p) == Some(c))
+    }
+}
+
+/// Whether link `c` can take its fused step now: it starts (idle or just made ready to start)
+/// on a fresh input, and its consumers read its previous value, so the value it returns is
+/// published at once.
+#[inline]
+fn can_start(g: &Graph, c: u32, status: Status) -> bool {
+    let node = &g.nodes[c as usize];
+    node.status == status && node.stale_inputs == 0 && node.fresh_inputs > 0 && node.read_left == 0
+}
+
+impl Scheduler {
+    /// Steps ready node `n`: through the fused loop when it is a link that can take its fused
+    /// step, else through the general step. Returns a consumer to step next, as
+    /// [`step`](Scheduler::step) does; `budget` pays for every link after the first.
+    #[inline(always)]
+    pub(super) fn step_or_link(&mut self, n: u32, budget: &mut u32, cx: &mut Context<'_>) -> Option<u32> {
+        // A flow without links (a stream, a cycle, a diamond) pays one load here.
+        let fusable = self.state.links.any() && !self.timed_polls() && {
+            let g = self.state.graph.borrow();
+            !g.instrumented && self.state.links.is_link(&g, n) && can_start(&g, n, Status::Ready(Action::Start))
+        };
+        if fusable {
+            self.run_links(n, budget, cx)
+        } else {
+            self.step(n, cx)
+        }
+    }
+
+    /// Runs link `n` (ready to start, see [`can_start`]) and the links after it while each can
+    /// take its fused step, the run goes on, nothing else is ready and `budget` lasts; then
+    /// wakes the last one's consumers as a general publication does.
+    fn run_links(&mut self, mut n: u32, budget: &mut u32, cx: &mut Context<'_>) -> Option<u32> {
+        let state = Rc::clone(&self.state);
+        let mut g = state.graph.borrow_mut();
+        let mut port = g.nodes[n as usize].ports.0;
+        let mut p = g.ports[port as usize].producer.expect("a link's port is connected");
+        loop {
+            self.begin_link(&mut g, n, p);
+            drop(g);
+            let step = {
+                let _polling = current::polling(n);
+                let start = StartCx {
+                    shared: &state,
+                    node: n,
+                    first_port: port,
+                };
+                state.runners[n as usize].borrow_mut().as_mut().run_link(&start, cx)
+            };
+            if !self.link_published(n, step) {
+                return None;
+            }
+            g = state.graph.borrow_mut();
+            let next = state.links.after(n);
+            publish_link(&mut g, n, (p, port), next);
+            match next {
+                Some(c) if *budget > 0 && g.stop.is_none() && g.ready.is_empty() && !g.instrumented => {
+                    if !can_start(&g, c, Status::Idle) {
+                        return g.wake_consumers(n);
+                    }
+                    *budget -= 1;
+                    (p, n) = (n, c);
+                    port = g.nodes[n as usize].ports.0;
+                }
+                _ => return g.wake_consumers(n),
+            }
+        }
+    }
+
+    /// The start bookkeeping of the general step (`prepare_start` with one plain read of
+    /// producer `p`) for link `n`.
+    #[inline(always)]
+    fn begin_link(&self, g: &mut Graph, n: u32, p: u32) {
+        let Graph {
+            nodes,
+            epoch,
+            visited_count,
+            ..
+        } = g;
+        // `count_read`: a producer waiting for this read publishes next.
+        let prod = &mut nodes[p as usize];
+        prod.read_left = prod.read_left.saturating_sub(1);
+        let publish = prod.read_left == 0 && prod.status == Status::Publishing;
+        // `mark_visited`, with the node at hand.
+        let node = &mut nodes[n as usize];
+        if node.visited != *epoch {
+            node.visited = *epoch;
+            *visited_count += 1;
+        }
+        node.status = Status::Running;
+        node.runs += 1;
+        // A link never streams, so its chunk count stays 0 (`prepare_start` resets it for a
+        // node whose last run finished, which a link's always did).
+        debug_assert_eq!(node.chunks, 0, "a link never emits chunks");
+        let runs = node.runs;
+        if publish {
+            g.make_ready(p, Action::Publish);
+        }
+        if let Some(b) = &self.beacon {
+            b.mark(n, runs);
+        }
+    }
+
+    /// Handles what `run_link` reported the way the general step does; returns whether the
+    /// value was published (the loop goes on).
+    fn link_published(&mut self, n: u32, step: LinkStep) -> bool {
+        match step {
+            LinkStep::Published => return true,
+            LinkStep::Pending => {
+                if self.state.graph.borrow().nodes[n as usize].status == Status::Running {
+                    self.externals.push(n);
+                }
+            }
+            LinkStep::Failed(e) => self.body_failed(n, e),
+            LinkStep::Panicked(payload) => {
+                let msg = crate::runtime::panic_message(&*payload);
+                self.fail(n, NodeFault::Panicked(msg));
+                self.drop_body(n);
+            }
+            LinkStep::NoInput(fault) => {
+                let input = input_name(&self.state.graph.borrow(), n, fault.input);
+                self.fail(n, NodeFault::NoInput { input });
+            }
+        }
+        false
+    }
+}
+
+/// The graph side of `publish` for link `n` (its value is already in its cell): generation,
+/// staleness of its own port `own` (fed by `p`) and its consumers' ports, run index, read
+/// count, status, limit. `next` is the link `n` feeds, if any: its port is refreshed without
+/// the generic walk.
+#[inline(always)]
+fn publish_link(g: &mut Graph, n: u32, (p, own): (u32, u32), next: Option<u32>) {
+    let producer = g.nodes[p as usize].generation;
+    let node = &mut g.nodes[n as usize];
+    let generation = Some(Generation::finished(node.run));
+    node.generation = generation;
+    node.run += 1;
+    node.cancelled = false;
+    node.read_left = node.plain_consumer_ports;
+    node.status = Status::Idle;
+    // Its own input: the producer never streams, so only run indices compare.
+    let stale = finished_stale(producer, g.ports[own as usize].stitch, generation);
+    set_stale(g, own, n, stale);
+    match next {
+        Some(c) => {
+            let consumer = &g.nodes[c as usize];
+            let (pi, seen) = (consumer.ports.0, consumer.generation);
+            let stale = finished_stale(generation, g.ports[pi as usize].stitch, seen);
+            set_stale(g, pi, c, stale);
+        }
+        None => {
+            let (a, b) = g.nodes[n as usize].consumers;
+            for i in a..b {
+                let pi = g.consumer_ports[i as usize];
+                g.refresh_port(pi);
+            }
+        }
+    }
+    if !g.limits.is_empty() {
+        g.check_limit(n);
+    }
+}
+
+/// FLOW_SEMANTICS §3 staleness, `stitch(clip(producer, 0), s) <= node`, for a plain port
+/// between two nodes that never stream: both generations are finished runs (or `None`), so
+/// `clip` changes nothing and only run indices compare.
+#[inline(always)]
+fn finished_stale(producer: Option<Generation>, stitch: u64, node: Option<Generation>) -> bool {
+    let seen = match producer {
+        Some(g) => Some(g.run() + stitch),
+        None => stitch.checked_sub(1),
+    };
+    match (seen, node) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(seen), Some(node)) => seen <= node.run(),
+    }
+}
+
+/// Stores the staleness of port `pi` (an input of `node`) and keeps the node's counts in step
+/// (what [`Graph::refresh_port`] does after computing it).
+#[inline(always)]
+fn set_stale(g: &mut Graph, pi: u32, node: u32, stale: bool) {
+    debug_assert_eq!(stale, g.compute_stale(pi), "fused staleness of port {pi} matches §3");
+    debug_assert_eq!(g.ports[pi as usize].node, node, "port {pi} is an input of node {node}");
+    let port = &mut g.ports[pi as usize];
+    if port.stale == stale {
+        return;
+    }
+    port.stale = stale;
+    let node = &mut g.nodes[node as usize];
+    if stale {
+        node.stale_inputs += 1;
+        node.fresh_inputs -= 1;
+    } else {
+        node.stale_inputs -= 1;
+        node.fresh_inputs += 1;
+    }
+}

@@ -1,0 +1,375 @@
+//! Fused chains: runs of single-producer/single-consumer plain nodes take a tight path through
+//! the scheduler (`src/flow/fuse.rs`). Everything an observer can see must be what the general
+//! path gives: generations, run counts, statuses, values, outcomes, errors, the order bodies run
+//! in. A run on a loop with an [`Instrument`] takes the general path for every node, so most
+//! tests run the same flow both ways and compare, beside explicit expectations.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+
+use flowloop::EventLoop;
+use flowloop::flow::{
+    Failure, Flow, FlowBuilder, FlowError, Generation, Node, NodeFault, NodeStatus, Outcome, RunBeacon, RunOptions,
+};
+use flowloop::runtime::Instrument;
+
+/// An instrument that listens to nothing: installing it makes every run a traced run.
+struct Traced;
+
+impl Instrument for Traced {}
+
+type Log = Rc<RefCell<Vec<String>>>;
+
+/// Every node's status, generation and run count, in creation order.
+fn views(flow: &Flow) -> Vec<(NodeStatus, Option<Generation>, u64)> {
+    flow.node_views()
+        .iter()
+        .map(|v| (v.status, v.generation, v.runs))
+        .collect()
+}
+
+fn run_gen(run: u64) -> Option<Generation> {
+    Some(Generation::from((run,)))
+}
+
+/// A run's result as text (outcome or error), for comparing two runs.
+fn shown(result: &Result<Outcome, FlowError>) -> String {
+    match result {
+        Ok(outcome) => format!("ok: {outcome}"),
+        Err(e) => format!("err: {e}"),
+    }
+}
+
+/// Builds the flow twice (each with its own log), runs one on a traced loop (general path) and
+/// one untraced (fused path) `runs` times with `options`, and checks that every run gives the
+/// same result, the same views and the same log. Returns the untraced flow and its log.
+fn same_both_ways(runs: usize, options: impl Fn() -> RunOptions, build: impl Fn(&Log) -> FlowBuilder) -> (Flow, Log) {
+    let (traced_log, fused_log) = (Log::default(), Log::default());
+    let mut traced = build(&traced_log).build().expect("the flow builds");
+    let mut fused = build(&fused_log).build().expect("the flow builds");
+    let mut lp = EventLoop::builder().instrument(Traced).build().expect("a loop");
+    for i in 0..runs {
+        let a = traced.run_on(&mut lp, options());
+        let b = fused.run_until_complete(options());
+        assert_eq!(shown(&a), shown(&b), "result of run {i}");
+        assert_eq!(views(&traced), views(&fused), "views after run {i}");
+        assert_eq!(*traced_log.borrow(), *fused_log.borrow(), "body order up to run {i}");
+    }
+    (fused, fused_log)
+}
+
+async fn inc(x: i64) -> i64 {
+    x + 1
+}
+
+/// `len` `inc` nodes after a head node; returns the nodes (head first).
+fn chain_after(b: &mut FlowBuilder, head: Node<i64>, len: usize) -> Vec<Node<i64>> {
+    let mut nodes = vec![head];
+    for _ in 0..len {
+        let last = *nodes.last().expect("the head is there");
+        nodes.push(b.node(inc, (last,)));
+    }
+    nodes
+}
+
+/// An `inc` that logs its name first.
+fn logged(b: &mut FlowBuilder, log: &Log, name: &'static str, input: Node<i64>) -> Node<i64> {
+    let log = Rc::clone(log);
+    let n = b.node(
+        move |x: i64| {
+            log.borrow_mut().push(name.to_string());
+            async move { x + 1 }
+        },
+        (input,),
+    );
+    b.set_name(n, name);
+    n
+}
+
+#[test]
+fn a_chain_has_one_generation_and_one_run_per_node_and_flow_run() {
+    let mut b = FlowBuilder::new();
+    let head = b.node(inc, (0,));
+    let nodes = chain_after(&mut b, head, 49);
+    let mut flow = b.build().unwrap();
+    assert!(flow.run_until_complete(RunOptions::new()).unwrap().is_completed());
+    for (i, &n) in nodes.iter().enumerate() {
+        assert_eq!(flow.generation(n), run_gen(0), "node {i}");
+        assert_eq!(flow.stats(n).runs, 1, "node {i}");
+        assert_eq!(flow.value(n), Some(i as i64 + 1), "node {i}");
+    }
+    for _ in 0..4 {
+        let outcome = flow.run_until_complete(RunOptions::new()).unwrap();
+        assert_eq!(outcome, Outcome::Completed { suspended: Vec::new() });
+    }
+    for (i, &n) in nodes.iter().enumerate() {
+        assert_eq!(flow.generation(n), run_gen(4), "node {i}");
+        assert_eq!(flow.stats(n).runs, 5, "node {i}");
+    }
+    assert!(views(&flow).iter().all(|v| v.0 == NodeStatus::Idle));
+    assert_eq!(flow.value(nodes[49]), Some(50));
+}
+
+#[test]
+fn a_chain_gives_the_same_views_traced_and_untraced() {
+    let (flow, log) = same_both_ways(3, RunOptions::new, |log| {
+        let mut b = FlowBuilder::new();
+        let mut last = b.node(inc, (0,));
+        for name in ["a", "b", "c", "d", "e"] {
+            last = logged(&mut b, log, name, last);
+        }
+        // A fork and a join after the chain: the last link wakes several consumers.
+        let x = logged(&mut b, log, "x", last);
+        let y = logged(&mut b, log, "y", last);
+        let join = b.node(|x: i64, y: i64| async move { x + y }, (x, y));
+        logged(&mut b, log, "tail", join);
+        b
+    });
+    assert_eq!(log.borrow().len(), 3 * 8);
+    assert!(views(&flow).iter().all(|v| v.1 == run_gen(2) && v.2 == 3));
+}
+
+/// Hands out 10, 20, 30, ...: a new value on every run.
+struct Feed(i64);
+
+impl Feed {
+    async fn next(&mut self) -> i64 {
+        self.0 += 10;
+        self.0
+    }
+}
+
+#[test]
+fn a_chain_whose_head_gets_a_new_value_runs_again_with_it() {
+    let mut b = FlowBuilder::new();
+    let head = b.stateful(Feed(0), Feed::next, ());
+    let nodes = chain_after(&mut b, head, 20);
+    let last = nodes[20];
+    let mut flow = b.build().unwrap();
+    for k in 0..3u64 {
+        flow.run_until_complete(RunOptions::new()).unwrap();
+        assert_eq!(flow.value(last), Some(10 * (k as i64 + 1) + 20));
+        for (i, &n) in nodes.iter().enumerate() {
+            assert_eq!(flow.generation(n), run_gen(k), "node {i} after run {k}");
+            assert_eq!(flow.stats(n).runs, k + 1, "node {i} after run {k}");
+        }
+    }
+    same_both_ways(3, RunOptions::new, |_| {
+        let mut b = FlowBuilder::new();
+        let head = b.stateful(Feed(0), Feed::next, ());
+        chain_after(&mut b, head, 20);
+        b
+    });
+}
+
+#[test]
+fn a_body_that_waits_on_a_timer_in_a_chain_behaves_as_before() {
+    let (flow, log) = same_both_ways(2, RunOptions::new, |log| {
+        let mut b = FlowBuilder::new();
+        let head = b.node(inc, (0,));
+        let a = logged(&mut b, log, "a", head);
+        let l = Rc::clone(log);
+        let slow = b.node(
+            move |x: i64| {
+                let l = Rc::clone(&l);
+                async move {
+                    l.borrow_mut().push("slow start".into());
+                    flowloop::sleep(Duration::from_millis(2)).await;
+                    l.borrow_mut().push("slow end".into());
+                    x * 10
+                }
+            },
+            (a,),
+        );
+        let c = logged(&mut b, log, "c", slow);
+        logged(&mut b, log, "d", c);
+        b
+    });
+    let want = ["a", "slow start", "slow end", "c", "d"];
+    assert_eq!(*log.borrow(), [want, want].concat());
+    let last = views(&flow);
+    assert!(last.iter().all(|v| *v == (NodeStatus::Idle, run_gen(1), 2)), "{last:?}");
+}
+
+/// A chain `inc#0 → a → b → boom → c → d` whose `boom` panics while `fuse` is set.
+fn panicky_chain(log: &Log, fuse: &Rc<Cell<bool>>) -> FlowBuilder {
+    let mut b = FlowBuilder::new();
+    let head = b.node(inc, (0,));
+    let a = logged(&mut b, log, "a", head);
+    let bb = logged(&mut b, log, "b", a);
+    let fuse = Rc::clone(fuse);
+    let boom = b.node(
+        move |x: i64| {
+            let fuse = Rc::clone(&fuse);
+            async move {
+                if fuse.get() {
+                    panic!("blown at {x}");
+                }
+                x
+            }
+        },
+        (bb,),
+    );
+    b.set_name(boom, "boom");
+    let c = logged(&mut b, log, "c", boom);
+    logged(&mut b, log, "d", c);
+    b
+}
+
+#[test]
+fn a_panicking_node_in_a_chain_is_named_and_the_rest_wait() {
+    let log = Log::default();
+    let fuse = Rc::new(Cell::new(true));
+    let mut flow = panicky_chain(&log, &fuse).build().unwrap();
+    let err = flow.run_until_complete(RunOptions::new()).unwrap_err();
+    assert!(
+        matches!(err.failures(), [Failure::Node { fault: NodeFault::Panicked(m), name, .. }]
+            if m == "blown at 3" && name == "boom"),
+        "{err}"
+    );
+    assert_eq!(*log.borrow(), ["a", "b"]);
+    let v = views(&flow);
+    assert_eq!(v[..3], [(NodeStatus::Idle, run_gen(0), 1); 3]);
+    assert_eq!(v[3], (NodeStatus::Failed, None, 1));
+    assert_eq!(v[4..], [(NodeStatus::Idle, None, 0); 2]);
+    // The next run retries the failed node (under the same run index) and the rest follow.
+    fuse.set(false);
+    flow.run_until_complete(RunOptions::new()).unwrap();
+    let v = views(&flow);
+    assert_eq!(v[..3], [(NodeStatus::Idle, run_gen(1), 2); 3]);
+    assert_eq!(v[3], (NodeStatus::Idle, run_gen(0), 2));
+    assert_eq!(v[4..], [(NodeStatus::Idle, run_gen(0), 1); 2]);
+
+    for terminate in [true, false] {
+        let fuses = (Rc::new(Cell::new(true)), Rc::new(Cell::new(true)));
+        let runs = Cell::new(0);
+        let options = || {
+            // Panics on the first run only: `same_both_ways` asks for options twice per run
+            // (traced, then untraced), so both flows see the same fuse.
+            runs.set(runs.get() + 1);
+            if runs.get() > 2 {
+                fuses.0.set(false);
+                fuses.1.set(false);
+            }
+            RunOptions::new().terminate_on_error(terminate)
+        };
+        let which = Cell::new(0);
+        same_both_ways(3, options, |log| {
+            which.set(which.get() + 1);
+            panicky_chain(log, if which.get() == 1 { &fuses.0 } else { &fuses.1 })
+        });
+    }
+}
+
+#[test]
+fn a_failing_node_in_a_chain_is_reported_and_the_rest_wait() {
+    let (flow, log) = same_both_ways(
+        2,
+        || RunOptions::new().terminate_on_error(false),
+        |log| {
+            let mut b = FlowBuilder::new();
+            let head = b.node(inc, (0,));
+            let a = logged(&mut b, log, "a", head);
+            let bad = b.try_node(
+                |x: i64| async move { if x > 0 { Err(format!("bad {x}")) } else { Ok(x) } },
+                (a,),
+            );
+            b.set_name(bad, "bad");
+            logged(&mut b, log, "after", bad);
+            b
+        },
+    );
+    assert_eq!(*log.borrow(), ["a", "a"]);
+    let v = views(&flow);
+    assert_eq!(v[2], (NodeStatus::Failed, None, 2));
+    assert_eq!(v[3], (NodeStatus::Idle, None, 0));
+}
+
+#[test]
+fn a_limit_on_a_middle_node_of_a_chain_stops_there() {
+    let mut b = FlowBuilder::new();
+    let head = b.node(inc, (0,));
+    let nodes = chain_after(&mut b, head, 9);
+    let mid = nodes[4];
+    let mut flow = b.build().unwrap();
+    let outcome = flow.run_until_complete(RunOptions::new().limit(mid, (0,))).unwrap();
+    assert!(
+        matches!(&outcome, Outcome::LimitReached { node, generation, .. }
+            if *node == mid.id() && *generation == Generation::from((0,))),
+        "{outcome}"
+    );
+    for (i, &n) in nodes.iter().enumerate() {
+        let (want_gen, want_runs) = if i <= 4 { (run_gen(0), 1) } else { (None, 0) };
+        assert_eq!(flow.generation(n), want_gen, "node {i}");
+        assert_eq!(flow.stats(n).runs, want_runs, "node {i}");
+    }
+    same_both_ways(
+        3,
+        || RunOptions::new().limit_all((1,)),
+        |_| {
+            let mut b = FlowBuilder::new();
+            let head = b.node(inc, (0,));
+            let nodes = chain_after(&mut b, head, 9);
+            b.set_name(nodes[4], "mid");
+            b
+        },
+    );
+}
+
+#[test]
+fn a_link_whose_value_was_not_read_waits_as_before() {
+    // `link` feeds `join`, whose other input never comes (its producer fails every run): from
+    // the second run on, `link` has a value nobody read, and waits to publish the next one.
+    let (flow, log) = same_both_ways(
+        3,
+        || RunOptions::new().terminate_on_error(false),
+        |log| {
+            let mut b = FlowBuilder::new();
+            let head = b.node(inc, (0,));
+            let link = logged(&mut b, log, "link", head);
+            let never = b.try_node(|| async { Err::<i64, _>("never") }, ());
+            b.node(|x: i64, y: i64| async move { x + y }, (link, never));
+            b
+        },
+    );
+    assert_eq!(*log.borrow(), ["link", "link"]);
+    let v = views(&flow);
+    assert_eq!(v[1], (NodeStatus::Waiting, run_gen(0), 2));
+    assert_eq!(v[3], (NodeStatus::Idle, None, 0));
+}
+
+#[test]
+fn dashboard_runs_mark_every_chain_node_in_the_beacon() {
+    let mut b = FlowBuilder::new();
+    let head = b.node(inc, (0,));
+    let nodes = chain_after(&mut b, head, 30);
+    let mut flow = b.build().unwrap();
+    let beacon = RunBeacon::new();
+    for run in 1..=2 {
+        flow.run_until_complete(RunOptions::new().beacon(beacon.clone()))
+            .unwrap();
+        let mark = beacon.last().expect("the run marked its nodes");
+        assert_eq!((mark.node, mark.run), (nodes[30].id(), run));
+    }
+}
+
+#[test]
+fn a_body_sees_its_own_node_in_a_chain() {
+    let mut b = FlowBuilder::new();
+    let mut last = b.node(inc, (0,));
+    for _ in 0..3 {
+        last = b.node(
+            |x: i64| async move {
+                let me = flowloop::flow::current_node().expect("inside a body");
+                x * 100 + me.id.index() as i64 * 10 + me.run as i64
+            },
+            (last,),
+        );
+    }
+    let mut flow = b.build().unwrap();
+    flow.run_until_complete(RunOptions::new()).unwrap();
+    assert_eq!(flow.value(last), Some(((100 + 10) * 100 + 20) * 100 + 30));
+    flow.run_until_complete(RunOptions::new()).unwrap();
+    assert_eq!(flow.value(last), Some(((100 + 11) * 100 + 21) * 100 + 31));
+}
