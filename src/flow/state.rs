@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use super::error::Failure;
-use super::generation::{Generation, clip, stitch};
+use super::generation::{Generation, port_is_stale};
 use super::runner::Runner;
 
 /// What a node is doing. One of the crate's two state machines (the other is the loop's
@@ -249,6 +249,19 @@ impl std::fmt::Debug for FlowState {
     }
 }
 
+/// Moves one connected input of `node` between its stale and fresh counts (the port's cached
+/// flag just became `stale`).
+#[inline(always)]
+fn flip(node: &mut NodeMeta, stale: bool) {
+    if stale {
+        node.stale_inputs += 1;
+        node.fresh_inputs -= 1;
+    } else {
+        node.stale_inputs -= 1;
+        node.fresh_inputs += 1;
+    }
+}
+
 impl Graph {
     /// Body time of node `n` over all timed runs.
     pub(crate) fn run_time(&self, n: usize) -> Duration {
@@ -274,12 +287,16 @@ impl Graph {
     }
 
     /// Staleness computed from the generations: `stitch(clip(producer), level) <= node`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn compute_stale(&self, pi: u32) -> bool {
         let port = &self.ports[pi as usize];
         let Some(p) = port.producer else { return false };
-        let seen = stitch(clip(self.nodes[p as usize].generation, port.level), port.stitch);
-        seen <= self.nodes[port.node as usize].generation
+        port_is_stale(
+            self.nodes[p as usize].generation,
+            port.level,
+            port.stitch,
+            self.nodes[port.node as usize].generation,
+        )
     }
 
     /// Whether node `n` has a stale connected input (O(1)).
@@ -293,7 +310,7 @@ impl Graph {
     }
 
     /// Recomputes the cached staleness of port `pi` and its node's counts.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn refresh_port(&mut self, pi: u32) {
         if self.ports[pi as usize].producer.is_none() {
             return;
@@ -304,14 +321,7 @@ impl Graph {
         if was == stale {
             return;
         }
-        let node = &mut self.nodes[port.node as usize];
-        if stale {
-            node.stale_inputs += 1;
-            node.fresh_inputs -= 1;
-        } else {
-            node.stale_inputs -= 1;
-            node.fresh_inputs += 1;
-        }
+        flip(&mut self.nodes[port.node as usize], stale);
     }
 
     /// Sets the counts of every node from scratch (after building the graph).
@@ -333,16 +343,48 @@ impl Graph {
 
     /// Sets the generation of `n` and refreshes the staleness of every port it affects: its
     /// consumers' ports (a newer value) and its own inputs (a newer reader).
+    ///
+    /// The same as [`refresh_port`](Graph::refresh_port) on each of those ports, written over
+    /// slices with the one generation that changed known: every publication pays for it, so
+    /// it avoids re-reading `n`'s record and the per-index bounds checks.
+    #[inline]
     pub(crate) fn set_generation(&mut self, n: u32, generation: Generation) {
-        self.nodes[n as usize].generation = Some(generation);
-        let (a, b) = self.nodes[n as usize].consumers;
-        for i in a..b {
-            let pi = self.consumer_ports[i as usize];
-            self.refresh_port(pi);
+        let node = &mut self.nodes[n as usize];
+        node.generation = Some(generation);
+        let (ca, cb) = node.consumers;
+        let (pa, pb) = node.ports;
+        let Graph {
+            nodes,
+            ports,
+            consumer_ports,
+            ..
+        } = self;
+        for &pi in &consumer_ports[ca as usize..cb as usize] {
+            let port = &mut ports[pi as usize];
+            let reader = &mut nodes[port.node as usize];
+            let stale = port_is_stale(Some(generation), port.level, port.stitch, reader.generation);
+            if stale != port.stale {
+                port.stale = stale;
+                flip(reader, stale);
+            }
         }
-        let (a, b) = self.nodes[n as usize].ports;
-        for pi in a..b {
-            self.refresh_port(pi);
+        let mut flips: (u32, u32) = (0, 0);
+        for port in &mut ports[pa as usize..pb as usize] {
+            let Some(p) = port.producer else { continue };
+            let stale = port_is_stale(nodes[p as usize].generation, port.level, port.stitch, Some(generation));
+            if stale != port.stale {
+                port.stale = stale;
+                if stale {
+                    flips.0 += 1;
+                } else {
+                    flips.1 += 1;
+                }
+            }
+        }
+        if flips != (0, 0) {
+            let node = &mut nodes[n as usize];
+            node.stale_inputs = node.stale_inputs + flips.0 - flips.1;
+            node.fresh_inputs = node.fresh_inputs + flips.1 - flips.0;
         }
     }
 
@@ -425,6 +467,20 @@ impl Graph {
             Status::Stalled(pi) if self.stream_port_ready(pi) => Some(Action::Resume),
             Status::EmitPull => Some(Action::Resume),
             _ => None,
+        }
+    }
+
+    /// Takes the ready list's only node, to be stepped at once by the step that made it ready
+    /// (a stream hand-off: the consumer a chunk resumed, or the producer a stalled consumer
+    /// pulled). Stepping it now is what the scheduler would do next anyway — it always
+    /// works the ready list before anything else — minus one round trip through its loop.
+    /// With two or more listed nodes the list keeps its order, so nothing is taken.
+    #[inline]
+    pub(crate) fn take_sole_ready(&mut self) -> Option<u32> {
+        if self.ready.len() == 1 {
+            self.ready.pop_front()
+        } else {
+            None
         }
     }
 
