@@ -83,13 +83,14 @@ impl<C> fmt::Debug for Emit<'_, C> {
 
 impl<C> Unpin for Emit<'_, C> {}
 
-impl<C> Future for Emit<'_, C> {
+impl<'e, C> Future for Emit<'e, C> {
     type Output = Result<(), StreamCancelled>;
 
     fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let n = self.emitter.node;
-        let shared = Rc::clone(&self.emitter.shared);
-        let mut g = shared.graph.borrow_mut();
+        // The emitter outlives this future: borrowing the graph through it needs no `Rc` clone.
+        let emitter: &'e Emitter<C> = self.emitter;
+        let n = emitter.node;
+        let mut g = emitter.shared.graph.borrow_mut();
         if self.waiting {
             let node = &g.nodes[n as usize];
             if node.status != Status::Running {
@@ -103,7 +104,7 @@ impl<C> Future for Emit<'_, C> {
             return Poll::Ready(Err(StreamCancelled));
         }
         if let Some(chunk) = self.chunk.take() {
-            *self.emitter.cell.borrow_mut() = Some(chunk);
+            *emitter.cell.borrow_mut() = Some(chunk);
         }
         publish_chunk(&mut g, n);
         self.waiting = true;
