@@ -390,6 +390,7 @@ impl Graph {
 
     /// Whether a stalled stream port has something new: a chunk after the last one taken, the
     /// end of the run, a newer run, or a cancellation.
+    #[inline]
     pub(crate) fn stream_port_ready(&self, pi: u32) -> bool {
         let port = &self.ports[pi as usize];
         let Some(p) = port.producer else { return true };
@@ -421,6 +422,7 @@ impl Graph {
     /// consumer port, nothing else is ready, and that consumer can start at once, it is marked
     /// `Ready(Start)` and returned instead of listed — the scheduler steps it next, exactly as
     /// it would have popped it from the (otherwise empty) ready list.
+    #[inline]
     pub(crate) fn wake_consumers(&mut self, n: u32) -> Option<u32> {
         let (a, b) = self.nodes[n as usize].consumers;
         if b - a == 1 && self.ready.is_empty() {
@@ -435,6 +437,7 @@ impl Graph {
     }
 
     /// Queues every consumer of `n` (see [`wake`](Graph::wake)).
+    #[inline]
     pub(crate) fn enqueue_consumers(&mut self, n: u32) {
         let (a, b) = self.nodes[n as usize].consumers;
         for i in a..b {
@@ -492,6 +495,7 @@ impl Graph {
     }
 
     /// Whether `n` has reached its generation limit.
+    #[inline]
     pub(crate) fn limit_reached(&self, n: u32) -> bool {
         let limit = self.limits.get(n as usize).copied().flatten();
         matches!((limit, self.nodes[n as usize].generation), (Some(limit), Some(g)) if g >= limit)
@@ -499,6 +503,7 @@ impl Graph {
 
     /// Checks the generation limit after a publication (and at the start of a run); the first
     /// node to reach its limit stops the run.
+    #[inline]
     pub(crate) fn check_limit(&mut self, n: u32) -> bool {
         if !self.limit_reached(n) {
             return false;
@@ -534,6 +539,7 @@ impl Graph {
     /// stream meanwhile, is resumed so that its pending emit reports the cancellation. The
     /// cancellation waits for this moment so that siblings receive every chunk emitted before
     /// it (FLOW_SEMANTICS §5).
+    #[inline]
     pub(crate) fn chunk_taken(&mut self, p: u32) {
         let prod = &mut self.nodes[p as usize];
         if prod.chunk_left == 0 {
@@ -564,6 +570,7 @@ impl Graph {
     }
 
     /// A consumer read the latest final value of `p` through a plain port.
+    #[inline]
     pub(crate) fn count_read(&mut self, p: u32) {
         let prod = &mut self.nodes[p as usize];
         prod.read_left = prod.read_left.saturating_sub(1);
