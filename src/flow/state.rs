@@ -349,8 +349,25 @@ impl Graph {
     /// it avoids re-reading `n`'s record and the per-index bounds checks.
     #[inline]
     pub(crate) fn set_generation(&mut self, n: u32, generation: Generation) {
+        self.publish_generation::<false>(n, generation);
+    }
+
+    /// [`set_generation`](Graph::set_generation) for a chunk of the current run of `n`,
+    /// returning the number of its stream consumer ports still attached to that run (what
+    /// [`attached_stream_ports`](Graph::attached_stream_ports) counts) from the same pass
+    /// over the consumer ports.
+    #[inline]
+    pub(crate) fn set_chunk_generation(&mut self, n: u32, generation: Generation) -> u32 {
+        self.publish_generation::<true>(n, generation)
+    }
+
+    /// The body of both: `COUNT` also counts the attached stream consumer ports.
+    #[inline(always)]
+    fn publish_generation<const COUNT: bool>(&mut self, n: u32, generation: Generation) -> u32 {
         let node = &mut self.nodes[n as usize];
         node.generation = Some(generation);
+        let run = node.run;
+        let mut attached = 0;
         let (ca, cb) = node.consumers;
         let (pa, pb) = node.ports;
         let Graph {
@@ -361,6 +378,9 @@ impl Graph {
         } = self;
         for &pi in &consumer_ports[ca as usize..cb as usize] {
             let port = &mut ports[pi as usize];
+            if COUNT && port.level == 1 && !(port.detached && port.run == run) {
+                attached += 1;
+            }
             let reader = &mut nodes[port.node as usize];
             let stale = port_is_stale(Some(generation), port.level, port.stitch, reader.generation);
             if stale != port.stale {
@@ -386,6 +406,7 @@ impl Graph {
             node.stale_inputs = node.stale_inputs + flips.0 - flips.1;
             node.fresh_inputs = node.fresh_inputs + flips.1 - flips.0;
         }
+        attached
     }
 
     /// Whether a stalled stream port has something new: a chunk after the last one taken, the

@@ -113,9 +113,13 @@ impl<'e, C> Future for Emit<'e, C> {
 }
 
 fn publish_chunk(g: &mut Graph, n: u32) {
-    let left = g.attached_stream_ports(n);
     let node = &g.nodes[n as usize];
-    g.set_generation(n, Generation::chunk(node.run, node.chunks));
+    let left = g.set_chunk_generation(n, Generation::chunk(node.run, node.chunks));
+    debug_assert_eq!(
+        left,
+        g.attached_stream_ports(n),
+        "attached stream ports counted in the same pass"
+    );
     let node = &mut g.nodes[n as usize];
     node.chunks += 1;
     node.chunk_left = left;
