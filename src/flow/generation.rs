@@ -1,6 +1,5 @@
 //! Generations: how a node's outputs are versioned (FLOW_SEMANTICS §1).
 
-use std::cmp::Ordering;
 use std::fmt;
 
 /// The version of a value a node produced: `(k,)` is the final value of run `k`, `(k, j)` is
@@ -17,44 +16,53 @@ use std::fmt;
 /// assert!(Generation::from((1, 0)) > Generation::from((0,)));
 /// assert_eq!(Generation::from((0, 2)).to_string(), "(0,2)");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Generation {
     run: u64,
-    chunk: Option<u64>,
+    /// The chunk index, or [`FINISHED`] for the final value of the run. One plain integer
+    /// instead of an `Option` so that the derived order (run, then chunk) is two integer
+    /// compares — the staleness check every publication makes — and a finished run sorts
+    /// above all its chunks without a branch.
+    chunk: u64,
 }
+
+/// The `chunk` of a finished run: above every chunk index.
+const FINISHED: u64 = u64::MAX;
 
 impl Generation {
     /// The final value of run `run`: `(run,)`.
     pub const fn finished(run: u64) -> Generation {
-        Generation { run, chunk: None }
+        Generation { run, chunk: FINISHED }
     }
 
-    /// Chunk `chunk` of streaming run `run`: `(run, chunk)`.
+    /// Chunk `chunk` of streaming run `run`: `(run, chunk)`. (`u64::MAX` is reserved: no
+    /// stream emits that many chunks.)
     pub const fn chunk(run: u64, chunk: u64) -> Generation {
-        Generation {
-            run,
-            chunk: Some(chunk),
-        }
+        debug_assert!(chunk != FINISHED, "chunk index u64::MAX is reserved");
+        Generation { run, chunk }
     }
 
     /// The run index (first element).
+    #[inline]
     pub const fn run(self) -> u64 {
         self.run
     }
 
     /// The chunk index (second element), `None` for a finished run.
+    #[inline]
     pub const fn chunk_index(self) -> Option<u64> {
-        self.chunk
+        if self.chunk == FINISHED { None } else { Some(self.chunk) }
     }
 
     /// Whether this names a finished run, `(k,)`.
+    #[inline]
     pub const fn is_finished(self) -> bool {
-        self.chunk.is_none()
+        self.chunk == FINISHED
     }
 
     /// The elements as a tuple-like slice view (`[k]` or `[k, j]`).
     pub fn to_vec(self) -> Vec<u64> {
-        match self.chunk {
+        match self.chunk_index() {
             None => vec![self.run],
             Some(j) => vec![self.run, j],
         }
@@ -63,7 +71,7 @@ impl Generation {
     /// Writes the elements into `buf` and returns the used part (no allocation).
     pub fn as_slice(self, buf: &mut [u64; 2]) -> &[u64] {
         buf[0] = self.run;
-        match self.chunk {
+        match self.chunk_index() {
             None => &buf[..1],
             Some(j) => {
                 buf[1] = j;
@@ -73,20 +81,13 @@ impl Generation {
     }
 }
 
-impl Ord for Generation {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.run.cmp(&other.run).then_with(|| match (self.chunk, other.chunk) {
-            (None, None) => Ordering::Equal,
-            (None, Some(_)) => Ordering::Greater,
-            (Some(_), None) => Ordering::Less,
-            (Some(a), Some(b)) => a.cmp(&b),
-        })
-    }
-}
-
-impl PartialOrd for Generation {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
+/// Shown as before the compact layout: `Generation { run: 0, chunk: None }`.
+impl fmt::Debug for Generation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Generation")
+            .field("run", &self.run)
+            .field("chunk", &self.chunk_index())
+            .finish()
     }
 }
 
@@ -104,7 +105,7 @@ impl From<(u64, u64)> for Generation {
 
 impl fmt::Display for Generation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.chunk {
+        match self.chunk_index() {
             None => write!(f, "({},)", self.run),
             Some(j) => write!(f, "({},{})", self.run, j),
         }
@@ -120,25 +121,27 @@ impl fmt::Display for Generation {
 pub fn inc(g: Option<Generation>, level: u8) -> Generation {
     match (level, g) {
         (0, None) => Generation::finished(0),
-        (0, Some(Generation { run, chunk: None })) => Generation::finished(run + 1),
-        (0, Some(Generation { run, chunk: Some(_) })) => Generation::finished(run),
+        (0, Some(g)) if g.is_finished() => Generation::finished(g.run + 1),
+        (0, Some(g)) => Generation::finished(g.run),
         (1, None) => Generation::chunk(0, 0),
-        (1, Some(Generation { run, chunk: None })) => Generation::chunk(run + 1, 0),
-        (1, Some(Generation { run, chunk: Some(j) })) => Generation::chunk(run, j + 1),
+        (1, Some(g)) if g.is_finished() => Generation::chunk(g.run + 1, 0),
+        (1, Some(g)) => Generation::chunk(g.run, g.chunk + 1),
         _ => panic!("run level {level} does not exist (levels are 0 and 1)"),
     }
 }
 
 /// `clip(g, level)`: the greatest generation with at most `level + 1` elements that is `<= g`.
 /// `clip((1,0), 0) = (0,)`, `clip((0,0), 0) = None`, level 1 keeps `g`.
+#[inline]
 pub fn clip(g: Option<Generation>, level: u8) -> Option<Generation> {
     match g {
-        Some(Generation { run, chunk: Some(_) }) if level == 0 => run.checked_sub(1).map(Generation::finished),
+        Some(x) if level == 0 && !x.is_finished() => x.run.checked_sub(1).map(Generation::finished),
         other => other,
     }
 }
 
 /// `stitch(g, s)`: adds `s` to the run index; `stitch(None, s) = (s-1,)` for `s > 0`.
+#[inline]
 pub fn stitch(g: Option<Generation>, s: u64) -> Option<Generation> {
     match g {
         _ if s == 0 => g,
@@ -148,6 +151,26 @@ pub fn stitch(g: Option<Generation>, s: u64) -> Option<Generation> {
             chunk: g.chunk,
         }),
     }
+}
+
+/// Whether a port is stale (FLOW_SEMANTICS §3): `stitch(clip(producer, level), s) <= node`.
+/// The same as composing [`clip`], [`stitch`] and the order, written out for the hot path
+/// (every publication checks each consumer port and each own input with it).
+#[inline(always)]
+pub(crate) fn port_is_stale(producer: Option<Generation>, level: u8, s: u64, node: Option<Generation>) -> bool {
+    let seen = match producer {
+        // Level 0 reads only final values: a chunk of run k stands for the final value of k-1.
+        Some(p) if level == 0 && !p.is_finished() => match p.run.checked_sub(1) {
+            Some(r) => Some(Generation::finished(r + s)),
+            None => stitch(None, s),
+        },
+        Some(p) => Some(Generation {
+            run: p.run + s,
+            chunk: p.chunk,
+        }),
+        None => stitch(None, s),
+    };
+    seen <= node
 }
 
 #[cfg(test)]
@@ -185,5 +208,35 @@ mod tests {
         assert_eq!(stitch(None, 1), g(&[0]));
         assert_eq!(stitch(g(&[2, 1]), 2), g(&[4, 1]));
         assert_eq!(stitch(None, 0), None);
+    }
+
+    #[test]
+    fn port_is_stale_matches_clip_stitch_order() {
+        let gens = [&[][..], &[0], &[1], &[2], &[0, 0], &[0, 3], &[1, 0], &[2, 7]];
+        for p in gens {
+            for n in gens {
+                for level in 0..2 {
+                    for s in 0..3 {
+                        assert_eq!(
+                            port_is_stale(g(p), level, s, g(n)),
+                            stitch(clip(g(p), level), s) <= g(n),
+                            "producer {p:?} level {level} stitch {s} node {n:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn debug_shows_the_chunk_as_an_option() {
+        assert_eq!(
+            format!("{:?}", Generation::finished(2)),
+            "Generation { run: 2, chunk: None }"
+        );
+        assert_eq!(
+            format!("{:?}", Generation::chunk(2, 4)),
+            "Generation { run: 2, chunk: Some(4) }"
+        );
     }
 }

@@ -349,8 +349,11 @@ impl Scheduler {
         }
         match polled {
             Ok(Poll::Pending) => {
-                if self.state.graph.borrow().nodes[n as usize].status == Status::Running {
+                let mut g = self.state.graph.borrow_mut();
+                if g.nodes[n as usize].status == Status::Running {
                     self.externals.push(n);
+                } else {
+                    return g.take_sole_ready();
                 }
             }
             Ok(Poll::Ready(Ok(()))) => return self.body_done(n),

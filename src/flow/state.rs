@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use super::error::Failure;
-use super::generation::{Generation, clip, stitch};
+use super::generation::{Generation, port_is_stale};
 use super::runner::Runner;
 
 /// What a node is doing. One of the crate's two state machines (the other is the loop's
@@ -263,6 +263,19 @@ impl std::fmt::Debug for FlowState {
     }
 }
 
+/// Moves one connected input of `node` between its stale and fresh counts (the port's cached
+/// flag just became `stale`).
+#[inline(always)]
+fn flip(node: &mut NodeMeta, stale: bool) {
+    if stale {
+        node.stale_inputs += 1;
+        node.fresh_inputs -= 1;
+    } else {
+        node.stale_inputs -= 1;
+        node.fresh_inputs += 1;
+    }
+}
+
 impl Graph {
     /// Body time of node `n` over all timed runs.
     pub(crate) fn run_time(&self, n: usize) -> Duration {
@@ -288,12 +301,16 @@ impl Graph {
     }
 
     /// Staleness computed from the generations: `stitch(clip(producer), level) <= node`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn compute_stale(&self, pi: u32) -> bool {
         let port = &self.ports[pi as usize];
         let Some(p) = port.producer else { return false };
-        let seen = stitch(clip(self.nodes[p as usize].generation, port.level), port.stitch);
-        seen <= self.nodes[port.node as usize].generation
+        port_is_stale(
+            self.nodes[p as usize].generation,
+            port.level,
+            port.stitch,
+            self.nodes[port.node as usize].generation,
+        )
     }
 
     /// Marks `n` as visited in the current run (epoch), counting it the first time.
@@ -318,7 +335,7 @@ impl Graph {
     }
 
     /// Recomputes the cached staleness of port `pi` and its node's counts.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn refresh_port(&mut self, pi: u32) {
         if self.ports[pi as usize].producer.is_none() {
             return;
@@ -329,14 +346,7 @@ impl Graph {
         if was == stale {
             return;
         }
-        let node = &mut self.nodes[port.node as usize];
-        if stale {
-            node.stale_inputs += 1;
-            node.fresh_inputs -= 1;
-        } else {
-            node.stale_inputs -= 1;
-            node.fresh_inputs += 1;
-        }
+        flip(&mut self.nodes[port.node as usize], stale);
     }
 
     /// Sets the counts of every node from scratch (after building the graph).
@@ -358,21 +368,75 @@ impl Graph {
 
     /// Sets the generation of `n` and refreshes the staleness of every port it affects: its
     /// consumers' ports (a newer value) and its own inputs (a newer reader).
+    ///
+    /// The same as [`refresh_port`](Graph::refresh_port) on each of those ports, written over
+    /// slices with the one generation that changed known: every publication pays for it, so
+    /// it avoids re-reading `n`'s record and the per-index bounds checks.
+    #[inline]
     pub(crate) fn set_generation(&mut self, n: u32, generation: Generation) {
-        self.nodes[n as usize].generation = Some(generation);
-        let (a, b) = self.nodes[n as usize].consumers;
-        for i in a..b {
-            let pi = self.consumer_ports[i as usize];
-            self.refresh_port(pi);
+        self.publish_generation::<false>(n, generation);
+    }
+
+    /// [`set_generation`](Graph::set_generation) for a chunk of the current run of `n`,
+    /// returning the number of its stream consumer ports still attached to that run (what
+    /// [`attached_stream_ports`](Graph::attached_stream_ports) counts) from the same pass
+    /// over the consumer ports.
+    #[inline]
+    pub(crate) fn set_chunk_generation(&mut self, n: u32, generation: Generation) -> u32 {
+        self.publish_generation::<true>(n, generation)
+    }
+
+    /// The body of both: `COUNT` also counts the attached stream consumer ports.
+    #[inline(always)]
+    fn publish_generation<const COUNT: bool>(&mut self, n: u32, generation: Generation) -> u32 {
+        let node = &mut self.nodes[n as usize];
+        node.generation = Some(generation);
+        let run = node.run;
+        let mut attached = 0;
+        let (ca, cb) = node.consumers;
+        let (pa, pb) = node.ports;
+        let Graph {
+            nodes,
+            ports,
+            consumer_ports,
+            ..
+        } = self;
+        for &pi in &consumer_ports[ca as usize..cb as usize] {
+            let port = &mut ports[pi as usize];
+            if COUNT && port.level == 1 && !(port.detached && port.run == run) {
+                attached += 1;
+            }
+            let reader = &mut nodes[port.node as usize];
+            let stale = port_is_stale(Some(generation), port.level, port.stitch, reader.generation);
+            if stale != port.stale {
+                port.stale = stale;
+                flip(reader, stale);
+            }
         }
-        let (a, b) = self.nodes[n as usize].ports;
-        for pi in a..b {
-            self.refresh_port(pi);
+        let mut flips: (u32, u32) = (0, 0);
+        for port in &mut ports[pa as usize..pb as usize] {
+            let Some(p) = port.producer else { continue };
+            let stale = port_is_stale(nodes[p as usize].generation, port.level, port.stitch, Some(generation));
+            if stale != port.stale {
+                port.stale = stale;
+                if stale {
+                    flips.0 += 1;
+                } else {
+                    flips.1 += 1;
+                }
+            }
         }
+        if flips != (0, 0) {
+            let node = &mut nodes[n as usize];
+            node.stale_inputs = node.stale_inputs + flips.0 - flips.1;
+            node.fresh_inputs = node.fresh_inputs + flips.1 - flips.0;
+        }
+        attached
     }
 
     /// Whether a stalled stream port has something new: a chunk after the last one taken, the
     /// end of the run, a newer run, or a cancellation.
+    #[inline]
     pub(crate) fn stream_port_ready(&self, pi: u32) -> bool {
         let port = &self.ports[pi as usize];
         let Some(p) = port.producer else { return true };
@@ -404,6 +468,7 @@ impl Graph {
     /// consumer port, nothing else is ready, and that consumer can start at once, it is marked
     /// `Ready(Start)` and returned instead of listed — the scheduler steps it next, exactly as
     /// it would have popped it from the (otherwise empty) ready list.
+    #[inline]
     pub(crate) fn wake_consumers(&mut self, n: u32) -> Option<u32> {
         let (a, b) = self.nodes[n as usize].consumers;
         if b - a == 1 && self.ready.is_empty() {
@@ -418,6 +483,7 @@ impl Graph {
     }
 
     /// Queues every consumer of `n` (see [`wake`](Graph::wake)).
+    #[inline]
     pub(crate) fn enqueue_consumers(&mut self, n: u32) {
         let (a, b) = self.nodes[n as usize].consumers;
         for i in a..b {
@@ -453,6 +519,20 @@ impl Graph {
         }
     }
 
+    /// Takes the ready list's only node, to be stepped at once by the step that made it ready
+    /// (a stream hand-off: the consumer a chunk resumed, or the producer a stalled consumer
+    /// pulled). Stepping it now is what the scheduler would do next anyway — it always
+    /// works the ready list before anything else — minus one round trip through its loop.
+    /// With two or more listed nodes the list keeps its order, so nothing is taken.
+    #[inline]
+    pub(crate) fn take_sole_ready(&mut self) -> Option<u32> {
+        if self.ready.len() == 1 {
+            self.ready.pop_front()
+        } else {
+            None
+        }
+    }
+
     /// Marks `n` ready to do `action` and appends it to the ready list.
     #[inline]
     pub(crate) fn make_ready(&mut self, n: u32, action: Action) {
@@ -461,6 +541,7 @@ impl Graph {
     }
 
     /// Whether `n` has reached its generation limit.
+    #[inline]
     pub(crate) fn limit_reached(&self, n: u32) -> bool {
         let limit = self.limits.get(n as usize).copied().flatten();
         matches!((limit, self.nodes[n as usize].generation), (Some(limit), Some(g)) if g >= limit)
@@ -468,6 +549,7 @@ impl Graph {
 
     /// Checks the generation limit after a publication (and at the start of a run); the first
     /// node to reach its limit stops the run.
+    #[inline]
     pub(crate) fn check_limit(&mut self, n: u32) -> bool {
         if !self.limit_reached(n) {
             return false;
@@ -503,6 +585,7 @@ impl Graph {
     /// stream meanwhile, is resumed so that its pending emit reports the cancellation. The
     /// cancellation waits for this moment so that siblings receive every chunk emitted before
     /// it (FLOW_SEMANTICS §5).
+    #[inline]
     pub(crate) fn chunk_taken(&mut self, p: u32) {
         let prod = &mut self.nodes[p as usize];
         if prod.chunk_left == 0 {
@@ -533,6 +616,7 @@ impl Graph {
     }
 
     /// A consumer read the latest final value of `p` through a plain port.
+    #[inline]
     pub(crate) fn count_read(&mut self, p: u32) {
         let prod = &mut self.nodes[p as usize];
         prod.read_left = prod.read_left.saturating_sub(1);

@@ -83,13 +83,14 @@ impl<C> fmt::Debug for Emit<'_, C> {
 
 impl<C> Unpin for Emit<'_, C> {}
 
-impl<C> Future for Emit<'_, C> {
+impl<'e, C> Future for Emit<'e, C> {
     type Output = Result<(), StreamCancelled>;
 
     fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let n = self.emitter.node;
-        let shared = Rc::clone(&self.emitter.shared);
-        let mut g = shared.graph.borrow_mut();
+        // The emitter outlives this future: borrowing the graph through it needs no `Rc` clone.
+        let emitter: &'e Emitter<C> = self.emitter;
+        let n = emitter.node;
+        let mut g = emitter.shared.graph.borrow_mut();
         if self.waiting {
             let node = &g.nodes[n as usize];
             if node.status != Status::Running {
@@ -103,7 +104,7 @@ impl<C> Future for Emit<'_, C> {
             return Poll::Ready(Err(StreamCancelled));
         }
         if let Some(chunk) = self.chunk.take() {
-            *self.emitter.cell.borrow_mut() = Some(chunk);
+            *emitter.cell.borrow_mut() = Some(chunk);
         }
         publish_chunk(&mut g, n);
         self.waiting = true;
@@ -112,9 +113,13 @@ impl<C> Future for Emit<'_, C> {
 }
 
 fn publish_chunk(g: &mut Graph, n: u32) {
-    let left = g.attached_stream_ports(n);
     let node = &g.nodes[n as usize];
-    g.set_generation(n, Generation::chunk(node.run, node.chunks));
+    let left = g.set_chunk_generation(n, Generation::chunk(node.run, node.chunks));
+    debug_assert_eq!(
+        left,
+        g.attached_stream_ports(n),
+        "attached stream ports counted in the same pass"
+    );
     let node = &mut g.nodes[n as usize];
     node.chunks += 1;
     node.chunk_left = left;
@@ -306,41 +311,47 @@ impl<C: Clone> Stream<C> {
 /// One `next` on a live stream input (FLOW_SEMANTICS §8, "a stream input's next()").
 fn poll_live<C: Clone>(g: &mut Graph, port: u32, chunk: &RefCell<Option<C>>, done: &mut bool) -> Poll<Option<C>> {
     let pi = port as usize;
-    let p = g.ports[pi].producer.expect("stream ports are connected") as usize;
-    let Some(gn) = g.nodes[p].generation else {
+    let p = g.ports[pi].producer.expect("stream ports are connected");
+    let prod = &g.nodes[p as usize];
+    let Some(gn) = prod.generation else {
         return stall(g, port);
     };
-    if gn.run() > g.ports[pi].run {
-        let port = &mut g.ports[pi];
-        port.run = gn.run();
-        port.taken = None;
-        port.detached = false;
-    } else if gn.run() < g.ports[pi].run {
+    let cancelled = prod.cancelled;
+    let st = &mut g.ports[pi];
+    if gn.run() > st.run {
+        st.run = gn.run();
+        st.taken = None;
+        st.detached = false;
+    } else if gn.run() < st.run {
         return stall(g, port);
     }
     match gn.chunk_index() {
-        Some(j) if g.ports[pi].taken.is_none_or(|t| j > t) => {
-            g.ports[pi].taken = Some(j);
-            if !g.ports[pi].detached {
-                g.chunk_taken(p as u32);
+        Some(j) if st.taken.is_none_or(|t| j > t) => {
+            st.taken = Some(j);
+            let attached = !st.detached;
+            let consumer = st.node;
+            if attached {
+                g.chunk_taken(p);
             }
-            resume_consumer(g, port);
+            resume_consumer(g, consumer, port);
             Poll::Ready(chunk.borrow().clone())
         }
-        Some(_) if !g.nodes[p].cancelled => stall(g, port),
+        Some(_) if !cancelled => stall(g, port),
         _ => {
+            let consumer = st.node;
             *done = true;
-            resume_consumer(g, port);
+            resume_consumer(g, consumer, port);
             Poll::Ready(None)
         }
     }
 }
 
-/// The consumer owning `port` got something: it is running again.
-fn resume_consumer(g: &mut Graph, port: u32) {
-    let node = g.ports[port as usize].node as usize;
-    if g.nodes[node].status == Status::Stalled(port) {
-        g.nodes[node].status = Status::Running;
+/// The consumer owning `port` (node `consumer`) got something: it is running again.
+#[inline]
+fn resume_consumer(g: &mut Graph, consumer: u32, port: u32) {
+    let node = &mut g.nodes[consumer as usize];
+    if node.status == Status::Stalled(port) {
+        node.status = Status::Running;
     }
 }
 
