@@ -94,11 +94,7 @@ impl FlowBuilder {
         self.nodes
             .push(NodeMeta::new(NodeName::Auto { base, id }, ports, chunk.is_some()));
         self.runners.push(RefCell::new(runner));
-        self.cells.push(Cells {
-            value,
-            chunk,
-            state: None,
-        });
+        self.cells.push(Cells::new(value, chunk));
         id
     }
 
@@ -239,7 +235,7 @@ impl FlowBuilder {
         };
         let runner = Box::pin(BodyRunner::new(body, slots, cell));
         let id = self.push(short_name::<S>, runner, first, erased, None);
-        self.cells[id as usize].state = Some(state);
+        self.cells[id as usize].set_state(state);
         Node::new(id)
     }
 
