@@ -418,31 +418,34 @@ fn creation_ordered(g: &Graph) -> bool {
     g.ports.iter().all(|port| port.producer.is_none_or(|p| p < port.node))
 }
 
-/// Fills the consumer lists (grouped by producer) and the plain-consumer counts.
+/// Fills the consumer lists (grouped by producer) and the plain-consumer counts: a counting
+/// sort that counts and then fills through each producer's own `consumers` range (no
+/// temporary per-node arrays beside the graph).
 fn link_consumers(g: &mut Graph) {
-    let mut counts = vec![0u32; g.nodes.len() + 1];
+    let mut total = 0usize;
     for port in &g.ports {
         if let Some(p) = port.producer {
-            counts[p as usize + 1] += 1;
+            g.nodes[p as usize].consumers.1 += 1;
+            total += 1;
         }
     }
-    for i in 1..counts.len() {
-        counts[i] += counts[i - 1];
+    // Each range starts empty at its offset; its end is the cursor of the fill below.
+    let mut start = 0;
+    for node in &mut g.nodes {
+        let count = node.consumers.1;
+        node.consumers = (start, start);
+        start += count;
     }
-    let mut next = counts.clone();
-    g.consumer_ports = vec![0; counts[g.nodes.len()] as usize];
+    g.consumer_ports = vec![0; total];
     for (pi, port) in g.ports.iter().enumerate() {
         if let Some(p) = port.producer {
-            let slot = &mut next[p as usize];
-            g.consumer_ports[*slot as usize] = pi as u32;
-            *slot += 1;
+            let node = &mut g.nodes[p as usize];
+            g.consumer_ports[node.consumers.1 as usize] = pi as u32;
+            node.consumers.1 += 1;
             if port.level == 0 {
-                g.nodes[p as usize].plain_consumer_ports += 1;
+                node.plain_consumer_ports += 1;
             }
         }
-    }
-    for (n, node) in g.nodes.iter_mut().enumerate() {
-        node.consumers = (counts[n], counts[n + 1]);
     }
 }
 
