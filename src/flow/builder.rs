@@ -419,29 +419,28 @@ fn creation_ordered(g: &Graph) -> bool {
 }
 
 /// Fills the consumer lists (grouped by producer) and the plain-consumer counts: a counting
-/// sort that counts and then fills through each producer's own `consumers` range (no
-/// temporary per-node arrays beside the graph).
+/// sort through each producer's own `consumers` index (no temporary per-node arrays beside
+/// the graph): counts, then range ends, then a backward fill that leaves each range's start.
 fn link_consumers(g: &mut Graph) {
     let mut total = 0usize;
     for port in &g.ports {
         if let Some(p) = port.producer {
-            g.nodes[p as usize].consumers.1 += 1;
+            g.nodes[p as usize].consumers += 1;
             total += 1;
         }
     }
-    // Each range starts empty at its offset; its end is the cursor of the fill below.
-    let mut start = 0;
+    let mut end = 0;
     for node in &mut g.nodes {
-        let count = node.consumers.1;
-        node.consumers = (start, start);
-        start += count;
+        end += node.consumers;
+        node.consumers = end;
     }
     g.consumer_ports = vec![0; total];
-    for (pi, port) in g.ports.iter().enumerate() {
+    // Backwards, so that each producer's ports stay in ascending order.
+    for (pi, port) in g.ports.iter().enumerate().rev() {
         if let Some(p) = port.producer {
             let node = &mut g.nodes[p as usize];
-            g.consumer_ports[node.consumers.1 as usize] = pi as u32;
-            node.consumers.1 += 1;
+            node.consumers -= 1;
+            g.consumer_ports[node.consumers as usize] = pi as u32;
             if port.level == 0 {
                 node.plain_consumer_ports += 1;
             }
