@@ -164,3 +164,31 @@ fn dynamic_nodes_bind_to_typed_and_dynamic_producers_alike() {
     );
     assert_eq!(flow.dyn_value::<String>(ids[a.index()], 0), None, "another value type");
 }
+
+#[test]
+fn nodes_of_interleaved_value_types_keep_their_own_values() {
+    // Value cells are handed out in blocks per value type: interleaving three types over
+    // several blocks must still give every node its own cell.
+    async fn text(x: i64) -> String {
+        format!("n{x}")
+    }
+    async fn ratio(s: String) -> f64 {
+        s.len() as f64 / 2.0
+    }
+    let mut b = FlowBuilder::new();
+    let mut nodes = Vec::new();
+    for i in 0..100 {
+        let n = b.node(inc, (i,));
+        let t = b.node(text, (n,));
+        let r = b.node(ratio, (t.out(),));
+        nodes.push((n, t, r));
+    }
+    let mut flow = b.build().expect("every input is connected");
+    flow.run_until_complete(RunOptions::new()).expect("the flow runs");
+    for (i, (n, t, r)) in nodes.into_iter().enumerate() {
+        let i = i as i64;
+        assert_eq!(flow.value(n), Some(i + 1));
+        assert_eq!(flow.value(t), Some(format!("n{}", i + 1)));
+        assert_eq!(flow.value(r), Some(format!("n{}", i + 1).len() as f64 / 2.0));
+    }
+}

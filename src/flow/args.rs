@@ -21,7 +21,10 @@ use super::stream::Emitter;
 /// takes 24 bytes instead of 48.
 #[derive(Clone)]
 pub struct Cells {
+    /// Typed nodes: the [`Block`] holding the value cell; dynamic nodes: their own cell.
     pub(crate) value: Rc<dyn Any>,
+    /// The value cell's index in its block (0 for dynamic nodes).
+    pub(crate) index: u32,
     extra: Option<Box<ExtraCells>>,
 }
 
@@ -34,16 +37,16 @@ struct ExtraCells {
 }
 
 impl Cells {
-    /// The cells of a node with final value cell `value` and (streaming nodes) chunk cell
-    /// `chunk`.
-    pub(crate) fn new(value: Rc<dyn Any>, chunk: Option<Rc<dyn Any>>) -> Cells {
+    /// The cells of a node with final value cell `index` of `value` and (streaming nodes)
+    /// chunk cell `chunk`.
+    pub(crate) fn new(value: Rc<dyn Any>, index: u32, chunk: Option<Rc<dyn Any>>) -> Cells {
         let extra = chunk.map(|chunk| {
             Box::new(ExtraCells {
                 chunk: Some(chunk),
                 state: None,
             })
         });
-        Cells { value, extra }
+        Cells { value, index, extra }
     }
 
     /// The latest-chunk cell of a streaming node.
@@ -102,7 +105,7 @@ pub enum Link<T> {
     Fwd(u32),
     /// Bound: the producer's value cell, read whole with the clone function (slot types need
     /// not be `Clone`: a stream input's is not).
-    Whole(Rc<RefCell<Option<T>>>, fn(&T) -> T),
+    Whole(ValueCell<T>, fn(&T) -> T),
     /// Bound: a projection of the producer's cells.
     Read(Reader<T>),
 }
@@ -113,7 +116,7 @@ impl<T> Link<T> {
     #[inline]
     pub(crate) fn read(&self, cx: &StartCx<'_>, port: u32) -> Option<T> {
         match self {
-            Link::Whole(cell, clone) => cell.borrow().as_ref().map(clone),
+            Link::Whole(cell, clone) => cell.get().borrow().as_ref().map(clone),
             Link::Read(read) => read(cx, port),
             Link::None | Link::Out(_) | Link::Fwd(_) => None,
         }
@@ -428,9 +431,108 @@ arity!(T0 A0 0, T1 A1 1, T2 A2 2, T3 A3 3, T4 A4 4, T5 A5 5);
 arity!(T0 A0 0, T1 A1 1, T2 A2 2, T3 A3 3, T4 A4 4, T5 A5 5, T6 A6 6);
 arity!(T0 A0 0, T1 A1 1, T2 A2 2, T3 A3 3, T4 A4 4, T5 A5 5, T6 A6 6, T7 A7 7);
 
-/// A value cell shared by a node and the readers of its output.
+/// A value cell shared by a node and the readers of its output (streaming chunks, dynamic
+/// nodes).
 pub(crate) fn new_cell<R: 'static>() -> (Rc<RefCell<Option<R>>>, Rc<dyn Any>) {
     let cell = Rc::new(RefCell::new(None::<R>));
     let erased: Rc<dyn Any> = cell.clone();
     (cell, erased)
+}
+
+/// Value cells per [`Block`]: few enough that the last, partly used block of a value type
+/// wastes little, enough that a node's cell costs no allocation of its own.
+const BLOCK: usize = 16;
+
+/// The final-value cells of up to [`BLOCK`] typed nodes with the same value type, in one
+/// allocation.
+pub(crate) type Block<R> = [RefCell<Option<R>>; BLOCK];
+
+/// A typed node's final-value cell: one cell of a [`Block`], shared by the node's runner and
+/// the input slots that read it. Creating a node takes a free cell of the open block of its
+/// value type instead of allocating one (a malloc and a free less per node).
+pub struct ValueCell<R> {
+    block: Rc<Block<R>>,
+    index: u32,
+}
+
+impl<R> Clone for ValueCell<R> {
+    fn clone(&self) -> Self {
+        ValueCell {
+            block: Rc::clone(&self.block),
+            index: self.index,
+        }
+    }
+}
+
+impl<R> ValueCell<R> {
+    /// The cell.
+    #[inline]
+    pub(crate) fn get(&self) -> &RefCell<Option<R>> {
+        &self.block[self.index as usize]
+    }
+}
+
+impl<R: 'static> ValueCell<R> {
+    /// The cell of node cells `cells`, if their value type is `R` (a typed node's).
+    pub(crate) fn of(cells: &Cells) -> Option<ValueCell<R>> {
+        let block = Rc::clone(&cells.value).downcast::<Block<R>>().ok()?;
+        Some(ValueCell {
+            block,
+            index: cells.index,
+        })
+    }
+
+    /// The type-erased block and the index, for [`Cells`].
+    pub(crate) fn erased(&self) -> (Rc<dyn Any>, u32) {
+        let block: Rc<dyn Any> = self.block.clone();
+        (block, self.index)
+    }
+}
+
+/// Hands out typed value cells: per value type, the block being filled and its next free index.
+#[derive(Default)]
+pub(crate) struct CellArena {
+    /// `(type of R, (Rc<Block<R>>, next index))`, most recently used type first.
+    open: Vec<(std::any::TypeId, Box<dyn Any>)>,
+}
+
+impl CellArena {
+    /// A fresh cell for a value of type `R`.
+    pub(crate) fn cell<R: 'static>(&mut self) -> ValueCell<R> {
+        let ty = std::any::TypeId::of::<R>();
+        let pos = match self.open.iter().position(|(t, _)| *t == ty) {
+            Some(pos) => pos,
+            None => {
+                self.open.push((ty, Box::new((new_block::<R>(), 0u32))));
+                self.open.len() - 1
+            }
+        };
+        // Keeps the type in use first: a builder mostly creates nodes of one value type in a row.
+        if pos != 0 {
+            self.open.swap(0, pos);
+        }
+        let open = self.open[0]
+            .1
+            .downcast_mut::<(Rc<Block<R>>, u32)>()
+            .expect("the entry of type R holds blocks of R");
+        if open.1 as usize == BLOCK {
+            *open = (new_block::<R>(), 0);
+        }
+        let cell = ValueCell {
+            block: Rc::clone(&open.0),
+            index: open.1,
+        };
+        open.1 += 1;
+        cell
+    }
+}
+
+impl std::fmt::Debug for CellArena {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CellArena").field("types", &self.open.len()).finish()
+    }
+}
+
+fn new_block<R>() -> Rc<Block<R>> {
+    Rc::new(std::array::from_fn(|_| RefCell::new(None)))
 }

@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::args::{Cells, IntoArgs, NodeFn, PortSpec, StateFn, StreamFn, new_cell};
+use super::args::{CellArena, Cells, IntoArgs, NodeFn, PortSpec, StateFn, StreamFn, new_cell};
 use super::error::{BoxError, BuildError};
 use super::handles::{AsNode, Forward, Node, Output, StreamNode};
 use super::run::Flow;
@@ -53,6 +53,8 @@ pub struct FlowBuilder {
     port_specs: Vec<PortSpec>,
     /// Every node's value cells, by node index (moved into the flow by `build`).
     cells: Vec<Cells>,
+    /// Where typed nodes' value cells come from.
+    arena: CellArena,
     forwards: Vec<ForwardDef>,
 }
 
@@ -86,7 +88,7 @@ impl FlowBuilder {
         base: fn() -> &'static str,
         runner: Pin<Box<dyn Runner>>,
         first: usize,
-        value: Rc<dyn Any>,
+        (value, index): (Rc<dyn Any>, u32),
         chunk: Option<Rc<dyn Any>>,
     ) -> u32 {
         let id = self.nodes.len() as u32;
@@ -94,7 +96,7 @@ impl FlowBuilder {
         self.nodes
             .push(NodeMeta::new(NodeName::Auto { base, id }, ports, chunk.is_some()));
         self.runners.push(RefCell::new(runner));
-        self.cells.push(Cells::new(value, chunk));
+        self.cells.push(Cells::new(value, index, chunk));
         id
     }
 
@@ -110,7 +112,7 @@ impl FlowBuilder {
     ) -> super::NodeId {
         let first = self.port_specs.len();
         self.port_specs.extend(ports);
-        let id = self.push(|| "", runner, first, value, chunk);
+        let id = self.push(|| "", runner, first, (value, 0), chunk);
         self.nodes[id as usize].name = NodeName::Given(Box::new(name.into_boxed_str()));
         super::NodeId(id)
     }
@@ -143,7 +145,8 @@ impl FlowBuilder {
     {
         let first = self.port_specs.len();
         let slots = args.into_slots(&mut self.port_specs);
-        let (cell, erased) = new_cell::<K::Value>();
+        let cell = self.arena.cell::<K::Value>();
+        let erased = cell.erased();
         let body = FnBody::<F, M, K> { f, _m: PhantomData };
         let runner = Box::pin(BodyRunner::new(body, slots, cell));
         Node::new(self.push(short_name::<F>, runner, first, erased, None))
@@ -180,7 +183,8 @@ impl FlowBuilder {
     {
         let first = self.port_specs.len();
         let slots = args.into_slots(&mut self.port_specs);
-        let (cell, erased) = new_cell::<K::Value>();
+        let cell = self.arena.cell::<K::Value>();
+        let erased = cell.erased();
         let (chunk, chunk_erased) = new_cell::<C>();
         let body = StreamBody::<C, F, M, K> {
             f,
@@ -226,7 +230,8 @@ impl FlowBuilder {
     {
         let first = self.port_specs.len();
         let slots = args.into_slots(&mut self.port_specs);
-        let (cell, erased) = new_cell::<K::Value>();
+        let cell = self.arena.cell::<K::Value>();
+        let erased = cell.erased();
         let state = Rc::new(RefCell::new(Some(state)));
         let body = StateBody::<S, F, M, K> {
             state: Rc::clone(&state),

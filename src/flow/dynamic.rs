@@ -736,11 +736,12 @@ impl<V: Clone + 'static> Runner for DynRunner<V> {
     }
 }
 
-/// Reads a dynamic node's outputs whole (a node of another value type reads as never
-/// produced).
+/// Reads a dynamic node's outputs whole (a typed node, or a dynamic node of another value
+/// type, reads as never produced). Dynamic nodes keep a cell of their own, not a typed
+/// node's block cell.
 fn project_output<V: Clone + 'static>(cells: &Cells) -> super::args::Link<Outputs<V>> {
     match Rc::clone(&cells.value).downcast::<RefCell<Option<Outputs<V>>>>() {
-        Ok(cell) => super::args::Link::Whole(cell, Outputs::clone),
+        Ok(cell) => super::args::Link::Read(Rc::new(move |_, _| cell.borrow().clone())),
         Err(_) => super::args::Link::None,
     }
 }

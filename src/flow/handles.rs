@@ -6,7 +6,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::rc::Rc;
 
-use super::args::{Cells, InputSpec, Link, Owned, SourceRef};
+use super::args::{Cells, InputSpec, Link, Owned, SourceRef, ValueCell};
 use super::stream::Stream;
 
 /// Identifies one node of a flow (its index in creation order).
@@ -388,10 +388,8 @@ tuple_field!(3 D; A, B, C, D, E, F);
 tuple_field!(4 E; A, B, C, D, E, F);
 tuple_field!(5 F; A, B, C, D, E, F);
 
-fn value_cell<R: 'static>(cells: &Cells) -> Rc<RefCell<Option<R>>> {
-    Rc::clone(&cells.value)
-        .downcast::<RefCell<Option<R>>>()
-        .expect("output type is checked at compile time")
+fn value_cell<R: 'static>(cells: &Cells) -> ValueCell<R> {
+    ValueCell::of(cells).expect("output type is checked at compile time")
 }
 
 fn project_whole<R: Clone + 'static>(cells: &Cells) -> Link<R> {
@@ -400,7 +398,9 @@ fn project_whole<R: Clone + 'static>(cells: &Cells) -> Link<R> {
 
 fn project_field<R: TupleField<I> + 'static, const I: usize>(cells: &Cells) -> Link<R::Field> {
     let cell = value_cell::<R>(cells);
-    Link::Read(Rc::new(move |_, _| cell.borrow().as_ref().map(|r| r.field().clone())))
+    Link::Read(Rc::new(move |_, _| {
+        cell.get().borrow().as_ref().map(|r| r.field().clone())
+    }))
 }
 
 fn project_stream<C: Clone + 'static>(cells: &Cells) -> Link<Stream<C>> {

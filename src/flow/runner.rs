@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use super::args::{ArgList, Cells, GatherFault, NodeFn, StartCx, StateFn, StreamFn};
+use super::args::{ArgList, Cells, GatherFault, NodeFn, StartCx, StateFn, StreamFn, ValueCell};
 use super::error::BoxError;
 use super::state::Mode;
 use super::stream::Emitter;
@@ -152,12 +152,12 @@ pin_project_lite::pin_project! {
         slots: <B::Args as ArgList>::Slots,
         #[pin]
         run: RunState<B::Fut, B::Value>,
-        cell: Rc<RefCell<Option<B::Value>>>,
+        cell: ValueCell<B::Value>,
     }
 }
 
 impl<B: Body> BodyRunner<B> {
-    pub(crate) fn new(body: B, slots: <B::Args as ArgList>::Slots, cell: Rc<RefCell<Option<B::Value>>>) -> Self {
+    pub(crate) fn new(body: B, slots: <B::Args as ArgList>::Slots, cell: ValueCell<B::Value>) -> Self {
         BodyRunner {
             body,
             slots,
@@ -197,7 +197,7 @@ impl<B: Body> Runner for BodyRunner<B> {
             return;
         }
         if let RunTaken::Done { value } = this.run.project_replace(RunState::Idle) {
-            *this.cell.borrow_mut() = Some(value);
+            *this.cell.get().borrow_mut() = Some(value);
         }
     }
 
