@@ -17,20 +17,21 @@ use super::state::{FlowState, Mode};
 use super::stream::Emitter;
 
 /// The type-erased value cells of one node: its final value and, for the few streaming or
-/// stateful nodes, their chunk and state cells — boxed apart, so that a plain node's record
-/// takes 24 bytes instead of 48.
+/// stateful nodes, their chunk and state cells. Those live behind the value pointer (an
+/// `ExtraCells` in place of the value cell), so that every node's record takes 24 bytes.
 #[derive(Clone)]
 pub struct Cells {
-    /// Typed nodes: the [`Block`] holding the value cell; dynamic nodes: their own cell.
-    pub(crate) value: Rc<dyn Any>,
+    /// Typed nodes: the [`Block`] holding the value cell; dynamic nodes: their own cell;
+    /// streaming and stateful nodes: an `ExtraCells` holding that and the other cells.
+    value: Rc<dyn Any>,
     /// The value cell's index in its block (0 for dynamic nodes).
     pub(crate) index: u32,
-    extra: Option<Box<ExtraCells>>,
 }
 
-/// The cells only streaming and stateful nodes have.
-#[derive(Clone)]
+/// The cells of a streaming or stateful node.
 struct ExtraCells {
+    /// The value cell (as [`Cells::value`] holds it for other nodes).
+    value: Rc<dyn Any>,
     chunk: Option<Rc<dyn Any>>,
     /// Stateful nodes: the `Rc<RefCell<Option<S>>>` holding the state between runs.
     state: Option<Rc<dyn Any>>,
@@ -40,35 +41,46 @@ impl Cells {
     /// The cells of a node with final value cell `index` of `value` and (streaming nodes)
     /// chunk cell `chunk`.
     pub(crate) fn new(value: Rc<dyn Any>, index: u32, chunk: Option<Rc<dyn Any>>) -> Cells {
-        let extra = chunk.map(|chunk| {
-            Box::new(ExtraCells {
+        let value = match chunk {
+            None => value,
+            Some(chunk) => Rc::new(ExtraCells {
+                value,
                 chunk: Some(chunk),
                 state: None,
-            })
-        });
-        Cells { value, index, extra }
+            }),
+        };
+        Cells { value, index }
+    }
+
+    /// The streaming or stateful node's other cells.
+    fn extra(&self) -> Option<&ExtraCells> {
+        self.value.downcast_ref::<ExtraCells>()
+    }
+
+    /// The value cell: a typed node's [`Block`], or a dynamic node's own cell.
+    pub(crate) fn value(&self) -> &Rc<dyn Any> {
+        self.extra().map_or(&self.value, |e| &e.value)
     }
 
     /// The latest-chunk cell of a streaming node.
     pub(crate) fn chunk(&self) -> Option<&Rc<dyn Any>> {
-        self.extra.as_ref()?.chunk.as_ref()
+        self.extra()?.chunk.as_ref()
     }
 
     /// The state cell of a stateful node.
     pub(crate) fn state(&self) -> Option<&Rc<dyn Any>> {
-        self.extra.as_ref()?.state.as_ref()
+        self.extra()?.state.as_ref()
     }
 
-    /// Records the state cell of a stateful node.
+    /// Records the state cell of a stateful node (created just before, without chunk).
     pub(crate) fn set_state(&mut self, state: Rc<dyn Any>) {
-        self.extra
-            .get_or_insert_with(|| {
-                Box::new(ExtraCells {
-                    chunk: None,
-                    state: None,
-                })
-            })
-            .state = Some(state);
+        let value = Rc::clone(self.value());
+        let chunk = self.chunk().cloned();
+        self.value = Rc::new(ExtraCells {
+            value,
+            chunk,
+            state: Some(state),
+        });
     }
 }
 
@@ -475,7 +487,7 @@ impl<R> ValueCell<R> {
 impl<R: 'static> ValueCell<R> {
     /// The cell of node cells `cells`, if their value type is `R` (a typed node's).
     pub(crate) fn of(cells: &Cells) -> Option<ValueCell<R>> {
-        let block = Rc::clone(&cells.value).downcast::<Block<R>>().ok()?;
+        let block = Rc::clone(cells.value()).downcast::<Block<R>>().ok()?;
         Some(ValueCell {
             block,
             index: cells.index,

@@ -615,7 +615,7 @@ impl<V: Clone + 'static> Slot<V> {
             return false;
         };
         self.read = match source {
-            DynSource::Output { output, .. } => match Rc::clone(&c.value).downcast::<RefCell<Option<Outputs<V>>>>() {
+            DynSource::Output { output, .. } => match Rc::clone(c.value()).downcast::<RefCell<Option<Outputs<V>>>>() {
                 Ok(cell) => Read::Value(cell, output),
                 Err(_) => return false,
             },
@@ -740,7 +740,7 @@ impl<V: Clone + 'static> Runner for DynRunner<V> {
 /// type, reads as never produced). Dynamic nodes keep a cell of their own, not a typed
 /// node's block cell.
 fn project_output<V: Clone + 'static>(cells: &Cells) -> super::args::Link<Outputs<V>> {
-    match Rc::clone(&cells.value).downcast::<RefCell<Option<Outputs<V>>>>() {
+    match Rc::clone(cells.value()).downcast::<RefCell<Option<Outputs<V>>>>() {
         Ok(cell) => super::args::Link::Read(Rc::new(move |_, _| cell.borrow().clone())),
         Err(_) => super::args::Link::None,
     }
