@@ -16,20 +16,78 @@ use super::handles::{IntoInput, Output};
 use super::state::{FlowState, Mode};
 use super::stream::Emitter;
 
-/// The type-erased value cells of one node: its final value and (streaming nodes) its latest
-/// chunk.
+/// The type-erased value cells of one node: its final value and, for the few streaming or
+/// stateful nodes, their chunk and state cells. Those live behind the value pointer (an
+/// `ExtraCells` in place of the value cell), so that every node's record takes 24 bytes.
 #[derive(Clone)]
 pub struct Cells {
-    pub(crate) value: Rc<dyn Any>,
-    pub(crate) chunk: Option<Rc<dyn Any>>,
+    /// Typed nodes: the [`Block`] holding the value cell; dynamic nodes: their own cell;
+    /// streaming and stateful nodes: an `ExtraCells` holding that and the other cells.
+    value: Rc<dyn Any>,
+    /// The value cell's index in its block (0 for dynamic nodes).
+    pub(crate) index: u32,
+}
+
+/// The cells of a streaming or stateful node.
+struct ExtraCells {
+    /// The value cell (as [`Cells::value`] holds it for other nodes).
+    value: Rc<dyn Any>,
+    chunk: Option<Rc<dyn Any>>,
     /// Stateful nodes: the `Rc<RefCell<Option<S>>>` holding the state between runs.
-    pub(crate) state: Option<Rc<dyn Any>>,
+    state: Option<Rc<dyn Any>>,
+}
+
+impl Cells {
+    /// The cells of a node with final value cell `index` of `value` and (streaming nodes)
+    /// chunk cell `chunk`.
+    pub(crate) fn new(value: Rc<dyn Any>, index: u32, chunk: Option<Rc<dyn Any>>) -> Cells {
+        let value = match chunk {
+            None => value,
+            Some(chunk) => Rc::new(ExtraCells {
+                value,
+                chunk: Some(chunk),
+                state: None,
+            }),
+        };
+        Cells { value, index }
+    }
+
+    /// The streaming or stateful node's other cells.
+    fn extra(&self) -> Option<&ExtraCells> {
+        self.value.downcast_ref::<ExtraCells>()
+    }
+
+    /// The value cell: a typed node's [`Block`], or a dynamic node's own cell.
+    pub(crate) fn value(&self) -> &Rc<dyn Any> {
+        self.extra().map_or(&self.value, |e| &e.value)
+    }
+
+    /// The latest-chunk cell of a streaming node.
+    pub(crate) fn chunk(&self) -> Option<&Rc<dyn Any>> {
+        self.extra()?.chunk.as_ref()
+    }
+
+    /// The state cell of a stateful node.
+    pub(crate) fn state(&self) -> Option<&Rc<dyn Any>> {
+        self.extra()?.state.as_ref()
+    }
+
+    /// Records the state cell of a stateful node (created just before, without chunk).
+    pub(crate) fn set_state(&mut self, state: Rc<dyn Any>) {
+        let value = Rc::clone(self.value());
+        let chunk = self.chunk().cloned();
+        self.value = Rc::new(ExtraCells {
+            value,
+            chunk,
+            state: Some(state),
+        });
+    }
 }
 
 impl std::fmt::Debug for Cells {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Cells")
-            .field("streaming", &self.chunk.is_some())
+            .field("streaming", &self.chunk().is_some())
             .finish()
     }
 }
@@ -42,8 +100,40 @@ pub struct StartCx<'a> {
     pub(crate) first_port: u32,
 }
 
-/// Reads a producer's latest value (or opens a stream over its chunks) for one port.
+/// Reads a projection of a producer's latest value (a tuple element), or opens a stream over
+/// its chunks, for one port.
 pub type Reader<T> = Rc<dyn Fn(&StartCx<'_>, u32) -> Option<T>>;
+
+/// Where an input slot takes its value from: before `build()` the argument's source, after
+/// it the producer's cell. Most ports read a producer's whole value: they keep its typed cell
+/// (a reference count, no allocation, no dynamic call per read); only tuple elements and
+/// streams go through a [`Reader`].
+pub enum Link<T> {
+    /// No connection: the slot's constant or default.
+    None,
+    /// Not bound yet: a producer's output.
+    Out(Output<T>),
+    /// Not bound yet: a forward reference.
+    Fwd(u32),
+    /// Bound: the producer's value cell, read whole with the clone function (slot types need
+    /// not be `Clone`: a stream input's is not).
+    Whole(ValueCell<T>, fn(&T) -> T),
+    /// Bound: a projection of the producer's cells.
+    Read(Reader<T>),
+}
+
+impl<T> Link<T> {
+    /// The latest value (or a new stream) through this link for global port `port`; `None`
+    /// when the producer has no value yet or the link is not bound.
+    #[inline]
+    pub(crate) fn read(&self, cx: &StartCx<'_>, port: u32) -> Option<T> {
+        match self {
+            Link::Whole(cell, clone) => cell.get().borrow().as_ref().map(clone),
+            Link::Read(read) => read(cx, port),
+            Link::None | Link::Out(_) | Link::Fwd(_) => None,
+        }
+    }
+}
 
 /// A constant or default together with the function that clones it for each run.
 pub type Owned<T> = (T, fn(&T) -> T);
@@ -80,11 +170,23 @@ impl<T> std::fmt::Debug for InputSpec<T> {
     }
 }
 
+impl<T> std::fmt::Debug for Link<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Link::None => f.write_str("None"),
+            Link::Out(o) => write!(f, "Out({o:?})"),
+            Link::Fwd(id) => write!(f, "Fwd({id})"),
+            Link::Whole(..) => f.write_str("Whole"),
+            Link::Read(_) => f.write_str("Read"),
+        }
+    }
+}
+
 impl<T> std::fmt::Debug for InputSlot<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("InputSlot")
             .field("has_value", &self.value.is_some())
-            .field("source", &self.source)
+            .field("link", &self.link)
             .finish()
     }
 }
@@ -103,30 +205,31 @@ pub struct GatherFault {
     pub(crate) input: usize,
 }
 
-/// One typed input slot of a node.
+/// One typed input slot of a node: its constant or default, and its link to the producer.
 pub struct InputSlot<T> {
     value: Option<Owned<T>>,
-    source: SourceRef<T>,
-    reader: Option<Reader<T>>,
+    link: Link<T>,
 }
 
 impl<T: 'static> InputSlot<T> {
     fn new(spec: InputSpec<T>) -> (Self, PortSpec) {
         let has_default = spec.value.is_some();
-        let port = match &spec.source {
-            SourceRef::None => PortSpec::Own { has_default },
-            SourceRef::Out(o) => PortSpec::Node {
-                node: o.node,
-                level: o.level,
-                has_default,
-            },
-            SourceRef::Fwd(id) => PortSpec::Fwd { id: *id, has_default },
+        let (port, link) = match spec.source {
+            SourceRef::None => (PortSpec::Own { has_default }, Link::None),
+            SourceRef::Out(o) => (
+                PortSpec::Node {
+                    node: o.node,
+                    level: o.level,
+                    has_default,
+                },
+                Link::Out(o),
+            ),
+            SourceRef::Fwd(id) => (PortSpec::Fwd { id, has_default }, Link::Fwd(id)),
         };
         (
             InputSlot {
                 value: spec.value,
-                source: spec.source,
-                reader: None,
+                link,
             },
             port,
         )
@@ -143,27 +246,25 @@ impl<T: 'static> InputSlot<T> {
         match mode {
             Mode::Own => self.own(input),
             Mode::Default => self.own(input),
-            Mode::Read | Mode::Stream => match &self.reader {
-                Some(read) => match read(cx, cx.first_port + input as u32) {
-                    Some(v) => Ok(v),
-                    None => self.own(input),
-                },
+            Mode::Read | Mode::Stream => match self.link.read(cx, cx.first_port + input as u32) {
+                Some(v) => Ok(v),
                 None => self.own(input),
             },
         }
     }
 
-    /// Connects the slot: to its own output, or to a forward definition (`Output<T>` as `Any`).
+    /// Connects the slot: to its own output, or to a forward definition (`Output<T>` as `Any`);
+    /// the output is projected once, here, onto the producer's cells.
     fn bind(&mut self, forward: Option<&dyn Any>, cells: &[Cells]) -> bool {
-        let out = match (&self.source, forward) {
-            (SourceRef::Out(o), _) => *o,
-            (SourceRef::Fwd(_), Some(def)) => match def.downcast_ref::<Output<T>>() {
+        let out = match (&self.link, forward) {
+            (Link::Out(o), _) => *o,
+            (Link::Fwd(_), Some(def)) => match def.downcast_ref::<Output<T>>() {
                 Some(o) => *o,
                 None => return false,
             },
             _ => return false,
         };
-        self.reader = Some((out.project)(&cells[out.node as usize]));
+        self.link = (out.project)(&cells[out.node as usize]);
         true
     }
 }
@@ -342,9 +443,108 @@ arity!(T0 A0 0, T1 A1 1, T2 A2 2, T3 A3 3, T4 A4 4, T5 A5 5);
 arity!(T0 A0 0, T1 A1 1, T2 A2 2, T3 A3 3, T4 A4 4, T5 A5 5, T6 A6 6);
 arity!(T0 A0 0, T1 A1 1, T2 A2 2, T3 A3 3, T4 A4 4, T5 A5 5, T6 A6 6, T7 A7 7);
 
-/// A value cell shared by a node and the readers of its output.
+/// A value cell shared by a node and the readers of its output (streaming chunks, dynamic
+/// nodes).
 pub(crate) fn new_cell<R: 'static>() -> (Rc<RefCell<Option<R>>>, Rc<dyn Any>) {
     let cell = Rc::new(RefCell::new(None::<R>));
     let erased: Rc<dyn Any> = cell.clone();
     (cell, erased)
+}
+
+/// Value cells per [`Block`]: few enough that the last, partly used block of a value type
+/// wastes little, enough that a node's cell costs no allocation of its own.
+const BLOCK: usize = 16;
+
+/// The final-value cells of up to [`BLOCK`] typed nodes with the same value type, in one
+/// allocation.
+pub(crate) type Block<R> = [RefCell<Option<R>>; BLOCK];
+
+/// A typed node's final-value cell: one cell of a [`Block`], shared by the node's runner and
+/// the input slots that read it. Creating a node takes a free cell of the open block of its
+/// value type instead of allocating one (a malloc and a free less per node).
+pub struct ValueCell<R> {
+    block: Rc<Block<R>>,
+    index: u32,
+}
+
+impl<R> Clone for ValueCell<R> {
+    fn clone(&self) -> Self {
+        ValueCell {
+            block: Rc::clone(&self.block),
+            index: self.index,
+        }
+    }
+}
+
+impl<R> ValueCell<R> {
+    /// The cell.
+    #[inline]
+    pub(crate) fn get(&self) -> &RefCell<Option<R>> {
+        &self.block[self.index as usize]
+    }
+}
+
+impl<R: 'static> ValueCell<R> {
+    /// The cell of node cells `cells`, if their value type is `R` (a typed node's).
+    pub(crate) fn of(cells: &Cells) -> Option<ValueCell<R>> {
+        let block = Rc::clone(cells.value()).downcast::<Block<R>>().ok()?;
+        Some(ValueCell {
+            block,
+            index: cells.index,
+        })
+    }
+
+    /// The type-erased block and the index, for [`Cells`].
+    pub(crate) fn erased(&self) -> (Rc<dyn Any>, u32) {
+        let block: Rc<dyn Any> = self.block.clone();
+        (block, self.index)
+    }
+}
+
+/// Hands out typed value cells: per value type, the block being filled and its next free index.
+#[derive(Default)]
+pub(crate) struct CellArena {
+    /// `(type of R, (Rc<Block<R>>, next index))`, most recently used type first.
+    open: Vec<(std::any::TypeId, Box<dyn Any>)>,
+}
+
+impl CellArena {
+    /// A fresh cell for a value of type `R`.
+    pub(crate) fn cell<R: 'static>(&mut self) -> ValueCell<R> {
+        let ty = std::any::TypeId::of::<R>();
+        let pos = match self.open.iter().position(|(t, _)| *t == ty) {
+            Some(pos) => pos,
+            None => {
+                self.open.push((ty, Box::new((new_block::<R>(), 0u32))));
+                self.open.len() - 1
+            }
+        };
+        // Keeps the type in use first: a builder mostly creates nodes of one value type in a row.
+        if pos != 0 {
+            self.open.swap(0, pos);
+        }
+        let open = self.open[0]
+            .1
+            .downcast_mut::<(Rc<Block<R>>, u32)>()
+            .expect("the entry of type R holds blocks of R");
+        if open.1 as usize == BLOCK {
+            *open = (new_block::<R>(), 0);
+        }
+        let cell = ValueCell {
+            block: Rc::clone(&open.0),
+            index: open.1,
+        };
+        open.1 += 1;
+        cell
+    }
+}
+
+impl std::fmt::Debug for CellArena {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CellArena").field("types", &self.open.len()).finish()
+    }
+}
+
+fn new_block<R>() -> Rc<Block<R>> {
+    Rc::new(std::array::from_fn(|_| RefCell::new(None)))
 }

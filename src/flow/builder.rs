@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::args::{Cells, IntoArgs, NodeFn, PortSpec, StateFn, StreamFn, new_cell};
+use super::args::{CellArena, Cells, IntoArgs, NodeFn, PortSpec, StateFn, StreamFn, new_cell};
 use super::error::{BoxError, BuildError};
 use super::handles::{AsNode, Forward, Node, Output, StreamNode};
 use super::run::Flow;
@@ -53,6 +53,8 @@ pub struct FlowBuilder {
     port_specs: Vec<PortSpec>,
     /// Every node's value cells, by node index (moved into the flow by `build`).
     cells: Vec<Cells>,
+    /// Where typed nodes' value cells come from.
+    arena: CellArena,
     forwards: Vec<ForwardDef>,
 }
 
@@ -86,7 +88,7 @@ impl FlowBuilder {
         base: fn() -> &'static str,
         runner: Pin<Box<dyn Runner>>,
         first: usize,
-        value: Rc<dyn Any>,
+        (value, index): (Rc<dyn Any>, u32),
         chunk: Option<Rc<dyn Any>>,
     ) -> u32 {
         let id = self.nodes.len() as u32;
@@ -94,11 +96,7 @@ impl FlowBuilder {
         self.nodes
             .push(NodeMeta::new(NodeName::Auto { base, id }, ports, chunk.is_some()));
         self.runners.push(RefCell::new(runner));
-        self.cells.push(Cells {
-            value,
-            chunk,
-            state: None,
-        });
+        self.cells.push(Cells::new(value, index, chunk));
         id
     }
 
@@ -114,7 +112,7 @@ impl FlowBuilder {
     ) -> super::NodeId {
         let first = self.port_specs.len();
         self.port_specs.extend(ports);
-        let id = self.push(|| "", runner, first, value, chunk);
+        let id = self.push(|| "", runner, first, (value, 0), chunk);
         self.nodes[id as usize].name = NodeName::Given(Box::new(name.into_boxed_str()));
         super::NodeId(id)
     }
@@ -147,7 +145,8 @@ impl FlowBuilder {
     {
         let first = self.port_specs.len();
         let slots = args.into_slots(&mut self.port_specs);
-        let (cell, erased) = new_cell::<K::Value>();
+        let cell = self.arena.cell::<K::Value>();
+        let erased = cell.erased();
         let body = FnBody::<F, M, K> { f, _m: PhantomData };
         let runner = Box::pin(BodyRunner::new(body, slots, cell));
         Node::new(self.push(short_name::<F>, runner, first, erased, None))
@@ -184,7 +183,8 @@ impl FlowBuilder {
     {
         let first = self.port_specs.len();
         let slots = args.into_slots(&mut self.port_specs);
-        let (cell, erased) = new_cell::<K::Value>();
+        let cell = self.arena.cell::<K::Value>();
+        let erased = cell.erased();
         let (chunk, chunk_erased) = new_cell::<C>();
         let body = StreamBody::<C, F, M, K> {
             f,
@@ -230,7 +230,8 @@ impl FlowBuilder {
     {
         let first = self.port_specs.len();
         let slots = args.into_slots(&mut self.port_specs);
-        let (cell, erased) = new_cell::<K::Value>();
+        let cell = self.arena.cell::<K::Value>();
+        let erased = cell.erased();
         let state = Rc::new(RefCell::new(Some(state)));
         let body = StateBody::<S, F, M, K> {
             state: Rc::clone(&state),
@@ -239,7 +240,7 @@ impl FlowBuilder {
         };
         let runner = Box::pin(BodyRunner::new(body, slots, cell));
         let id = self.push(short_name::<S>, runner, first, erased, None);
-        self.cells[id as usize].state = Some(state);
+        self.cells[id as usize].set_state(state);
         Node::new(id)
     }
 
@@ -427,31 +428,33 @@ fn creation_ordered(g: &Graph) -> bool {
     g.ports.iter().all(|port| port.producer.is_none_or(|p| p < port.node))
 }
 
-/// Fills the consumer lists (grouped by producer) and the plain-consumer counts.
+/// Fills the consumer lists (grouped by producer) and the plain-consumer counts: a counting
+/// sort through each producer's own `consumers` index (no temporary per-node arrays beside
+/// the graph): counts, then range ends, then a backward fill that leaves each range's start.
 fn link_consumers(g: &mut Graph) {
-    let mut counts = vec![0u32; g.nodes.len() + 1];
+    let mut total = 0usize;
     for port in &g.ports {
         if let Some(p) = port.producer {
-            counts[p as usize + 1] += 1;
+            g.nodes[p as usize].consumers += 1;
+            total += 1;
         }
     }
-    for i in 1..counts.len() {
-        counts[i] += counts[i - 1];
+    let mut end = 0;
+    for node in &mut g.nodes {
+        end += node.consumers;
+        node.consumers = end;
     }
-    let mut next = counts.clone();
-    g.consumer_ports = vec![0; counts[g.nodes.len()] as usize];
-    for (pi, port) in g.ports.iter().enumerate() {
+    g.consumer_ports = vec![0; total];
+    // Backwards, so that each producer's ports stay in ascending order.
+    for (pi, port) in g.ports.iter().enumerate().rev() {
         if let Some(p) = port.producer {
-            let slot = &mut next[p as usize];
-            g.consumer_ports[*slot as usize] = pi as u32;
-            *slot += 1;
+            let node = &mut g.nodes[p as usize];
+            node.consumers -= 1;
+            g.consumer_ports[node.consumers as usize] = pi as u32;
             if port.level == 0 {
-                g.nodes[p as usize].plain_consumer_ports += 1;
+                node.plain_consumer_ports += 1;
             }
         }
-    }
-    for (n, node) in g.nodes.iter_mut().enumerate() {
-        node.consumers = (counts[n], counts[n + 1]);
     }
 }
 

@@ -615,15 +615,11 @@ impl<V: Clone + 'static> Slot<V> {
             return false;
         };
         self.read = match source {
-            DynSource::Output { output, .. } => match Rc::clone(&c.value).downcast::<RefCell<Option<Outputs<V>>>>() {
+            DynSource::Output { output, .. } => match Rc::clone(c.value()).downcast::<RefCell<Option<Outputs<V>>>>() {
                 Ok(cell) => Read::Value(cell, output),
                 Err(_) => return false,
             },
-            DynSource::Stream { .. } => match c
-                .chunk
-                .as_ref()
-                .map(|ch| Rc::clone(ch).downcast::<RefCell<Option<V>>>())
-            {
+            DynSource::Stream { .. } => match c.chunk().map(|ch| Rc::clone(ch).downcast::<RefCell<Option<V>>>()) {
                 Some(Ok(chunk)) => Read::Stream(chunk),
                 _ => return false,
             },
@@ -740,9 +736,14 @@ impl<V: Clone + 'static> Runner for DynRunner<V> {
     }
 }
 
-fn project_output<V: Clone + 'static>(cells: &Cells) -> super::args::Reader<Outputs<V>> {
-    let cell = Rc::clone(&cells.value).downcast::<RefCell<Option<Outputs<V>>>>().ok();
-    Rc::new(move |_, _| cell.as_ref().and_then(|c| c.borrow().clone()))
+/// Reads a dynamic node's outputs whole (a typed node, or a dynamic node of another value
+/// type, reads as never produced). Dynamic nodes keep a cell of their own, not a typed
+/// node's block cell.
+fn project_output<V: Clone + 'static>(cells: &Cells) -> super::args::Link<Outputs<V>> {
+    match Rc::clone(cells.value()).downcast::<RefCell<Option<Outputs<V>>>>() {
+        Ok(cell) => super::args::Link::Read(Rc::new(move |_, _| cell.borrow().clone())),
+        Err(_) => super::args::Link::None,
+    }
 }
 
 impl Flow {

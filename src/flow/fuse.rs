@@ -57,7 +57,10 @@ impl Links {
                 || port.has_default
                 || p as usize >= c
                 || prod.streaming
-                || prod.consumers.1 - prod.consumers.0 != 1
+                || {
+                    let (ca, cb) = g.consumers_of(p);
+                    cb - ca != 1
+                }
             {
                 continue;
             }
@@ -240,7 +243,7 @@ fn publish_link(g: &mut Graph, n: u32, (p, own): (u32, u32), next: Option<u32>) 
             set_stale(g, pi, c, stale);
         }
         None => {
-            let (a, b) = g.nodes[n as usize].consumers;
+            let (a, b) = g.consumers_of(n);
             for i in a..b {
                 let pi = g.consumer_ports[i as usize];
                 g.refresh_port(pi);

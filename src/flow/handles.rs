@@ -6,7 +6,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::rc::Rc;
 
-use super::args::{Cells, InputSpec, Owned, Reader, SourceRef};
+use super::args::{Cells, InputSpec, Link, Owned, SourceRef, ValueCell};
 use super::stream::Stream;
 
 /// Identifies one node of a flow (its index in creation order).
@@ -57,7 +57,8 @@ pub struct StreamNode<C, R> {
 pub struct Output<T> {
     pub(crate) node: u32,
     pub(crate) level: u8,
-    pub(crate) project: fn(&Cells) -> Reader<T>,
+    /// Binds a consumer to this output: the producer's cells → the consumer's link.
+    pub(crate) project: fn(&Cells) -> Link<T>,
 }
 
 /// A reference to an output that is defined later with
@@ -387,28 +388,29 @@ tuple_field!(3 D; A, B, C, D, E, F);
 tuple_field!(4 E; A, B, C, D, E, F);
 tuple_field!(5 F; A, B, C, D, E, F);
 
-fn value_cell<R: 'static>(cells: &Cells) -> Rc<RefCell<Option<R>>> {
-    Rc::clone(&cells.value)
-        .downcast::<RefCell<Option<R>>>()
-        .expect("output type is checked at compile time")
+fn value_cell<R: 'static>(cells: &Cells) -> ValueCell<R> {
+    ValueCell::of(cells).expect("output type is checked at compile time")
 }
 
-fn project_whole<R: Clone + 'static>(cells: &Cells) -> Reader<R> {
+fn project_whole<R: Clone + 'static>(cells: &Cells) -> Link<R> {
+    Link::Whole(value_cell::<R>(cells), R::clone)
+}
+
+fn project_field<R: TupleField<I> + 'static, const I: usize>(cells: &Cells) -> Link<R::Field> {
     let cell = value_cell::<R>(cells);
-    Rc::new(move |_, _| cell.borrow().clone())
+    Link::Read(Rc::new(move |_, _| {
+        cell.get().borrow().as_ref().map(|r| r.field().clone())
+    }))
 }
 
-fn project_field<R: TupleField<I> + 'static, const I: usize>(cells: &Cells) -> Reader<R::Field> {
-    let cell = value_cell::<R>(cells);
-    Rc::new(move |_, _| cell.borrow().as_ref().map(|r| r.field().clone()))
-}
-
-fn project_stream<C: Clone + 'static>(cells: &Cells) -> Reader<Stream<C>> {
-    let chunk: Rc<dyn Any> = Rc::clone(cells.chunk.as_ref().expect("stream outputs belong to streaming nodes"));
+fn project_stream<C: Clone + 'static>(cells: &Cells) -> Link<Stream<C>> {
+    let chunk: Rc<dyn Any> = Rc::clone(cells.chunk().expect("stream outputs belong to streaming nodes"));
     let chunk = chunk
         .downcast::<RefCell<Option<C>>>()
         .expect("chunk type is checked at compile time");
-    Rc::new(move |cx, port| Some(Stream::open(cx.shared, port, Rc::clone(&chunk))))
+    Link::Read(Rc::new(move |cx, port| {
+        Some(Stream::open(cx.shared, port, Rc::clone(&chunk)))
+    }))
 }
 
 /// Turns an argument into an input of type `T`: a constant (`T` itself), an [`Output<T>`], a

@@ -346,8 +346,7 @@ impl Flow {
         if out.level != 0 {
             return None;
         }
-        let read = (out.project)(&self.cells[out.node as usize]);
-        read(
+        (out.project)(&self.cells[out.node as usize]).read(
             &StartCx {
                 shared: &self.state,
                 node: out.node,
@@ -360,7 +359,7 @@ impl Flow {
     /// The latest chunk a streaming node emitted (in this or an earlier run), `None` if it
     /// never emitted one. Its final value is [`value`](Flow::value).
     pub fn latest_chunk<C: Clone + 'static, R>(&self, node: StreamNode<C, R>) -> Option<C> {
-        let cell = self.cells[node.id as usize].chunk.as_ref()?;
+        let cell = self.cells[node.id as usize].chunk()?;
         let cell = cell.downcast_ref::<RefCell<Option<C>>>()?;
         cell.borrow().clone()
     }
@@ -383,7 +382,7 @@ impl Flow {
     /// assert_eq!(flow.with_state(c, |s: &Count| s.0), Some(5));
     /// ```
     pub fn with_state<S: 'static, T>(&self, node: impl AsNode, f: impl FnOnce(&S) -> T) -> Option<T> {
-        let cell = self.cells[node.node_id().index()].state.as_ref()?;
+        let cell = self.cells[node.node_id().index()].state()?;
         let cell = cell.downcast_ref::<RefCell<Option<S>>>()?;
         let state = cell.try_borrow().ok()?;
         state.as_ref().map(f)

@@ -155,7 +155,10 @@ pub(crate) struct NodeMeta {
     /// with no stale input can start without walking its inputs).
     pub(crate) stale_inputs: u32,
     pub(crate) fresh_inputs: u32,
-    pub(crate) consumers: (u32, u32),
+    /// Start of this node's range in `Graph::consumer_ports`; the range ends where the next
+    /// node's starts (see [`Graph::consumers_of`]). One index instead of a pair keeps the
+    /// record at 112 bytes instead of 120.
+    pub(crate) consumers: u32,
     pub(crate) plain_consumer_ports: u32,
     /// Plain consumer ports that still have to read the latest final value.
     pub(crate) read_left: u32,
@@ -184,7 +187,7 @@ impl NodeMeta {
             ports,
             stale_inputs: 0,
             fresh_inputs: 0,
-            consumers: (0, 0),
+            consumers: 0,
             plain_consumer_ports: 0,
             read_left: 0,
             chunk_left: 0,
@@ -285,6 +288,17 @@ impl Graph {
     /// The given input names of node `n` (empty when it has none).
     pub(crate) fn input_names_of(&self, n: u32) -> &[String] {
         self.input_names.get(&n).map_or(&[], Vec::as_slice)
+    }
+
+    /// The range of `consumer_ports` holding the consumer ports of node `n`.
+    #[inline]
+    pub(crate) fn consumers_of(&self, n: u32) -> (u32, u32) {
+        let start = self.nodes[n as usize].consumers;
+        let end = match self.nodes.get(n as usize + 1) {
+            Some(next) => next.consumers,
+            None => self.consumer_ports.len() as u32,
+        };
+        (start, end)
     }
 
     /// Whether a plain/stream port is stale for its node (FLOW_SEMANTICS §3): the cached flag.
@@ -389,11 +403,11 @@ impl Graph {
     /// The body of both: `COUNT` also counts the attached stream consumer ports.
     #[inline(always)]
     fn publish_generation<const COUNT: bool>(&mut self, n: u32, generation: Generation) -> u32 {
+        let (ca, cb) = self.consumers_of(n);
         let node = &mut self.nodes[n as usize];
         node.generation = Some(generation);
         let run = node.run;
         let mut attached = 0;
-        let (ca, cb) = node.consumers;
         let (pa, pb) = node.ports;
         let Graph {
             nodes,
@@ -470,7 +484,7 @@ impl Graph {
     /// it would have popped it from the (otherwise empty) ready list.
     #[inline]
     pub(crate) fn wake_consumers(&mut self, n: u32) -> Option<u32> {
-        let (a, b) = self.nodes[n as usize].consumers;
+        let (a, b) = self.consumers_of(n);
         if b - a == 1 && self.ready.is_empty() {
             let c = self.ports[self.consumer_ports[a as usize] as usize].node;
             if self.direct_action(c) == Some(Action::Start) {
@@ -485,7 +499,7 @@ impl Graph {
     /// Queues every consumer of `n` (see [`wake`](Graph::wake)).
     #[inline]
     pub(crate) fn enqueue_consumers(&mut self, n: u32) {
-        let (a, b) = self.nodes[n as usize].consumers;
+        let (a, b) = self.consumers_of(n);
         for i in a..b {
             let c = self.ports[self.consumer_ports[i as usize] as usize].node;
             self.wake(c);
@@ -568,7 +582,7 @@ impl Graph {
 
     /// Number of stream consumer ports of `n` still attached to run `run`.
     pub(crate) fn attached_stream_ports(&self, n: u32) -> u32 {
-        let (a, b) = self.nodes[n as usize].consumers;
+        let (a, b) = self.consumers_of(n);
         let run = self.nodes[n as usize].run;
         let mut count = 0;
         for i in a..b {
