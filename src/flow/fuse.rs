@@ -53,15 +53,10 @@ impl Links {
             let port = &g.ports[a as usize];
             let Some(p) = port.producer else { continue };
             let prod = &g.nodes[p as usize];
-            if port.level != 0
-                || port.has_default
-                || p as usize >= c
-                || prod.streaming
-                || {
-                    let (ca, cb) = g.consumers_of(p);
-                    cb - ca != 1
-                }
-            {
+            if port.level != 0 || port.has_default || p as usize >= c || prod.streaming || {
+                let (ca, cb) = g.consumers_of(p);
+                cb - ca != 1
+            } {
                 continue;
             }
             if next.is_empty() {
