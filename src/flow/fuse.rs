@@ -27,7 +27,7 @@ use super::generation::Generation;
 use super::resolve::input_name;
 use super::runner::LinkStep;
 use super::scheduler::Scheduler;
-use super::state::{Action, Graph, Status};
+use super::state::{Action, Graph, Status, flip};
 
 /// No link follows.
 const NONE: u32 = u32::MAX;
@@ -277,12 +277,5 @@ fn set_stale(g: &mut Graph, pi: u32, node: u32, stale: bool) {
         return;
     }
     port.stale = stale;
-    let node = &mut g.nodes[node as usize];
-    if stale {
-        node.stale_inputs += 1;
-        node.fresh_inputs -= 1;
-    } else {
-        node.stale_inputs -= 1;
-        node.fresh_inputs += 1;
-    }
+    flip(&mut g.nodes[node as usize], stale);
 }

@@ -269,7 +269,7 @@ impl std::fmt::Debug for FlowState {
 /// Moves one connected input of `node` between its stale and fresh counts (the port's cached
 /// flag just became `stale`).
 #[inline(always)]
-fn flip(node: &mut NodeMeta, stale: bool) {
+pub(crate) fn flip(node: &mut NodeMeta, stale: bool) {
     if stale {
         node.stale_inputs += 1;
         node.fresh_inputs -= 1;
