@@ -311,19 +311,9 @@ fn the_editor_labels_an_edge_with_its_pending_generation_in_batch_and_live_runs(
 
 #[test]
 fn the_editor_labels_a_live_runs_stream_edge_with_its_lag() {
-    use flowloop_graph::{Graph, Registry, Value};
     use flowloop_web::GraphEditor;
     ensure_tools();
-    let mut g = Graph::new(Registry::with_std());
-    g.add("time.interval", Some("ticks")).expect("adds ticks");
-    g.set_constant("ticks", "period", Value::Float(20.0))
-        .expect("sets period");
-    g.set_constant("ticks", "count", Value::Int(5)).expect("sets count");
-    g.add("streams.collect", Some("all")).expect("adds all");
-    g.connect("ticks", "stream", "all", "items")
-        .expect("connects the stream");
-    g.add("collections.len", Some("n")).expect("adds n");
-    g.connect("all", "out", "n", "collection").expect("connects the list");
+    let mut g = common::stream_edge_graph();
     for (id, x) in [("ticks", 20.0), ("all", 280.0), ("n", 540.0)] {
         let at = flowloop_graph::Layout {
             x,

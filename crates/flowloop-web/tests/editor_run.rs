@@ -325,22 +325,6 @@ fn batch_and_live_runs_publish_each_edges_pending_generation_by_the_input_it_fee
     assert_eq!(post(addr, "/api/stop", "{}").status, 200);
 }
 
-/// `ticks` = time.interval(20 ms, 5 ticks) streaming into `all` = streams.collect, whose list
-/// feeds `n` = collections.len: one stream edge (`all.items`) and one plain (`n.collection`).
-fn stream_edge_graph() -> Graph {
-    let mut g = Graph::new(Registry::with_std());
-    g.add("time.interval", Some("ticks")).expect("adds ticks");
-    g.set_constant("ticks", "period", Value::Float(20.0))
-        .expect("sets period");
-    g.set_constant("ticks", "count", Value::Int(5)).expect("sets count");
-    g.add("streams.collect", Some("all")).expect("adds all");
-    g.connect("ticks", "stream", "all", "items")
-        .expect("connects the stream");
-    g.add("collections.len", Some("n")).expect("adds n");
-    g.connect("all", "out", "n", "collection").expect("connects the list");
-    g
-}
-
 #[test]
 fn a_batch_runs_stream_edge_carries_its_lag_and_a_plain_edge_none() {
     let ed = editor_with(stream_edge_graph());

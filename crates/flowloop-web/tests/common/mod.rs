@@ -246,3 +246,20 @@ pub fn run_for(dash: &FlowDashboard, lp: &mut EventLoop, duration: Duration) -> 
     .expect("the loop runs")
     .expect("the run stops cleanly")
 }
+
+/// `ticks` = time.interval(20 ms, 5 ticks) streaming into `all` = streams.collect, whose list
+/// feeds `n` = collections.len: one stream edge (`all.items`) and one plain (`n.collection`).
+pub fn stream_edge_graph() -> flowloop_graph::Graph {
+    let mut g = flowloop_graph::Graph::new(flowloop_graph::Registry::with_std());
+    g.add("time.interval", Some("ticks")).expect("adds ticks");
+    g.set_constant("ticks", "period", flowloop_graph::Value::Float(20.0))
+        .expect("sets period");
+    g.set_constant("ticks", "count", flowloop_graph::Value::Int(5))
+        .expect("sets count");
+    g.add("streams.collect", Some("all")).expect("adds all");
+    g.connect("ticks", "stream", "all", "items")
+        .expect("connects the stream");
+    g.add("collections.len", Some("n")).expect("adds n");
+    g.connect("all", "out", "n", "collection").expect("connects the list");
+    g
+}
