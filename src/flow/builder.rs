@@ -14,7 +14,7 @@ use super::error::{BoxError, BuildError};
 use super::handles::{AsNode, Forward, Node, Output, StreamNode};
 use super::run::Flow;
 use super::runner::{BodyRunner, Fallible, FnBody, Plain, Runner, StateBody, StreamBody};
-use super::state::{FlowState, Graph, NodeMeta, NodeName, Port};
+use super::state::{FlowState, Graph, Names, NodeMeta, Port};
 
 struct ForwardDef {
     name: String,
@@ -45,6 +45,8 @@ pub struct FlowBuilder {
     /// (no second copy): its ports are the range `ports` of `port_specs`, which becomes the
     /// same range of the flow's ports.
     nodes: Vec<NodeMeta>,
+    /// The nodes' name bases and given names, moved into the flow by `build`.
+    names: Names,
     /// Every node's typed runner, by node index (moved into the flow by `build`).
     runners: Vec<RefCell<Pin<Box<dyn Runner>>>>,
     /// Given input names, by node (few nodes have them).
@@ -94,7 +96,7 @@ impl FlowBuilder {
         let id = self.nodes.len() as u32;
         let ports = (first as u32, self.port_specs.len() as u32);
         self.nodes
-            .push(NodeMeta::new(NodeName::Auto { base, id }, ports, chunk.is_some()));
+            .push(NodeMeta::new(self.names.base(base), ports, chunk.is_some()));
         self.runners.push(RefCell::new(runner));
         self.cells.push(Cells::new(value, index, chunk));
         id
@@ -113,7 +115,7 @@ impl FlowBuilder {
         let first = self.port_specs.len();
         self.port_specs.extend(ports);
         let id = self.push(|| "", runner, first, (value, 0), chunk);
-        self.nodes[id as usize].name = NodeName::Given(Box::new(name.into_boxed_str()));
+        self.names.give(id, name.into_boxed_str());
         super::NodeId(id)
     }
 
@@ -268,7 +270,7 @@ impl FlowBuilder {
 
     /// Renames a node (the default name is `fn_name#index`).
     pub fn set_name(&mut self, node: impl AsNode, name: &str) {
-        self.nodes[node.node_id().index()].name = NodeName::Given(Box::new(name.into()));
+        self.names.give(node.node_id().0, name.into());
     }
 
     /// Names a node's inputs (used in errors and exports instead of positions).
@@ -307,14 +309,14 @@ impl FlowBuilder {
                 match *spec {
                     PortSpec::Own { has_default: false } => {
                         return Err(BuildError::Unconnected {
-                            node: d.name.to_string(),
+                            node: self.names.of(n as u32, d.base).to_string(),
                             input: self.input_label(n, i),
                         });
                     }
                     PortSpec::Fwd { id, .. } if self.forwards[id as usize].def.is_none() => {
                         return Err(BuildError::UndefinedForward {
                             name: self.forwards[id as usize].name.clone(),
-                            node: d.name.to_string(),
+                            node: self.names.of(n as u32, d.base).to_string(),
                             input: self.input_label(n, i),
                         });
                     }
@@ -336,6 +338,7 @@ impl FlowBuilder {
         let cells = std::mem::take(&mut self.cells);
         let mut graph = Graph {
             nodes: std::mem::take(&mut self.nodes),
+            names: std::mem::take(&mut self.names),
             input_names: std::mem::take(&mut self.input_names),
             ports: Vec::with_capacity(self.port_specs.len()),
             ..Graph::default()
@@ -350,6 +353,10 @@ impl FlowBuilder {
         link_consumers(&mut graph);
         // Only streaming nodes leave others suspended without a body waiting to publish.
         graph.maybe_suspended = graph.nodes.iter().any(|n| n.streaming);
+        if graph.maybe_suspended {
+            graph.stream_ports = vec![Default::default(); graph.ports.len()];
+            graph.streams = vec![Default::default(); graph.nodes.len()];
+        }
         graph.init_staleness();
         let cycles = if creation_ordered(&graph) {
             Vec::new()
@@ -412,9 +419,6 @@ impl Wire for Vec<ForwardDef> {
                 level,
                 has_default,
                 stitch: 0,
-                run: 0,
-                taken: None,
-                detached: false,
                 stale: false,
             });
         }

@@ -150,7 +150,7 @@ fn node_info(state: &FlowState, n: u32) -> Option<NodeInfo> {
     let node = &g.nodes[n as usize];
     Some(NodeInfo {
         id: NodeId(n),
-        name: node.name.to_string(),
+        name: g.node_name(n).to_string(),
         generation: node.generation,
         run: node.run,
     })

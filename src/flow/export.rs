@@ -28,7 +28,11 @@ impl Flow {
         let mut out = String::from("digraph flow {\n  node [shape=box];\n");
         for (i, n) in g.nodes.iter().enumerate() {
             let shape = if n.streaming { ", peripheries=2" } else { "" };
-            let _ = writeln!(out, "  n{i} [label=\"{}\"{shape}];", escape(&n.name.to_string()));
+            let _ = writeln!(
+                out,
+                "  n{i} [label=\"{}\"{shape}];",
+                escape(&g.node_name(i as u32).to_string())
+            );
         }
         for (src, dst, input, level, def) in edges(&g) {
             let style = if level == 1 { ", style=dashed" } else { "" };
@@ -48,7 +52,7 @@ impl Flow {
         let g = self.state().graph.borrow();
         let mut out = String::from("flowchart LR\n");
         for (i, n) in g.nodes.iter().enumerate() {
-            let name = n.name.to_string().replace('"', "'");
+            let name = g.node_name(i as u32).to_string().replace('"', "'");
             if n.streaming {
                 let _ = writeln!(out, "  n{i}[[\"{name}\"]]");
             } else {

@@ -1,6 +1,7 @@
 //! Generations: how a node's outputs are versioned (FLOW_SEMANTICS §1).
 
 use std::fmt;
+use std::num::NonZeroU64;
 
 /// The version of a value a node produced: `(k,)` is the final value of run `k`, `(k, j)` is
 /// chunk `j` of streaming run `k` (still in progress). "Never produced" is `None` in an
@@ -18,7 +19,9 @@ use std::fmt;
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Generation {
-    run: u64,
+    /// The run index plus one: never zero, so an `Option<Generation>` (every node's latest
+    /// generation) takes 16 bytes instead of 24, and the derived order is still the run's.
+    next: NonZeroU64,
     /// The chunk index, or [`FINISHED`] for the final value of the run. One plain integer
     /// instead of an `Option` so that the derived order (run, then chunk) is two integer
     /// compares — the staleness check every publication makes — and a finished run sorts
@@ -29,23 +32,49 @@ pub struct Generation {
 /// The `chunk` of a finished run: above every chunk index.
 const FINISHED: u64 = u64::MAX;
 
+/// The stored form of run index `run` (`run + 1`).
+const fn next_of(run: u64) -> NonZeroU64 {
+    match NonZeroU64::new(run.wrapping_add(1)) {
+        Some(next) => next,
+        None => panic!("run index u64::MAX is reserved"),
+    }
+}
+
 impl Generation {
     /// The final value of run `run`: `(run,)`.
+    ///
+    /// # Panics
+    /// For `run == u64::MAX` (reserved: no flow runs that often).
     pub const fn finished(run: u64) -> Generation {
-        Generation { run, chunk: FINISHED }
+        Generation {
+            next: next_of(run),
+            chunk: FINISHED,
+        }
     }
 
     /// Chunk `chunk` of streaming run `run`: `(run, chunk)`. (`u64::MAX` is reserved: no
-    /// stream emits that many chunks.)
+    /// stream emits that many chunks, and no flow runs `u64::MAX` times.)
     pub const fn chunk(run: u64, chunk: u64) -> Generation {
         debug_assert!(chunk != FINISHED, "chunk index u64::MAX is reserved");
-        Generation { run, chunk }
+        Generation {
+            next: next_of(run),
+            chunk,
+        }
+    }
+
+    /// This generation with `s` added to its run index (saturating; see [`stitch`]).
+    #[inline(always)]
+    const fn add_runs(self, s: u64) -> Generation {
+        Generation {
+            next: self.next.saturating_add(s),
+            chunk: self.chunk,
+        }
     }
 
     /// The run index (first element).
     #[inline]
     pub const fn run(self) -> u64 {
-        self.run
+        self.next.get() - 1
     }
 
     /// The chunk index (second element), `None` for a finished run.
@@ -63,14 +92,14 @@ impl Generation {
     /// The elements as a tuple-like slice view (`[k]` or `[k, j]`).
     pub fn to_vec(self) -> Vec<u64> {
         match self.chunk_index() {
-            None => vec![self.run],
-            Some(j) => vec![self.run, j],
+            None => vec![self.run()],
+            Some(j) => vec![self.run(), j],
         }
     }
 
     /// Writes the elements into `buf` and returns the used part (no allocation).
     pub fn as_slice(self, buf: &mut [u64; 2]) -> &[u64] {
-        buf[0] = self.run;
+        buf[0] = self.run();
         match self.chunk_index() {
             None => &buf[..1],
             Some(j) => {
@@ -85,7 +114,7 @@ impl Generation {
 impl fmt::Debug for Generation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Generation")
-            .field("run", &self.run)
+            .field("run", &self.run())
             .field("chunk", &self.chunk_index())
             .finish()
     }
@@ -106,8 +135,8 @@ impl From<(u64, u64)> for Generation {
 impl fmt::Display for Generation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.chunk_index() {
-            None => write!(f, "({},)", self.run),
-            Some(j) => write!(f, "({},{})", self.run, j),
+            None => write!(f, "({},)", self.run()),
+            Some(j) => write!(f, "({},{})", self.run(), j),
         }
     }
 }
@@ -121,11 +150,11 @@ impl fmt::Display for Generation {
 pub fn inc(g: Option<Generation>, level: u8) -> Generation {
     match (level, g) {
         (0, None) => Generation::finished(0),
-        (0, Some(g)) if g.is_finished() => Generation::finished(g.run + 1),
-        (0, Some(g)) => Generation::finished(g.run),
+        (0, Some(g)) if g.is_finished() => Generation::finished(g.run() + 1),
+        (0, Some(g)) => Generation::finished(g.run()),
         (1, None) => Generation::chunk(0, 0),
-        (1, Some(g)) if g.is_finished() => Generation::chunk(g.run + 1, 0),
-        (1, Some(g)) => Generation::chunk(g.run, g.chunk + 1),
+        (1, Some(g)) if g.is_finished() => Generation::chunk(g.run() + 1, 0),
+        (1, Some(g)) => Generation::chunk(g.run(), g.chunk + 1),
         _ => panic!("run level {level} does not exist (levels are 0 and 1)"),
     }
 }
@@ -135,7 +164,7 @@ pub fn inc(g: Option<Generation>, level: u8) -> Generation {
 #[inline]
 pub fn clip(g: Option<Generation>, level: u8) -> Option<Generation> {
     match g {
-        Some(x) if level == 0 && !x.is_finished() => x.run.checked_sub(1).map(Generation::finished),
+        Some(x) if level == 0 && !x.is_finished() => x.run().checked_sub(1).map(Generation::finished),
         other => other,
     }
 }
@@ -146,10 +175,7 @@ pub fn stitch(g: Option<Generation>, s: u64) -> Option<Generation> {
     match g {
         _ if s == 0 => g,
         None => Some(Generation::finished(s - 1)),
-        Some(g) => Some(Generation {
-            run: g.run + s,
-            chunk: g.chunk,
-        }),
+        Some(g) => Some(g.add_runs(s)),
     }
 }
 
@@ -158,19 +184,27 @@ pub fn stitch(g: Option<Generation>, s: u64) -> Option<Generation> {
 /// (every publication checks each consumer port and each own input with it).
 #[inline(always)]
 pub(crate) fn port_is_stale(producer: Option<Generation>, level: u8, s: u64, node: Option<Generation>) -> bool {
-    let seen = match producer {
-        // Level 0 reads only final values: a chunk of run k stands for the final value of k-1.
-        Some(p) if level == 0 && !p.is_finished() => match p.run.checked_sub(1) {
-            Some(r) => Some(Generation::finished(r + s)),
-            None => stitch(None, s),
-        },
-        Some(p) => Some(Generation {
-            run: p.run + s,
-            chunk: p.chunk,
-        }),
-        None => stitch(None, s),
+    let (next, chunk) = raw(producer);
+    let seen = if level == 0 && chunk != FINISHED {
+        // Level 0 reads only final values: a chunk of run k stands for the final value of
+        // k-1, stitched: run k-1+s, stored as k+s, which is `next - 1 + s` (0, "never", for
+        // a chunk of run 0 without a stitch).
+        (next - 1 + s, FINISHED)
+    } else {
+        // Also `stitch(None, s)`: `(s-1,)`, stored as `s` (0, "never", for s = 0).
+        (next.saturating_add(s), chunk)
     };
-    seen <= node
+    seen <= raw(node)
+}
+
+/// A generation as two integers ordered as the generations are: the stored run (`run + 1`)
+/// and chunk, with "never produced" as `(0, FINISHED)`, below every generation.
+#[inline(always)]
+fn raw(g: Option<Generation>) -> (u64, u64) {
+    match g {
+        Some(g) => (g.next.get(), g.chunk),
+        None => (0, FINISHED),
+    }
 }
 
 #[cfg(test)]

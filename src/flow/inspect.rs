@@ -189,9 +189,10 @@ impl Flow {
     pub fn stream_lags_into(&self, out: &mut Vec<u64>) {
         let g = self.state().graph.borrow();
         out.clear();
-        out.extend(g.ports.iter().filter(|p| p.level == 1).filter_map(|p| {
+        let stream_ports = g.ports.iter().zip(&g.stream_ports);
+        out.extend(stream_ports.filter(|(p, _)| p.level == 1).filter_map(|(p, st)| {
             let producer = &g.nodes[p.producer? as usize];
-            Some(stream_lag(producer.generation, p.run, p.taken))
+            Some(stream_lag(producer.generation, st.run, st.taken))
         }));
     }
 

@@ -10,7 +10,7 @@ fn with_node(g: &Graph, n: u32, f: impl FnOnce(&mut dyn Instrument, FlowNode<'_>
     let node = &g.nodes[n as usize];
     let mut buf = [0u64; 2];
     let generation = node.generation.map(|gn| gn.as_slice(&mut buf));
-    let name = node.name.to_string();
+    let name = g.node_name(n).to_string();
     let info = FlowNode::new(n as usize, &name, generation);
     context::try_with_core(|c| {
         if let Some(i) = c.instrument.as_mut() {
@@ -25,13 +25,14 @@ macro_rules! node_event {
     ($level:ident, $g:expr, $n:expr, $what:literal $(, $k:ident = $v:expr)*) => {{
         let node = &$g.nodes[$n as usize];
         let generation = GenerationText(node.generation);
+        let name = $g.node_name($n);
         tracing::$level!(
             target: "flowloop::flow",
-            node = %node.name,
+            node = %name,
             %generation,
             $($k = %$v,)*
             concat!("node {} ", $what),
-            node.name
+            name
         );
     }};
 }

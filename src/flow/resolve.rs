@@ -252,7 +252,7 @@ impl Resolver {
                 .collect();
             cycle.push(CycleMember {
                 node: super::handles::NodeId(x),
-                name: node.name.to_string(),
+                name: g.node_name(x).to_string(),
                 inputs,
             });
         }

@@ -330,7 +330,7 @@ impl Flow {
     fn waiting_outside(&self) -> Vec<String> {
         let g = self.state.graph.borrow();
         let outside = self.state.outside.borrow();
-        outside.iter().map(|&n| g.nodes[n as usize].name.to_string()).collect()
+        outside.iter().map(|&n| g.node_name(n).to_string()).collect()
     }
 
     /// The run as a future, to await inside a task of a running loop (beside sockets and other
@@ -395,7 +395,7 @@ impl Flow {
 
     /// A node's name.
     pub fn name(&self, node: impl AsNode) -> String {
-        self.state.graph.borrow().nodes[node.node_id().index()].name.to_string()
+        self.state.graph.borrow().node_name(node.node_id().0).to_string()
     }
 
     /// Run counts (and body time, if measured) of a node over all runs.

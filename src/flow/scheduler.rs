@@ -133,7 +133,7 @@ impl Scheduler {
         match g.stop {
             Some(Stop::Limit { node, generation }) => Ok(Outcome::LimitReached {
                 node: NodeId(node),
-                name: g.nodes[node as usize].name.to_string(),
+                name: g.node_name(node).to_string(),
                 generation,
                 suspended,
             }),
@@ -253,11 +253,12 @@ impl Scheduler {
         // A streaming run that failed after some chunks is retried under the same run
         // index with the chunk count going on, so the generation never goes backwards and
         // its stream consumers keep reading the same run (issue 7).
-        if !node
-            .generation
-            .is_some_and(|gn| gn.run() == node.run && !gn.is_finished())
+        if node.streaming
+            && !node
+                .generation
+                .is_some_and(|gn| gn.run() == node.run && !gn.is_finished())
         {
-            node.chunks = 0;
+            g.streams[n as usize].chunks = 0;
         }
         if let Some(b) = &self.beacon {
             b.mark(n, node.runs);
@@ -388,7 +389,7 @@ impl Scheduler {
             g.run_times[n as usize] += elapsed;
         }
         if self.slow_poll.is_some_and(|t| elapsed > t) {
-            poll_label::set(|| g.nodes[n as usize].name.to_string());
+            poll_label::set(|| g.node_name(n).to_string());
         }
     }
 
@@ -506,14 +507,18 @@ fn suspended_nodes(g: &Graph) -> Vec<Suspended> {
             Status::Ready(Action::Resume) => Waiting::Resume,
             _ => continue,
         };
-        out.push(Suspended::new(NodeId(i as u32), node.name.to_string(), waiting));
+        out.push(Suspended::new(
+            NodeId(i as u32),
+            g.node_name(i as u32).to_string(),
+            waiting,
+        ));
     }
     out
 }
 
 /// Records `fault` of node `n` (named as shown) as one of the run's failures.
 fn record_node_failure(g: &mut Graph, n: u32, fault: NodeFault) {
-    let name = g.nodes[n as usize].name.to_string();
+    let name = g.node_name(n).to_string();
     record_failure(
         g,
         Failure::Node {

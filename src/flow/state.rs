@@ -1,7 +1,7 @@
 //! The untyped flow state the scheduler works on: node metadata, ports, queues.
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -106,35 +106,84 @@ pub(crate) struct Port {
     pub(crate) level: u8,
     pub(crate) has_default: bool,
     pub(crate) stitch: u64,
-    /// Stream ports: the producer run being read, and the last chunk index taken in it.
-    pub(crate) run: u64,
-    pub(crate) taken: Option<u64>,
-    /// Stream ports: the consumer dropped or cancelled its stream for `run`; it no longer
-    /// counts in the producer's hand-offs.
-    pub(crate) detached: bool,
     /// Cached staleness (FLOW_SEMANTICS §3), kept current by [`Graph::refresh_port`] whenever
     /// the producer's or the node's generation or the stitch changes.
     pub(crate) stale: bool,
 }
 
-/// A node's name, built only when shown: the default `fn_name#index` is kept as the function
-/// that extracts the body's short name from its static type name, plus the index, so creating
-/// a node neither parses the type name nor allocates a string.
-#[derive(Debug, Clone)]
-pub(crate) enum NodeName {
-    /// `base()#id`: the body's short type name and the node index.
-    Auto { base: fn() -> &'static str, id: u32 },
-    /// Given by [`FlowBuilder::set_name`](super::FlowBuilder::set_name) or a dynamic node.
-    /// Boxed once more so the name takes 16 bytes in every node record, not 24 (few nodes
-    /// have a given name).
-    Given(Box<Box<str>>),
+/// Stream-only state of one input port, kept (in [`Graph::stream_ports`], by port) only by
+/// flows with a streaming node, so that every other port record stays at 24 bytes.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StreamPort {
+    /// The producer run being read, and the last chunk index taken in it.
+    pub(crate) run: u64,
+    pub(crate) taken: Option<u64>,
+    /// The consumer dropped or cancelled its stream for `run`; it no longer counts in the
+    /// producer's hand-offs.
+    pub(crate) detached: bool,
 }
 
-impl std::fmt::Display for NodeName {
+/// Stream-only state of one node, kept (in [`Graph::streams`], by node) only by flows with a
+/// streaming node.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StreamMeta {
+    /// Chunks emitted in the current run.
+    pub(crate) chunks: u64,
+    /// Stream consumer ports that still have to take the latest chunk.
+    pub(crate) chunk_left: u32,
+}
+
+/// Node names, built only when shown. A node keeps only the index of its name's base here
+/// (the body's short type name, as a function that extracts it from the static type name, so
+/// creating a node neither parses the type name nor allocates); its default name is
+/// `base#index`. The few given names are kept by node.
+#[derive(Debug, Default)]
+pub(crate) struct Names {
+    /// Distinct bases, in order of first use.
+    bases: Vec<fn() -> &'static str>,
+    /// Position of each base in `bases`, by function address.
+    lookup: HashMap<usize, u32>,
+    /// Names given by [`FlowBuilder::set_name`](super::FlowBuilder::set_name) or to dynamic nodes.
+    given: HashMap<u32, Box<str>>,
+}
+
+impl Names {
+    /// The index of `base` in this table (added on first use).
+    pub(crate) fn base(&mut self, base: fn() -> &'static str) -> u32 {
+        let bases = &mut self.bases;
+        *self.lookup.entry(base as usize).or_insert_with(|| {
+            bases.push(base);
+            bases.len() as u32 - 1
+        })
+    }
+
+    /// Names node `n` (replacing its default name or a name given before).
+    pub(crate) fn give(&mut self, n: u32, name: Box<str>) {
+        self.given.insert(n, name);
+    }
+
+    /// The name of node `n`, whose base is `base`.
+    pub(crate) fn of(&self, n: u32, base: u32) -> NodeName<'_> {
+        NodeName { names: self, n, base }
+    }
+}
+
+/// A node's name as shown: its given name, or `base#index`.
+#[derive(Clone, Copy)]
+pub(crate) struct NodeName<'a> {
+    names: &'a Names,
+    n: u32,
+    base: u32,
+}
+
+impl std::fmt::Display for NodeName<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            NodeName::Auto { base, id } => write!(f, "{}#{id}", base()),
-            NodeName::Given(name) => f.write_str(name),
+        match self.names.given.get(&self.n) {
+            Some(name) => f.write_str(name),
+            None => match self.names.bases.get(self.base as usize) {
+                Some(base) => write!(f, "{}#{}", base(), self.n),
+                None => write!(f, "#{}", self.n),
+            },
         }
     }
 }
@@ -142,12 +191,11 @@ impl std::fmt::Display for NodeName {
 /// Scheduler view of one node.
 #[derive(Debug)]
 pub(crate) struct NodeMeta {
-    pub(crate) name: NodeName,
+    /// The index of the node's name base in [`Names`] (see [`Graph::node_name`]).
+    pub(crate) base: u32,
     pub(crate) generation: Option<Generation>,
     /// Index of the current (or next) run.
     pub(crate) run: u64,
-    /// Chunks emitted in the current run.
-    pub(crate) chunks: u64,
     pub(crate) status: Status,
     pub(crate) streaming: bool,
     pub(crate) ports: (u32, u32),
@@ -162,8 +210,6 @@ pub(crate) struct NodeMeta {
     pub(crate) plain_consumer_ports: u32,
     /// Plain consumer ports that still have to read the latest final value.
     pub(crate) read_left: u32,
-    /// Stream consumer ports that still have to take the latest chunk.
-    pub(crate) chunk_left: u32,
     /// A consumer cancelled the current streaming run (a flag: the chunk count at the
     /// cancel is never read, and a flag fits in the record's padding).
     pub(crate) cancelled: bool,
@@ -176,12 +222,11 @@ pub(crate) struct NodeMeta {
 impl NodeMeta {
     /// A node as created by the builder: idle, never ran, its input ports the global range
     /// `ports` (consumers and staleness are filled in by `build`).
-    pub(crate) fn new(name: NodeName, ports: (u32, u32), streaming: bool) -> NodeMeta {
+    pub(crate) fn new(base: u32, ports: (u32, u32), streaming: bool) -> NodeMeta {
         NodeMeta {
-            name,
+            base,
             generation: None,
             run: 0,
-            chunks: 0,
             status: Status::Idle,
             streaming,
             ports,
@@ -190,7 +235,6 @@ impl NodeMeta {
             consumers: 0,
             plain_consumer_ports: 0,
             read_left: 0,
-            chunk_left: 0,
             cancelled: false,
             queued: false,
             visited: 0,
@@ -210,9 +254,14 @@ pub(crate) enum Stop {
 #[derive(Debug, Default)]
 pub(crate) struct Graph {
     pub(crate) nodes: Vec<NodeMeta>,
+    pub(crate) names: Names,
     /// Given input names, for the few nodes that have them (most nodes show positions).
     pub(crate) input_names: std::collections::HashMap<u32, Vec<String>>,
     pub(crate) ports: Vec<Port>,
+    /// Stream state by port ([`StreamPort`]); empty when the flow has no streaming node.
+    pub(crate) stream_ports: Vec<StreamPort>,
+    /// Stream state by node ([`StreamMeta`]); empty when the flow has no streaming node.
+    pub(crate) streams: Vec<StreamMeta>,
     /// Global port indices of consumer ports, grouped by producer (`NodeMeta::consumers`).
     pub(crate) consumer_ports: Vec<u32>,
     /// Generation limit of each node for the run in progress; empty when the run has none (so
@@ -280,6 +329,11 @@ pub(crate) fn flip(node: &mut NodeMeta, stale: bool) {
 }
 
 impl Graph {
+    /// The name of node `n`, as shown in errors, traces and views.
+    pub(crate) fn node_name(&self, n: u32) -> NodeName<'_> {
+        self.names.of(n, self.nodes[n as usize].base)
+    }
+
     /// Body time of node `n` over all timed runs.
     pub(crate) fn run_time(&self, n: usize) -> Duration {
         self.run_times.get(n).copied().unwrap_or_default()
@@ -412,12 +466,16 @@ impl Graph {
         let Graph {
             nodes,
             ports,
+            stream_ports,
             consumer_ports,
             ..
         } = self;
         for &pi in &consumer_ports[ca as usize..cb as usize] {
             let port = &mut ports[pi as usize];
-            if COUNT && port.level == 1 && !(port.detached && port.run == run) {
+            if COUNT && port.level == 1 && {
+                let st = &stream_ports[pi as usize];
+                !(st.detached && st.run == run)
+            } {
                 attached += 1;
             }
             let reader = &mut nodes[port.node as usize];
@@ -455,13 +513,14 @@ impl Graph {
         let port = &self.ports[pi as usize];
         let Some(p) = port.producer else { return true };
         let prod = &self.nodes[p as usize];
+        let st = &self.stream_ports[pi as usize];
         match prod.generation {
             None => false,
-            Some(g) if g.run() > port.run => true,
-            Some(g) if g.run() < port.run => false,
+            Some(g) if g.run() > st.run => true,
+            Some(g) if g.run() < st.run => false,
             Some(g) => match g.chunk_index() {
                 None => true,
-                Some(j) => port.taken.is_none_or(|t| j > t) || prod.cancelled,
+                Some(j) => st.taken.is_none_or(|t| j > t) || prod.cancelled,
             },
         }
     }
@@ -586,8 +645,9 @@ impl Graph {
         let run = self.nodes[n as usize].run;
         let mut count = 0;
         for i in a..b {
-            let port = &self.ports[self.consumer_ports[i as usize] as usize];
-            if port.level == 1 && !(port.detached && port.run == run) {
+            let pi = self.consumer_ports[i as usize] as usize;
+            let st = || &self.stream_ports[pi];
+            if self.ports[pi].level == 1 && !(st().detached && st().run == run) {
                 count += 1;
             }
         }
@@ -601,12 +661,13 @@ impl Graph {
     /// it (FLOW_SEMANTICS §5).
     #[inline]
     pub(crate) fn chunk_taken(&mut self, p: u32) {
-        let prod = &mut self.nodes[p as usize];
-        if prod.chunk_left == 0 {
+        let left = &mut self.streams[p as usize].chunk_left;
+        if *left == 0 {
             return;
         }
-        prod.chunk_left -= 1;
-        if prod.chunk_left == 0 && prod.status == Status::EmitTaken {
+        *left -= 1;
+        let prod = &mut self.nodes[p as usize];
+        if *left == 0 && prod.status == Status::EmitTaken {
             if prod.cancelled {
                 self.make_ready(p, Action::Resume);
             } else {
@@ -624,7 +685,9 @@ impl Graph {
             return;
         }
         prod.cancelled = true;
-        if prod.status == Status::EmitPull || (prod.status == Status::EmitTaken && prod.chunk_left == 0) {
+        if prod.status == Status::EmitPull
+            || (prod.status == Status::EmitTaken && self.streams[p as usize].chunk_left == 0)
+        {
             self.make_ready(p, Action::Resume);
         }
     }

@@ -105,7 +105,12 @@ fn counts_follow_a_diamond_and_a_stream() {
 /// budget). Grows only with a deliberate change to this bound.
 #[test]
 fn node_record_is_compact() {
-    let size = std::mem::size_of::<super::state::NodeMeta>();
-    assert!(size <= 120, "NodeMeta grew to {size} bytes");
-    assert_eq!(std::mem::size_of::<super::state::NodeName>(), 16);
+    use std::mem::size_of;
+    let size = size_of::<super::state::NodeMeta>();
+    assert!(size <= 80, "NodeMeta grew to {size} bytes");
+    // Stream-only port state lives in `Graph::stream_ports`, only in flows that stream.
+    let size = size_of::<super::state::Port>();
+    assert!(size <= 24, "Port grew to {size} bytes");
+    // The run index is stored plus one (a niche), so no tag word.
+    assert_eq!(size_of::<Option<super::Generation>>(), 16);
 }

@@ -113,16 +113,17 @@ impl<'e, C> Future for Emit<'e, C> {
 }
 
 fn publish_chunk(g: &mut Graph, n: u32) {
-    let node = &g.nodes[n as usize];
-    let left = g.set_chunk_generation(n, Generation::chunk(node.run, node.chunks));
+    let stream = &mut g.streams[n as usize];
+    let chunk = stream.chunks;
+    stream.chunks += 1;
+    let left = g.set_chunk_generation(n, Generation::chunk(g.nodes[n as usize].run, chunk));
     debug_assert_eq!(
         left,
         g.attached_stream_ports(n),
         "attached stream ports counted in the same pass"
     );
+    g.streams[n as usize].chunk_left = left;
     let node = &mut g.nodes[n as usize];
-    node.chunks += 1;
-    node.chunk_left = left;
     node.status = if left == 0 { Status::EmitPull } else { Status::EmitTaken };
     if g.instrumented {
         instrument::chunk(g, n);
@@ -245,7 +246,7 @@ impl<C: Clone> Stream<C> {
                 None => (gn.run(), Some(u64::MAX)),
             },
         };
-        let port_state = &mut g.ports[port as usize];
+        let port_state = &mut g.stream_ports[port as usize];
         port_state.run = run;
         port_state.taken = taken;
         port_state.detached = false;
@@ -311,13 +312,16 @@ impl<C: Clone> Stream<C> {
 /// One `next` on a live stream input (FLOW_SEMANTICS §8, "a stream input's next()").
 fn poll_live<C: Clone>(g: &mut Graph, port: u32, chunk: &RefCell<Option<C>>, done: &mut bool) -> Poll<Option<C>> {
     let pi = port as usize;
-    let p = g.ports[pi].producer.expect("stream ports are connected");
+    let (p, consumer) = {
+        let port = &g.ports[pi];
+        (port.producer.expect("stream ports are connected"), port.node)
+    };
     let prod = &g.nodes[p as usize];
     let Some(gn) = prod.generation else {
         return stall(g, port);
     };
     let cancelled = prod.cancelled;
-    let st = &mut g.ports[pi];
+    let st = &mut g.stream_ports[pi];
     if gn.run() > st.run {
         st.run = gn.run();
         st.taken = None;
@@ -329,7 +333,6 @@ fn poll_live<C: Clone>(g: &mut Graph, port: u32, chunk: &RefCell<Option<C>>, don
         Some(j) if st.taken.is_none_or(|t| j > t) => {
             st.taken = Some(j);
             let attached = !st.detached;
-            let consumer = st.node;
             if attached {
                 g.chunk_taken(p);
             }
@@ -338,7 +341,6 @@ fn poll_live<C: Clone>(g: &mut Graph, port: u32, chunk: &RefCell<Option<C>>, don
         }
         Some(_) if !cancelled => stall(g, port),
         _ => {
-            let consumer = st.node;
             *done = true;
             resume_consumer(g, consumer, port);
             Poll::Ready(None)
@@ -370,14 +372,17 @@ fn stall<C>(g: &mut Graph, port: u32) -> Poll<Option<C>> {
 /// Leaves the hand-offs of the current run: the producer no longer waits for this port.
 fn detach(g: &mut Graph, port: u32) {
     let pi = port as usize;
-    if g.ports[pi].detached {
+    if g.stream_ports[pi].detached {
         return;
     }
-    g.ports[pi].detached = true;
+    g.stream_ports[pi].detached = true;
     let p = g.ports[pi].producer.expect("stream ports are connected") as usize;
     let Some(gn) = g.nodes[p].generation else { return };
     let owes_take = match gn.chunk_index() {
-        Some(j) => gn.run() == g.ports[pi].run && g.ports[pi].taken.is_none_or(|t| j > t),
+        Some(j) => {
+            let st = &g.stream_ports[pi];
+            gn.run() == st.run && st.taken.is_none_or(|t| j > t)
+        }
         None => false,
     };
     if owes_take {
