@@ -143,6 +143,8 @@ pub(crate) struct Names {
     bases: Vec<fn() -> &'static str>,
     /// Position of each base in `bases`, by function address.
     lookup: HashMap<usize, u32>,
+    /// The base [`base`](Self::base) returned last.
+    recent: u32,
     /// Names given by [`FlowBuilder::set_name`](super::FlowBuilder::set_name) or to dynamic nodes.
     given: HashMap<u32, Box<str>>,
 }
@@ -150,11 +152,21 @@ pub(crate) struct Names {
 impl Names {
     /// The index of `base` in this table (added on first use).
     pub(crate) fn base(&mut self, base: fn() -> &'static str) -> u32 {
+        // A builder mostly creates nodes of one body type in a row: try the base returned
+        // last first (no hashing for a chain of one kind of node).
+        if self
+            .bases
+            .get(self.recent as usize)
+            .is_some_and(|&b| b as usize == base as usize)
+        {
+            return self.recent;
+        }
         let bases = &mut self.bases;
-        *self.lookup.entry(base as usize).or_insert_with(|| {
+        self.recent = *self.lookup.entry(base as usize).or_insert_with(|| {
             bases.push(base);
             bases.len() as u32 - 1
-        })
+        });
+        self.recent
     }
 
     /// Names node `n` (replacing its default name or a name given before).
