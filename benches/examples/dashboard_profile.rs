@@ -16,6 +16,10 @@
 //!
 //! - `flow_chain_dashboard`: a chain of 1,000 nodes run once (ns per node run), three times the
 //!   repetitions of the other rows.
+//! - `flow_chain_repeat_dashboard`: the 1,000-node chain run back to back on one dashboard
+//!   (and one reader) that stays up, in blocks of 200 runs alternating with the same chain
+//!   without one (ns per node run): a program that runs a flow again and again, where each
+//!   run's final sample lands in the mailbox while the previous one may still wait there.
 //! - `flow_chain_live_dashboard`: a 100-node chain behind a counter cycle, run for 100 generations
 //!   (ns per node run): the steady state of a flow that keeps running.
 //! - `flow_cycle_dashboard`: a 2-node cycle run for 100,000 generations (ns per generation).
@@ -170,6 +174,52 @@ fn attached(make: fn() -> (Flow, Node<i64>), options: RunOptions, timing: Timing
     elapsed
 }
 
+/// [`REPEAT_BLOCK`] runs of `run`, timed together.
+fn block(mut run: impl FnMut()) -> Measured {
+    let t = Stopwatch::start();
+    for _ in 0..REPEAT_BLOCK {
+        run();
+    }
+    t.stop()
+}
+
+/// Runs per timed block of `flow_chain_repeat_dashboard`.
+const REPEAT_BLOCK: u32 = 200;
+
+/// `flow_chain_repeat_dashboard`: one dashboard that stays up, runs back to back.
+fn repeat_row(name: &str, blocks: usize) {
+    let mut lp = EventLoop::new().expect("loop");
+    let (flow, last) = chain(1000);
+    let (dash, client) = observed(flow, &lp);
+    dash.watch(last);
+    let (mut plain, _) = chain(1000);
+    let ops = u64::from(REPEAT_BLOCK) * 1000;
+    let per_op = |t: Duration| t.as_nanos() as f64 / ops as f64;
+    let (mut a, mut d, mut aw, mut dw) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for i in 0..=blocks {
+        let m = block(|| {
+            dash.run_on(&mut lp, RunOptions::new()).expect("runs");
+        });
+        let n = block(|| {
+            plain.run_on(&mut lp, RunOptions::new()).expect("runs");
+        });
+        if i > 0 {
+            a.push(per_op(m.cpu));
+            aw.push(per_op(m.wall));
+            d.push(per_op(n.cpu));
+            dw.push(per_op(n.wall));
+        }
+    }
+    dash.shutdown();
+    client.join().expect("reader");
+    let (a, d) = (median(a), median(d));
+    let wall_ratio = median(aw) / median(dw);
+    println!(
+        "{name} attached_ns={a:.1} detached_ns={d:.1} ratio={:.3} wall_ratio={wall_ratio:.3}",
+        a / d
+    );
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -216,6 +266,9 @@ fn main() {
     if wanted("flow_chain_dashboard") {
         // A one-shot run is ~100 µs: more repetitions (cheap) steady its median.
         row("flow_chain_dashboard", reps * 3, 1000, || chain(1000), RunOptions::new);
+    }
+    if wanted("flow_chain_repeat_dashboard") {
+        repeat_row("flow_chain_repeat_dashboard", if quick { 25 } else { 61 });
     }
     let live_gens: u64 = if quick { 20 } else { 100 };
     let (_, live_last) = live_chain();

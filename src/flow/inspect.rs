@@ -210,21 +210,23 @@ impl Flow {
     }
 }
 
-/// A node's status, generation and run count, without the poll time: 40 bytes against a
-/// [`NodeView`]'s 56, copied field for field (no decoding): what a sampler copies at the end of
-/// every run, where the copy is on the run's own time. Read it back with
-/// [`view`](Self::view); fill a buffer with [`Flow::packed_views_into`].
+/// A node's status, generation and run count, without the poll time: 32 bytes against a
+/// [`NodeView`]'s 48, copied field for field with the driver's own status word (decoded only
+/// when read): what a sampler copies at the end of every run, where the copy is on the run's
+/// own time. Read it back with [`view`](Self::view); fill a buffer with
+/// [`Flow::packed_views_into`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
 pub struct PackedView {
     generation: Option<super::Generation>,
     runs: u64,
-    status: NodeStatus,
+    status: Status,
 }
 
 impl PackedView {
     /// What the node is doing.
     pub fn status(&self) -> NodeStatus {
-        self.status
+        status_of(self.status)
     }
 
     /// Its generation (`None` before its first value).
@@ -240,7 +242,7 @@ impl PackedView {
     /// The [`NodeView`] it packs, with `run_time` zero (read poll times with
     /// [`Flow::run_times_into`]).
     pub fn view(&self) -> NodeView {
-        NodeView::new(self.status, self.generation, self.runs)
+        NodeView::new(self.status(), self.generation, self.runs)
     }
 }
 
@@ -254,7 +256,7 @@ impl Flow {
         out.extend(g.nodes.iter().map(|n| PackedView {
             generation: n.generation,
             runs: n.runs,
-            status: status_of(n.status),
+            status: n.status,
         }));
     }
 

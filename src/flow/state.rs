@@ -201,34 +201,39 @@ impl std::fmt::Display for NodeName<'_> {
 }
 
 /// Scheduler view of one node.
+///
+/// `repr(C)` with `generation`, `runs` and `status` first, in the order of
+/// [`PackedView`](super::PackedView)'s fields: a sampler's copy of them is one 32-byte move
+/// per node.
 #[derive(Debug)]
+#[repr(C)]
 pub(crate) struct NodeMeta {
-    /// The index of the node's name base in [`Names`] (see [`Graph::node_name`]).
-    pub(crate) base: u32,
     pub(crate) generation: Option<Generation>,
+    pub(crate) runs: u64,
+    pub(crate) status: Status,
     /// Index of the current (or next) run.
     pub(crate) run: u64,
-    pub(crate) status: Status,
-    pub(crate) streaming: bool,
+    /// The index of the node's name base in [`Names`] (see [`Graph::node_name`]).
+    pub(crate) base: u32,
     pub(crate) ports: (u32, u32),
     /// Connected input ports that are stale / fresh now (incremental readiness: a node
     /// with no stale input can start without walking its inputs).
     pub(crate) stale_inputs: u32,
     pub(crate) fresh_inputs: u32,
     /// Start of this node's range in `Graph::consumer_ports`; the range ends where the next
-    /// node's starts (see [`Graph::consumers_of`]). One index instead of a pair keeps the
-    /// record at 112 bytes instead of 120.
+    /// node's starts (see [`Graph::consumers_of`]): one index instead of a pair keeps the
+    /// record 8 bytes smaller.
     pub(crate) consumers: u32,
     pub(crate) plain_consumer_ports: u32,
     /// Plain consumer ports that still have to read the latest final value.
     pub(crate) read_left: u32,
+    pub(crate) visited: u32,
+    pub(crate) streaming: bool,
     /// A consumer cancelled the current streaming run (a flag: the chunk count at the
     /// cancel is never read, and a flag fits in the record's padding).
     pub(crate) cancelled: bool,
     /// In the resolution queue.
     pub(crate) queued: bool,
-    pub(crate) visited: u32,
-    pub(crate) runs: u64,
 }
 
 impl NodeMeta {

@@ -5,10 +5,15 @@
 //!
 //! The [`Relay`] keeps the flow's side cheap per run: a run's start is one atomic add (the
 //! server's watchdog notices it, no wake-up of the server thread), samples travel through a
-//! one-slot mailbox (a newer sample replaces an unread older one), and the packed views travel
-//! in buffers the server hands back, so a sample neither allocates nor touches fresh pages.
-//! A run's final sample goes into the mailbox without waking the server thread: its watchdog
-//! tick, the next request it answers, its shutdown, or the next run's start delivers it.
+//! mailbox of two slots, one for the newest run's final sample and one for the newest sample
+//! taken while a run was in progress (in each, a newer sample replaces an unread older one),
+//! and the packed views travel in buffers the server hands back, so a sample neither
+//! allocates nor touches fresh pages. A run's final sample goes into the mailbox without
+//! waking the server thread: its watchdog tick, the next request it answers or its shutdown
+//! takes it. The next run's start does not wake it either (a program that runs a flow back to
+//! back would otherwise pay a cross-thread wake-up per run, and the server would encode a
+//! snapshot per run): the later run's live samples go into the other slot, so the final one
+//! is not lost under them, and the server takes both in order.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,8 +33,17 @@ pub(crate) struct Relay {
     runs_started: AtomicU64,
     /// View buffers handed back by the server, ready for the next sample.
     spare_views: Mutex<Vec<Vec<PackedView>>>,
-    /// The newest sample the server has not taken yet.
-    mailbox: Mutex<Option<Sample>>,
+    /// The samples the server has not taken yet.
+    mailbox: Mutex<Mailbox>,
+}
+
+/// A run's final sample and a live one, each the newest of its kind not taken yet.
+#[derive(Debug, Default)]
+struct Mailbox {
+    /// The final sample of the newest run that ended.
+    ended: Option<Sample>,
+    /// The newest sample taken while a run was in progress.
+    live: Option<Sample>,
 }
 
 impl Relay {
@@ -63,23 +77,40 @@ impl Relay {
     /// Leaves `sample` for the server; an older one it had not taken yet is dropped (its
     /// buffer recycled): newer state replaces older.
     pub(crate) fn post(&self, sample: Sample) {
-        let older = match self.mailbox.lock() {
-            Ok(mut slot) => slot.replace(sample),
-            Err(_) => None,
-        };
-        if let Some(older) = older {
+        let mut replaced = [None, None];
+        if let Ok(mut slots) = self.mailbox.lock() {
+            if sample.state == RunState::Running {
+                replaced[0] = slots.live.replace(sample);
+            } else {
+                // The run's final state supersedes every live sample of it or of an earlier run.
+                if slots.live.as_ref().is_some_and(|l| l.run <= sample.run) {
+                    replaced[1] = slots.live.take();
+                }
+                replaced[0] = slots.ended.replace(sample);
+            }
+        }
+        for older in replaced.into_iter().flatten() {
             self.recycle(older.views);
         }
     }
 
-    /// Whether a sample waits for the server.
-    pub(crate) fn has_mail(&self) -> bool {
-        self.mailbox.lock().is_ok_and(|slot| slot.is_some())
-    }
-
-    /// The sample waiting for the server, if any.
-    pub(crate) fn take_mail(&self) -> Option<Sample> {
-        self.mailbox.lock().ok()?.take()
+    /// The samples waiting for the server, oldest first: a run's final sample, then a live
+    /// sample of a later run (a live one of an earlier run is stale and recycled here).
+    pub(crate) fn take_mail(&self) -> Vec<Sample> {
+        let Ok(mut slots) = self.mailbox.lock() else {
+            return Vec::new();
+        };
+        let (ended, live) = (slots.ended.take(), slots.live.take());
+        drop(slots);
+        let mut mail = Vec::with_capacity(2);
+        match (ended, live) {
+            (Some(e), Some(l)) if l.run <= e.run => {
+                self.recycle(l.views);
+                mail.push(e);
+            }
+            (e, l) => mail.extend(e.into_iter().chain(l)),
+        }
+        mail
     }
 }
 
@@ -204,4 +235,62 @@ fn pending(views: &[NodeView], e: &TopologyEdge) -> Option<Generation> {
         return None;
     }
     model::pending(views.get(e.from)?, views.get(e.to)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(run: u64, state: RunState, nodes: usize) -> Sample {
+        Sample {
+            run,
+            state,
+            elapsed: Duration::ZERO,
+            views: Vec::with_capacity(nodes),
+            run_times: Vec::new(),
+            lags: Vec::new(),
+            errors: Vec::new(),
+            previews: Vec::new(),
+            error: None,
+            slow_poll: None,
+        }
+    }
+
+    fn taken(relay: &Relay) -> Vec<(u64, RunState)> {
+        relay.take_mail().into_iter().map(|s| (s.run, s.state)).collect()
+    }
+
+    #[test]
+    fn a_runs_final_sample_is_not_hidden_by_the_next_runs_live_samples() {
+        let relay = Relay::default();
+        relay.post(sample(1, RunState::Completed, 4));
+        relay.post(sample(2, RunState::Running, 4));
+        relay.post(sample(2, RunState::Running, 4));
+        assert_eq!(taken(&relay), [(1, RunState::Completed), (2, RunState::Running)]);
+        assert!(taken(&relay).is_empty(), "the mailbox is empty once taken");
+    }
+
+    #[test]
+    fn a_final_sample_supersedes_its_runs_live_ones_and_older_finals() {
+        let relay = Relay::default();
+        relay.post(sample(1, RunState::Running, 4));
+        relay.post(sample(1, RunState::Completed, 4));
+        assert_eq!(taken(&relay), [(1, RunState::Completed)]);
+        relay.post(sample(2, RunState::Completed, 4));
+        relay.post(sample(3, RunState::Failed, 4));
+        assert_eq!(taken(&relay), [(3, RunState::Failed)]);
+        // The replaced samples' view buffers went back for reuse (two spares at most).
+        assert!(relay.views_buffer().capacity() >= 4);
+        assert!(relay.views_buffer().capacity() >= 4);
+    }
+
+    #[test]
+    fn a_live_sample_older_than_the_waiting_final_one_is_dropped() {
+        let relay = Relay::default();
+        relay.post(sample(2, RunState::Completed, 4));
+        // A live sample of an earlier run arriving late (it cannot from one flow's loop, but
+        // the mailbox does not rely on that) is stale.
+        relay.post(sample(1, RunState::Running, 4));
+        assert_eq!(taken(&relay), [(2, RunState::Completed)]);
+    }
 }

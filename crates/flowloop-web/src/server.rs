@@ -87,12 +87,9 @@ impl ServerLink {
 
     /// Records a run's start without waking the server thread (its watchdog notices within
     /// one tick); returns the run's number for its samples. The previous run's final sample,
-    /// if the server has not taken it yet, is delivered first, so no run's last frame is lost
-    /// under the new run's samples.
+    /// if the server has not taken it yet, stays in its own slot of the mailbox, so the new
+    /// run's samples do not hide it.
     pub(crate) fn start_run(&self) -> u64 {
-        if self.relay.has_mail() {
-            self.deliver();
-        }
         self.relay.start_run()
     }
 
@@ -371,7 +368,7 @@ impl App {
 
     /// Publishes the sample waiting in the relay's mailbox, if any.
     fn take_mail(&self) {
-        if let Some(sample) = self.relay.take_mail() {
+        for sample in self.relay.take_mail() {
             self.receive(Publication::Sample(sample));
         }
     }
