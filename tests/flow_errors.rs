@@ -201,3 +201,69 @@ fn flow_events_reach_the_instrument() {
         ]
     );
 }
+
+thread_local! {
+    /// Whether cloning a [`Fragile`] panics.
+    static CLONE_PANICS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A value whose `Clone` panics while [`CLONE_PANICS`] is set.
+#[derive(Debug, PartialEq)]
+struct Fragile(i64);
+
+impl Clone for Fragile {
+    fn clone(&self) -> Self {
+        assert!(!CLONE_PANICS.with(|p| p.get()), "clone of Fragile({}) refused", self.0);
+        Fragile(self.0)
+    }
+}
+
+/// A consumer's read clones its producer's value out of the producer's cell: a `Clone` that
+/// panics there fails the consumer with that panic (as a panicking body does), and neither
+/// the value nor the node is lost: the value reads back once cloning works again, and the next
+/// run retries the consumer. Both the general step (two inputs) and a fused chain link (one
+/// plain input) are covered.
+#[test]
+fn a_panicking_clone_of_an_input_fails_the_consumer_and_loses_nothing() {
+    async fn make(x: i64) -> Fragile {
+        Fragile(x)
+    }
+    async fn read(f: Fragile) -> i64 {
+        f.0 * 2
+    }
+    async fn read_two(f: Fragile, k: i64) -> i64 {
+        f.0 * k
+    }
+    let mut b = FlowBuilder::new();
+    let src = b.node(make, (21,));
+    let k = b.node(|| async { 3i64 }, ());
+    let general = b.node(read_two, (src, k));
+    // The sole consumer of its producer, through one plain input: a chain link.
+    let link_src = b.node(make, (21,));
+    let linked = b.node(read, (link_src,));
+    b.set_name(linked, "linked");
+    b.set_name(general, "general");
+    let mut flow = b.build().expect("builds");
+    CLONE_PANICS.with(|p| p.set(true));
+    let ended = flow.run_until_complete(RunOptions::new().terminate_on_error(false));
+    CLONE_PANICS.with(|p| p.set(false));
+    let err = ended.expect_err("the clones panicked");
+    let failed: Vec<&str> = err
+        .failures()
+        .iter()
+        .map(|f| match f {
+            Failure::Node {
+                name,
+                fault: NodeFault::Panicked(m),
+                ..
+            } if m.contains("clone of Fragile(21) refused") => name.as_str(),
+            other => panic!("unexpected failure: {other}"),
+        })
+        .collect();
+    assert_eq!(failed.len(), 2, "{err}");
+    assert!(failed.contains(&"linked") && failed.contains(&"general"), "{failed:?}");
+    assert_eq!(flow.value(src), Some(Fragile(21)), "the value stays in its cell");
+    assert_eq!(flow.value(link_src), Some(Fragile(21)), "the value stays in its cell");
+    flow.run_until_complete(RunOptions::new()).expect("runs again");
+    assert_eq!((flow.value(linked), flow.value(general)), (Some(42), Some(63)));
+}

@@ -16,14 +16,24 @@ use super::handles::{IntoInput, Output};
 use super::state::{FlowState, Mode};
 use super::stream::Emitter;
 
-/// The type-erased value cells of one node: its final value and, for the few streaming or
-/// stateful nodes, their chunk and state cells. Those live behind the value pointer (an
-/// `ExtraCells` in place of the value cell), so that every node's record takes 24 bytes.
-#[derive(Clone)]
-pub struct Cells {
-    /// Typed nodes: the [`Block`] holding the value cell; dynamic nodes: their own cell;
-    /// streaming and stateful nodes: an `ExtraCells` holding that and the other cells.
-    value: Rc<dyn Any>,
+/// Every node's type-erased value cells: per node, which holder its cells are in and the value
+/// cell's index there. A holder is a typed nodes' [`Block`] (shared by up to [`BLOCK`] nodes,
+/// so stored once), a dynamic node's own cell, or, for the few streaming or stateful nodes, an
+/// `ExtraCells` holding the value cell and their other cells. 8 bytes a node plus its share of
+/// a holder, against 24 for a reference-counted pointer per node.
+#[derive(Default)]
+pub struct CellTable {
+    /// The distinct holders, each once.
+    holders: Vec<Rc<dyn Any>>,
+    /// By node: `(index in holders, value cell index in the holder)`.
+    nodes: Vec<(u32, u32)>,
+}
+
+/// One node's cells, borrowed from a [`CellTable`].
+#[derive(Clone, Copy)]
+pub struct Cells<'a> {
+    /// The node's holder (see [`CellTable`]).
+    value: &'a Rc<dyn Any>,
     /// The value cell's index in its block (0 for dynamic nodes).
     pub(crate) index: u32,
 }
@@ -37,54 +47,103 @@ struct ExtraCells {
     state: Option<Rc<dyn Any>>,
 }
 
-impl Cells {
-    /// The cells of a node with final value cell `index` of `value` and (streaming nodes)
-    /// chunk cell `chunk`.
-    pub(crate) fn new(value: Rc<dyn Any>, index: u32, chunk: Option<Rc<dyn Any>>) -> Cells {
-        let value = match chunk {
-            None => value,
-            Some(chunk) => Rc::new(ExtraCells {
+/// How many of the latest holders [`CellTable::push`] looks through for the one it is given:
+/// a builder fills one block per value type at a time, and flows mix few value types.
+const RECENT_HOLDERS: usize = 4;
+
+impl CellTable {
+    /// Adds the cells of the next node: final value cell `index` of `value` and (streaming
+    /// nodes) chunk cell `chunk`.
+    pub(crate) fn push(&mut self, value: Rc<dyn Any>, index: u32, chunk: Option<Rc<dyn Any>>) {
+        let holder = match chunk {
+            None => {
+                let recent = self.holders.len().saturating_sub(RECENT_HOLDERS);
+                match self.holders[recent..].iter().rposition(|h| Rc::ptr_eq(h, &value)) {
+                    Some(i) => recent + i,
+                    None => self.add(value),
+                }
+            }
+            Some(chunk) => self.add(Rc::new(ExtraCells {
                 value,
                 chunk: Some(chunk),
                 state: None,
-            }),
+            })),
         };
-        Cells { value, index }
+        self.nodes.push((holder as u32, index));
     }
 
+    fn add(&mut self, holder: Rc<dyn Any>) -> usize {
+        self.holders.push(holder);
+        self.holders.len() - 1
+    }
+
+    /// Node `n`'s cells, if there is such a node.
+    pub(crate) fn get(&self, n: usize) -> Option<Cells<'_>> {
+        let &(holder, index) = self.nodes.get(n)?;
+        Some(Cells {
+            value: &self.holders[holder as usize],
+            index,
+        })
+    }
+
+    /// Node `n`'s cells.
+    ///
+    /// # Panics
+    /// If there is no node `n`.
+    pub(crate) fn at(&self, n: usize) -> Cells<'_> {
+        self.get(n).expect("node index within the flow")
+    }
+
+    /// The number of nodes.
+    pub(crate) fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Records the state cell of stateful node `n` (created just before, without chunk).
+    pub(crate) fn set_state(&mut self, n: usize, state: Rc<dyn Any>) {
+        let cells = self.at(n);
+        let extra = ExtraCells {
+            value: Rc::clone(cells.value()),
+            chunk: cells.chunk().cloned(),
+            state: Some(state),
+        };
+        let holder = self.add(Rc::new(extra));
+        self.nodes[n].0 = holder as u32;
+    }
+}
+
+impl std::fmt::Debug for CellTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CellTable")
+            .field("nodes", &self.nodes.len())
+            .field("holders", &self.holders.len())
+            .finish()
+    }
+}
+
+impl<'a> Cells<'a> {
     /// The streaming or stateful node's other cells.
-    fn extra(&self) -> Option<&ExtraCells> {
+    fn extra(&self) -> Option<&'a ExtraCells> {
         self.value.downcast_ref::<ExtraCells>()
     }
 
     /// The value cell: a typed node's [`Block`], or a dynamic node's own cell.
-    pub(crate) fn value(&self) -> &Rc<dyn Any> {
-        self.extra().map_or(&self.value, |e| &e.value)
+    pub(crate) fn value(&self) -> &'a Rc<dyn Any> {
+        self.extra().map_or(self.value, |e| &e.value)
     }
 
     /// The latest-chunk cell of a streaming node.
-    pub(crate) fn chunk(&self) -> Option<&Rc<dyn Any>> {
+    pub(crate) fn chunk(&self) -> Option<&'a Rc<dyn Any>> {
         self.extra()?.chunk.as_ref()
     }
 
     /// The state cell of a stateful node.
-    pub(crate) fn state(&self) -> Option<&Rc<dyn Any>> {
+    pub(crate) fn state(&self) -> Option<&'a Rc<dyn Any>> {
         self.extra()?.state.as_ref()
-    }
-
-    /// Records the state cell of a stateful node (created just before, without chunk).
-    pub(crate) fn set_state(&mut self, state: Rc<dyn Any>) {
-        let value = Rc::clone(self.value());
-        let chunk = self.chunk().cloned();
-        self.value = Rc::new(ExtraCells {
-            value,
-            chunk,
-            state: Some(state),
-        });
     }
 }
 
-impl std::fmt::Debug for Cells {
+impl std::fmt::Debug for Cells<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Cells")
             .field("streaming", &self.chunk().is_some())
@@ -128,7 +187,7 @@ impl<T> Link<T> {
     #[inline]
     pub(crate) fn read(&self, cx: &StartCx<'_>, port: u32) -> Option<T> {
         match self {
-            Link::Whole(cell, clone) => cell.get().borrow().as_ref().map(clone),
+            Link::Whole(cell, clone) => cell.read(clone),
             Link::Read(read) => read(cx, port),
             Link::None | Link::Out(_) | Link::Fwd(_) => None,
         }
@@ -255,7 +314,7 @@ impl<T: 'static> InputSlot<T> {
 
     /// Connects the slot: to its own output, or to a forward definition (`Output<T>` as `Any`);
     /// the output is projected once, here, onto the producer's cells.
-    fn bind(&mut self, forward: Option<&dyn Any>, cells: &[Cells]) -> bool {
+    fn bind(&mut self, forward: Option<&dyn Any>, cells: &CellTable) -> bool {
         let out = match (&self.link, forward) {
             (Link::Out(o), _) => *o,
             (Link::Fwd(_), Some(def)) => match def.downcast_ref::<Output<T>>() {
@@ -264,7 +323,7 @@ impl<T: 'static> InputSlot<T> {
             },
             _ => return false,
         };
-        self.link = (out.project)(&cells[out.node as usize]);
+        self.link = (out.project)(&cells.at(out.node as usize));
         true
     }
 }
@@ -280,7 +339,7 @@ pub trait ArgList: Sized + 'static + Sealed {
     #[doc(hidden)]
     fn fetch(slots: &Self::Slots, modes: &[Mode], cx: &StartCx<'_>) -> Result<Self, GatherFault>;
     #[doc(hidden)]
-    fn bind(slots: &mut Self::Slots, port: usize, forward: Option<&dyn Any>, cells: &[Cells]) -> bool;
+    fn bind(slots: &mut Self::Slots, port: usize, forward: Option<&dyn Any>, cells: &CellTable) -> bool;
 }
 
 /// A tuple of builder arguments, each convertible ([`IntoInput`]) to the matching parameter.
@@ -362,7 +421,7 @@ macro_rules! arity {
             }
 
             #[allow(unused_variables)]
-            fn bind(slots: &mut Self::Slots, port: usize, forward: Option<&dyn Any>, cells: &[Cells]) -> bool {
+            fn bind(slots: &mut Self::Slots, port: usize, forward: Option<&dyn Any>, cells: &CellTable) -> bool {
                 match port {
                     $($i => slots.$i.bind(forward, cells),)*
                     _ => false,
@@ -456,8 +515,9 @@ pub(crate) fn new_cell<R: 'static>() -> (Rc<RefCell<Option<R>>>, Rc<dyn Any>) {
 const BLOCK: usize = 16;
 
 /// The final-value cells of up to [`BLOCK`] typed nodes with the same value type, in one
-/// allocation.
-pub(crate) type Block<R> = [RefCell<Option<R>>; BLOCK];
+/// allocation. A cell is a plain `Cell` (no borrow flag: 8 bytes a node less for most value
+/// types): a read takes the value out, clones it and puts it back ([`ValueCell::read`]).
+pub(crate) type Block<R> = [std::cell::Cell<Option<R>>; BLOCK];
 
 /// A typed node's final-value cell: one cell of a [`Block`], shared by the node's runner and
 /// the input slots that read it. Creating a node takes a free cell of the open block of its
@@ -477,16 +537,41 @@ impl<R> Clone for ValueCell<R> {
 }
 
 impl<R> ValueCell<R> {
-    /// The cell.
+    /// Calls `f` with the cell's value (`None` when the node has published none). The value
+    /// is out of the cell during the call and put back after it, also if `f` panics.
     #[inline]
-    pub(crate) fn get(&self) -> &RefCell<Option<R>> {
-        &self.block[self.index as usize]
+    pub(crate) fn read<U>(&self, f: impl FnOnce(&R) -> U) -> Option<U> {
+        let cell = &self.block[self.index as usize];
+        let held = PutBack {
+            cell,
+            value: cell.take(),
+        };
+        held.value.as_ref().map(f)
+    }
+
+    /// Stores `value` (dropping the one before).
+    #[inline]
+    pub(crate) fn set(&self, value: R) {
+        self.block[self.index as usize].set(Some(value));
+    }
+}
+
+/// Puts a value taken out of a cell back when dropped.
+struct PutBack<'a, R> {
+    cell: &'a std::cell::Cell<Option<R>>,
+    value: Option<R>,
+}
+
+impl<R> Drop for PutBack<'_, R> {
+    #[inline]
+    fn drop(&mut self) {
+        self.cell.set(self.value.take());
     }
 }
 
 impl<R: 'static> ValueCell<R> {
     /// The cell of node cells `cells`, if their value type is `R` (a typed node's).
-    pub(crate) fn of(cells: &Cells) -> Option<ValueCell<R>> {
+    pub(crate) fn of(cells: &Cells<'_>) -> Option<ValueCell<R>> {
         let block = Rc::clone(cells.value()).downcast::<Block<R>>().ok()?;
         Some(ValueCell {
             block,
@@ -546,5 +631,5 @@ impl std::fmt::Debug for CellArena {
 }
 
 fn new_block<R>() -> Rc<Block<R>> {
-    Rc::new(std::array::from_fn(|_| RefCell::new(None)))
+    Rc::new(std::array::from_fn(|_| std::cell::Cell::new(None)))
 }

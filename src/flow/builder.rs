@@ -9,12 +9,12 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::args::{CellArena, Cells, IntoArgs, NodeFn, PortSpec, StateFn, StreamFn, new_cell};
+use super::args::{CellArena, CellTable, IntoArgs, NodeFn, PortSpec, StateFn, StreamFn, new_cell};
 use super::error::{BoxError, BuildError};
 use super::handles::{AsNode, Forward, Node, Output, StreamNode};
 use super::run::Flow;
 use super::runner::{BodyRunner, Fallible, FnBody, Plain, Runner, StateBody, StreamBody};
-use super::state::{FlowState, Graph, Names, NodeMeta, Port};
+use super::state::{FlowState, Graph, Names, NodeMeta, Port, RunnerSlot};
 
 struct ForwardDef {
     name: String,
@@ -42,19 +42,23 @@ struct ForwardDef {
 #[derive(Default)]
 pub struct FlowBuilder {
     /// Every node's scheduler view, created with the node and moved into the flow by `build`
-    /// (no second copy): its ports are the range `ports` of `port_specs`, which becomes the
-    /// same range of the flow's ports.
+    /// (no second copy): its ports are the range `ports` of [`ports`](Self::ports).
     nodes: Vec<NodeMeta>,
     /// The nodes' name bases and given names, moved into the flow by `build`.
     names: Names,
     /// Every node's typed runner, by node index (moved into the flow by `build`).
-    runners: Vec<RefCell<Pin<Box<dyn Runner>>>>,
+    runners: Vec<RunnerSlot>,
     /// Given input names, by node (few nodes have them).
     input_names: HashMap<u32, Vec<String>>,
-    /// Every node's port specs, node after node (one flat array).
-    port_specs: Vec<PortSpec>,
+    /// Every node's input ports, node after node (one flat array), created with the node and
+    /// moved into the flow by `build`, which fills in the producers of forward references.
+    ports: Vec<Port>,
+    /// The ports that read a forward reference: `(port index, forward id)`, in port order.
+    forward_ports: Vec<(u32, u32)>,
+    /// A node's port specs while its ports are created (reused: no allocation per node).
+    specs: Vec<PortSpec>,
     /// Every node's value cells, by node index (moved into the flow by `build`).
-    cells: Vec<Cells>,
+    cells: CellTable,
     /// Where typed nodes' value cells come from.
     arena: CellArena,
     forwards: Vec<ForwardDef>,
@@ -84,21 +88,43 @@ impl FlowBuilder {
         Self::default()
     }
 
-    /// Adds a node whose port specs were just appended to `port_specs` from index `first`.
+    /// Adds a node whose port specs are in `specs`.
     fn push(
         &mut self,
         base: fn() -> &'static str,
         runner: Pin<Box<dyn Runner>>,
-        first: usize,
         (value, index): (Rc<dyn Any>, u32),
         chunk: Option<Rc<dyn Any>>,
     ) -> u32 {
         let id = self.nodes.len() as u32;
-        let ports = (first as u32, self.port_specs.len() as u32);
+        let first = self.ports.len() as u32;
+        for spec in self.specs.drain(..) {
+            let (producer, level, has_default) = match spec {
+                PortSpec::Own { has_default } => (None, 0, has_default),
+                PortSpec::Node {
+                    node,
+                    level,
+                    has_default,
+                } => (Some(node), level, has_default),
+                PortSpec::Fwd { id: fwd, has_default } => {
+                    self.forward_ports.push((self.ports.len() as u32, fwd));
+                    (None, 0, has_default)
+                }
+            };
+            self.ports.push(Port {
+                node: id,
+                producer,
+                level,
+                has_default,
+                stitch: 0,
+                stale: false,
+            });
+        }
+        let ports = (first, self.ports.len() as u32);
         self.nodes
             .push(NodeMeta::new(self.names.base(base), ports, chunk.is_some()));
-        self.runners.push(RefCell::new(runner));
-        self.cells.push(Cells::new(value, index, chunk));
+        self.runners.push(RunnerSlot::new(runner));
+        self.cells.push(value, index, chunk);
         id
     }
 
@@ -112,9 +138,9 @@ impl FlowBuilder {
         value: Rc<dyn Any>,
         chunk: Option<Rc<dyn Any>>,
     ) -> super::NodeId {
-        let first = self.port_specs.len();
-        self.port_specs.extend(ports);
-        let id = self.push(|| "", runner, first, (value, 0), chunk);
+        self.specs.clear();
+        self.specs.extend(ports);
+        let id = self.push(|| "", runner, (value, 0), chunk);
         self.names.give(id, name.into_boxed_str());
         super::NodeId(id)
     }
@@ -145,13 +171,13 @@ impl FlowBuilder {
         K: super::runner::Finish<F::Output>,
         K::Value: Clone,
     {
-        let first = self.port_specs.len();
-        let slots = args.into_slots(&mut self.port_specs);
+        self.specs.clear();
+        let slots = args.into_slots(&mut self.specs);
         let cell = self.arena.cell::<K::Value>();
         let erased = cell.erased();
         let body = FnBody::<F, M, K> { f, _m: PhantomData };
         let runner = Box::pin(BodyRunner::new(body, slots, cell));
-        Node::new(self.push(short_name::<F>, runner, first, erased, None))
+        Node::new(self.push(short_name::<F>, runner, erased, None))
     }
 
     /// A streaming node: `f`'s first parameter is an [`Emitter<C>`](super::Emitter), the
@@ -183,8 +209,8 @@ impl FlowBuilder {
         K: super::runner::Finish<F::Output>,
         K::Value: Clone,
     {
-        let first = self.port_specs.len();
-        let slots = args.into_slots(&mut self.port_specs);
+        self.specs.clear();
+        let slots = args.into_slots(&mut self.specs);
         let cell = self.arena.cell::<K::Value>();
         let erased = cell.erased();
         let (chunk, chunk_erased) = new_cell::<C>();
@@ -194,7 +220,7 @@ impl FlowBuilder {
             _m: PhantomData,
         };
         let runner = Box::pin(BodyRunner::new(body, slots, cell));
-        StreamNode::new(self.push(short_name::<F>, runner, first, erased, Some(chunk_erased)))
+        StreamNode::new(self.push(short_name::<F>, runner, erased, Some(chunk_erased)))
     }
 
     /// A stateful node: `state` is kept by the node (never shared) and `f` — typically a method
@@ -230,8 +256,8 @@ impl FlowBuilder {
         K: super::runner::Finish<F::Output>,
         K::Value: Clone,
     {
-        let first = self.port_specs.len();
-        let slots = args.into_slots(&mut self.port_specs);
+        self.specs.clear();
+        let slots = args.into_slots(&mut self.specs);
         let cell = self.arena.cell::<K::Value>();
         let erased = cell.erased();
         let state = Rc::new(RefCell::new(Some(state)));
@@ -241,8 +267,8 @@ impl FlowBuilder {
             _m: PhantomData,
         };
         let runner = Box::pin(BodyRunner::new(body, slots, cell));
-        let id = self.push(short_name::<S>, runner, first, erased, None);
-        self.cells[id as usize].set_state(state);
+        let id = self.push(short_name::<S>, runner, erased, None);
+        self.cells.set_state(id as usize, state);
         Node::new(id)
     }
 
@@ -301,26 +327,28 @@ impl FlowBuilder {
         if let Some(f) = self.forwards.iter().find(|f| f.defined_twice) {
             return Err(BuildError::DefinedTwice { name: f.name.clone() });
         }
+        let mut forwards = self.forward_ports.iter().peekable();
         for (n, d) in self.nodes.iter().enumerate() {
-            for (i, spec) in self.port_specs[d.ports.0 as usize..d.ports.1 as usize]
-                .iter()
-                .enumerate()
-            {
-                match *spec {
-                    PortSpec::Own { has_default: false } => {
-                        return Err(BuildError::Unconnected {
-                            node: self.names.of(n as u32, d.base).to_string(),
-                            input: self.input_label(n, i),
-                        });
-                    }
-                    PortSpec::Fwd { id, .. } if self.forwards[id as usize].def.is_none() => {
+            for (p, i) in (d.ports.0..d.ports.1).zip(0..) {
+                let node = || self.names.of(n as u32, d.base).to_string();
+                match forwards.next_if(|&&(fp, _)| fp == p) {
+                    Some(&(_, id)) if self.forwards[id as usize].def.is_none() => {
                         return Err(BuildError::UndefinedForward {
                             name: self.forwards[id as usize].name.clone(),
-                            node: self.names.of(n as u32, d.base).to_string(),
+                            node: node(),
                             input: self.input_label(n, i),
                         });
                     }
-                    _ => {}
+                    Some(_) => {}
+                    None => {
+                        let port = &self.ports[p as usize];
+                        if port.producer.is_none() && !port.has_default {
+                            return Err(BuildError::Unconnected {
+                                node: node(),
+                                input: self.input_label(n, i),
+                            });
+                        }
+                    }
                 }
             }
         }
@@ -340,16 +368,23 @@ impl FlowBuilder {
             nodes: std::mem::take(&mut self.nodes),
             names: std::mem::take(&mut self.names),
             input_names: std::mem::take(&mut self.input_names),
-            ports: Vec::with_capacity(self.port_specs.len()),
+            ports: std::mem::take(&mut self.ports),
             ..Graph::default()
         };
+        let mut forwards = self.forward_ports.iter().peekable();
         for (n, node) in graph.nodes.iter().enumerate() {
-            let runner = self.runners[n].get_mut().as_mut();
-            let (a, b) = node.ports;
-            let specs = &self.port_specs[a as usize..b as usize];
-            self.forwards.wire(n as u32, specs, runner, &cells, &mut graph.ports);
+            let mut runner = self.runners[n].get_mut();
+            for (p, i) in (node.ports.0..node.ports.1).zip(0..) {
+                let port = &mut graph.ports[p as usize];
+                if let Some(&(_, id)) = forwards.next_if(|&&(fp, _)| fp == p) {
+                    let (producer, level, def) = self.forwards[id as usize].def.as_ref().expect("checked above");
+                    runner.as_mut().bind(i, Some(&**def), &cells);
+                    (port.producer, port.level) = (Some(*producer), *level);
+                } else if port.producer.is_some() {
+                    runner.as_mut().bind(i, None, &cells);
+                }
+            }
         }
-        drop(std::mem::take(&mut self.port_specs));
         link_consumers(&mut graph);
         // Only streaming nodes leave others suspended without a body waiting to publish.
         graph.maybe_suspended = graph.nodes.iter().any(|n| n.streaming);
@@ -378,50 +413,6 @@ impl FlowBuilder {
             context: RefCell::default(),
         };
         Ok(Flow::new(Rc::new(state), cells))
-    }
-}
-
-/// The forward references of a builder, resolved while wiring.
-trait Wire {
-    /// Binds the runner of node `n` to its producers and appends its ports (one per spec).
-    fn wire(&self, n: u32, specs: &[PortSpec], runner: Pin<&mut dyn Runner>, cells: &[Cells], ports: &mut Vec<Port>);
-}
-
-impl Wire for Vec<ForwardDef> {
-    fn wire(
-        &self,
-        n: u32,
-        specs: &[PortSpec],
-        mut runner: Pin<&mut dyn Runner>,
-        cells: &[Cells],
-        ports: &mut Vec<Port>,
-    ) {
-        for (i, spec) in specs.iter().enumerate() {
-            let (producer, level, has_default) = match *spec {
-                PortSpec::Own { has_default } => (None, 0, has_default),
-                PortSpec::Node {
-                    node,
-                    level,
-                    has_default,
-                } => {
-                    runner.as_mut().bind(i, None, cells);
-                    (Some(node), level, has_default)
-                }
-                PortSpec::Fwd { id, has_default } => {
-                    let (node, level, def) = self[id as usize].def.as_ref().expect("checked above");
-                    runner.as_mut().bind(i, Some(&**def), cells);
-                    (Some(*node), *level, has_default)
-                }
-            };
-            ports.push(Port {
-                node: n,
-                producer,
-                level,
-                has_default,
-                stitch: 0,
-                stale: false,
-            });
-        }
     }
 }
 

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use super::args::{Cells, GatherFault, PortSpec, StartCx, new_cell};
+use super::args::{CellTable, Cells, GatherFault, PortSpec, StartCx, new_cell};
 use super::builder::FlowBuilder;
 use super::error::BoxError;
 use super::handles::{NodeId, Output};
@@ -609,7 +609,7 @@ impl<V: Clone + 'static> Slot<V> {
         }
     }
 
-    fn bind(&mut self, base: u32, cells: &[Cells]) -> bool {
+    fn bind(&mut self, base: u32, cells: &CellTable) -> bool {
         let Some(source) = self.source else { return false };
         let Some(c) = cells.get((base + source.node().0) as usize) else {
             return false;
@@ -726,7 +726,7 @@ impl<V: Clone + 'static> Runner for DynRunner<V> {
         this.pending = None;
     }
 
-    fn bind(self: Pin<&mut Self>, port: usize, _forward: Option<&dyn Any>, cells: &[Cells]) -> bool {
+    fn bind(self: Pin<&mut Self>, port: usize, _forward: Option<&dyn Any>, cells: &CellTable) -> bool {
         let this = self.get_mut();
         let base = this.base;
         if port == this.slots.len() {
@@ -739,7 +739,7 @@ impl<V: Clone + 'static> Runner for DynRunner<V> {
 /// Reads a dynamic node's outputs whole (a typed node, or a dynamic node of another value
 /// type, reads as never produced). Dynamic nodes keep a cell of their own, not a typed
 /// node's block cell.
-fn project_output<V: Clone + 'static>(cells: &Cells) -> super::args::Link<Outputs<V>> {
+fn project_output<V: Clone + 'static>(cells: &Cells<'_>) -> super::args::Link<Outputs<V>> {
     match Rc::clone(cells.value()).downcast::<RefCell<Option<Outputs<V>>>>() {
         Ok(cell) => super::args::Link::Read(Rc::new(move |_, _| cell.borrow().clone())),
         Err(_) => super::args::Link::None,

@@ -58,7 +58,7 @@ pub struct Output<T> {
     pub(crate) node: u32,
     pub(crate) level: u8,
     /// Binds a consumer to this output: the producer's cells → the consumer's link.
-    pub(crate) project: fn(&Cells) -> Link<T>,
+    pub(crate) project: fn(&Cells<'_>) -> Link<T>,
 }
 
 /// A reference to an output that is defined later with
@@ -388,22 +388,20 @@ tuple_field!(3 D; A, B, C, D, E, F);
 tuple_field!(4 E; A, B, C, D, E, F);
 tuple_field!(5 F; A, B, C, D, E, F);
 
-fn value_cell<R: 'static>(cells: &Cells) -> ValueCell<R> {
+fn value_cell<R: 'static>(cells: &Cells<'_>) -> ValueCell<R> {
     ValueCell::of(cells).expect("output type is checked at compile time")
 }
 
-fn project_whole<R: Clone + 'static>(cells: &Cells) -> Link<R> {
+fn project_whole<R: Clone + 'static>(cells: &Cells<'_>) -> Link<R> {
     Link::Whole(value_cell::<R>(cells), R::clone)
 }
 
-fn project_field<R: TupleField<I> + 'static, const I: usize>(cells: &Cells) -> Link<R::Field> {
+fn project_field<R: TupleField<I> + 'static, const I: usize>(cells: &Cells<'_>) -> Link<R::Field> {
     let cell = value_cell::<R>(cells);
-    Link::Read(Rc::new(move |_, _| {
-        cell.get().borrow().as_ref().map(|r| r.field().clone())
-    }))
+    Link::Read(Rc::new(move |_, _| cell.read(|r| r.field().clone())))
 }
 
-fn project_stream<C: Clone + 'static>(cells: &Cells) -> Link<Stream<C>> {
+fn project_stream<C: Clone + 'static>(cells: &Cells<'_>) -> Link<Stream<C>> {
     let chunk: Rc<dyn Any> = Rc::clone(cells.chunk().expect("stream outputs belong to streaming nodes"));
     let chunk = chunk
         .downcast::<RefCell<Option<C>>>()

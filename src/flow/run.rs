@@ -7,7 +7,7 @@ use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::args::{Cells, StartCx};
+use super::args::{CellTable, StartCx};
 use super::current::{ContextSource, NodeInfo};
 use super::error::FlowError;
 use super::generation::Generation;
@@ -247,7 +247,7 @@ fn is_idle(lp: &EventLoop) -> bool {
 /// generations the previous one reached).
 pub struct Flow {
     state: Rc<FlowState>,
-    cells: Vec<Cells>,
+    cells: CellTable,
 }
 
 impl fmt::Display for Outcome {
@@ -274,7 +274,7 @@ impl fmt::Debug for Flow {
 }
 
 impl Flow {
-    pub(crate) fn new(state: Rc<FlowState>, cells: Vec<Cells>) -> Flow {
+    pub(crate) fn new(state: Rc<FlowState>, cells: CellTable) -> Flow {
         Flow { state, cells }
     }
 
@@ -346,7 +346,7 @@ impl Flow {
         if out.level != 0 {
             return None;
         }
-        (out.project)(&self.cells[out.node as usize]).read(
+        (out.project)(&self.cells.at(out.node as usize)).read(
             &StartCx {
                 shared: &self.state,
                 node: out.node,
@@ -359,7 +359,7 @@ impl Flow {
     /// The latest chunk a streaming node emitted (in this or an earlier run), `None` if it
     /// never emitted one. Its final value is [`value`](Flow::value).
     pub fn latest_chunk<C: Clone + 'static, R>(&self, node: StreamNode<C, R>) -> Option<C> {
-        let cell = self.cells[node.id as usize].chunk()?;
+        let cell = self.cells.get(node.id as usize)?.chunk()?;
         let cell = cell.downcast_ref::<RefCell<Option<C>>>()?;
         cell.borrow().clone()
     }
@@ -382,7 +382,7 @@ impl Flow {
     /// assert_eq!(flow.with_state(c, |s: &Count| s.0), Some(5));
     /// ```
     pub fn with_state<S: 'static, T>(&self, node: impl AsNode, f: impl FnOnce(&S) -> T) -> Option<T> {
-        let cell = self.cells[node.node_id().index()].state()?;
+        let cell = self.cells.get(node.node_id().index())?.state()?;
         let cell = cell.downcast_ref::<RefCell<Option<S>>>()?;
         let state = cell.try_borrow().ok()?;
         state.as_ref().map(f)
@@ -420,7 +420,7 @@ impl Flow {
 
     /// Whether the flow has no node.
     pub fn is_empty(&self) -> bool {
-        self.cells.is_empty()
+        self.cells.len() == 0
     }
 
     /// The ids of all nodes, in creation order.
@@ -441,11 +441,11 @@ impl Drop for Flow {
             return;
         }
         for r in &self.state.runners {
-            if let Ok(mut r) = r.try_borrow_mut() {
-                // Nobody is left to report a panic in a body's `Drop` to: contain it so that
-                // the other bodies are still dropped.
-                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| r.as_mut().abort()));
-            }
+            // Nobody is left to report a panic in a body's `Drop` to: contain it so that the
+            // other bodies are still dropped.
+            r.try_with(|r| {
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| r.abort()));
+            });
         }
     }
 }

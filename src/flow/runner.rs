@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use super::args::{ArgList, Cells, GatherFault, NodeFn, StartCx, StateFn, StreamFn, ValueCell};
+use super::args::{ArgList, CellTable, GatherFault, NodeFn, StartCx, StateFn, StreamFn, ValueCell};
 use super::error::BoxError;
 use super::state::Mode;
 use super::stream::Emitter;
@@ -25,7 +25,7 @@ pub(crate) trait Runner {
     /// Drops the body future (the run is abandoned).
     fn abort(self: Pin<&mut Self>);
     /// Connects input `port` (see `ArgList::bind`).
-    fn bind(self: Pin<&mut Self>, port: usize, forward: Option<&dyn Any>, cells: &[Cells]) -> bool;
+    fn bind(self: Pin<&mut Self>, port: usize, forward: Option<&dyn Any>, cells: &CellTable) -> bool;
 
     /// One whole step of a chain link (see `fuse.rs`) in one call: reads the node's single
     /// plain input, creates the body future and polls it once; a body that returned publishes
@@ -233,7 +233,7 @@ impl<B: Body> Runner for BodyRunner<B> {
             return;
         }
         if let RunTaken::Done { value } = this.run.project_replace(RunState::Idle) {
-            *this.cell.get().borrow_mut() = Some(value);
+            this.cell.set(value);
         }
     }
 
@@ -245,39 +245,37 @@ impl<B: Body> Runner for BodyRunner<B> {
         }
     }
 
-    fn bind(self: Pin<&mut Self>, port: usize, forward: Option<&dyn Any>, cells: &[Cells]) -> bool {
+    fn bind(self: Pin<&mut Self>, port: usize, forward: Option<&dyn Any>, cells: &CellTable) -> bool {
         B::Args::bind(self.project().slots, port, forward, cells)
     }
 
     /// The default's three virtual calls and the `pending` slot folded into one: the value goes
-    /// straight into the output cell. The poll (and `finish`) run inside `catch_unwind` as in
-    /// the general path; gathering, calling and the cell write run outside it, as there.
+    /// straight into the output cell. Gathering (an input's `Clone`), calling, the poll and
+    /// `finish` run inside `catch_unwind`, as in the general path.
     fn run_link(self: Pin<&mut Self>, cx: &StartCx<'_>, task: &mut Context<'_>) -> LinkStep {
         let mut this = self.project();
-        let args = match B::Args::fetch(this.slots, &[Mode::Read], cx) {
-            Ok(args) => args,
-            Err(fault) => return LinkStep::NoInput(fault),
-        };
-        let fut = this.body.call(args, cx);
-        this.run.set(RunState::Body { fut });
         let polled = catch_unwind(AssertUnwindSafe(|| {
+            let args = B::Args::fetch(this.slots, &[Mode::Read], cx)?;
+            let fut = this.body.call(args, cx);
+            this.run.set(RunState::Body { fut });
             let out = match this.run.as_mut().project() {
                 RunProj::Body { fut } => match fut.poll(task) {
-                    Poll::Pending => return Poll::Pending,
+                    Poll::Pending => return Ok(Poll::Pending),
                     Poll::Ready(out) => out,
                 },
                 RunProj::Idle | RunProj::Done { .. } => unreachable!("the future was just set"),
             };
             this.run.set(RunState::Idle);
-            Poll::Ready(this.body.finish(out))
+            Ok(Poll::Ready(this.body.finish(out)))
         }));
         match polled {
-            Ok(Poll::Ready(Ok(v))) => {
-                *this.cell.get().borrow_mut() = Some(v);
+            Ok(Ok(Poll::Ready(Ok(v)))) => {
+                this.cell.set(v);
                 LinkStep::Published
             }
-            Ok(Poll::Ready(Err(e))) => LinkStep::Failed(e),
-            Ok(Poll::Pending) => LinkStep::Pending,
+            Ok(Ok(Poll::Ready(Err(e)))) => LinkStep::Failed(e),
+            Ok(Ok(Poll::Pending)) => LinkStep::Pending,
+            Ok(Err(fault)) => LinkStep::NoInput(fault),
             Err(payload) => LinkStep::Panicked(payload),
         }
     }

@@ -275,7 +275,8 @@ impl Scheduler {
     }
 
     /// Lets the typed runner of `n` gather its arguments (as `prepare_start` planned) and
-    /// create the body future; a missing input fails the node.
+    /// create the body future; a missing input fails the node, and so does a panic while
+    /// gathering (an input's `Clone`) or calling (a closure's code before its future).
     fn start(&mut self, n: u32, first_port: u32) -> bool {
         let cx = StartCx {
             shared: &self.state,
@@ -284,14 +285,18 @@ impl Scheduler {
         };
         let started = {
             let _polling = current::polling(n);
-            self.state.runners[n as usize]
-                .borrow_mut()
-                .as_mut()
-                .start(&work(&self.work).modes, &cx)
+            let modes = &work(&self.work).modes;
+            self.state.runners[n as usize].with(|r| catch_unwind(AssertUnwindSafe(|| r.start(modes, &cx))))
         };
         match started {
-            Ok(()) => true,
-            Err(fault) => {
+            Ok(Ok(())) => true,
+            Err(payload) => {
+                let msg = crate::runtime::panic_message(&*payload);
+                self.fail(n, NodeFault::Panicked(msg));
+                self.drop_body(n);
+                false
+            }
+            Ok(Err(fault)) => {
                 let input = {
                     let g = self.state.graph.borrow();
                     input_name(&g, n, fault.input)
@@ -342,8 +347,7 @@ impl Scheduler {
         let t0 = self.timed_polls().then(Instant::now);
         let polled = {
             let _polling = current::polling(n);
-            let mut runner = self.state.runners[n as usize].borrow_mut();
-            catch_unwind(AssertUnwindSafe(|| runner.as_mut().poll_body(cx)))
+            self.state.runners[n as usize].with(|r| catch_unwind(AssertUnwindSafe(|| r.poll_body(cx))))
         };
         if let Some(t0) = t0 {
             self.timed(n, t0.elapsed());
@@ -373,7 +377,7 @@ impl Scheduler {
     /// lost (issue 7).
     pub(super) fn drop_body(&mut self, n: u32) {
         let dropped = catch_unwind(AssertUnwindSafe(|| {
-            self.state.runners[n as usize].borrow_mut().as_mut().abort();
+            self.state.runners[n as usize].with(|r| r.abort());
         }));
         if let Err(payload) = dropped {
             let msg = crate::runtime::panic_message(&*payload);
@@ -408,7 +412,7 @@ impl Scheduler {
     /// Publishes the final value of the current run at `(run,)` and wakes the consumers;
     /// returns a consumer to step at once (see [`Graph::wake_consumers`]).
     fn publish(&mut self, n: u32) -> Option<u32> {
-        self.state.runners[n as usize].borrow_mut().as_mut().publish();
+        self.state.runners[n as usize].with(|r| r.publish());
         let mut g = self.state.graph.borrow_mut();
         let run = g.nodes[n as usize].run;
         g.set_generation(n, Generation::finished(run));

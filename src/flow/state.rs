@@ -310,7 +310,7 @@ pub(crate) struct Graph {
 /// The flow shared by the scheduler, node handles (emitters, streams) and the `Flow` owner.
 pub(crate) struct FlowState {
     pub(crate) graph: RefCell<Graph>,
-    pub(crate) runners: Vec<RefCell<Pin<Box<dyn Runner>>>>,
+    pub(crate) runners: Vec<RunnerSlot>,
     pub(crate) running: std::cell::Cell<bool>,
     pub(crate) last_run: std::cell::Cell<Duration>,
     /// The nodes whose bodies waited outside the flow (timer, socket, task, ...) when the run
@@ -322,6 +322,60 @@ pub(crate) struct FlowState {
     pub(crate) links: super::fuse::Links,
     /// The scheduler's scratch space between runs (taken by the run in progress).
     pub(crate) spare: std::cell::Cell<Option<Box<super::scheduler::RunScratch>>>,
+}
+
+/// A node's runner, taken out of its slot while the driver calls it and put back after (also
+/// when the call panics): 16 bytes a node, against a `RefCell`'s 24.
+pub(crate) struct RunnerSlot(std::cell::Cell<Option<Pin<Box<dyn Runner>>>>);
+
+/// Puts a runner back into its slot when dropped (after the call, or while unwinding).
+struct PutBack<'a> {
+    slot: &'a std::cell::Cell<Option<Pin<Box<dyn Runner>>>>,
+    runner: Option<Pin<Box<dyn Runner>>>,
+}
+
+impl Drop for PutBack<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.slot.set(self.runner.take());
+    }
+}
+
+impl RunnerSlot {
+    /// A slot holding `runner`.
+    pub(crate) fn new(runner: Pin<Box<dyn Runner>>) -> RunnerSlot {
+        RunnerSlot(std::cell::Cell::new(Some(runner)))
+    }
+
+    /// Calls `f` with the runner, or returns `None` without calling it when the runner is
+    /// out of its slot already (a call to it is in progress further up the stack).
+    #[inline]
+    pub(crate) fn try_with<R>(&self, f: impl FnOnce(Pin<&mut dyn Runner>) -> R) -> Option<R> {
+        let mut back = PutBack {
+            slot: &self.0,
+            runner: self.0.take(),
+        };
+        Some(f(back.runner.as_mut()?.as_mut()))
+    }
+
+    /// Calls `f` with the runner.
+    ///
+    /// # Panics
+    /// If a call to the same runner is in progress (the driver never re-enters a node).
+    #[inline]
+    pub(crate) fn with<R>(&self, f: impl FnOnce(Pin<&mut dyn Runner>) -> R) -> R {
+        self.try_with(f)
+            .expect("a node's runner is called while a call to it is in progress")
+    }
+
+    /// The runner, through exclusive access to the slot.
+    pub(crate) fn get_mut(&mut self) -> Pin<&mut dyn Runner> {
+        self.0
+            .get_mut()
+            .as_mut()
+            .expect("a node's runner is in its slot between calls")
+            .as_mut()
+    }
 }
 
 impl std::fmt::Debug for FlowState {
