@@ -515,9 +515,10 @@ pub(crate) fn new_cell<R: 'static>() -> (Rc<RefCell<Option<R>>>, Rc<dyn Any>) {
 const BLOCK: usize = 16;
 
 /// The final-value cells of up to [`BLOCK`] typed nodes with the same value type, in one
-/// allocation. A cell is a plain `Cell` (no borrow flag: 8 bytes a node less for most value
-/// types): a read takes the value out, clones it and puts it back ([`ValueCell::read`]).
-pub(crate) type Block<R> = [std::cell::Cell<Option<R>>; BLOCK];
+/// allocation under one borrow flag (not one per cell: 8 bytes a node less). Reads and writes
+/// borrow the block only for the clone or the store, never across a call into the flow, so
+/// two of them never overlap.
+pub(crate) type Block<R> = RefCell<[Option<R>; BLOCK]>;
 
 /// A typed node's final-value cell: one cell of a [`Block`], shared by the node's runner and
 /// the input slots that read it. Creating a node takes a free cell of the open block of its
@@ -537,35 +538,16 @@ impl<R> Clone for ValueCell<R> {
 }
 
 impl<R> ValueCell<R> {
-    /// Calls `f` with the cell's value (`None` when the node has published none). The value
-    /// is out of the cell during the call and put back after it, also if `f` panics.
+    /// Calls `f` with the cell's value (`None` when the node has published none).
     #[inline]
     pub(crate) fn read<U>(&self, f: impl FnOnce(&R) -> U) -> Option<U> {
-        let cell = &self.block[self.index as usize];
-        let held = PutBack {
-            cell,
-            value: cell.take(),
-        };
-        held.value.as_ref().map(f)
+        self.block.borrow()[self.index as usize].as_ref().map(f)
     }
 
     /// Stores `value` (dropping the one before).
     #[inline]
     pub(crate) fn set(&self, value: R) {
-        self.block[self.index as usize].set(Some(value));
-    }
-}
-
-/// Puts a value taken out of a cell back when dropped.
-struct PutBack<'a, R> {
-    cell: &'a std::cell::Cell<Option<R>>,
-    value: Option<R>,
-}
-
-impl<R> Drop for PutBack<'_, R> {
-    #[inline]
-    fn drop(&mut self) {
-        self.cell.set(self.value.take());
+        self.block.borrow_mut()[self.index as usize] = Some(value);
     }
 }
 
@@ -631,5 +613,5 @@ impl std::fmt::Debug for CellArena {
 }
 
 fn new_block<R>() -> Rc<Block<R>> {
-    Rc::new(std::array::from_fn(|_| std::cell::Cell::new(None)))
+    Rc::new(RefCell::new(std::array::from_fn(|_| None)))
 }

@@ -14,7 +14,7 @@ use super::error::{BoxError, BuildError};
 use super::handles::{AsNode, Forward, Node, Output, StreamNode};
 use super::run::Flow;
 use super::runner::{BodyRunner, Fallible, FnBody, Plain, Runner, StateBody, StreamBody};
-use super::state::{FlowState, Graph, Names, NodeMeta, Port, RunnerSlot};
+use super::state::{FlowState, Graph, Names, NodeMeta, Port};
 
 struct ForwardDef {
     name: String,
@@ -47,7 +47,7 @@ pub struct FlowBuilder {
     /// The nodes' name bases and given names, moved into the flow by `build`.
     names: Names,
     /// Every node's typed runner, by node index (moved into the flow by `build`).
-    runners: Vec<RunnerSlot>,
+    runners: Vec<Pin<Box<dyn Runner>>>,
     /// Given input names, by node (few nodes have them).
     input_names: HashMap<u32, Vec<String>>,
     /// Every node's input ports, node after node (one flat array), created with the node and
@@ -123,7 +123,7 @@ impl FlowBuilder {
         let ports = (first, self.ports.len() as u32);
         self.nodes
             .push(NodeMeta::new(self.names.base(base), ports, chunk.is_some()));
-        self.runners.push(RunnerSlot::new(runner));
+        self.runners.push(runner);
         self.cells.push(value, index, chunk);
         id
     }
@@ -373,7 +373,7 @@ impl FlowBuilder {
         };
         let mut forwards = self.forward_ports.iter().peekable();
         for (n, node) in graph.nodes.iter().enumerate() {
-            let mut runner = self.runners[n].get_mut();
+            let runner = &mut self.runners[n];
             for (p, i) in (node.ports.0..node.ports.1).zip(0..) {
                 let port = &mut graph.ports[p as usize];
                 if let Some(&(_, id)) = forwards.next_if(|&&(fp, _)| fp == p) {
@@ -406,7 +406,7 @@ impl FlowBuilder {
             links,
             spare: std::cell::Cell::new(None),
             graph: RefCell::new(graph),
-            runners: std::mem::take(&mut self.runners),
+            runners: RefCell::new(std::mem::take(&mut self.runners)),
             running: std::cell::Cell::new(false),
             last_run: std::cell::Cell::new(Duration::ZERO),
             outside: RefCell::new(Vec::new()),

@@ -132,7 +132,7 @@ impl Scheduler {
                     node: n,
                     first_port: port,
                 };
-                state.runners[n as usize].with(|r| r.run_link(&start, cx))
+                state.with_runner(n, |r| r.run_link(&start, cx))
             };
             if !self.link_published(n, step) {
                 return None;

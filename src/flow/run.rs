@@ -440,12 +440,12 @@ impl Drop for Flow {
         if self.state.running.get() {
             return;
         }
-        for r in &self.state.runners {
-            // Nobody is left to report a panic in a body's `Drop` to: contain it so that the
-            // other bodies are still dropped.
-            r.try_with(|r| {
-                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| r.abort()));
-            });
+        if let Ok(mut runners) = self.state.runners.try_borrow_mut() {
+            for r in runners.iter_mut() {
+                // Nobody is left to report a panic in a body's `Drop` to: contain it so that
+                // the other bodies are still dropped.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| r.as_mut().abort()));
+            }
         }
     }
 }

@@ -286,7 +286,8 @@ impl Scheduler {
         let started = {
             let _polling = current::polling(n);
             let modes = &work(&self.work).modes;
-            self.state.runners[n as usize].with(|r| catch_unwind(AssertUnwindSafe(|| r.start(modes, &cx))))
+            self.state
+                .with_runner(n, |r| catch_unwind(AssertUnwindSafe(|| r.start(modes, &cx))))
         };
         match started {
             Ok(Ok(())) => true,
@@ -347,7 +348,8 @@ impl Scheduler {
         let t0 = self.timed_polls().then(Instant::now);
         let polled = {
             let _polling = current::polling(n);
-            self.state.runners[n as usize].with(|r| catch_unwind(AssertUnwindSafe(|| r.poll_body(cx))))
+            self.state
+                .with_runner(n, |r| catch_unwind(AssertUnwindSafe(|| r.poll_body(cx))))
         };
         if let Some(t0) = t0 {
             self.timed(n, t0.elapsed());
@@ -377,7 +379,7 @@ impl Scheduler {
     /// lost (issue 7).
     pub(super) fn drop_body(&mut self, n: u32) {
         let dropped = catch_unwind(AssertUnwindSafe(|| {
-            self.state.runners[n as usize].with(|r| r.abort());
+            self.state.with_runner(n, |r| r.abort());
         }));
         if let Err(payload) = dropped {
             let msg = crate::runtime::panic_message(&*payload);
@@ -412,7 +414,7 @@ impl Scheduler {
     /// Publishes the final value of the current run at `(run,)` and wakes the consumers;
     /// returns a consumer to step at once (see [`Graph::wake_consumers`]).
     fn publish(&mut self, n: u32) -> Option<u32> {
-        self.state.runners[n as usize].with(|r| r.publish());
+        self.state.with_runner(n, |r| r.publish());
         let mut g = self.state.graph.borrow_mut();
         let run = g.nodes[n as usize].run;
         g.set_generation(n, Generation::finished(run));

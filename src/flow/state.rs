@@ -310,7 +310,10 @@ pub(crate) struct Graph {
 /// The flow shared by the scheduler, node handles (emitters, streams) and the `Flow` owner.
 pub(crate) struct FlowState {
     pub(crate) graph: RefCell<Graph>,
-    pub(crate) runners: Vec<RunnerSlot>,
+    /// Every node's runner, by node index, under one borrow flag (not one per runner: 8 bytes
+    /// a node less): the driver calls one runner at a time and a runner never calls another
+    /// (see [`with_runner`](Self::with_runner)).
+    pub(crate) runners: RefCell<Vec<Pin<Box<dyn Runner>>>>,
     pub(crate) running: std::cell::Cell<bool>,
     pub(crate) last_run: std::cell::Cell<Duration>,
     /// The nodes whose bodies waited outside the flow (timer, socket, task, ...) when the run
@@ -324,64 +327,21 @@ pub(crate) struct FlowState {
     pub(crate) spare: std::cell::Cell<Option<Box<super::scheduler::RunScratch>>>,
 }
 
-/// A node's runner, taken out of its slot while the driver calls it and put back after (also
-/// when the call panics): 16 bytes a node, against a `RefCell`'s 24.
-pub(crate) struct RunnerSlot(std::cell::Cell<Option<Pin<Box<dyn Runner>>>>);
-
-/// Puts a runner back into its slot when dropped (after the call, or while unwinding).
-struct PutBack<'a> {
-    slot: &'a std::cell::Cell<Option<Pin<Box<dyn Runner>>>>,
-    runner: Option<Pin<Box<dyn Runner>>>,
-}
-
-impl Drop for PutBack<'_> {
-    #[inline]
-    fn drop(&mut self) {
-        self.slot.set(self.runner.take());
-    }
-}
-
-impl RunnerSlot {
-    /// A slot holding `runner`.
-    pub(crate) fn new(runner: Pin<Box<dyn Runner>>) -> RunnerSlot {
-        RunnerSlot(std::cell::Cell::new(Some(runner)))
-    }
-
-    /// Calls `f` with the runner, or returns `None` without calling it when the runner is
-    /// out of its slot already (a call to it is in progress further up the stack).
-    #[inline]
-    pub(crate) fn try_with<R>(&self, f: impl FnOnce(Pin<&mut dyn Runner>) -> R) -> Option<R> {
-        let mut back = PutBack {
-            slot: &self.0,
-            runner: self.0.take(),
-        };
-        Some(f(back.runner.as_mut()?.as_mut()))
-    }
-
-    /// Calls `f` with the runner.
+impl FlowState {
+    /// Calls `f` with the runner of node `n`.
     ///
     /// # Panics
-    /// If a call to the same runner is in progress (the driver never re-enters a node).
+    /// If called from inside a call to a runner (the driver never nests them).
     #[inline]
-    pub(crate) fn with<R>(&self, f: impl FnOnce(Pin<&mut dyn Runner>) -> R) -> R {
-        self.try_with(f)
-            .expect("a node's runner is called while a call to it is in progress")
-    }
-
-    /// The runner, through exclusive access to the slot.
-    pub(crate) fn get_mut(&mut self) -> Pin<&mut dyn Runner> {
-        self.0
-            .get_mut()
-            .as_mut()
-            .expect("a node's runner is in its slot between calls")
-            .as_mut()
+    pub(crate) fn with_runner<R>(&self, n: u32, f: impl FnOnce(Pin<&mut dyn Runner>) -> R) -> R {
+        f(self.runners.borrow_mut()[n as usize].as_mut())
     }
 }
 
 impl std::fmt::Debug for FlowState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FlowState")
-            .field("nodes", &self.runners.len())
+            .field("nodes", &self.runners.try_borrow().map_or(0, |r| r.len()))
             .finish_non_exhaustive()
     }
 }

@@ -113,8 +113,6 @@ fn node_record_is_compact() {
     assert!(size <= 24, "Port grew to {size} bytes");
     // The run index is stored plus one (a niche), so no tag word.
     assert_eq!(size_of::<Option<super::Generation>>(), 16);
-    // A runner's slot has no borrow flag; a node's cells are two indices.
-    assert_eq!(size_of::<super::state::RunnerSlot>(), 16);
     // A dashboard copies one of these per node at the end of every run.
     let size = size_of::<super::PackedView>();
     assert!(size <= 32, "PackedView grew to {size} bytes");
