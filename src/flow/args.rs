@@ -25,9 +25,14 @@ use super::stream::Emitter;
 pub struct CellTable {
     /// The distinct holders, each once.
     holders: Vec<Rc<dyn Any>>,
-    /// By node: `(index in holders, value cell index in the holder)`.
+    /// By node: `(index in holders, value cell index in the holder)`; the index in holders
+    /// has [`EXTRA`] set when the holder is an `ExtraCells`.
     nodes: Vec<(u32, u32)>,
 }
+
+/// Marks a node whose holder is an `ExtraCells` (a streaming or stateful node), so that the
+/// other nodes' cells are found without asking the holder's type.
+const EXTRA: u32 = 1 << 31;
 
 /// One node's cells, borrowed from a [`CellTable`].
 #[derive(Clone, Copy)]
@@ -36,6 +41,8 @@ pub struct Cells<'a> {
     value: &'a Rc<dyn Any>,
     /// The value cell's index in its block (0 for dynamic nodes).
     pub(crate) index: u32,
+    /// Whether `value` is an `ExtraCells`.
+    extra: bool,
 }
 
 /// The cells of a streaming or stateful node.
@@ -55,21 +62,42 @@ impl CellTable {
     /// Adds the cells of the next node: final value cell `index` of `value` and (streaming
     /// nodes) chunk cell `chunk`.
     pub(crate) fn push(&mut self, value: Rc<dyn Any>, index: u32, chunk: Option<Rc<dyn Any>>) {
-        let holder = match chunk {
+        match chunk {
             None => {
-                let recent = self.holders.len().saturating_sub(RECENT_HOLDERS);
-                match self.holders[recent..].iter().rposition(|h| Rc::ptr_eq(h, &value)) {
-                    Some(i) => recent + i,
-                    None => self.add(value),
-                }
+                let holder = self.holder_of(Rc::as_ptr(&value).cast(), || value);
+                self.nodes.push((holder, index));
             }
-            Some(chunk) => self.add(Rc::new(ExtraCells {
-                value,
-                chunk: Some(chunk),
-                state: None,
-            })),
-        };
-        self.nodes.push((holder as u32, index));
+            Some(chunk) => {
+                let holder = self.add(Rc::new(ExtraCells {
+                    value,
+                    chunk: Some(chunk),
+                    state: None,
+                }));
+                self.nodes.push((holder as u32 | EXTRA, index));
+            }
+        }
+    }
+
+    /// Adds the cells of the next node, a typed node whose value cell is `cell` (no reference
+    /// count taken unless its block is new here).
+    pub(crate) fn push_typed<R: 'static>(&mut self, cell: &ValueCell<R>) {
+        let holder = self.holder_of(Rc::as_ptr(&cell.block).cast(), || {
+            let block: Rc<dyn Any> = cell.block.clone();
+            block
+        });
+        self.nodes.push((holder, cell.index));
+    }
+
+    /// The index of the holder at address `at` among the latest few, else of `make()` added.
+    fn holder_of(&mut self, at: *const (), make: impl FnOnce() -> Rc<dyn Any>) -> u32 {
+        let recent = self.holders.len().saturating_sub(RECENT_HOLDERS);
+        let found = self.holders[recent..]
+            .iter()
+            .rposition(|h| std::ptr::eq(Rc::as_ptr(h).cast::<()>(), at));
+        match found {
+            Some(i) => (recent + i) as u32,
+            None => self.add(make()) as u32,
+        }
     }
 
     fn add(&mut self, holder: Rc<dyn Any>) -> usize {
@@ -81,8 +109,9 @@ impl CellTable {
     pub(crate) fn get(&self, n: usize) -> Option<Cells<'_>> {
         let &(holder, index) = self.nodes.get(n)?;
         Some(Cells {
-            value: &self.holders[holder as usize],
+            value: &self.holders[(holder & !EXTRA) as usize],
             index,
+            extra: holder & EXTRA != 0,
         })
     }
 
@@ -108,7 +137,7 @@ impl CellTable {
             state: Some(state),
         };
         let holder = self.add(Rc::new(extra));
-        self.nodes[n].0 = holder as u32;
+        self.nodes[n].0 = holder as u32 | EXTRA;
     }
 }
 
@@ -124,7 +153,11 @@ impl std::fmt::Debug for CellTable {
 impl<'a> Cells<'a> {
     /// The streaming or stateful node's other cells.
     fn extra(&self) -> Option<&'a ExtraCells> {
-        self.value.downcast_ref::<ExtraCells>()
+        if self.extra {
+            self.value.downcast_ref::<ExtraCells>()
+        } else {
+            None
+        }
     }
 
     /// The value cell: a typed node's [`Block`], or a dynamic node's own cell.

@@ -89,13 +89,7 @@ impl FlowBuilder {
     }
 
     /// Adds a node whose port specs are in `specs`.
-    fn push(
-        &mut self,
-        base: fn() -> &'static str,
-        runner: Pin<Box<dyn Runner>>,
-        (value, index): (Rc<dyn Any>, u32),
-        chunk: Option<Rc<dyn Any>>,
-    ) -> u32 {
+    fn push(&mut self, base: fn() -> &'static str, runner: Pin<Box<dyn Runner>>, streaming: bool) -> u32 {
         let id = self.nodes.len() as u32;
         let first = self.ports.len() as u32;
         for spec in self.specs.drain(..) {
@@ -121,10 +115,8 @@ impl FlowBuilder {
             });
         }
         let ports = (first, self.ports.len() as u32);
-        self.nodes
-            .push(NodeMeta::new(self.names.base(base), ports, chunk.is_some()));
+        self.nodes.push(NodeMeta::new(self.names.base(base), ports, streaming));
         self.runners.push(runner);
-        self.cells.push(value, index, chunk);
         id
     }
 
@@ -140,7 +132,9 @@ impl FlowBuilder {
     ) -> super::NodeId {
         self.specs.clear();
         self.specs.extend(ports);
-        let id = self.push(|| "", runner, (value, 0), chunk);
+        let streaming = chunk.is_some();
+        self.cells.push(value, 0, chunk);
+        let id = self.push(|| "", runner, streaming);
         self.names.give(id, name.into_boxed_str());
         super::NodeId(id)
     }
@@ -174,10 +168,10 @@ impl FlowBuilder {
         self.specs.clear();
         let slots = args.into_slots(&mut self.specs);
         let cell = self.arena.cell::<K::Value>();
-        let erased = cell.erased();
+        self.cells.push_typed(&cell);
         let body = FnBody::<F, M, K> { f, _m: PhantomData };
         let runner = Box::pin(BodyRunner::new(body, slots, cell));
-        Node::new(self.push(short_name::<F>, runner, erased, None))
+        Node::new(self.push(short_name::<F>, runner, false))
     }
 
     /// A streaming node: `f`'s first parameter is an [`Emitter<C>`](super::Emitter), the
@@ -220,7 +214,9 @@ impl FlowBuilder {
             _m: PhantomData,
         };
         let runner = Box::pin(BodyRunner::new(body, slots, cell));
-        StreamNode::new(self.push(short_name::<F>, runner, erased, Some(chunk_erased)))
+        let (value, index) = erased;
+        self.cells.push(value, index, Some(chunk_erased));
+        StreamNode::new(self.push(short_name::<F>, runner, true))
     }
 
     /// A stateful node: `state` is kept by the node (never shared) and `f` — typically a method
@@ -259,7 +255,7 @@ impl FlowBuilder {
         self.specs.clear();
         let slots = args.into_slots(&mut self.specs);
         let cell = self.arena.cell::<K::Value>();
-        let erased = cell.erased();
+        self.cells.push_typed(&cell);
         let state = Rc::new(RefCell::new(Some(state)));
         let body = StateBody::<S, F, M, K> {
             state: Rc::clone(&state),
@@ -267,7 +263,7 @@ impl FlowBuilder {
             _m: PhantomData,
         };
         let runner = Box::pin(BodyRunner::new(body, slots, cell));
-        let id = self.push(short_name::<S>, runner, erased, None);
+        let id = self.push(short_name::<S>, runner, false);
         self.cells.set_state(id as usize, state);
         Node::new(id)
     }
