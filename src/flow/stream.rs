@@ -86,6 +86,7 @@ impl<C> Unpin for Emit<'_, C> {}
 impl<'e, C> Future for Emit<'e, C> {
     type Output = Result<(), StreamCancelled>;
 
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {
         // The emitter outlives this future: borrowing the graph through it needs no `Rc` clone.
         let emitter: &'e Emitter<C> = self.emitter;
@@ -419,6 +420,7 @@ impl<C> fmt::Debug for Next<'_, C> {
 impl<C: Clone> Future for Next<'_, C> {
     type Output = Option<C>;
 
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<C>> {
         self.stream.poll_next()
     }
