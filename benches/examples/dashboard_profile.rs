@@ -193,9 +193,7 @@ fn repeat_row(name: &str, blocks: usize) {
     let (dash, client) = observed(flow, &lp);
     dash.watch(last);
     let (mut plain, _) = chain(1000);
-    let ops = u64::from(REPEAT_BLOCK) * 1000;
-    let per_op = |t: Duration| t.as_nanos() as f64 / ops as f64;
-    let (mut a, mut d, mut aw, mut dw) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut ratios = Ratios::new(u64::from(REPEAT_BLOCK) * 1000);
     for i in 0..=blocks {
         let m = block(|| {
             dash.run_on(&mut lp, RunOptions::new()).expect("runs");
@@ -204,20 +202,49 @@ fn repeat_row(name: &str, blocks: usize) {
             plain.run_on(&mut lp, RunOptions::new()).expect("runs");
         });
         if i > 0 {
-            a.push(per_op(m.cpu));
-            aw.push(per_op(m.wall));
-            d.push(per_op(n.cpu));
-            dw.push(per_op(n.wall));
+            ratios.add(m, n);
         }
     }
     dash.shutdown();
     client.join().expect("reader");
-    let (a, d) = (median(a), median(d));
-    let wall_ratio = median(aw) / median(dw);
-    println!(
-        "{name} attached_ns={a:.1} detached_ns={d:.1} ratio={:.3} wall_ratio={wall_ratio:.3}",
-        a / d
-    );
+    ratios.print(name);
+}
+
+/// Attached and detached measurements of one row, per operation.
+struct Ratios {
+    ops: u64,
+    attached: (Vec<f64>, Vec<f64>),
+    detached: (Vec<f64>, Vec<f64>),
+}
+
+impl Ratios {
+    fn new(ops: u64) -> Ratios {
+        Ratios {
+            ops,
+            attached: (Vec::new(), Vec::new()),
+            detached: (Vec::new(), Vec::new()),
+        }
+    }
+
+    /// One attached and one detached measurement (on-CPU and wall time each).
+    fn add(&mut self, attached: Measured, detached: Measured) {
+        let per_op = |t: Duration| t.as_nanos() as f64 / self.ops as f64;
+        for (series, m) in [(&mut self.attached, attached), (&mut self.detached, detached)] {
+            series.0.push(per_op(m.cpu));
+            series.1.push(per_op(m.wall));
+        }
+    }
+
+    /// Prints the row: on-CPU medians and their ratio, and the ratio of the wall medians.
+    fn print(self, name: &str) {
+        let (a, aw) = (median(self.attached.0), median(self.attached.1));
+        let (d, dw) = (median(self.detached.0), median(self.detached.1));
+        println!(
+            "{name} attached_ns={a:.1} detached_ns={d:.1} ratio={:.3} wall_ratio={:.3}",
+            a / d,
+            aw / dw
+        );
+    }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -237,24 +264,14 @@ fn timed_row(
     options: impl Fn() -> RunOptions,
     timing: Timing,
 ) {
-    let (mut a, mut d, mut aw, mut dw) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut ratios = Ratios::new(ops);
     attached(make, options(), timing);
     detached(make, options());
-    let per_op = |t: Duration| t.as_nanos() as f64 / ops as f64;
     for _ in 0..reps {
         let m = attached(make, options(), timing);
-        a.push(per_op(m.cpu));
-        aw.push(per_op(m.wall));
-        let m = detached(make, options());
-        d.push(per_op(m.cpu));
-        dw.push(per_op(m.wall));
+        ratios.add(m, detached(make, options()));
     }
-    let (a, d) = (median(a), median(d));
-    let wall_ratio = median(aw) / median(dw);
-    println!(
-        "{name} attached_ns={a:.1} detached_ns={d:.1} ratio={:.3} wall_ratio={wall_ratio:.3}",
-        a / d
-    );
+    ratios.print(name);
 }
 
 fn main() {

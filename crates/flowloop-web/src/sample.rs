@@ -96,21 +96,16 @@ impl Relay {
 
     /// The samples waiting for the server, oldest first: a run's final sample, then a live
     /// sample of a later run (a live one of an earlier run is stale and recycled here).
-    pub(crate) fn take_mail(&self) -> Vec<Sample> {
-        let Ok(mut slots) = self.mailbox.lock() else {
-            return Vec::new();
+    pub(crate) fn take_mail(&self) -> impl Iterator<Item = Sample> {
+        let (ended, mut live) = match self.mailbox.lock() {
+            Ok(mut slots) => (slots.ended.take(), slots.live.take()),
+            Err(_) => (None, None),
         };
-        let (ended, live) = (slots.ended.take(), slots.live.take());
-        drop(slots);
-        let mut mail = Vec::with_capacity(2);
-        match (ended, live) {
-            (Some(e), Some(l)) if l.run <= e.run => {
-                self.recycle(l.views);
-                mail.push(e);
-            }
-            (e, l) => mail.extend(e.into_iter().chain(l)),
+        let stale = matches!((&ended, &live), (Some(e), Some(l)) if l.run <= e.run);
+        if let Some(l) = live.take_if(|_| stale) {
+            self.recycle(l.views);
         }
-        mail
+        ended.into_iter().chain(live)
     }
 }
 
@@ -257,7 +252,7 @@ mod tests {
     }
 
     fn taken(relay: &Relay) -> Vec<(u64, RunState)> {
-        relay.take_mail().into_iter().map(|s| (s.run, s.state)).collect()
+        relay.take_mail().map(|s| (s.run, s.state)).collect()
     }
 
     #[test]
