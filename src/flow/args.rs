@@ -334,6 +334,7 @@ impl<T: 'static> InputSlot<T> {
         }
     }
 
+    #[inline(always)]
     fn fetch(&self, mode: Mode, cx: &StartCx<'_>, input: usize) -> Result<T, GatherFault> {
         match mode {
             Mode::Own => self.own(input),

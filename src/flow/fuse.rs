@@ -134,8 +134,13 @@ impl Scheduler {
                 };
                 state.with_runner(n, |r| r.run_link(&start, cx))
             };
-            if !self.link_published(n, step) {
-                return None;
+            match step {
+                // Nothing to drop; a plain drop here is an out-of-line call per link.
+                LinkStep::Published => std::mem::forget(step),
+                other => {
+                    self.settle(n, other);
+                    return None;
+                }
             }
             g = state.graph.borrow_mut();
             let next = state.links.after(n);
@@ -188,11 +193,12 @@ impl Scheduler {
         }
     }
 
-    /// Handles what `run_link` reported the way the general step does; returns whether the
-    /// value was published (the loop goes on).
-    fn link_published(&mut self, n: u32, step: LinkStep) -> bool {
+    /// Handles a step that did not publish (what `run_link` or `run_whole` reported) the way
+    /// the general step does: a body waiting outside the flow is listed, a failure recorded.
+    pub(super) fn settle(&mut self, n: u32, step: LinkStep) {
         match step {
-            LinkStep::Published => return true,
+            // Published: nothing to settle (the callers publish).
+            LinkStep::Published => {}
             LinkStep::Pending => {
                 if self.state.graph.borrow().nodes[n as usize].status == Status::Running {
                     self.externals.push(n);
@@ -209,7 +215,6 @@ impl Scheduler {
                 self.fail(n, NodeFault::NoInput { input });
             }
         }
-        false
     }
 }
 

@@ -27,14 +27,16 @@ pub(crate) trait Runner {
     /// Connects input `port` (see `ArgList::bind`).
     fn bind(self: Pin<&mut Self>, port: usize, forward: Option<&dyn Any>, cells: &CellTable) -> bool;
 
-    /// One whole step of a chain link (see `fuse.rs`) in one call: reads the node's single
-    /// plain input, creates the body future and polls it once; a body that returned publishes
-    /// its value at once (the scheduler calls this only when no consumer still has to read the
-    /// previous value). Observably the same as `start` with one `Mode::Read`, `poll_body`
-    /// inside `catch_unwind`, then `publish` — which is what this default does.
-    fn run_link(mut self: Pin<&mut Self>, cx: &StartCx<'_>, task: &mut Context<'_>) -> LinkStep {
-        if let Err(fault) = self.as_mut().start(&[Mode::Read], cx) {
-            return LinkStep::NoInput(fault);
+    /// One whole run step in one call: gathers the inputs as `modes` say, creates the body
+    /// future and polls it once; a body that returned publishes its value at once (the
+    /// scheduler calls this only when no consumer still has to read the previous value).
+    /// Observably the same as `start`, `poll_body` inside `catch_unwind`, then `publish` —
+    /// which is what this default does. Chain links (see `fuse.rs`) pass one `Mode::Read`.
+    fn run_whole(mut self: Pin<&mut Self>, modes: &[Mode], cx: &StartCx<'_>, task: &mut Context<'_>) -> LinkStep {
+        match catch_unwind(AssertUnwindSafe(|| self.as_mut().start(modes, cx))) {
+            Ok(Ok(())) => {}
+            Ok(Err(fault)) => return LinkStep::NoInput(fault),
+            Err(payload) => return LinkStep::Panicked(payload),
         }
         match catch_unwind(AssertUnwindSafe(|| self.as_mut().poll_body(task))) {
             Ok(Poll::Ready(Ok(()))) => {
@@ -46,9 +48,14 @@ pub(crate) trait Runner {
             Err(payload) => LinkStep::Panicked(payload),
         }
     }
+
+    /// [`run_whole`](Runner::run_whole) for a chain link: one `Mode::Read`.
+    fn run_link(self: Pin<&mut Self>, cx: &StartCx<'_>, task: &mut Context<'_>) -> LinkStep {
+        self.run_whole(&[Mode::Read], cx, task)
+    }
 }
 
-/// What one [`Runner::run_link`] call did; every case but `Published` leaves the runner exactly
+/// What one [`Runner::run_whole`] call did; every case but `Published` leaves the runner exactly
 /// as the general path (`start`, `poll_body`) would, so the scheduler handles it the same way.
 pub(crate) enum LinkStep {
     /// The body returned; its value is in the output cell.
@@ -57,7 +64,8 @@ pub(crate) enum LinkStep {
     Pending,
     /// The body returned an error (its future is gone).
     Failed(BoxError),
-    /// The body panicked while polled (the payload); its future is kept for `abort`.
+    /// The body panicked while gathered, called or polled (the payload); a future is kept
+    /// for `abort`.
     Panicked(Box<dyn Any + Send>),
     /// The input could not be gathered; no body was created.
     NoInput(GatherFault),
@@ -250,12 +258,27 @@ impl<B: Body> Runner for BodyRunner<B> {
     }
 
     /// The default's three virtual calls and the `pending` slot folded into one: the value goes
-    /// straight into the output cell. Gathering (an input's `Clone`), calling, the poll and
-    /// `finish` run inside `catch_unwind`, as in the general path.
+    /// straight into the output cell (see [`BodyRunner::whole`]).
+    fn run_whole(self: Pin<&mut Self>, modes: &[Mode], cx: &StartCx<'_>, task: &mut Context<'_>) -> LinkStep {
+        self.whole(modes, cx, task)
+    }
+
+    /// [`run_whole`](Runner::run_whole) with the one `Mode::Read` of a chain link known here,
+    /// so that gathering compiles to the read alone.
     fn run_link(self: Pin<&mut Self>, cx: &StartCx<'_>, task: &mut Context<'_>) -> LinkStep {
+        self.whole(&[Mode::Read], cx, task)
+    }
+}
+
+impl<B: Body> BodyRunner<B> {
+    /// The body of [`Runner::run_whole`] and [`Runner::run_link`]: gathering (an input's
+    /// `Clone`), calling, the poll and `finish` run inside `catch_unwind`, as in the general
+    /// path.
+    #[inline(always)]
+    fn whole(self: Pin<&mut Self>, modes: &[Mode], cx: &StartCx<'_>, task: &mut Context<'_>) -> LinkStep {
         let mut this = self.project();
         let polled = catch_unwind(AssertUnwindSafe(|| {
-            let args = B::Args::fetch(this.slots, &[Mode::Read], cx)?;
+            let args = B::Args::fetch(this.slots, modes, cx)?;
             let fut = this.body.call(args, cx);
             this.run.set(RunState::Body { fut });
             let out = match this.run.as_mut().project() {

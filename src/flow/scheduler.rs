@@ -20,6 +20,7 @@ use super::handles::NodeId;
 use super::instrument;
 use super::resolve::{Resolver, input_name};
 use super::run::{Outcome, RunOptions, Suspended, Waiting};
+use super::runner::LinkStep;
 use super::state::{Action, FlowState, Graph, Mode, Status, Stop};
 use crate::runtime::command::Command;
 use crate::runtime::{context, poll_label};
@@ -225,7 +226,11 @@ impl Scheduler {
         match action {
             Action::Start => {
                 let first_port = self.prepare_start(&mut g, n);
+                let whole = g.nodes[n as usize].read_left == 0 && !g.instrumented && !self.timed_polls();
                 drop(g);
+                if whole {
+                    return self.run_whole(n, first_port, cx);
+                }
                 if self.start(n, first_port) {
                     self.poll_node(n, cx)
                 } else {
@@ -304,6 +309,41 @@ impl Scheduler {
                 };
                 self.fail(n, NodeFault::NoInput { input });
                 false
+            }
+        }
+    }
+
+    /// The start, the first poll and (when the body returns at once) the publication of `n`
+    /// in one runner call ([`Runner::run_whole`](super::runner::Runner::run_whole)): what
+    /// [`start`](Self::start), [`poll_node`](Self::poll_node) and [`publish`](Self::publish)
+    /// do in turn, for a run whose value no consumer still has to read (so a returned value
+    /// is published at once), untimed and untraced. Every outcome is handled as those do.
+    fn run_whole(&mut self, n: u32, first_port: u32, cx: &mut Context<'_>) -> Option<u32> {
+        let state = Rc::clone(&self.state);
+        let step = {
+            let start = StartCx {
+                shared: &state,
+                node: n,
+                first_port,
+            };
+            let _polling = current::polling(n);
+            let modes = &work(&self.work).modes;
+            state.with_runner(n, |r| r.run_whole(modes, &start, cx))
+        };
+        match step {
+            LinkStep::Published => self.published(n),
+            LinkStep::Pending => {
+                let mut g = state.graph.borrow_mut();
+                if g.nodes[n as usize].status == Status::Running {
+                    self.externals.push(n);
+                    None
+                } else {
+                    g.take_sole_ready()
+                }
+            }
+            other => {
+                self.settle(n, other);
+                None
             }
         }
     }
@@ -415,6 +455,11 @@ impl Scheduler {
     /// returns a consumer to step at once (see [`Graph::wake_consumers`]).
     fn publish(&mut self, n: u32) -> Option<u32> {
         self.state.with_runner(n, |r| r.publish());
+        self.published(n)
+    }
+
+    /// The graph side of [`publish`](Self::publish), once the value is in the node's cell.
+    fn published(&mut self, n: u32) -> Option<u32> {
         let mut g = self.state.graph.borrow_mut();
         let run = g.nodes[n as usize].run;
         g.set_generation(n, Generation::finished(run));
