@@ -397,7 +397,7 @@ impl FlowBuilder {
         if !cycles.is_empty() {
             return Err(BuildError::MissingDefault { cycles });
         }
-        let links = super::fuse::Links::plan(&graph);
+        let links = super::fuse::Links::plan(&mut graph);
         let state = FlowState {
             links,
             spare: std::cell::Cell::new(None),

@@ -42,8 +42,9 @@ pub(crate) struct Links {
 }
 
 impl Links {
-    /// Finds every link of a built graph (consumer lists filled in).
-    pub(crate) fn plan(g: &Graph) -> Links {
+    /// Finds every link of a built graph (consumer lists filled in) and flags it
+    /// (`NodeMeta::link`).
+    pub(crate) fn plan(g: &mut Graph) -> Links {
         let mut next = Vec::new();
         for (c, node) in g.nodes.iter().enumerate() {
             let (a, b) = node.ports;
@@ -64,12 +65,18 @@ impl Links {
             }
             next[p as usize] = c as u32;
         }
+        for (p, &c) in next.iter().enumerate() {
+            if c != NONE {
+                debug_assert!(p < c as usize, "a link's producer comes first");
+                g.nodes[c as usize].link = true;
+            }
+        }
         Links { next }
     }
 
     /// Whether the flow has any link.
     #[inline]
-    fn any(&self) -> bool {
+    pub(crate) fn any(&self) -> bool {
         !self.next.is_empty()
     }
 
@@ -77,13 +84,6 @@ impl Links {
     #[inline]
     fn after(&self, p: u32) -> Option<u32> {
         self.next.get(p as usize).copied().filter(|&c| c != NONE)
-    }
-
-    /// Whether node `c` (with its first port `pi`) is a link.
-    #[inline]
-    fn is_link(&self, g: &Graph, c: u32) -> bool {
-        let (a, b) = g.nodes[c as usize].ports;
-        b - a == 1 && g.ports[a as usize].producer.is_some_and(|p| self.after(p) == Some(c))
     }
 }
 
@@ -102,10 +102,10 @@ impl Scheduler {
     /// [`step`](Scheduler::step) does; `budget` pays for every link after the first.
     #[inline(always)]
     pub(super) fn step_or_link(&mut self, n: u32, budget: &mut u32, cx: &mut Context<'_>) -> Option<u32> {
-        // A flow without links (a stream, a cycle, a diamond) pays one load here.
-        let fusable = self.state.links.any() && !self.timed_polls() && {
+        // A flow without links (a stream, a cycle, a diamond) pays one flag here.
+        let fusable = self.fuse && {
             let g = self.state.graph.borrow();
-            !g.instrumented && self.state.links.is_link(&g, n) && can_start(&g, n, Status::Ready(Action::Start))
+            g.nodes[n as usize].link && can_start(&g, n, Status::Ready(Action::Start))
         };
         if fusable {
             self.run_links(n, budget, cx)
@@ -146,7 +146,7 @@ impl Scheduler {
             let next = state.links.after(n);
             publish_link(&mut g, n, (p, port), next);
             match next {
-                Some(c) if *budget > 0 && g.stop.is_none() && g.ready.is_empty() && !g.instrumented => {
+                Some(c) if *budget > 0 && g.stop.is_none() && g.ready.is_empty() => {
                     if !can_start(&g, c, Status::Idle) {
                         return g.wake_consumers(n);
                     }

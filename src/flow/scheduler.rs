@@ -42,6 +42,11 @@ pub(crate) struct Scheduler {
     slow_poll: Option<Duration>,
     started: Option<Instant>,
     finished: bool,
+    /// This run is untimed (no body time, no slow-poll threshold) and untraced, so nodes
+    /// may take the one-call steps (`run_whole`, chain links). Fixed when the run begins.
+    pub(super) plain: bool,
+    /// `plain`, and the flow has chain links: ready nodes are checked for a fused step.
+    pub(super) fuse: bool,
 }
 
 /// The scheduler's scratch space, kept by the flow between runs (`FlowState::spare`) so that a
@@ -68,6 +73,8 @@ impl Scheduler {
             slow_poll: None,
             started: None,
             finished: false,
+            plain: false,
+            fuse: false,
         }
     }
 
@@ -90,6 +97,8 @@ impl Scheduler {
         g.failures.clear();
         g.terminate_on_error = options.terminate_on_error;
         g.instrumented = instrument::installed();
+        self.plain = !g.instrumented && !self.timed_polls();
+        self.fuse = self.plain && self.state.links.any();
         let len = g.nodes.len();
         g.limits.clear();
         if options.has_limits() {
@@ -226,7 +235,7 @@ impl Scheduler {
         match action {
             Action::Start => {
                 let first_port = self.prepare_start(&mut g, n);
-                let whole = g.nodes[n as usize].read_left == 0 && !g.instrumented && !self.timed_polls();
+                let whole = self.plain && g.nodes[n as usize].read_left == 0;
                 drop(g);
                 if whole {
                     return self.run_whole(n, first_port, cx);
@@ -331,7 +340,11 @@ impl Scheduler {
             state.with_runner(n, |r| r.run_whole(modes, &start, cx))
         };
         match step {
-            LinkStep::Published => self.published(n),
+            LinkStep::Published => {
+                // Nothing to drop; a plain drop here is an out-of-line call per step.
+                std::mem::forget(step);
+                self.published(n)
+            }
             LinkStep::Pending => {
                 let mut g = state.graph.borrow_mut();
                 if g.nodes[n as usize].status == Status::Running {

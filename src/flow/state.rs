@@ -234,6 +234,8 @@ pub(crate) struct NodeMeta {
     pub(crate) cancelled: bool,
     /// In the resolution queue.
     pub(crate) queued: bool,
+    /// A chain link (see `fuse.rs`), planned by `build()`.
+    pub(crate) link: bool,
 }
 
 impl NodeMeta {
@@ -254,6 +256,7 @@ impl NodeMeta {
             read_left: 0,
             cancelled: false,
             queued: false,
+            link: false,
             visited: 0,
             runs: 0,
         }
