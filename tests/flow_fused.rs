@@ -2,7 +2,8 @@
 //! the scheduler (`src/flow/fuse.rs`). Everything an observer can see must be what the general
 //! path gives: generations, run counts, statuses, values, outcomes, errors, the order bodies run
 //! in. A run on a loop with an [`Instrument`] takes the general path for every node, so most
-//! tests run the same flow both ways and compare, beside explicit expectations.
+//! tests run the same flow both ways and compare, beside explicit expectations. The same holds
+//! for the one-call steps every other node takes on an untimed, untraced run (last tests).
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -372,4 +373,174 @@ fn a_body_sees_its_own_node_in_a_chain() {
     assert_eq!(flow.value(last), Some(((100 + 10) * 100 + 20) * 100 + 30));
     flow.run_until_complete(RunOptions::new()).unwrap();
     assert_eq!(flow.value(last), Some(((100 + 11) * 100 + 21) * 100 + 31));
+}
+
+// Whole steps: any node that starts while no consumer still has to read its previous value
+// runs its start, first poll and publication in one runner call on an untimed, untraced run
+// (`Runner::run_whole`). Timed and traced runs take the general path, so the same flows are
+// compared between them.
+
+/// A value whose `Clone` panics while `BOOM` is set (the clone a consumer's read makes).
+#[derive(Debug, Default)]
+struct Brittle(i64);
+
+thread_local! {
+    static BOOM: Cell<bool> = const { Cell::new(false) };
+}
+
+impl Clone for Brittle {
+    fn clone(&self) -> Self {
+        if BOOM.with(Cell::get) {
+            panic!("clone of {} refused", self.0);
+        }
+        Brittle(self.0)
+    }
+}
+
+/// A diamond closed into a cycle: `src` (fed back, default 1) fans out to three logged nodes,
+/// two-input joins add them up, one join fails while `fail` is set and another one panics on
+/// run 6; the sum feeds `src`.
+fn diamond(log: &Log, fail: &Rc<Cell<bool>>) -> (FlowBuilder, Node<i64>) {
+    let mut b = FlowBuilder::new();
+    let back = b.forward::<i64>("back");
+    let src = b.node(|x: i64| async move { x % 97 }, (back.or(1),));
+    b.set_name(src, "src");
+    let mids: Vec<_> = ["m0", "m1", "m2"]
+        .into_iter()
+        .map(|m| logged(&mut b, log, m, src))
+        .collect();
+    let fail = Rc::clone(fail);
+    let j1 = b.try_node(
+        move |x: i64, y: i64| {
+            let fail = fail.get();
+            async move {
+                if fail {
+                    Err(format!("refused {x}+{y}"))
+                } else {
+                    Ok(x + y)
+                }
+            }
+        },
+        (mids[0], mids[1]),
+    );
+    b.set_name(j1, "j1");
+    let j2 = b.node(
+        |x: i64, y: i64| async move {
+            let me = flowloop::flow::current_node().expect("inside a body");
+            if me.run == 6 && x > 0 {
+                panic!("j2 at run 6");
+            }
+            x + y
+        },
+        (j1, mids[2]),
+    );
+    b.set_name(j2, "j2");
+    b.define(back, j2);
+    (b, j2)
+}
+
+#[test]
+fn a_diamond_with_feedback_failures_and_panics_is_the_same_traced_and_untraced() {
+    for terminate in [true, false] {
+        let fails = (Rc::new(Cell::new(false)), Rc::new(Cell::new(false)));
+        let runs = Cell::new(0);
+        let last = Cell::new(None);
+        let options = || {
+            // Run 2 (asked for twice: traced, then untraced) fails `j1`; the others do not.
+            runs.set(runs.get() + 1);
+            let failing = (3..=4).contains(&runs.get());
+            fails.0.set(failing);
+            fails.1.set(failing);
+            let options = RunOptions::new().terminate_on_error(terminate);
+            match last.get() {
+                Some(j2) => options.limit(j2, ((runs.get() as u64 + 1) / 2 + 3,)),
+                None => options,
+            }
+        };
+        let which = Cell::new(0);
+        let (flow, log) = same_both_ways(4, options, |log| {
+            which.set(which.get() + 1);
+            let (b, j2) = diamond(log, if which.get() == 1 { &fails.0 } else { &fails.1 });
+            last.set(Some(j2));
+            b
+        });
+        assert!(!log.borrow().is_empty());
+        assert!(
+            flow.node_views().iter().any(|v| v.runs > 1),
+            "the cycle ran more than once"
+        );
+    }
+    // What the runs compared above report, untraced: the failure, then the panic.
+    let fail = Rc::new(Cell::new(false));
+    let (b, j2) = diamond(&Log::default(), &fail);
+    let mut flow = b.build().unwrap();
+    let mut seen = Vec::new();
+    for run in 1..=4u64 {
+        fail.set(run == 2);
+        let options = RunOptions::new().terminate_on_error(false).limit(j2, (run + 3,));
+        seen.push(shown(&flow.run_until_complete(options)));
+    }
+    assert!(seen[0].starts_with("ok: "), "{seen:?}");
+    assert!(seen[1].contains("refused"), "{seen:?}");
+    assert!(seen.iter().any(|s| s.contains("j2 at run 6")), "{seen:?}");
+}
+
+#[test]
+fn a_panicking_clone_of_one_of_two_inputs_fails_the_consumer_both_ways() {
+    let build = |_: &Log| {
+        let mut b = FlowBuilder::new();
+        let x = b.node(|| async { Brittle(7) }, ());
+        let y = b.node(|| async { 5i64 }, ());
+        let sum = b.node(|x: Brittle, y: i64| async move { x.0 + y }, (x, y));
+        b.set_name(sum, "sum");
+        b.node(inc, (sum,));
+        b
+    };
+    BOOM.with(|b| b.set(true));
+    let (flow, _) = same_both_ways(1, || RunOptions::new().terminate_on_error(false), build);
+    BOOM.with(|b| b.set(false));
+    let v = views(&flow);
+    assert_eq!(v[2], (NodeStatus::Failed, None, 1), "{v:?}");
+    assert_eq!(v[3], (NodeStatus::Idle, None, 0));
+    let (flow, _) = same_both_ways(2, RunOptions::new, build);
+    assert_eq!(views(&flow)[3], (NodeStatus::Idle, run_gen(1), 2));
+}
+
+#[test]
+fn timed_and_untimed_runs_of_streams_and_waits_agree() {
+    async fn count(out: flowloop::flow::Emitter<i64>, n: i64) -> i64 {
+        for i in 0..n {
+            if out.emit(i).await.is_err() {
+                break;
+            }
+        }
+        n
+    }
+    async fn total(mut s: flowloop::flow::Stream<i64>, k: i64) -> i64 {
+        let mut t = 0;
+        while let Some(x) = s.next().await {
+            t += x * k;
+        }
+        flowloop::sleep(Duration::from_millis(1)).await;
+        t
+    }
+    let build = || {
+        let mut b = FlowBuilder::new();
+        let k = b.node(|| async { 3i64 }, ());
+        let src = b.stream(count, (50i64,));
+        let t = b.node(total, (src.stream(), k));
+        let both = b.node(|t: i64, n: i64| async move { t + n }, (t, src));
+        (b.build().unwrap(), both)
+    };
+    let (mut timed, a) = build();
+    let (mut plain, b) = build();
+    for _ in 0..3 {
+        let x = timed.run_until_complete(RunOptions::new().time_nodes(true));
+        let y = plain.run_until_complete(RunOptions::new());
+        assert_eq!(shown(&x), shown(&y));
+        assert_eq!(views(&timed), views(&plain));
+    }
+    assert_eq!(timed.value(a), Some(3 * 49 * 50 / 2 + 50));
+    assert_eq!(plain.value(b), timed.value(a));
+    assert!(timed.stats(a).run_time > Duration::ZERO || timed.stats(a).runs == 3);
 }
