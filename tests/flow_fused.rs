@@ -453,7 +453,7 @@ fn a_diamond_with_feedback_failures_and_panics_is_the_same_traced_and_untraced()
             fails.1.set(failing);
             let options = RunOptions::new().terminate_on_error(terminate);
             match last.get() {
-                Some(j2) => options.limit(j2, ((runs.get() as u64 + 1) / 2 + 3,)),
+                Some(j2) => options.limit(j2, ((runs.get() as u64).div_ceil(2) + 3,)),
                 None => options,
             }
         };
