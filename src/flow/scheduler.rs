@@ -328,25 +328,24 @@ impl Scheduler {
     /// do in turn, for a run whose value no consumer still has to read (so a returned value
     /// is published at once), untimed and untraced. Every outcome is handled as those do.
     fn run_whole(&mut self, n: u32, first_port: u32, cx: &mut Context<'_>) -> Option<u32> {
-        let state = Rc::clone(&self.state);
         let step = {
             let start = StartCx {
-                shared: &state,
+                shared: &self.state,
                 node: n,
                 first_port,
             };
             let _polling = current::polling(n);
             let modes = &work(&self.work).modes;
-            state.with_runner(n, |r| r.run_whole(modes, &start, cx))
+            self.state.with_runner(n, |r| r.run_whole(modes, &start, cx))
         };
         match step {
             LinkStep::Published => {
                 // Nothing to drop; a plain drop here is an out-of-line call per step.
                 std::mem::forget(step);
-                self.published(n)
+                self.published_whole(n)
             }
             LinkStep::Pending => {
-                let mut g = state.graph.borrow_mut();
+                let mut g = self.state.graph.borrow_mut();
                 if g.nodes[n as usize].status == Status::Running {
                     self.externals.push(n);
                     None
@@ -487,6 +486,25 @@ impl Scheduler {
             instrument::finished(&g, n);
         }
         g.check_limit(n);
+        g.wake_consumers(n)
+    }
+
+    /// [`published`](Self::published) after a whole step: the node was marked visited when it
+    /// started in this run, and the run is untraced.
+    #[inline(always)]
+    fn published_whole(&mut self, n: u32) -> Option<u32> {
+        let mut g = self.state.graph.borrow_mut();
+        debug_assert!(!g.instrumented && g.nodes[n as usize].visited == g.epoch);
+        let run = g.nodes[n as usize].run;
+        g.set_generation(n, Generation::finished(run));
+        let node = &mut g.nodes[n as usize];
+        node.run += 1;
+        node.cancelled = false;
+        node.read_left = node.plain_consumer_ports;
+        node.status = Status::Idle;
+        if !g.limits.is_empty() {
+            g.check_limit(n);
+        }
         g.wake_consumers(n)
     }
 
