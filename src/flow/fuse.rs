@@ -9,7 +9,10 @@
 //! the body and stores its value, and the graph bookkeeping is reduced to what an observer can
 //! see: generation, run index, run count, status, the producer's read count and the staleness
 //! flags and counts of the ports involved. The general step does the same through `StartCx`,
-//! a modes vector, three virtual calls and the resolver's generic wake.
+//! a modes vector, the publication's generic walk over consumer ports and the generic wake; on
+//! an untimed, untraced run it too starts, polls and publishes a node in one runner call
+//! ([`Runner::run_whole`](super::runner::Runner::run_whole)) when no consumer still has to read
+//! the node's previous value (three calls, each inside `catch_unwind`, otherwise).
 //!
 //! Every case the tight loop does not cover goes through the general path with identical
 //! behaviour: a traced run, timed bodies (`time_nodes`, a slow-poll threshold), a stopped run,
