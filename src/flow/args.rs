@@ -450,6 +450,7 @@ macro_rules! arity {
             type Slots = ($(InputSlot<$T>,)*);
 
             #[allow(unused_variables)]
+            #[inline]
             fn fetch(slots: &Self::Slots, modes: &[Mode], cx: &StartCx<'_>) -> Result<Self, GatherFault> {
                 Ok(($(slots.$i.fetch(modes[$i], cx, $i)?,)*))
             }
