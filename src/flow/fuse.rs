@@ -49,7 +49,8 @@ impl Links {
     /// (`NodeMeta::link`).
     pub(crate) fn plan(g: &mut Graph) -> Links {
         let mut next = Vec::new();
-        for (c, node) in g.nodes.iter().enumerate() {
+        for c in 0..g.nodes.len() {
+            let node = &g.nodes[c];
             let (a, b) = node.ports;
             if node.streaming || b - a != 1 {
                 continue;
@@ -67,12 +68,7 @@ impl Links {
                 next = vec![NONE; g.nodes.len()];
             }
             next[p as usize] = c as u32;
-        }
-        for (p, &c) in next.iter().enumerate() {
-            if c != NONE {
-                debug_assert!(p < c as usize, "a link's producer comes first");
-                g.nodes[c as usize].link = true;
-            }
+            g.nodes[c].link = true;
         }
         Links { next }
     }
@@ -231,10 +227,7 @@ fn publish_link(g: &mut Graph, n: u32, (p, own): (u32, u32), next: Option<u32>) 
     let node = &mut g.nodes[n as usize];
     let generation = Some(Generation::finished(node.run));
     node.generation = generation;
-    node.run += 1;
-    node.cancelled = false;
-    node.read_left = node.plain_consumer_ports;
-    node.status = Status::Idle;
+    node.finish_run();
     // Its own input: the producer never streams, so only run indices compare.
     let stale = finished_stale(producer, g.ports[own as usize].stitch, generation);
     set_stale(g, own, n, stale);

@@ -44,7 +44,7 @@ pub(crate) struct Scheduler {
     finished: bool,
     /// This run is untimed (no body time, no slow-poll threshold) and untraced, so nodes
     /// may take the one-call steps (`run_whole`, chain links). Fixed when the run begins.
-    pub(super) plain: bool,
+    plain: bool,
     /// `plain`, and the flow has chain links: ready nodes are checked for a fused step.
     pub(super) fuse: bool,
 }
@@ -467,21 +467,12 @@ impl Scheduler {
     /// returns a consumer to step at once (see [`Graph::wake_consumers`]).
     fn publish(&mut self, n: u32) -> Option<u32> {
         self.state.with_runner(n, |r| r.publish());
-        self.published(n)
-    }
-
-    /// The graph side of [`publish`](Self::publish), once the value is in the node's cell.
-    fn published(&mut self, n: u32) -> Option<u32> {
         let mut g = self.state.graph.borrow_mut();
         let run = g.nodes[n as usize].run;
         g.set_generation(n, Generation::finished(run));
         // Finishing a body started in an earlier run counts as running in this one.
         g.mark_visited(n);
-        let node = &mut g.nodes[n as usize];
-        node.run += 1;
-        node.cancelled = false;
-        node.read_left = node.plain_consumer_ports;
-        node.status = Status::Idle;
+        g.nodes[n as usize].finish_run();
         if g.instrumented {
             instrument::finished(&g, n);
         }
@@ -489,19 +480,16 @@ impl Scheduler {
         g.wake_consumers(n)
     }
 
-    /// [`published`](Self::published) after a whole step: the node was marked visited when it
-    /// started in this run, and the run is untraced.
+    /// [`publish`](Self::publish) after a whole step, whose value is in the node's cell
+    /// already: the node was marked visited when it started in this run, and the run is
+    /// untraced.
     #[inline(always)]
     fn published_whole(&mut self, n: u32) -> Option<u32> {
         let mut g = self.state.graph.borrow_mut();
         debug_assert!(!g.instrumented && g.nodes[n as usize].visited == g.epoch);
         let run = g.nodes[n as usize].run;
         g.set_generation(n, Generation::finished(run));
-        let node = &mut g.nodes[n as usize];
-        node.run += 1;
-        node.cancelled = false;
-        node.read_left = node.plain_consumer_ports;
-        node.status = Status::Idle;
+        g.nodes[n as usize].finish_run();
         if !g.limits.is_empty() {
             g.check_limit(n);
         }

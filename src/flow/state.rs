@@ -239,6 +239,17 @@ pub(crate) struct NodeMeta {
 }
 
 impl NodeMeta {
+    /// The node's bookkeeping once its run's final value is published (the generation is set
+    /// by the caller): the next run index, no cancellation, every plain consumer port still
+    /// to read the value, idle.
+    #[inline(always)]
+    pub(crate) fn finish_run(&mut self) {
+        self.run += 1;
+        self.cancelled = false;
+        self.read_left = self.plain_consumer_ports;
+        self.status = Status::Idle;
+    }
+
     /// A node as created by the builder: idle, never ran, its input ports the global range
     /// `ports` (consumers and staleness are filled in by `build`).
     pub(crate) fn new(base: u32, ports: (u32, u32), streaming: bool) -> NodeMeta {
