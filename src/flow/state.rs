@@ -96,6 +96,49 @@ pub enum Mode {
     Stream,
 }
 
+/// The ready list: the nodes ready for a step, in order. Its first node sits in a slot of
+/// its own, so the common case — one node at a time made ready and stepped at once (a stream
+/// hand-off, a fused wake) — never touches the queue behind it.
+#[derive(Debug, Default)]
+pub(crate) struct ReadyList {
+    /// The first node, if any (`None` means the list is empty: `rest` is then empty too).
+    head: Option<u32>,
+    /// The nodes after `head`.
+    rest: VecDeque<u32>,
+}
+
+impl ReadyList {
+    /// Whether no node is ready.
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.head.is_none()
+    }
+
+    /// Appends `n`.
+    #[inline]
+    pub(crate) fn push_back(&mut self, n: u32) {
+        if self.head.is_none() {
+            self.head = Some(n);
+        } else {
+            self.rest.push_back(n);
+        }
+    }
+
+    /// Takes the first node.
+    #[inline]
+    pub(crate) fn pop_front(&mut self) -> Option<u32> {
+        let first = self.head?;
+        self.head = self.rest.pop_front();
+        Some(first)
+    }
+
+    /// Takes the only node, if exactly one is ready.
+    #[inline]
+    pub(crate) fn take_sole(&mut self) -> Option<u32> {
+        if self.rest.is_empty() { self.head.take() } else { None }
+    }
+}
+
 /// One input port (stored in one flat array, node by node).
 #[derive(Debug, Clone)]
 pub(crate) struct Port {
@@ -302,7 +345,8 @@ pub(crate) struct Graph {
     /// [`RunOptions::time_nodes`](super::RunOptions::time_nodes), empty before.
     pub(crate) run_times: Vec<Duration>,
     pub(crate) resolution: VecDeque<u32>,
-    pub(crate) ready: VecDeque<u32>,
+    /// Nodes ready for a step, in order.
+    pub(crate) ready: ReadyList,
     pub(crate) stop: Option<Stop>,
     pub(crate) failures: Vec<Failure>,
     pub(crate) terminate_on_error: bool,
@@ -571,6 +615,7 @@ impl Graph {
     }
 
     /// Puts `n` on the resolution queue unless it is already there.
+    #[inline]
     pub(crate) fn enqueue(&mut self, n: u32) {
         let node = &mut self.nodes[n as usize];
         if !node.queued {
@@ -644,11 +689,7 @@ impl Graph {
     /// With two or more listed nodes the list keeps its order, so nothing is taken.
     #[inline]
     pub(crate) fn take_sole_ready(&mut self) -> Option<u32> {
-        if self.ready.len() == 1 {
-            self.ready.pop_front()
-        } else {
-            None
-        }
+        self.ready.take_sole()
     }
 
     /// Marks `n` ready to do `action` and appends it to the ready list.
