@@ -45,6 +45,8 @@ pub(crate) struct Scheduler {
     /// This run is untimed (no body time, no slow-poll threshold) and untraced, so nodes
     /// may take the one-call steps (`run_whole`, chain links). Fixed when the run begins.
     plain: bool,
+    /// Body polls are timed (`time_nodes` or a slow-poll threshold). Fixed when the run begins.
+    timed: bool,
     /// `plain`, and the flow has chain links: ready nodes are checked for a fused step.
     pub(super) fuse: bool,
 }
@@ -74,6 +76,7 @@ impl Scheduler {
             started: None,
             finished: false,
             plain: false,
+            timed: false,
             fuse: false,
         }
     }
@@ -87,6 +90,7 @@ impl Scheduler {
         self.time_nodes = options.time_nodes;
         self.beacon = options.beacon.clone();
         self.slow_poll = context::try_with_core(|c| c.slow_poll()).flatten();
+        self.timed = self.time_nodes || self.slow_poll.is_some();
         self.state.context.borrow_mut().reset(options.context.clone());
         self.started = Some(Instant::now());
         let mut g = self.state.graph.borrow_mut();
@@ -240,21 +244,18 @@ impl Scheduler {
                 if whole {
                     return self.run_whole(n, first_port, cx);
                 }
-                if self.start(n, first_port) {
-                    self.poll_node(n, cx)
-                } else {
-                    None
+                if !self.start(n, first_port) {
+                    return None;
                 }
             }
-            Action::Resume => {
-                drop(g);
-                self.poll_node(n, cx)
-            }
+            Action::Resume => drop(g),
             Action::Publish => {
                 drop(g);
-                self.publish(n)
+                return self.publish(n);
             }
         }
+        // One call site: `poll_node` is inlined here.
+        self.poll_node(n, cx)
     }
 
     /// Bookkeeping before a run of `n` starts: how each port is filled, read counters and
@@ -393,9 +394,10 @@ impl Scheduler {
 
     /// Whether body polls are timed (body time per node, or the loop's slow-poll warning).
     pub(super) fn timed_polls(&self) -> bool {
-        self.time_nodes || self.slow_poll.is_some()
+        self.timed
     }
 
+    #[inline(always)]
     fn poll_node(&mut self, n: u32, cx: &mut Context<'_>) -> Option<u32> {
         let t0 = self.timed_polls().then(Instant::now);
         let polled = {
