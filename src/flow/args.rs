@@ -372,6 +372,10 @@ pub trait ArgList: Sized + 'static + Sealed {
     type Slots: 'static;
     #[doc(hidden)]
     fn fetch(slots: &Self::Slots, modes: &[Mode], cx: &StartCx<'_>) -> Result<Self, GatherFault>;
+    /// [`fetch`](ArgList::fetch) with every port read from its producer (`Mode::Read`), as a
+    /// chain link's one port always is: compiled without the per-port mode dispatch.
+    #[doc(hidden)]
+    fn fetch_linked(slots: &Self::Slots, cx: &StartCx<'_>) -> Result<Self, GatherFault>;
     #[doc(hidden)]
     fn bind(slots: &mut Self::Slots, port: usize, forward: Option<&dyn Any>, cells: &CellTable) -> bool;
 }
@@ -453,6 +457,12 @@ macro_rules! arity {
             #[inline]
             fn fetch(slots: &Self::Slots, modes: &[Mode], cx: &StartCx<'_>) -> Result<Self, GatherFault> {
                 Ok(($(slots.$i.fetch(modes[$i], cx, $i)?,)*))
+            }
+
+            #[allow(unused_variables)]
+            #[inline(always)]
+            fn fetch_linked(slots: &Self::Slots, cx: &StartCx<'_>) -> Result<Self, GatherFault> {
+                Ok(($(slots.$i.fetch(Mode::Read, cx, $i)?,)*))
             }
 
             #[allow(unused_variables)]

@@ -260,13 +260,13 @@ impl<B: Body> Runner for BodyRunner<B> {
     /// The default's three virtual calls and the `pending` slot folded into one: the value goes
     /// straight into the output cell (see [`BodyRunner::whole`]).
     fn run_whole(self: Pin<&mut Self>, modes: &[Mode], cx: &StartCx<'_>, task: &mut Context<'_>) -> LinkStep {
-        self.whole(modes, cx, task)
+        self.whole(|slots, cx| B::Args::fetch(slots, modes, cx), cx, task)
     }
 
     /// [`run_whole`](Runner::run_whole) with the one `Mode::Read` of a chain link known here,
-    /// so that gathering compiles to the read alone.
+    /// so that gathering compiles to the read alone (inlined, no mode dispatch).
     fn run_link(self: Pin<&mut Self>, cx: &StartCx<'_>, task: &mut Context<'_>) -> LinkStep {
-        self.whole(&[Mode::Read], cx, task)
+        self.whole(B::Args::fetch_linked, cx, task)
     }
 }
 
@@ -275,10 +275,15 @@ impl<B: Body> BodyRunner<B> {
     /// `Clone`), calling, the poll and `finish` run inside `catch_unwind`, as in the general
     /// path.
     #[inline(always)]
-    fn whole(self: Pin<&mut Self>, modes: &[Mode], cx: &StartCx<'_>, task: &mut Context<'_>) -> LinkStep {
+    fn whole(
+        self: Pin<&mut Self>,
+        gather: impl FnOnce(&<B::Args as ArgList>::Slots, &StartCx<'_>) -> Result<B::Args, GatherFault>,
+        cx: &StartCx<'_>,
+        task: &mut Context<'_>,
+    ) -> LinkStep {
         let mut this = self.project();
         let polled = catch_unwind(AssertUnwindSafe(|| {
-            let args = B::Args::fetch(this.slots, modes, cx)?;
+            let args = gather(this.slots, cx)?;
             let fut = this.body.call(args, cx);
             this.run.set(RunState::Body { fut });
             let out = match this.run.as_mut().project() {

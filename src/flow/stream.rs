@@ -287,6 +287,7 @@ impl<C: Clone> Stream<C> {
         }
     }
 
+    #[inline]
     fn poll_next(&mut self) -> Poll<Option<C>> {
         match &mut self.source {
             Source::Given { chunks, next } => {
@@ -311,6 +312,7 @@ impl<C: Clone> Stream<C> {
 }
 
 /// One `next` on a live stream input (FLOW_SEMANTICS §8, "a stream input's next()").
+#[inline]
 fn poll_live<C: Clone>(g: &mut Graph, port: u32, chunk: &RefCell<Option<C>>, done: &mut bool) -> Poll<Option<C>> {
     let pi = port as usize;
     let (p, consumer) = {
@@ -359,6 +361,7 @@ fn resume_consumer(g: &mut Graph, consumer: u32, port: u32) {
 }
 
 /// No chunk yet: the consumer stalls on `port` and its producer is queued.
+#[inline]
 fn stall<C>(g: &mut Graph, port: u32) -> Poll<Option<C>> {
     let p = &g.ports[port as usize];
     let (node, producer) = (p.node, p.producer.expect("stream ports are connected"));
