@@ -375,7 +375,7 @@ pub trait ArgList: Sized + 'static + Sealed {
     /// [`fetch`](ArgList::fetch) with every port read from its producer (`Mode::Read`), as a
     /// chain link's one port always is: compiled without the per-port mode dispatch.
     #[doc(hidden)]
-    fn fetch_linked(slots: &Self::Slots, cx: &StartCx<'_>) -> Result<Self, GatherFault>;
+    fn fetch_read(slots: &Self::Slots, cx: &StartCx<'_>) -> Result<Self, GatherFault>;
     #[doc(hidden)]
     fn bind(slots: &mut Self::Slots, port: usize, forward: Option<&dyn Any>, cells: &CellTable) -> bool;
 }
@@ -461,7 +461,7 @@ macro_rules! arity {
 
             #[allow(unused_variables)]
             #[inline(always)]
-            fn fetch_linked(slots: &Self::Slots, cx: &StartCx<'_>) -> Result<Self, GatherFault> {
+            fn fetch_read(slots: &Self::Slots, cx: &StartCx<'_>) -> Result<Self, GatherFault> {
                 Ok(($(slots.$i.fetch(Mode::Read, cx, $i)?,)*))
             }
 

@@ -5,7 +5,7 @@
 //! `build()` plans the links once ([`Links::plan`]). When a link is about to start with a fresh
 //! input, the scheduler runs it — and every link after it that becomes ready the same way — in
 //! [`Scheduler::run_links`](super::scheduler::Scheduler): one new virtual call per node
-//! ([`Runner::run_link`](super::runner::Runner::run_link)) gathers the value, calls and polls
+//! ([`Runner::run_read`](super::runner::Runner::run_read)) gathers the value, calls and polls
 //! the body and stores its value, and the graph bookkeeping is reduced to what an observer can
 //! see: generation, run index, run count, status, the producer's read count and the staleness
 //! flags and counts of the ports involved. The general step does the same through `StartCx`,
@@ -30,7 +30,7 @@ use super::generation::Generation;
 use super::resolve::input_name;
 use super::runner::LinkStep;
 use super::scheduler::Scheduler;
-use super::state::{Action, Graph, Status, flip};
+use super::state::{Action, Graph, Mode, Status, flip};
 
 /// No link follows.
 const NONE: u32 = u32::MAX;
@@ -131,7 +131,7 @@ impl Scheduler {
                     node: n,
                     first_port: port,
                 };
-                state.with_runner(n, |r| r.run_link(&start, cx))
+                state.with_runner(n, |r| r.run_read(&[Mode::Read], &start, cx))
             };
             match step {
                 // Nothing to drop; a plain drop here is an out-of-line call per link.
@@ -192,7 +192,7 @@ impl Scheduler {
         }
     }
 
-    /// Handles a step that did not publish (what `run_link` or `run_whole` reported) the way
+    /// Handles a step that did not publish (what `run_read` or `run_whole` reported) the way
     /// the general step does: a body waiting outside the flow is listed, a failure recorded.
     pub(super) fn settle(&mut self, n: u32, step: LinkStep) {
         match step {

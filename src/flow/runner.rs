@@ -49,9 +49,11 @@ pub(crate) trait Runner {
         }
     }
 
-    /// [`run_whole`](Runner::run_whole) for a chain link: one `Mode::Read`.
-    fn run_link(self: Pin<&mut Self>, cx: &StartCx<'_>, task: &mut Context<'_>) -> LinkStep {
-        self.run_whole(&[Mode::Read], cx, task)
+    /// [`run_whole`](Runner::run_whole) when every one of `modes` is `Mode::Read` (a chain
+    /// link's one port, or any node whose connected inputs are all fresh): typed runners then
+    /// gather without looking at the modes.
+    fn run_read(self: Pin<&mut Self>, modes: &[Mode], cx: &StartCx<'_>, task: &mut Context<'_>) -> LinkStep {
+        self.run_whole(modes, cx, task)
     }
 }
 
@@ -263,15 +265,15 @@ impl<B: Body> Runner for BodyRunner<B> {
         self.whole(|slots, cx| B::Args::fetch(slots, modes, cx), cx, task)
     }
 
-    /// [`run_whole`](Runner::run_whole) with the one `Mode::Read` of a chain link known here,
-    /// so that gathering compiles to the read alone (inlined, no mode dispatch).
-    fn run_link(self: Pin<&mut Self>, cx: &StartCx<'_>, task: &mut Context<'_>) -> LinkStep {
-        self.whole(B::Args::fetch_linked, cx, task)
+    /// [`run_whole`](Runner::run_whole) with every port known to be read from its producer,
+    /// so that gathering compiles to the reads alone (inlined, no mode dispatch).
+    fn run_read(self: Pin<&mut Self>, _modes: &[Mode], cx: &StartCx<'_>, task: &mut Context<'_>) -> LinkStep {
+        self.whole(B::Args::fetch_read, cx, task)
     }
 }
 
 impl<B: Body> BodyRunner<B> {
-    /// The body of [`Runner::run_whole`] and [`Runner::run_link`]: gathering (an input's
+    /// The body of [`Runner::run_whole`] and [`Runner::run_read`]: gathering (an input's
     /// `Clone`), calling, the poll and `finish` run inside `catch_unwind`, as in the general
     /// path.
     #[inline(always)]

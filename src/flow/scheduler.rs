@@ -59,6 +59,8 @@ pub(crate) struct RunScratch {
     /// The list `poll_externals` walks while new waits are collected.
     scratch: Vec<u32>,
     modes: Vec<Mode>,
+    /// Every one of `modes` is `Mode::Read` (set with them).
+    all_read: bool,
     defaulted: Vec<usize>,
 }
 
@@ -336,8 +338,13 @@ impl Scheduler {
                 first_port,
             };
             let _polling = current::polling(n);
-            let modes = &work(&self.work).modes;
-            self.state.with_runner(n, |r| r.run_whole(modes, &start, cx))
+            let work = work(&self.work);
+            let modes = &work.modes;
+            if work.all_read {
+                self.state.with_runner(n, |r| r.run_read(modes, &start, cx))
+            } else {
+                self.state.with_runner(n, |r| r.run_whole(modes, &start, cx))
+            }
         };
         match step {
             LinkStep::Published => {
@@ -365,6 +372,7 @@ impl Scheduler {
         let work = work_mut(&mut self.work);
         work.modes.clear();
         work.defaulted.clear();
+        let mut all_read = true;
         let (a, b) = g.nodes[n as usize].ports;
         for pi in a..b {
             let (producer, level) = {
@@ -388,8 +396,10 @@ impl Scheduler {
                     Mode::Read
                 }
             };
+            all_read &= mode == Mode::Read;
             work.modes.push(mode);
         }
+        work.all_read = all_read;
     }
 
     /// Whether body polls are timed (body time per node, or the loop's slow-poll warning).
