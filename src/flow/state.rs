@@ -631,7 +631,7 @@ impl Graph {
     /// consumer port, nothing else is ready, and that consumer can start at once, it is marked
     /// `Ready(Start)` and returned instead of listed — the scheduler steps it next, exactly as
     /// it would have popped it from the (otherwise empty) ready list.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn wake_consumers(&mut self, n: u32) -> Option<u32> {
         let (a, b) = self.consumers_of(n);
         if b - a == 1 && self.ready.is_empty() {
