@@ -117,3 +117,38 @@ fn node_record_is_compact() {
     let size = size_of::<super::PackedView>();
     assert!(size <= 32, "PackedView grew to {size} bytes");
 }
+
+/// The ready list keeps first-in first-out order across its head slot and the queue behind
+/// it, and hands out its only node (and no other) to a step that made it ready.
+#[test]
+fn ready_list_keeps_order_across_its_head_slot() {
+    use super::state::ReadyList;
+    let mut ready = ReadyList::default();
+    assert!(ready.is_empty());
+    assert_eq!(ready.pop_front(), None);
+    assert_eq!(ready.take_sole(), None);
+
+    ready.push_back(7);
+    assert!(!ready.is_empty());
+    assert_eq!(ready.take_sole(), Some(7), "a sole node is handed out");
+    assert!(ready.is_empty());
+
+    for n in [1, 2, 3] {
+        ready.push_back(n);
+    }
+    assert_eq!(ready.take_sole(), None, "three ready nodes keep their order");
+    assert_eq!(ready.pop_front(), Some(1));
+    ready.push_back(4);
+    assert_eq!(ready.pop_front(), Some(2));
+    assert_eq!(ready.pop_front(), Some(3));
+    assert_eq!(ready.take_sole(), Some(4), "the last one left is sole again");
+    assert!(ready.is_empty());
+    assert_eq!(ready.pop_front(), None);
+
+    // Emptied from the front, then refilled: the head slot takes the first again.
+    ready.push_back(5);
+    ready.push_back(6);
+    assert_eq!(ready.pop_front(), Some(5));
+    assert_eq!(ready.pop_front(), Some(6));
+    assert!(ready.is_empty());
+}
