@@ -46,7 +46,7 @@ pub(crate) struct Scheduler {
     /// may take the one-call steps (`run_whole`, chain links). Fixed when the run begins.
     plain: bool,
     /// Body polls are timed (`time_nodes` or a slow-poll threshold). Fixed when the run begins.
-    timed: bool,
+    polls_timed: bool,
     /// `plain`, and the flow has chain links: ready nodes are checked for a fused step.
     pub(super) fuse: bool,
 }
@@ -78,7 +78,7 @@ impl Scheduler {
             started: None,
             finished: false,
             plain: false,
-            timed: false,
+            polls_timed: false,
             fuse: false,
         }
     }
@@ -92,7 +92,7 @@ impl Scheduler {
         self.time_nodes = options.time_nodes;
         self.beacon = options.beacon.clone();
         self.slow_poll = context::try_with_core(|c| c.slow_poll()).flatten();
-        self.timed = self.time_nodes || self.slow_poll.is_some();
+        self.polls_timed = self.time_nodes || self.slow_poll.is_some();
         self.state.context.borrow_mut().reset(options.context.clone());
         self.started = Some(Instant::now());
         let mut g = self.state.graph.borrow_mut();
@@ -404,7 +404,7 @@ impl Scheduler {
 
     /// Whether body polls are timed (body time per node, or the loop's slow-poll warning).
     pub(super) fn timed_polls(&self) -> bool {
-        self.timed
+        self.polls_timed
     }
 
     #[inline(always)]
