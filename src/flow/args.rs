@@ -372,8 +372,9 @@ pub trait ArgList: Sized + 'static + Sealed {
     type Slots: 'static;
     #[doc(hidden)]
     fn fetch(slots: &Self::Slots, modes: &[Mode], cx: &StartCx<'_>) -> Result<Self, GatherFault>;
-    /// [`fetch`](ArgList::fetch) with every port read from its producer (`Mode::Read`), as a
-    /// chain link's one port always is: compiled without the per-port mode dispatch.
+    /// [`fetch`](ArgList::fetch) when every port is read from its producer (`Mode::Read`): a
+    /// chain link's one port, or any node whose ports are all connected, fresh and plain.
+    /// Compiled without the per-port mode dispatch.
     #[doc(hidden)]
     fn fetch_read(slots: &Self::Slots, cx: &StartCx<'_>) -> Result<Self, GatherFault>;
     #[doc(hidden)]

@@ -50,8 +50,9 @@ pub(crate) trait Runner {
     }
 
     /// [`run_whole`](Runner::run_whole) when every one of `modes` is `Mode::Read` (a chain
-    /// link's one port, or any node whose connected inputs are all fresh): typed runners then
-    /// gather without looking at the modes.
+    /// link's one port, or any node whose ports are all connected, fresh and plain — no
+    /// constant, no default taken, no stream): typed runners then gather without looking at
+    /// the modes; this default passes them on.
     fn run_read(self: Pin<&mut Self>, modes: &[Mode], cx: &StartCx<'_>, task: &mut Context<'_>) -> LinkStep {
         self.run_whole(modes, cx, task)
     }
