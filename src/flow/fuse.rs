@@ -30,7 +30,7 @@ use super::generation::Generation;
 use super::resolve::input_name;
 use super::runner::LinkStep;
 use super::scheduler::Scheduler;
-use super::state::{Action, Graph, Mode, Status, flip};
+use super::state::{Action, Graph, Mode, Status};
 
 /// No link follows.
 const NONE: u32 = u32::MAX;
@@ -116,13 +116,24 @@ impl Scheduler {
     /// Runs link `n` (ready to start, see [`can_start`]) and the links after it while each can
     /// take its fused step, the run goes on, nothing else is ready and `budget` lasts; then
     /// wakes the last one's consumers as a general publication does.
+    ///
+    /// The runner table stays borrowed for the whole loop (only the scheduler uses it, and a
+    /// body never reaches its own flow's runners); the graph is released around each body, as
+    /// [`current_node`](super::current_node) reads it.
+    #[inline(always)]
     fn run_links(&mut self, mut n: u32, budget: &mut u32, cx: &mut Context<'_>) -> Option<u32> {
         let state = Rc::clone(&self.state);
         let mut g = state.graph.borrow_mut();
         let mut port = g.nodes[n as usize].ports.0;
         let mut p = g.ports[port as usize].producer.expect("a link's port is connected");
+        // The first link's producer may wait for this read to publish; every later producer
+        // is the link just published, whose one consumer port is read at once (see below).
+        g.count_read(p);
+        let mut runners = state.runners.borrow_mut();
+        // A local copy: the loop keeps it in a register and stores it back once.
+        let mut left = *budget;
         loop {
-            self.begin_link(&mut g, n, p);
+            self.begin_link(&mut g, n);
             drop(g);
             let step = {
                 let _polling = current::polling(n);
@@ -131,52 +142,55 @@ impl Scheduler {
                     node: n,
                     first_port: port,
                 };
-                state.with_runner(n, |r| r.run_read(&[Mode::Read], &start, cx))
+                runners[n as usize].as_mut().run_read(&[Mode::Read], &start, cx)
             };
             match step {
                 // Nothing to drop; a plain drop here is an out-of-line call per link.
                 LinkStep::Published => std::mem::forget(step),
                 other => {
+                    drop(runners);
+                    *budget = left;
                     self.settle(n, other);
                     return None;
                 }
             }
             g = state.graph.borrow_mut();
             let next = state.links.after(n);
-            publish_link(&mut g, n, (p, port), next);
+            let fresh = publish_link(&mut g, n, (p, port), next);
             match next {
-                Some(c) if *budget > 0 && g.stop.is_none() && g.ready.is_empty() => {
-                    if !can_start(&g, c, Status::Idle) {
-                        return g.wake_consumers(n);
-                    }
-                    *budget -= 1;
+                Some(c)
+                    if fresh && left > 0 && g.stop.is_none() && g.ready.is_empty() && {
+                        let consumer = &g.nodes[c as usize];
+                        consumer.status == Status::Idle && consumer.read_left == 0
+                    } =>
+                {
+                    debug_assert!(can_start(&g, c, Status::Idle), "link {c} takes its fused step");
+                    // `count_read` of `c`'s one read: `n` was just published (idle, so no
+                    // publication waits for the read) and `c`'s port is its only plain one.
+                    debug_assert_eq!(g.nodes[n as usize].read_left, 1, "link {c} is the only reader of {n}");
+                    g.nodes[n as usize].read_left = 0;
+                    left -= 1;
                     (p, n) = (n, c);
                     port = g.nodes[n as usize].ports.0;
                 }
-                _ => return g.wake_consumers(n),
+                _ => {
+                    *budget = left;
+                    return g.wake_consumers(n);
+                }
             }
         }
     }
 
-    /// The start bookkeeping of the general step (`prepare_start` with one plain read of
-    /// producer `p`) for link `n`.
+    /// The start bookkeeping of the general step (`prepare_start`) for link `n`, after the read
+    /// of its producer was counted.
     #[inline(always)]
-    fn begin_link(&self, g: &mut Graph, n: u32, p: u32) {
-        let Graph {
-            nodes,
-            epoch,
-            visited_count,
-            ..
-        } = g;
-        // `count_read`: a producer waiting for this read publishes next.
-        let prod = &mut nodes[p as usize];
-        prod.read_left = prod.read_left.saturating_sub(1);
-        let publish = prod.read_left == 0 && prod.status == Status::Publishing;
+    fn begin_link(&self, g: &mut Graph, n: u32) {
         // `mark_visited`, with the node at hand.
-        let node = &mut nodes[n as usize];
-        if node.visited != *epoch {
-            node.visited = *epoch;
-            *visited_count += 1;
+        let epoch = g.epoch;
+        let node = &mut g.nodes[n as usize];
+        if node.visited != epoch {
+            node.visited = epoch;
+            g.visited_count += 1;
         }
         node.status = Status::Running;
         node.runs += 1;
@@ -184,9 +198,6 @@ impl Scheduler {
         // node whose last run finished, which a link's always did).
         debug_assert!(!node.streaming, "a link never emits chunks");
         let runs = node.runs;
-        if publish {
-            g.make_ready(p, Action::Publish);
-        }
         if let Some(b) = &self.beacon {
             b.mark(n, runs);
         }
@@ -220,9 +231,10 @@ impl Scheduler {
 /// The graph side of `publish` for link `n` (its value is already in its cell): generation,
 /// staleness of its own port `own` (fed by `p`) and its consumers' ports, run index, read
 /// count, status, limit. `next` is the link `n` feeds, if any: its port is refreshed without
-/// the generic walk.
+/// the generic walk, and the result says whether that port is now fresh (`false` without a
+/// next link).
 #[inline(always)]
-fn publish_link(g: &mut Graph, n: u32, (p, own): (u32, u32), next: Option<u32>) {
+fn publish_link(g: &mut Graph, n: u32, (p, own): (u32, u32), next: Option<u32>) -> bool {
     let producer = g.nodes[p as usize].generation;
     let node = &mut g.nodes[n as usize];
     let generation = Some(Generation::finished(node.run));
@@ -230,13 +242,14 @@ fn publish_link(g: &mut Graph, n: u32, (p, own): (u32, u32), next: Option<u32>) 
     node.finish_run();
     // Its own input: the producer never streams, so only run indices compare.
     let stale = finished_stale(producer, g.ports[own as usize].stitch, generation);
-    set_stale(g, own, n, stale);
-    match next {
+    set_link_stale(g, own, n, stale);
+    let fresh = match next {
         Some(c) => {
             let consumer = &g.nodes[c as usize];
             let (pi, seen) = (consumer.ports.0, consumer.generation);
             let stale = finished_stale(generation, g.ports[pi as usize].stitch, seen);
-            set_stale(g, pi, c, stale);
+            set_link_stale(g, pi, c, stale);
+            !stale
         }
         None => {
             let (a, b) = g.consumers_of(n);
@@ -244,11 +257,13 @@ fn publish_link(g: &mut Graph, n: u32, (p, own): (u32, u32), next: Option<u32>) 
                 let pi = g.consumer_ports[i as usize];
                 g.refresh_port(pi);
             }
+            false
         }
-    }
+    };
     if !g.limits.is_empty() {
         g.check_limit(n);
     }
+    fresh
 }
 
 /// FLOW_SEMANTICS §3 staleness, `stitch(clip(producer, 0), s) <= node`, for a plain port
@@ -267,16 +282,20 @@ fn finished_stale(producer: Option<Generation>, stitch: u64, node: Option<Genera
     }
 }
 
-/// Stores the staleness of port `pi` (an input of `node`) and keeps the node's counts in step
-/// (what [`Graph::refresh_port`] does after computing it).
+/// Stores the staleness of port `pi`, the one input of link `node`, and sets the node's counts
+/// from it (what [`Graph::refresh_port`] does after computing it): a link's one port is
+/// connected, so it is the node's only stale or fresh input.
 #[inline(always)]
-fn set_stale(g: &mut Graph, pi: u32, node: u32, stale: bool) {
+fn set_link_stale(g: &mut Graph, pi: u32, node: u32, stale: bool) {
     debug_assert_eq!(stale, g.compute_stale(pi), "fused staleness of port {pi} matches §3");
     debug_assert_eq!(g.ports[pi as usize].node, node, "port {pi} is an input of node {node}");
-    let port = &mut g.ports[pi as usize];
-    if port.stale == stale {
-        return;
-    }
-    port.stale = stale;
-    flip(&mut g.nodes[node as usize], stale);
+    g.ports[pi as usize].stale = stale;
+    let node = &mut g.nodes[node as usize];
+    debug_assert_eq!(
+        node.stale_inputs + node.fresh_inputs,
+        1,
+        "a link has one connected input"
+    );
+    node.stale_inputs = u32::from(stale);
+    node.fresh_inputs = u32::from(!stale);
 }
