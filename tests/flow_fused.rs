@@ -356,6 +356,41 @@ fn dashboard_runs_mark_every_chain_node_in_the_beacon() {
 }
 
 #[test]
+fn every_chain_body_runs_marked_in_the_beacon_and_sees_its_last_generation() {
+    // The links of a chain run back to back and their bookkeeping comes after the whole
+    // segment; while a body runs, the beacon must already name it (a dashboard shows the
+    // running node) and `current_node` must show its own last generation and run index.
+    let beacon = RunBeacon::new();
+    let seen: Rc<RefCell<Vec<String>>> = Rc::default();
+    let mut b = FlowBuilder::new();
+    let mut last = b.node(inc, (0,));
+    for _ in 0..40 {
+        let (beacon, seen) = (beacon.clone(), Rc::clone(&seen));
+        last = b.node(
+            move |x: i64| {
+                let me = flowloop::flow::current_node().expect("inside a body");
+                let mark = beacon.last().expect("the run marked this node");
+                let runs_before = me.run; // one run per flow run here
+                let want_gen = me.run.checked_sub(1).map(|r| Generation::from((r,)));
+                if mark.node != me.id || u64::from(mark.run) != runs_before + 1 || me.generation != want_gen {
+                    seen.borrow_mut().push(format!("{me:?} under {mark:?}"));
+                }
+                async move { x + 1 }
+            },
+            (last,),
+        );
+    }
+    let mut flow = b.build().unwrap();
+    for run in 0..3u64 {
+        flow.run_until_complete(RunOptions::new().beacon(beacon.clone()))
+            .unwrap();
+        assert_eq!(flow.value(last), Some(41), "run {run}");
+        assert_eq!(flow.generation(last), run_gen(run), "run {run}");
+    }
+    assert_eq!(*seen.borrow(), Vec::<String>::new());
+}
+
+#[test]
 fn a_body_sees_its_own_node_in_a_chain() {
     let mut b = FlowBuilder::new();
     let mut last = b.node(inc, (0,));

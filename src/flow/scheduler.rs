@@ -62,6 +62,8 @@ pub(crate) struct RunScratch {
     /// Every one of `modes` is `Mode::Read` (set with them).
     all_read: bool,
     defaulted: Vec<usize>,
+    /// The chain links of one fused segment, node and port (see `fuse.rs`).
+    pub(super) segment: Vec<(u32, u32)>,
 }
 
 impl Scheduler {
@@ -568,6 +570,13 @@ impl Scheduler {
 /// The scheduler's scratch space (present until the scheduler is dropped).
 fn work(slot: &Option<Box<RunScratch>>) -> &RunScratch {
     slot.as_deref().expect("the scratch space is returned only on drop")
+}
+
+impl Scheduler {
+    /// The run's scratch space.
+    pub(super) fn scratch_mut(&mut self) -> &mut RunScratch {
+        work_mut(&mut self.work)
+    }
 }
 
 fn work_mut(slot: &mut Option<Box<RunScratch>>) -> &mut RunScratch {
