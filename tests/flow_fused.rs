@@ -410,6 +410,162 @@ fn a_body_sees_its_own_node_in_a_chain() {
     assert_eq!(flow.value(last), Some(((100 + 11) * 100 + 21) * 100 + 31));
 }
 
+// Reduction chains: an adder `add(acc, x)` whose inputs feed nothing else is a link with two
+// ports; a run of them is one segment, its other reads counted as the general step counts them.
+
+/// A reduction: `head` → `width` logged `inc` nodes (`m0`…) → a chain of logged adders (`a1`…)
+/// folding them, closed into a cycle through `head`'s default input when `cycle` is set. The
+/// adder `a3` fails while `fail` is set; after `a2` comes `shared`, which also adds `head`
+/// itself (a side input whose producer feeds every mid as well). Returns the builder and the
+/// adders in order (`shared` included).
+fn reduction(log: &Log, width: usize, fail: &Rc<Cell<bool>>, cycle: bool) -> (FlowBuilder, Vec<Node<i64>>) {
+    const NAMES: [&str; 8] = ["a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8"];
+    let mut b = FlowBuilder::new();
+    let back = cycle.then(|| b.forward::<i64>("back"));
+    let head = match back {
+        Some(back) => b.node(|x: i64| async move { x % 1000 }, (back.or(1),)),
+        None => b.node(inc, (0,)),
+    };
+    let mids: Vec<_> = (0..width)
+        .map(|i| logged(&mut b, log, ["m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7"][i], head))
+        .collect();
+    let mut adders = Vec::new();
+    let mut acc = mids[0];
+    for (&m, name) in mids[1..].iter().zip(NAMES) {
+        let (log, fail) = (Rc::clone(log), Rc::clone(fail));
+        acc = b.try_node(
+            move |x: i64, y: i64| {
+                log.borrow_mut().push(name.to_string());
+                let broken = name == "a3" && fail.get();
+                async move { if broken { Err("a3 refuses") } else { Ok(x + y) } }
+            },
+            (acc, m),
+        );
+        b.set_name(acc, name);
+        adders.push(acc);
+        if name == "a2" {
+            acc = b.node(|x: i64, h: i64| async move { x + h }, (acc, head));
+            b.set_name(acc, "shared");
+            adders.push(acc);
+        }
+    }
+    if let Some(back) = back {
+        b.define(back, acc);
+    }
+    (b, adders)
+}
+
+#[test]
+fn a_reduction_chain_gives_the_same_views_traced_and_untraced() {
+    let fail = Rc::new(Cell::new(false));
+    let (flow, log) = same_both_ways(3, RunOptions::new, |log| reduction(log, 6, &fail, false).0);
+    // Every run: the six mids, then the adders in order.
+    let one_run = ["m0", "m1", "m2", "m3", "m4", "m5", "a1", "a2", "a3", "a4", "a5"];
+    assert_eq!(*log.borrow(), one_run.repeat(3));
+    let (_, adders) = reduction(&Log::default(), 6, &fail, false);
+    let total = *adders.last().expect("adders");
+    // Six mids of 2 each, plus `head` (1) once.
+    assert_eq!(flow.value(total), Some(13));
+    assert_eq!(flow.generation(total), run_gen(2));
+}
+
+#[test]
+fn a_reduction_chain_in_a_cycle_laps_the_same_both_ways() {
+    let fail = Rc::new(Cell::new(false));
+    let (flow, log) = same_both_ways(
+        2,
+        || RunOptions::new().limit_all((4,)),
+        |log| reduction(log, 6, &fail, true).0,
+    );
+    // `head` reaches generation 4 in the first run's fifth lap, which ends the run before the
+    // adders' fifth lap; the second run starts with the limit reached and runs nothing.
+    assert_eq!(log.borrow().iter().filter(|n| n.as_str() == "a5").count(), 4);
+    assert!(flow.node_views().iter().all(|v| v.runs >= 4));
+}
+
+#[test]
+fn a_failing_adder_in_a_reduction_chain_stops_the_rest_the_same_both_ways() {
+    // One run: in a later one `a3`, which never consumed its inputs, is ready as soon as `m3`
+    // publishes, and the order it then takes beside `a2` differs between the traced path (which
+    // resolves queued nodes after the ready ones) and the untraced one.
+    let fail = Rc::new(Cell::new(true));
+    let (flow, log) = same_both_ways(
+        1,
+        || RunOptions::new().terminate_on_error(false),
+        |log| reduction(log, 6, &fail, false).0,
+    );
+    let (_, adders) = reduction(&Log::default(), 6, &fail, false);
+    let a3 = adders.iter().position(|&a| flow.name(a) == "a3").expect("a3");
+    assert_eq!(flow.node_views()[adders[a3].id().index()].status, NodeStatus::Failed);
+    // The adders after `a3` never ran; the ones before it ran every time.
+    for &later in &adders[a3 + 1..] {
+        assert_eq!((flow.generation(later), flow.stats(later).runs), (None, 0));
+    }
+    assert_eq!(log.borrow().iter().filter(|n| n.as_str() == "a2").count(), 1);
+    assert_eq!(log.borrow().iter().filter(|n| n.as_str() == "a4").count(), 0);
+}
+
+#[test]
+fn a_limit_on_an_adder_of_a_reduction_chain_stops_there_the_same_both_ways() {
+    let fail = Rc::new(Cell::new(false));
+    let (_, adders) = reduction(&Log::default(), 6, &fail, false);
+    let a2 = adders[1];
+    let (flow, log) = same_both_ways(
+        2,
+        move || RunOptions::new().limit(a2, (0,)),
+        |log| reduction(log, 6, &fail, false).0,
+    );
+    // The first run stops once `a2` published; the second stops before anything runs.
+    assert_eq!(flow.generation(a2), run_gen(0));
+    assert_eq!(flow.generation(adders[2]), None);
+    assert_eq!(log.borrow().iter().filter(|n| n.starts_with('a')).count(), 2);
+}
+
+#[test]
+fn adders_sharing_a_producer_after_a_failed_run_agree_both_ways() {
+    // Run 0: `pre` fails, so neither `c` nor `d` runs, and `q`'s value is not read. Run 1:
+    // `pre` → `s` → `c` run as one segment, `c` and `d` (both adders, `d` fed by `c`) read `q`,
+    // whose second value is published by then.
+    // Each flow gets its own switch: `pre` fails in that flow's first run only.
+    let (flow, _) = same_both_ways(
+        2,
+        || RunOptions::new().terminate_on_error(false),
+        |log| waiting_side_producer(log, &Rc::new(Cell::new(true))).0,
+    );
+    let (_, d) = waiting_side_producer(&Log::default(), &Rc::new(Cell::new(true)));
+    // `c` = s (1 + 1) + q's second value (200); `d` = c * 1000 + 200.
+    assert_eq!(flow.value(d), Some(202 * 1000 + 200));
+}
+
+/// The flow of the test above; returns it and `d`.
+fn waiting_side_producer(log: &Log, fail: &Rc<Cell<bool>>) -> (FlowBuilder, Node<i64>) {
+    let mut b = FlowBuilder::new();
+    let fail = Rc::clone(fail);
+    let head = b.node(inc, (0,));
+    let pre = b.try_node(
+        move |x: i64| {
+            let broken = fail.replace(false);
+            async move { if broken { Err("not yet") } else { Ok(x) } }
+        },
+        (head,),
+    );
+    let s = logged(&mut b, log, "s", pre);
+    let counter = Rc::new(Cell::new(0));
+    let q = b.node(
+        move |_: i64| {
+            counter.set(counter.get() + 100);
+            let v = counter.get();
+            async move { v }
+        },
+        (head,),
+    );
+    let c = b.node(|x: i64, y: i64| async move { x + y }, (s, q));
+    b.set_name(c, "c");
+    let d = b.node(|x: i64, y: i64| async move { x * 1000 + y }, (c, q));
+    b.set_name(d, "d");
+    (b, d)
+}
+
 // Whole steps: any node that starts while no consumer still has to read its previous value
 // runs its start, first poll and publication in one runner call on an untimed, untraced run
 // (`Runner::run_whole`). Timed and traced runs take the general path, so the same flows are

@@ -1,8 +1,10 @@
-//! Fused chains: runs of single-producer/single-consumer plain nodes stepped as one segment.
+//! Fused chains: runs of plain nodes, each started by the one before it, stepped as one segment.
 //!
-//! A **link** is a node that is not streaming and has exactly one input port: a plain port
-//! without default, connected to an earlier, non-streaming node whose only consumer port it is.
-//! `build()` plans the links once ([`Links::plan`]). When a link is about to start with a fresh
+//! A **link** is a node that is not streaming whose input ports (up to [`MAX_LINK_PORTS`]) are
+//! all plain, without default and connected to earlier nodes that do not stream, one of them
+//! (its *spine*) fed by a producer whose only consumer port it is: a chain's nodes, or the
+//! adders of a reduction chain `add(add(add(a, b), c), d)`. `build()` plans the links once
+//! ([`Links::plan`]). When a link is about to start with a fresh
 //! input, the scheduler runs it — and every link after it that becomes ready the same way — as
 //! one segment in [`Scheduler::run_links`](super::scheduler::Scheduler): it decides from the
 //! graph which links will start, runs their bodies back to back (one virtual call per node,
@@ -36,45 +38,67 @@ use super::generation::Generation;
 use super::resolve::input_name;
 use super::runner::LinkStep;
 use super::scheduler::Scheduler;
-use super::state::{Action, FlowState, Graph, Mode, NodeMeta, Status};
+use super::state::{Action, FlowState, Graph, Mode, Status};
 
 /// No link follows.
 const NONE: u32 = u32::MAX;
 
-/// The chain links of a flow, planned at build time from the graph's shape (which never
-/// changes after `build()`).
+/// The most input ports a link may have (its run gathers with a slice of that many reads).
+const MAX_LINK_PORTS: usize = 16;
+
+/// A mode per port of a link: every port is read from its producer.
+const READS: [Mode; MAX_LINK_PORTS] = [Mode::Read; MAX_LINK_PORTS];
+
+/// The links of a flow, planned at build time from the graph's shape (which never changes
+/// after `build()`).
 #[derive(Debug, Default)]
 pub(crate) struct Links {
-    /// `next[p]`: the link that node `p` is the producer of, or `NONE`. Empty when the flow has
-    /// no link at all.
+    /// `next[p]`: the link that node `p` feeds through its only consumer port, or `NONE`.
+    /// Empty when the flow has no link at all.
     next: Vec<u32>,
 }
 
 impl Links {
     /// Finds every link of a built graph (consumer lists filled in) and flags it
     /// (`NodeMeta::link`).
+    ///
+    /// A link is a node that does not stream, with 1 to [`MAX_LINK_PORTS`] input ports, each
+    /// a plain port without default connected to an earlier node that does not stream, and at
+    /// least one of them fed by a producer whose only consumer port it is (a *spine* port: the
+    /// producer's publication is what lets the link start). A chain's nodes are links with one
+    /// port; so are the adders of a reduction chain (`add(acc, x)`) when `acc` and `x` feed
+    /// nothing else.
     pub(crate) fn plan(g: &mut Graph) -> Links {
         let mut next = Vec::new();
         for c in 0..g.nodes.len() {
             let node = &g.nodes[c];
             let (a, b) = node.ports;
-            if node.streaming || b - a != 1 {
+            let k = (b - a) as usize;
+            if node.streaming || k == 0 || k > MAX_LINK_PORTS {
                 continue;
             }
-            let port = &g.ports[a as usize];
-            let Some(p) = port.producer else { continue };
-            let prod = &g.nodes[p as usize];
-            if port.level != 0 || port.has_default || p as usize >= c || prod.streaming || {
+            let plain = g.ports[a as usize..b as usize].iter().all(|port| {
+                port.level == 0
+                    && !port.has_default
+                    && port
+                        .producer
+                        .is_some_and(|p| (p as usize) < c && !g.nodes[p as usize].streaming)
+            });
+            if !plain {
+                continue;
+            }
+            for pi in a..b {
+                let p = g.ports[pi as usize].producer.expect("checked above");
                 let (ca, cb) = g.consumers_of(p);
-                cb - ca != 1
-            } {
-                continue;
+                if cb - ca != 1 {
+                    continue;
+                }
+                if next.is_empty() {
+                    next = vec![NONE; g.nodes.len()];
+                }
+                next[p as usize] = c as u32;
+                g.nodes[c].link = true;
             }
-            if next.is_empty() {
-                next = vec![NONE; g.nodes.len()];
-            }
-            next[p as usize] = c as u32;
-            g.nodes[c].link = true;
         }
         Links { next }
     }
@@ -90,6 +114,13 @@ impl Links {
     fn after(&self, p: u32) -> Option<u32> {
         self.next.get(p as usize).copied().filter(|&c| c != NONE)
     }
+}
+
+/// One link of a segment: the node and its input ports (a global range).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Member {
+    node: u32,
+    ports: (u32, u32),
 }
 
 /// Whether link `c` can take its fused step now: it starts (idle or just made ready to start)
@@ -130,40 +161,83 @@ impl Scheduler {
     /// 2. The bodies run, one [`Runner::run_read`](super::runner::Runner::run_read) each, with
     ///    the runner table borrowed once and the graph not borrowed at all: a body sees its own
     ///    node through [`current_node`](super::current_node) exactly as in a general step (its
-    ///    generation and run are only changed by its own publication), and reads the value its
-    ///    producer just stored.
+    ///    generation and run are only changed by its own publication), and reads the values
+    ///    its producers stored (the one before it in the segment just did).
     /// 3. The graph bookkeeping of every link that ran ([`finish_segment`]), in order, ending
-    ///    in the state the link-by-link steps leave: the observable generation, run index, run
-    ///    count, status, read count and port staleness of each node.
+    ///    in the state the node-by-node steps leave: the observable generation, run index, run
+    ///    count, status, read counts and port staleness of each node.
     fn run_links(&mut self, n: u32, budget: &mut u32, cx: &mut Context<'_>) -> Option<u32> {
         let state = Rc::clone(&self.state);
-        let (first, segment) = {
+        let first = {
             let mut g = state.graph.borrow_mut();
-            let port = g.nodes[n as usize].ports.0;
-            let p = g.ports[port as usize].producer.expect("a link's port is connected");
-            // A producer waiting for this read publishes next (and ends the segment at `n`).
-            g.count_read(p);
-            if state.links.after(n).is_none() {
-                // A link that ends its chain (the one of a cycle, say): no segment to plan.
-                drop(g);
-                return self.run_tail_link(&state, (p, n, port), cx);
+            let first = Member {
+                node: n,
+                ports: g.nodes[n as usize].ports,
+            };
+            // The first link's reads, in port order as the general step counts them; a
+            // producer waiting for its last read publishes next (and ends the segment at `n`).
+            for pi in first.ports.0..first.ports.1 {
+                let p = g.ports[pi as usize].producer.expect("a link's ports are connected");
+                g.count_read(p);
             }
+            if state.links.after(n).is_none() {
+                // A link that feeds no other (the one of a cycle, say): no segment to plan.
+                drop(g);
+                return self.run_tail_link(&state, first, cx);
+            }
+            first
+        };
+        if first.ports.1 - first.ports.0 == 1 {
+            self.run_segment::<true>(&state, first, budget, cx)
+        } else {
+            self.run_multi_segment(&state, first, budget, cx)
+        }
+    }
+
+    /// [`run_segment`](Self::run_segment) for a segment that starts at a link with more than
+    /// one port (an adder of a reduction chain, say): kept out of line, so that the chain
+    /// segments' loop stays small.
+    #[inline(never)]
+    fn run_multi_segment(
+        &mut self,
+        state: &Rc<FlowState>,
+        first: Member,
+        budget: &mut u32,
+        cx: &mut Context<'_>,
+    ) -> Option<u32> {
+        self.run_segment::<false>(state, first, budget, cx)
+    }
+
+    /// The three passes of [`run_links`](Self::run_links) from link `first` (its reads
+    /// counted). `SINGLE`: the segment holds only links with one port (a plain chain), which
+    /// skips the walks over ports.
+    #[inline(always)]
+    fn run_segment<const SINGLE: bool>(
+        &mut self,
+        state: &Rc<FlowState>,
+        first: Member,
+        budget: &mut u32,
+        cx: &mut Context<'_>,
+    ) -> Option<u32> {
+        let segment = {
+            let g = state.graph.borrow();
             let mut segment = std::mem::take(&mut self.scratch_mut().segment);
-            plan_segment(&g, &state.links, (n, port), *budget, &mut segment);
-            (p, segment)
+            plan_segment::<SINGLE>(&g, &state.links, first, *budget, &mut segment);
+            segment
         };
         let mut stopped = None;
         {
             let mut runners = state.runners.borrow_mut();
-            for (i, &(m, port)) in segment.iter().enumerate() {
-                self.mark_start(&state, m);
-                let _polling = current::polling(m);
+            for (i, m) in segment.iter().enumerate() {
+                self.mark_start(state, m.node);
+                let _polling = current::polling(m.node);
                 let start = StartCx {
-                    shared: &state,
-                    node: m,
-                    first_port: port,
+                    shared: state,
+                    node: m.node,
+                    first_port: m.ports.0,
                 };
-                let step = runners[m as usize].as_mut().run_read(&[Mode::Read], &start, cx);
+                let modes = &READS[..(m.ports.1 - m.ports.0) as usize];
+                let step = runners[m.node as usize].as_mut().run_read(modes, &start, cx);
                 match step {
                     // Nothing to drop; a plain drop here is an out-of-line call per link.
                     LinkStep::Published => std::mem::forget(step),
@@ -179,14 +253,10 @@ impl Scheduler {
         // Every link after the first that started (published or not) pays one unit.
         let started = published + usize::from(stopped.is_some());
         *budget -= started as u32 - 1;
-        let last = finish_segment(&mut g, &state.links, &segment, (first, published, started));
+        let last = finish_segment::<SINGLE>(&mut g, &segment[..started], published);
         let outcome = match stopped {
             None => Ok(last.and_then(|m| g.wake_consumers(m))),
-            Some((i, step)) => {
-                let m = segment[i].0;
-                begin_link(&mut g, m);
-                Err((m, step))
-            }
+            Some((i, step)) => Err((segment[i].node, step)),
         };
         drop(g);
         self.scratch_mut().segment = segment;
@@ -196,32 +266,29 @@ impl Scheduler {
         })
     }
 
-    /// Runs link `n` (port `port`, producer `p`, its read counted), which feeds no other link:
-    /// the segment of [`run_links`](Self::run_links) with one link, without its planning.
-    fn run_tail_link(
-        &mut self,
-        state: &Rc<FlowState>,
-        (p, n, port): (u32, u32, u32),
-        cx: &mut Context<'_>,
-    ) -> Option<u32> {
+    /// Runs link `link` (its reads counted), which feeds no other link: the segment of
+    /// [`run_links`](Self::run_links) with one link, without its planning.
+    fn run_tail_link(&mut self, state: &Rc<FlowState>, link: Member, cx: &mut Context<'_>) -> Option<u32> {
+        let n = link.node;
         self.mark_start(state, n);
         let step = {
             let _polling = current::polling(n);
             let start = StartCx {
                 shared: state,
                 node: n,
-                first_port: port,
+                first_port: link.ports.0,
             };
-            state.with_runner(n, |r| r.run_read(&[Mode::Read], &start, cx))
+            let modes = &READS[..(link.ports.1 - link.ports.0) as usize];
+            state.with_runner(n, |r| r.run_read(modes, &start, cx))
         };
         let mut g = state.graph.borrow_mut();
         if let LinkStep::Published = step {
             // Nothing to drop; a plain drop here is an out-of-line call per link.
             std::mem::forget(step);
-            finish_segment(&mut g, &state.links, &[(n, port)], (p, 1, 1));
+            finish_segment::<false>(&mut g, &[link], 1);
             return g.wake_consumers(n);
         }
-        begin_link(&mut g, n);
+        finish_segment::<false>(&mut g, &[link], 0);
         drop(g);
         self.settle(n, step);
         None
@@ -261,52 +328,54 @@ impl Scheduler {
     }
 }
 
-/// The start bookkeeping of the general step (`prepare_start`) for link `n`, whose body ran
-/// and did not publish, after the read of its producer was counted (its beacon mark came
-/// before its body, see [`Scheduler::mark_start`]).
+/// Fills `segment` with link `first` and the links after it that will start once the one
+/// before publishes: the next link's ports are then all fresh (its spine port turns fresh, the
+/// others already are), it is idle and its own consumers read its previous value
+/// ([`can_start`] after that publication), the budget lasts (one unit per link after the
+/// first), nothing else is ready, and the publication does not reach a generation limit (which
+/// stops the run there). A link whose reads let a producer publish (one waiting for its last
+/// read) ends the segment, as that producer is then ready.
 #[inline(always)]
-fn begin_link(g: &mut Graph, n: u32) {
-    // `mark_visited`, with the node at hand.
-    let epoch = g.epoch;
-    let node = &mut g.nodes[n as usize];
-    if node.visited != epoch {
-        node.visited = epoch;
-        g.visited_count += 1;
-    }
-    node.status = Status::Running;
-    node.runs += 1;
-    // A link never streams, so its chunk count stays 0 (`prepare_start` resets it for a
-    // node whose last run finished, which a link's always did).
-    debug_assert!(!node.streaming, "a link never emits chunks");
-}
-
-/// Fills `segment` with link `first` (node and port) and the links after it that will start
-/// once the one before publishes: the next link's port turns fresh, it is idle and its own
-/// consumers read its previous value ([`can_start`] after that publication), the budget lasts
-/// (one unit per link after the first), nothing else is ready, and the publication does not
-/// reach a generation limit (which stops the run there).
-#[inline(always)]
-fn plan_segment(g: &Graph, links: &Links, first: (u32, u32), budget: u32, segment: &mut Vec<(u32, u32)>) {
+fn plan_segment<const SINGLE: bool>(g: &Graph, links: &Links, first: Member, budget: u32, segment: &mut Vec<Member>) {
     segment.clear();
     segment.push(first);
     if !g.ready.is_empty() || g.stop.is_some() {
         return;
     }
-    let (mut n, mut left) = (first.0, budget);
+    let (mut n, mut left) = (first.node, budget);
     let mut run = g.nodes[n as usize].run;
     while left > 0 && !reaches_limit(g, n, run) {
         let Some(c) = links.after(n) else { break };
         let consumer = &g.nodes[c as usize];
-        let pi = consumer.ports.0;
-        let stale = finished_stale(
-            Some(Generation::finished(run)),
-            g.ports[pi as usize].stitch,
-            consumer.generation,
-        );
-        if stale || consumer.status != Status::Idle || consumer.read_left != 0 {
+        let (a, b) = consumer.ports;
+        let produced = Some(Generation::finished(run));
+        if SINGLE && b - a != 1 {
             break;
         }
-        segment.push((c, pi));
+        let (stale_after, wakes) = if SINGLE || b - a == 1 {
+            // A chain link: its one port is the spine.
+            let stale = finished_stale(produced, g.ports[a as usize].stitch, consumer.generation);
+            (u32::from(stale), false)
+        } else {
+            let (mut stale_after, mut wakes) = (consumer.stale_inputs, false);
+            for port in &g.ports[a as usize..b as usize] {
+                let p = port.producer.expect("a link's ports are connected");
+                if p == n {
+                    let stale = finished_stale(produced, port.stitch, consumer.generation);
+                    stale_after = stale_after - u32::from(port.stale) + u32::from(stale);
+                } else {
+                    wakes |= g.nodes[p as usize].status == Status::Publishing;
+                }
+            }
+            (stale_after, wakes)
+        };
+        if stale_after != 0 || consumer.status != Status::Idle || consumer.read_left != 0 {
+            break;
+        }
+        segment.push(Member { node: c, ports: (a, b) });
+        if wakes {
+            break;
+        }
         (n, run, left) = (c, consumer.run, left - 1);
     }
 }
@@ -322,67 +391,89 @@ fn reaches_limit(g: &Graph, n: u32, run: u64) -> bool {
         .is_some_and(|limit| Generation::finished(run) >= limit)
 }
 
-/// The graph side of the segment's steps, in order: the start and the publication of each of
-/// the first `published` links, whose values are already in their cells (`p`: the first one's
-/// producer). `started` links started in all; a link followed by a started one has had its
-/// one reader, the rest wait for theirs. The port of the link after the last published one is
-/// refreshed (or its consumers' ports, for the end of a chain). Returns the last published
-/// link. Only that one's limit is checked: [`plan_segment`] ends a segment at the first link
-/// whose publication reaches its limit, so no earlier one can.
+/// The graph side of the segment's steps, in order, for the links of `started` (their bodies
+/// ran): the start of each (the first one's reads were counted before its body; a later one
+/// reads the link before it, which has no other reader, and counts its other reads) and the
+/// publication of the first `published`, whose values are already in their cells. A link that
+/// started and did not publish is left running, as the general step leaves it. The ports fed
+/// by the last published link are refreshed and its limit checked (only it can reach one, see
+/// [`plan_segment`]); returns it.
 #[inline(always)]
-fn finish_segment(
-    g: &mut Graph,
-    links: &Links,
-    segment: &[(u32, u32)],
-    (mut p, published, started): (u32, usize, usize),
-) -> Option<u32> {
+fn finish_segment<const SINGLE: bool>(g: &mut Graph, started: &[Member], published: usize) -> Option<u32> {
     let epoch = g.epoch;
-    let mut visited = 0;
-    for (i, &(n, own)) in segment[..published].iter().enumerate() {
-        let Graph { nodes, ports, .. } = &mut *g;
-        let producer = nodes[p as usize].generation;
-        let node = &mut nodes[n as usize];
+    let mut prev = None;
+    for (i, m) in started.iter().enumerate() {
+        let n = m.node;
+        let single = SINGLE || m.ports.1 - m.ports.0 == 1;
+        if let Some(p) = prev {
+            // `count_read` of every read of `n`: the one of the link before it (idle, so no
+            // publication waits for it; `n` is its only consumer port) and the others.
+            debug_assert_eq!(g.nodes[p as usize].read_left, 1, "link {n} is the only reader of {p}");
+            g.nodes[p as usize].read_left = 0;
+            if !single {
+                for pi in m.ports.0..m.ports.1 {
+                    let q = g.ports[pi as usize].producer.expect("a link's ports are connected");
+                    if q != p {
+                        g.count_read(q);
+                    }
+                }
+            }
+        }
+        let node = &mut g.nodes[n as usize];
         if node.visited != epoch {
             node.visited = epoch;
-            visited += 1;
+            g.visited_count += 1;
         }
         node.runs += 1;
+        // A link never streams, so its chunk count stays 0 (`prepare_start` resets it for a
+        // node whose last run finished, which a link's always did).
         debug_assert!(!node.streaming, "a link never emits chunks");
+        if i == published {
+            node.status = Status::Running;
+            break;
+        }
         let generation = Some(Generation::finished(node.run));
         node.generation = generation;
         node.finish_run();
-        if i + 1 < started {
-            // `count_read` of the next link's one read: this node is idle, so no publication
-            // waits for it, and the next link's port is its only plain consumer port.
-            debug_assert_eq!(node.read_left, 1, "link {n} has one reader");
-            node.read_left = 0;
+        // Its inputs: no producer streams, so only run indices compare.
+        let mut stale_inputs = 0;
+        if single {
+            let Graph { nodes, ports, .. } = &mut *g;
+            let port = &mut ports[m.ports.0 as usize];
+            // The producer: the link before it, or the first link's own.
+            let q = prev.unwrap_or_else(|| port.producer.expect("a link's ports are connected"));
+            let stale = finished_stale(nodes[q as usize].generation, port.stitch, generation);
+            port.stale = stale;
+            stale_inputs = u32::from(stale);
+        } else {
+            for pi in m.ports.0..m.ports.1 {
+                let Graph { nodes, ports, .. } = &mut *g;
+                let port = &mut ports[pi as usize];
+                let q = port.producer.expect("a link's ports are connected");
+                let stale = finished_stale(nodes[q as usize].generation, port.stitch, generation);
+                port.stale = stale;
+                stale_inputs += u32::from(stale);
+            }
         }
-        // Its own input: the producer never streams, so only run indices compare.
-        let port = &mut ports[own as usize];
-        let stale = finished_stale(producer, port.stitch, generation);
-        port.stale = stale;
-        set_link_counts(node, stale);
-        debug_assert_eq!(stale, g.compute_stale(own), "fused staleness of port {own} matches §3");
-        p = n;
+        for pi in m.ports.0..m.ports.1 {
+            debug_assert_eq!(
+                g.ports[pi as usize].stale,
+                g.compute_stale(pi),
+                "fused staleness of port {pi} matches §3"
+            );
+        }
+        let node = &mut g.nodes[n as usize];
+        let k = m.ports.1 - m.ports.0;
+        debug_assert_eq!(node.stale_inputs + node.fresh_inputs, k, "a link's ports are connected");
+        node.stale_inputs = stale_inputs;
+        node.fresh_inputs = k - stale_inputs;
+        prev = Some(n);
     }
-    g.visited_count += visited;
-    let last = published.checked_sub(1).map(|i| segment[i].0)?;
-    let generation = g.nodes[last as usize].generation;
-    // The link after the last published one: the one that started and did not publish (its
-    // port turned fresh), or the next link that does not start now.
-    let next = segment.get(published).copied().or_else(|| {
-        let c = links.after(last)?;
-        Some((c, g.nodes[c as usize].ports.0))
-    });
-    if let Some((c, pi)) = next {
-        let stale = finished_stale(generation, g.ports[pi as usize].stitch, g.nodes[c as usize].generation);
-        set_link_stale(g, pi, c, stale);
-    } else {
-        let (a, b) = g.consumers_of(last);
-        for i in a..b {
-            let pi = g.consumer_ports[i as usize];
-            g.refresh_port(pi);
-        }
+    let last = started[..published].last()?.node;
+    let (a, b) = g.consumers_of(last);
+    for i in a..b {
+        let pi = g.consumer_ports[i as usize];
+        g.refresh_port(pi);
     }
     if !g.limits.is_empty() {
         g.check_limit(last);
@@ -404,28 +495,4 @@ fn finished_stale(producer: Option<Generation>, stitch: u64, node: Option<Genera
         (Some(_), None) => false,
         (Some(seen), Some(node)) => seen <= node.run(),
     }
-}
-
-/// Stores the staleness of port `pi`, the one input of link `node`, and sets the node's counts
-/// from it.
-#[inline(always)]
-fn set_link_stale(g: &mut Graph, pi: u32, node: u32, stale: bool) {
-    debug_assert_eq!(stale, g.compute_stale(pi), "fused staleness of port {pi} matches §3");
-    debug_assert_eq!(g.ports[pi as usize].node, node, "port {pi} is an input of node {node}");
-    g.ports[pi as usize].stale = stale;
-    set_link_counts(&mut g.nodes[node as usize], stale);
-}
-
-/// Sets the stale and fresh counts of a link from the staleness of its one port (what
-/// [`Graph::refresh_port`] keeps in step): that port is connected, so it is the node's only
-/// stale or fresh input.
-#[inline(always)]
-fn set_link_counts(node: &mut NodeMeta, stale: bool) {
-    debug_assert_eq!(
-        node.stale_inputs + node.fresh_inputs,
-        1,
-        "a link has one connected input"
-    );
-    node.stale_inputs = u32::from(stale);
-    node.fresh_inputs = u32::from(!stale);
 }

@@ -63,7 +63,7 @@ pub(crate) struct RunScratch {
     all_read: bool,
     defaulted: Vec<usize>,
     /// The chain links of one fused segment, node and port (see `fuse.rs`).
-    pub(super) segment: Vec<(u32, u32)>,
+    pub(super) segment: Vec<super::fuse::Member>,
 }
 
 impl Scheduler {
@@ -204,6 +204,7 @@ impl Scheduler {
     /// Steps `n`, then every consumer its publication handed off directly, while `budget`
     /// lasts and the run goes on; a hand-off left over is listed as ready. Returns the budget
     /// left.
+    #[inline(always)]
     fn step_fused(&mut self, mut n: u32, mut budget: u32, cx: &mut Context<'_>) -> u32 {
         loop {
             let Some(c) = self.step_or_link(n, &mut budget, cx) else {
