@@ -203,7 +203,8 @@ impl Scheduler {
 
     /// Steps `n`, then every consumer its publication handed off directly, while `budget`
     /// lasts and the run goes on; a hand-off left over is listed as ready. Returns the budget
-    /// left.
+    /// left. Inlined into `poll`: left to itself, the compiler keeps it out of line once the
+    /// segment code is in it, which costs the diamond 3% more instructions (callgrind).
     #[inline(always)]
     fn step_fused(&mut self, mut n: u32, mut budget: u32, cx: &mut Context<'_>) -> u32 {
         loop {
