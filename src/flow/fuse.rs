@@ -446,9 +446,10 @@ fn finish_segment<const SINGLE: bool>(g: &mut Graph, started: &[Member], publish
             port.stale = stale;
             stale_inputs = u32::from(stale);
         } else {
-            for pi in m.ports.0..m.ports.1 {
-                let Graph { nodes, ports, .. } = &mut *g;
-                let port = &mut ports[pi as usize];
+            // Slices taken once: their bounds stay in registers across the stores.
+            let Graph { nodes, ports, .. } = &mut *g;
+            let nodes = nodes.as_slice();
+            for port in &mut ports[m.ports.0 as usize..m.ports.1 as usize] {
                 let q = port.producer.expect("a link's ports are connected");
                 let stale = finished_stale(nodes[q as usize].generation, port.stitch, generation);
                 port.stale = stale;
