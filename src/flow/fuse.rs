@@ -1,20 +1,23 @@
 //! Fused chains: runs of plain nodes, each started by the one before it, stepped as one segment.
 //!
 //! A **link** is a node that is not streaming whose input ports (up to [`MAX_LINK_PORTS`]) are
-//! all plain, without default and connected to earlier nodes that do not stream, one of them
-//! (its *spine*) fed by a producer whose only consumer port it is: a chain's nodes, or the
-//! adders of a reduction chain `add(add(add(a, b), c), d)`. `build()` plans the links once
-//! ([`Links::plan`]). When a link is about to start with a fresh
-//! input, the scheduler runs it — and every link after it that becomes ready the same way — as
-//! one segment in [`Scheduler::run_links`](super::scheduler::Scheduler): it decides from the
-//! graph which links will start, runs their bodies back to back (one virtual call per node,
-//! [`Runner::run_read`](super::runner::Runner::run_read), gathers the value, calls and polls
+//! all plain, without default and connected to earlier nodes that do not stream. A link
+//! *follows* a producer whose only consumer port is one of its ports (its *spine*): a chain's
+//! nodes follow one another, and so do the adders of a reduction chain
+//! `add(add(add(a, b), c), d)`. `build()` plans the links once ([`Links::plan`]). When a link
+//! is about to start, the scheduler runs it — and, while nothing else is ready, every link
+//! after it that can then start — as one segment in
+//! [`Scheduler::run_links`](super::scheduler::Scheduler): it decides from the graph which
+//! links will start, runs their bodies back to back (one virtual call per node,
+//! [`Runner::run_read`](super::runner::Runner::run_read), gathers the values, calls and polls
 //! the body and stores its value), then does the graph bookkeeping of the whole segment in one
-//! pass. That bookkeeping is reduced to what an observer can see: generation, run index, run
-//! count, status, the producer's read count and the staleness flags and counts of the ports
-//! involved. Nothing can observe the graph between two bodies of a segment except a body
-//! itself, which sees only its own node ([`current_node`](super::current_node)), unchanged
-//! until its own publication, and the dashboard's beacon, which is marked before each body.
+//! pass. A link that follows none, or that starts while other nodes are ready, is a segment of
+//! its own, without the planning. That bookkeeping is reduced to what an observer can see:
+//! generation, run index, run count, status, the producers' read counts and the staleness
+//! flags and counts of the ports involved. Nothing can observe the graph between two bodies of
+//! a segment except a body itself, which sees only its own node
+//! ([`current_node`](super::current_node)), unchanged until its own publication, and the
+//! dashboard's beacon, which is marked before each body.
 //!
 //! The general step does the same through `StartCx`, a modes vector, the publication's generic
 //! walk over consumer ports and the generic wake; on an untimed, untraced run it too starts,
@@ -60,14 +63,14 @@ pub(crate) struct Links {
 
 impl Links {
     /// Finds every link of a built graph (consumer lists filled in) and flags it
-    /// (`NodeMeta::link`).
+    /// (`NodeMeta::link`), and which link follows which producer.
     ///
     /// A link is a node that does not stream, with 1 to [`MAX_LINK_PORTS`] input ports, each
-    /// a plain port without default connected to an earlier node that does not stream, and at
-    /// least one of them fed by a producer whose only consumer port it is (a *spine* port: the
-    /// producer's publication is what lets the link start). A chain's nodes are links with one
-    /// port; so are the adders of a reduction chain (`add(acc, x)`) when `acc` and `x` feed
-    /// nothing else.
+    /// a plain port without default connected to an earlier node that does not stream. It
+    /// follows each of those producers whose only consumer port is one of its ports (a *spine*
+    /// port: that producer's publication is what can let the link start within a segment). A
+    /// chain's nodes are links with one port; so are the adders of a reduction chain
+    /// (`add(acc, x)`), which follow `acc` and `x` when those feed nothing else.
     pub(crate) fn plan(g: &mut Graph) -> Links {
         let mut next = Vec::new();
         for c in 0..g.nodes.len() {
@@ -87,17 +90,17 @@ impl Links {
             if !plain {
                 continue;
             }
+            g.nodes[c].link = true;
+            if next.is_empty() {
+                next = vec![NONE; g.nodes.len()];
+            }
             for pi in a..b {
                 let p = g.ports[pi as usize].producer.expect("checked above");
                 let (ca, cb) = g.consumers_of(p);
                 if cb - ca != 1 {
                     continue;
                 }
-                if next.is_empty() {
-                    next = vec![NONE; g.nodes.len()];
-                }
                 next[p as usize] = c as u32;
-                g.nodes[c].link = true;
             }
         }
         Links { next }
@@ -180,8 +183,9 @@ impl Scheduler {
                 let p = g.ports[pi as usize].producer.expect("a link's ports are connected");
                 g.count_read(p);
             }
-            if state.links.after(n).is_none() {
-                // A link that feeds no other (the one of a cycle, say): no segment to plan.
+            if !g.ready.is_empty() || state.links.after(n).is_none() {
+                // No other link follows this one (the one of a cycle, say), or it starts
+                // while other nodes are ready, so the segment would end at it: no planning.
                 drop(g);
                 return self.run_tail_link(&state, first, cx);
             }
@@ -266,8 +270,8 @@ impl Scheduler {
         })
     }
 
-    /// Runs link `link` (its reads counted), which feeds no other link: the segment of
-    /// [`run_links`](Self::run_links) with one link, without its planning.
+    /// Runs link `link` (its reads counted) as a segment of its own, without the planning of
+    /// [`run_links`](Self::run_links): no link follows it, or other nodes are ready.
     fn run_tail_link(&mut self, state: &Rc<FlowState>, link: Member, cx: &mut Context<'_>) -> Option<u32> {
         let n = link.node;
         self.mark_start(state, n);
