@@ -41,7 +41,7 @@ use super::generation::Generation;
 use super::resolve::input_name;
 use super::runner::LinkStep;
 use super::scheduler::Scheduler;
-use super::state::{Action, FlowState, Graph, Mode, Status};
+use super::state::{Action, FlowState, Graph, Mode, Port, Status};
 
 /// No link follows.
 const NONE: u32 = u32::MAX;
@@ -73,34 +73,41 @@ impl Links {
     /// (`add(acc, x)`), which follow `acc` and `x` when those feed nothing else.
     pub(crate) fn plan(g: &mut Graph) -> Links {
         let mut next = Vec::new();
-        for c in 0..g.nodes.len() {
-            let node = &g.nodes[c];
-            let (a, b) = node.ports;
+        let all_consumers = g.consumer_ports.len() as u32;
+        let Graph { nodes, ports, .. } = g;
+        for c in 0..nodes.len() {
+            let (a, b) = nodes[c].ports;
             let k = (b - a) as usize;
-            if node.streaming || k == 0 || k > MAX_LINK_PORTS {
+            if nodes[c].streaming || k == 0 || k > MAX_LINK_PORTS {
                 continue;
             }
-            let plain = g.ports[a as usize..b as usize].iter().all(|port| {
+            let inputs = &ports[a as usize..b as usize];
+            let plain = |port: &Port| {
                 port.level == 0
                     && !port.has_default
                     && port
                         .producer
-                        .is_some_and(|p| (p as usize) < c && !g.nodes[p as usize].streaming)
-            });
-            if !plain {
+                        .is_some_and(|p| (p as usize) < c && !nodes[p as usize].streaming)
+            };
+            // One port (a chain's node) without the walk.
+            if !(if k == 1 {
+                plain(&inputs[0])
+            } else {
+                inputs.iter().all(plain)
+            }) {
                 continue;
             }
-            g.nodes[c].link = true;
             if next.is_empty() {
-                next = vec![NONE; g.nodes.len()];
+                next = vec![NONE; nodes.len()];
             }
-            for pi in a..b {
-                let p = g.ports[pi as usize].producer.expect("checked above");
-                let (ca, cb) = g.consumers_of(p);
-                if cb - ca != 1 {
-                    continue;
+            nodes[c].link = true;
+            for port in inputs {
+                let p = port.producer.expect("checked above") as usize;
+                // `Graph::consumers_of(p)`: its range ends where the next node's starts.
+                let end = nodes.get(p + 1).map_or(all_consumers, |n| n.consumers);
+                if end - nodes[p].consumers == 1 {
+                    next[p] = c as u32;
                 }
-                next[p as usize] = c as u32;
             }
         }
         Links { next }
