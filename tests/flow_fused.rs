@@ -524,21 +524,21 @@ fn a_limit_on_an_adder_of_a_reduction_chain_stops_there_the_same_both_ways() {
 #[test]
 fn adders_sharing_a_producer_after_a_failed_run_agree_both_ways() {
     // Run 0: `pre` fails, so neither `c` nor `d` runs, and `q`'s value is not read. Run 1:
-    // `pre` → `s` → `c` run as one segment, `c` and `d` (both adders, `d` fed by `c`) read `q`,
-    // whose second value is published by then.
+    // `c` and `d` (both adders, `d` fed by `c`) read `q`, whose second value is published by
+    // then, and the traced and untraced runs agree on every view and on the body order.
     // Each flow gets its own switch: `pre` fails in that flow's first run only.
     let (flow, _) = same_both_ways(
         2,
         || RunOptions::new().terminate_on_error(false),
-        |log| waiting_side_producer(log, &Rc::new(Cell::new(true))).0,
+        |log| shared_side_producer(log, &Rc::new(Cell::new(true))).0,
     );
-    let (_, d) = waiting_side_producer(&Log::default(), &Rc::new(Cell::new(true)));
+    let (_, d) = shared_side_producer(&Log::default(), &Rc::new(Cell::new(true)));
     // `c` = s (1 + 1) + q's second value (200); `d` = c * 1000 + 200.
     assert_eq!(flow.value(d), Some(202 * 1000 + 200));
 }
 
 /// The flow of the test above; returns it and `d`.
-fn waiting_side_producer(log: &Log, fail: &Rc<Cell<bool>>) -> (FlowBuilder, Node<i64>) {
+fn shared_side_producer(log: &Log, fail: &Rc<Cell<bool>>) -> (FlowBuilder, Node<i64>) {
     let mut b = FlowBuilder::new();
     let fail = Rc::clone(fail);
     let head = b.node(inc, (0,));

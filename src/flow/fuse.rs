@@ -31,6 +31,7 @@
 //! waits outside the flow, fails or panics ends its segment, and is handled by the general
 //! code from the state the general step leaves (the links before it published, it started).
 
+use std::pin::Pin;
 use std::rc::Rc;
 use std::task::Context;
 
@@ -39,7 +40,7 @@ use super::current;
 use super::error::NodeFault;
 use super::generation::Generation;
 use super::resolve::input_name;
-use super::runner::LinkStep;
+use super::runner::{LinkStep, Runner};
 use super::scheduler::Scheduler;
 use super::state::{Action, FlowState, Graph, Mode, Port, Status};
 
@@ -89,12 +90,7 @@ impl Links {
                         .producer
                         .is_some_and(|p| (p as usize) < c && !nodes[p as usize].streaming)
             };
-            // One port (a chain's node) without the walk.
-            if !(if k == 1 {
-                plain(&inputs[0])
-            } else {
-                inputs.iter().all(plain)
-            }) {
+            if !inputs.iter().all(plain) {
                 continue;
             }
             if next.is_empty() {
@@ -148,7 +144,7 @@ impl Scheduler {
     /// [`step`](Scheduler::step) does; `budget` pays for every link after the first.
     #[inline(always)]
     pub(super) fn step_or_link(&mut self, n: u32, budget: &mut u32, cx: &mut Context<'_>) -> Option<u32> {
-        // A flow without links (a stream, a cycle, a diamond) pays one flag here.
+        // A flow without links (one whose nodes all stream or take defaults) pays one flag.
         let fusable = self.fuse && {
             let g = self.state.graph.borrow();
             g.nodes[n as usize].link && can_start(&g, n, Status::Ready(Action::Start))
@@ -239,16 +235,8 @@ impl Scheduler {
         let mut stopped = None;
         {
             let mut runners = state.runners.borrow_mut();
-            for (i, m) in segment.iter().enumerate() {
-                self.mark_start(state, m.node);
-                let _polling = current::polling(m.node);
-                let start = StartCx {
-                    shared: state,
-                    node: m.node,
-                    first_port: m.ports.0,
-                };
-                let modes = &READS[..(m.ports.1 - m.ports.0) as usize];
-                let step = runners[m.node as usize].as_mut().run_read(modes, &start, cx);
+            for (i, &m) in segment.iter().enumerate() {
+                let step = self.run_body(state, m, runners[m.node as usize].as_mut(), cx);
                 match step {
                     // Nothing to drop; a plain drop here is an out-of-line call per link.
                     LinkStep::Published => std::mem::forget(step),
@@ -281,17 +269,7 @@ impl Scheduler {
     /// [`run_links`](Self::run_links): no link follows it, or other nodes are ready.
     fn run_tail_link(&mut self, state: &Rc<FlowState>, link: Member, cx: &mut Context<'_>) -> Option<u32> {
         let n = link.node;
-        self.mark_start(state, n);
-        let step = {
-            let _polling = current::polling(n);
-            let start = StartCx {
-                shared: state,
-                node: n,
-                first_port: link.ports.0,
-            };
-            let modes = &READS[..(link.ports.1 - link.ports.0) as usize];
-            state.with_runner(n, |r| r.run_read(modes, &start, cx))
-        };
+        let step = state.with_runner(n, |r| self.run_body(state, link, r, cx));
         let mut g = state.graph.borrow_mut();
         if let LinkStep::Published = step {
             // Nothing to drop; a plain drop here is an out-of-line call per link.
@@ -305,13 +283,22 @@ impl Scheduler {
         None
     }
 
-    /// Marks the start of link `n`'s run in the dashboard's beacon, if the run has one, right
-    /// before its body runs (the rest of its start bookkeeping comes after the segment).
+    /// Runs the body of link `m` through its runner `r` (one `run_read`, every port read):
+    /// first marks the start of its run in the dashboard's beacon, if the run has one (the
+    /// rest of its start bookkeeping comes after the segment), and names it as the node being
+    /// polled.
     #[inline(always)]
-    fn mark_start(&self, state: &FlowState, n: u32) {
+    fn run_body(&self, state: &Rc<FlowState>, m: Member, r: Pin<&mut dyn Runner>, cx: &mut Context<'_>) -> LinkStep {
         if let Some(b) = &self.beacon {
-            b.mark(n, state.graph.borrow().nodes[n as usize].runs + 1);
+            b.mark(m.node, state.graph.borrow().nodes[m.node as usize].runs + 1);
         }
+        let _polling = current::polling(m.node);
+        let start = StartCx {
+            shared: state,
+            node: m.node,
+            first_port: m.ports.0,
+        };
+        r.run_read(&READS[..(m.ports.1 - m.ports.0) as usize], &start, cx)
     }
 
     /// Handles a step that did not publish (what `run_read` or `run_whole` reported) the way

@@ -31,7 +31,7 @@ pub(crate) trait Runner {
     /// future and polls it once; a body that returned publishes its value at once (the
     /// scheduler calls this only when no consumer still has to read the previous value).
     /// Observably the same as `start`, `poll_body` inside `catch_unwind`, then `publish` —
-    /// which is what this default does. Chain links (see `fuse.rs`) pass one `Mode::Read`.
+    /// which is what this default does. Links (see `fuse.rs`) pass one `Mode::Read` per port.
     fn run_whole(mut self: Pin<&mut Self>, modes: &[Mode], cx: &StartCx<'_>, task: &mut Context<'_>) -> LinkStep {
         match catch_unwind(AssertUnwindSafe(|| self.as_mut().start(modes, cx))) {
             Ok(Ok(())) => {}

@@ -62,7 +62,7 @@ pub(crate) struct RunScratch {
     /// Every one of `modes` is `Mode::Read` (set with them).
     all_read: bool,
     defaulted: Vec<usize>,
-    /// The chain links of one fused segment, node and port (see `fuse.rs`).
+    /// The links of one fused segment, each with its input ports (see `fuse.rs`).
     pub(super) segment: Vec<super::fuse::Member>,
 }
 
