@@ -164,6 +164,44 @@ fn a_chain_whose_head_gets_a_new_value_runs_again_with_it() {
     });
 }
 
+/// A chain built with other nodes between its links (`a1`, `k1`, `a2`, `k2`, ...: the `k`s
+/// take constants), then a chain in order: the first is not laid out link after link, so it
+/// takes the general segment path, the second the one for chains in order; both must agree
+/// with a traced run.
+#[test]
+fn a_chain_with_gaps_and_a_chain_in_order_agree_both_ways() {
+    let (flow, log) = same_both_ways(3, RunOptions::new, |log| {
+        let mut b = FlowBuilder::new();
+        let mut a = b.stateful(Feed(0), Feed::next, ());
+        let mut k = a;
+        for (x, y) in [("a1", "k1"), ("a2", "k2"), ("a3", "k3"), ("a4", "k4")] {
+            a = logged(&mut b, log, x, a);
+            k = b.node(inc, (0,));
+            b.set_name(k, y);
+        }
+        let mut d = b.node(|x: i64, y: i64| async move { x + y }, (a, k));
+        for name in ["d1", "d2", "d3", "d4", "d5"] {
+            d = logged(&mut b, log, name, d);
+        }
+        b
+    });
+    assert_eq!(log.borrow().len(), 3 * 9);
+    assert!(views(&flow).iter().all(|v| v.1 == run_gen(2) && v.2 == 3));
+}
+
+/// A chain in order longer than the scheduler's step budget per poll: the segment ends at the
+/// budget and the next poll goes on from there, the same as the general path.
+#[test]
+fn a_chain_longer_than_the_step_budget_runs_whole_both_ways() {
+    let (flow, _) = same_both_ways(3, RunOptions::new, |_| {
+        let mut b = FlowBuilder::new();
+        let head = b.stateful(Feed(0), Feed::next, ());
+        chain_after(&mut b, head, 2500);
+        b
+    });
+    assert!(views(&flow).iter().all(|v| v.1 == run_gen(2) && v.2 == 3));
+}
+
 #[test]
 fn a_body_that_waits_on_a_timer_in_a_chain_behaves_as_before() {
     let (flow, log) = same_both_ways(2, RunOptions::new, |log| {

@@ -188,6 +188,13 @@ pub(crate) fn polling(n: u32) -> NodeGuard {
     NodeGuard(())
 }
 
+/// Names node `n` as the one being polled, under a guard [`polling`] returned (the nodes of
+/// a fused segment, polled one after another).
+#[inline]
+pub(crate) fn polling_next(n: u32) {
+    NODE.with(|c| c.set(n));
+}
+
 /// Clears the node being polled when dropped (also when its body panics).
 #[derive(Debug)]
 pub(crate) struct NodeGuard(());

@@ -12,7 +12,10 @@
 //! [`Runner::run_read`](super::runner::Runner::run_read), gathers the values, calls and polls
 //! the body and stores its value), then does the graph bookkeeping of the whole segment in one
 //! pass. A link that follows none, or that starts while other nodes are ready, is a segment of
-//! its own, without the planning. That bookkeeping is reduced to what an observer can see:
+//! its own, without the planning. A chain laid out in order — each link numbered right after
+//! the one it follows, its port right after that one's, the builder's usual shape — in a run
+//! without generation limits takes [`Scheduler::run_chain`](super::scheduler::Scheduler): the
+//! same three passes over slices of the nodes, ports and runners walked in step. That bookkeeping is reduced to what an observer can see:
 //! generation, run index, run count, status, the producers' read counts and the staleness
 //! flags and counts of the ports involved. Nothing can observe the graph between two bodies of
 //! a segment except a body itself, which sees only its own node
@@ -192,6 +195,15 @@ impl Scheduler {
                 drop(g);
                 return self.run_tail_link(&state, first, cx);
             }
+            if first.ports.1 - first.ports.0 == 1
+                && g.limits.is_empty()
+                && g.stop.is_none()
+                && state.links.after(n) == Some(n + 1)
+            {
+                // A chain laid out in order (the builder's usual shape): see `run_chain`.
+                drop(g);
+                return self.run_chain(&state, first, budget, cx);
+            }
             first
         };
         if first.ports.1 - first.ports.0 == 1 {
@@ -263,6 +275,67 @@ impl Scheduler {
             self.settle(m, step);
             None
         })
+    }
+
+    /// The three passes of [`run_links`](Self::run_links) for a chain laid out in order: link
+    /// `first` (one port, its read counted) and links `first + 1`, `first + 2`, ... each with
+    /// one port, numbered after the one before it, whose port comes right after the one
+    /// before's, and fed by it alone — the shape a builder's chain has. The run has no
+    /// generation limit and is not stopped. With nodes, ports and runners contiguous, each
+    /// pass walks slices in step instead of looking every link up: the same decisions and the
+    /// same bookkeeping as [`run_segment`](Self::run_segment), in fewer steps per link.
+    fn run_chain(
+        &mut self,
+        state: &Rc<FlowState>,
+        first: Member,
+        budget: &mut u32,
+        cx: &mut Context<'_>,
+    ) -> Option<u32> {
+        let n = first.node;
+        let more = plan_chain(&state.graph.borrow(), &state.links, first, *budget);
+        let mut stopped = None;
+        {
+            let mut runners = state.runners.borrow_mut();
+            let runners = &mut runners[n as usize..=n as usize + more];
+            let _polling = current::polling(n);
+            for (i, r) in runners.iter_mut().enumerate() {
+                let m = Member {
+                    node: n + i as u32,
+                    ports: (first.ports.0 + i as u32, first.ports.1 + i as u32),
+                };
+                if let Some(b) = &self.beacon {
+                    b.mark(m.node, state.graph.borrow().nodes[m.node as usize].runs + 1);
+                }
+                current::polling_next(m.node);
+                let start = StartCx {
+                    shared: state,
+                    node: m.node,
+                    first_port: m.ports.0,
+                };
+                let step = r.as_mut().run_read(&READS[..1], &start, cx);
+                match step {
+                    // Nothing to drop; a plain drop here is an out-of-line call per link.
+                    LinkStep::Published => std::mem::forget(step),
+                    other => {
+                        stopped = Some((i, other));
+                        break;
+                    }
+                }
+            }
+        }
+        let mut g = state.graph.borrow_mut();
+        let published = stopped.as_ref().map_or(more + 1, |(i, _)| *i);
+        let started = published + usize::from(stopped.is_some());
+        *budget -= started as u32 - 1;
+        finish_chain(&mut g, first, started, published);
+        match stopped {
+            None => g.wake_consumers(n + more as u32),
+            Some((i, step)) => {
+                drop(g);
+                self.settle(n + i as u32, step);
+                None
+            }
+        }
     }
 
     /// Runs link `link` (its reads counted) as a segment of its own, without the planning of
@@ -375,6 +448,99 @@ fn plan_segment<const SINGLE: bool>(g: &Graph, links: &Links, first: Member, bud
             break;
         }
         (n, run, left) = (c, consumer.run, left - 1);
+    }
+}
+
+/// How many links after `first` will start in a [`run_chain`](Scheduler::run_chain) segment
+/// (at most `budget`): [`plan_segment`]'s decisions for a chain laid out in order, in a run
+/// without limits that is not stopped. Link `first + i + 1` follows when `first + i` feeds
+/// it alone (`Links::after`), it has one port right after the one before's, it is idle, its
+/// own consumers read its previous value and its port turns fresh with the publication.
+#[inline(always)]
+fn plan_chain(g: &Graph, links: &Links, first: Member, budget: u32) -> usize {
+    if !g.ready.is_empty() {
+        return 0;
+    }
+    let (n, p) = (first.node as usize, first.ports.0 as usize);
+    let mut run = g.nodes[n].run;
+    let followers = links.next[n..].iter().zip(&g.nodes[n + 1..]).zip(&g.ports[p + 1..]);
+    let mut more = 0;
+    for ((&next, node), port) in followers.take(budget as usize) {
+        let (c, q) = ((n + more + 1) as u32, (p + more + 1) as u32);
+        if next != c
+            || node.ports != (q, q + 1)
+            || node.status != Status::Idle
+            || node.read_left != 0
+            || finished_stale(Some(Generation::finished(run)), port.stitch, node.generation)
+        {
+            break;
+        }
+        more += 1;
+        run = node.run;
+    }
+    more
+}
+
+/// [`finish_segment`] for a [`run_chain`](Scheduler::run_chain) segment: the links `first`,
+/// `first + 1`, ... of which `started` ran their bodies and the first `published` published.
+/// Each published link but the last is read by the next one (its only reader); the last one's
+/// consumer ports are refreshed. The run has no limits to check.
+#[inline(always)]
+fn finish_chain(g: &mut Graph, first: Member, started: usize, published: usize) {
+    let epoch = g.epoch;
+    let Graph {
+        nodes,
+        ports,
+        visited_count,
+        ..
+    } = &mut *g;
+    let (n, p) = (first.node as usize, first.ports.0 as usize);
+    // The generation the first link's port is compared with: its producer's (outside the
+    // chain, before it); then each link's own new one.
+    let q = ports[p].producer.expect("a link's ports are connected") as usize;
+    let mut produced = nodes[q].generation;
+    let links = nodes[n..n + started].iter_mut().zip(&mut ports[p..p + started]);
+    for (i, (node, port)) in links.enumerate() {
+        if node.visited != epoch {
+            node.visited = epoch;
+            *visited_count += 1;
+        }
+        node.runs += 1;
+        debug_assert!(!node.streaming, "a link never emits chunks");
+        if i == published {
+            node.status = Status::Running;
+            break;
+        }
+        let generation = Some(Generation::finished(node.run));
+        node.generation = generation;
+        node.finish_run();
+        if i + 1 < started {
+            // The next link read this value (its only reader; `count_read` of an idle node).
+            debug_assert_eq!(node.read_left, 1, "link {} is the only reader of {}", n + i + 1, n + i);
+            node.read_left = 0;
+        }
+        let stale = finished_stale(produced, port.stitch, generation);
+        port.stale = stale;
+        debug_assert_eq!(node.stale_inputs + node.fresh_inputs, 1, "a chain link has one port");
+        node.stale_inputs = u32::from(stale);
+        node.fresh_inputs = u32::from(!stale);
+        produced = generation;
+    }
+    if cfg!(debug_assertions) {
+        for pi in p..p + published {
+            assert_eq!(
+                g.ports[pi].stale,
+                g.compute_stale(pi as u32),
+                "fused staleness of port {pi} matches §3"
+            );
+        }
+    }
+    if published > 0 {
+        let (a, b) = g.consumers_of((n + published - 1) as u32);
+        for i in a..b {
+            let pi = g.consumer_ports[i as usize];
+            g.refresh_port(pi);
+        }
     }
 }
 
