@@ -45,7 +45,7 @@ use super::generation::Generation;
 use super::resolve::input_name;
 use super::runner::{LinkStep, Runner};
 use super::scheduler::Scheduler;
-use super::state::{Action, FlowState, Graph, Mode, Port, Status};
+use super::state::{Action, FlowState, Graph, Mode, NodeMeta, Port, Status};
 
 /// No link follows.
 const NONE: u32 = u32::MAX;
@@ -499,32 +499,41 @@ fn finish_chain(g: &mut Graph, first: Member, started: usize, published: usize) 
     // chain, before it); then each link's own new one.
     let q = ports[p].producer.expect("a link's ports are connected") as usize;
     let mut produced = nodes[q].generation;
-    let links = nodes[n..n + started].iter_mut().zip(&mut ports[p..p + started]);
-    for (i, (node, port)) in links.enumerate() {
+    let (done, rest) = nodes[n..n + started].split_at_mut(published);
+    let visit = |node: &mut NodeMeta, visited_count: &mut usize| {
         if node.visited != epoch {
             node.visited = epoch;
             *visited_count += 1;
         }
         node.runs += 1;
         debug_assert!(!node.streaming, "a link never emits chunks");
-        if i == published {
-            node.status = Status::Running;
-            break;
-        }
+    };
+    for (node, port) in done.iter_mut().zip(&mut ports[p..p + published]) {
+        visit(node, visited_count);
         let generation = Some(Generation::finished(node.run));
         node.generation = generation;
         node.finish_run();
-        if i + 1 < started {
-            // The next link read this value (its only reader; `count_read` of an idle node).
-            debug_assert_eq!(node.read_left, 1, "link {} is the only reader of {}", n + i + 1, n + i);
-            node.read_left = 0;
-        }
+        // Read by the next link, its only reader (`count_read` of an idle node); the last
+        // one's readers are set below.
+        node.read_left = 0;
         let stale = finished_stale(produced, port.stitch, generation);
         port.stale = stale;
         debug_assert_eq!(node.stale_inputs + node.fresh_inputs, 1, "a chain link has one port");
         node.stale_inputs = u32::from(stale);
         node.fresh_inputs = u32::from(!stale);
         produced = generation;
+    }
+    match rest.first_mut() {
+        // The link that started and did not publish (it read the last published one).
+        Some(node) => {
+            visit(node, visited_count);
+            node.status = Status::Running;
+        }
+        None => {
+            if let Some(last) = done.last_mut() {
+                last.read_left = last.plain_consumer_ports;
+            }
+        }
     }
     if cfg!(debug_assertions) {
         for pi in p..p + published {
