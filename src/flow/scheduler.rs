@@ -139,6 +139,9 @@ impl Scheduler {
             self.state.last_run.set(t.elapsed());
         }
         let mut g = self.state.graph.borrow_mut();
+        if g.stop.is_some() && !g.ready.is_empty() {
+            g.park_ready_starts();
+        }
         let failures = std::mem::take(&mut g.failures);
         if !failures.is_empty() {
             return Err(FlowError::Failed(failures));

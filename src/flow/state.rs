@@ -614,6 +614,33 @@ impl Graph {
         }
     }
 
+    /// After a run that stopped (a limit, a failure): every node that was made ready to start
+    /// and did not start is idle again and first in the resolution queue, in its order — where
+    /// a traced run, which queues every wake for resolution, leaves it. The next run resolves
+    /// it first and starts it either way; until then it shows as idle in both. Nodes ready to
+    /// publish or resume stay ready (the outcome lists them as suspended).
+    pub(crate) fn park_ready_starts(&mut self) {
+        let mut kept = ReadyList::default();
+        let mut parked = Vec::new();
+        while let Some(n) = self.ready.pop_front() {
+            let node = &mut self.nodes[n as usize];
+            if node.status == Status::Ready(Action::Start) {
+                node.status = Status::Idle;
+                parked.push(n);
+            } else {
+                kept.push_back(n);
+            }
+        }
+        self.ready = kept;
+        for &n in parked.iter().rev() {
+            let node = &mut self.nodes[n as usize];
+            if !node.queued {
+                node.queued = true;
+                self.resolution.push_front(n);
+            }
+        }
+    }
+
     /// Puts `n` on the resolution queue unless it is already there.
     #[inline]
     pub(crate) fn enqueue(&mut self, n: u32) {
