@@ -326,7 +326,9 @@ pub const BUILD_CHILD_ENV: &str = "FLOWLOOP_FLOW_BUILD_CHILD";
 /// Target for `flow_build`, ns per node (issue 14).
 pub const BUILD_TARGET_NS: f64 = 300.0;
 
-/// Builds and drops a chain of `n` typed nodes; returns the wall time of both.
+/// Builds and drops a chain of `n` typed nodes; returns the wall time of both. Never inlined,
+/// so that `benches/instructions.sh` can count the instructions inside it.
+#[inline(never)]
 pub fn flow_build(n: usize) -> Duration {
     let t = Instant::now();
     let mut b = FlowBuilder::new();
