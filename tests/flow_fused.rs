@@ -283,6 +283,141 @@ fn a_chain_longer_than_the_step_budget_runs_whole_both_ways() {
     assert!(views(&flow).iter().all(|v| v.1 == run_gen(2) && v.2 == 3));
 }
 
+/// Run options for [`same_both_ways`], which asks for them twice per run (traced, then
+/// untraced): the `k`th run stops every node at generation `5k - 1`, five laps of a cycle on.
+fn five_laps_a_run() -> impl Fn() -> RunOptions {
+    let calls = Cell::new(0u64);
+    move || {
+        calls.set(calls.get() + 1);
+        let run = calls.get().div_ceil(2);
+        RunOptions::new().limit_all((5 * run - 1,))
+    }
+}
+
+/// `h → a → t → h`, `h`'s way back with a default: `h` is a cycle's head, a link because `a`
+/// follows it, so from its second lap each lap runs as one segment `h, a, t`. Returns `h`.
+fn logged_cycle(log: &Log) -> (FlowBuilder, Node<i64>) {
+    let mut b = FlowBuilder::new();
+    let back = b.forward::<i64>("back");
+    let h = logged_with_default(&mut b, log, "h", back.or(0));
+    let a = logged(&mut b, log, "a", h);
+    let t = logged(&mut b, log, "t", a);
+    b.define(back, t);
+    (b, h)
+}
+
+/// A cycle laps from its head (a link whose port has a default and comes from a later node)
+/// exactly as the general path: every lap, value, view and body of three runs agrees with a
+/// traced run, and each run goes five generations further.
+#[test]
+fn a_cycle_laps_from_its_head_the_same_both_ways() {
+    let (flow, log) = same_both_ways(3, five_laps_a_run(), |log| logged_cycle(log).0);
+    // Each run: `h` reaches the limit in its fifth lap and the run stops there.
+    let laps = ["h", "a", "t"].repeat(6);
+    let mut want = Vec::new();
+    for k in 0..3 {
+        // A run after the first begins with `a` and `t` of the lap its predecessor stopped in.
+        let run = if k == 0 { &laps[..13] } else { &laps[1..16] };
+        want.extend_from_slice(run);
+    }
+    assert_eq!(*log.borrow(), want);
+    let h = logged_cycle(&Log::default()).1;
+    assert_eq!(flow.generation(h), run_gen(14));
+    // `h` adds 1 to what `t` gives back, and `a` and `t` add 1 each: 3 per lap.
+    assert_eq!(flow.value(h), Some(3 * 14 + 1));
+}
+
+/// A cycle whose head has two ports (its way back, with a default, and `x`, which feeds
+/// another node too), whose second node also feeds a side node (so the segment from the head
+/// ends there) and whose third node fails in its third lap of each flow: every result, view
+/// and body agrees with a traced run.
+#[test]
+fn a_cycle_with_a_two_port_head_a_fork_and_a_failure_agrees_both_ways() {
+    let (flow, log) = same_both_ways(
+        3,
+        || RunOptions::new().limit_all((6,)).terminate_on_error(false),
+        |log| {
+            let mut b = FlowBuilder::new();
+            let x0 = logged_const(&mut b, log, "x0");
+            // `x` also feeds `xs`: the head does not follow it.
+            let x = logged(&mut b, log, "x", x0);
+            logged(&mut b, log, "xs", x);
+            let back = b.forward::<i64>("back");
+            let l = Rc::clone(log);
+            let h = b.node(
+                move |back: i64, x: i64| {
+                    l.borrow_mut().push("h".into());
+                    async move { back + x }
+                },
+                (back.or(0), x),
+            );
+            b.set_name(h, "h");
+            let a = logged(&mut b, log, "a", h);
+            logged(&mut b, log, "side", a);
+            let (l, laps) = (Rc::clone(log), Rc::new(Cell::new(0)));
+            let t = b.try_node(
+                move |v: i64| {
+                    l.borrow_mut().push("t".into());
+                    laps.set(laps.get() + 1);
+                    let fail = laps.get() == 3;
+                    async move { if fail { Err("t refuses its third lap") } else { Ok(v) } }
+                },
+                (a,),
+            );
+            b.set_name(t, "t");
+            b.define(back, t);
+            b
+        },
+    );
+    // `t` failed once (its third lap) and ran six laps besides: the run after the failure
+    // retried it, then went on until `x0` reached the limit (the third run had nothing to do).
+    assert_eq!(log.borrow().iter().filter(|n| n.as_str() == "t").count(), 7);
+    let views = views(&flow);
+    assert_eq!(views[6], (NodeStatus::Idle, run_gen(5), 7), "t");
+    assert_eq!(views[3], (NodeStatus::Idle, run_gen(5), 6), "h");
+    assert_eq!(views[0].1, run_gen(6), "x0");
+}
+
+/// A port with a default fed by an earlier node that fails in the first run: the node waits
+/// for its producer in that run (a default breaks cycles, it does not stand in for a failed
+/// producer); later runs read the producer, and the node, a link because the rest of the
+/// chain follows it, runs them as one segment. Everything agrees with a traced run.
+#[test]
+fn a_chain_node_whose_port_has_a_default_agrees_both_ways() {
+    let build = |log: &Log| {
+        let mut b = FlowBuilder::new();
+        let first = Rc::new(Cell::new(true));
+        let p = b.try_node(
+            move || {
+                let fail = first.replace(false);
+                async move { if fail { Err("not yet") } else { Ok(100) } }
+            },
+            (),
+        );
+        b.set_name(p, "p");
+        // `q` feeds `c` and `qs`: `c` does not follow it.
+        let q = logged(&mut b, log, "q", p);
+        logged(&mut b, log, "qs", q);
+        let l = Rc::clone(log);
+        let c = b.node(
+            move |v: i64| {
+                l.borrow_mut().push(format!("c{v}"));
+                async move { v + 1 }
+            },
+            (flowloop::flow::Output::from(q).or(5),),
+        );
+        b.set_name(c, "c");
+        let d = logged(&mut b, log, "d", c);
+        let e = logged(&mut b, log, "e", d);
+        (b, e)
+    };
+    let (flow, log) = same_both_ways(3, || RunOptions::new().terminate_on_error(false), |log| build(log).0);
+    assert_eq!(*log.borrow(), ["q", "qs", "c101", "d", "e"].repeat(2));
+    let e = build(&Log::default()).1;
+    assert_eq!(flow.value(e), Some(104));
+    assert_eq!(flow.generation(e), run_gen(1));
+}
+
 #[test]
 fn a_body_that_waits_on_a_timer_in_a_chain_behaves_as_before() {
     let (flow, log) = same_both_ways(2, RunOptions::new, |log| {

@@ -4,7 +4,9 @@
 //! all plain, without default and connected to earlier nodes that do not stream. A link
 //! *follows* a producer whose only consumer port is one of its ports (its *spine*): a chain's
 //! nodes follow one another, and so do the adders of a reduction chain
-//! `add(add(add(a, b), c), d)`. `build()` plans the links once ([`Links::plan`]). When a link
+//! `add(add(add(a, b), c), d)`. A node whose ports are plain but have a default or come from
+//! a later node — a cycle's head — is a link too when a link follows it, so that a cycle's
+//! lap runs as one segment from its head. `build()` plans the links once ([`Links::plan`]). When a link
 //! is about to start, the scheduler runs it — and, while nothing else is ready, every link
 //! after it that can then start — as one segment in
 //! [`Scheduler::run_links`](super::scheduler::Scheduler): it decides from the graph which
@@ -14,7 +16,7 @@
 //! pass. A link that follows none, or that starts while other nodes are ready, is a segment of
 //! its own, without the planning. A chain laid out in order — each link numbered right after
 //! the one it follows, its port right after that one's, the builder's usual shape — in a run
-//! without generation limits takes [`Scheduler::run_chain`](super::scheduler::Scheduler): the
+//! that is not stopped takes [`Scheduler::run_chain`](super::scheduler::Scheduler): the
 //! same three passes over slices of the nodes, ports and runners walked in step. That bookkeeping is reduced to what an observer can see:
 //! generation, run index, run count, status, the producers' read counts and the staleness
 //! flags and counts of the ports involved. Nothing can observe the graph between two bodies of
@@ -45,7 +47,7 @@ use super::generation::Generation;
 use super::resolve::input_name;
 use super::runner::{LinkStep, Runner};
 use super::scheduler::Scheduler;
-use super::state::{Action, FlowState, Graph, Mode, NodeMeta, Port, Status};
+use super::state::{Action, FlowState, Graph, Mode, NodeMeta, Status};
 
 /// No link follows.
 const NONE: u32 = u32::MAX;
@@ -70,30 +72,47 @@ impl Links {
     /// (`NodeMeta::link`), and which link follows which producer.
     ///
     /// A link is a node that does not stream, with 1 to [`MAX_LINK_PORTS`] input ports, each
-    /// a plain port without default connected to an earlier node that does not stream. It
-    /// follows each of those producers whose only consumer port is one of its ports (a *spine*
-    /// port: that producer's publication is what can let the link start within a segment). A
-    /// chain's nodes are links with one port; so are the adders of a reduction chain
-    /// (`add(acc, x)`), which follow `acc` and `x` when those feed nothing else.
+    /// a plain port connected to another node that does not stream. It follows each earlier
+    /// producer whose only consumer port is one of its ports (a *spine* port: that producer's
+    /// publication is what can let the link start within a segment). A chain's nodes are
+    /// links with one port; so are the adders of a reduction chain (`add(acc, x)`), which
+    /// follow `acc` and `x` when those feed nothing else.
+    ///
+    /// A node with a port that has a default or is fed by a later node — a cycle's head, whose
+    /// way back has a default — is a link only when a link follows it: it then starts (or
+    /// continues) a segment once all its ports are fresh, reading every port as the general
+    /// step would; while one is stale, the general step takes the default. Such a node with
+    /// nothing after it in a segment stays with the general step, whose publication to many
+    /// consumers costs less than a lone link's.
     pub(crate) fn plan(g: &mut Graph) -> Links {
         let mut next = Vec::new();
+        // Nodes whose ports are plain but not all from earlier nodes without default.
+        let mut heads = Vec::new();
         let all_consumers = g.consumer_ports.len() as u32;
         let Graph { nodes, ports, .. } = g;
-        for c in 0..nodes.len() {
+        // `Graph::consumers_of(p)` has one port: its range ends where the next node's starts.
+        let sole_consumer = |nodes: &[NodeMeta], p: usize| {
+            let end = nodes.get(p + 1).map_or(all_consumers, |n| n.consumers);
+            end - nodes[p].consumers == 1
+        };
+        'nodes: for c in 0..nodes.len() {
             let (a, b) = nodes[c].ports;
             let k = (b - a) as usize;
             if nodes[c].streaming || k == 0 || k > MAX_LINK_PORTS {
                 continue;
             }
             let inputs = &ports[a as usize..b as usize];
-            let plain = |port: &Port| {
-                port.level == 0
-                    && !port.has_default
-                    && port
-                        .producer
-                        .is_some_and(|p| (p as usize) < c && !nodes[p as usize].streaming)
-            };
-            if !inputs.iter().all(plain) {
+            // Every port plain; and (`earlier`) all fed by earlier nodes, without default.
+            let mut earlier = true;
+            for port in inputs {
+                let Some(p) = port.producer else { continue 'nodes };
+                if port.level != 0 || p as usize == c || nodes[p as usize].streaming {
+                    continue 'nodes;
+                }
+                earlier &= !port.has_default && (p as usize) < c;
+            }
+            if !earlier {
+                heads.push(c);
                 continue;
             }
             if next.is_empty() {
@@ -102,9 +121,23 @@ impl Links {
             nodes[c].link = true;
             for port in inputs {
                 let p = port.producer.expect("checked above") as usize;
-                // `Graph::consumers_of(p)`: its range ends where the next node's starts.
-                let end = nodes.get(p + 1).map_or(all_consumers, |n| n.consumers);
-                if end - nodes[p].consumers == 1 {
+                if sole_consumer(nodes, p) {
+                    next[p] = c as u32;
+                }
+            }
+        }
+        // Last first: a head that comes to follow an earlier head makes that one a link too.
+        for &c in heads.iter().rev() {
+            if next.get(c).is_none_or(|&d| d == NONE) {
+                continue;
+            }
+            nodes[c].link = true;
+            let (a, b) = nodes[c].ports;
+            for port in &ports[a as usize..b as usize] {
+                let p = port.producer.expect("checked above") as usize;
+                // Only an earlier producer: a segment walks forward, so it never comes back
+                // to a link it holds (a cycle's way back ends the segment).
+                if p < c && sole_consumer(nodes, p) {
                     next[p] = c as u32;
                 }
             }
@@ -195,11 +228,7 @@ impl Scheduler {
                 drop(g);
                 return self.run_tail_link(&state, first, cx);
             }
-            if first.ports.1 - first.ports.0 == 1
-                && g.limits.is_empty()
-                && g.stop.is_none()
-                && state.links.after(n) == Some(n + 1)
-            {
+            if first.ports.1 - first.ports.0 == 1 && g.stop.is_none() && state.links.after(n) == Some(n + 1) {
                 // A chain laid out in order (the builder's usual shape): see `run_chain`.
                 drop(g);
                 return self.run_chain(&state, first, budget, cx);
@@ -280,8 +309,9 @@ impl Scheduler {
     /// The three passes of [`run_links`](Self::run_links) for a chain laid out in order: link
     /// `first` (one port, its read counted) and links `first + 1`, `first + 2`, ... each with
     /// one port, numbered after the one before it, whose port comes right after the one
-    /// before's, and fed by it alone — the shape a builder's chain has. The run has no
-    /// generation limit and is not stopped. With nodes, ports and runners contiguous, each
+    /// before's, and fed by it alone — the shape a builder's chain has. The run is not
+    /// stopped; a link whose publication reaches its generation limit ends the segment (see
+    /// [`plan_chain`]). With nodes, ports and runners contiguous, each
     /// pass walks slices in step instead of looking every link up: the same decisions and the
     /// same bookkeeping as [`run_segment`](Self::run_segment), in fewer steps per link.
     fn run_chain(
@@ -292,7 +322,14 @@ impl Scheduler {
         cx: &mut Context<'_>,
     ) -> Option<u32> {
         let n = first.node;
-        let more = plan_chain(&state.graph.borrow(), &state.links, first, *budget);
+        let more = {
+            let g = state.graph.borrow();
+            if g.limits.is_empty() {
+                plan_chain::<false>(&g, &state.links, first, *budget)
+            } else {
+                plan_chain::<true>(&g, &state.links, first, *budget)
+            }
+        };
         let mut stopped = None;
         {
             let mut runners = state.runners.borrow_mut();
@@ -453,11 +490,12 @@ fn plan_segment<const SINGLE: bool>(g: &Graph, links: &Links, first: Member, bud
 
 /// How many links after `first` will start in a [`run_chain`](Scheduler::run_chain) segment
 /// (at most `budget`): [`plan_segment`]'s decisions for a chain laid out in order, in a run
-/// without limits that is not stopped. Link `first + i + 1` follows when `first + i` feeds
-/// it alone (`Links::after`), it has one port right after the one before's, it is idle, its
-/// own consumers read its previous value and its port turns fresh with the publication.
+/// that is not stopped. Link `first + i + 1` follows when `first + i` feeds it alone
+/// (`Links::after`) and its publication does not reach its generation limit, it has one port
+/// right after the one before's, it is idle, its own consumers read its previous value and
+/// its port turns fresh with the publication. `LIMITS`: the run has generation limits.
 #[inline(always)]
-fn plan_chain(g: &Graph, links: &Links, first: Member, budget: u32) -> usize {
+fn plan_chain<const LIMITS: bool>(g: &Graph, links: &Links, first: Member, budget: u32) -> usize {
     if !g.ready.is_empty() {
         return 0;
     }
@@ -468,6 +506,7 @@ fn plan_chain(g: &Graph, links: &Links, first: Member, budget: u32) -> usize {
     for ((&next, node), port) in followers.take(budget as usize) {
         let (c, q) = ((n + more + 1) as u32, (p + more + 1) as u32);
         if next != c
+            || (LIMITS && reaches_limit(g, c - 1, run))
             || node.ports != (q, q + 1)
             || node.status != Status::Idle
             || node.read_left != 0
@@ -484,7 +523,8 @@ fn plan_chain(g: &Graph, links: &Links, first: Member, budget: u32) -> usize {
 /// [`finish_segment`] for a [`run_chain`](Scheduler::run_chain) segment: the links `first`,
 /// `first + 1`, ... of which `started` ran their bodies and the first `published` published.
 /// Each published link but the last is read by the next one (its only reader); the last one's
-/// consumer ports are refreshed. The run has no limits to check.
+/// consumer ports are refreshed and its limit checked (only it can reach one, see
+/// [`plan_chain`]).
 #[inline(always)]
 fn finish_chain(g: &mut Graph, first: Member, started: usize, published: usize) {
     let epoch = g.epoch;
@@ -535,6 +575,10 @@ fn finish_chain(g: &mut Graph, first: Member, started: usize, published: usize) 
             }
         }
     }
+    if published > 0 {
+        segment_published(g, (n + published - 1) as u32);
+    }
+    // After the refresh: in a cycle the last link feeds the first one's port.
     if cfg!(debug_assertions) {
         for pi in p..p + published {
             assert_eq!(
@@ -542,13 +586,6 @@ fn finish_chain(g: &mut Graph, first: Member, started: usize, published: usize) 
                 g.compute_stale(pi as u32),
                 "fused staleness of port {pi} matches §3"
             );
-        }
-    }
-    if published > 0 {
-        let (a, b) = g.consumers_of((n + published - 1) as u32);
-        for i in a..b {
-            let pi = g.consumer_ports[i as usize];
-            g.refresh_port(pi);
         }
     }
 }
@@ -644,6 +681,15 @@ fn finish_segment<const SINGLE: bool>(g: &mut Graph, started: &[Member], publish
         prev = Some(n);
     }
     let last = started[..published].last()?.node;
+    segment_published(g, last);
+    Some(last)
+}
+
+/// The end of a segment's bookkeeping: its last published link `last` refreshes its
+/// consumer ports and checks its generation limit (the only one a segment can reach: the
+/// planning stops at a link whose publication reaches its limit).
+#[inline(always)]
+fn segment_published(g: &mut Graph, last: u32) {
     let (a, b) = g.consumers_of(last);
     for i in a..b {
         let pi = g.consumer_ports[i as usize];
@@ -652,7 +698,6 @@ fn finish_segment<const SINGLE: bool>(g: &mut Graph, started: &[Member], publish
     if !g.limits.is_empty() {
         g.check_limit(last);
     }
-    Some(last)
 }
 
 /// FLOW_SEMANTICS §3 staleness, `stitch(clip(producer, 0), s) <= node`, for a plain port
