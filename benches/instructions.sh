@@ -56,7 +56,8 @@ count() {
 
 printf '%-16s %14s %14s %10s %-11s %8s\n' row flowloop tokio "per unit" "(flowloop)" ratio
 matched=0
-# name, units of work at --quick sizes (3 repetitions), unit
+# name, units of work at --quick sizes (3 repetitions), unit: these follow the sizes in
+# `rows_where` (benches/examples/sched_profile/flow_rows.rs); change both together.
 for row in "flow_chain 3000 node-run" "flow_stream 60000 chunk" "flow_cycle 60000 generation" \
     "flow_small_run 6000 run" "flow_diamond 60000 node-run"; do
     set -- $row

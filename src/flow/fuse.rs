@@ -1,13 +1,13 @@
 //! Fused chains: runs of plain nodes, each started by the one before it, stepped as one segment.
 //!
 //! A **link** is a node that is not streaming whose input ports (up to [`MAX_LINK_PORTS`]) are
-//! all plain, without default and connected to earlier nodes that do not stream. A link
-//! *follows* a producer whose only consumer port is one of its ports (its *spine*): a chain's
-//! nodes follow one another, and so do the adders of a reduction chain
-//! `add(add(add(a, b), c), d)`. A node whose ports are plain but have a default or come from
-//! a later node — a cycle's head — is a link too when a link follows it, so that a cycle's
-//! lap runs as one segment from its head. `build()` plans the links once ([`Links::plan`]). When a link
-//! is about to start, the scheduler runs it — and, while nothing else is ready, every link
+//! all plain and connected to other nodes that do not stream: every port without default and
+//! fed by an earlier node, or — a cycle's head, fed back through a default — any of them with
+//! a default or fed by a later node, provided a link follows it. A link *follows* an earlier
+//! producer whose only consumer port is one of its ports (its *spine*): a chain's nodes follow
+//! one another, the adders of a reduction chain `add(add(add(a, b), c), d)` do too, and a
+//! cycle's lap runs from its head. `build()` plans the links once ([`Links::plan`]). When a
+//! link is about to start, the scheduler runs it — and, while nothing else is ready, every link
 //! after it that can then start — as one segment in
 //! [`Scheduler::run_links`](super::scheduler::Scheduler): it decides from the graph which
 //! links will start, runs their bodies back to back (one virtual call per node,
