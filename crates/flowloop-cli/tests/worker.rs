@@ -3,88 +3,17 @@
 #![cfg(unix)]
 
 mod common;
+#[path = "../../flowloop-redis/tests/common/server.rs"]
+mod redis_server;
 
 use std::ffi::OsStr;
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{Spawned, flowloop, text};
 use flowloop_redis::protocol::Keys;
 use flowloop_redis::resp::Config;
 use flowloop_redis::{FlowInputs, RedisRun, RunSettings, catalog};
-
-/// A redis-server on a free port, killed on drop.
-struct Redis {
-    child: Child,
-    port: u16,
-    /// The server's working directory, removed after the server.
-    _dir: tempfile::TempDir,
-}
-
-impl Redis {
-    /// `None` (after saying why) when redis-server is not installed.
-    fn start(test: &str) -> Option<Redis> {
-        let installed = Command::new("redis-server")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .status();
-        if !installed.is_ok_and(|s| s.success()) {
-            eprintln!("SKIPPED {test}: redis-server is not installed (scripts/test installs it)");
-            return None;
-        }
-        let dir = tempfile::tempdir().expect("a temp dir");
-        let port = TcpListener::bind("127.0.0.1:0")
-            .expect("a free port")
-            .local_addr()
-            .expect("bound")
-            .port();
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .arg("--dir")
-            .arg(dir.path())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server starts");
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "redis-server listens within 20 s"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        Some(Redis { child, port, _dir: dir })
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    fn cli(&self, args: &[&str]) -> String {
-        let out = Command::new("redis-cli")
-            .args(["-p", &self.port.to_string()])
-            .args(args)
-            .output();
-        out.map(|o| text(&o.stdout).trim().to_string()).unwrap_or_default()
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use redis_server::RedisServer as Redis;
 
 fn worker(redis: &Redis, extra: &[&str]) -> Spawned {
     let url = redis.url();

@@ -1,10 +1,12 @@
-//! A real redis-server per test, on a free port, killed on drop.
+//! Helpers shared by the redis tests: a real redis-server per test (`server.rs`), worker
+//! processes, run drivers.
 #![allow(dead_code)]
 
 pub mod proxy;
+mod server;
 
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+pub use server::{RedisServer, signal};
+
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -12,153 +14,6 @@ use flowloop_redis::resp::Config;
 use flowloop_redis::{
     Flow, FlowInputs, Provided, RedisRun, RunOutputs, RunSettings, ShutdownSignal, Worker, WorkerOptions,
 };
-
-/// A redis-server child process.
-pub struct RedisServer {
-    child: Option<Child>,
-    pub port: u16,
-    dir: PathBuf,
-    extra: Vec<String>,
-}
-
-/// Whether `redis-server` is installed; prints why a test is skipped when it is not.
-pub fn redis_available(test: &str) -> bool {
-    let ok = Command::new("redis-server")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        eprintln!(
-            "SKIPPED {test}: redis-server is not installed (scripts/test installs it: apt-get install -y redis-server)"
-        );
-    }
-    ok
-}
-
-fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    l.local_addr().expect("bound listener has an address").port()
-}
-
-impl RedisServer {
-    /// A server without persistence; `None` (after printing why) when redis-server is missing.
-    pub fn start(test: &str) -> Option<RedisServer> {
-        RedisServer::start_with(test, &["--save", "", "--appendonly", "no"])
-    }
-
-    /// A server with extra arguments.
-    pub fn start_with(test: &str, extra: &[&str]) -> Option<RedisServer> {
-        if !redis_available(test) {
-            return None;
-        }
-        let dir = std::env::temp_dir().join(format!("flowloop-redis-{}-{}", std::process::id(), free_port()));
-        std::fs::create_dir_all(&dir).expect("create a temp dir for redis-server");
-        let mut s = RedisServer {
-            child: None,
-            port: free_port(),
-            dir,
-            extra: extra.iter().map(|s| s.to_string()).collect(),
-        };
-        s.spawn();
-        Some(s)
-    }
-
-    /// Starts redis-server on `self.port`; when another process took the port first (the
-    /// server exits at once), picks a new port and tries again.
-    fn spawn(&mut self) {
-        for _ in 0..5 {
-            if self.try_spawn() {
-                return;
-            }
-            self.port = free_port();
-        }
-        panic!("redis-server did not start on 5 different ports");
-    }
-
-    fn try_spawn(&mut self) -> bool {
-        let mut child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--dir"])
-            .arg(&self.dir)
-            .args(&self.extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server starts");
-        let start = Instant::now();
-        loop {
-            if child.try_wait().ok().flatten().is_some() {
-                return false; // exited: the port was taken
-            }
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                self.child = Some(child);
-                return true;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "redis-server did not listen on {} within 10 s",
-                self.port
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    /// Stops the server with SIGTERM (it writes its AOF) and starts it again on the same port.
-    pub fn restart(&mut self) {
-        self.stop();
-        self.spawn();
-    }
-
-    /// Stops the server with SIGTERM and waits for it to exit.
-    pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            signal(child.id(), "TERM");
-            let start = Instant::now();
-            while child.try_wait().ok().flatten().is_none() {
-                if start.elapsed() > Duration::from_secs(10) {
-                    let _ = child.kill();
-                }
-                std::thread::sleep(Duration::from_millis(5));
-            }
-        }
-    }
-
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    pub fn config(&self) -> Config {
-        Config::local(self.port)
-    }
-
-    /// Runs `redis-cli` against the server (for independent checks).
-    pub fn cli(&self, args: &[&str]) -> String {
-        let out = Command::new("redis-cli")
-            .args(["-p", &self.port.to_string()])
-            .args(args)
-            .output()
-            .expect("redis-cli runs");
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Sends `SIGNAME` to `pid` with the `kill` command.
-pub fn signal(pid: u32, name: &str) {
-    let _ = Command::new("kill")
-        .arg(format!("-{name}"))
-        .arg(pid.to_string())
-        .status();
-}
 
 /// Child processes killed on drop.
 #[derive(Default)]
