@@ -152,8 +152,12 @@ fn bad_addresses_and_refused_connections_name_the_address() {
         err.starts_with("node `n` failed: input `address`: `localhost` is not an ip:port address"),
         "{err}"
     );
-    // A port that was just free: bind, read the port, close.
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // A socket bound to a port but not listening: connects to it are refused, and no other
+    // test can take the port while the socket lives.
+    let held = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    held.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    let port = held.local_addr().unwrap().as_socket().unwrap().port();
     let err = eval(
         "io.tcp_request",
         &[

@@ -159,12 +159,18 @@ fn the_client_reconnects_after_a_restart_and_reloads_scripts() {
 
 #[test]
 fn reconnecting_gives_up_after_the_deadline() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
+    // A socket bound to a port but not listening: connects to it are refused, and no other
+    // test can take the port while the socket lives.
+    let held = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    held.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .expect("bind 127.0.0.1:0");
+    let port = held
         .local_addr()
         .expect("addr")
+        .as_socket()
+        .expect("an IP address")
         .port();
-    let mut config = Config::local(port); // nothing listens once the listener is dropped
+    let mut config = Config::local(port);
     config.reconnect_deadline = Duration::from_millis(100);
     let err = flowloop::run(async move { Client::new(config).call(&Cmd::new("PING")).await }).expect("loop runs");
     let err = err.expect_err("no server");
