@@ -993,3 +993,165 @@ fn timed_and_untimed_runs_of_streams_and_waits_agree() {
     assert!(timed.stats(timed_total).run_time > Duration::ZERO);
     assert_eq!(plain.stats(plain_total).run_time, Duration::ZERO);
 }
+
+// Rings: a cycle laid out as a chain whose last node feeds its head alone laps in one loop,
+// each body's own node updated as it publishes and the rest of the bookkeeping done once after
+// the loop (`run_laps` in `fuse.rs`). Every stop of that loop — the step budget, a limit in
+// the middle of a lap, a body that fails, panics or waits, in the head or further on — must
+// leave what the general path leaves.
+
+/// What one node of [`ring`] does besides adding 1, on its `k`th call (counted from 1 over
+/// the flow's life).
+#[derive(Debug, Clone, Copy)]
+enum Twist {
+    Nothing,
+    FailAt(u32),
+    PanicAt(u32),
+    WaitAt(u32),
+}
+
+type RingFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<i64, String>>>>;
+
+/// The body of ring node `name`: logs its name, then adds 1, with `twist` on the call it names.
+fn ring_body(log: &Log, name: &'static str, twist: Twist) -> impl Fn(i64) -> RingFuture + 'static {
+    let (log, calls) = (Rc::clone(log), Rc::new(Cell::new(0u32)));
+    move |x: i64| -> RingFuture {
+        log.borrow_mut().push(name.to_string());
+        calls.set(calls.get() + 1);
+        let k = calls.get();
+        if matches!(twist, Twist::PanicAt(at) if at == k) {
+            panic!("{name} panics on call {k}");
+        }
+        let fail = matches!(twist, Twist::FailAt(at) if at == k);
+        let wait = matches!(twist, Twist::WaitAt(at) if at == k);
+        Box::pin(async move {
+            if wait {
+                flowloop::sleep(Duration::from_millis(1)).await;
+            }
+            if fail {
+                Err(format!("{name} refuses call {k}"))
+            } else {
+                Ok(x + 1)
+            }
+        })
+    }
+}
+
+/// `h → a → b → t → h`, `h`'s way back with default 0: a ring of four links. The node named
+/// `which` takes `twist`. Returns the builder and the nodes in ring order.
+fn ring(log: &Log, which: &str, twist: Twist) -> (FlowBuilder, Vec<Node<i64>>) {
+    let twist_of = |name: &str| if name == which { twist } else { Twist::Nothing };
+    let mut b = FlowBuilder::new();
+    let back = b.forward::<i64>("back");
+    let h = b.try_node(ring_body(log, "h", twist_of("h")), (back.or(0),));
+    b.set_name(h, "h");
+    let mut nodes = vec![h];
+    for name in ["a", "b", "t"] {
+        let n = b.try_node(ring_body(log, name, twist_of(name)), (*nodes.last().expect("h"),));
+        b.set_name(n, name);
+        nodes.push(n);
+    }
+    b.define(back, nodes[3]);
+    (b, nodes)
+}
+
+/// Options for [`same_both_ways`] (asked for twice per run: traced, then untraced): the `k`th
+/// run stops `node` (every node when `None`) at generation `laps * k - 1`.
+fn laps_a_run(laps: u64, node: Option<Node<i64>>, terminate: bool) -> impl Fn() -> RunOptions {
+    let calls = Cell::new(0u64);
+    move || {
+        calls.set(calls.get() + 1);
+        let limit = (laps * calls.get().div_ceil(2) - 1,);
+        let options = RunOptions::new().terminate_on_error(terminate);
+        match node {
+            Some(n) => options.limit(n, limit),
+            None => options.limit_all(limit),
+        }
+    }
+}
+
+#[test]
+fn a_ring_laps_past_the_step_budget_the_same_both_ways() {
+    // 1,500 laps of four links a run: several polls' worth of steps (1,024 each).
+    let (flow, log) = same_both_ways(3, laps_a_run(1_500, None, true), |log| ring(log, "", Twist::Nothing).0);
+    let nodes = ring(&Log::default(), "", Twist::Nothing).1;
+    // `h` reaches its limit first in each run; the next run finishes that lap first.
+    assert_eq!(flow.generation(nodes[0]), run_gen(4_499));
+    assert_eq!(flow.value(nodes[0]), Some(4 * 4_499 + 1));
+    assert_eq!(log.borrow().len(), 4 * 4_499 + 1);
+    assert_eq!(flow.stats(nodes[3]).runs, 4_499);
+}
+
+#[test]
+fn a_limit_on_a_middle_node_of_a_ring_stops_mid_lap_the_same_both_ways() {
+    let nodes = ring(&Log::default(), "", Twist::Nothing).1;
+    let b = nodes[2];
+    let (flow, _) = same_both_ways(3, laps_a_run(700, Some(b), true), |log| ring(log, "", Twist::Nothing).0);
+    assert_eq!(flow.generation(b), run_gen(2_099));
+    // `h` and `a` ran the lap `b` stopped in; `t` did not.
+    assert_eq!(flow.generation(nodes[1]), run_gen(2_099));
+    assert_eq!(flow.generation(nodes[3]), run_gen(2_098));
+    let v = views(&flow);
+    assert_eq!(v[3], (NodeStatus::Idle, run_gen(2_098), 2_099), "t");
+    // And the outcome names `b`, untraced too.
+    let mut fresh = ring(&Log::default(), "", Twist::Nothing).0.build().unwrap();
+    let outcome = fresh.run_until_complete(RunOptions::new().limit(b, (9,))).unwrap();
+    assert!(
+        matches!(&outcome, Outcome::LimitReached { node, generation, .. }
+            if *node == b.id() && *generation == Generation::from((9,))),
+        "{outcome}"
+    );
+}
+
+#[test]
+fn ring_nodes_that_fail_panic_or_wait_mid_lap_agree_both_ways() {
+    let twists = [Twist::FailAt(700), Twist::PanicAt(1_100), Twist::WaitAt(900)];
+    for which in ["h", "a", "t"] {
+        for twist in twists {
+            for terminate in [true, false] {
+                let (flow, log) = same_both_ways(3, laps_a_run(500, None, terminate), |log| ring(log, which, twist).0);
+                // Each twist came deep inside a run's laps (the second or third run's), and
+                // the laps went on around it.
+                let calls = log.borrow().iter().filter(|n| n.as_str() == which).count();
+                assert!(calls >= 1_100, "{which} {twist:?} {terminate}: {calls} calls");
+                let v = views(&flow);
+                assert!(v.iter().all(|v| v.2 >= 1_000), "{which} {twist:?} {terminate}: {v:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn ring_bodies_see_their_own_node_and_the_beacon_on_every_lap() {
+    let beacon = RunBeacon::new();
+    let wrong: Rc<RefCell<Vec<String>>> = Rc::default();
+    fn check(
+        beacon: &std::sync::Arc<RunBeacon>,
+        wrong: &Rc<RefCell<Vec<String>>>,
+    ) -> impl Fn(i64) -> std::future::Ready<i64> + 'static {
+        let (beacon, wrong) = (beacon.clone(), Rc::clone(wrong));
+        move |x: i64| {
+            let me = flowloop::flow::current_node().expect("inside a body");
+            let mark = beacon.last().expect("the run marked this node");
+            // No run failed: the run index counts the runs before this one.
+            let want_gen = me.run.checked_sub(1).map(|r| Generation::from((r,)));
+            if mark.node != me.id || u64::from(mark.run) != me.run + 1 || me.generation != want_gen {
+                wrong.borrow_mut().push(format!("{me:?} under {mark:?}"));
+            }
+            std::future::ready(x + 1)
+        }
+    }
+    let mut b = FlowBuilder::new();
+    let back = b.forward::<i64>("back");
+    let h = b.node(check(&beacon, &wrong), (back.or(0),));
+    let a = b.node(check(&beacon, &wrong), (h,));
+    let t = b.node(check(&beacon, &wrong), (a,));
+    b.define(back, t);
+    let mut flow = b.build().unwrap();
+    for run in 1..=2u64 {
+        let options = RunOptions::new().beacon(beacon.clone()).limit(t, (run * 1_000 - 1,));
+        flow.run_until_complete(options).unwrap();
+        assert_eq!(flow.value(t), Some(3 * run as i64 * 1_000), "run {run}");
+    }
+    assert_eq!(*wrong.borrow(), Vec::<String>::new());
+}

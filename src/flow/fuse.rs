@@ -65,6 +65,10 @@ pub(crate) struct Links {
     /// `next[p]`: the link that node `p` feeds through its only consumer port, or `NONE`.
     /// Empty when the flow has no link at all.
     next: Vec<u32>,
+    /// `ring[c]`: for a cycle's head `c` with one port, fed by a later node that feeds it
+    /// alone, that node (the last link of a ring from `c`, when the nodes between are a
+    /// chain laid out in order); else `NONE`. Empty when the flow has no such head.
+    ring: Vec<u32>,
 }
 
 impl Links {
@@ -126,6 +130,7 @@ impl Links {
                 }
             }
         }
+        let mut ring = Vec::new();
         // Last first: a head that comes to follow an earlier head makes that one a link too.
         for &c in heads.iter().rev() {
             if next.get(c).is_none_or(|&d| d == NONE) {
@@ -136,19 +141,31 @@ impl Links {
             for port in &ports[a as usize..b as usize] {
                 let p = port.producer.expect("checked above") as usize;
                 // Only an earlier producer: a segment walks forward, so it never comes back
-                // to a link it holds (a cycle's way back ends the segment).
+                // to a link it holds (a cycle's way back ends the segment) — but a way back
+                // from a later node that feeds a one-port head alone closes a ring.
                 if p < c && sole_consumer(nodes, p) {
                     next[p] = c as u32;
+                } else if p > c && b - a == 1 && sole_consumer(nodes, p) {
+                    if ring.is_empty() {
+                        ring = vec![NONE; nodes.len()];
+                    }
+                    ring[c] = p as u32;
                 }
             }
         }
-        Links { next }
+        Links { next, ring }
     }
 
     /// Whether the flow has any link.
     #[inline]
     pub(crate) fn any(&self) -> bool {
         !self.next.is_empty()
+    }
+
+    /// Whether `last` feeds the one port of the cycle's head `c`, and nothing else.
+    #[inline]
+    fn closes_ring(&self, c: u32, last: u32) -> bool {
+        self.ring.get(c as usize) == Some(&last)
     }
 
     /// The link fed by `p`, if any.
@@ -322,14 +339,23 @@ impl Scheduler {
         cx: &mut Context<'_>,
     ) -> Option<u32> {
         let n = first.node;
-        let more = {
+        let (more, ring) = {
             let g = state.graph.borrow();
-            if g.limits.is_empty() {
+            let more = if g.limits.is_empty() {
                 plan_chain::<false>(&g, &state.links, first, *budget)
             } else {
                 plan_chain::<true>(&g, &state.links, first, *budget)
-            }
+            };
+            let ring = state.links.closes_ring(n, n + more as u32) && laps_again(&g, first, more);
+            (more, ring)
         };
+        if ring {
+            return if state.graph.borrow().limits.is_empty() {
+                self.run_laps::<false>(state, first, more + 1, budget, cx)
+            } else {
+                self.run_laps::<true>(state, first, more + 1, budget, cx)
+            };
+        }
         let mut stopped = None;
         {
             let mut runners = state.runners.borrow_mut();
@@ -367,6 +393,87 @@ impl Scheduler {
         finish_chain(&mut g, first, started, published);
         match stopped {
             None => g.wake_consumers(n + more as u32),
+            Some((i, step)) => {
+                drop(g);
+                self.settle(n + i as u32, step);
+                None
+            }
+        }
+    }
+
+    /// [`run_chain`](Self::run_chain) for a ring: the `m` links `first`, `first + 1`, ... laid
+    /// out as a chain whose last one feeds the first one alone ([`laps_again`]), a cycle whose
+    /// laps follow one another with nothing else ready — the general steps would run lap after
+    /// lap, each a chain segment started by the last link's hand-off to the first. Here the
+    /// bodies run lap after lap in one loop, with no planning between laps: what the first lap
+    /// was planned on holds for every lap, as each lap moves every link's run index on by one.
+    ///
+    /// Each body's publication updates its own node at once (its generation, run index and run
+    /// count, which the body's next run sees through [`current_node`](super::current_node));
+    /// the rest of the bookkeeping is done once, after the loop, for the state the last lap
+    /// leaves ([`finish_laps`]). The loop ends when the budget is spent (each body after the
+    /// first takes a unit, as a link or a hand-off does), at a publication that reaches its
+    /// node's generation limit, or at a body that waits, fails or panics; the step after it
+    /// (the hand-off, or the failure) is the general one.
+    #[inline(never)]
+    fn run_laps<const LIMITS: bool>(
+        &mut self,
+        state: &Rc<FlowState>,
+        first: Member,
+        m: usize,
+        budget: &mut u32,
+        cx: &mut Context<'_>,
+    ) -> Option<u32> {
+        let n = first.node;
+        let cap = *budget as usize + 1;
+        let mut started = 0;
+        let mut stopped = None;
+        {
+            let mut runners = state.runners.borrow_mut();
+            let runners = &mut runners[n as usize..n as usize + m];
+            let _polling = current::polling(n);
+            'laps: loop {
+                for (i, r) in runners.iter_mut().enumerate() {
+                    if started == cap {
+                        break 'laps;
+                    }
+                    let node = n + i as u32;
+                    if let Some(b) = &self.beacon {
+                        b.mark(node, state.graph.borrow().nodes[node as usize].runs + 1);
+                    }
+                    current::polling_next(node);
+                    let start = StartCx {
+                        shared: state,
+                        node,
+                        first_port: first.ports.0 + i as u32,
+                    };
+                    started += 1;
+                    let step = r.as_mut().run_read(&READS[..1], &start, cx);
+                    match step {
+                        // Nothing to drop; a plain drop here is an out-of-line call per link.
+                        LinkStep::Published => std::mem::forget(step),
+                        other => {
+                            stopped = Some((i, other));
+                            break 'laps;
+                        }
+                    }
+                    let mut g = state.graph.borrow_mut();
+                    let meta = &mut g.nodes[node as usize];
+                    meta.generation = Some(Generation::finished(meta.run));
+                    meta.run += 1;
+                    meta.runs += 1;
+                    if LIMITS && g.limit_reached(node) {
+                        break 'laps;
+                    }
+                }
+            }
+        }
+        *budget -= started as u32 - 1;
+        let mut g = state.graph.borrow_mut();
+        let published = started - usize::from(stopped.is_some());
+        finish_laps(&mut g, first, m, started, stopped.as_ref().map(|(i, _)| *i));
+        match stopped {
+            None => g.wake_consumers(n + ((published - 1) % m) as u32),
             Some((i, step)) => {
                 drop(g);
                 self.settle(n + i as u32, step);
@@ -585,6 +692,95 @@ fn finish_chain(g: &mut Graph, first: Member, started: usize, published: usize) 
                 g.ports[pi].stale,
                 g.compute_stale(pi as u32),
                 "fused staleness of port {pi} matches §3"
+            );
+        }
+    }
+}
+
+/// Whether the chain segment of [`run_chain`](Scheduler::run_chain) from link `first` with
+/// `more` links after it, a ring (its last link feeds the first one's only port and nothing
+/// else, [`Links::closes_ring`]), has laps that can follow one another
+/// ([`run_laps`](Scheduler::run_laps)): the first link's port is fresh again once the lap has
+/// run. Its staleness compares run indices that every lap moves on by one, so the answer is
+/// the same for every lap. The other conditions for the next lap's start hold after every
+/// lap: the first link is idle, read by the second, and read the last one's value itself; the
+/// others' as in the first lap.
+#[inline(always)]
+fn laps_again(g: &Graph, first: Member, more: usize) -> bool {
+    let last = first.node + more as u32;
+    debug_assert_eq!(
+        g.consumers_of(last).1 - g.consumers_of(last).0,
+        1,
+        "a ring's last link feeds the first alone"
+    );
+    // After the lap: the first link's generation is its current run, the last one's too.
+    let after = |n: u32| Some(Generation::finished(g.nodes[n as usize].run));
+    !finished_stale(after(last), g.ports[first.ports.0 as usize].stitch, after(first.node))
+}
+
+/// The bookkeeping of [`run_laps`](Scheduler::run_laps) after its loop, for the state the
+/// general steps leave after the same bodies: the `m` links of the ring from `first`, of
+/// which `started` bodies ran in ring order (over one or more laps), all published but
+/// `stopped` (a link's index in the ring), if any. Each published body has already set its
+/// node's generation, run index and run count.
+///
+/// Every link that ran is visited; a stopped one is running (its run counted), the others
+/// idle. Every link's latest value was read by the next one, except, when nothing stopped,
+/// the last published one's (its consumer has not started). Port staleness follows from the
+/// generations (§3), and the last published link refreshes its consumer port and checks its
+/// generation limit, as its publication does.
+fn finish_laps(g: &mut Graph, first: Member, m: usize, started: usize, stopped: Option<usize>) {
+    let epoch = g.epoch;
+    let (n, p) = (first.node as usize, first.ports.0 as usize);
+    let published = started - usize::from(stopped.is_some());
+    let ran = started.min(m);
+    {
+        let Graph {
+            nodes,
+            ports,
+            visited_count,
+            ..
+        } = &mut *g;
+        for (i, node) in nodes[n..n + ran].iter_mut().enumerate() {
+            if node.visited != epoch {
+                node.visited = epoch;
+                *visited_count += 1;
+            }
+            // Read by the next link (the stopped one read the one before it); a link's
+            // `cancelled` flag stays clear, as it never streams.
+            node.read_left = 0;
+            if stopped == Some(i) {
+                node.runs += 1;
+                node.status = Status::Running;
+            } else {
+                node.status = Status::Idle;
+            }
+        }
+        if stopped.is_none() {
+            let last = &mut nodes[n + (published - 1) % m];
+            last.read_left = last.plain_consumer_ports;
+        }
+        // Each link's port is fed by the one before it in the ring.
+        let mut producer = n + m - 1;
+        for i in 0..m {
+            let stale = finished_stale(nodes[producer].generation, ports[p + i].stitch, nodes[n + i].generation);
+            ports[p + i].stale = stale;
+            let node = &mut nodes[n + i];
+            debug_assert_eq!(node.stale_inputs + node.fresh_inputs, 1, "a ring link has one port");
+            node.stale_inputs = u32::from(stale);
+            node.fresh_inputs = u32::from(!stale);
+            producer = n + i;
+        }
+    }
+    if published > 0 {
+        segment_published(g, (n + (published - 1) % m) as u32);
+    }
+    if cfg!(debug_assertions) {
+        for pi in p..p + m {
+            assert_eq!(
+                g.ports[pi].stale,
+                g.compute_stale(pi as u32),
+                "ring staleness of port {pi} matches §3"
             );
         }
     }
