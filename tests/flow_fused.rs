@@ -1155,3 +1155,63 @@ fn ring_bodies_see_their_own_node_and_the_beacon_on_every_lap() {
     }
     assert_eq!(*wrong.borrow(), Vec::<String>::new());
 }
+
+// Siblings: the one-port links a fan-out made ready, numbered one after another and listed
+// together, run back to back (`run_siblings` in `fuse.rs`), then each one's bookkeeping in
+// list order.
+
+/// `p` feeds `p1` and `p2` (siblings themselves); `m0 ← p1`, `m1 ← p2`, `m2 ← p2`, `m3 ← p2`
+/// are created in one loop and listed together in that order, but fed by two producers;
+/// `join` adds them up. Every node but `join` logs its name. Returns the builder and `[m0, m1,
+/// m2, m3, join]`.
+fn two_fans(log: &Log) -> (FlowBuilder, Vec<Node<i64>>) {
+    let mut b = FlowBuilder::new();
+    let p = logged_const(&mut b, log, "p");
+    let p1 = logged(&mut b, log, "p1", p);
+    let p2 = logged(&mut b, log, "p2", p);
+    let mut nodes: Vec<Node<i64>> = ["m0", "m1", "m2", "m3"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| logged(&mut b, log, name, if i == 0 { p1 } else { p2 }))
+        .collect();
+    let join = b.node(
+        |a: i64, b: i64, c: i64, d: i64| async move { a + b + c + d },
+        (nodes[0], nodes[1], nodes[2], nodes[3]),
+    );
+    nodes.push(join);
+    (b, nodes)
+}
+
+#[test]
+fn siblings_fed_by_two_producers_count_each_ones_reads() {
+    let (flow, log) = same_both_ways(3, RunOptions::new, |log| two_fans(log).0);
+    let join = two_fans(&Log::default()).1[4];
+    assert_eq!(flow.value(join), Some(4 * 7));
+    let run = ["p", "p1", "p2", "m0", "m1", "m2", "m3"];
+    assert_eq!(*log.borrow(), run.repeat(3));
+    // Every producer's value was read by all its consumers: each run started afresh.
+    assert!(
+        views(&flow).iter().all(|v| *v == (NodeStatus::Idle, run_gen(2), 3)),
+        "{:?}",
+        views(&flow)
+    );
+}
+
+#[test]
+fn a_limit_on_a_sibling_stops_the_run_there_the_same_both_ways() {
+    let nodes = two_fans(&Log::default()).1;
+    // On a lone link (`m0`), the first sibling of a run of them, one in the middle, the last.
+    for at in [0, 1, 2, 3] {
+        let limited = nodes[at];
+        let (flow, log) = same_both_ways(3, || RunOptions::new().limit(limited, (1,)), |log| two_fans(log).0);
+        assert_eq!(flow.generation(limited), run_gen(1), "m{at}");
+        // The siblings after it in the list did not start in the run that reached the limit.
+        let second_run = &log.borrow()[7..];
+        assert_eq!(
+            second_run.last().map(String::as_str),
+            Some(["m0", "m1", "m2", "m3"][at]),
+            "m{at}"
+        );
+        assert_eq!(flow.generation(nodes[4]), run_gen(0), "join after m{at}'s limit");
+    }
+}

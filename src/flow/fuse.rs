@@ -239,16 +239,36 @@ impl Scheduler {
                 let p = g.ports[pi as usize].producer.expect("a link's ports are connected");
                 g.count_read(p);
             }
-            if !g.ready.is_empty() || state.links.after(n).is_none() {
-                // No other link follows this one (the one of a cycle, say), or it starts
-                // while other nodes are ready, so the segment would end at it: no planning.
+            if !g.ready.is_empty() {
+                // It starts while other nodes are ready, so no segment follows it; its
+                // siblings listed right after it may run beside it (see `run_siblings`).
+                let more = plan_siblings(&g, first, *budget);
+                drop(g);
+                return if more == 0 {
+                    self.run_tail_link(&state, first, cx)
+                } else {
+                    self.run_siblings(&state, first, more, budget, cx)
+                };
+            }
+            if state.links.after(n).is_none() {
+                // No other link follows this one (the one of a cycle, say): no planning.
                 drop(g);
                 return self.run_tail_link(&state, first, cx);
             }
-            if first.ports.1 - first.ports.0 == 1 && g.stop.is_none() && state.links.after(n) == Some(n + 1) {
-                // A chain laid out in order (the builder's usual shape): see `run_chain`.
-                drop(g);
-                return self.run_chain(&state, first, budget, cx);
+            if g.stop.is_none() && state.links.after(n) == Some(n + 1) {
+                // A chain laid out in order (the builder's usual shape), or a reduction chain
+                // laid out in order (each adder's spine its first port): see `run_chain`.
+                match first.ports.1 - first.ports.0 {
+                    1 => {
+                        drop(g);
+                        return self.run_chain::<1>(&state, first, budget, cx);
+                    }
+                    2 if in_order::<2>(&g, first) => {
+                        drop(g);
+                        return self.run_chain::<2>(&state, first, budget, cx);
+                    }
+                    _ => {}
+                }
             }
             first
         };
@@ -324,14 +344,16 @@ impl Scheduler {
     }
 
     /// The three passes of [`run_links`](Self::run_links) for a chain laid out in order: link
-    /// `first` (one port, its read counted) and links `first + 1`, `first + 2`, ... each with
-    /// one port, numbered after the one before it, whose port comes right after the one
-    /// before's, and fed by it alone — the shape a builder's chain has. The run is not
+    /// `first` (`K` ports, its reads counted) and links `first + 1`, `first + 2`, ... each with
+    /// `K` ports, numbered after the one before it, whose ports come right after the one
+    /// before's, the first of them (the *spine*) fed by it alone — the shape a builder's chain
+    /// has (`K = 1`), or a reduction chain's `add(add(add(a, b), c), d)` (`K = 2`: the other
+    /// port of each adder, its *side*, is fed by a node outside the segment). The run is not
     /// stopped; a link whose publication reaches its generation limit ends the segment (see
     /// [`plan_chain`]). With nodes, ports and runners contiguous, each
     /// pass walks slices in step instead of looking every link up: the same decisions and the
     /// same bookkeeping as [`run_segment`](Self::run_segment), in fewer steps per link.
-    fn run_chain(
+    fn run_chain<const K: usize>(
         &mut self,
         state: &Rc<FlowState>,
         first: Member,
@@ -342,11 +364,11 @@ impl Scheduler {
         let (more, ring) = {
             let g = state.graph.borrow();
             let more = if g.limits.is_empty() {
-                plan_chain::<false>(&g, &state.links, first, *budget)
+                plan_chain::<false, K>(&g, &state.links, first, *budget)
             } else {
-                plan_chain::<true>(&g, &state.links, first, *budget)
+                plan_chain::<true, K>(&g, &state.links, first, *budget)
             };
-            let ring = state.links.closes_ring(n, n + more as u32) && laps_again(&g, first, more);
+            let ring = K == 1 && state.links.closes_ring(n, n + more as u32) && laps_again(&g, first, more);
             (more, ring)
         };
         if ring {
@@ -362,20 +384,17 @@ impl Scheduler {
             let runners = &mut runners[n as usize..=n as usize + more];
             let _polling = current::polling(n);
             for (i, r) in runners.iter_mut().enumerate() {
-                let m = Member {
-                    node: n + i as u32,
-                    ports: (first.ports.0 + i as u32, first.ports.1 + i as u32),
-                };
+                let node = n + i as u32;
                 if let Some(b) = &self.beacon {
-                    b.mark(m.node, state.graph.borrow().nodes[m.node as usize].runs + 1);
+                    b.mark(node, state.graph.borrow().nodes[node as usize].runs + 1);
                 }
-                current::polling_next(m.node);
+                current::polling_next(node);
                 let start = StartCx {
                     shared: state,
-                    node: m.node,
-                    first_port: m.ports.0,
+                    node,
+                    first_port: first.ports.0 + (i * K) as u32,
                 };
-                let step = r.as_mut().run_read(&READS[..1], &start, cx);
+                let step = r.as_mut().run_read(&READS[..K], &start, cx);
                 match step {
                     // Nothing to drop; a plain drop here is an out-of-line call per link.
                     LinkStep::Published => std::mem::forget(step),
@@ -390,7 +409,7 @@ impl Scheduler {
         let published = stopped.as_ref().map_or(more + 1, |(i, _)| *i);
         let started = published + usize::from(stopped.is_some());
         *budget -= started as u32 - 1;
-        finish_chain(&mut g, first, started, published);
+        finish_chain::<K>(&mut g, first, started, published);
         match stopped {
             None => g.wake_consumers(n + more as u32),
             Some((i, step)) => {
@@ -480,6 +499,92 @@ impl Scheduler {
                 None
             }
         }
+    }
+
+    /// Runs link `first` (one port, its read counted), which starts while other nodes are
+    /// ready, and its `more` siblings listed right after it on the ready list
+    /// ([`plan_siblings`]): one-port links numbered and with ports one after another, all fed
+    /// by the same producer — the nodes a fan-out made ready, as a loop of
+    /// `b.node(f, (src,))` lays them out. The general steps would run them in turn, each
+    /// popped from the list; here their bodies run back to back over a slice of the runners,
+    /// then each one's bookkeeping, in order: its read (all but the first's), its start and
+    /// publication and the wake of its consumers. That leaves the same state and the same
+    /// ready list order: nothing but a body observes the graph in between, and a body sees its
+    /// own node only; no sibling feeds another, so each body reads the value it would have
+    /// read in its own step. A body that waits, fails or panics ends the run of siblings; the
+    /// ones after it stay listed.
+    fn run_siblings(
+        &mut self,
+        state: &Rc<FlowState>,
+        first: Member,
+        more: usize,
+        budget: &mut u32,
+        cx: &mut Context<'_>,
+    ) -> Option<u32> {
+        let n = first.node;
+        let mut stopped = None;
+        {
+            let mut runners = state.runners.borrow_mut();
+            let runners = &mut runners[n as usize..=n as usize + more];
+            let _polling = current::polling(n);
+            for (i, r) in runners.iter_mut().enumerate() {
+                let node = n + i as u32;
+                if let Some(b) = &self.beacon {
+                    b.mark(node, state.graph.borrow().nodes[node as usize].runs + 1);
+                }
+                current::polling_next(node);
+                let start = StartCx {
+                    shared: state,
+                    node,
+                    first_port: first.ports.0 + i as u32,
+                };
+                let step = r.as_mut().run_read(&READS[..1], &start, cx);
+                match step {
+                    // Nothing to drop; a plain drop here is an out-of-line call per link.
+                    LinkStep::Published => std::mem::forget(step),
+                    other => {
+                        stopped = Some((i, other));
+                        break;
+                    }
+                }
+            }
+        }
+        let published = stopped.as_ref().map_or(more + 1, |(i, _)| *i);
+        let started = published + usize::from(stopped.is_some());
+        *budget -= started as u32 - 1;
+        let mut g = state.graph.borrow_mut();
+        let producer = g.ports[first.ports.0 as usize]
+            .producer
+            .expect("a link's ports are connected");
+        let mut next = None;
+        for i in 0..started {
+            let c = n + i as u32;
+            if i > 0 {
+                let listed = g.ready.pop_front();
+                debug_assert_eq!(listed, Some(c), "siblings are listed in order");
+                g.count_read(producer);
+            }
+            if i == published {
+                // Started, not published: running, as its start left it.
+                g.mark_visited(c);
+                let node = &mut g.nodes[c as usize];
+                node.runs += 1;
+                node.status = Status::Running;
+                break;
+            }
+            publish_sibling(&mut g, c, first.ports.0 + i as u32, producer);
+            // Only the last one can hand a consumer off: the list holds the others while the
+            // ones before it wake their consumers.
+            let handed = g.wake_consumers(c);
+            debug_assert!(next.is_none(), "a hand-off before the last sibling");
+            next = handed;
+        }
+        drop(g);
+        if let Some((i, step)) = stopped {
+            self.settle(n + i as u32, step);
+            return None;
+        }
+        next
     }
 
     /// Runs link `link` (its reads counted) as a segment of its own, without the planning of
@@ -595,31 +700,123 @@ fn plan_segment<const SINGLE: bool>(g: &Graph, links: &Links, first: Member, bud
     }
 }
 
+/// How many siblings of link `first` (its read counted), which starts while other nodes are
+/// ready, [`run_siblings`](Scheduler::run_siblings) runs beside it (at most `budget`): the
+/// nodes listed right after it on the ready list while each is a link that can start
+/// ([`can_start`] as `Ready(Start)`), numbered right after the one before, with one port
+/// right after the one before's, fed by the same producer as `first`'s. None when `first` has
+/// more than one port or the run is stopped; the run of siblings ends at one whose
+/// publication reaches its generation limit (which stops the run there).
+///
+/// What the planning sees holds while they run: a sibling's start and publication change
+/// nothing another one's start depends on (no sibling feeds another; their producer's reads
+/// only count down).
+#[inline(always)]
+fn plan_siblings(g: &Graph, first: Member, budget: u32) -> usize {
+    let (n, p) = (first.node, first.ports.0);
+    if first.ports.1 - p != 1 || g.stop.is_some() || reaches_limit(g, n, g.nodes[n as usize].run) {
+        return 0;
+    }
+    let producer = g.ports[p as usize].producer;
+    let mut more = 0;
+    for c in g.ready.iter().take(budget as usize) {
+        let i = more + 1;
+        let q = p + i;
+        if c != n + i {
+            break;
+        }
+        let node = &g.nodes[c as usize];
+        if !node.link
+            || node.ports != (q, q + 1)
+            || g.ports[q as usize].producer != producer
+            || !can_start(g, c, Status::Ready(Action::Start))
+        {
+            break;
+        }
+        more += 1;
+        if reaches_limit(g, c, node.run) {
+            break;
+        }
+    }
+    more as usize
+}
+
+/// The start and publication of sibling `c` (see [`run_siblings`](Scheduler::run_siblings)),
+/// whose body ran and stored its value: its one port `pi`, fed by `producer`, was read (and
+/// counted); it is visited, counts the run, takes generation `(run,)`, compares its port
+/// with the producer's generation again, and refreshes its consumer ports and checks its
+/// generation limit as a publication does.
+#[inline(always)]
+fn publish_sibling(g: &mut Graph, c: u32, pi: u32, producer: u32) {
+    let epoch = g.epoch;
+    let produced = g.nodes[producer as usize].generation;
+    let node = &mut g.nodes[c as usize];
+    if node.visited != epoch {
+        node.visited = epoch;
+        g.visited_count += 1;
+    }
+    node.runs += 1;
+    let generation = Some(Generation::finished(node.run));
+    node.generation = generation;
+    node.finish_run();
+    let port = &mut g.ports[pi as usize];
+    let stale = finished_stale(produced, port.stitch, generation);
+    port.stale = stale;
+    debug_assert_eq!(node.stale_inputs + node.fresh_inputs, 1, "a sibling has one port");
+    node.stale_inputs = u32::from(stale);
+    node.fresh_inputs = u32::from(!stale);
+    debug_assert_eq!(stale, g.compute_stale(pi), "fused staleness of port {pi} matches §3");
+    segment_published(g, c);
+}
+
+/// Whether link `first` (with `K` ports) is followed in order by a link of `K` ports whose
+/// first port it feeds: the start of a chain [`run_chain`](Scheduler::run_chain) can take.
+#[inline(always)]
+fn in_order<const K: usize>(g: &Graph, first: Member) -> bool {
+    let (n, q) = (first.node as usize, first.ports.1);
+    g.nodes.get(n + 1).is_some_and(|c| c.ports == (q, q + K as u32)) && g.ports[q as usize].producer == Some(first.node)
+}
+
 /// How many links after `first` will start in a [`run_chain`](Scheduler::run_chain) segment
 /// (at most `budget`): [`plan_segment`]'s decisions for a chain laid out in order, in a run
 /// that is not stopped. Link `first + i + 1` follows when `first + i` feeds it alone
-/// (`Links::after`) and its publication does not reach its generation limit, it has one port
-/// right after the one before's, it is idle, its own consumers read its previous value and
-/// its port turns fresh with the publication. `LIMITS`: the run has generation limits.
+/// (`Links::after`) through its first port and that publication does not reach its
+/// generation limit; it has `K` ports right after the one before's, it is idle, its own
+/// consumers read its previous value and its first port turns fresh with the publication.
+/// With `K = 2` its side port must be fresh already, and fed by a node that does not wait for
+/// its last read to publish (a segment would end at the link whose read lets it publish: here
+/// it ends before, and that link takes a step of its own). `LIMITS`: the run has generation
+/// limits.
 #[inline(always)]
-fn plan_chain<const LIMITS: bool>(g: &Graph, links: &Links, first: Member, budget: u32) -> usize {
+fn plan_chain<const LIMITS: bool, const K: usize>(g: &Graph, links: &Links, first: Member, budget: u32) -> usize {
     if !g.ready.is_empty() {
         return 0;
     }
     let (n, p) = (first.node as usize, first.ports.0 as usize);
     let mut run = g.nodes[n].run;
-    let followers = links.next[n..].iter().zip(&g.nodes[n + 1..]).zip(&g.ports[p + 1..]);
+    let followers = links.next[n..]
+        .iter()
+        .zip(&g.nodes[n + 1..])
+        .zip(g.ports[p + K..].iter().step_by(K));
     let mut more = 0;
-    for ((&next, node), port) in followers.take(budget as usize) {
-        let (c, q) = ((n + more + 1) as u32, (p + more + 1) as u32);
+    for ((&next, node), spine) in followers.take(budget as usize) {
+        let (c, q) = ((n + more + 1) as u32, (p + (more + 1) * K) as u32);
         if next != c
             || (LIMITS && reaches_limit(g, c - 1, run))
-            || node.ports != (q, q + 1)
+            || node.ports != (q, q + K as u32)
             || node.status != Status::Idle
             || node.read_left != 0
-            || finished_stale(Some(Generation::finished(run)), port.stitch, node.generation)
+            || (K > 1 && spine.producer != Some(c - 1))
+            || finished_stale(Some(Generation::finished(run)), spine.stitch, node.generation)
         {
             break;
+        }
+        if K > 1 {
+            let side = &g.ports[q as usize + 1];
+            let s = side.producer.expect("a link's ports are connected");
+            if side.stale || g.nodes[s as usize].status == Status::Publishing {
+                break;
+            }
         }
         more += 1;
         run = node.run;
@@ -629,11 +826,12 @@ fn plan_chain<const LIMITS: bool>(g: &Graph, links: &Links, first: Member, budge
 
 /// [`finish_segment`] for a [`run_chain`](Scheduler::run_chain) segment: the links `first`,
 /// `first + 1`, ... of which `started` ran their bodies and the first `published` published.
-/// Each published link but the last is read by the next one (its only reader); the last one's
-/// consumer ports are refreshed and its limit checked (only it can reach one, see
-/// [`plan_chain`]).
+/// Each published link but the last is read by the next one (its only reader); each link
+/// after the first that started reads its side producer, if it has one (the first one's reads
+/// were counted before it ran); the last published one's consumer ports are refreshed and its
+/// limit checked (only it can reach one, see [`plan_chain`]).
 #[inline(always)]
-fn finish_chain(g: &mut Graph, first: Member, started: usize, published: usize) {
+fn finish_chain<const K: usize>(g: &mut Graph, first: Member, started: usize, published: usize) {
     let epoch = g.epoch;
     let Graph {
         nodes,
@@ -642,8 +840,27 @@ fn finish_chain(g: &mut Graph, first: Member, started: usize, published: usize) 
         ..
     } = &mut *g;
     let (n, p) = (first.node as usize, first.ports.0 as usize);
-    // The generation the first link's port is compared with: its producer's (outside the
-    // chain, before it); then each link's own new one.
+    if K > 1 {
+        // The side ports, before the links' own nodes are borrowed: each link after the first
+        // that started read its side producer (which does not wait for that read, see
+        // `plan_chain`, so this is all `count_read` does; the first link's reads were counted
+        // before it ran), and each one that published compares that producer's generation
+        // with its new one.
+        for i in 0..started {
+            let side = &mut ports[p + i * K + 1];
+            let s = side.producer.expect("a link's ports are connected") as usize;
+            if i > 0 {
+                debug_assert!(nodes[s].status != Status::Publishing, "planned without");
+                nodes[s].read_left = nodes[s].read_left.saturating_sub(1);
+            }
+            if i < published {
+                let generation = Some(Generation::finished(nodes[n + i].run));
+                side.stale = finished_stale(nodes[s].generation, side.stitch, generation);
+            }
+        }
+    }
+    // The generation the first link's first port is compared with: its producer's (outside
+    // the chain, before it); then each link's own new one.
     let q = ports[p].producer.expect("a link's ports are connected") as usize;
     let mut produced = nodes[q].generation;
     let (done, rest) = nodes[n..n + started].split_at_mut(published);
@@ -655,7 +872,7 @@ fn finish_chain(g: &mut Graph, first: Member, started: usize, published: usize) 
         node.runs += 1;
         debug_assert!(!node.streaming, "a link never emits chunks");
     };
-    for (node, port) in done.iter_mut().zip(&mut ports[p..p + published]) {
+    for (node, link_ports) in done.iter_mut().zip(ports[p..p + published * K].chunks_exact_mut(K)) {
         visit(node, visited_count);
         let generation = Some(Generation::finished(node.run));
         node.generation = generation;
@@ -663,11 +880,16 @@ fn finish_chain(g: &mut Graph, first: Member, started: usize, published: usize) 
         // Read by the next link, its only reader (`count_read` of an idle node); the last
         // one's readers are set below.
         node.read_left = 0;
-        let stale = finished_stale(produced, port.stitch, generation);
-        port.stale = stale;
-        debug_assert_eq!(node.stale_inputs + node.fresh_inputs, 1, "a chain link has one port");
-        node.stale_inputs = u32::from(stale);
-        node.fresh_inputs = u32::from(!stale);
+        let spine = &mut link_ports[0];
+        spine.stale = finished_stale(produced, spine.stitch, generation);
+        let stale = link_ports.iter().map(|port| u32::from(port.stale)).sum::<u32>();
+        debug_assert_eq!(
+            node.stale_inputs + node.fresh_inputs,
+            K as u32,
+            "a chain link has K ports"
+        );
+        node.stale_inputs = stale;
+        node.fresh_inputs = K as u32 - stale;
         produced = generation;
     }
     match rest.first_mut() {
@@ -687,7 +909,7 @@ fn finish_chain(g: &mut Graph, first: Member, started: usize, published: usize) 
     }
     // After the refresh: in a cycle the last link feeds the first one's port.
     if cfg!(debug_assertions) {
-        for pi in p..p + published {
+        for pi in p..p + published * K {
             assert_eq!(
                 g.ports[pi].stale,
                 g.compute_stale(pi as u32),
@@ -886,11 +1108,10 @@ fn finish_segment<const SINGLE: bool>(g: &mut Graph, started: &[Member], publish
 /// planning stops at a link whose publication reaches its limit).
 #[inline(always)]
 fn segment_published(g: &mut Graph, last: u32) {
-    let (a, b) = g.consumers_of(last);
-    for i in a..b {
-        let pi = g.consumer_ports[i as usize];
-        g.refresh_port(pi);
-    }
+    let generation = g.nodes[last as usize]
+        .generation
+        .expect("a published link has a generation");
+    g.refresh_consumers::<false>(last, generation);
     if !g.limits.is_empty() {
         g.check_limit(last);
     }

@@ -132,6 +132,12 @@ impl ReadyList {
         Some(first)
     }
 
+    /// The listed nodes, first to last.
+    #[inline]
+    pub(crate) fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.head.into_iter().chain(self.rest.iter().copied())
+    }
+
     /// Takes the only node, if exactly one is ready.
     #[inline]
     pub(crate) fn take_sole(&mut self) -> Option<u32> {
@@ -546,12 +552,40 @@ impl Graph {
     /// The body of both: `COUNT` also counts the attached stream consumer ports.
     #[inline(always)]
     fn publish_generation<const COUNT: bool>(&mut self, n: u32, generation: Generation) -> u32 {
-        let (ca, cb) = self.consumers_of(n);
         let node = &mut self.nodes[n as usize];
         node.generation = Some(generation);
-        let run = node.run;
-        let mut attached = 0;
         let (pa, pb) = node.ports;
+        let attached = self.refresh_consumers::<COUNT>(n, generation);
+        let Graph { nodes, ports, .. } = self;
+        let mut flips: (u32, u32) = (0, 0);
+        for port in &mut ports[pa as usize..pb as usize] {
+            let Some(p) = port.producer else { continue };
+            let stale = port_is_stale(nodes[p as usize].generation, port.level, port.stitch, Some(generation));
+            if stale != port.stale {
+                port.stale = stale;
+                if stale {
+                    flips.0 += 1;
+                } else {
+                    flips.1 += 1;
+                }
+            }
+        }
+        if flips != (0, 0) {
+            let node = &mut nodes[n as usize];
+            node.stale_inputs = node.stale_inputs + flips.0 - flips.1;
+            node.fresh_inputs = node.fresh_inputs + flips.1 - flips.0;
+        }
+        attached
+    }
+
+    /// Refreshes the staleness of every consumer port of `n`, whose newest generation is
+    /// `generation` (its readers' counts follow); `COUNT` also counts its stream consumer
+    /// ports still attached to its current run (0 without).
+    #[inline(always)]
+    pub(crate) fn refresh_consumers<const COUNT: bool>(&mut self, n: u32, generation: Generation) -> u32 {
+        let (ca, cb) = self.consumers_of(n);
+        let run = self.nodes[n as usize].run;
+        let mut attached = 0;
         let Graph {
             nodes,
             ports,
@@ -573,24 +607,6 @@ impl Graph {
                 port.stale = stale;
                 flip(reader, stale);
             }
-        }
-        let mut flips: (u32, u32) = (0, 0);
-        for port in &mut ports[pa as usize..pb as usize] {
-            let Some(p) = port.producer else { continue };
-            let stale = port_is_stale(nodes[p as usize].generation, port.level, port.stitch, Some(generation));
-            if stale != port.stale {
-                port.stale = stale;
-                if stale {
-                    flips.0 += 1;
-                } else {
-                    flips.1 += 1;
-                }
-            }
-        }
-        if flips != (0, 0) {
-            let node = &mut nodes[n as usize];
-            node.stale_inputs = node.stale_inputs + flips.0 - flips.1;
-            node.fresh_inputs = node.fresh_inputs + flips.1 - flips.0;
         }
         attached
     }
