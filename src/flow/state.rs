@@ -677,12 +677,15 @@ impl Graph {
     #[inline(always)]
     pub(crate) fn wake_consumers(&mut self, n: u32) -> Option<u32> {
         let (a, b) = self.consumers_of(n);
-        if b - a == 1 && self.ready.is_empty() {
+        if b - a == 1 {
             let c = self.ports[self.consumer_ports[a as usize] as usize].node;
-            if self.direct_action(c) == Some(Action::Start) {
+            if self.ready.is_empty() && self.direct_action(c) == Some(Action::Start) {
                 self.nodes[c as usize].status = Status::Ready(Action::Start);
                 return Some(c);
             }
+            // `enqueue_consumers` for the one consumer port.
+            self.wake(c);
+            return None;
         }
         self.enqueue_consumers(n);
         None
