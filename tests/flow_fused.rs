@@ -1215,3 +1215,52 @@ fn a_limit_on_a_sibling_stops_the_run_there_the_same_both_ways() {
         assert_eq!(flow.generation(nodes[4]), run_gen(0), "join after m{at}'s limit");
     }
 }
+
+/// Siblings whose producer waits for their reads to publish a newer value: `p` laps a cycle
+/// with `q` while its siblings `s0`, `s1`, `s2` sleep in their first run, so `p`'s next run
+/// ends waiting for them to read its value. When they wake they come back one at a time (from
+/// the resolution queue), and the last one's read lets `p` publish; everything agrees with a
+/// traced run.
+#[test]
+fn siblings_whose_producer_waits_to_publish_agree_both_ways() {
+    let build = |log: &Log| {
+        let mut b = FlowBuilder::new();
+        let back = b.forward::<i64>("back");
+        let p = logged_with_default(&mut b, log, "p", back.or(0));
+        for name in ["s0", "s1", "s2"] {
+            let (log, first) = (Rc::clone(log), Rc::new(Cell::new(true)));
+            let s = b.node(
+                move |x: i64| {
+                    log.borrow_mut().push(name.to_string());
+                    let sleep = first.replace(false);
+                    async move {
+                        if sleep {
+                            flowloop::sleep(Duration::from_millis(1)).await;
+                        }
+                        x * 10
+                    }
+                },
+                (p,),
+            );
+            b.set_name(s, name);
+        }
+        let q = logged(&mut b, log, "q", p);
+        b.define(back, q);
+        b
+    };
+    let (flow, log) = same_both_ways(2, || RunOptions::new().limit_all((4,)), build);
+    let log = log.borrow();
+    // `p` ran two more laps while the siblings slept (the third body's value waits for
+    // them), then they read its second value, one after another.
+    let third_p = log
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| *n == "p")
+        .nth(2)
+        .expect("three laps")
+        .0;
+    let reads_before = log[..third_p].iter().filter(|n| n.starts_with('s')).count();
+    assert_eq!(reads_before, 3, "{log:?}");
+    assert_eq!(log[third_p + 1..third_p + 4], ["s0", "s1", "s2"], "{log:?}");
+    assert!(views(&flow).iter().all(|v| v.2 >= 4), "{:?}", views(&flow));
+}

@@ -556,13 +556,23 @@ impl Scheduler {
         let producer = g.ports[first.ports.0 as usize]
             .producer
             .expect("a link's ports are connected");
+        // The reads of all but the first (counted before it ran), at once: the producer does
+        // not wait for its last read to publish (see `plan_siblings`), so that is all they do.
+        let read_left = &mut g.nodes[producer as usize].read_left;
+        *read_left = read_left.saturating_sub(started as u32 - 1);
+        // All but the first (already taken) and the last that started leave the list now:
+        // the last one stays listed while the ones before it wake their consumers, so none
+        // of them hands a consumer off, as in their own steps.
+        if started > 2 {
+            debug_assert!(g.ready.iter().take(started - 1).eq(n + 1..n + started as u32));
+            g.ready.skip(started - 2);
+        }
         let mut next = None;
         for i in 0..started {
             let c = n + i as u32;
-            if i > 0 {
+            if i > 0 && i == started - 1 {
                 let listed = g.ready.pop_front();
                 debug_assert_eq!(listed, Some(c), "siblings are listed in order");
-                g.count_read(producer);
             }
             if i == published {
                 // Started, not published: running, as its start left it.
@@ -705,8 +715,9 @@ fn plan_segment<const SINGLE: bool>(g: &Graph, links: &Links, first: Member, bud
 /// nodes listed right after it on the ready list while each is a link that can start
 /// ([`can_start`] as `Ready(Start)`), numbered right after the one before, with one port
 /// right after the one before's, fed by the same producer as `first`'s. None when `first` has
-/// more than one port or the run is stopped; the run of siblings ends at one whose
-/// publication reaches its generation limit (which stops the run there).
+/// more than one port, the run is stopped or the producer waits for its last read to publish
+/// a newer value; the run of siblings ends at one whose publication reaches its generation
+/// limit (which stops the run there).
 ///
 /// What the planning sees holds while they run: a sibling's start and publication change
 /// nothing another one's start depends on (no sibling feeds another; their producer's reads
@@ -718,6 +729,13 @@ fn plan_siblings(g: &Graph, first: Member, budget: u32) -> usize {
         return 0;
     }
     let producer = g.ports[p as usize].producer;
+    if producer.is_none_or(|q| g.nodes[q as usize].status == Status::Publishing) {
+        // Their reads would let the producer publish (a newer value waits for them): its
+        // place on the ready list depends on which read is the last, so each takes its step.
+        // (Siblings that wait for such a producer come back from the resolution queue one at
+        // a time, so they are not listed together; this keeps the batch from relying on it.)
+        return 0;
+    }
     let mut more = 0;
     for c in g.ready.iter().take(budget as usize) {
         let i = more + 1;

@@ -138,6 +138,22 @@ impl ReadyList {
         self.head.into_iter().chain(self.rest.iter().copied())
     }
 
+    /// Drops the first `k` nodes (all of them, if fewer are listed).
+    #[inline]
+    pub(crate) fn skip(&mut self, k: usize) {
+        if k == 0 {
+            return;
+        }
+        if k > self.rest.len() {
+            self.head = None;
+            self.rest.clear();
+        } else {
+            // `head` is the first; the next `k - 1` are the first of `rest`.
+            self.rest.drain(..k - 1);
+            self.head = self.rest.pop_front();
+        }
+    }
+
     /// Takes the only node, if exactly one is ready.
     #[inline]
     pub(crate) fn take_sole(&mut self) -> Option<u32> {

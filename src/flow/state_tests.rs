@@ -152,3 +152,30 @@ fn ready_list_keeps_order_across_its_head_slot() {
     assert_eq!(ready.pop_front(), Some(6));
     assert!(ready.is_empty());
 }
+
+/// `iter` lists the ready nodes in order, and `skip` drops the first `k` of them whatever
+/// their split between the head slot and the queue (and all of them when fewer are listed).
+#[test]
+fn ready_list_lists_and_skips_in_order() {
+    use super::state::ReadyList;
+    let filled = |nodes: &[u32]| {
+        let mut ready = ReadyList::default();
+        for &n in nodes {
+            ready.push_back(n);
+        }
+        ready
+    };
+    let listed = |ready: &ReadyList| ready.iter().collect::<Vec<_>>();
+    assert_eq!(listed(&ReadyList::default()), Vec::<u32>::new());
+    assert_eq!(listed(&filled(&[4, 5, 6])), [4, 5, 6]);
+    for k in 0..=5 {
+        let mut ready = filled(&[1, 2, 3, 4]);
+        ready.skip(k);
+        let want: Vec<u32> = (1..=4).skip(k).collect();
+        assert_eq!(listed(&ready), want, "skip({k})");
+        assert_eq!(ready.is_empty(), want.is_empty(), "skip({k})");
+        // The list goes on in order after a skip.
+        ready.push_back(9);
+        assert_eq!(ready.pop_front(), Some(want.first().copied().unwrap_or(9)), "skip({k})");
+    }
+}
