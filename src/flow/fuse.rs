@@ -14,12 +14,17 @@
 //! [`Runner::run_read`](super::runner::Runner::run_read), gathers the values, calls and polls
 //! the body and stores its value), then does the graph bookkeeping of the whole segment in one
 //! pass. A link that follows none, or that starts while other nodes are ready, is a segment of
-//! its own, without the planning. A chain laid out in order — each link numbered right after
+//! its own, without the planning (or runs with its siblings, below). A chain laid out in order — each link numbered right after
 //! the one it follows, its port right after that one's, the builder's usual shape — in a run
 //! that is not stopped takes [`Scheduler::run_chain`](super::scheduler::Scheduler): the
-//! same three passes over slices of the nodes, ports and runners walked in step. That bookkeeping is reduced to what an observer can see:
-//! generation, run index, run count, status, the producers' read counts and the staleness
-//! flags and counts of the ports involved. Nothing can observe the graph between two bodies of
+//! same three passes over slices of the nodes, ports and runners walked in step (also for a
+//! reduction chain in order, whose adders' first ports are the spine). Such a chain whose
+//! last link feeds its head alone, a *ring*, laps in one loop (`run_laps`): each body updates
+//! its own node as it publishes, the rest is done once after the loop. The one-port links
+//! a fan-out made ready together, *siblings*, run back to back too (`run_siblings`), each
+//! one's bookkeeping after all bodies, in list order. That bookkeeping is reduced to what an
+//! observer can see: generation, run index, run count, status, the producers' read counts
+//! and the staleness flags and counts of the ports involved. Nothing can observe the graph between two bodies of
 //! a segment except a body itself, which sees only its own node
 //! ([`current_node`](super::current_node)), unchanged until its own publication, and the
 //! dashboard's beacon, which is marked before each body.
