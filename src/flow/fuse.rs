@@ -572,6 +572,7 @@ impl Scheduler {
             debug_assert!(g.ready.iter().take(started - 1).eq(n + 1..n + started as u32));
             g.ready.skip(started - 2);
         }
+        let produced = g.nodes[producer as usize].generation;
         let mut next = None;
         for i in 0..started {
             let c = n + i as u32;
@@ -587,7 +588,7 @@ impl Scheduler {
                 node.status = Status::Running;
                 break;
             }
-            publish_sibling(&mut g, c, first.ports.0 + i as u32, producer);
+            publish_sibling(&mut g, c, first.ports.0 + i as u32, produced, i == more);
             // Only the last one can hand a consumer off: the list holds the others while the
             // ones before it wake their consumers.
             let handed = g.wake_consumers(c);
@@ -765,21 +766,22 @@ fn plan_siblings(g: &Graph, first: Member, budget: u32) -> usize {
 }
 
 /// The start and publication of sibling `c` (see [`run_siblings`](Scheduler::run_siblings)),
-/// whose body ran and stored its value: its one port `pi`, fed by `producer`, was read (and
-/// counted); it is visited, counts the run, takes generation `(run,)`, compares its port
-/// with the producer's generation again, and refreshes its consumer ports and checks its
-/// generation limit as a publication does.
+/// whose body ran and stored its value: its one port `pi`, fed by a producer whose generation
+/// is `produced`, was read (and counted); it is visited, counts the run, takes generation
+/// `(run,)`, compares its port with the producer's generation again, and refreshes its
+/// consumer ports as a publication does. Only the `last` one planned checks its generation
+/// limit: none before it can reach one (see [`plan_siblings`]).
 #[inline(always)]
-fn publish_sibling(g: &mut Graph, c: u32, pi: u32, producer: u32) {
+fn publish_sibling(g: &mut Graph, c: u32, pi: u32, produced: Option<Generation>, last: bool) {
     let epoch = g.epoch;
-    let produced = g.nodes[producer as usize].generation;
     let node = &mut g.nodes[c as usize];
     if node.visited != epoch {
         node.visited = epoch;
         g.visited_count += 1;
     }
     node.runs += 1;
-    let generation = Some(Generation::finished(node.run));
+    let published = Generation::finished(node.run);
+    let generation = Some(published);
     node.generation = generation;
     node.finish_run();
     let port = &mut g.ports[pi as usize];
@@ -789,7 +791,14 @@ fn publish_sibling(g: &mut Graph, c: u32, pi: u32, producer: u32) {
     node.stale_inputs = u32::from(stale);
     node.fresh_inputs = u32::from(!stale);
     debug_assert_eq!(stale, g.compute_stale(pi), "fused staleness of port {pi} matches §3");
-    segment_published(g, c);
+    g.refresh_consumers::<false>(c, published);
+    if last && !g.limits.is_empty() {
+        g.check_limit(c);
+    }
+    debug_assert!(
+        last || !g.limit_reached(c),
+        "only the last sibling planned reaches a limit"
+    );
 }
 
 /// Whether link `first` (with `K` ports) is followed in order by a link of `K` ports whose
