@@ -383,33 +383,7 @@ impl Scheduler {
                 self.run_laps::<true>(state, first, more + 1, budget, cx)
             };
         }
-        let mut stopped = None;
-        {
-            let mut runners = state.runners.borrow_mut();
-            let runners = &mut runners[n as usize..=n as usize + more];
-            let _polling = current::polling(n);
-            for (i, r) in runners.iter_mut().enumerate() {
-                let node = n + i as u32;
-                if let Some(b) = &self.beacon {
-                    b.mark(node, state.graph.borrow().nodes[node as usize].runs + 1);
-                }
-                current::polling_next(node);
-                let start = StartCx {
-                    shared: state,
-                    node,
-                    first_port: first.ports.0 + (i * K) as u32,
-                };
-                let step = r.as_mut().run_read(&READS[..K], &start, cx);
-                match step {
-                    // Nothing to drop; a plain drop here is an out-of-line call per link.
-                    LinkStep::Published => std::mem::forget(step),
-                    other => {
-                        stopped = Some((i, other));
-                        break;
-                    }
-                }
-            }
-        }
+        let stopped = self.run_bodies::<K>(state, first, more, cx);
         let mut g = state.graph.borrow_mut();
         let published = stopped.as_ref().map_or(more + 1, |(i, _)| *i);
         let started = published + usize::from(stopped.is_some());
@@ -462,17 +436,8 @@ impl Scheduler {
                         break 'laps;
                     }
                     let node = n + i as u32;
-                    if let Some(b) = &self.beacon {
-                        b.mark(node, state.graph.borrow().nodes[node as usize].runs + 1);
-                    }
-                    current::polling_next(node);
-                    let start = StartCx {
-                        shared: state,
-                        node,
-                        first_port: first.ports.0 + i as u32,
-                    };
                     started += 1;
-                    let step = r.as_mut().run_read(&READS[..1], &start, cx);
+                    let step = self.run_next_body::<1>(state, node, first.ports.0 + i as u32, r.as_mut(), cx);
                     match step {
                         // Nothing to drop; a plain drop here is an out-of-line call per link.
                         LinkStep::Published => std::mem::forget(step),
@@ -527,33 +492,7 @@ impl Scheduler {
         cx: &mut Context<'_>,
     ) -> Option<u32> {
         let n = first.node;
-        let mut stopped = None;
-        {
-            let mut runners = state.runners.borrow_mut();
-            let runners = &mut runners[n as usize..=n as usize + more];
-            let _polling = current::polling(n);
-            for (i, r) in runners.iter_mut().enumerate() {
-                let node = n + i as u32;
-                if let Some(b) = &self.beacon {
-                    b.mark(node, state.graph.borrow().nodes[node as usize].runs + 1);
-                }
-                current::polling_next(node);
-                let start = StartCx {
-                    shared: state,
-                    node,
-                    first_port: first.ports.0 + i as u32,
-                };
-                let step = r.as_mut().run_read(&READS[..1], &start, cx);
-                match step {
-                    // Nothing to drop; a plain drop here is an out-of-line call per link.
-                    LinkStep::Published => std::mem::forget(step),
-                    other => {
-                        stopped = Some((i, other));
-                        break;
-                    }
-                }
-            }
-        }
+        let stopped = self.run_bodies::<1>(state, first, more, cx);
         let published = stopped.as_ref().map_or(more + 1, |(i, _)| *i);
         let started = published + usize::from(stopped.is_some());
         *budget -= started as u32 - 1;
@@ -601,6 +540,59 @@ impl Scheduler {
             return None;
         }
         next
+    }
+
+    /// The bodies of links `first`, `first + 1`, ... `first + more`, numbered one after another
+    /// with `K` ports each, laid out one after another from `first`'s (a chain in order, or
+    /// siblings with `K = 1`), run back to back through a slice of the runner table, each with
+    /// [`run_next_body`](Self::run_next_body), until one does not publish: returns its index
+    /// (from 0, `first`'s) and what it did.
+    #[inline(always)]
+    fn run_bodies<const K: usize>(
+        &self,
+        state: &Rc<FlowState>,
+        first: Member,
+        more: usize,
+        cx: &mut Context<'_>,
+    ) -> Option<(usize, LinkStep)> {
+        let n = first.node;
+        let mut runners = state.runners.borrow_mut();
+        let runners = &mut runners[n as usize..=n as usize + more];
+        let _polling = current::polling(n);
+        for (i, r) in runners.iter_mut().enumerate() {
+            let step = self.run_next_body::<K>(state, n + i as u32, first.ports.0 + (i * K) as u32, r.as_mut(), cx);
+            match step {
+                // Nothing to drop; a plain drop here is an out-of-line call per link.
+                LinkStep::Published => std::mem::forget(step),
+                other => return Some((i, other)),
+            }
+        }
+        None
+    }
+
+    /// [`run_body`](Self::run_body) for one of the links run back to back under one
+    /// [`current::polling`] guard: link `node`, with `K` ports from global port `first_port`,
+    /// runs through its runner `r` (every port read), marked in the beacon first and named
+    /// as the node being polled.
+    #[inline(always)]
+    fn run_next_body<const K: usize>(
+        &self,
+        state: &Rc<FlowState>,
+        node: u32,
+        first_port: u32,
+        r: Pin<&mut dyn Runner>,
+        cx: &mut Context<'_>,
+    ) -> LinkStep {
+        if let Some(b) = &self.beacon {
+            b.mark(node, state.graph.borrow().nodes[node as usize].runs + 1);
+        }
+        current::polling_next(node);
+        let start = StartCx {
+            shared: state,
+            node,
+            first_port,
+        };
+        r.run_read(&READS[..K], &start, cx)
     }
 
     /// Runs link `link` (its reads counted) as a segment of its own, without the planning of
