@@ -387,6 +387,10 @@ impl FlowBuilder {
         if graph.maybe_suspended {
             graph.stream_ports = vec![Default::default(); graph.ports.len()];
             graph.streams = vec![Default::default(); graph.nodes.len()];
+            for (node, meta) in graph.nodes.iter().zip(&mut graph.streams) {
+                let ports = &graph.ports[node.ports.0 as usize..node.ports.1 as usize];
+                meta.stream_inputs = ports.iter().any(|p| p.producer.is_some() && p.level == 1);
+            }
         }
         graph.init_staleness();
         let cycles = if creation_ordered(&graph) {

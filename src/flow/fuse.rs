@@ -210,7 +210,7 @@ impl Scheduler {
         if fusable {
             self.run_links(n, budget, cx)
         } else {
-            self.step(n, cx)
+            self.step(n, budget, cx)
         }
     }
 

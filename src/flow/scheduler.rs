@@ -237,7 +237,7 @@ impl Scheduler {
     /// next or lists it. Inlined into `step_fused` (and so into `poll`): one call layer less
     /// per step, which the stream hand-off pays twice per chunk.
     #[inline(always)]
-    pub(super) fn step(&mut self, n: u32, cx: &mut Context<'_>) -> Option<u32> {
+    pub(super) fn step(&mut self, n: u32, budget: &mut u32, cx: &mut Context<'_>) -> Option<u32> {
         let state = Rc::clone(&self.state);
         let mut g = state.graph.borrow_mut();
         let action = match g.nodes[n as usize].status {
@@ -257,7 +257,12 @@ impl Scheduler {
                     return None;
                 }
             }
-            Action::Resume => drop(g),
+            Action::Resume => {
+                drop(g);
+                if self.plain {
+                    return self.resume_laps(n, budget, cx);
+                }
+            }
             Action::Publish => {
                 drop(g);
                 return self.publish(n);
@@ -425,6 +430,55 @@ impl Scheduler {
         if let Some(t0) = t0 {
             self.timed(n, t0.elapsed());
         }
+        self.polled(n, polled)
+    }
+
+    /// Resumes ready node `n` (marked running) and, while each poll hands the run to exactly
+    /// one other node that is ready to resume, that node next: the stream hand-off, where a
+    /// producer's emit resumes its stalled consumer and the consumer's next pull resumes the
+    /// producer, chunk after chunk. The same polls, in the same order, as
+    /// [`step_fused`](Self::step_fused) taking [`take_sole_ready`](Graph::take_sole_ready)'s
+    /// node each time, with the runner table borrowed and the polled node named once for the
+    /// whole hand-off rather than once per poll. Every hand-off after the first costs a unit
+    /// of `budget`; the loop ends when it is spent, when the run stops, or at a poll that does
+    /// anything else (returns, fails, panics, waits outside the flow, or hands the run to a
+    /// node that starts or publishes, or to none or several); that node, if any, is returned
+    /// to the caller as [`step`](Self::step) returns it. Plain runs only (polls are not timed).
+    fn resume_laps(&mut self, mut n: u32, budget: &mut u32, cx: &mut Context<'_>) -> Option<u32> {
+        let state = Rc::clone(&self.state);
+        let mut runners = state.runners.borrow_mut();
+        let _polling = current::polling(n);
+        loop {
+            let runner = runners[n as usize].as_mut();
+            let polled = catch_unwind(AssertUnwindSafe(|| runner.poll_body(cx)));
+            if !matches!(polled, Ok(Poll::Pending)) {
+                drop(runners);
+                return self.polled(n, polled);
+            }
+            // Nothing to drop; a plain drop here is an out-of-line call per poll.
+            std::mem::forget(polled);
+            let mut g = state.graph.borrow_mut();
+            if g.nodes[n as usize].status == Status::Running {
+                self.externals.push(n);
+                return None;
+            }
+            let next = g.take_sole_ready()?;
+            if *budget == 0 || g.stop.is_some() || g.nodes[next as usize].status != Status::Ready(Action::Resume) {
+                return Some(next);
+            }
+            *budget -= 1;
+            g.nodes[next as usize].status = Status::Running;
+            n = next;
+            current::polling_next(n);
+        }
+    }
+
+    /// What a poll of `n`'s body leads to: a body waiting outside the flow is kept for the
+    /// next poll, one that returned publishes (or waits for its consumers to read), one that
+    /// failed or panicked fails the node. Returns the node to step next, as
+    /// [`step`](Self::step) does.
+    #[inline(always)]
+    fn polled(&mut self, n: u32, polled: std::thread::Result<Poll<Result<(), BoxError>>>) -> Option<u32> {
         match polled {
             Ok(Poll::Pending) => {
                 let mut g = self.state.graph.borrow_mut();

@@ -196,6 +196,10 @@ pub(crate) struct StreamMeta {
     pub(crate) chunks: u64,
     /// Stream consumer ports that still have to take the latest chunk.
     pub(crate) chunk_left: u32,
+    /// The node has a connected stream input. Without one, a chunk after the first of a run
+    /// leaves the staleness of its inputs as it was (they compare run indices only), so its
+    /// publication skips them.
+    pub(crate) stream_inputs: bool,
 }
 
 /// Node names, built only when shown. A node keeps only the index of its name's base here
@@ -553,25 +557,32 @@ impl Graph {
     /// it avoids re-reading `n`'s record and the per-index bounds checks.
     #[inline]
     pub(crate) fn set_generation(&mut self, n: u32, generation: Generation) {
-        self.publish_generation::<false>(n, generation);
+        self.publish_generation::<false>(n, generation, true);
     }
 
-    /// [`set_generation`](Graph::set_generation) for a chunk of the current run of `n`,
-    /// returning the number of its stream consumer ports still attached to that run (what
-    /// [`attached_stream_ports`](Graph::attached_stream_ports) counts) from the same pass
-    /// over the consumer ports.
+    /// [`set_generation`](Graph::set_generation) for chunk `generation` of the current run
+    /// of `n`, returning the number of its stream consumer ports still attached to that run
+    /// (what [`attached_stream_ports`](Graph::attached_stream_ports) counts) from the same
+    /// pass over the consumer ports. A chunk after the first of a run, of a node without a
+    /// stream input, leaves its inputs' staleness as it was: their producers' values compare
+    /// with its run index only.
     #[inline]
     pub(crate) fn set_chunk_generation(&mut self, n: u32, generation: Generation) -> u32 {
-        self.publish_generation::<true>(n, generation)
+        let own = generation.chunk_index() == Some(0) || self.streams[n as usize].stream_inputs;
+        self.publish_generation::<true>(n, generation, own)
     }
 
-    /// The body of both: `COUNT` also counts the attached stream consumer ports.
+    /// The body of both: `COUNT` also counts the attached stream consumer ports; `own`
+    /// refreshes the node's own inputs too.
     #[inline(always)]
-    fn publish_generation<const COUNT: bool>(&mut self, n: u32, generation: Generation) -> u32 {
+    fn publish_generation<const COUNT: bool>(&mut self, n: u32, generation: Generation, own: bool) -> u32 {
         let node = &mut self.nodes[n as usize];
         node.generation = Some(generation);
         let (pa, pb) = node.ports;
         let attached = self.refresh_consumers::<COUNT>(n, generation);
+        if !own {
+            return attached;
+        }
         let Graph { nodes, ports, .. } = self;
         let mut flips: (u32, u32) = (0, 0);
         for port in &mut ports[pa as usize..pb as usize] {
@@ -616,6 +627,11 @@ impl Graph {
                 !(st.detached && st.run == run)
             } {
                 attached += 1;
+            }
+            // A newer value never makes a fresh port stale: only chunks (whose ports are
+            // fresh after the first) skip the check, to leave the other paths as they are.
+            if COUNT && !port.stale {
+                continue;
             }
             let reader = &mut nodes[port.node as usize];
             let stale = port_is_stale(Some(generation), port.level, port.stitch, reader.generation);
@@ -707,6 +723,55 @@ impl Graph {
         None
     }
 
+    /// Publishes the next chunk of `n`'s run in an untraced run when that touches one port
+    /// only: `n` has one consumer port, no stream input, and the chunk is not the run's first
+    /// (so its own inputs stay as they are, see
+    /// [`set_chunk_generation`](Graph::set_chunk_generation)). Then it does what the general
+    /// publication does — the next chunk index, the generation, the consumer port's staleness,
+    /// the hand-offs owed, the status, the limit check and the consumer's wake — in one pass.
+    /// Returns `false`, having changed nothing, when the chunk needs the general path.
+    #[inline(always)]
+    pub(crate) fn publish_lone_chunk(&mut self, n: u32) -> bool {
+        let ni = n as usize;
+        let (ca, cb) = self.consumers_of(n);
+        let stream = &mut self.streams[ni];
+        let chunk = stream.chunks;
+        if cb - ca != 1 || chunk == 0 || stream.stream_inputs {
+            return false;
+        }
+        stream.chunks = chunk + 1;
+        let node = &mut self.nodes[ni];
+        let run = node.run;
+        let generation = Generation::chunk(run, chunk);
+        node.generation = Some(generation);
+        let pi = self.consumer_ports[ca as usize];
+        let port = &mut self.ports[pi as usize];
+        let c = port.node;
+        let attached = port.level == 1 && {
+            let st = &self.stream_ports[pi as usize];
+            !(st.detached && st.run == run)
+        };
+        if port.stale {
+            let reader = &mut self.nodes[c as usize];
+            let stale = port_is_stale(Some(generation), port.level, port.stitch, reader.generation);
+            if !stale {
+                port.stale = false;
+                flip(reader, false);
+            }
+        }
+        self.streams[ni].chunk_left = u32::from(attached);
+        self.nodes[ni].status = if attached { Status::EmitTaken } else { Status::EmitPull };
+        if !self.limits.is_empty() {
+            self.check_limit(n);
+        }
+        if self.stop.is_none() && matches!(self.nodes[c as usize].status, Status::Stalled(p) if p == pi) {
+            self.make_ready(c, Action::Resume);
+        } else {
+            self.wake(c);
+        }
+        true
+    }
+
     /// Queues every consumer of `n` (see [`wake`](Graph::wake)).
     #[inline]
     pub(crate) fn enqueue_consumers(&mut self, n: u32) {
@@ -755,7 +820,7 @@ impl Graph {
     }
 
     /// Marks `n` ready to do `action` and appends it to the ready list.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn make_ready(&mut self, n: u32, action: Action) {
         self.nodes[n as usize].status = Status::Ready(action);
         self.ready.push_back(n);

@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 use super::error::StreamCancelled;
 use super::generation::Generation;
 use super::instrument;
-use super::state::{FlowState, Graph, Status};
+use super::state::{Action, FlowState, Graph, Status};
 use crate::sync::AsyncIterator;
 
 /// The handle a streaming node emits chunks through (its first parameter).
@@ -113,7 +113,18 @@ impl<'e, C> Future for Emit<'e, C> {
     }
 }
 
+/// Publishes the next chunk of `n` (FLOW_SEMANTICS §8, "emit"): one port's fast path when it
+/// applies, else the general publication.
+#[inline(always)]
 fn publish_chunk(g: &mut Graph, n: u32) {
+    if g.instrumented || !g.publish_lone_chunk(n) {
+        publish_any_chunk(g, n);
+    }
+}
+
+/// The general chunk publication: every consumer port, traced runs, a run's first chunk.
+#[inline(never)]
+fn publish_any_chunk(g: &mut Graph, n: u32) {
     let stream = &mut g.streams[n as usize];
     let chunk = stream.chunks;
     stream.chunks += 1;
@@ -129,7 +140,9 @@ fn publish_chunk(g: &mut Graph, n: u32) {
     if g.instrumented {
         instrument::chunk(g, n);
     }
-    g.check_limit(n);
+    if !g.limits.is_empty() {
+        g.check_limit(n);
+    }
     g.enqueue_consumers(n);
 }
 
@@ -186,6 +199,9 @@ enum Source<C> {
     Live {
         shared: Rc<FlowState>,
         port: u32,
+        /// The port's producer and the node it belongs to (both fixed once the flow is built).
+        producer: u32,
+        node: u32,
         chunk: Rc<RefCell<Option<C>>>,
         done: bool,
     },
@@ -239,7 +255,10 @@ impl<C> Stream<C> {
 impl<C: Clone> Stream<C> {
     pub(crate) fn open(shared: &Rc<FlowState>, port: u32, chunk: Rc<RefCell<Option<C>>>) -> Stream<C> {
         let mut g = shared.graph.borrow_mut();
-        let p = g.ports[port as usize].producer.expect("stream ports are connected");
+        let (p, node) = {
+            let port = &g.ports[port as usize];
+            (port.producer.expect("stream ports are connected"), port.node)
+        };
         let (run, taken) = match g.nodes[p as usize].generation {
             None => (0, None),
             Some(gn) => match gn.chunk_index() {
@@ -256,6 +275,8 @@ impl<C: Clone> Stream<C> {
             source: Source::Live {
                 shared: Rc::clone(shared),
                 port,
+                producer: p,
+                node,
                 chunk,
                 done: false,
             },
@@ -298,6 +319,8 @@ impl<C: Clone> Stream<C> {
             Source::Live {
                 shared,
                 port,
+                producer,
+                node,
                 chunk,
                 done,
             } => {
@@ -305,23 +328,25 @@ impl<C: Clone> Stream<C> {
                     return Poll::Ready(None);
                 }
                 let mut g = shared.graph.borrow_mut();
-                poll_live(&mut g, *port, chunk, done)
+                poll_live(&mut g, [*port, *producer, *node], chunk, done)
             }
         }
     }
 }
 
-/// One `next` on a live stream input (FLOW_SEMANTICS §8, "a stream input's next()").
+/// One `next` on a live stream input `[port, its producer, its node]` (FLOW_SEMANTICS §8, "a
+/// stream input's next()").
 #[inline]
-fn poll_live<C: Clone>(g: &mut Graph, port: u32, chunk: &RefCell<Option<C>>, done: &mut bool) -> Poll<Option<C>> {
+fn poll_live<C: Clone>(
+    g: &mut Graph,
+    [port, p, consumer]: [u32; 3],
+    chunk: &RefCell<Option<C>>,
+    done: &mut bool,
+) -> Poll<Option<C>> {
     let pi = port as usize;
-    let (p, consumer) = {
-        let port = &g.ports[pi];
-        (port.producer.expect("stream ports are connected"), port.node)
-    };
     let prod = &g.nodes[p as usize];
     let Some(gn) = prod.generation else {
-        return stall(g, port);
+        return stall(g, [port, p, consumer]);
     };
     let cancelled = prod.cancelled;
     let st = &mut g.stream_ports[pi];
@@ -330,7 +355,7 @@ fn poll_live<C: Clone>(g: &mut Graph, port: u32, chunk: &RefCell<Option<C>>, don
         st.taken = None;
         st.detached = false;
     } else if gn.run() < st.run {
-        return stall(g, port);
+        return stall(g, [port, p, consumer]);
     }
     match gn.chunk_index() {
         Some(j) if st.taken.is_none_or(|t| j > t) => {
@@ -342,7 +367,7 @@ fn poll_live<C: Clone>(g: &mut Graph, port: u32, chunk: &RefCell<Option<C>>, don
             resume_consumer(g, consumer, port);
             Poll::Ready(chunk.borrow().clone())
         }
-        Some(_) if !cancelled => stall(g, port),
+        Some(_) if !cancelled => stall(g, [port, p, consumer]),
         _ => {
             *done = true;
             resume_consumer(g, consumer, port);
@@ -360,14 +385,16 @@ fn resume_consumer(g: &mut Graph, consumer: u32, port: u32) {
     }
 }
 
-/// No chunk yet: the consumer stalls on `port` and its producer is queued.
+/// No chunk yet: the consumer `node` stalls on `port` and its `producer` is queued.
 #[inline]
-fn stall<C>(g: &mut Graph, port: u32) -> Poll<Option<C>> {
-    let p = &g.ports[port as usize];
-    let (node, producer) = (p.node, p.producer.expect("stream ports are connected"));
+fn stall<C>(g: &mut Graph, [port, producer, node]: [u32; 3]) -> Poll<Option<C>> {
     g.nodes[node as usize].status = Status::Stalled(port);
     if g.instrumented {
         instrument::stalled(g, node, port);
+    } else if g.stop.is_none() && g.nodes[producer as usize].status == Status::EmitPull {
+        // What `wake` decides for a producer waiting to be pulled, without asking.
+        g.make_ready(producer, Action::Resume);
+        return Poll::Pending;
     }
     g.wake(producer);
     Poll::Pending
