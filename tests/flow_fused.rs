@@ -11,10 +11,11 @@ use std::time::Duration;
 
 use flowloop::EventLoop;
 use flowloop::flow::{
-    Failure, Flow, FlowBuilder, FlowError, Generation, Node, NodeFault, NodeStatus, Outcome, RunBeacon, RunOptions,
-    WithDefault,
+    Emitter, Failure, Flow, FlowBuilder, FlowError, Generation, Node, NodeFault, NodeId, NodeStatus, Outcome,
+    RunBeacon, RunOptions, Stream, WithDefault,
 };
 use flowloop::runtime::Instrument;
+use flowloop::sync::{AsyncIterator, azip};
 
 /// An instrument that listens to nothing: installing it makes every run a traced run.
 struct Traced;
@@ -1263,4 +1264,311 @@ fn siblings_whose_producer_waits_to_publish_agree_both_ways() {
     assert_eq!(reads_before, 3, "{log:?}");
     assert_eq!(log[third_p + 1..third_p + 4], ["s0", "s1", "s2"], "{log:?}");
     assert!(views(&flow).iter().all(|v| v.2 >= 4), "{:?}", views(&flow));
+}
+
+// Stream hand-offs: a producer's emit resumes its stalled consumer and the consumer's next pull
+// resumes the producer, chunk after chunk, in one loop of the scheduler (`resume_laps`); a
+// producer with one consumer port and no stream input publishes every chunk after its run's
+// first in one pass (`publish_lone_chunk`). Streams longer than the step budget (1,024 steps
+// per poll of the scheduler) check that the loop hands back and picks up where it was.
+
+/// What the bodies of [`logged_stream`] do at chunk `at`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Trip {
+    Nothing,
+    ConsumerPanics,
+    ConsumerFails,
+    ConsumerSleeps,
+    ConsumerStops,
+    ConsumerCancels,
+    ProducerFails,
+    ProducerSleeps,
+}
+
+const TRIPS: [Trip; 8] = [
+    Trip::Nothing,
+    Trip::ConsumerPanics,
+    Trip::ConsumerFails,
+    Trip::ConsumerSleeps,
+    Trip::ConsumerStops,
+    Trip::ConsumerCancels,
+    Trip::ProducerFails,
+    Trip::ProducerSleeps,
+];
+
+/// A producer `p` emitting `0..count` (`count` from a node before it, so `p` has a connected
+/// plain input; it logs `e{i}` before each emit), optionally through a
+/// mapper `m` (a stream input and a stream output: it doubles each chunk) into a consumer `c`
+/// that logs `t{x}` for each chunk it takes and returns the sum; `trip` at chunk `at`. Returns
+/// the builder, `p`, `c`.
+fn logged_stream(log: &Log, count: i64, mapped: bool, trip: Trip, at: i64) -> (FlowBuilder, NodeId, Node<i64>) {
+    let mut b = FlowBuilder::new();
+    let count = b.node(move || async move { count }, ());
+    let l = Rc::clone(log);
+    let p = b.try_stream(
+        move |out: Emitter<i64>, count: i64| {
+            let l = Rc::clone(&l);
+            async move {
+                for i in 0..count {
+                    if i == at && trip == Trip::ProducerSleeps {
+                        flowloop::sleep(Duration::from_millis(1)).await;
+                    }
+                    l.borrow_mut().push(format!("e{i}"));
+                    if out.emit(i).await.is_err() {
+                        return Ok(-1);
+                    }
+                    if i == at && trip == Trip::ProducerFails {
+                        return Err(format!("producer failed after chunk {i}"));
+                    }
+                }
+                Ok(count)
+            }
+        },
+        (count,),
+    );
+    b.set_name(p.id(), "p");
+    let source = if mapped {
+        let m = b.stream(
+            |out: Emitter<i64>, mut s: Stream<i64>| async move {
+                let mut n = 0;
+                while let Some(x) = s.next().await {
+                    n += 1;
+                    if out.emit(2 * x).await.is_err() {
+                        break;
+                    }
+                }
+                n
+            },
+            (p.stream(),),
+        );
+        b.set_name(m.id(), "m");
+        m.stream()
+    } else {
+        p.stream()
+    };
+    let l = Rc::clone(log);
+    let c = b.try_node(
+        move |mut s: Stream<i64>| {
+            let l = Rc::clone(&l);
+            async move {
+                let (mut total, mut k) = (0, 0);
+                while let Some(x) = s.next().await {
+                    l.borrow_mut().push(format!("t{x}"));
+                    total += x;
+                    if k == at {
+                        match trip {
+                            Trip::ConsumerPanics => panic!("consumer panicked at chunk {k}"),
+                            Trip::ConsumerFails => return Err(format!("consumer failed at chunk {k}")),
+                            Trip::ConsumerSleeps => flowloop::sleep(Duration::from_millis(1)).await,
+                            Trip::ConsumerStops => return Ok(total),
+                            Trip::ConsumerCancels => {
+                                s.cancel().await;
+                                return Ok(total);
+                            }
+                            _ => {}
+                        }
+                    }
+                    k += 1;
+                }
+                Ok(total)
+            }
+        },
+        (source,),
+    );
+    b.set_name(c, "c");
+    (b, p.id(), c)
+}
+
+#[test]
+fn a_stream_longer_than_the_step_budget_hands_off_the_same_both_ways() {
+    for mapped in [false, true] {
+        let count = 2_500;
+        let (flow, log) = same_both_ways(2, RunOptions::new, |log| {
+            logged_stream(log, count, mapped, Trip::Nothing, -1).0
+        });
+        let (_, p, c) = logged_stream(&Log::default(), count, mapped, Trip::Nothing, -1);
+        let factor = if mapped { 2 } else { 1 };
+        assert_eq!(
+            flow.value(c),
+            Some(factor * count * (count - 1) / 2),
+            "mapped: {mapped}"
+        );
+        assert_eq!(flow.generation(p), run_gen(1));
+        // Lockstep: every chunk is taken before the next is emitted.
+        let log = log.borrow();
+        let run: Vec<String> = (0..count)
+            .flat_map(|i| [format!("e{i}"), format!("t{}", factor * i)])
+            .collect();
+        assert_eq!(*log, [run.clone(), run].concat(), "mapped: {mapped}");
+    }
+}
+
+#[test]
+fn a_stream_whose_bodies_fail_panic_sleep_or_stop_mid_way_agrees_both_ways() {
+    for trip in TRIPS {
+        // At the first chunk (the general publication), the second (the first lone one), one
+        // past the step budget, and the last.
+        for at in [0, 1, 1_300, 1_999] {
+            for mapped in [false, true] {
+                for terminate in [true, false] {
+                    let options = || RunOptions::new().terminate_on_error(terminate);
+                    let build = |log: &Log| logged_stream(log, 2_000, mapped, trip, at).0;
+                    // A second run continues what the first left suspended: compared both
+                    // ways; the expectations below are those of one run.
+                    same_both_ways(2, options, build);
+                    let (flow, log) = same_both_ways(1, options, build);
+                    let (_, p, c) = logged_stream(&Log::default(), 2_000, mapped, trip, at);
+                    let case = format!("{trip:?} at {at}, mapped: {mapped}, terminate: {terminate}");
+                    let taken = log.borrow().iter().filter(|e| e.starts_with('t')).count();
+                    match trip {
+                        Trip::Nothing | Trip::ConsumerSleeps | Trip::ProducerSleeps => {
+                            assert_eq!(taken, 2_000, "{case}");
+                            assert_eq!(flow.generation(p), run_gen(0), "{case}");
+                            assert_eq!(flow.generation(c), run_gen(0), "{case}");
+                        }
+                        Trip::ConsumerStops | Trip::ConsumerCancels => {
+                            assert_eq!(taken, at as usize + 1, "{case}");
+                            assert_eq!(flow.generation(c), run_gen(0), "{case}");
+                        }
+                        Trip::ConsumerPanics | Trip::ConsumerFails | Trip::ProducerFails => {
+                            assert_eq!(taken, at as usize + 1, "{case}");
+                            assert_eq!(flow.generation(c), None, "{case}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_limit_on_a_streaming_producer_stops_mid_stream_the_same_both_ways() {
+    for at in [0, 1, 1_300] {
+        for mapped in [false, true] {
+            let limited = logged_stream(&Log::default(), 2_000, mapped, Trip::Nothing, -1).1;
+            let (flow, log) = same_both_ways(
+                2,
+                || RunOptions::new().limit(limited, (1, at)),
+                |log| logged_stream(log, 2_000, mapped, Trip::Nothing, -1).0,
+            );
+            let case = format!("limit (1,{at}), mapped: {mapped}");
+            assert_eq!(flow.generation(limited), Some(Generation::from((1, at))), "{case}");
+            // The first run streamed everything; the second stopped at the chunk that reached
+            // the limit, before any consumer took it.
+            let log = log.borrow();
+            let second = &log[4_000..];
+            assert_eq!(second.last(), Some(&format!("e{at}")), "{case}");
+            assert_eq!(second.len() as u64, 2 * at + 1, "{case}");
+        }
+    }
+}
+
+/// Two producers `l` and `r` of 1,500 chunks each, zipped by one consumer `z` that logs and
+/// sums the pairs (it stalls on each port in turn).
+fn zipped(log: &Log) -> (FlowBuilder, Node<i64>) {
+    let mut b = FlowBuilder::new();
+    let mut sources = Vec::new();
+    for (name, from) in [("l", 0), ("r", 10_000)] {
+        let l = Rc::clone(log);
+        let s = b.stream(
+            move |out: Emitter<i64>, from: i64| {
+                let l = Rc::clone(&l);
+                async move {
+                    for i in from..from + 1_500 {
+                        l.borrow_mut().push(format!("{name}{i}"));
+                        if out.emit(i).await.is_err() {
+                            break;
+                        }
+                    }
+                    from
+                }
+            },
+            (from,),
+        );
+        b.set_name(s.id(), name);
+        sources.push(s);
+    }
+    let l = Rc::clone(log);
+    let z = b.node(
+        move |left: Stream<i64>, right: Stream<i64>| {
+            let l = Rc::clone(&l);
+            async move {
+                let mut pairs = azip((left, right));
+                let mut total = 0;
+                while let Some((x, y)) = pairs.next().await {
+                    l.borrow_mut().push(format!("z{x}+{y}"));
+                    total += x + y;
+                }
+                total
+            }
+        },
+        (sources[0].stream(), sources[1].stream()),
+    );
+    b.set_name(z, "z");
+    (b, z)
+}
+
+#[test]
+fn streams_zipped_into_one_consumer_hand_off_the_same_both_ways() {
+    let (flow, log) = same_both_ways(2, RunOptions::new, |log| zipped(log).0);
+    let z = zipped(&Log::default()).1;
+    let want: i64 = (0..1_500).map(|i| i + 10_000 + i).sum();
+    assert_eq!(flow.value(z), Some(want));
+    assert_eq!(log.borrow().len(), 2 * 3 * 1_500);
+}
+
+/// The hand-off loop spends the scheduler's step budget like every other step: a stream of
+/// 5,000 chunks (10,000 polls) hands the loop back about every 1,024 polls, so a task beside
+/// the run gets polled in between, many times before the run ends.
+#[test]
+fn a_long_stream_leaves_the_loop_to_other_tasks_between_budgets() {
+    let mut flow = {
+        let mut b = FlowBuilder::new();
+        let p = b.stream(
+            |out: Emitter<i64>| async move {
+                for i in 0..5_000 {
+                    if out.emit(i).await.is_err() {
+                        break;
+                    }
+                }
+                0
+            },
+            (),
+        );
+        b.node(
+            |mut s: Stream<i64>| async move {
+                let mut n = 0;
+                while s.next().await.is_some() {
+                    n += 1;
+                }
+                n
+            },
+            (p.stream(),),
+        );
+        b.build().expect("the flow builds")
+    };
+    let run = flow.run(RunOptions::new());
+    let (ticks, done) = (Rc::new(Cell::new(0u32)), Rc::new(Cell::new(false)));
+    let (t, d) = (Rc::clone(&ticks), Rc::clone(&done));
+    let outcome = flowloop::run(async move {
+        let ticker = flowloop::spawn(async move {
+            // Bounded: the run needs about ten turns; a stuck run ends the ticker anyway.
+            while !d.get() && t.get() < 1_000_000 {
+                t.set(t.get() + 1);
+                flowloop::yield_now().await;
+            }
+        })
+        .await;
+        let outcome = run.await;
+        done.set(true);
+        let _ = ticker.join().await;
+        outcome
+    })
+    .expect("the loop runs");
+    assert!(matches!(outcome, Ok(Outcome::Completed { .. })), "{outcome:?}");
+    assert!(
+        (5..1_000).contains(&ticks.get()),
+        "ticks beside the run: {}",
+        ticks.get()
+    );
 }

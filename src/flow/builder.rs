@@ -385,12 +385,7 @@ impl FlowBuilder {
         // Only streaming nodes leave others suspended without a body waiting to publish.
         graph.maybe_suspended = graph.nodes.iter().any(|n| n.streaming);
         if graph.maybe_suspended {
-            graph.stream_ports = vec![Default::default(); graph.ports.len()];
-            graph.streams = vec![Default::default(); graph.nodes.len()];
-            for (node, meta) in graph.nodes.iter().zip(&mut graph.streams) {
-                let ports = &graph.ports[node.ports.0 as usize..node.ports.1 as usize];
-                meta.stream_inputs = ports.iter().any(|p| p.producer.is_some() && p.level == 1);
-            }
+            stream_state(&mut graph);
         }
         graph.init_staleness();
         let cycles = if creation_ordered(&graph) {
@@ -426,6 +421,25 @@ fn creation_ordered(g: &Graph) -> bool {
 /// Fills the consumer lists (grouped by producer) and the plain-consumer counts: a counting
 /// sort through each producer's own `consumers` index (no temporary per-node arrays beside
 /// the graph): counts, then range ends, then a backward fill that leaves each range's start.
+/// The stream state of a flow with a streaming node: by port and by node, each node's with
+/// what its chunk publication's fast path needs (see `Graph::publish_lone_chunk`). Out of
+/// line: most flows do not stream.
+#[inline(never)]
+fn stream_state(graph: &mut Graph) {
+    graph.stream_ports = vec![Default::default(); graph.ports.len()];
+    graph.streams = vec![Default::default(); graph.nodes.len()];
+    for n in 0..graph.nodes.len() {
+        let node = &graph.nodes[n];
+        let ports = &graph.ports[node.ports.0 as usize..node.ports.1 as usize];
+        let (ca, cb) = graph.consumers_of(n as u32);
+        let meta = &mut graph.streams[n];
+        meta.stream_inputs = ports.iter().any(|p| p.producer.is_some() && p.level == 1);
+        if cb - ca == 1 {
+            meta.lone_consumer = Some(graph.consumer_ports[ca as usize]);
+        }
+    }
+}
+
 fn link_consumers(g: &mut Graph) {
     let mut total = 0usize;
     for port in &g.ports {

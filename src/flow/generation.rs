@@ -33,6 +33,7 @@ pub struct Generation {
 const FINISHED: u64 = u64::MAX;
 
 /// The stored form of run index `run` (`run + 1`).
+#[inline(always)]
 const fn next_of(run: u64) -> NonZeroU64 {
     match NonZeroU64::new(run.wrapping_add(1)) {
         Some(next) => next,
@@ -45,6 +46,7 @@ impl Generation {
     ///
     /// # Panics
     /// For `run == u64::MAX` (reserved: no flow runs that often).
+    #[inline]
     pub const fn finished(run: u64) -> Generation {
         Generation {
             next: next_of(run),
@@ -54,6 +56,7 @@ impl Generation {
 
     /// Chunk `chunk` of streaming run `run`: `(run, chunk)`. (`u64::MAX` is reserved: no
     /// stream emits that many chunks, and no flow runs `u64::MAX` times.)
+    #[inline]
     pub const fn chunk(run: u64, chunk: u64) -> Generation {
         debug_assert!(chunk != FINISHED, "chunk index u64::MAX is reserved");
         Generation {

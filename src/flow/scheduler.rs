@@ -444,6 +444,7 @@ impl Scheduler {
     /// anything else (returns, fails, panics, waits outside the flow, or hands the run to a
     /// node that starts or publishes, or to none or several); that node, if any, is returned
     /// to the caller as [`step`](Self::step) returns it. Plain runs only (polls are not timed).
+    #[inline(never)]
     fn resume_laps(&mut self, mut n: u32, budget: &mut u32, cx: &mut Context<'_>) -> Option<u32> {
         let state = Rc::clone(&self.state);
         let mut runners = state.runners.borrow_mut();

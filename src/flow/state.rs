@@ -200,6 +200,9 @@ pub(crate) struct StreamMeta {
     /// leaves the staleness of its inputs as it was (they compare run indices only), so its
     /// publication skips them.
     pub(crate) stream_inputs: bool,
+    /// The node's consumer port when it has exactly one (the chunk publication's fast path,
+    /// see [`Graph::publish_lone_chunk`]).
+    pub(crate) lone_consumer: Option<u32>,
 }
 
 /// Node names, built only when shown. A node keeps only the index of its name's base here
@@ -733,18 +736,16 @@ impl Graph {
     #[inline(always)]
     pub(crate) fn publish_lone_chunk(&mut self, n: u32) -> bool {
         let ni = n as usize;
-        let (ca, cb) = self.consumers_of(n);
         let stream = &mut self.streams[ni];
         let chunk = stream.chunks;
-        if cb - ca != 1 || chunk == 0 || stream.stream_inputs {
+        let Some(pi) = stream.lone_consumer.filter(|_| chunk != 0 && !stream.stream_inputs) else {
             return false;
-        }
+        };
         stream.chunks = chunk + 1;
         let node = &mut self.nodes[ni];
         let run = node.run;
         let generation = Generation::chunk(run, chunk);
         node.generation = Some(generation);
-        let pi = self.consumer_ports[ca as usize];
         let port = &mut self.ports[pi as usize];
         let c = port.node;
         let attached = port.level == 1 && {

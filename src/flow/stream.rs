@@ -386,7 +386,7 @@ fn resume_consumer(g: &mut Graph, consumer: u32, port: u32) {
 }
 
 /// No chunk yet: the consumer `node` stalls on `port` and its `producer` is queued.
-#[inline]
+#[inline(always)]
 fn stall<C>(g: &mut Graph, [port, producer, node]: [u32; 3]) -> Poll<Option<C>> {
     g.nodes[node as usize].status = Status::Stalled(port);
     if g.instrumented {
