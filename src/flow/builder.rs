@@ -418,9 +418,6 @@ fn creation_ordered(g: &Graph) -> bool {
     g.ports.iter().all(|port| port.producer.is_none_or(|p| p < port.node))
 }
 
-/// Fills the consumer lists (grouped by producer) and the plain-consumer counts: a counting
-/// sort through each producer's own `consumers` index (no temporary per-node arrays beside
-/// the graph): counts, then range ends, then a backward fill that leaves each range's start.
 /// The stream state of a flow with a streaming node: by port and by node, each node's with
 /// what its chunk publication's fast path needs (see `Graph::publish_lone_chunk`). Out of
 /// line: most flows do not stream.
@@ -440,6 +437,9 @@ fn stream_state(graph: &mut Graph) {
     }
 }
 
+/// Fills the consumer lists (grouped by producer) and the plain-consumer counts: a counting
+/// sort through each producer's own `consumers` index (no temporary per-node arrays beside
+/// the graph): counts, then range ends, then a backward fill that leaves each range's start.
 fn link_consumers(g: &mut Graph) {
     let mut total = 0usize;
     for port in &g.ports {

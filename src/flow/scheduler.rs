@@ -234,8 +234,9 @@ impl Scheduler {
 
     /// Steps ready node `n`. Returns a consumer that a synchronous publication made ready to
     /// start at once (a fused hand-off, see [`Graph::wake_consumers`]); the caller steps it
-    /// next or lists it. Inlined into `step_fused` (and so into `poll`): one call layer less
-    /// per step, which the stream hand-off pays twice per chunk.
+    /// next or lists it. A node resumed in a plain run goes on through
+    /// [`resume_laps`](Self::resume_laps), which spends `budget` on the hand-offs after it.
+    /// Inlined into `step_fused` (and so into `poll`): one call layer less per step.
     #[inline(always)]
     pub(super) fn step(&mut self, n: u32, budget: &mut u32, cx: &mut Context<'_>) -> Option<u32> {
         let state = Rc::clone(&self.state);

@@ -197,8 +197,9 @@ pub(crate) struct StreamMeta {
     /// Stream consumer ports that still have to take the latest chunk.
     pub(crate) chunk_left: u32,
     /// The node has a connected stream input. Without one, a chunk after the first of a run
-    /// leaves the staleness of its inputs as it was (they compare run indices only), so its
-    /// publication skips them.
+    /// leaves the staleness of its inputs as it was (plain inputs compare run indices only),
+    /// so its publication skips them. The first chunk may follow an unfinished chunk of the
+    /// run before (a producer that gave up on a cancelled stream), which compares otherwise.
     pub(crate) stream_inputs: bool,
     /// The node's consumer port when it has exactly one (the chunk publication's fast path,
     /// see [`Graph::publish_lone_chunk`]).
