@@ -1572,3 +1572,52 @@ fn a_long_stream_leaves_the_loop_to_other_tasks_between_budgets() {
         ticks.get()
     );
 }
+
+/// A value that logs, when dropped, the node `current_node()` names then (or `none`).
+#[derive(Clone)]
+struct DropWitness(Log);
+
+impl Drop for DropWitness {
+    fn drop(&mut self) {
+        let seen = flowloop::flow::current_node().map_or("none".to_string(), |n| n.name);
+        self.0.borrow_mut().push(format!("dropped under {seen}"));
+    }
+}
+
+/// A stream consumer's return goes through the hand-off loop (the producer's last publication
+/// resumes it); its value is then published outside any node's poll, as the general step does
+/// it: the value it replaces is dropped with no current node.
+#[test]
+fn a_stream_consumer_publishes_outside_any_nodes_poll() {
+    let build = |log: &Log| {
+        let mut b = FlowBuilder::new();
+        let p = b.stream(
+            |out: Emitter<i64>| async move {
+                for i in 0..100 {
+                    if out.emit(i).await.is_err() {
+                        break;
+                    }
+                }
+                0
+            },
+            (),
+        );
+        let l = Rc::clone(log);
+        let c = b.node(
+            move |mut s: Stream<i64>| {
+                let l = Rc::clone(&l);
+                async move {
+                    while s.next().await.is_some() {}
+                    DropWitness(l)
+                }
+            },
+            (p.stream(),),
+        );
+        b.set_name(c, "c");
+        b
+    };
+    // The flow (and the value it keeps) lives past the check.
+    let (_flow, log) = same_both_ways(2, RunOptions::new, build);
+    // The second run's value replaced the first one's.
+    assert_eq!(*log.borrow(), ["dropped under none"]);
+}

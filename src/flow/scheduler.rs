@@ -449,12 +449,14 @@ impl Scheduler {
     fn resume_laps(&mut self, mut n: u32, budget: &mut u32, cx: &mut Context<'_>) -> Option<u32> {
         let state = Rc::clone(&self.state);
         let mut runners = state.runners.borrow_mut();
-        let _polling = current::polling(n);
+        let polling = current::polling(n);
         loop {
             let runner = runners[n as usize].as_mut();
             let polled = catch_unwind(AssertUnwindSafe(|| runner.poll_body(cx)));
             if !matches!(polled, Ok(Poll::Pending)) {
-                drop(runners);
+                // As after `poll_node`'s poll: no node is being polled while a returned body
+                // publishes or a failed one is dropped.
+                drop((runners, polling));
                 return self.polled(n, polled);
             }
             // Nothing to drop; a plain drop here is an out-of-line call per poll.
