@@ -761,6 +761,11 @@ impl Graph {
                 flip(reader, false);
             }
         }
+        debug_assert_eq!(
+            u32::from(attached),
+            self.attached_stream_ports(n),
+            "one attached port or none"
+        );
         self.streams[ni].chunk_left = u32::from(attached);
         self.nodes[ni].status = if attached { Status::EmitTaken } else { Status::EmitPull };
         if !self.limits.is_empty() {
