@@ -736,25 +736,35 @@ impl Graph {
     /// Returns `false`, having changed nothing, when the chunk needs the general path.
     #[inline(always)]
     pub(crate) fn publish_lone_chunk(&mut self, n: u32) -> bool {
-        let ni = n as usize;
-        let stream = &mut self.streams[ni];
+        let Graph {
+            nodes,
+            ports,
+            stream_ports,
+            streams,
+            ..
+        } = self;
+        let stream = &mut streams[n as usize];
         let chunk = stream.chunks;
         let Some(pi) = stream.lone_consumer.filter(|_| chunk != 0 && !stream.stream_inputs) else {
             return false;
         };
         stream.chunks = chunk + 1;
-        let node = &mut self.nodes[ni];
+        let node = &mut nodes[n as usize];
         let run = node.run;
         let generation = Generation::chunk(run, chunk);
         node.generation = Some(generation);
-        let port = &mut self.ports[pi as usize];
-        let c = port.node;
+        let port = &mut ports[pi as usize];
         let attached = port.level == 1 && {
-            let st = &self.stream_ports[pi as usize];
+            let st = &stream_ports[pi as usize];
             !(st.detached && st.run == run)
         };
+        stream.chunk_left = u32::from(attached);
+        node.status = if attached { Status::EmitTaken } else { Status::EmitPull };
+        let c = port.node;
+        let reader = &mut nodes[c as usize];
+        // Its status is not the limit check's business: read it while the record is at hand.
+        let stalled_here = matches!(reader.status, Status::Stalled(p) if p == pi);
         if port.stale {
-            let reader = &mut self.nodes[c as usize];
             let stale = port_is_stale(Some(generation), port.level, port.stitch, reader.generation);
             if !stale {
                 port.stale = false;
@@ -766,12 +776,10 @@ impl Graph {
             self.attached_stream_ports(n),
             "one attached port or none"
         );
-        self.streams[ni].chunk_left = u32::from(attached);
-        self.nodes[ni].status = if attached { Status::EmitTaken } else { Status::EmitPull };
         if !self.limits.is_empty() {
             self.check_limit(n);
         }
-        if self.stop.is_none() && matches!(self.nodes[c as usize].status, Status::Stalled(p) if p == pi) {
+        if stalled_here && self.stop.is_none() {
             self.make_ready(c, Action::Resume);
         } else {
             self.wake(c);
