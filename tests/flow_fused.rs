@@ -1517,6 +1517,16 @@ fn streams_zipped_into_one_consumer_hand_off_the_same_both_ways() {
     assert_eq!(log.borrow().len(), 2 * 3 * 1_500);
 }
 
+/// Emits `0..n`, then returns 0.
+async fn count_up(out: Emitter<i64>, n: i64) -> i64 {
+    for i in 0..n {
+        if out.emit(i).await.is_err() {
+            break;
+        }
+    }
+    0
+}
+
 /// The hand-off loop spends the scheduler's step budget like every other step: a stream of
 /// 5,000 chunks (10,000 polls) hands the loop back about every 1,024 polls, so a task beside
 /// the run gets polled in between, many times before the run ends.
@@ -1524,17 +1534,7 @@ fn streams_zipped_into_one_consumer_hand_off_the_same_both_ways() {
 fn a_long_stream_leaves_the_loop_to_other_tasks_between_budgets() {
     let mut flow = {
         let mut b = FlowBuilder::new();
-        let p = b.stream(
-            |out: Emitter<i64>| async move {
-                for i in 0..5_000 {
-                    if out.emit(i).await.is_err() {
-                        break;
-                    }
-                }
-                0
-            },
-            (),
-        );
+        let p = b.stream(count_up, (5_000,));
         b.node(
             |mut s: Stream<i64>| async move {
                 let mut n = 0;
@@ -1591,17 +1591,7 @@ impl Drop for DropWitness {
 fn a_stream_consumer_publishes_outside_any_nodes_poll() {
     let build = |log: &Log| {
         let mut b = FlowBuilder::new();
-        let p = b.stream(
-            |out: Emitter<i64>| async move {
-                for i in 0..100 {
-                    if out.emit(i).await.is_err() {
-                        break;
-                    }
-                }
-                0
-            },
-            (),
-        );
+        let p = b.stream(count_up, (100,));
         let l = Rc::clone(log);
         let c = b.node(
             move |mut s: Stream<i64>| {

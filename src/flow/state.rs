@@ -206,6 +206,15 @@ pub(crate) struct StreamMeta {
     pub(crate) lone_consumer: Option<u32>,
 }
 
+impl StreamMeta {
+    /// Whether publishing chunk `chunk` of the current run can change the staleness of the
+    /// node's own inputs (see [`stream_inputs`](Self::stream_inputs)).
+    #[inline]
+    pub(crate) fn own_inputs_move(&self, chunk: u64) -> bool {
+        chunk == 0 || self.stream_inputs
+    }
+}
+
 /// Node names, built only when shown. A node keeps only the index of its name's base here
 /// (the body's short type name, as a function that extracts it from the static type name, so
 /// creating a node neither parses the type name nor allocates); its default name is
@@ -434,6 +443,17 @@ impl std::fmt::Debug for FlowState {
     }
 }
 
+/// Refreshes the cached staleness of `port`, whose producer just published `generation`, and
+/// the counts of `reader`, the node it belongs to.
+#[inline(always)]
+fn refresh_fed(port: &mut Port, reader: &mut NodeMeta, generation: Generation) {
+    let stale = port_is_stale(Some(generation), port.level, port.stitch, reader.generation);
+    if stale != port.stale {
+        port.stale = stale;
+        flip(reader, stale);
+    }
+}
+
 /// Moves one connected input of `node` between its stale and fresh counts (the port's cached
 /// flag just became `stale`).
 #[inline(always)]
@@ -572,7 +592,8 @@ impl Graph {
     /// with its run index only.
     #[inline]
     pub(crate) fn set_chunk_generation(&mut self, n: u32, generation: Generation) -> u32 {
-        let own = generation.chunk_index() == Some(0) || self.streams[n as usize].stream_inputs;
+        let chunk = generation.chunk_index().expect("a chunk's generation");
+        let own = self.streams[n as usize].own_inputs_move(chunk);
         self.publish_generation::<true>(n, generation, own)
     }
 
@@ -637,12 +658,7 @@ impl Graph {
             if COUNT && !port.stale {
                 continue;
             }
-            let reader = &mut nodes[port.node as usize];
-            let stale = port_is_stale(Some(generation), port.level, port.stitch, reader.generation);
-            if stale != port.stale {
-                port.stale = stale;
-                flip(reader, stale);
-            }
+            refresh_fed(port, &mut nodes[port.node as usize], generation);
         }
         attached
     }
@@ -714,13 +730,14 @@ impl Graph {
     pub(crate) fn wake_consumers(&mut self, n: u32) -> Option<u32> {
         let (a, b) = self.consumers_of(n);
         if b - a == 1 {
-            let c = self.ports[self.consumer_ports[a as usize] as usize].node;
-            if self.ready.is_empty() && self.direct_action(c) == Some(Action::Start) {
+            let pi = self.consumer_ports[a as usize];
+            let c = self.ports[pi as usize].node;
+            if self.ready.is_empty() && self.direct_action(c, Some(pi)) == Some(Action::Start) {
                 self.nodes[c as usize].status = Status::Ready(Action::Start);
                 return Some(c);
             }
             // `enqueue_consumers` for the one consumer port.
-            self.wake(c);
+            self.wake_fed(c, pi);
             return None;
         }
         self.enqueue_consumers(n);
@@ -745,7 +762,7 @@ impl Graph {
         } = self;
         let stream = &mut streams[n as usize];
         let chunk = stream.chunks;
-        let Some(pi) = stream.lone_consumer.filter(|_| chunk != 0 && !stream.stream_inputs) else {
+        let Some(pi) = stream.lone_consumer.filter(|_| !stream.own_inputs_move(chunk)) else {
             return false;
         };
         stream.chunks = chunk + 1;
@@ -761,15 +778,9 @@ impl Graph {
         stream.chunk_left = u32::from(attached);
         node.status = if attached { Status::EmitTaken } else { Status::EmitPull };
         let c = port.node;
-        let reader = &mut nodes[c as usize];
-        // Its status is not the limit check's business: read it while the record is at hand.
-        let stalled_here = matches!(reader.status, Status::Stalled(p) if p == pi);
+        // A newer value never makes a fresh port stale (see `refresh_consumers`).
         if port.stale {
-            let stale = port_is_stale(Some(generation), port.level, port.stitch, reader.generation);
-            if !stale {
-                port.stale = false;
-                flip(reader, false);
-            }
+            refresh_fed(port, &mut nodes[c as usize], generation);
         }
         debug_assert_eq!(
             u32::from(attached),
@@ -779,11 +790,7 @@ impl Graph {
         if !self.limits.is_empty() {
             self.check_limit(n);
         }
-        if stalled_here && self.stop.is_none() {
-            self.make_ready(c, Action::Resume);
-        } else {
-            self.wake(c);
-        }
+        self.wake_fed(c, pi);
         true
     }
 
@@ -792,8 +799,9 @@ impl Graph {
     pub(crate) fn enqueue_consumers(&mut self, n: u32) {
         let (a, b) = self.consumers_of(n);
         for i in a..b {
-            let c = self.ports[self.consumer_ports[i as usize] as usize].node;
-            self.wake(c);
+            let pi = self.consumer_ports[i as usize];
+            let c = self.ports[pi as usize].node;
+            self.wake_fed(c, pi);
         }
     }
 
@@ -804,21 +812,35 @@ impl Graph {
     /// on the queue so that the trace shows each `queued` event; a stopped run queues too.
     #[inline]
     pub(crate) fn wake(&mut self, n: u32) {
-        match self.direct_action(n) {
+        match self.direct_action(n, None) {
             Some(action) => self.make_ready(n, action),
             None => self.enqueue(n),
         }
     }
 
+    /// [`wake`](Graph::wake) for the node `n` owning port `pi`, to which the port's producer
+    /// just published: a node stalled on that very port has something new there (a chunk
+    /// after the last one it took, or the end of the run), so it resumes without asking
+    /// [`stream_port_ready`](Graph::stream_port_ready).
+    #[inline]
+    pub(crate) fn wake_fed(&mut self, n: u32, pi: u32) {
+        match self.direct_action(n, Some(pi)) {
+            Some(action) => self.make_ready(n, action),
+            None => self.enqueue(n),
+        }
+    }
+
+    /// What `n` can do at once, if anything (see [`wake`](Graph::wake)); `fed` is a port of
+    /// `n` that its producer just published to.
     #[inline(always)]
-    fn direct_action(&self, n: u32) -> Option<Action> {
+    fn direct_action(&self, n: u32, fed: Option<u32>) -> Option<Action> {
         if self.instrumented || self.stop.is_some() {
             return None;
         }
         let node = &self.nodes[n as usize];
         match node.status {
             Status::Idle if node.stale_inputs == 0 && node.fresh_inputs > 0 => Some(Action::Start),
-            Status::Stalled(pi) if self.stream_port_ready(pi) => Some(Action::Resume),
+            Status::Stalled(pi) if fed == Some(pi) || self.stream_port_ready(pi) => Some(Action::Resume),
             Status::EmitPull => Some(Action::Resume),
             _ => None,
         }

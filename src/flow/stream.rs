@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 use super::error::StreamCancelled;
 use super::generation::Generation;
 use super::instrument;
-use super::state::{Action, FlowState, Graph, Status};
+use super::state::{FlowState, Graph, Status};
 use crate::sync::AsyncIterator;
 
 /// The handle a streaming node emits chunks through (its first parameter).
@@ -391,10 +391,6 @@ fn stall<C>(g: &mut Graph, [port, producer, node]: [u32; 3]) -> Poll<Option<C>> 
     g.nodes[node as usize].status = Status::Stalled(port);
     if g.instrumented {
         instrument::stalled(g, node, port);
-    } else if g.stop.is_none() && g.nodes[producer as usize].status == Status::EmitPull {
-        // What `wake` decides for a producer waiting to be pulled, without asking.
-        g.make_ready(producer, Action::Resume);
-        return Poll::Pending;
     }
     g.wake(producer);
     Poll::Pending
