@@ -49,6 +49,60 @@ fn case5_undefined_forward_reference_is_named() {
     );
 }
 
+/// The first problem in creation order is the one reported, whichever its kind: an
+/// unconnected input is noted as its node is added, an undefined forward reference is found
+/// at `build()`, and the two are compared by where their inputs were created.
+#[test]
+fn the_first_problem_in_creation_order_is_reported_whatever_its_kind() {
+    // Unconnected first, then an undefined forward reference.
+    let mut b = FlowBuilder::new();
+    let fine = b.forward::<i64>("fine");
+    let one = b.node(inc, (1,));
+    b.node(inc, (fine,));
+    b.define(fine, one);
+    let early = b.node(add, (one, unconnected()));
+    b.set_name(early, "early");
+    let nope = b.forward::<i64>("nope");
+    let late = b.node(inc, (nope,));
+    b.set_name(late, "late");
+    assert_eq!(
+        b.build().unwrap_err(),
+        BuildError::Unconnected {
+            node: "early".into(),
+            input: "#1".into()
+        }
+    );
+
+    // The same two problems the other way round.
+    let mut b = FlowBuilder::new();
+    let nope = b.forward::<i64>("nope");
+    let early = b.node(add, (1, nope));
+    b.set_name(early, "early");
+    let late = b.node(add, (unconnected(), 2));
+    b.set_name(late, "late");
+    assert_eq!(
+        b.build().unwrap_err(),
+        BuildError::UndefinedForward {
+            name: "nope".into(),
+            node: "early".into(),
+            input: "#1".into()
+        }
+    );
+
+    // Input names given after the node was added still name the culprit.
+    let mut b = FlowBuilder::new();
+    let a = b.node(add, (unconnected(), unconnected()));
+    b.set_name(a, "Add");
+    b.set_input_names(a, &["left", "right"]);
+    assert_eq!(
+        b.build().unwrap_err(),
+        BuildError::Unconnected {
+            node: "Add".into(),
+            input: "left".into()
+        }
+    );
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("boom")]
 struct Boom;

@@ -55,6 +55,14 @@ pub struct FlowBuilder {
     ports: Vec<Port>,
     /// The ports that read a forward reference: `(port index, forward id)`, in port order.
     forward_ports: Vec<(u32, u32)>,
+    /// The first port that has neither a producer nor a default and reads no forward
+    /// reference (the build error [`BuildError::Unconnected`], if no earlier problem).
+    first_unconnected: Option<u32>,
+    /// The ports connected to a node added after theirs (a runtime graph's nodes may come in
+    /// any order): bound and counted by `build()`, not as their node is added.
+    late_ports: Vec<u32>,
+    /// Whether a streaming node was added.
+    streaming: bool,
     /// A node's port specs while its ports are created (reused: no allocation per node).
     specs: Vec<PortSpec>,
     /// Every node's value cells, by node index (moved into the flow by `build`).
@@ -88,20 +96,45 @@ impl FlowBuilder {
         Self::default()
     }
 
-    /// Adds a node whose port specs are in `specs`.
-    fn push(&mut self, base: fn() -> &'static str, runner: Pin<Box<dyn Runner>>, streaming: bool) -> u32 {
+    /// Adds a node whose port specs are in `specs`, with what `build()` would otherwise find
+    /// in passes over the whole graph done here, while the node's records are in cache: its
+    /// ports connected to earlier nodes are bound (their producers' cells exist already), the
+    /// producers' consumer counts are raised, every connected port starts stale (no value
+    /// yet), and the first unconnected port is remembered. Only ports reading a forward
+    /// reference or connected to a later node are left to `build()`.
+    fn push(&mut self, base: fn() -> &'static str, mut runner: Pin<Box<dyn Runner>>, streaming: bool) -> u32 {
         let id = self.nodes.len() as u32;
         let first = self.ports.len() as u32;
-        for spec in self.specs.drain(..) {
+        let mut stale = 0;
+        for (i, spec) in self.specs.drain(..).enumerate() {
+            let pi = self.ports.len() as u32;
             let (producer, level, has_default) = match spec {
-                PortSpec::Own { has_default } => (None, 0, has_default),
+                PortSpec::Own { has_default } => {
+                    if !has_default && self.first_unconnected.is_none() {
+                        self.first_unconnected = Some(pi);
+                    }
+                    (None, 0, has_default)
+                }
                 PortSpec::Node {
                     node,
                     level,
                     has_default,
-                } => (Some(node), level, has_default),
+                } => {
+                    match self.nodes.get_mut(node as usize) {
+                        Some(producer) => {
+                            producer.consumers += 1;
+                            if level == 0 {
+                                producer.plain_consumer_ports += 1;
+                            }
+                            runner.as_mut().bind(i, None, &self.cells);
+                        }
+                        None => self.late_ports.push(pi),
+                    }
+                    stale += 1;
+                    (Some(node), level, has_default)
+                }
                 PortSpec::Fwd { id: fwd, has_default } => {
-                    self.forward_ports.push((self.ports.len() as u32, fwd));
+                    self.forward_ports.push((pi, fwd));
                     (None, 0, has_default)
                 }
             };
@@ -111,11 +144,15 @@ impl FlowBuilder {
                 level,
                 has_default,
                 stitch: 0,
-                stale: false,
+                // FLOW_SEMANTICS §3: a connected port is stale until its producer publishes.
+                stale: producer.is_some(),
             });
         }
         let ports = (first, self.ports.len() as u32);
-        self.nodes.push(NodeMeta::new(self.names.base(base), ports, streaming));
+        let mut node = NodeMeta::new(self.names.base(base), ports, streaming);
+        node.stale_inputs = stale;
+        self.nodes.push(node);
+        self.streaming |= streaming;
         self.runners.push(runner);
         id
     }
@@ -318,37 +355,35 @@ impl FlowBuilder {
         }
     }
 
-    /// Checks every input and forward reference (first problem in creation order).
+    /// Checks every input and forward reference (first problem in creation order): an
+    /// unconnected port was noted as its node was added, an undefined forward reference is
+    /// found among the ports that read one.
     fn check(&self) -> Result<(), BuildError> {
         if let Some(f) = self.forwards.iter().find(|f| f.defined_twice) {
             return Err(BuildError::DefinedTwice { name: f.name.clone() });
         }
-        let mut forwards = self.forward_ports.iter().peekable();
-        for (n, d) in self.nodes.iter().enumerate() {
-            for (p, i) in (d.ports.0..d.ports.1).zip(0..) {
-                let node = || self.names.of(n as u32, d.base).to_string();
-                match forwards.next_if(|&&(fp, _)| fp == p) {
-                    Some(&(_, id)) if self.forwards[id as usize].def.is_none() => {
-                        return Err(BuildError::UndefinedForward {
-                            name: self.forwards[id as usize].name.clone(),
-                            node: node(),
-                            input: self.input_label(n, i),
-                        });
-                    }
-                    Some(_) => {}
-                    None => {
-                        let port = &self.ports[p as usize];
-                        if port.producer.is_none() && !port.has_default {
-                            return Err(BuildError::Unconnected {
-                                node: node(),
-                                input: self.input_label(n, i),
-                            });
-                        }
-                    }
-                }
-            }
-        }
-        Ok(())
+        let undefined = self
+            .forward_ports
+            .iter()
+            .find(|&&(_, id)| self.forwards[id as usize].def.is_none());
+        let (p, forward) = match (undefined, self.first_unconnected) {
+            (Some(&(fp, id)), first) if first.is_none_or(|u| fp < u) => (fp, Some(id)),
+            (_, Some(u)) => (u, None),
+            (None, None) => return Ok(()),
+            (Some(_), None) => unreachable!("covered by the first arm"),
+        };
+        let n = self.ports[p as usize].node;
+        let d = &self.nodes[n as usize];
+        let node = self.names.of(n, d.base).to_string();
+        let input = self.input_label(n as usize, (p - d.ports.0) as usize);
+        Err(match forward {
+            Some(id) => BuildError::UndefinedForward {
+                name: self.forwards[id as usize].name.clone(),
+                node,
+                input,
+            },
+            None => BuildError::Unconnected { node, input },
+        })
     }
 
     /// Checks the graph and wires it into a runnable [`Flow`].
@@ -367,28 +402,49 @@ impl FlowBuilder {
             ports: std::mem::take(&mut self.ports),
             ..Graph::default()
         };
-        let mut forwards = self.forward_ports.iter().peekable();
-        for (n, node) in graph.nodes.iter().enumerate() {
-            let runner = &mut self.runners[n];
-            for (p, i) in (node.ports.0..node.ports.1).zip(0..) {
-                let port = &mut graph.ports[p as usize];
-                if let Some(&(_, id)) = forwards.next_if(|&&(fp, _)| fp == p) {
-                    let (producer, level, def) = self.forwards[id as usize].def.as_ref().expect("checked above");
-                    runner.as_mut().bind(i, Some(&**def), &cells);
-                    (port.producer, port.level) = (Some(*producer), *level);
-                } else if port.producer.is_some() {
-                    runner.as_mut().bind(i, None, &cells);
-                }
+        // Every connection bound by `push` goes from an earlier node to a later one; only a
+        // forward reference or a connection to a later node can close a cycle (or a self-loop).
+        let mut creation_ordered = self.late_ports.is_empty();
+        for &p in &self.late_ports {
+            let port = &graph.ports[p as usize];
+            let (n, producer, level) = (port.node, port.producer.expect("a late port is connected"), port.level);
+            let first = graph.nodes[n as usize].ports.0;
+            self.runners[n as usize]
+                .as_mut()
+                .bind((p - first) as usize, None, &cells);
+            let from = &mut graph.nodes[producer as usize];
+            from.consumers += 1;
+            if level == 0 {
+                from.plain_consumer_ports += 1;
             }
+        }
+        for &(p, id) in &self.forward_ports {
+            let (producer, level, def) = self.forwards[id as usize].def.as_ref().expect("checked above");
+            let port = &mut graph.ports[p as usize];
+            let n = port.node;
+            (port.producer, port.level, port.stale) = (Some(*producer), *level, true);
+            let node = &mut graph.nodes[n as usize];
+            node.stale_inputs += 1;
+            self.runners[n as usize]
+                .as_mut()
+                .bind((p - node.ports.0) as usize, Some(&**def), &cells);
+            let from = &mut graph.nodes[*producer as usize];
+            from.consumers += 1;
+            if *level == 0 {
+                from.plain_consumer_ports += 1;
+            }
+            creation_ordered &= *producer < n;
         }
         link_consumers(&mut graph);
         // Only streaming nodes leave others suspended without a body waiting to publish.
-        graph.maybe_suspended = graph.nodes.iter().any(|n| n.streaming);
+        graph.maybe_suspended = self.streaming;
         if graph.maybe_suspended {
             stream_state(&mut graph);
         }
-        graph.init_staleness();
-        let cycles = if creation_ordered(&graph) {
+        if cfg!(debug_assertions) {
+            graph.check_initial_staleness();
+        }
+        let cycles = if creation_ordered {
             Vec::new()
         } else {
             super::resolve::Resolver::default().unstartable_cycles(&graph)
@@ -411,13 +467,6 @@ impl FlowBuilder {
     }
 }
 
-/// Whether every connection goes from an earlier node to a later one: then the graph has no
-/// cycle (nor self-loop) and the cycle search at build time can be skipped — the common case of
-/// a builder without forward references.
-fn creation_ordered(g: &Graph) -> bool {
-    g.ports.iter().all(|port| port.producer.is_none_or(|p| p < port.node))
-}
-
 /// The stream state of a flow with a streaming node: by port and by node, each node's with
 /// what its chunk publication's fast path needs (see `Graph::publish_lone_chunk`). Out of
 /// line: most flows do not stream.
@@ -437,32 +486,23 @@ fn stream_state(graph: &mut Graph) {
     }
 }
 
-/// Fills the consumer lists (grouped by producer) and the plain-consumer counts: a counting
-/// sort through each producer's own `consumers` index (no temporary per-node arrays beside
-/// the graph): counts, then range ends, then a backward fill that leaves each range's start.
+/// Fills the consumer lists (grouped by producer): a counting sort through each producer's
+/// own `consumers` index (no temporary per-node arrays beside the graph), whose counts were
+/// raised as the consumers were added: range ends, then a backward fill that leaves each
+/// range's start.
 fn link_consumers(g: &mut Graph) {
-    let mut total = 0usize;
-    for port in &g.ports {
-        if let Some(p) = port.producer {
-            g.nodes[p as usize].consumers += 1;
-            total += 1;
-        }
-    }
     let mut end = 0;
     for node in &mut g.nodes {
         end += node.consumers;
         node.consumers = end;
     }
-    g.consumer_ports = vec![0; total];
+    g.consumer_ports = vec![0; end as usize];
     // Backwards, so that each producer's ports stay in ascending order.
     for (pi, port) in g.ports.iter().enumerate().rev() {
         if let Some(p) = port.producer {
             let node = &mut g.nodes[p as usize];
             node.consumers -= 1;
             g.consumer_ports[node.consumers as usize] = pi as u32;
-            if port.level == 0 {
-                node.plain_consumer_ports += 1;
-            }
         }
     }
 }

@@ -556,20 +556,28 @@ impl Graph {
         flip(&mut self.nodes[port.node as usize], stale);
     }
 
-    /// Sets the counts of every node from scratch (after building the graph).
-    pub(crate) fn init_staleness(&mut self) {
+    /// Checks the staleness flags and counts the builder set as it added each node (every
+    /// connected port stale, FLOW_SEMANTICS §3, as no node has published yet) against the
+    /// generations: debug builds call it at the end of `build()`.
+    pub(crate) fn check_initial_staleness(&self) {
+        let mut stale = vec![0u32; self.nodes.len()];
         for pi in 0..self.ports.len() {
-            let stale = self.compute_stale(pi as u32);
-            let port = &mut self.ports[pi];
-            port.stale = stale;
-            if port.producer.is_some() {
-                let node = &mut self.nodes[port.node as usize];
-                if stale {
-                    node.stale_inputs += 1;
-                } else {
-                    node.fresh_inputs += 1;
-                }
+            let port = &self.ports[pi];
+            assert_eq!(
+                port.stale,
+                self.compute_stale(pi as u32),
+                "initial staleness of port {pi}"
+            );
+            if port.producer.is_some() && port.stale {
+                stale[port.node as usize] += 1;
             }
+        }
+        for (n, node) in self.nodes.iter().enumerate() {
+            assert_eq!(
+                (node.stale_inputs, node.fresh_inputs),
+                (stale[n], 0),
+                "initial counts of node {n}"
+            );
         }
     }
 
