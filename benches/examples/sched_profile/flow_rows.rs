@@ -9,7 +9,10 @@
 //!   cycle, for 100 generations (ns per node run).
 //! - `flow_build`: build and drop of a 1,000,000-node typed chain (ns per node, wall time),
 //!   measured in a child process so that its peak RSS (VmHWM) is this workload's alone; the
-//!   reference column is the target (300 ns per node), the RSS is printed in a note line.
+//!   reference column is the target (300 ns per node). A note line prints the RSS, the on-CPU
+//!   time per node, the page faults and the share of the time spent in the kernel (mostly
+//!   those faults: every page of a fresh process's heap faults once, at a cost that depends
+//!   on the machine and, in a virtual machine, on its host).
 //!
 //! Times are the on-CPU time of the measuring thread (`/proc/thread-self/schedstat`; wall time
 //! where that file is missing): both runtimes run every node on this one thread and never wait
@@ -20,7 +23,7 @@
 
 #![allow(dead_code)]
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 // Also loaded by net_rows: each binary includes the providers it needs by `#[path]`.
 #[allow(clippy::duplicate_mod)]
@@ -326,11 +329,11 @@ pub const BUILD_CHILD_ENV: &str = "FLOWLOOP_FLOW_BUILD_CHILD";
 /// Target for `flow_build`, ns per node (issue 14).
 pub const BUILD_TARGET_NS: f64 = 300.0;
 
-/// Builds and drops a chain of `n` typed nodes; returns the wall time of both. Never inlined,
-/// so that `benches/instructions.sh` can count the instructions inside it.
+/// Builds and drops a chain of `n` typed nodes; returns the wall and on-CPU time of both.
+/// Never inlined, so that `benches/instructions.sh` can count the instructions inside it.
 #[inline(never)]
-pub fn flow_build(n: usize) -> Duration {
-    let t = Instant::now();
+pub fn flow_build(n: usize) -> cpu_clock::Measured {
+    let t = Stopwatch::start();
     let mut b = FlowBuilder::new();
     let mut last = b.node(inc, (0,));
     for _ in 1..n {
@@ -338,7 +341,17 @@ pub fn flow_build(n: usize) -> Duration {
     }
     let flow = b.build().expect("chain builds");
     drop(std::hint::black_box(flow));
-    t.elapsed()
+    t.stop()
+}
+
+/// This process's minor page faults and its user and kernel CPU time in clock ticks (fields
+/// 10, 14 and 15 of `/proc/self/stat`).
+fn faults_and_ticks() -> Option<[u64; 3]> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces), from field 3 on.
+    let fields: Vec<&str> = stat.rsplit_once(") ")?.1.split_whitespace().collect();
+    let field = |k: usize| fields.get(k - 3)?.parse().ok();
+    Some([field(10)?, field(14)?, field(15)?])
 }
 
 /// Peak resident set size (VmHWM) of this process in KiB.
@@ -349,7 +362,9 @@ fn peak_rss_kib() -> Option<u64> {
 }
 
 /// Call first thing in `main`: when this process is the `flow_build` child, measures, prints
-/// `ns=<ns per node> rss_kib=<VmHWM>` and returns true (the caller then exits).
+/// `ns=<wall ns per node> cpu_ns=<on-CPU ns per node> faults=<minor page faults>
+/// sys_share=<kernel share of the CPU time> rss_kib=<VmHWM>` and returns true (the caller then
+/// exits).
 pub fn run_build_child() -> bool {
     let Some(n) = std::env::var(BUILD_CHILD_ENV)
         .ok()
@@ -357,14 +372,35 @@ pub fn run_build_child() -> bool {
     else {
         return false;
     };
+    let before = faults_and_ticks().unwrap_or_default();
     let d = flow_build(n);
+    let after = faults_and_ticks().unwrap_or_default();
     let rss = peak_rss_kib().unwrap_or(0);
-    println!("ns={:.1} rss_kib={rss}", per_op(d, n as u64));
+    let [faults, user, sys] = [0, 1, 2].map(|i| after[i].saturating_sub(before[i]));
+    let sys_share = sys as f64 / (user + sys).max(1) as f64;
+    println!(
+        "ns={:.1} cpu_ns={:.1} faults={faults} sys_share={sys_share:.2} rss_kib={rss}",
+        per_op(d.wall, n as u64),
+        per_op(d.cpu, n as u64)
+    );
     true
 }
 
-/// Runs the `flow_build` child once: (ns per node, peak RSS in KiB).
-fn flow_build_in_child(n: usize) -> (f64, u64) {
+/// One `flow_build` child's report.
+struct BuildChild {
+    /// Wall ns per node (the row's measure).
+    ns: f64,
+    /// On-CPU ns per node.
+    cpu_ns: f64,
+    faults: u64,
+    /// The kernel's share of the CPU time.
+    sys_share: f64,
+    /// Peak RSS in KiB.
+    rss_kib: u64,
+}
+
+/// Runs the `flow_build` child once.
+fn flow_build_in_child(n: usize) -> BuildChild {
     let exe = std::env::current_exe().expect("the bench binary knows its own path");
     let out = std::process::Command::new(exe)
         .env(BUILD_CHILD_ENV, n.to_string())
@@ -375,8 +411,20 @@ fn flow_build_in_child(n: usize) -> (f64, u64) {
         let v = text.split_whitespace().find_map(|w| w.strip_prefix(key))?;
         v.parse().ok()
     };
-    match (field("ns="), field("rss_kib=")) {
-        (Some(ns), Some(rss)) => (ns, rss as u64),
+    match (
+        field("ns="),
+        field("cpu_ns="),
+        field("faults="),
+        field("sys_share="),
+        field("rss_kib="),
+    ) {
+        (Some(ns), Some(cpu_ns), Some(faults), Some(sys_share), Some(rss)) => BuildChild {
+            ns,
+            cpu_ns,
+            faults: faults as u64,
+            sys_share,
+            rss_kib: rss as u64,
+        },
         _ => panic!(
             "flow_build child printed no result: {text} {}",
             String::from_utf8_lossy(&out.stderr)
@@ -388,16 +436,22 @@ fn flow_build_in_child(n: usize) -> (f64, u64) {
 /// printed as a note.
 fn flow_build_row(reps: usize) -> (&'static str, f64, f64) {
     let n = 1_000_000;
-    let mut ns = Vec::new();
-    let mut rss = 0;
+    let (mut ns, mut cpu, mut sys) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut rss, mut faults) = (0, 0);
     for _ in 0..reps {
-        let (t, r) = flow_build_in_child(n);
-        ns.push(t);
-        rss = rss.max(r);
+        let child = flow_build_in_child(n);
+        ns.push(child.ns);
+        cpu.push(child.cpu_ns);
+        sys.push(child.sys_share);
+        rss = rss.max(child.rss_kib);
+        faults = faults.max(child.faults);
     }
     println!(
-        "# flow_build note: {n} nodes, peak_rss_mib={:.1} (target 250)",
-        rss as f64 / 1024.0
+        "# flow_build note: {n} nodes, peak_rss_mib={:.1} (target 250), on-CPU {:.1} ns/node, \
+         {faults} page faults, kernel share {:.2} (medians; faults and RSS the largest)",
+        rss as f64 / 1024.0,
+        median(cpu),
+        median(sys)
     );
     ("flow_build", median(ns), BUILD_TARGET_NS)
 }
