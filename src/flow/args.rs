@@ -106,6 +106,7 @@ impl CellTable {
     }
 
     /// Node `n`'s cells, if there is such a node.
+    #[inline]
     pub(crate) fn get(&self, n: usize) -> Option<Cells<'_>> {
         let &(holder, index) = self.nodes.get(n)?;
         Some(Cells {
@@ -119,6 +120,7 @@ impl CellTable {
     ///
     /// # Panics
     /// If there is no node `n`.
+    #[inline]
     pub(crate) fn at(&self, n: usize) -> Cells<'_> {
         self.get(n).expect("node index within the flow")
     }
@@ -152,6 +154,7 @@ impl std::fmt::Debug for CellTable {
 
 impl<'a> Cells<'a> {
     /// The streaming or stateful node's other cells.
+    #[inline]
     fn extra(&self) -> Option<&'a ExtraCells> {
         if self.extra {
             self.value.downcast_ref::<ExtraCells>()
@@ -161,6 +164,7 @@ impl<'a> Cells<'a> {
     }
 
     /// The value cell: a typed node's [`Block`], or a dynamic node's own cell.
+    #[inline]
     pub(crate) fn value(&self) -> &'a Rc<dyn Any> {
         self.extra().map_or(self.value, |e| &e.value)
     }
@@ -599,6 +603,7 @@ impl<R> ValueCell<R> {
 
 impl<R: 'static> ValueCell<R> {
     /// The cell of node cells `cells`, if their value type is `R` (a typed node's).
+    #[inline]
     pub(crate) fn of(cells: &Cells<'_>) -> Option<ValueCell<R>> {
         let block = Rc::clone(cells.value()).downcast::<Block<R>>().ok()?;
         Some(ValueCell {

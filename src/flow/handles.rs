@@ -388,6 +388,7 @@ tuple_field!(3 D; A, B, C, D, E, F);
 tuple_field!(4 E; A, B, C, D, E, F);
 tuple_field!(5 F; A, B, C, D, E, F);
 
+#[inline]
 fn value_cell<R: 'static>(cells: &Cells<'_>) -> ValueCell<R> {
     ValueCell::of(cells).expect("output type is checked at compile time")
 }
