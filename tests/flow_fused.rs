@@ -1611,3 +1611,177 @@ fn a_stream_consumer_publishes_outside_any_nodes_poll() {
     // The second run's value replaced the first one's.
     assert_eq!(*log.borrow(), ["dropped under none"]);
 }
+
+/// Where a pair's odd poll happens: every `EVERY` chunks, from chunk 3 on.
+const EVERY: i64 = 700;
+
+/// A producer of 2,500 chunks into one consumer: a lone pair, whose hand-off runs in pair mode
+/// (`src/flow/pair.rs`) past several step budgets, beside an idle node `x` (a generation limit
+/// on it, never reached, makes a run take the general hand-off instead). Both bodies log each
+/// chunk with the generation and run `current_node()` shows them (what a body can see of the
+/// records pair mode keeps current). Every [`EVERY`] chunks, from chunk 3 on, one of them
+/// does something else in the same poll: `odd` says what.
+fn odd_pair(log: &Log, odd: Odd) -> (FlowBuilder, Node<i64>, Node<i64>) {
+    let mut b = FlowBuilder::new();
+    let x = b.node(|| async { 0i64 }, ());
+    let l = Rc::clone(log);
+    let p = b.stream(
+        move |out: Emitter<i64>| {
+            let l = Rc::clone(&l);
+            async move {
+                for i in 0..2_500i64 {
+                    let me = flowloop::flow::current_node().expect("inside a body");
+                    l.borrow_mut().push(format!("p{i} {:?} {}", me.generation, me.run));
+                    if i % EVERY == 3 && odd == Odd::SameEmitTwice {
+                        // The same emit polled again at once, its chunk not taken yet.
+                        let mut emit = out.emit(i);
+                        let done = std::future::poll_fn(|cx| {
+                            let first = std::pin::Pin::new(&mut emit).poll(cx);
+                            if first.is_ready() {
+                                return first;
+                            }
+                            std::pin::Pin::new(&mut emit).poll(cx)
+                        })
+                        .await;
+                        if done.is_err() {
+                            return -1;
+                        }
+                        continue;
+                    }
+                    let in_poll = matches!(odd, Odd::TwoEmits | Odd::PanicAfterEmit | Odd::ReturnAfterEmit);
+                    if i % EVERY != 3 || !in_poll {
+                        if out.emit(i).await.is_err() {
+                            return -1;
+                        }
+                        continue;
+                    }
+                    // Two emits, or an emit and then a panic or a return, in one poll.
+                    let (mut first, mut second) = (Some(out.emit(i)), Some(out.emit(-i)));
+                    std::future::poll_fn(|cx| {
+                        if let Some(f) = first.as_mut() {
+                            if std::pin::Pin::new(f).poll(cx).is_ready() {
+                                first = None;
+                            }
+                        }
+                        match odd {
+                            Odd::PanicAfterEmit => panic!("producer panicked after chunk {i}"),
+                            Odd::ReturnAfterEmit => return std::task::Poll::Ready(()),
+                            _ => {}
+                        }
+                        if let Some(f) = second.as_mut() {
+                            if std::pin::Pin::new(f).poll(cx).is_ready() {
+                                second = None;
+                            }
+                        }
+                        if first.is_none() && second.is_none() {
+                            std::task::Poll::Ready(())
+                        } else {
+                            std::task::Poll::Pending
+                        }
+                    })
+                    .await;
+                    if odd == Odd::ReturnAfterEmit {
+                        return i;
+                    }
+                }
+                2_500
+            }
+        },
+        (),
+    );
+    b.set_name(p.id(), "p");
+    let l = Rc::clone(log);
+    let c = b.node(
+        move |mut s: Stream<i64>| {
+            let l = Rc::clone(&l);
+            async move {
+                let mut total = 0;
+                let mut k = 0i64;
+                loop {
+                    let twice = odd == Odd::TwoPulls && k % EVERY == 3;
+                    // Two pulls in one poll: the second finds the consumer stalled already.
+                    let next = std::future::poll_fn(|cx| {
+                        let first = std::pin::Pin::new(&mut s.next()).poll(cx);
+                        if first.is_ready() || !twice {
+                            return first;
+                        }
+                        std::pin::Pin::new(&mut s.next()).poll(cx)
+                    })
+                    .await;
+                    let Some(v) = next else { break };
+                    let me = flowloop::flow::current_node().expect("inside a body");
+                    l.borrow_mut().push(format!("c{v} {:?} {}", me.generation, me.run));
+                    total += v;
+                    k += 1;
+                }
+                total
+            }
+        },
+        (p.stream(),),
+    );
+    b.set_name(c, "c");
+    (b, c, x)
+}
+
+/// What [`odd_pair`]'s bodies do besides the hand-off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Odd {
+    Nothing,
+    /// The producer polls two emits in one poll (the second while the first is offered).
+    TwoEmits,
+    /// The producer polls an emit again in the poll that published its chunk.
+    SameEmitTwice,
+    /// The producer panics in the poll that published a chunk.
+    PanicAfterEmit,
+    /// The producer's body returns in the poll that published a chunk.
+    ReturnAfterEmit,
+    /// The consumer pulls twice in one poll (the second while already stalled).
+    TwoPulls,
+}
+
+/// A lone pair's hand-off in pair mode gives what the general hand-off gives, whatever its
+/// bodies do in the poll that moves it: two emits or two pulls in one poll, a panic or a
+/// return right after an emit — each ends pair mode with the records as the general steps
+/// leave them at that point (in the producer's poll with a chunk offered, in the consumer's
+/// after it stalled), and so does every step budget spent in between. Compared over two runs
+/// with the same flow run through the general hand-off (an unreached limit) and, where the
+/// traced steps agree with the untraced ones, with a traced run.
+#[test]
+fn a_lone_pair_hands_off_as_the_general_steps_do_whatever_its_bodies_do() {
+    for odd in [
+        Odd::Nothing,
+        Odd::TwoEmits,
+        Odd::SameEmitTwice,
+        Odd::PanicAfterEmit,
+        Odd::ReturnAfterEmit,
+        Odd::TwoPulls,
+    ] {
+        let (pair_log, general_log) = (Log::default(), Log::default());
+        let (b, c, x) = odd_pair(&pair_log, odd);
+        let mut paired = b.build().expect("the flow builds");
+        let (b, _, _) = odd_pair(&general_log, odd);
+        let mut general = b.build().expect("the flow builds");
+        for run in 0..2 {
+            let a = paired.run_until_complete(RunOptions::new());
+            let b = general.run_until_complete(RunOptions::new().limit(x, (1_000_000,)));
+            assert_eq!(shown(&a), shown(&b), "{odd:?}: result of run {run}");
+            assert_eq!(views(&paired), views(&general), "{odd:?}: views after run {run}");
+            assert_eq!(
+                *pair_log.borrow(),
+                *general_log.borrow(),
+                "{odd:?}: bodies up to run {run}"
+            );
+        }
+        let log = pair_log.borrow();
+        let produced = log.iter().filter(|e| e.starts_with('p')).count();
+        if matches!(odd, Odd::Nothing | Odd::TwoPulls | Odd::SameEmitTwice) {
+            same_both_ways(2, RunOptions::new, |log| odd_pair(log, odd).0);
+            assert_eq!(paired.value(c), Some((0..2_500).sum()), "{odd:?}");
+            assert_eq!(produced, 2 * 2_500, "{odd:?}");
+            // The producer sees the generation of its last chunk before each emit.
+            assert!(log.contains(&"p2 Some(Generation { run: 0, chunk: Some(1) }) 0".to_string()));
+        } else {
+            assert!(produced > 3, "{odd:?}: {produced}");
+        }
+    }
+}

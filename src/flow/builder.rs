@@ -484,6 +484,22 @@ fn stream_state(graph: &mut Graph) {
             meta.lone_consumer = Some(graph.consumer_ports[ca as usize]);
         }
     }
+    // Pairs (`pair.rs`): a producer without stream input whose one consumer port is a stream
+    // port, the only stream input of a consumer that does not stream itself — one that streams,
+    // or pulls another stream, would end pair mode at every chunk.
+    for n in 0..graph.nodes.len() {
+        let meta = &graph.streams[n];
+        let Some(pi) = meta.lone_consumer.filter(|_| !meta.stream_inputs) else {
+            continue;
+        };
+        let port = &graph.ports[pi as usize];
+        let c = &graph.nodes[port.node as usize];
+        let stream_inputs = graph.ports[c.ports.0 as usize..c.ports.1 as usize]
+            .iter()
+            .filter(|p| p.producer.is_some() && p.level == 1)
+            .count();
+        graph.streams[n].pairs = port.level == 1 && !c.streaming && stream_inputs == 1;
+    }
 }
 
 /// Fills the consumer lists (grouped by producer): a counting sort through each producer's

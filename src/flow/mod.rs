@@ -47,6 +47,7 @@ mod generation;
 mod handles;
 mod inspect;
 mod instrument;
+mod pair;
 mod resolve;
 mod run;
 mod runner;

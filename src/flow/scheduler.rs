@@ -18,6 +18,7 @@ use super::error::{BoxError, Failure, FlowError, NodeFault, StreamCancelled};
 use super::generation::Generation;
 use super::handles::NodeId;
 use super::instrument;
+use super::pair::Phase;
 use super::resolve::{Resolver, input_name};
 use super::run::{Outcome, RunOptions, Suspended, Waiting};
 use super::runner::LinkStep;
@@ -139,6 +140,7 @@ impl Scheduler {
             self.state.last_run.set(t.elapsed());
         }
         let mut g = self.state.graph.borrow_mut();
+        debug_assert!(g.pair.is_none(), "pair mode never outlives the hand-off loop");
         if g.stop.is_some() && !g.ready.is_empty() {
             g.park_ready_starts();
         }
@@ -445,6 +447,11 @@ impl Scheduler {
     /// anything else (returns, fails, panics, waits outside the flow, or hands the run to a
     /// node that starts or publishes, or to none or several); that node, if any, is returned
     /// to the caller as [`step`](Self::step) returns it. Plain runs only (polls are not timed).
+    ///
+    /// When the node it hands the run to is the producer of a lone pair in the middle of its
+    /// stream ([`Graph::enter_pair`]), the loop goes on in pair mode (`pair.rs`): the two
+    /// bodies alternate on the pair's phase alone, and the general records are brought up to
+    /// date ([`Graph::flush_pair`]) before the loop does anything else or lets go of them.
     #[inline(never)]
     fn resume_laps(&mut self, mut n: u32, budget: &mut u32, cx: &mut Context<'_>) -> Option<u32> {
         let state = Rc::clone(&self.state);
@@ -453,15 +460,47 @@ impl Scheduler {
         loop {
             let runner = runners[n as usize].as_mut();
             let polled = catch_unwind(AssertUnwindSafe(|| runner.poll_body(cx)));
-            if !matches!(polled, Ok(Poll::Pending)) {
+            let pending = matches!(polled, Ok(Poll::Pending));
+            let mut g = state.graph.borrow_mut();
+            let stopped = g.stop.is_some();
+            if let Some(pair) = &mut g.pair {
+                // Pair mode (`pair.rs`): the producer's poll offered a chunk, or the
+                // consumer's pulled after taking it; anything else ends pair mode.
+                let next = match pair.phase {
+                    Phase::Offered if pending && n == pair.producer => Some(pair.consumer),
+                    Phase::Pulled if pending && n == pair.consumer => Some(pair.producer),
+                    _ => None,
+                };
+                match next {
+                    Some(next) if *budget > 0 && !stopped => {
+                        *budget -= 1;
+                        pair.polling = Some(next);
+                        if next == pair.producer {
+                            pair.phase = Phase::Resumed;
+                        }
+                        std::mem::forget(polled);
+                        n = next;
+                        current::polling_next(n);
+                        continue;
+                    }
+                    Some(next) => {
+                        // The budget spent (or the run stopped): the records as the general loop
+                        // leaves them, the next node taken off the ready list.
+                        pair.polling = None;
+                        g.flush_pair();
+                        return Some(next);
+                    }
+                    None => g.flush_pair(),
+                }
+            }
+            if !pending {
                 // As after `poll_node`'s poll: no node is being polled while a returned body
                 // publishes or a failed one is dropped.
-                drop((runners, polling));
+                drop((g, runners, polling));
                 return self.polled(n, polled);
             }
             // Nothing to drop; a plain drop here is an out-of-line call per poll.
             std::mem::forget(polled);
-            let mut g = state.graph.borrow_mut();
             if g.nodes[n as usize].status == Status::Running {
                 self.externals.push(n);
                 return None;
@@ -472,6 +511,7 @@ impl Scheduler {
             }
             *budget -= 1;
             g.nodes[next as usize].status = Status::Running;
+            g.enter_pair(next);
             n = next;
             current::polling_next(n);
         }

@@ -204,6 +204,10 @@ pub(crate) struct StreamMeta {
     /// The node's consumer port when it has exactly one (the chunk publication's fast path,
     /// see [`Graph::publish_lone_chunk`]).
     pub(crate) lone_consumer: Option<u32>,
+    /// The node and the owner of its lone consumer port can hand off in pair mode (see
+    /// `pair.rs`): the port is a stream port, the only stream input of a node that does not
+    /// stream, and this node has no stream input.
+    pub(crate) pairs: bool,
 }
 
 impl StreamMeta {
@@ -402,6 +406,9 @@ pub(crate) struct Graph {
     /// Some node may be left suspended at the end of a run: the flow has a streaming node, or
     /// a body once waited for its consumers to read (`Publishing`). Sticky once set.
     pub(crate) maybe_suspended: bool,
+    /// The lone stream pair handing off in pair mode, whose records are behind until
+    /// [`flush_pair`](Graph::flush_pair) (see `pair.rs`); `None` outside the hand-off loop.
+    pub(crate) pair: Option<super::pair::Pair>,
 }
 
 /// The flow shared by the scheduler, node handles (emitters, streams) and the `Flow` owner.

@@ -10,6 +10,7 @@ use std::task::{Context, Poll};
 use super::error::StreamCancelled;
 use super::generation::Generation;
 use super::instrument;
+use super::pair::Phase;
 use super::state::{FlowState, Graph, Status};
 use crate::sync::AsyncIterator;
 
@@ -86,12 +87,37 @@ impl<C> Unpin for Emit<'_, C> {}
 impl<'e, C> Future for Emit<'e, C> {
     type Output = Result<(), StreamCancelled>;
 
-    #[inline]
+    #[inline(always)]
     fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {
         // The emitter outlives this future: borrowing the graph through it needs no `Rc` clone.
         let emitter: &'e Emitter<C> = self.emitter;
         let n = emitter.node;
         let mut g = emitter.shared.graph.borrow_mut();
+        if let Some(pair) = &mut g.pair {
+            if pair.producer == n {
+                match (self.waiting, pair.phase) {
+                    // Pulled and resumed: the hand-off is done (a pair's producer is never
+                    // cancelled: a cancel ends pair mode first).
+                    (true, Phase::Resumed) => {
+                        self.waiting = false;
+                        return Poll::Ready(Ok(()));
+                    }
+                    // Polled again before the consumer took the chunk.
+                    (true, Phase::Offered) => return Poll::Pending,
+                    (false, Phase::Resumed) => {
+                        pair.phase = Phase::Offered;
+                        if let Some(chunk) = self.chunk.take() {
+                            *emitter.cell.borrow_mut() = Some(chunk);
+                        }
+                        g.publish_pair_chunk(n);
+                        self.waiting = true;
+                        return Poll::Pending;
+                    }
+                    _ => {}
+                }
+            }
+            g.flush_pair();
+        }
         if self.waiting {
             let node = &g.nodes[n as usize];
             if node.status != Status::Running {
@@ -255,6 +281,7 @@ impl<C> Stream<C> {
 impl<C: Clone> Stream<C> {
     pub(crate) fn open(shared: &Rc<FlowState>, port: u32, chunk: Rc<RefCell<Option<C>>>) -> Stream<C> {
         let mut g = shared.graph.borrow_mut();
+        g.flush_pair();
         let (p, node) = {
             let port = &g.ports[port as usize];
             (port.producer.expect("stream ports are connected"), port.node)
@@ -308,7 +335,7 @@ impl<C: Clone> Stream<C> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn poll_next(&mut self) -> Poll<Option<C>> {
         match &mut self.source {
             Source::Given { chunks, next } => {
@@ -328,6 +355,23 @@ impl<C: Clone> Stream<C> {
                     return Poll::Ready(None);
                 }
                 let mut g = shared.graph.borrow_mut();
+                if let Some(pair) = &mut g.pair {
+                    if pair.port == *port {
+                        match pair.phase {
+                            Phase::Offered => {
+                                pair.phase = Phase::Taken;
+                                drop(g);
+                                return Poll::Ready(chunk.borrow().clone());
+                            }
+                            Phase::Taken => {
+                                pair.phase = Phase::Pulled;
+                                return Poll::Pending;
+                            }
+                            Phase::Resumed | Phase::Pulled => {}
+                        }
+                    }
+                    g.flush_pair();
+                }
                 poll_live(&mut g, [*port, *producer, *node], chunk, done)
             }
         }
@@ -336,7 +380,7 @@ impl<C: Clone> Stream<C> {
 
 /// One `next` on a live stream input `[port, its producer, its node]` (FLOW_SEMANTICS §8, "a
 /// stream input's next()").
-#[inline]
+#[inline(always)]
 fn poll_live<C: Clone>(
     g: &mut Graph,
     [port, p, consumer]: [u32; 3],
@@ -398,6 +442,7 @@ fn stall<C>(g: &mut Graph, [port, producer, node]: [u32; 3]) -> Poll<Option<C>> 
 
 /// Leaves the hand-offs of the current run: the producer no longer waits for this port.
 fn detach(g: &mut Graph, port: u32) {
+    g.flush_pair();
     let pi = port as usize;
     if g.stream_ports[pi].detached {
         return;
@@ -446,7 +491,7 @@ impl<C> fmt::Debug for Next<'_, C> {
 impl<C: Clone> Future for Next<'_, C> {
     type Output = Option<C>;
 
-    #[inline]
+    #[inline(always)]
     fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<C>> {
         self.stream.poll_next()
     }
