@@ -1698,6 +1698,23 @@ fn odd_pair(log: &Log, odd: Odd) -> (FlowBuilder, Node<i64>, Node<i64>) {
                 let mut total = 0;
                 let mut k = 0i64;
                 loop {
+                    if odd == Odd::CancelBeforeTake && k % EVERY == 3 {
+                        // Stalls, and once resumed for the next chunk cancels before taking it.
+                        let mut resumed = false;
+                        std::future::poll_fn(|cx| {
+                            if !resumed {
+                                resumed = true;
+                                let pulled = std::pin::Pin::new(&mut s.next()).poll(cx);
+                                assert!(pulled.is_pending(), "the chunk after a take is not there yet");
+                                return std::task::Poll::Pending;
+                            }
+                            let mut cancel = std::pin::pin!(s.cancel());
+                            cancel.as_mut().poll(cx)
+                        })
+                        .await;
+                        l.borrow_mut().push(format!("cancelled after {k}"));
+                        break;
+                    }
                     let twice = odd == Odd::TwoPulls && k % EVERY == 3;
                     // Two pulls in one poll: the second finds the consumer stalled already.
                     let next = std::future::poll_fn(|cx| {
@@ -1737,6 +1754,8 @@ enum Odd {
     ReturnAfterEmit,
     /// The consumer pulls twice in one poll (the second while already stalled).
     TwoPulls,
+    /// The consumer, resumed for a chunk, cancels the stream before taking it.
+    CancelBeforeTake,
 }
 
 /// A lone pair's hand-off in pair mode gives what the general hand-off gives, whatever its
@@ -1755,6 +1774,7 @@ fn a_lone_pair_hands_off_as_the_general_steps_do_whatever_its_bodies_do() {
         Odd::PanicAfterEmit,
         Odd::ReturnAfterEmit,
         Odd::TwoPulls,
+        Odd::CancelBeforeTake,
     ] {
         let (pair_log, general_log) = (Log::default(), Log::default());
         let (b, c, x) = odd_pair(&pair_log, odd);
@@ -1774,14 +1794,23 @@ fn a_lone_pair_hands_off_as_the_general_steps_do_whatever_its_bodies_do() {
         }
         let log = pair_log.borrow();
         let produced = log.iter().filter(|e| e.starts_with('p')).count();
-        if matches!(odd, Odd::Nothing | Odd::TwoPulls | Odd::SameEmitTwice) {
-            same_both_ways(2, RunOptions::new, |log| odd_pair(log, odd).0);
-            assert_eq!(paired.value(c), Some((0..2_500).sum()), "{odd:?}");
-            assert_eq!(produced, 2 * 2_500, "{odd:?}");
-            // The producer sees the generation of its last chunk before each emit.
-            assert!(log.contains(&"p2 Some(Generation { run: 0, chunk: Some(1) }) 0".to_string()));
-        } else {
-            assert!(produced > 3, "{odd:?}: {produced}");
+        match odd {
+            Odd::Nothing | Odd::TwoPulls | Odd::SameEmitTwice => {
+                same_both_ways(2, RunOptions::new, |log| odd_pair(log, odd).0);
+                assert_eq!(paired.value(c), Some((0..2_500).sum()), "{odd:?}");
+                assert_eq!(produced, 2 * 2_500, "{odd:?}");
+                // The producer sees the generation of its last chunk before each emit.
+                assert!(log.contains(&"p2 Some(Generation { run: 0, chunk: Some(1) }) 0".to_string()));
+            }
+            Odd::CancelBeforeTake => {
+                same_both_ways(2, RunOptions::new, |log| odd_pair(log, odd).0);
+                // Chunks 0, 1 and 2 taken; chunk 3 offered, then the stream cancelled.
+                assert_eq!(paired.value(c), Some(3), "{odd:?}");
+                assert!(log.contains(&"cancelled after 3".to_string()), "{odd:?}");
+            }
+            Odd::TwoEmits | Odd::PanicAfterEmit | Odd::ReturnAfterEmit => {
+                assert!(produced > 3, "{odd:?}: {produced}");
+            }
         }
     }
 }

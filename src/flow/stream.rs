@@ -360,7 +360,7 @@ impl<C: Clone> Stream<C> {
                         match pair.phase {
                             Phase::Offered => {
                                 pair.phase = Phase::Taken;
-                                drop(g);
+                                // Cloned with the graph borrowed, as the general take does.
                                 return Poll::Ready(chunk.borrow().clone());
                             }
                             Phase::Taken => {
