@@ -1814,3 +1814,72 @@ fn a_lone_pair_hands_off_as_the_general_steps_do_whatever_its_bodies_do() {
         }
     }
 }
+
+/// A chunk whose `Clone` logs the node `current_node()` names while it is cloned.
+struct Peek {
+    value: i64,
+    log: Log,
+}
+
+impl Clone for Peek {
+    fn clone(&self) -> Self {
+        let seen = flowloop::flow::current_node().map(|n| n.name);
+        self.log.borrow_mut().push(format!("clone {} in {seen:?}", self.value));
+        Peek {
+            value: self.value,
+            log: Rc::clone(&self.log),
+        }
+    }
+}
+
+/// A stream of [`Peek`] chunks taken by a consumer, past the step budget.
+fn peeking(log: &Log) -> FlowBuilder {
+    let mut b = FlowBuilder::new();
+    let l = Rc::clone(log);
+    let p = b.stream(
+        move |out: Emitter<Peek>| {
+            let l = Rc::clone(&l);
+            async move {
+                for value in 0..1_500 {
+                    let chunk = Peek {
+                        value,
+                        log: Rc::clone(&l),
+                    };
+                    if out.emit(chunk).await.is_err() {
+                        break;
+                    }
+                }
+                0i64
+            }
+        },
+        (),
+    );
+    b.set_name(p.id(), "p");
+    let c = b.node(
+        |mut s: Stream<Peek>| async move {
+            let mut total = 0;
+            while let Some(chunk) = s.next().await {
+                total += chunk.value;
+            }
+            total
+        },
+        (p.stream(),),
+    );
+    b.set_name(c, "c");
+    b
+}
+
+/// A chunk is cloned for its consumer with the flow's records released, as a plain input's
+/// value is: its `Clone` sees the consumer as the node running (through the general hand-off,
+/// traced, and in pair mode alike).
+#[test]
+fn a_chunk_is_cloned_inside_its_consumer_with_the_flow_free() {
+    let (_, log) = same_both_ways(1, RunOptions::new, peeking);
+    let log = log.borrow();
+    assert_eq!(log.len(), 1_500);
+    assert!(
+        log.iter().all(|e| e.ends_with("in Some(\"c\")")),
+        "{:?}",
+        log.iter().find(|e| !e.ends_with("in Some(\"c\")"))
+    );
+}

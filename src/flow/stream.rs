@@ -360,7 +360,7 @@ impl<C: Clone> Stream<C> {
                         match pair.phase {
                             Phase::Offered => {
                                 pair.phase = Phase::Taken;
-                                // Cloned with the graph borrowed, as the general take does.
+                                drop(g);
                                 return Poll::Ready(chunk.borrow().clone());
                             }
                             Phase::Taken => {
@@ -372,21 +372,25 @@ impl<C: Clone> Stream<C> {
                     }
                     g.flush_pair();
                 }
-                poll_live(&mut g, [*port, *producer, *node], chunk, done)
+                let taken = poll_live(&mut g, [*port, *producer, *node], done);
+                // The chunk is cloned with the flow's records released, as a plain input's
+                // value is gathered.
+                drop(g);
+                match taken {
+                    Poll::Ready(true) => Poll::Ready(chunk.borrow().clone()),
+                    Poll::Ready(false) => Poll::Ready(None),
+                    Poll::Pending => Poll::Pending,
+                }
             }
         }
     }
 }
 
 /// One `next` on a live stream input `[port, its producer, its node]` (FLOW_SEMANTICS §8, "a
-/// stream input's next()").
+/// stream input's next()"): `Ready(true)` when it took the producer's latest chunk (the caller
+/// clones it), `Ready(false)` at the end of the stream.
 #[inline(always)]
-fn poll_live<C: Clone>(
-    g: &mut Graph,
-    [port, p, consumer]: [u32; 3],
-    chunk: &RefCell<Option<C>>,
-    done: &mut bool,
-) -> Poll<Option<C>> {
+fn poll_live(g: &mut Graph, [port, p, consumer]: [u32; 3], done: &mut bool) -> Poll<bool> {
     let pi = port as usize;
     let prod = &g.nodes[p as usize];
     let Some(gn) = prod.generation else {
@@ -409,13 +413,13 @@ fn poll_live<C: Clone>(
                 g.chunk_taken(p);
             }
             resume_consumer(g, consumer, port);
-            Poll::Ready(chunk.borrow().clone())
+            Poll::Ready(true)
         }
         Some(_) if !cancelled => stall(g, [port, p, consumer]),
         _ => {
             *done = true;
             resume_consumer(g, consumer, port);
-            Poll::Ready(None)
+            Poll::Ready(false)
         }
     }
 }
@@ -431,7 +435,7 @@ fn resume_consumer(g: &mut Graph, consumer: u32, port: u32) {
 
 /// No chunk yet: the consumer `node` stalls on `port` and its `producer` is queued.
 #[inline(always)]
-fn stall<C>(g: &mut Graph, [port, producer, node]: [u32; 3]) -> Poll<Option<C>> {
+fn stall(g: &mut Graph, [port, producer, node]: [u32; 3]) -> Poll<bool> {
     g.nodes[node as usize].status = Status::Stalled(port);
     if g.instrumented {
         instrument::stalled(g, node, port);
