@@ -122,10 +122,7 @@ impl FlowBuilder {
                 } => {
                     match self.nodes.get_mut(node as usize) {
                         Some(producer) => {
-                            producer.consumers += 1;
-                            if level == 0 {
-                                producer.plain_consumer_ports += 1;
-                            }
+                            producer.count_consumer(level);
                             runner.as_mut().bind(i, None, &self.cells);
                         }
                         None => self.late_ports.push(pi),
@@ -369,8 +366,7 @@ impl FlowBuilder {
         let (p, forward) = match (undefined, self.first_unconnected) {
             (Some(&(fp, id)), first) if first.is_none_or(|u| fp < u) => (fp, Some(id)),
             (_, Some(u)) => (u, None),
-            (None, None) => return Ok(()),
-            (Some(_), None) => unreachable!("covered by the first arm"),
+            _ => return Ok(()),
         };
         let n = self.ports[p as usize].node;
         let d = &self.nodes[n as usize];
@@ -405,34 +401,26 @@ impl FlowBuilder {
         // Every connection bound by `push` goes from an earlier node to a later one; only a
         // forward reference or a connection to a later node can close a cycle (or a self-loop).
         let mut creation_ordered = self.late_ports.is_empty();
-        for &p in &self.late_ports {
+        // Binds global port `p`, now connected, and counts it on its producer.
+        let mut connect = |graph: &mut Graph, p: u32, forward: Option<&dyn Any>| {
             let port = &graph.ports[p as usize];
-            let (n, producer, level) = (port.node, port.producer.expect("a late port is connected"), port.level);
+            let (n, producer, level) = (port.node, port.producer.expect("connected"), port.level);
             let first = graph.nodes[n as usize].ports.0;
             self.runners[n as usize]
                 .as_mut()
-                .bind((p - first) as usize, None, &cells);
-            let from = &mut graph.nodes[producer as usize];
-            from.consumers += 1;
-            if level == 0 {
-                from.plain_consumer_ports += 1;
-            }
+                .bind((p - first) as usize, forward, &cells);
+            graph.nodes[producer as usize].count_consumer(level);
+        };
+        for &p in &self.late_ports {
+            connect(&mut graph, p, None);
         }
         for &(p, id) in &self.forward_ports {
             let (producer, level, def) = self.forwards[id as usize].def.as_ref().expect("checked above");
             let port = &mut graph.ports[p as usize];
             let n = port.node;
             (port.producer, port.level, port.stale) = (Some(*producer), *level, true);
-            let node = &mut graph.nodes[n as usize];
-            node.stale_inputs += 1;
-            self.runners[n as usize]
-                .as_mut()
-                .bind((p - node.ports.0) as usize, Some(&**def), &cells);
-            let from = &mut graph.nodes[*producer as usize];
-            from.consumers += 1;
-            if *level == 0 {
-                from.plain_consumer_ports += 1;
-            }
+            graph.nodes[n as usize].stale_inputs += 1;
+            connect(&mut graph, p, Some(&**def));
             creation_ordered &= *producer < n;
         }
         link_consumers(&mut graph);
@@ -474,12 +462,19 @@ impl FlowBuilder {
 fn stream_state(graph: &mut Graph) {
     graph.stream_ports = vec![Default::default(); graph.ports.len()];
     graph.streams = vec![Default::default(); graph.nodes.len()];
-    for n in 0..graph.nodes.len() {
+    // Connected stream inputs of node `n`.
+    let stream_inputs = |graph: &Graph, n: usize| {
         let node = &graph.nodes[n];
-        let ports = &graph.ports[node.ports.0 as usize..node.ports.1 as usize];
+        graph.ports[node.ports.0 as usize..node.ports.1 as usize]
+            .iter()
+            .filter(|p| p.producer.is_some() && p.level == 1)
+            .count()
+    };
+    for n in 0..graph.nodes.len() {
+        let inputs = stream_inputs(graph, n);
         let (ca, cb) = graph.consumers_of(n as u32);
         let meta = &mut graph.streams[n];
-        meta.stream_inputs = ports.iter().any(|p| p.producer.is_some() && p.level == 1);
+        meta.stream_inputs = inputs > 0;
         if cb - ca == 1 {
             meta.lone_consumer = Some(graph.consumer_ports[ca as usize]);
         }
@@ -493,12 +488,8 @@ fn stream_state(graph: &mut Graph) {
             continue;
         };
         let port = &graph.ports[pi as usize];
-        let c = &graph.nodes[port.node as usize];
-        let stream_inputs = graph.ports[c.ports.0 as usize..c.ports.1 as usize]
-            .iter()
-            .filter(|p| p.producer.is_some() && p.level == 1)
-            .count();
-        graph.streams[n].pairs = port.level == 1 && !c.streaming && stream_inputs == 1;
+        let c = port.node as usize;
+        graph.streams[n].pairs = port.level == 1 && !graph.nodes[c].streaming && stream_inputs(graph, c) == 1;
     }
 }
 

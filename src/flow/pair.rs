@@ -59,47 +59,47 @@ impl Graph {
     /// pair in the middle of a stream: `p` publishes to one stream port and has no stream
     /// input, its run has published a chunk the consumer took, the consumer is stalled on that
     /// port, attached, and the port is fresh; the run is untraced, without limits, not stopped,
-    /// and `p` not cancelled. Returns whether it entered.
+    /// and `p` not cancelled.
     #[inline]
-    pub(crate) fn enter_pair(&mut self, p: u32) -> bool {
-        // Most hand-offs are not a pair's (a mapper's, a zip's): one look at the producer first.
-        let Some(stream) = self.streams.get(p as usize).filter(|s| s.pairs) else {
-            return false;
-        };
-        if self.pair.is_some() || self.instrumented || !self.limits.is_empty() || self.stop.is_some() {
-            return false;
+    pub(crate) fn enter_pair(&mut self, p: u32) {
+        if let Some(pair) = self.pair_resuming(p) {
+            self.pair = Some(pair);
         }
-        let Some(pi) = stream.lone_consumer else {
-            return false;
-        };
-        if stream.chunk_left != 0 || stream.chunks == 0 {
-            return false;
+    }
+
+    /// The lone pair whose producer `p` is being resumed in the middle of its stream, if the
+    /// conditions of [`enter_pair`](Graph::enter_pair) hold.
+    #[inline(always)]
+    fn pair_resuming(&self, p: u32) -> Option<Pair> {
+        // Most hand-offs are not a pair's (a mapper's, a zip's): one look at the producer first.
+        let stream = self.streams.get(p as usize).filter(|s| s.pairs)?;
+        if self.pair.is_some() || self.instrumented || !self.limits.is_empty() || self.stop.is_some() {
+            return None;
+        }
+        let pi = stream.lone_consumer?;
+        if stream.chunk_left != 0 || stream.chunks == 0 || !self.ready.is_empty() {
+            return None;
         }
         let last = stream.chunks - 1;
         let port = &self.ports[pi as usize];
         let c = port.node;
-        if port.stale || c == p || !self.ready.is_empty() {
-            return false;
-        }
         let prod = &self.nodes[p as usize];
         let st = &self.stream_ports[pi as usize];
-        let in_step = prod.status == Status::Running
+        let in_step = !port.stale
+            && prod.status == Status::Running
             && !prod.cancelled
             && prod.generation == Some(Generation::chunk(prod.run, last))
             && self.nodes[c as usize].status == Status::Stalled(pi)
             && !st.detached
             && st.run == prod.run
             && st.taken == Some(last);
-        if in_step {
-            self.pair = Some(Pair {
-                producer: p,
-                consumer: c,
-                port: pi,
-                phase: Phase::Resumed,
-                polling: Some(p),
-            });
-        }
-        in_step
+        in_step.then_some(Pair {
+            producer: p,
+            consumer: c,
+            port: pi,
+            phase: Phase::Resumed,
+            polling: Some(p),
+        })
     }
 
     /// The pair's producer `p` publishes its next chunk: the chunk count and the generation,

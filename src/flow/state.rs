@@ -325,6 +325,16 @@ pub(crate) struct NodeMeta {
 }
 
 impl NodeMeta {
+    /// Counts one more consumer port reading this node at run level `level` (built as the
+    /// ports are connected; the consumer list itself is laid out by `build()`).
+    #[inline]
+    pub(crate) fn count_consumer(&mut self, level: u8) {
+        self.consumers += 1;
+        if level == 0 {
+            self.plain_consumer_ports += 1;
+        }
+    }
+
     /// The node's bookkeeping once its run's final value is published (the generation is set
     /// by the caller): the next run index, no cancellation, every plain consumer port still
     /// to read the value, idle.
@@ -827,10 +837,7 @@ impl Graph {
     /// on the queue so that the trace shows each `queued` event; a stopped run queues too.
     #[inline]
     pub(crate) fn wake(&mut self, n: u32) {
-        match self.direct_action(n, None) {
-            Some(action) => self.make_ready(n, action),
-            None => self.enqueue(n),
-        }
+        self.wake_on(n, None);
     }
 
     /// [`wake`](Graph::wake) for the node `n` owning port `pi`, to which the port's producer
@@ -839,7 +846,13 @@ impl Graph {
     /// [`stream_port_ready`](Graph::stream_port_ready).
     #[inline]
     pub(crate) fn wake_fed(&mut self, n: u32, pi: u32) {
-        match self.direct_action(n, Some(pi)) {
+        self.wake_on(n, Some(pi));
+    }
+
+    /// The body of [`wake`](Graph::wake) and [`wake_fed`](Graph::wake_fed).
+    #[inline(always)]
+    fn wake_on(&mut self, n: u32, fed: Option<u32>) {
+        match self.direct_action(n, fed) {
             Some(action) => self.make_ready(n, action),
             None => self.enqueue(n),
         }
